@@ -1,0 +1,84 @@
+"""pyt_arch_kit: design production Python systems with the pyt-arch architect persona.
+
+Requirements go in, a deterministic plan (Little's law, queueing, pool sizes, worker counts, each
+with formula and source) is computed, and a backend writes the six-section design: offline
+(default, no key, no network), Claude (streamed, prompt-cached) or replay (a recorded cassette).
+
+Example:
+    >>> from pyt_arch_kit import Architect, preset
+    >>> design = Architect().design(preset("io-bound-api"))
+    >>> design.complete
+    True
+
+The public names are loaded lazily, so ``import pyt_arch_kit`` stays cheap and does not import
+the anthropic SDK, ipywidgets, IPython or matplotlib.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "Architect": "pyt_arch_kit.architect",
+    "Design": "pyt_arch_kit.design",
+    "SECTIONS": "pyt_arch_kit.design",
+    "Usage": "pyt_arch_kit.design",
+    "Persona": "pyt_arch_kit.persona",
+    "load_persona": "pyt_arch_kit.persona",
+    "Requirements": "pyt_arch_kit.requirements",
+    "load_requirements": "pyt_arch_kit.requirements",
+    "Plan": "pyt_arch_kit.planning.model",
+    "plan": "pyt_arch_kit.planning",
+    "preset": "pyt_arch_kit.presets",
+    "preset_names": "pyt_arch_kit.presets",
+    "PytArchError": "pyt_arch_kit.errors",
+    "RequirementsError": "pyt_arch_kit.errors",
+    "PersonaError": "pyt_arch_kit.errors",
+    "BackendError": "pyt_arch_kit.errors",
+    "IncompleteDesignError": "pyt_arch_kit.errors",
+    "SettingsError": "pyt_arch_kit.errors",
+    "RequirementsForm": "pyt_arch_kit.widgets",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__", "load_ipython_extension"]
+
+if TYPE_CHECKING:
+    from pyt_arch_kit.architect import Architect
+    from pyt_arch_kit.design import SECTIONS, Design, Usage
+    from pyt_arch_kit.errors import (
+        BackendError,
+        IncompleteDesignError,
+        PersonaError,
+        PytArchError,
+        RequirementsError,
+        SettingsError,
+    )
+    from pyt_arch_kit.persona import Persona, load_persona
+    from pyt_arch_kit.planning import plan
+    from pyt_arch_kit.planning.model import Plan
+    from pyt_arch_kit.presets import preset, preset_names
+    from pyt_arch_kit.requirements import Requirements, load_requirements
+    from pyt_arch_kit.widgets import RequirementsForm
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pyt_arch_kit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext pyt_arch_kit``: register the ``%%architect`` cell magic."""
+    from pyt_arch_kit.magics import register
+
+    register(ipython)

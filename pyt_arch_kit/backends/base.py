@@ -1,0 +1,128 @@
+"""The backend protocol: take persona + requirements + plan, yield text, finish with a Design."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from pyt_arch_kit.design import Design
+from pyt_arch_kit.errors import SettingsError
+from pyt_arch_kit.persona import Persona
+from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.requirements import Requirements
+
+__all__ = ["Backend", "DesignRequest", "Finished", "TextDelta", "get_backend"]
+
+
+@dataclass(frozen=True)
+class DesignRequest:
+    """What a backend is asked to write.
+
+    Attributes:
+        persona: who writes (its prompt is the system prompt).
+        requirements: the requirements as the user gave them.
+        plan: the computed plan (requirements resolved, figures, decisions, findings).
+        followup: a follow-up question on an earlier design (``refine``), or ``""``.
+        history: the earlier conversation as ``(role, text)`` pairs, for a follow-up.
+    """
+
+    persona: Persona
+    requirements: Requirements
+    plan: Plan
+    followup: str = ""
+    history: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the design's text, as it is written."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The end of a stream: the finished (or honestly incomplete) design."""
+
+    design: Design
+
+
+class Backend(ABC):
+    """A writer of designs. Subclasses implement :meth:`events`.
+
+    Errors a user can act on are raised as :class:`~pyt_arch_kit.errors.BackendError` with
+    whatever text arrived kept on ``partial_text``.
+    """
+
+    name: str = "backend"
+
+    @abstractmethod
+    def events(self, request: DesignRequest) -> Iterator[TextDelta | Finished]:
+        """Yield the design's text as it is written, then one :class:`Finished`."""
+
+    def write(
+        self,
+        request: DesignRequest,
+        *,
+        on_text: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Design:
+        """Run :meth:`events` to the end and return the design.
+
+        Args:
+            request: what to write.
+            on_text: called with each piece of text as it arrives.
+            cancel: when set, stop reading; the design so far is returned, marked incomplete.
+        """
+        parts: list[str] = []
+        stream = self.events(request)
+        try:
+            for event in stream:
+                if isinstance(event, Finished):
+                    return event.design
+                parts.append(event.text)
+                if on_text is not None:
+                    on_text(event.text)
+                if cancel is not None and cancel.is_set():
+                    break
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+        return Design(
+            title=request.requirements.name,
+            text="".join(parts),
+            plan=request.plan,
+            assumptions=request.plan.assumptions,
+            backend=self.name,
+            complete=False,
+            stop_reason="cancelled",
+        )
+
+
+def get_backend(name: str | Backend | None = None) -> Backend:
+    """A backend by name: ``offline`` (default), ``claude`` or ``replay``.
+
+    Heavy imports (the anthropic SDK) happen only when that backend is chosen.
+
+    Raises:
+        SettingsError: for an unknown name.
+    """
+    if isinstance(name, Backend):
+        return name
+    key = (name or "offline").strip().lower()
+    if key == "offline":
+        from pyt_arch_kit.backends.offline import OfflineBackend
+
+        return OfflineBackend()
+    if key == "claude":
+        from pyt_arch_kit.backends.claude import ClaudeBackend
+
+        return ClaudeBackend()
+    if key == "replay":
+        from pyt_arch_kit.backends.replay import ReplayBackend
+
+        return ReplayBackend()
+    raise SettingsError(f"unknown backend {name!r}; choose offline, claude or replay")

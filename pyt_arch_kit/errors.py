@@ -1,0 +1,78 @@
+"""The exceptions pyt_arch_kit raises.
+
+Every error a user can cause derives from :class:`PytArchError` and carries a message that says
+what was wrong, where (file, field) and what to do. The CLI and the workbench print that message,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendError",
+    "IncompleteDesignError",
+    "PersonaError",
+    "PytArchError",
+    "RequirementsError",
+    "SettingsError",
+]
+
+
+class PytArchError(Exception):
+    """Base class of every error pyt_arch_kit raises on purpose."""
+
+
+class RequirementsError(PytArchError, ValueError):
+    """Requirements are missing, malformed or inconsistent.
+
+    Attributes:
+        problems: one ``(location, message)`` pair per problem, e.g.
+            ``("latency.p99_ms", "must be ≥ latency.p50_ms (120); raise p99_ms or lower p50_ms")``.
+        source: the file the requirements came from, if any.
+    """
+
+    def __init__(
+        self, problems: list[tuple[str, str]], *, source: str | None = None
+    ) -> None:
+        self.problems = list(problems)
+        self.source = source
+        where = f"{source}: " if source else ""
+        lines = [f"{loc}: {msg}" if loc else msg for loc, msg in self.problems]
+        if len(lines) == 1:
+            text = f"{where}{lines[0]}"
+        else:
+            text = f"{where}{len(lines)} problems\n" + "\n".join(f"  - {ln}" for ln in lines)
+        super().__init__(text)
+
+
+class PersonaError(PytArchError, ValueError):
+    """An agent file could not be read or is malformed."""
+
+
+class SettingsError(PytArchError, ValueError):
+    """A setting (environment variable or argument) has an invalid value."""
+
+
+class BackendError(PytArchError, RuntimeError):
+    """A backend failed to produce a design.
+
+    Attributes:
+        cause: a short machine-readable cause, e.g. ``"auth"``, ``"rate_limit"``, ``"timeout"``.
+        partial_text: whatever text arrived before the failure (never thrown away).
+    """
+
+    def __init__(self, message: str, *, cause: str = "backend", partial_text: str = "") -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.partial_text = partial_text
+
+
+class IncompleteDesignError(BackendError):
+    """The answer stopped before it was finished (connection cut, token limit).
+
+    The partial design is kept on :attr:`design`.
+    """
+
+    def __init__(self, message: str, *, design: object, cause: str = "incomplete") -> None:
+        text = getattr(design, "text", "")
+        super().__init__(message, cause=cause, partial_text=text if isinstance(text, str) else "")
+        self.design = design

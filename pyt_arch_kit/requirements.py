@@ -1,0 +1,688 @@
+"""What the architect needs to know before designing: validated requirement models.
+
+The models mirror the persona's clarifying questions: scale, latency, consistency, workload,
+infrastructure, and the approach the team proposes. Every field is optional: what is left unset
+becomes a clarifying question (:meth:`Requirements.gaps`) and an explicit assumption
+(:meth:`Requirements.resolved`), never a silent default.
+
+Field descriptions, bounds and the clarifying question live on the model itself
+(``json_schema_extra={"question": ...}``) so that the notebook form is generated from them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pyt_arch_kit.errors import RequirementsError
+
+__all__ = [
+    "Architecture",
+    "Assumption",
+    "Consistency",
+    "ConsistencyPriority",
+    "DataMode",
+    "DatabaseKind",
+    "Gap",
+    "Hosting",
+    "Infrastructure",
+    "Interface",
+    "Latency",
+    "ProposedApproach",
+    "Requirements",
+    "Scale",
+    "Workload",
+    "WorkloadKind",
+    "load_requirements",
+]
+
+
+class ConsistencyPriority(StrEnum):
+    """Which side of CAP/PACELC the system leans to."""
+
+    STRONG = "strong"
+    BALANCED = "balanced"
+    AVAILABILITY = "availability"
+
+
+class WorkloadKind(StrEnum):
+    """Where a request spends its time."""
+
+    IO = "io"
+    CPU = "cpu"
+    MIXED = "mixed"
+
+
+class DataMode(StrEnum):
+    """Whether the system also processes data in bulk."""
+
+    NONE = "none"
+    BATCH = "batch"
+    STREAMING = "streaming"
+
+
+class Hosting(StrEnum):
+    """Where the system runs."""
+
+    CLOUD = "cloud"
+    ON_PREM = "on_prem"
+    HYBRID = "hybrid"
+
+
+class Interface(StrEnum):
+    """How clients talk to the system."""
+
+    REST = "rest"
+    GRPC = "grpc"
+    GRAPHQL = "graphql"
+    WEBSOCKET = "websocket"
+    EVENTS = "events"
+    BATCH = "batch"
+
+
+class DatabaseKind(StrEnum):
+    """The primary data store."""
+
+    POSTGRESQL = "postgresql"
+    MYSQL = "mysql"
+    MONGODB = "mongodb"
+    NONE = "none"
+
+
+class Architecture(StrEnum):
+    """The overall shape the team proposes."""
+
+    MONOLITH = "monolith"
+    MODULAR_MONOLITH = "modular_monolith"
+    MICROSERVICES = "microservices"
+    SERVERLESS = "serverless"
+
+
+def _q(question: str, **extra: Any) -> dict[str, Any]:
+    return {"question": question, **extra}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class Scale(_Section):
+    """Load and data volume."""
+
+    peak_rps: float | None = Field(
+        None, ge=0, le=10_000_000, description="Peak requests per second the system must serve.",
+        json_schema_extra=_q("What peak request rate (requests/s) must it sustain?", widget="log"),
+    )
+    avg_rps: float | None = Field(
+        None, ge=0, le=10_000_000, description="Average requests per second over a day.",
+        json_schema_extra=_q("What is the average request rate over a day?", widget="log"),
+    )
+    concurrent_users: int | None = Field(
+        None, ge=0, le=1_000_000_000, description="Users connected at the same time at peak.",
+        json_schema_extra=_q("How many users are connected at the same time at peak?",
+                             widget="log"),
+    )
+    data_gb: float | None = Field(
+        None, ge=0, le=10_000_000, description="Data stored today, in GB.",
+        json_schema_extra=_q("How much data is stored today (GB)?", widget="log"),
+    )
+    growth_gb_per_month: float | None = Field(
+        None, ge=0, le=10_000_000, description="How fast stored data grows, in GB per month.",
+        json_schema_extra=_q("How fast does the data grow (GB per month)?", widget="log"),
+    )
+    read_ratio: float | None = Field(
+        None, ge=0, le=1, description="Fraction of requests that only read (0.9 = 90 % reads).",
+        json_schema_extra=_q("What fraction of requests only read data?"),
+    )
+    payload_kb: float | None = Field(
+        None, ge=0, le=1_000_000, description="Typical request + response size, in KB.",
+        json_schema_extra=_q("How large is a typical request and response (KB)?", widget="log"),
+    )
+
+
+class Latency(_Section):
+    """Latency targets and the availability SLO."""
+
+    p50_ms: float | None = Field(
+        None, gt=0, le=3_600_000, description="Median latency target, in milliseconds.",
+        json_schema_extra=_q("What median (p50) latency is acceptable (ms)?", widget="log"),
+    )
+    p99_ms: float | None = Field(
+        None, gt=0, le=3_600_000, description="99th-percentile latency target (the SLA), in ms.",
+        json_schema_extra=_q("What p99 latency does the SLA promise (ms)?", widget="log"),
+    )
+    availability_pct: float | None = Field(
+        None, ge=90, lt=100, description="Availability SLO in percent, e.g. 99.9.",
+        json_schema_extra=_q("What availability SLO applies (e.g. 99.9 %)?"),
+    )
+
+
+class Consistency(_Section):
+    """Consistency versus availability."""
+
+    priority: ConsistencyPriority | None = Field(
+        None, description="strong: never show stale or lost writes (ledgers); "
+        "availability: stay up and fast, reconcile later; balanced: in between.",
+        json_schema_extra=_q("Under a partition or failover, is correctness (strong) or "
+                             "staying available more important?"),
+    )
+    stale_read_tolerance_s: float | None = Field(
+        None, ge=0, le=86_400, description="How old a read may be, in seconds (0 = never stale).",
+        json_schema_extra=_q("How stale may a read be (seconds)? This decides replicas and "
+                             "caching."),
+    )
+
+
+class Workload(_Section):
+    """Where the time of a request goes, and any bulk data processing."""
+
+    kind: WorkloadKind | None = Field(
+        None, description="io: waits on databases/services; cpu: computes; mixed: both.",
+        json_schema_extra=_q("Is a request mostly waiting on IO, computing, or both?"),
+    )
+    cpu_ms_per_request: float | None = Field(
+        None, ge=0, le=600_000, description="CPU time one request burns in Python, in ms.",
+        json_schema_extra=_q("How much CPU time does one request take (ms, profiled)?",
+                             widget="log"),
+    )
+    io_wait_ms_per_request: float | None = Field(
+        None, ge=0, le=600_000,
+        description="Time one request waits on databases and other services, in ms.",
+        json_schema_extra=_q("How long does one request wait on IO (ms)?", widget="log"),
+    )
+    db_calls_per_request: float | None = Field(
+        None, ge=0, le=1000, description="Database round trips per request.",
+        json_schema_extra=_q("How many database round trips does a request make?"),
+    )
+    db_ms_per_call: float | None = Field(
+        None, ge=0, le=600_000, description="Time one database call holds a connection, in ms.",
+        json_schema_extra=_q("How long does one database call hold a connection (ms)?",
+                             widget="log"),
+    )
+    fanout_calls: int = Field(
+        0, ge=0, le=10_000,
+        description="Parallel downstream calls a request waits on (tail amplification).",
+    )
+    data_mode: DataMode = Field(
+        DataMode.NONE, description="Bulk data processing besides requests: none, batch, streaming.",
+    )
+    batch_data_gb: float | None = Field(
+        None, ge=0, le=100_000_000, description="Data one batch run or window processes, in GB.",
+        json_schema_extra=_q("How much data does one batch run process (GB)?", widget="log"),
+    )
+    freshness_s: float | None = Field(
+        None, ge=0, le=31_536_000, description="How fresh processed data must be, in seconds.",
+        json_schema_extra=_q("How fresh must processed data be (seconds)?", widget="log"),
+    )
+
+
+class Infrastructure(_Section):
+    """Where it runs and what it must fit into."""
+
+    hosting: Hosting | None = Field(
+        None, description="cloud, on_prem or hybrid.",
+        json_schema_extra=_q("Does it run in a cloud, on premises, or both?"),
+    )
+    database: DatabaseKind | None = Field(
+        None, description="The primary data store (none if the service keeps no state).",
+        json_schema_extra=_q("Which primary database is available or preferred?"),
+    )
+    db_max_connections: int | None = Field(
+        None, ge=1, le=1_000_000,
+        description="The database server's connection limit (PostgreSQL max_connections).",
+        json_schema_extra=_q("What is the database's connection limit (max_connections)?"),
+    )
+    cores_per_instance: int | None = Field(
+        None, ge=1, le=1024, description="CPU cores of one application instance (VM or pod).",
+        json_schema_extra=_q("How many cores does one application instance have?"),
+    )
+    team_size: int | None = Field(
+        None, ge=1, le=10_000, description="Engineers who build and run the system.",
+        json_schema_extra=_q("How many engineers will build and operate it?"),
+    )
+    existing_services: list[str] = Field(
+        default_factory=list, description="Systems it must integrate with (e.g. Redis, Kafka).",
+    )
+    must_use: list[str] = Field(
+        default_factory=list, description="Technologies that are mandated.",
+    )
+    must_avoid: list[str] = Field(
+        default_factory=list, description="Technologies that are ruled out.",
+    )
+
+
+class ProposedApproach(_Section):
+    """What the team already has in mind (the architect pushes back where it does not fit)."""
+
+    architecture: Architecture | None = Field(
+        None, description="monolith, modular_monolith, microservices or serverless.",
+    )
+    service_count: int | None = Field(
+        None, ge=1, le=10_000, description="How many deployable services the proposal has.",
+    )
+    technologies: list[str] = Field(
+        default_factory=list,
+        description="Technologies the proposal relies on (e.g. kafka, kubernetes, asyncio).",
+    )
+    notes: str = Field("", max_length=4000, description="Anything else about the proposal.")
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A clarifying question still open, and what the design assumes meanwhile.
+
+    Attributes:
+        field: dotted field path, e.g. ``"latency.p99_ms"``.
+        question: the question the architect would ask.
+        assumed: the value the design uses until it is answered.
+        because: why that value is a reasonable assumption.
+    """
+
+    field: str
+    question: str
+    assumed: Any
+    because: str
+
+    def __str__(self) -> str:
+        return f"{self.question} (assuming {_fmt(self.assumed)}: {self.because})"
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A value the design assumed for a field the requirements left unset."""
+
+    field: str
+    value: Any
+    because: str
+
+    def __str__(self) -> str:
+        return f"`{self.field}` = {_fmt(self.value)} — {self.because}"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        return f"{value:,.3g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+class Requirements(BaseModel):
+    """Everything the architect knows about the system to design.
+
+    Example:
+        >>> from pyt_arch_kit import Requirements
+        >>> req = Requirements(name="orders", scale={"peak_rps": 2000}, latency={"p99_ms": 200})
+        >>> req.scale.peak_rps
+        2000.0
+        >>> any(g.field == "workload.kind" for g in req.gaps())
+        True
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field("untitled system", min_length=1, max_length=120,
+                      description="A short name for the system.")
+    summary: str = Field("", max_length=4000, description="What the system does, in a sentence.")
+    interface: Interface | None = Field(
+        None, description="How clients talk to it: rest, grpc, graphql, websocket, events, batch.",
+        json_schema_extra=_q("How do clients talk to it (REST, gRPC, events, …)?"),
+    )
+    scale: Scale = Field(default_factory=Scale, description="Load and data volume.")
+    latency: Latency = Field(default_factory=Latency, description="Latency and availability.")
+    consistency: Consistency = Field(default_factory=Consistency,
+                                     description="Consistency versus availability.")
+    workload: Workload = Field(default_factory=Workload, description="Where request time goes.")
+    infrastructure: Infrastructure = Field(default_factory=Infrastructure,
+                                           description="Hosting and constraints.")
+    proposed: ProposedApproach = Field(default_factory=ProposedApproach,
+                                       description="The approach the team proposes.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        problems: list[str] = []
+        s, lat, w = self.scale, self.latency, self.workload
+        if s.peak_rps is not None and s.avg_rps is not None and s.avg_rps > s.peak_rps:
+            problems.append(
+                f"scale.avg_rps ({_fmt(s.avg_rps)}) is above scale.peak_rps "
+                f"({_fmt(s.peak_rps)}); the average cannot exceed the peak — lower avg_rps or "
+                "raise peak_rps"
+            )
+        if lat.p50_ms is not None and lat.p99_ms is not None and lat.p99_ms < lat.p50_ms:
+            problems.append(
+                f"latency.p99_ms ({_fmt(lat.p99_ms)}) is below latency.p50_ms "
+                f"({_fmt(lat.p50_ms)}); a 99th percentile cannot be faster than the median — "
+                "raise p99_ms or lower p50_ms"
+            )
+        if (
+            w.kind is WorkloadKind.CPU
+            and w.cpu_ms_per_request == 0
+        ):
+            problems.append(
+                "workload.cpu_ms_per_request is 0 but workload.kind is 'cpu'; give the profiled "
+                "CPU time per request or choose kind 'io'"
+            )
+        overlap = {t.lower() for t in self.infrastructure.must_use} & {
+            t.lower() for t in self.infrastructure.must_avoid
+        }
+        if overlap:
+            problems.append(
+                f"infrastructure.must_use and must_avoid both name {sorted(overlap)}; "
+                "remove it from one of them"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    # -- loading -----------------------------------------------------------------------------
+
+    @classmethod
+    def parse(cls, data: Any, *, source: str | None = None) -> Requirements:
+        """Validate a mapping into :class:`Requirements`, with errors that name the field.
+
+        Args:
+            data: a mapping, as loaded from YAML or JSON.
+            source: where it came from, for the error message.
+
+        Raises:
+            RequirementsError: naming each wrong field and how to fix it.
+        """
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise RequirementsError(
+                [("", f"expected a mapping of sections (scale:, latency:, …), got "
+                      f"{type(data).__name__}")],
+                source=source,
+            )
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise RequirementsError(_explain(exc, data), source=source) from None
+
+    @classmethod
+    def from_yaml(cls, text: str, *, source: str | None = None) -> Requirements:
+        """Parse requirements from YAML (JSON is YAML too).
+
+        Raises:
+            RequirementsError: for a YAML syntax error (with its line) or invalid content.
+        """
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise RequirementsError(
+                [("", f"{where}not valid YAML ({problem}); check indentation and quoting")],
+                source=source,
+            ) from None
+        return cls.parse(data, source=source)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Requirements:
+        """Load requirements from a ``.yaml``, ``.yml`` or ``.json`` file.
+
+        Raises:
+            RequirementsError: if the file is missing, unreadable or invalid.
+        """
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise RequirementsError(
+                [("", "file not found; check the path, or use --preset NAME "
+                      "(see `pyt-arch presets`)")], source=str(p)) from None
+        except IsADirectoryError:
+            raise RequirementsError([("", "is a directory, not a requirements file")],
+                                    source=str(p)) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RequirementsError([("", f"cannot be read: {exc.__class__.__name__}")],
+                                    source=str(p)) from None
+        if p.suffix.lower() == ".json":
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise RequirementsError(
+                    [("", f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})")],
+                    source=str(p)) from None
+            return cls.parse(data, source=str(p))
+        return cls.from_yaml(text, source=str(p))
+
+    def to_yaml(self) -> str:
+        """The requirements as YAML, leaving out unset fields (round-trips through from_yaml)."""
+        import yaml
+
+        data = self.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+    # -- gaps and assumptions ----------------------------------------------------------------
+
+    def gaps(self) -> list[Gap]:
+        """The clarifying questions still open, each with the assumption the design makes.
+
+        Returns:
+            One :class:`Gap` per relevant unset field, in the persona's order (scale, latency,
+            consistency, workload, infrastructure).
+        """
+        return [
+            Gap(path, question, value, because)
+            for path, question, value, because in self._assumptions()
+        ]
+
+    def resolved(self) -> tuple[Requirements, list[Assumption]]:
+        """Fill every open gap with its stated assumption.
+
+        Returns:
+            ``(requirements with no relevant field unset, the assumptions made)``.
+        """
+        current: Requirements = self
+        made: list[Assumption] = []
+        for path, _question, value, because in self._assumptions():
+            current = current._with(path, value)
+            made.append(Assumption(path, value, because))
+        return current, made
+
+    def _with(self, path: str, value: Any) -> Requirements:
+        if "." not in path:
+            return self.model_copy(update={path: value})
+        section, key = path.split(".", 1)
+        sub = getattr(self, section)
+        return self.model_copy(update={section: sub.model_copy(update={key: value})})
+
+    def _assumptions(self) -> Iterator[tuple[str, str, Any, str]]:
+        """Yield (field, question, assumed value, because) for each relevant unset field.
+
+        Later assumptions see earlier ones (e.g. avg_rps derives from the assumed peak_rps).
+        """
+        req: Requirements = self
+        for path, rule in _RULES:
+            section, _, key = path.rpartition(".")
+            holder = getattr(req, section) if section else req
+            if getattr(holder, key) is not None:
+                continue
+            answer = rule(req)
+            if answer is None:
+                continue
+            value, because = answer
+            yield path, _question(path), value, because
+            req = req._with(path, value)
+
+    # -- display -----------------------------------------------------------------------------
+
+    def _repr_markdown_(self) -> str:
+        from pyt_arch_kit.render import requirements_markdown
+
+        return requirements_markdown(self)
+
+
+def _question(path: str) -> str:
+    section, _, key = path.rpartition(".")
+    model: type[BaseModel] = Requirements
+    if section:
+        annotation = Requirements.model_fields[section].annotation
+        assert isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        model = annotation
+    extra = model.model_fields[key].json_schema_extra
+    if isinstance(extra, dict) and isinstance(extra.get("question"), str):
+        return str(extra["question"])
+    return f"What is {path}?"
+
+
+_Rule = Callable[[Requirements], tuple[Any, str] | None]
+
+
+def _kind_from_times(r: Requirements) -> tuple[Any, str]:
+    cpu, io = r.workload.cpu_ms_per_request, r.workload.io_wait_ms_per_request
+    if cpu is not None and io is not None and cpu + io > 0:
+        share = cpu / (cpu + io)
+        kind = (
+            WorkloadKind.CPU if share >= 0.6 else WorkloadKind.IO if share <= 0.2
+            else WorkloadKind.MIXED
+        )
+        return kind, f"CPU is {share:.0%} of request time ({_fmt(cpu)} ms CPU, {_fmt(io)} ms IO)"
+    if r.interface is Interface.BATCH or r.workload.data_mode is not DataMode.NONE:
+        return WorkloadKind.MIXED, "bulk data processing computes as well as it reads"
+    return WorkloadKind.IO, "most web and API back ends spend their time waiting on IO"
+
+
+_CPU_MS = {WorkloadKind.IO: 5.0, WorkloadKind.MIXED: 20.0, WorkloadKind.CPU: 50.0}
+_IO_MS = {WorkloadKind.IO: 40.0, WorkloadKind.MIXED: 30.0, WorkloadKind.CPU: 5.0}
+
+
+def _kind(r: Requirements) -> WorkloadKind:
+    return r.workload.kind or WorkloadKind.IO
+
+
+def _uses_db(r: Requirements) -> bool:
+    return r.infrastructure.database is not DatabaseKind.NONE
+
+
+_RULES: list[tuple[str, _Rule]] = [
+    ("interface", lambda r: (
+        Interface.BATCH if r.workload.data_mode is DataMode.BATCH and r.scale.peak_rps is None
+        else Interface.REST,
+        "a JSON-over-HTTP API is the common default")),
+    ("scale.peak_rps", lambda r: (100.0, "a modest production API; replace with measured peak")),
+    ("scale.avg_rps", lambda r: (
+        round((r.scale.peak_rps or 0) / 4, 3),
+        "a typical diurnal peak-to-average ratio of 4")),
+    ("scale.concurrent_users", lambda r: (
+        int((r.scale.peak_rps or 0) * 10),
+        "each active user sends about one request every 10 s")),
+    ("scale.data_gb", lambda r: (10.0, "a small-to-medium operational database")),
+    ("scale.growth_gb_per_month", lambda r: (
+        round((r.scale.data_gb or 0) * 0.05, 3), "5 % growth per month")),
+    ("scale.read_ratio", lambda r: (0.8, "most APIs read far more than they write")),
+    ("scale.payload_kb", lambda r: (4.0, "small JSON documents")),
+    ("latency.p50_ms", lambda r: (
+        round(min(50.0, (r.latency.p99_ms or 250.0) / 4), 3),
+        "a responsive interactive API")),
+    ("latency.p99_ms", lambda r: (
+        max(250.0, (r.latency.p50_ms or 0) * 4), "four times the median, a common SLA shape")),
+    ("latency.availability_pct", lambda r: (99.9, "three nines: ~43 min of downtime a month")),
+    ("consistency.priority", lambda r: (
+        ConsistencyPriority.BALANCED, "no invariant was stated that forbids stale reads")),
+    ("consistency.stale_read_tolerance_s", lambda r: (
+        (0.0, "strong consistency tolerates no stale reads")
+        if r.consistency.priority is ConsistencyPriority.STRONG
+        else (1.0, "a second of staleness allows replicas and short-lived caches"))),
+    ("workload.kind", _kind_from_times),
+    ("workload.cpu_ms_per_request", lambda r: (
+        _CPU_MS[_kind(r)], f"typical for a {_kind(r).value}-bound request; profile to confirm")),
+    ("workload.io_wait_ms_per_request", lambda r: (
+        _IO_MS[_kind(r)], f"typical for a {_kind(r).value}-bound request; measure to confirm")),
+    ("workload.db_calls_per_request", lambda r: (
+        (2.0, "a read and a write, or two reads") if _uses_db(r)
+        else (0.0, "no database"))),
+    ("workload.db_ms_per_call", lambda r: (
+        (5.0, "an indexed query on a nearby database") if _uses_db(r) else None)),
+    ("workload.batch_data_gb", lambda r: (
+        (r.scale.data_gb or 10.0, "one run processes the whole data set")
+        if r.workload.data_mode is DataMode.BATCH else None)),
+    ("workload.freshness_s", lambda r: (
+        (5.0, "a few seconds is what streaming is usually chosen for")
+        if r.workload.data_mode is DataMode.STREAMING
+        else (86_400.0, "a daily batch") if r.workload.data_mode is DataMode.BATCH else None)),
+    ("infrastructure.hosting", lambda r: (Hosting.CLOUD, "the common case")),
+    ("infrastructure.database", lambda r: (
+        DatabaseKind.POSTGRESQL, "a relational default that covers most needs")),
+    ("infrastructure.db_max_connections", lambda r: (
+        (100, "PostgreSQL's default max_connections")
+        if r.infrastructure.database is not DatabaseKind.NONE else None)),
+    ("infrastructure.cores_per_instance", lambda r: (4, "a common VM or pod size")),
+    ("infrastructure.team_size", lambda r: (5, "one small team")),
+]
+
+
+def _explain(exc: ValidationError, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Turn pydantic errors into (field, message with the fix) pairs."""
+    problems: list[tuple[str, str]] = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        kind = err["type"]
+        ctx = err.get("ctx") or {}
+        if kind == "extra_forbidden":
+            problems.append((loc, _unknown_key(err["loc"])))
+        elif kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
+            bound = next(iter(ctx.values())) if ctx else "?"
+            word = {"greater_than_equal": "at least", "greater_than": "above",
+                    "less_than_equal": "at most", "less_than": "below"}[kind]
+            problems.append((loc, f"is {err.get('input')!r}; it must be {word} {bound}"))
+        elif kind == "enum":
+            problems.append((loc, f"is {err.get('input')!r}; choose one of "
+                                  f"{ctx.get('expected', '')}"))
+        elif kind in {"float_parsing", "int_parsing", "float_type", "int_type",
+                      "int_from_float"}:
+            problems.append((loc, f"is {err.get('input')!r}; it must be a number"))
+        elif kind in {"model_type", "model_attributes_type", "dict_type"}:
+            problems.append((loc, "must be a mapping of fields (e.g. `peak_rps: 100`), got "
+                                  f"{type(err.get('input')).__name__}"))
+        elif kind == "value_error":
+            msg = str(ctx.get("error", err["msg"]))
+            for part in msg.splitlines():
+                field = part.split(" ", 1)[0]
+                problems.append((field if "." in field else loc, part))
+        else:
+            problems.append((loc, err["msg"]))
+    return problems
+
+
+def _unknown_key(loc: tuple[Any, ...]) -> str:
+    key = str(loc[-1])
+    if len(loc) == 1:
+        allowed = list(Requirements.model_fields)
+    else:
+        annotation = Requirements.model_fields.get(str(loc[0]))
+        model = annotation.annotation if annotation else None
+        allowed = list(model.model_fields) if isinstance(model, type) and issubclass(
+            model, BaseModel) else []
+    near = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"did you mean '{near[0]}'? " if near else ""
+    return f"unknown field '{key}'; {hint}allowed: {', '.join(allowed)}"
+
+
+def load_requirements(source: str | Path | dict[str, Any] | Requirements) -> Requirements:
+    """Requirements from a file path, a mapping, or a :class:`Requirements` (returned as is).
+
+    Raises:
+        RequirementsError: if the source is missing or invalid.
+    """
+    if isinstance(source, Requirements):
+        return source
+    if isinstance(source, dict):
+        return Requirements.parse(source)
+    return Requirements.from_file(source)
