@@ -1,0 +1,93 @@
+"""The planner: pure, deterministic functions from requirements to a :class:`Plan`."""
+
+from __future__ import annotations
+
+from pyt_arch_kit.planning.capacity import plan_capacity
+from pyt_arch_kit.planning.concurrency import plan_concurrency
+from pyt_arch_kit.planning.data import plan_data
+from pyt_arch_kit.planning.database import plan_database
+from pyt_arch_kit.planning.model import (
+    CapacityPlan,
+    ConcurrencyModel,
+    ConcurrencyPlan,
+    DatabasePlan,
+    DataPlan,
+    Decision,
+    Figure,
+    Finding,
+    Plan,
+)
+from pyt_arch_kit.planning.pushback import find_issues
+from pyt_arch_kit.requirements import Interface, Requirements
+
+__all__ = [
+    "CapacityPlan",
+    "ConcurrencyModel",
+    "ConcurrencyPlan",
+    "DataPlan",
+    "DatabasePlan",
+    "Decision",
+    "Figure",
+    "Finding",
+    "Plan",
+    "plan",
+]
+
+
+def plan(requirements: Requirements) -> Plan:
+    """Compute the plan for a set of requirements.
+
+    Unset fields are filled with stated assumptions first (:meth:`Requirements.resolved`). The
+    result is deterministic: the same requirements always give an equal plan.
+
+    Example:
+        >>> from pyt_arch_kit import Requirements, plan
+        >>> p = plan(Requirements(scale={"peak_rps": 2000},
+        ...                       workload={"cpu_ms_per_request": 5, "io_wait_ms_per_request": 45}))
+        >>> p.figure("in_flight").value
+        100.0
+    """
+    req, assumptions = requirements.resolved()
+    cap, cap_figs = plan_capacity(req)
+    conc, conc_figs, conc_decisions = plan_concurrency(req, cap)
+    db, db_figs, db_decisions = plan_database(req, cap, conc)
+    data, data_figs, data_decisions = plan_data(req)
+    findings = find_issues(req, cap, conc, db, data)
+    return Plan(
+        requirements=req,
+        assumptions=tuple(assumptions),
+        capacity=cap,
+        concurrency=conc,
+        database=db,
+        data=data,
+        figures=tuple(cap_figs + conc_figs + db_figs + data_figs),
+        decisions=tuple(conc_decisions + db_decisions + data_decisions),
+        findings=tuple(findings),
+        components=_components(req, conc, db, data),
+    )
+
+
+def _components(
+    req: Requirements, conc: ConcurrencyPlan, db: DatabasePlan | None, data: DataPlan | None
+) -> tuple[str, ...]:
+    parts: list[str] = []
+    if req.interface is not Interface.BATCH:
+        parts += ["clients", "load_balancer", "app"]
+    if conc.process_pool_workers:
+        parts.append("process_pool")
+    if req.interface is Interface.EVENTS or (db is not None and db.outbox):
+        parts += ["outbox_relay", "broker", "consumers"]
+    if db is not None:
+        if db.cache not in ("none",) and not db.cache.startswith("none"):
+            parts.append("redis" if db.cache.startswith("Redis") else "local_cache")
+        if db.pgbouncer:
+            parts.append("pgbouncer")
+        parts.append("database")
+        if db.read_replicas:
+            parts.append("replicas")
+    if data is not None:
+        parts += ["data_job", "object_storage"]
+        if data.mode == "streaming":
+            parts.append("stream")
+    parts.append("observability")
+    return tuple(dict.fromkeys(parts))

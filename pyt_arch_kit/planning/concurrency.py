@@ -1,0 +1,160 @@
+"""Choose how each instance runs requests: sync, threads, asyncio, processes, or a hybrid."""
+
+from __future__ import annotations
+
+import math
+
+from pyt_arch_kit.planning.model import CapacityPlan, ConcurrencyModel, ConcurrencyPlan, Decision, Figure
+from pyt_arch_kit.requirements import Interface, Requirements
+
+__all__ = ["cpu_share", "plan_concurrency"]
+
+GUNICORN = "gunicorn docs, “How Many Workers?”: (2 × cores) + 1"
+_SYNC_MAX_IN_FLIGHT = 8.0
+_THREADS_MAX_PER_INSTANCE = 32.0
+
+
+def cpu_share(req: Requirements) -> float:
+    """Fraction of a request's time spent computing rather than waiting."""
+    cpu = req.workload.cpu_ms_per_request or 0.0
+    io = req.workload.io_wait_ms_per_request or 0.0
+    return cpu / (cpu + io) if cpu + io > 0 else 0.0
+
+
+def _lower(items: list[str]) -> set[str]:
+    return {i.strip().lower() for i in items}
+
+
+def _choose(req: Requirements, cap: CapacityPlan) -> tuple[ConcurrencyModel, str]:
+    share = cpu_share(req)
+    per_instance = cap.in_flight / cap.instances
+    io_ms = req.workload.io_wait_ms_per_request or 0.0
+    mandated = _lower(req.infrastructure.must_use)
+    if share >= 0.6:
+        if io_ms >= 10 or req.interface in (Interface.WEBSOCKET, Interface.EVENTS):
+            return ConcurrencyModel.HYBRID, (
+                f"CPU is {share:.0%} of request time, so pure-Python work needs processes "
+                f"(the GIL serialises threads), but {io_ms:g} ms of IO per request is worth "
+                "overlapping on an event loop: asyncio in front, CPU work in a process pool")
+        return ConcurrencyModel.PROCESSES, (
+            f"CPU is {share:.0%} of request time: one worker process per core; threads would "
+            "contend on the GIL and an event loop would be blocked")
+    if share > 0.2:
+        return ConcurrencyModel.HYBRID, (
+            f"CPU is {share:.0%} of request time: an event loop overlaps the IO, and CPU-heavy "
+            "steps run in a process pool so they never block it")
+    if cap.in_flight <= _SYNC_MAX_IN_FLIGHT and req.interface is not Interface.WEBSOCKET:
+        return ConcurrencyModel.SYNC, (
+            f"only {cap.in_flight:.1f} requests are in flight at peak: synchronous workers are "
+            "simpler to write, debug and profile, and async would buy nothing")
+    if mandated & {"django", "flask"} and per_instance <= _THREADS_MAX_PER_INSTANCE:
+        return ConcurrencyModel.THREADS, (
+            f"IO-bound with {per_instance:.0f} requests in flight per instance and a mandated "
+            "synchronous framework: threads overlap the IO (the GIL is released while waiting)")
+    return ConcurrencyModel.ASYNCIO, (
+        f"IO is {1 - share:.0%} of request time and {per_instance:.0f} requests are in flight "
+        "per instance: one event loop per core holds them all without a thread each")
+
+
+def _framework(req: Requirements, model: ConcurrencyModel) -> tuple[str, str, str]:
+    """(framework, server, worker class)."""
+    mandated = _lower(req.infrastructure.must_use)
+    iface = req.interface
+    if iface is Interface.GRPC:
+        if model in (ConcurrencyModel.PROCESSES,):
+            return "grpcio", "grpc.server (one process per core, SO_REUSEPORT)", "process"
+        return "grpcio (grpc.aio)", "grpc.aio server (one process per core, SO_REUSEPORT)", "aio"
+    if iface is Interface.BATCH:
+        return "batch job (CLI entry point)", "scheduler (cron / Kubernetes CronJob)", "job"
+    if iface is Interface.EVENTS:
+        if model is ConcurrencyModel.SYNC:
+            return ("FastAPI (commands) + Kafka consumer (confluent-kafka)",
+                    "gunicorn + consumer processes", "sync")
+        return ("FastAPI (commands) + Kafka consumers (aiokafka)",
+                "uvicorn workers + consumer processes", "uvicorn")
+    if model in (ConcurrencyModel.SYNC, ConcurrencyModel.THREADS):
+        fw = "Django" if "django" in mandated else "Flask"
+        worker = "gthread" if model is ConcurrencyModel.THREADS else "sync"
+        return fw, f"gunicorn ({worker} workers)", worker
+    if model is ConcurrencyModel.PROCESSES:
+        fw = "Django" if "django" in mandated else "Flask"
+        return fw, "gunicorn (sync workers, one per core)", "sync"
+    if iface is Interface.GRAPHQL:
+        return "Strawberry GraphQL on FastAPI", "uvicorn workers", "uvicorn"
+    return "FastAPI", "uvicorn workers (under gunicorn or uvicorn --workers)", "uvicorn"
+
+
+def plan_concurrency(
+    req: Requirements, cap: CapacityPlan
+) -> tuple[ConcurrencyPlan, list[Figure], list[Decision]]:
+    """Pick the concurrency model, framework, server and worker counts per instance."""
+    model, why = _choose(req, cap)
+    framework, server, worker_class = _framework(req, model)
+    cores = cap.cores_per_instance
+    pool = 0
+    threads = 1
+    if model is ConcurrencyModel.SYNC:
+        workers = 2 * cores + 1
+        formula, source = "(2 × cores) + 1", GUNICORN
+    elif model is ConcurrencyModel.THREADS:
+        workers = 2 * cores + 1
+        threads = max(2, min(32, math.ceil(2 * cap.in_flight / cap.instances / workers)))
+        formula, source = "(2 × cores) + 1, threads = ⌈2 · in-flight per worker⌉", GUNICORN
+    elif model is ConcurrencyModel.PROCESSES:
+        workers = cores
+        formula = "cores (one process per core for CPU-bound work)"
+        source = "Python docs, concurrent.futures.ProcessPoolExecutor (max_workers = cores)"
+    elif model is ConcurrencyModel.HYBRID:
+        workers = max(1, cores // 4)
+        pool = max(1, cores // workers - 1)
+        formula = "front workers = ⌊cores / 4⌋, process pool per worker = cores / workers − 1"
+        source = "Python docs, asyncio loop.run_in_executor with ProcessPoolExecutor"
+    else:
+        workers = cores
+        formula = "cores (one event loop per core)"
+        source = "uvicorn docs, deployment: one worker process per core"
+    per_worker = cap.in_flight / cap.instances / workers
+    plan = ConcurrencyPlan(
+        model=model, framework=framework, server=server, workers_per_instance=workers,
+        worker_class=worker_class, process_pool_workers=pool, threads_per_worker=threads,
+        in_flight_per_worker=per_worker, why=why,
+    )
+    figures = [
+        Figure("workers_per_instance", "Worker processes per instance", workers, "processes",
+               formula, (("cores per instance", cores),), source),
+        Figure("in_flight_per_worker", "Requests in flight per worker at peak", per_worker,
+               "requests", "L / (instances × workers)",
+               (("L", cap.in_flight), ("instances", cap.instances), ("workers", workers)),
+               "Little's law, split evenly by the load balancer"),
+        Figure("cpu_share", "Share of request time on CPU", cpu_share(req), "",
+               "CPU ms / (CPU ms + IO ms)",
+               (("CPU ms", req.workload.cpu_ms_per_request or 0.0),
+                ("IO ms", req.workload.io_wait_ms_per_request or 0.0)),
+               "the persona's rule: IO-bound → asyncio, CPU-bound → processes, mixed → hybrid"),
+    ]
+    if pool:
+        figures.append(Figure("process_pool_workers", "Process-pool workers per front worker",
+                              pool, "processes", "cores / workers − 1",
+                              (("cores", cores), ("workers", workers)), source))
+    alternatives = tuple(m.value for m in ConcurrencyModel if m is not model)
+    trade = {
+        ConcurrencyModel.SYNC: "simplest code; each worker holds one request, so concurrency is "
+        "capped at the worker count",
+        ConcurrencyModel.THREADS: "overlaps IO with familiar blocking code; threads cost ~8 MB "
+        "of stack each and the GIL serialises any Python CPU work",
+        ConcurrencyModel.ASYNCIO: "thousands of waits per process; every library on the request "
+        "path must be async, and one blocking call stalls every request on that loop",
+        ConcurrencyModel.PROCESSES: "true parallelism; memory grows with each process and "
+        "arguments/results are pickled across process boundaries",
+        ConcurrencyModel.HYBRID: "overlaps IO and uses every core; two execution models to "
+        "reason about, and pickling cost on every offloaded call",
+    }[model]
+    decisions = [
+        Decision("concurrency", model.value, why, trade, alternatives),
+        Decision("framework", f"{framework} on {server}",
+                 f"fits the {model.value} model for a {req.interface.value if req.interface else 'rest'} "
+                 "interface",
+                 "a mature, typed ecosystem; framework overhead is small next to the IO",
+                 ("Django", "Flask", "aiohttp", "Litestar")),
+    ]
+    return plan, figures, decisions
