@@ -43,7 +43,29 @@ _EXPORTS: dict[str, str] = {
     "RequirementsForm": "pyt_arch_kit.widgets",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__", "load_ipython_extension"]
+__all__ = [
+    "SECTIONS",
+    "Architect",
+    "BackendError",
+    "Design",
+    "IncompleteDesignError",
+    "Persona",
+    "PersonaError",
+    "Plan",
+    "PytArchError",
+    "Requirements",
+    "RequirementsError",
+    "RequirementsForm",
+    "SettingsError",
+    "Usage",
+    "__version__",
+    "load_ipython_extension",
+    "load_persona",
+    "load_requirements",
+    "plan",
+    "preset",
+    "preset_names",
+]
 
 if TYPE_CHECKING:
     from pyt_arch_kit.architect import Architect

@@ -47,11 +47,11 @@ class Architect:
 
     def plan(self, requirements: RequirementsLike) -> Plan:
         """The deterministic plan for these requirements (no backend involved)."""
-        return make_plan(load_requirements(_as_source(requirements)))
+        return make_plan(load_requirements(requirements))
 
     def request(self, requirements: RequirementsLike) -> DesignRequest:
         """The request a backend would receive for these requirements."""
-        req = load_requirements(_as_source(requirements))
+        req = load_requirements(requirements)
         return DesignRequest(persona=self.persona, requirements=req, plan=make_plan(req))
 
     def design(
@@ -90,14 +90,17 @@ class Architect:
         if design.plan is None:
             from pyt_arch_kit.errors import SettingsError
 
-            raise SettingsError("this design has no plan (loaded from JSON); design it again "
-                                "with Architect.design() before refining")
+            raise SettingsError(
+                "this design has no plan (loaded from JSON); design it again "
+                "with Architect.design() before refining"
+            )
         req = design.plan.requirements
         history = design.conversation or (("assistant", design.text),)
-        request = DesignRequest(persona=self.persona, requirements=req, plan=design.plan,
-                                followup=question, history=history)
+        request = DesignRequest(
+            persona=self.persona,
+            requirements=req,
+            plan=design.plan,
+            followup=question,
+            history=history,
+        )
         return self.backend.write(request, on_text=on_text, cancel=cancel)
-
-
-def _as_source(requirements: RequirementsLike) -> Requirements | dict[str, Any] | str | Path:
-    return requirements

@@ -96,7 +96,8 @@ class Usage:
 
     def __add__(self, other: Usage) -> Usage:
         cost = (
-            None if self.cost_usd is None and other.cost_usd is None
+            None
+            if self.cost_usd is None and other.cost_usd is None
             else (self.cost_usd or 0.0) + (other.cost_usd or 0.0)
         )
         return Usage(
@@ -112,8 +113,10 @@ class Usage:
         """One line: tokens in/out, cache, cost."""
         parts = [f"{self.input_tokens:,} in", f"{self.output_tokens:,} out"]
         if self.cache_read_input_tokens or self.cache_creation_input_tokens:
-            parts.append(f"cache {self.cache_read_input_tokens:,} read / "
-                         f"{self.cache_creation_input_tokens:,} written")
+            parts.append(
+                f"cache {self.cache_read_input_tokens:,} read / "
+                f"{self.cache_creation_input_tokens:,} written"
+            )
         if self.cost_usd is not None:
             parts.append(f"≈ ${self.cost_usd:.4f}")
         return " · ".join(parts)
@@ -190,8 +193,10 @@ class Design:
     @property
     def code_blocks(self) -> list[tuple[str, str]]:
         """Every fenced code block as ``(language, code)``."""
-        return [(m.group(1).strip(), m.group(2))
-                for m in re.finditer(r"```([\w+-]*)[^\n]*\n(.*?)```", self.text, re.S)]
+        return [
+            (m.group(1).strip(), m.group(2))
+            for m in re.finditer(r"```([\w+-]*)[^\n]*\n(.*?)```", self.text, re.S)
+        ]
 
     def with_text(self, text: str, **changes: Any) -> Design:
         """A copy with other text (and any other field changed)."""
@@ -205,11 +210,15 @@ class Design:
         if not self.complete:
             reason = self.stop_reason or "the connection ended early"
             missing = ", ".join(self.missing_sections) or "none"
-            head += (f"> **Incomplete design** ({reason}): everything that arrived is kept "
-                     f"below. Missing sections: {missing}.\n\n")
+            head += (
+                f"> **Incomplete design** ({reason}): everything that arrived is kept "
+                f"below. Missing sections: {missing}.\n\n"
+            )
         elif self.missing_sections:
-            head += (f"> **Note**: the answer lacks these sections: "
-                     f"{', '.join(self.missing_sections)}.\n\n")
+            head += (
+                f"> **Note**: the answer lacks these sections: "
+                f"{', '.join(self.missing_sections)}.\n\n"
+            )
         return head + self.text.strip() + "\n"
 
     def _repr_markdown_(self) -> str:
@@ -256,12 +265,19 @@ class Design:
         """Load a design saved with :meth:`to_json` (the plan's numbers are not rebuilt)."""
         data = json.loads(text)
         usage = Usage(**data["usage"]) if data.get("usage") else None
-        assumptions = tuple(Assumption(a["field"], a["value"], a["because"])
-                            for a in data.get("assumptions", []))
-        return cls(title=data["title"], text=data["text"], assumptions=assumptions,
-                   backend=data.get("backend", "offline"), model=data.get("model"),
-                   usage=usage, complete=bool(data.get("complete", True)),
-                   stop_reason=data.get("stop_reason"))
+        assumptions = tuple(
+            Assumption(a["field"], a["value"], a["because"]) for a in data.get("assumptions", [])
+        )
+        return cls(
+            title=data["title"],
+            text=data["text"],
+            assumptions=assumptions,
+            backend=data.get("backend", "offline"),
+            model=data.get("model"),
+            usage=usage,
+            complete=bool(data.get("complete", True)),
+            stop_reason=data.get("stop_reason"),
+        )
 
 
 def _jsonable(value: Any) -> Any:

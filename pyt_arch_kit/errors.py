@@ -30,9 +30,7 @@ class RequirementsError(PytArchError, ValueError):
         source: the file the requirements came from, if any.
     """
 
-    def __init__(
-        self, problems: list[tuple[str, str]], *, source: str | None = None
-    ) -> None:
+    def __init__(self, problems: list[tuple[str, str]], *, source: str | None = None) -> None:
         self.problems = list(problems)
         self.source = source
         where = f"{source}: " if source else ""

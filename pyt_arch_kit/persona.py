@@ -93,12 +93,14 @@ class Persona:
         if not lines or lines[0].strip() != "---":
             raise PersonaError(
                 f"{source}: an agent file starts with a '---' line, then YAML front matter "
-                "(name, description, model), then '---' and the prompt")
+                "(name, description, model), then '---' and the prompt"
+            )
         try:
             end = next(i for i, ln in enumerate(lines[1:], 1) if ln.strip() == "---")
         except StopIteration:
             raise PersonaError(
-                f"{source}: the front matter is not closed; add a '---' line after it") from None
+                f"{source}: the front matter is not closed; add a '---' line after it"
+            ) from None
         try:
             meta = yaml.safe_load("\n".join(lines[1:end])) or {}
         except yaml.YAMLError as exc:
@@ -113,17 +115,18 @@ class Persona:
         model = meta.get("model", "sonnet")
         if not isinstance(model, str) or not model.strip():
             raise PersonaError(f"{source}: 'model:' must be an alias (sonnet, opus, haiku) or id")
-        tools_raw = meta.get("tools", ())
+        tools_raw = meta.get("tools") or []
         if isinstance(tools_raw, str):
             tools = tuple(t.strip() for t in tools_raw.split(",") if t.strip())
         elif isinstance(tools_raw, list) and all(isinstance(t, str) for t in tools_raw):
             tools = tuple(tools_raw)
         else:
             raise PersonaError(f"{source}: 'tools:' must be a list or comma-separated names")
-        body = "\n".join(lines[end + 1:]).strip()
+        body = "\n".join(lines[end + 1 :]).strip()
         if not body:
-            raise PersonaError(f"{source}: the prompt (the Markdown after the front matter) "
-                               "is empty")
+            raise PersonaError(
+                f"{source}: the prompt (the Markdown after the front matter) is empty"
+            )
         known = {"name", "description", "model", "color", "tools"}
         return cls(
             name=meta["name"].strip(),
@@ -161,7 +164,8 @@ def load_persona(source: str | Path | None = None) -> Persona:
     except FileNotFoundError:
         raise PersonaError(
             f"{path}: agent file not found; give a path to a .md agent file or a shipped "
-            f"persona name ({DEFAULT_PERSONA})") from None
+            f"persona name ({DEFAULT_PERSONA})"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PersonaError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
     return Persona.parse(text, source=str(path))

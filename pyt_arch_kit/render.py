@@ -54,22 +54,30 @@ def figures_table(figures: tuple[Figure, ...] | list[Figure], *, sources: bool =
     sep = "|---|---:|---|---|" + ("---|" if sources else "")
     rows = [head, sep]
     for f in figures:
-        row = (f"| {_cell(f.label)} | {f.show()} | `{_cell(f.formula)}` | "
-               f"{_cell(f.inputs_text())} |")
+        row = f"| {_cell(f.label)} | {f.show()} | `{_cell(f.formula)}` | {_cell(f.inputs_text())} |"
         rows.append(row + (f" {_cell(f.source)} |" if sources else ""))
     return "\n".join(rows)
 
 
 def plan_markdown(plan: Plan) -> str:
     """The plan: figures with formulas, decisions with trade-offs, findings, assumptions."""
-    lines = [f"**Plan: {plan.requirements.name}**", "", figures_table(plan.figures), "",
-             "| Decision | Choice | Why | Trade-off |", "|---|---|---|---|"]
-    lines += [f"| {_cell(d.topic)} | {_cell(d.choice)} | {_cell(d.why)} | {_cell(d.trade_off)} |"
-              for d in plan.decisions]
+    lines = [
+        f"**Plan: {plan.requirements.name}**",
+        "",
+        figures_table(plan.figures),
+        "",
+        "| Decision | Choice | Why | Trade-off |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {_cell(d.topic)} | {_cell(d.choice)} | {_cell(d.why)} | {_cell(d.trade_off)} |"
+        for d in plan.decisions
+    ]
     if plan.findings:
         lines += ["", "**Findings**", ""]
-        lines += [f"- **{f.kind}: {f.title}** — {f.detail} *{f.recommendation}*"
-                  for f in plan.findings]
+        lines += [
+            f"- **{f.kind}: {f.title}** — {f.detail} *{f.recommendation}*" for f in plan.findings
+        ]
     if plan.assumptions:
         lines += ["", "**Assumptions**", ""]
         lines += [f"- {a}" for a in plan.assumptions]

@@ -117,32 +117,54 @@ class Scale(_Section):
     """Load and data volume."""
 
     peak_rps: float | None = Field(
-        None, ge=0, le=10_000_000, description="Peak requests per second the system must serve.",
+        None,
+        ge=0,
+        le=10_000_000,
+        description="Peak requests per second the system must serve.",
         json_schema_extra=_q("What peak request rate (requests/s) must it sustain?", widget="log"),
     )
     avg_rps: float | None = Field(
-        None, ge=0, le=10_000_000, description="Average requests per second over a day.",
+        None,
+        ge=0,
+        le=10_000_000,
+        description="Average requests per second over a day.",
         json_schema_extra=_q("What is the average request rate over a day?", widget="log"),
     )
     concurrent_users: int | None = Field(
-        None, ge=0, le=1_000_000_000, description="Users connected at the same time at peak.",
-        json_schema_extra=_q("How many users are connected at the same time at peak?",
-                             widget="log"),
+        None,
+        ge=0,
+        le=1_000_000_000,
+        description="Users connected at the same time at peak.",
+        json_schema_extra=_q(
+            "How many users are connected at the same time at peak?", widget="log"
+        ),
     )
     data_gb: float | None = Field(
-        None, ge=0, le=10_000_000, description="Data stored today, in GB.",
+        None,
+        ge=0,
+        le=10_000_000,
+        description="Data stored today, in GB.",
         json_schema_extra=_q("How much data is stored today (GB)?", widget="log"),
     )
     growth_gb_per_month: float | None = Field(
-        None, ge=0, le=10_000_000, description="How fast stored data grows, in GB per month.",
+        None,
+        ge=0,
+        le=10_000_000,
+        description="How fast stored data grows, in GB per month.",
         json_schema_extra=_q("How fast does the data grow (GB per month)?", widget="log"),
     )
     read_ratio: float | None = Field(
-        None, ge=0, le=1, description="Fraction of requests that only read (0.9 = 90 % reads).",
+        None,
+        ge=0,
+        le=1,
+        description="Fraction of requests that only read (0.9 = 90 % reads).",
         json_schema_extra=_q("What fraction of requests only read data?"),
     )
     payload_kb: float | None = Field(
-        None, ge=0, le=1_000_000, description="Typical request + response size, in KB.",
+        None,
+        ge=0,
+        le=1_000_000,
+        description="Typical request + response size, in KB.",
         json_schema_extra=_q("How large is a typical request and response (KB)?", widget="log"),
     )
 
@@ -151,15 +173,24 @@ class Latency(_Section):
     """Latency targets and the availability SLO."""
 
     p50_ms: float | None = Field(
-        None, gt=0, le=3_600_000, description="Median latency target, in milliseconds.",
+        None,
+        gt=0,
+        le=3_600_000,
+        description="Median latency target, in milliseconds.",
         json_schema_extra=_q("What median (p50) latency is acceptable (ms)?", widget="log"),
     )
     p99_ms: float | None = Field(
-        None, gt=0, le=3_600_000, description="99th-percentile latency target (the SLA), in ms.",
+        None,
+        gt=0,
+        le=3_600_000,
+        description="99th-percentile latency target (the SLA), in ms.",
         json_schema_extra=_q("What p99 latency does the SLA promise (ms)?", widget="log"),
     )
     availability_pct: float | None = Field(
-        None, ge=90, lt=100, description="Availability SLO in percent, e.g. 99.9.",
+        None,
+        ge=90,
+        lt=100,
+        description="Availability SLO in percent, e.g. 99.9.",
         json_schema_extra=_q("What availability SLO applies (e.g. 99.9 %)?"),
     )
 
@@ -168,15 +199,22 @@ class Consistency(_Section):
     """Consistency versus availability."""
 
     priority: ConsistencyPriority | None = Field(
-        None, description="strong: never show stale or lost writes (ledgers); "
+        None,
+        description="strong: never show stale or lost writes (ledgers); "
         "availability: stay up and fast, reconcile later; balanced: in between.",
-        json_schema_extra=_q("Under a partition or failover, is correctness (strong) or "
-                             "staying available more important?"),
+        json_schema_extra=_q(
+            "Under a partition or failover, is correctness (strong) or "
+            "staying available more important?"
+        ),
     )
     stale_read_tolerance_s: float | None = Field(
-        None, ge=0, le=86_400, description="How old a read may be, in seconds (0 = never stale).",
-        json_schema_extra=_q("How stale may a read be (seconds)? This decides replicas and "
-                             "caching."),
+        None,
+        ge=0,
+        le=86_400,
+        description="How old a read may be, in seconds (0 = never stale).",
+        json_schema_extra=_q(
+            "How stale may a read be (seconds)? This decides replicas and caching."
+        ),
     )
 
 
@@ -184,41 +222,64 @@ class Workload(_Section):
     """Where the time of a request goes, and any bulk data processing."""
 
     kind: WorkloadKind | None = Field(
-        None, description="io: waits on databases/services; cpu: computes; mixed: both.",
+        None,
+        description="io: waits on databases/services; cpu: computes; mixed: both.",
         json_schema_extra=_q("Is a request mostly waiting on IO, computing, or both?"),
     )
     cpu_ms_per_request: float | None = Field(
-        None, ge=0, le=600_000, description="CPU time one request burns in Python, in ms.",
-        json_schema_extra=_q("How much CPU time does one request take (ms, profiled)?",
-                             widget="log"),
+        None,
+        ge=0,
+        le=600_000,
+        description="CPU time one request burns in Python, in ms.",
+        json_schema_extra=_q(
+            "How much CPU time does one request take (ms, profiled)?", widget="log"
+        ),
     )
     io_wait_ms_per_request: float | None = Field(
-        None, ge=0, le=600_000,
+        None,
+        ge=0,
+        le=600_000,
         description="Time one request waits on databases and other services, in ms.",
         json_schema_extra=_q("How long does one request wait on IO (ms)?", widget="log"),
     )
     db_calls_per_request: float | None = Field(
-        None, ge=0, le=1000, description="Database round trips per request.",
+        None,
+        ge=0,
+        le=1000,
+        description="Database round trips per request.",
         json_schema_extra=_q("How many database round trips does a request make?"),
     )
     db_ms_per_call: float | None = Field(
-        None, ge=0, le=600_000, description="Time one database call holds a connection, in ms.",
-        json_schema_extra=_q("How long does one database call hold a connection (ms)?",
-                             widget="log"),
+        None,
+        ge=0,
+        le=600_000,
+        description="Time one database call holds a connection, in ms.",
+        json_schema_extra=_q(
+            "How long does one database call hold a connection (ms)?", widget="log"
+        ),
     )
     fanout_calls: int = Field(
-        0, ge=0, le=10_000,
+        0,
+        ge=0,
+        le=10_000,
         description="Parallel downstream calls a request waits on (tail amplification).",
     )
     data_mode: DataMode = Field(
-        DataMode.NONE, description="Bulk data processing besides requests: none, batch, streaming.",
+        DataMode.NONE,
+        description="Bulk data processing besides requests: none, batch, streaming.",
     )
     batch_data_gb: float | None = Field(
-        None, ge=0, le=100_000_000, description="Data one batch run or window processes, in GB.",
+        None,
+        ge=0,
+        le=100_000_000,
+        description="Data one batch run or window processes, in GB.",
         json_schema_extra=_q("How much data does one batch run process (GB)?", widget="log"),
     )
     freshness_s: float | None = Field(
-        None, ge=0, le=31_536_000, description="How fresh processed data must be, in seconds.",
+        None,
+        ge=0,
+        le=31_536_000,
+        description="How fresh processed data must be, in seconds.",
         json_schema_extra=_q("How fresh must processed data be (seconds)?", widget="log"),
     )
 
@@ -227,34 +288,47 @@ class Infrastructure(_Section):
     """Where it runs and what it must fit into."""
 
     hosting: Hosting | None = Field(
-        None, description="cloud, on_prem or hybrid.",
+        None,
+        description="cloud, on_prem or hybrid.",
         json_schema_extra=_q("Does it run in a cloud, on premises, or both?"),
     )
     database: DatabaseKind | None = Field(
-        None, description="The primary data store (none if the service keeps no state).",
+        None,
+        description="The primary data store (none if the service keeps no state).",
         json_schema_extra=_q("Which primary database is available or preferred?"),
     )
     db_max_connections: int | None = Field(
-        None, ge=1, le=1_000_000,
+        None,
+        ge=1,
+        le=1_000_000,
         description="The database server's connection limit (PostgreSQL max_connections).",
         json_schema_extra=_q("What is the database's connection limit (max_connections)?"),
     )
     cores_per_instance: int | None = Field(
-        None, ge=1, le=1024, description="CPU cores of one application instance (VM or pod).",
+        None,
+        ge=1,
+        le=1024,
+        description="CPU cores of one application instance (VM or pod).",
         json_schema_extra=_q("How many cores does one application instance have?"),
     )
     team_size: int | None = Field(
-        None, ge=1, le=10_000, description="Engineers who build and run the system.",
+        None,
+        ge=1,
+        le=10_000,
+        description="Engineers who build and run the system.",
         json_schema_extra=_q("How many engineers will build and operate it?"),
     )
     existing_services: list[str] = Field(
-        default_factory=list, description="Systems it must integrate with (e.g. Redis, Kafka).",
+        default_factory=list,
+        description="Systems it must integrate with (e.g. Redis, Kafka).",
     )
     must_use: list[str] = Field(
-        default_factory=list, description="Technologies that are mandated.",
+        default_factory=list,
+        description="Technologies that are mandated.",
     )
     must_avoid: list[str] = Field(
-        default_factory=list, description="Technologies that are ruled out.",
+        default_factory=list,
+        description="Technologies that are ruled out.",
     )
 
 
@@ -262,10 +336,14 @@ class ProposedApproach(_Section):
     """What the team already has in mind (the architect pushes back where it does not fit)."""
 
     architecture: Architecture | None = Field(
-        None, description="monolith, modular_monolith, microservices or serverless.",
+        None,
+        description="monolith, modular_monolith, microservices or serverless.",
     )
     service_count: int | None = Field(
-        None, ge=1, le=10_000, description="How many deployable services the proposal has.",
+        None,
+        ge=1,
+        le=10_000,
+        description="How many deployable services the proposal has.",
     )
     technologies: list[str] = Field(
         default_factory=list,
@@ -332,22 +410,27 @@ class Requirements(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field("untitled system", min_length=1, max_length=120,
-                      description="A short name for the system.")
+    name: str = Field(
+        "untitled system", min_length=1, max_length=120, description="A short name for the system."
+    )
     summary: str = Field("", max_length=4000, description="What the system does, in a sentence.")
     interface: Interface | None = Field(
-        None, description="How clients talk to it: rest, grpc, graphql, websocket, events, batch.",
+        None,
+        description="How clients talk to it: rest, grpc, graphql, websocket, events, batch.",
         json_schema_extra=_q("How do clients talk to it (REST, gRPC, events, …)?"),
     )
     scale: Scale = Field(default_factory=Scale, description="Load and data volume.")
     latency: Latency = Field(default_factory=Latency, description="Latency and availability.")
-    consistency: Consistency = Field(default_factory=Consistency,
-                                     description="Consistency versus availability.")
+    consistency: Consistency = Field(
+        default_factory=Consistency, description="Consistency versus availability."
+    )
     workload: Workload = Field(default_factory=Workload, description="Where request time goes.")
-    infrastructure: Infrastructure = Field(default_factory=Infrastructure,
-                                           description="Hosting and constraints.")
-    proposed: ProposedApproach = Field(default_factory=ProposedApproach,
-                                       description="The approach the team proposes.")
+    infrastructure: Infrastructure = Field(
+        default_factory=Infrastructure, description="Hosting and constraints."
+    )
+    proposed: ProposedApproach = Field(
+        default_factory=ProposedApproach, description="The approach the team proposes."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -365,10 +448,7 @@ class Requirements(BaseModel):
                 f"({_fmt(lat.p50_ms)}); a 99th percentile cannot be faster than the median — "
                 "raise p99_ms or lower p50_ms"
             )
-        if (
-            w.kind is WorkloadKind.CPU
-            and w.cpu_ms_per_request == 0
-        ):
+        if w.kind is WorkloadKind.CPU and w.cpu_ms_per_request == 0:
             problems.append(
                 "workload.cpu_ms_per_request is 0 but workload.kind is 'cpu'; give the profiled "
                 "CPU time per request or choose kind 'io'"
@@ -402,8 +482,13 @@ class Requirements(BaseModel):
             data = {}
         if not isinstance(data, dict):
             raise RequirementsError(
-                [("", f"expected a mapping of sections (scale:, latency:, …), got "
-                      f"{type(data).__name__}")],
+                [
+                    (
+                        "",
+                        f"expected a mapping of sections (scale:, latency:, …), got "
+                        f"{type(data).__name__}",
+                    )
+                ],
                 source=source,
             )
         try:
@@ -444,21 +529,31 @@ class Requirements(BaseModel):
             text = p.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise RequirementsError(
-                [("", "file not found; check the path, or use --preset NAME "
-                      "(see `pyt-arch presets`)")], source=str(p)) from None
+                [
+                    (
+                        "",
+                        "file not found; check the path, or use --preset NAME "
+                        "(see `pyt-arch presets`)",
+                    )
+                ],
+                source=str(p),
+            ) from None
         except IsADirectoryError:
-            raise RequirementsError([("", "is a directory, not a requirements file")],
-                                    source=str(p)) from None
+            raise RequirementsError(
+                [("", "is a directory, not a requirements file")], source=str(p)
+            ) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise RequirementsError([("", f"cannot be read: {exc.__class__.__name__}")],
-                                    source=str(p)) from None
+            raise RequirementsError(
+                [("", f"cannot be read: {exc.__class__.__name__}")], source=str(p)
+            ) from None
         if p.suffix.lower() == ".json":
             try:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise RequirementsError(
                     [("", f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})")],
-                    source=str(p)) from None
+                    source=str(p),
+                ) from None
             return cls.parse(data, source=str(p))
         return cls.from_yaml(text, source=str(p))
 
@@ -550,7 +645,10 @@ def _kind_from_times(r: Requirements) -> tuple[Any, str]:
     if cpu is not None and io is not None and cpu + io > 0:
         share = cpu / (cpu + io)
         kind = (
-            WorkloadKind.CPU if share >= 0.6 else WorkloadKind.IO if share <= 0.2
+            WorkloadKind.CPU
+            if share >= 0.6
+            else WorkloadKind.IO
+            if share <= 0.2
             else WorkloadKind.MIXED
         )
         return kind, f"CPU is {share:.0%} of request time ({_fmt(cpu)} ms CPU, {_fmt(io)} ms IO)"
@@ -572,57 +670,123 @@ def _uses_db(r: Requirements) -> bool:
 
 
 _RULES: list[tuple[str, _Rule]] = [
-    ("interface", lambda r: (
-        Interface.BATCH if r.workload.data_mode is DataMode.BATCH and r.scale.peak_rps is None
-        else Interface.REST,
-        "a JSON-over-HTTP API is the common default")),
+    (
+        "interface",
+        lambda r: (
+            Interface.BATCH
+            if r.workload.data_mode is DataMode.BATCH and r.scale.peak_rps is None
+            else Interface.REST,
+            "a JSON-over-HTTP API is the common default",
+        ),
+    ),
     ("scale.peak_rps", lambda r: (100.0, "a modest production API; replace with measured peak")),
-    ("scale.avg_rps", lambda r: (
-        round((r.scale.peak_rps or 0) / 4, 3),
-        "a typical diurnal peak-to-average ratio of 4")),
-    ("scale.concurrent_users", lambda r: (
-        int((r.scale.peak_rps or 0) * 10),
-        "each active user sends about one request every 10 s")),
+    (
+        "scale.avg_rps",
+        lambda r: (
+            round((r.scale.peak_rps or 0) / 4, 3),
+            "a typical diurnal peak-to-average ratio of 4",
+        ),
+    ),
+    (
+        "scale.concurrent_users",
+        lambda r: (
+            int((r.scale.peak_rps or 0) * 10),
+            "each active user sends about one request every 10 s",
+        ),
+    ),
     ("scale.data_gb", lambda r: (10.0, "a small-to-medium operational database")),
-    ("scale.growth_gb_per_month", lambda r: (
-        round((r.scale.data_gb or 0) * 0.05, 3), "5 % growth per month")),
+    (
+        "scale.growth_gb_per_month",
+        lambda r: (round((r.scale.data_gb or 0) * 0.05, 3), "5 % growth per month"),
+    ),
     ("scale.read_ratio", lambda r: (0.8, "most APIs read far more than they write")),
     ("scale.payload_kb", lambda r: (4.0, "small JSON documents")),
-    ("latency.p50_ms", lambda r: (
-        round(min(50.0, (r.latency.p99_ms or 250.0) / 4), 3),
-        "a responsive interactive API")),
-    ("latency.p99_ms", lambda r: (
-        max(250.0, (r.latency.p50_ms or 0) * 4), "four times the median, a common SLA shape")),
+    (
+        "latency.p50_ms",
+        lambda r: (
+            round(min(50.0, (r.latency.p99_ms or 250.0) / 4), 3),
+            "a responsive interactive API",
+        ),
+    ),
+    (
+        "latency.p99_ms",
+        lambda r: (
+            max(250.0, (r.latency.p50_ms or 0) * 4),
+            "four times the median, a common SLA shape",
+        ),
+    ),
     ("latency.availability_pct", lambda r: (99.9, "three nines: ~43 min of downtime a month")),
-    ("consistency.priority", lambda r: (
-        ConsistencyPriority.BALANCED, "no invariant was stated that forbids stale reads")),
-    ("consistency.stale_read_tolerance_s", lambda r: (
-        (0.0, "strong consistency tolerates no stale reads")
-        if r.consistency.priority is ConsistencyPriority.STRONG
-        else (1.0, "a second of staleness allows replicas and short-lived caches"))),
+    (
+        "consistency.priority",
+        lambda r: (
+            ConsistencyPriority.BALANCED,
+            "no invariant was stated that forbids stale reads",
+        ),
+    ),
+    (
+        "consistency.stale_read_tolerance_s",
+        lambda r: (
+            (0.0, "strong consistency tolerates no stale reads")
+            if r.consistency.priority is ConsistencyPriority.STRONG
+            else (1.0, "a second of staleness allows replicas and short-lived caches")
+        ),
+    ),
     ("workload.kind", _kind_from_times),
-    ("workload.cpu_ms_per_request", lambda r: (
-        _CPU_MS[_kind(r)], f"typical for a {_kind(r).value}-bound request; profile to confirm")),
-    ("workload.io_wait_ms_per_request", lambda r: (
-        _IO_MS[_kind(r)], f"typical for a {_kind(r).value}-bound request; measure to confirm")),
-    ("workload.db_calls_per_request", lambda r: (
-        (2.0, "a read and a write, or two reads") if _uses_db(r)
-        else (0.0, "no database"))),
-    ("workload.db_ms_per_call", lambda r: (
-        (5.0, "an indexed query on a nearby database") if _uses_db(r) else None)),
-    ("workload.batch_data_gb", lambda r: (
-        (r.scale.data_gb or 10.0, "one run processes the whole data set")
-        if r.workload.data_mode is DataMode.BATCH else None)),
-    ("workload.freshness_s", lambda r: (
-        (5.0, "a few seconds is what streaming is usually chosen for")
-        if r.workload.data_mode is DataMode.STREAMING
-        else (86_400.0, "a daily batch") if r.workload.data_mode is DataMode.BATCH else None)),
+    (
+        "workload.cpu_ms_per_request",
+        lambda r: (
+            _CPU_MS[_kind(r)],
+            f"typical for a {_kind(r).value}-bound request; profile to confirm",
+        ),
+    ),
+    (
+        "workload.io_wait_ms_per_request",
+        lambda r: (
+            _IO_MS[_kind(r)],
+            f"typical for a {_kind(r).value}-bound request; measure to confirm",
+        ),
+    ),
+    (
+        "workload.db_calls_per_request",
+        lambda r: (
+            (2.0, "a read and a write, or two reads") if _uses_db(r) else (0.0, "no database")
+        ),
+    ),
+    (
+        "workload.db_ms_per_call",
+        lambda r: (5.0, "an indexed query on a nearby database") if _uses_db(r) else None,
+    ),
+    (
+        "workload.batch_data_gb",
+        lambda r: (
+            (r.scale.data_gb or 10.0, "one run processes the whole data set")
+            if r.workload.data_mode is DataMode.BATCH
+            else None
+        ),
+    ),
+    (
+        "workload.freshness_s",
+        lambda r: (
+            (5.0, "a few seconds is what streaming is usually chosen for")
+            if r.workload.data_mode is DataMode.STREAMING
+            else (86_400.0, "a daily batch")
+            if r.workload.data_mode is DataMode.BATCH
+            else None
+        ),
+    ),
     ("infrastructure.hosting", lambda r: (Hosting.CLOUD, "the common case")),
-    ("infrastructure.database", lambda r: (
-        DatabaseKind.POSTGRESQL, "a relational default that covers most needs")),
-    ("infrastructure.db_max_connections", lambda r: (
-        (100, "PostgreSQL's default max_connections")
-        if r.infrastructure.database is not DatabaseKind.NONE else None)),
+    (
+        "infrastructure.database",
+        lambda r: (DatabaseKind.POSTGRESQL, "a relational default that covers most needs"),
+    ),
+    (
+        "infrastructure.db_max_connections",
+        lambda r: (
+            (100, "PostgreSQL's default max_connections")
+            if r.infrastructure.database is not DatabaseKind.NONE
+            else None
+        ),
+    ),
     ("infrastructure.cores_per_instance", lambda r: (4, "a common VM or pod size")),
     ("infrastructure.team_size", lambda r: (5, "one small team")),
 ]
@@ -639,18 +803,27 @@ def _explain(exc: ValidationError, data: dict[str, Any]) -> list[tuple[str, str]
             problems.append((loc, _unknown_key(err["loc"])))
         elif kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
             bound = next(iter(ctx.values())) if ctx else "?"
-            word = {"greater_than_equal": "at least", "greater_than": "above",
-                    "less_than_equal": "at most", "less_than": "below"}[kind]
+            word = {
+                "greater_than_equal": "at least",
+                "greater_than": "above",
+                "less_than_equal": "at most",
+                "less_than": "below",
+            }[kind]
             problems.append((loc, f"is {err.get('input')!r}; it must be {word} {bound}"))
         elif kind == "enum":
-            problems.append((loc, f"is {err.get('input')!r}; choose one of "
-                                  f"{ctx.get('expected', '')}"))
-        elif kind in {"float_parsing", "int_parsing", "float_type", "int_type",
-                      "int_from_float"}:
+            problems.append(
+                (loc, f"is {err.get('input')!r}; choose one of {ctx.get('expected', '')}")
+            )
+        elif kind in {"float_parsing", "int_parsing", "float_type", "int_type", "int_from_float"}:
             problems.append((loc, f"is {err.get('input')!r}; it must be a number"))
         elif kind in {"model_type", "model_attributes_type", "dict_type"}:
-            problems.append((loc, "must be a mapping of fields (e.g. `peak_rps: 100`), got "
-                                  f"{type(err.get('input')).__name__}"))
+            problems.append(
+                (
+                    loc,
+                    "must be a mapping of fields (e.g. `peak_rps: 100`), got "
+                    f"{type(err.get('input')).__name__}",
+                )
+            )
         elif kind == "value_error":
             msg = str(ctx.get("error", err["msg"]))
             for part in msg.splitlines():
@@ -668,8 +841,11 @@ def _unknown_key(loc: tuple[Any, ...]) -> str:
     else:
         annotation = Requirements.model_fields.get(str(loc[0]))
         model = annotation.annotation if annotation else None
-        allowed = list(model.model_fields) if isinstance(model, type) and issubclass(
-            model, BaseModel) else []
+        allowed = (
+            list(model.model_fields)
+            if isinstance(model, type) and issubclass(model, BaseModel)
+            else []
+        )
     near = difflib.get_close_matches(key, allowed, n=1)
     hint = f"did you mean '{near[0]}'? " if near else ""
     return f"unknown field '{key}'; {hint}allowed: {', '.join(allowed)}"

@@ -51,6 +51,12 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _no_real_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees a real key or base URL from the developer's environment."""
-    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL",
-                 "PYT_ARCH_CASSETTE", "PYT_ARCH_BACKEND", "PYT_ARCH_MODEL"):
+    for name in (
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "ANTHROPIC_BASE_URL",
+        "PYT_ARCH_CASSETTE",
+        "PYT_ARCH_BACKEND",
+        "PYT_ARCH_MODEL",
+    ):
         monkeypatch.delenv(name, raising=False)

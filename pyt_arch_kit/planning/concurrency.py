@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import math
 
-from pyt_arch_kit.planning.model import CapacityPlan, ConcurrencyModel, ConcurrencyPlan, Decision, Figure
+from pyt_arch_kit.planning.model import (
+    CapacityPlan,
+    ConcurrencyModel,
+    ConcurrencyPlan,
+    Decision,
+    Figure,
+)
 from pyt_arch_kit.requirements import Interface, Requirements
 
 __all__ = ["cpu_share", "plan_concurrency"]
@@ -35,25 +41,31 @@ def _choose(req: Requirements, cap: CapacityPlan) -> tuple[ConcurrencyModel, str
             return ConcurrencyModel.HYBRID, (
                 f"CPU is {share:.0%} of request time, so pure-Python work needs processes "
                 f"(the GIL serialises threads), but {io_ms:g} ms of IO per request is worth "
-                "overlapping on an event loop: asyncio in front, CPU work in a process pool")
+                "overlapping on an event loop: asyncio in front, CPU work in a process pool"
+            )
         return ConcurrencyModel.PROCESSES, (
             f"CPU is {share:.0%} of request time: one worker process per core; threads would "
-            "contend on the GIL and an event loop would be blocked")
+            "contend on the GIL and an event loop would be blocked"
+        )
     if share > 0.2:
         return ConcurrencyModel.HYBRID, (
             f"CPU is {share:.0%} of request time: an event loop overlaps the IO, and CPU-heavy "
-            "steps run in a process pool so they never block it")
+            "steps run in a process pool so they never block it"
+        )
     if cap.in_flight <= _SYNC_MAX_IN_FLIGHT and req.interface is not Interface.WEBSOCKET:
         return ConcurrencyModel.SYNC, (
             f"only {cap.in_flight:.1f} requests are in flight at peak: synchronous workers are "
-            "simpler to write, debug and profile, and async would buy nothing")
+            "simpler to write, debug and profile, and async would buy nothing"
+        )
     if mandated & {"django", "flask"} and per_instance <= _THREADS_MAX_PER_INSTANCE:
         return ConcurrencyModel.THREADS, (
             f"IO-bound with {per_instance:.0f} requests in flight per instance and a mandated "
-            "synchronous framework: threads overlap the IO (the GIL is released while waiting)")
+            "synchronous framework: threads overlap the IO (the GIL is released while waiting)"
+        )
     return ConcurrencyModel.ASYNCIO, (
         f"IO is {1 - share:.0%} of request time and {per_instance:.0f} requests are in flight "
-        "per instance: one event loop per core holds them all without a thread each")
+        "per instance: one event loop per core holds them all without a thread each"
+    )
 
 
 def _framework(req: Requirements, model: ConcurrencyModel) -> tuple[str, str, str]:
@@ -68,10 +80,16 @@ def _framework(req: Requirements, model: ConcurrencyModel) -> tuple[str, str, st
         return "batch job (CLI entry point)", "scheduler (cron / Kubernetes CronJob)", "job"
     if iface is Interface.EVENTS:
         if model is ConcurrencyModel.SYNC:
-            return ("FastAPI (commands) + Kafka consumer (confluent-kafka)",
-                    "gunicorn + consumer processes", "sync")
-        return ("FastAPI (commands) + Kafka consumers (aiokafka)",
-                "uvicorn workers + consumer processes", "uvicorn")
+            return (
+                "FastAPI (commands) + Kafka consumer (confluent-kafka)",
+                "gunicorn + consumer processes",
+                "sync",
+            )
+        return (
+            "FastAPI (commands) + Kafka consumers (aiokafka)",
+            "uvicorn workers + consumer processes",
+            "uvicorn",
+        )
     if model in (ConcurrencyModel.SYNC, ConcurrencyModel.THREADS):
         fw = "Django" if "django" in mandated else "Flask"
         worker = "gthread" if model is ConcurrencyModel.THREADS else "sync"
@@ -115,27 +133,60 @@ def plan_concurrency(
         source = "uvicorn docs, deployment: one worker process per core"
     per_worker = cap.in_flight / cap.instances / workers
     plan = ConcurrencyPlan(
-        model=model, framework=framework, server=server, workers_per_instance=workers,
-        worker_class=worker_class, process_pool_workers=pool, threads_per_worker=threads,
-        in_flight_per_worker=per_worker, why=why,
+        model=model,
+        framework=framework,
+        server=server,
+        workers_per_instance=workers,
+        worker_class=worker_class,
+        process_pool_workers=pool,
+        threads_per_worker=threads,
+        in_flight_per_worker=per_worker,
+        why=why,
     )
     figures = [
-        Figure("workers_per_instance", "Worker processes per instance", workers, "processes",
-               formula, (("cores per instance", cores),), source),
-        Figure("in_flight_per_worker", "Requests in flight per worker at peak", per_worker,
-               "requests", "L / (instances × workers)",
-               (("L", cap.in_flight), ("instances", cap.instances), ("workers", workers)),
-               "Little's law, split evenly by the load balancer"),
-        Figure("cpu_share", "Share of request time on CPU", cpu_share(req), "",
-               "CPU ms / (CPU ms + IO ms)",
-               (("CPU ms", req.workload.cpu_ms_per_request or 0.0),
-                ("IO ms", req.workload.io_wait_ms_per_request or 0.0)),
-               "the persona's rule: IO-bound → asyncio, CPU-bound → processes, mixed → hybrid"),
+        Figure(
+            "workers_per_instance",
+            "Worker processes per instance",
+            workers,
+            "processes",
+            formula,
+            (("cores per instance", cores),),
+            source,
+        ),
+        Figure(
+            "in_flight_per_worker",
+            "Requests in flight per worker at peak",
+            per_worker,
+            "requests",
+            "L / (instances × workers)",
+            (("L", cap.in_flight), ("instances", cap.instances), ("workers", workers)),
+            "Little's law, split evenly by the load balancer",
+        ),
+        Figure(
+            "cpu_share",
+            "Share of request time on CPU",
+            cpu_share(req),
+            "",
+            "CPU ms / (CPU ms + IO ms)",
+            (
+                ("CPU ms", req.workload.cpu_ms_per_request or 0.0),
+                ("IO ms", req.workload.io_wait_ms_per_request or 0.0),
+            ),
+            "the persona's rule: IO-bound → asyncio, CPU-bound → processes, mixed → hybrid",
+        ),
     ]
     if pool:
-        figures.append(Figure("process_pool_workers", "Process-pool workers per front worker",
-                              pool, "processes", "cores / workers − 1",
-                              (("cores", cores), ("workers", workers)), source))
+        figures.append(
+            Figure(
+                "process_pool_workers",
+                "Process-pool workers per front worker",
+                pool,
+                "processes",
+                "cores / workers − 1",
+                (("cores", cores), ("workers", workers)),
+                source,
+            )
+        )
     alternatives = tuple(m.value for m in ConcurrencyModel if m is not model)
     trade = {
         ConcurrencyModel.SYNC: "simplest code; each worker holds one request, so concurrency is "
@@ -149,12 +200,15 @@ def plan_concurrency(
         ConcurrencyModel.HYBRID: "overlaps IO and uses every core; two execution models to "
         "reason about, and pickling cost on every offloaded call",
     }[model]
+    iface_name = req.interface.value if req.interface else "rest"
     decisions = [
         Decision("concurrency", model.value, why, trade, alternatives),
-        Decision("framework", f"{framework} on {server}",
-                 f"fits the {model.value} model for a {req.interface.value if req.interface else 'rest'} "
-                 "interface",
-                 "a mature, typed ecosystem; framework overhead is small next to the IO",
-                 ("Django", "Flask", "aiohttp", "Litestar")),
+        Decision(
+            "framework",
+            f"{framework} on {server}",
+            f"fits the {model.value} model for a {iface_name} interface",
+            "a mature, typed ecosystem; framework overhead is small next to the IO",
+            ("Django", "Flask", "aiohttp", "Litestar"),
+        ),
     ]
     return plan, figures, decisions

@@ -1,4 +1,4 @@
-"""The database layer: driver, pool sizes within the connection limit, isolation, replicas, cache."""
+"""The database layer: driver, pools within the connection limit, isolation, replicas, cache."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from pyt_arch_kit.requirements import ConsistencyPriority, DatabaseKind, Interfa
 __all__ = ["plan_database"]
 
 HIKARI = "HikariCP wiki, “About Pool Sizing”: connections ≈ (cores × 2) + effective spindles"
-PG_LIMITS = ("PostgreSQL docs, max_connections (default 100) and "
-             "superuser_reserved_connections (default 3)")
+PG_LIMITS = (
+    "PostgreSQL docs, max_connections (default 100) and superuser_reserved_connections (default 3)"
+)
 _ASSUMED_DB_CORES = 8
 _READS_PER_REPLICA = 3000.0
 
@@ -30,27 +31,35 @@ def _driver(engine: DatabaseKind, model: ConcurrencyModel) -> str:
         return "asyncpg via SQLAlchemy 2.0 (async)" if is_async else "psycopg 3 via SQLAlchemy 2.0"
     if engine is DatabaseKind.MYSQL:
         return "asyncmy via SQLAlchemy 2.0 (async)" if is_async else "PyMySQL via SQLAlchemy 2.0"
-    return ("PyMongo AsyncMongoClient (Motor is deprecated)" if is_async
-            else "PyMongo MongoClient")
+    return "PyMongo AsyncMongoClient (Motor is deprecated)" if is_async else "PyMongo MongoClient"
 
 
 def _isolation(req: Requirements, engine: DatabaseKind) -> tuple[str, str]:
     priority = req.consistency.priority
     if engine is DatabaseKind.MONGODB:
         if priority is ConsistencyPriority.STRONG:
-            return ("multi-document transactions, writeConcern majority, readConcern snapshot",
-                    "one transaction per command; retry on TransientTransactionError")
-        return ("writeConcern majority, readConcern local",
-                "single-document atomic updates; no multi-document transactions on the hot path")
+            return (
+                "multi-document transactions, writeConcern majority, readConcern snapshot",
+                "one transaction per command; retry on TransientTransactionError",
+            )
+        return (
+            "writeConcern majority, readConcern local",
+            "single-document atomic updates; no multi-document transactions on the hot path",
+        )
     if priority is ConsistencyPriority.STRONG:
-        return ("SERIALIZABLE (SSI) for money-moving transactions, READ COMMITTED elsewhere",
-                "one short transaction per command: check invariants, write the rows and the "
-                "outbox event together, commit; retry on serialization failure (SQLSTATE 40001) "
-                "with backoff; never hold a transaction across a network call")
-    return ("READ COMMITTED (the PostgreSQL default)" if engine is DatabaseKind.POSTGRESQL
-            else "REPEATABLE READ (the InnoDB default)",
-            "one transaction per request, opened late and committed early; SELECT … FOR UPDATE "
-            "on rows that concurrent requests update")
+        return (
+            "SERIALIZABLE (SSI) for money-moving transactions, READ COMMITTED elsewhere",
+            "one short transaction per command: check invariants, write the rows and the "
+            "outbox event together, commit; retry on serialization failure (SQLSTATE 40001) "
+            "with backoff; never hold a transaction across a network call",
+        )
+    return (
+        "READ COMMITTED (the PostgreSQL default)"
+        if engine is DatabaseKind.POSTGRESQL
+        else "REPEATABLE READ (the InnoDB default)",
+        "one transaction per request, opened late and committed early; SELECT … FOR UPDATE "
+        "on rows that concurrent requests update",
+    )
 
 
 def plan_database(
@@ -59,8 +68,15 @@ def plan_database(
     """Size connection pools so that every worker together stays under the server's limit."""
     engine = req.infrastructure.database or DatabaseKind.POSTGRESQL
     if engine is DatabaseKind.NONE:
-        return None, [], [Decision("database", "none",
-                                   "the requirements name no database", "state lives elsewhere")]
+        return (
+            None,
+            [],
+            [
+                Decision(
+                    "database", "none", "the requirements name no database", "state lives elsewhere"
+                )
+            ],
+        )
     peak = req.scale.peak_rps or 0.0
     calls = req.workload.db_calls_per_request or 0.0
     db_ms = req.workload.db_ms_per_call or 0.0
@@ -107,65 +123,129 @@ def plan_database(
     isolation, boundaries = _isolation(req, engine)
     events = req.interface is Interface.EVENTS or bool(
         {"kafka", "rabbitmq", "sqs", "pulsar"}
-        & {t.lower() for t in req.infrastructure.existing_services + req.proposed.technologies})
+        & {t.lower() for t in req.infrastructure.existing_services + req.proposed.technologies}
+    )
     strong = priority is ConsistencyPriority.STRONG
     plan = DatabasePlan(
-        engine=engine.value, driver=_driver(engine, conc.model), pool_size=pool,
-        max_overflow=overflow, total_connections=total, connection_limit=limit,
-        reserved_connections=reserved, pgbouncer=pgbouncer, db_busy_connections=busy,
-        isolation=isolation, transaction_boundaries=boundaries, read_replicas=replicas,
-        cache=cache, cache_ttl_s=ttl, idempotency_keys=strong or events or read_ratio < 0.5,
+        engine=engine.value,
+        driver=_driver(engine, conc.model),
+        pool_size=pool,
+        max_overflow=overflow,
+        total_connections=total,
+        connection_limit=limit,
+        reserved_connections=reserved,
+        pgbouncer=pgbouncer,
+        db_busy_connections=busy,
+        isolation=isolation,
+        transaction_boundaries=boundaries,
+        read_replicas=replicas,
+        cache=cache,
+        cache_ttl_s=ttl,
+        idempotency_keys=strong or events or read_ratio < 0.5,
         outbox=events and engine is not DatabaseKind.MONGODB,
     )
     figures = [
-        Figure("db_busy_connections", "Connections busy at peak", busy, "connections",
-               "L_db = λ · calls per request · s per call",
-               (("λ", peak), ("calls per request", calls), ("s per call", db_ms / 1000)), LITTLE),
-        Figure("pool_size", "Pool size per worker process", pool, "connections",
-               "≈ 2 × busy connections per process, shrunk to fit the limit",
-               (("busy connections per process", per_process_busy), ("processes", processes)),
-               LITTLE + "; SQLAlchemy QueuePool defaults 5 + 10 overflow, asyncpg 10"),
-        Figure("total_connections", "Connections all workers may open", total, "connections",
-               "instances × workers × (pool_size + max_overflow) ≤ max_connections − reserved",
-               (("instances", cap.instances), ("workers", conc.workers_per_instance),
-                ("pool_size", pool), ("max_overflow", overflow), ("max_connections", limit),
-                ("reserved", reserved)), PG_LIMITS),
-        Figure("db_useful_connections", "Connections a database server uses well", hikari,
-               "connections", "(db cores × 2) + effective spindles",
-               (("db cores (assumed)", _ASSUMED_DB_CORES), ("spindles (SSD)", 1)), HIKARI),
+        Figure(
+            "db_busy_connections",
+            "Connections busy at peak",
+            busy,
+            "connections",
+            "L_db = λ · calls per request · s per call",
+            (("λ", peak), ("calls per request", calls), ("s per call", db_ms / 1000)),
+            LITTLE,
+        ),
+        Figure(
+            "pool_size",
+            "Pool size per worker process",
+            pool,
+            "connections",
+            "≈ 2 × busy connections per process, shrunk to fit the limit",
+            (("busy connections per process", per_process_busy), ("processes", processes)),
+            LITTLE + "; SQLAlchemy QueuePool defaults 5 + 10 overflow, asyncpg 10",
+        ),
+        Figure(
+            "total_connections",
+            "Connections all workers may open",
+            total,
+            "connections",
+            "instances × workers × (pool_size + max_overflow) ≤ max_connections − reserved",
+            (
+                ("instances", cap.instances),
+                ("workers", conc.workers_per_instance),
+                ("pool_size", pool),
+                ("max_overflow", overflow),
+                ("max_connections", limit),
+                ("reserved", reserved),
+            ),
+            PG_LIMITS,
+        ),
+        Figure(
+            "db_useful_connections",
+            "Connections a database server uses well",
+            hikari,
+            "connections",
+            "(db cores × 2) + effective spindles",
+            (("db cores (assumed)", _ASSUMED_DB_CORES), ("spindles (SSD)", 1)),
+            HIKARI,
+        ),
     ]
     if replicas:
-        figures.append(Figure(
-            "read_replicas", "Read replicas", replicas, "replicas",
-            "⌈read req/s / reads per replica⌉ − 1 (the primary serves reads too)",
-            (("read req/s", read_rps), ("reads per replica (assumed)", _READS_PER_REPLICA)),
-            "capacity planning rule of thumb; measure one replica's read throughput"))
+        figures.append(
+            Figure(
+                "read_replicas",
+                "Read replicas",
+                replicas,
+                "replicas",
+                "⌈read req/s / reads per replica⌉ − 1 (the primary serves reads too)",
+                (("read req/s", read_rps), ("reads per replica (assumed)", _READS_PER_REPLICA)),
+                "capacity planning rule of thumb; measure one replica's read throughput",
+            )
+        )
     decisions = [
-        Decision("database", f"{engine.value} with {plan.driver}",
-                 "the requirements' primary store, with a driver that matches the "
-                 f"{conc.model.value} workers",
-                 "one primary is simple and consistent; its write throughput is the ceiling",
-                 ("PostgreSQL", "MySQL", "MongoDB")),
-        Decision("connection pool",
-                 f"pool_size={pool}, max_overflow={overflow} per process"
-                 + (" behind PgBouncer (transaction mode)" if pgbouncer else ""),
-                 f"{processes} processes × {pool + overflow} ≤ {usable} usable connections",
-                 "a small pool queues in the app under bursts; a large one overloads the "
-                 "database, which does its best work near (cores × 2) active connections",
-                 ("PgBouncer in transaction mode", "larger max_connections")),
-        Decision("isolation", isolation, boundaries,
-                 "stronger isolation costs retries under contention" if strong
-                 else "READ COMMITTED allows non-repeatable reads inside a transaction",
-                 ("SERIALIZABLE", "REPEATABLE READ", "READ COMMITTED")),
-        Decision("caching", cache if ttl == 0 else f"{cache} (TTL {ttl:g} s)",
-                 f"stale reads tolerated for {stale:g} s, {read_ratio:.0%} reads",
-                 "a cache adds invalidation work and a failure mode; it pays off only when "
-                 "reads dominate and staleness is allowed", ("no cache", "Redis", "CDN")),
+        Decision(
+            "database",
+            f"{engine.value} with {plan.driver}",
+            "the requirements' primary store, with a driver that matches the "
+            f"{conc.model.value} workers",
+            "one primary is simple and consistent; its write throughput is the ceiling",
+            ("PostgreSQL", "MySQL", "MongoDB"),
+        ),
+        Decision(
+            "connection pool",
+            f"pool_size={pool}, max_overflow={overflow} per process"
+            + (" behind PgBouncer (transaction mode)" if pgbouncer else ""),
+            f"{processes} processes × {pool + overflow} ≤ {usable} usable connections",
+            "a small pool queues in the app under bursts; a large one overloads the "
+            "database, which does its best work near (cores × 2) active connections",
+            ("PgBouncer in transaction mode", "larger max_connections"),
+        ),
+        Decision(
+            "isolation",
+            isolation,
+            boundaries,
+            "stronger isolation costs retries under contention"
+            if strong
+            else "READ COMMITTED allows non-repeatable reads inside a transaction",
+            ("SERIALIZABLE", "REPEATABLE READ", "READ COMMITTED"),
+        ),
+        Decision(
+            "caching",
+            cache if ttl == 0 else f"{cache} (TTL {ttl:g} s)",
+            f"stale reads tolerated for {stale:g} s, {read_ratio:.0%} reads",
+            "a cache adds invalidation work and a failure mode; it pays off only when "
+            "reads dominate and staleness is allowed",
+            ("no cache", "Redis", "CDN"),
+        ),
     ]
     if replicas:
-        decisions.append(Decision(
-            "read replicas", f"{replicas} asynchronous read replica(s)",
-            f"{read_rps:,.0f} reads/s at peak, stale reads allowed for {stale:g} s",
-            "replica lag means a user may not see their own write: read-your-writes paths go "
-            "to the primary", ("primary only", "cache")))
+        decisions.append(
+            Decision(
+                "read replicas",
+                f"{replicas} asynchronous read replica(s)",
+                f"{read_rps:,.0f} reads/s at peak, stale reads allowed for {stale:g} s",
+                "replica lag means a user may not see their own write: read-your-writes paths go "
+                "to the primary",
+                ("primary only", "cache"),
+            )
+        )
     return plan, figures, decisions

@@ -35,102 +35,165 @@ def find_issues(
     prop = req.proposed
 
     if prop.architecture is Architecture.MICROSERVICES and (team <= 8 or services > team):
-        out.append(Finding(
-            "push-back", f"{services} services for {team} engineers is premature distribution",
-            f"The load ({peak:,.0f} req/s peak) fits {cap.instances} instance(s) of one "
-            f"application; {services} services mean {services} deploy pipelines, network calls "
-            "where function calls would do, and distributed failure modes for a team of "
-            f"{team}.",
-            "Build a modular monolith: one deployable with enforced module boundaries "
-            "(packages with explicit interfaces); split a module out only when it needs to "
-            "scale or deploy independently."))
-    if _mentions(req, "kafka", "pulsar") and peak < 1000 and (
-        req.workload.data_mode is not DataMode.STREAMING
+        out.append(
+            Finding(
+                "push-back",
+                f"{services} services for {team} engineers is premature distribution",
+                f"The load ({peak:,.0f} req/s peak) fits {cap.instances} instance(s) of one "
+                f"application; {services} services mean {services} deploy pipelines, network calls "
+                "where function calls would do, and distributed failure modes for a team of "
+                f"{team}.",
+                "Build a modular monolith: one deployable with enforced module boundaries "
+                "(packages with explicit interfaces); split a module out only when it needs to "
+                "scale or deploy independently.",
+            )
+        )
+    if (
+        _mentions(req, "kafka", "pulsar")
+        and peak < 1000
+        and (req.workload.data_mode is not DataMode.STREAMING)
     ):
-        out.append(Finding(
-            "push-back", "Kafka is more than this event rate needs",
-            f"At {peak:,.0f} events/s a Kafka cluster (brokers, partitions, consumer groups, "
-            "schema management) is operational weight with no throughput to justify it.",
-            "Use the database as the queue: a transactional outbox table polled with "
-            "SELECT … FOR UPDATE SKIP LOCKED, or a task queue on Redis; revisit past "
-            "~1,000 events/s or when several consumers need replay."))
+        out.append(
+            Finding(
+                "push-back",
+                "Kafka is more than this event rate needs",
+                f"At {peak:,.0f} events/s a Kafka cluster (brokers, partitions, consumer groups, "
+                "schema management) is operational weight with no throughput to justify it.",
+                "Use the database as the queue: a transactional outbox table polled with "
+                "SELECT … FOR UPDATE SKIP LOCKED, or a task queue on Redis; revisit past "
+                "~1,000 events/s or when several consumers need replay.",
+            )
+        )
     if _mentions(req, "kubernetes", "k8s") and cap.instances <= 3 and team <= 5:
-        out.append(Finding(
-            "push-back", "Kubernetes is more platform than this service needs",
-            f"{cap.instances} instance(s) and a team of {team}: a cluster's upgrades, "
-            "networking and RBAC would cost more time than the service itself.",
-            "Run containers on a managed service (Cloud Run, ECS/Fargate, App Service) or a VM "
-            "with systemd; adopt Kubernetes when many services share a platform team."))
+        out.append(
+            Finding(
+                "push-back",
+                "Kubernetes is more platform than this service needs",
+                f"{cap.instances} instance(s) and a team of {team}: a cluster's upgrades, "
+                "networking and RBAC would cost more time than the service itself.",
+                "Run containers on a managed service (Cloud Run, ECS/Fargate, App Service) or a VM "
+                "with systemd; adopt Kubernetes when many services share a platform team.",
+            )
+        )
     if _mentions(req, "asyncio", "async") and conc.model is ConcurrencyModel.SYNC:
-        out.append(Finding(
-            "push-back", "async where sync suffices",
-            f"Only {cap.in_flight:.1f} requests are in flight at peak; async code would add "
-            "colour to every function and an event loop to reason about, for no concurrency "
-            "gain.",
-            "Use synchronous workers ((2 × cores) + 1 gunicorn workers); switch when in-flight "
-            "requests per instance reach the dozens."))
+        out.append(
+            Finding(
+                "push-back",
+                "async where sync suffices",
+                f"Only {cap.in_flight:.1f} requests are in flight at peak; async code would add "
+                "colour to every function and an event loop to reason about, for no concurrency "
+                "gain.",
+                "Use synchronous workers ((2 × cores) + 1 gunicorn workers); switch when in-flight "
+                "requests per instance reach the dozens.",
+            )
+        )
     if _mentions(req, "asyncio", "async") and conc.model is ConcurrencyModel.PROCESSES:
-        out.append(Finding(
-            "push-back", "asyncio will not speed up CPU-bound work",
-            "The requests spend most of their time computing; on an event loop that work blocks "
-            "every other request on the same loop.",
-            "Run one worker process per core, or keep asyncio only for IO and offload the "
-            "computation to a ProcessPoolExecutor."))
+        out.append(
+            Finding(
+                "push-back",
+                "asyncio will not speed up CPU-bound work",
+                "The requests spend most of their time computing; on an event loop that work "
+                "blocks "
+                "every other request on the same loop.",
+                "Run one worker process per core, or keep asyncio only for IO and offload the "
+                "computation to a ProcessPoolExecutor.",
+            )
+        )
     if _mentions(req, "threads", "threading") and conc.model is ConcurrencyModel.PROCESSES:
-        out.append(Finding(
-            "push-back", "threads will not parallelise pure-Python CPU work",
-            "The GIL lets one thread run Python bytecode at a time (free-threaded CPython, PEP "
-            "703, is still opt-in).",
-            "Use processes: one worker per core or a ProcessPoolExecutor."))
+        out.append(
+            Finding(
+                "push-back",
+                "threads will not parallelise pure-Python CPU work",
+                "The GIL lets one thread run Python bytecode at a time (free-threaded CPython, PEP "
+                "703, is still opt-in).",
+                "Use processes: one worker per core or a ProcessPoolExecutor.",
+            )
+        )
     if _mentions(req, "spark", "pyspark", "dask") and data is not None and data.data_gb <= 100:
-        out.append(Finding(
-            "push-back", f"a cluster engine for {data.data_gb:,.0f} GB",
-            f"{data.data_gb:,.0f} GB fits one machine with {data.tool}; a cluster adds "
-            "scheduling, shuffle and serialisation overhead that often makes small jobs slower.",
-            f"Use {data.tool}; move to Dask or PySpark when data outgrows one machine."))
+        out.append(
+            Finding(
+                "push-back",
+                f"a cluster engine for {data.data_gb:,.0f} GB",
+                f"{data.data_gb:,.0f} GB fits one machine with {data.tool}; a cluster adds "
+                "scheduling, shuffle and serialisation overhead that often makes small jobs "
+                "slower.",
+                f"Use {data.tool}; move to Dask or PySpark when data outgrows one machine.",
+            )
+        )
     if prop.architecture is Architecture.SERVERLESS and (req.latency.p99_ms or 1e9) < 100:
-        out.append(Finding(
-            "warning", "cold starts threaten the p99 target",
-            f"A p99 of {req.latency.p99_ms:g} ms leaves no room for function cold starts, which "
-            "commonly take hundreds of milliseconds for Python with dependencies.",
-            "Keep instances warm (provisioned concurrency) or run a long-lived service."))
+        out.append(
+            Finding(
+                "warning",
+                "cold starts threaten the p99 target",
+                f"A p99 of {req.latency.p99_ms:g} ms leaves no room for function cold starts, "
+                "which "
+                "commonly take hundreds of milliseconds for Python with dependencies.",
+                "Keep instances warm (provisioned concurrency) or run a long-lived service.",
+            )
+        )
     target = req.latency.p99_ms or 0.0
     if not cap.meets_p99:
-        cause = ("the request's own time" if cap.service_ms >= target
-                 else "queueing for cores even with extra instances")
-        out.append(Finding(
-            "warning", "the p99 target is not met by this plan",
-            f"Estimated p99 {cap.p99_ms:,.0f} ms against a target of {target:,.0f} ms; the "
-            f"cause is {cause} ({cap.service_ms:,.0f} ms of CPU + IO per request).",
-            "Cut the per-request work (profile it), cache or precompute, parallelise the IO "
-            "calls, or renegotiate the target."))
+        cause = (
+            "the request's own time"
+            if cap.service_ms >= target
+            else "queueing for cores even with extra instances"
+        )
+        out.append(
+            Finding(
+                "warning",
+                "the p99 target is not met by this plan",
+                f"Estimated p99 {cap.p99_ms:,.0f} ms against a target of {target:,.0f} ms; the "
+                f"cause is {cause} ({cap.service_ms:,.0f} ms of CPU + IO per request).",
+                "Cut the per-request work (profile it), cache or precompute, parallelise the IO "
+                "calls, or renegotiate the target.",
+            )
+        )
     if req.workload.fanout_calls >= 10:
-        out.append(Finding(
-            "warning", "fan-out amplifies tail latency",
-            f"Each request waits on {req.workload.fanout_calls} calls, so "
-            f"{cap.fanout_slow_probability:.0%} of requests hit at least one backend's p99.",
-            "Set per-call deadlines, send hedged requests after the p95, and degrade gracefully "
-            "(answer with the results that arrived)."))
-    if db is not None and db.db_busy_connections > (
-        db.connection_limit - db.reserved_connections) * 0.8:
-        out.append(Finding(
-            "warning", "the database is the bottleneck",
-            f"{db.db_busy_connections:,.0f} connections are busy at peak against "
-            f"{db.connection_limit - db.reserved_connections} usable: more app workers cannot "
-            "help.",
-            "Cut queries per request (batch, cache), shorten transactions, add read replicas "
-            "for reads, or scale the database."))
+        out.append(
+            Finding(
+                "warning",
+                "fan-out amplifies tail latency",
+                f"Each request waits on {req.workload.fanout_calls} calls, so "
+                f"{cap.fanout_slow_probability:.0%} of requests hit at least one backend's p99.",
+                "Set per-call deadlines, send hedged requests after the p95, and degrade "
+                "gracefully "
+                "(answer with the results that arrived).",
+            )
+        )
+    if (
+        db is not None
+        and db.db_busy_connections > (db.connection_limit - db.reserved_connections) * 0.8
+    ):
+        out.append(
+            Finding(
+                "warning",
+                "the database is the bottleneck",
+                f"{db.db_busy_connections:,.0f} connections are busy at peak against "
+                f"{db.connection_limit - db.reserved_connections} usable: more app workers cannot "
+                "help.",
+                "Cut queries per request (batch, cache), shorten transactions, add read replicas "
+                "for reads, or scale the database.",
+            )
+        )
     if db is not None and db.pgbouncer:
-        out.append(Finding(
-            "warning", "the workers could open more connections than the database allows",
-            f"Even one connection per process exceeds {db.connection_limit} − "
-            f"{db.reserved_connections} reserved.",
-            "Put PgBouncer in transaction mode between the app and PostgreSQL (no session "
-            "state: disable asyncpg's statement cache or use named-statement-safe settings)."))
+        out.append(
+            Finding(
+                "warning",
+                "the workers could open more connections than the database allows",
+                f"Even one connection per process exceeds {db.connection_limit} − "
+                f"{db.reserved_connections} reserved.",
+                "Put PgBouncer in transaction mode between the app and PostgreSQL (no session "
+                "state: disable asyncpg's statement cache or use named-statement-safe settings).",
+            )
+        )
     if (req.latency.availability_pct or 0) >= 99.99 and team <= 3:
-        out.append(Finding(
-            "warning", f"{req.latency.availability_pct:g} % with {team} engineers",
-            "Four nines allow ~4.3 minutes of downtime a month, less than one incident's "
-            "response time for a team too small for a sustainable on-call rotation.",
-            "Agree a 99.9 % SLO, or staff an on-call rotation and automate failover."))
+        out.append(
+            Finding(
+                "warning",
+                f"{req.latency.availability_pct:g} % with {team} engineers",
+                "Four nines allow ~4.3 minutes of downtime a month, less than one incident's "
+                "response time for a team too small for a sustainable on-call rotation.",
+                "Agree a 99.9 % SLO, or staff an on-call rotation and automate failover.",
+            )
+        )
     return out

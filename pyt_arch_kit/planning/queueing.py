@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 
 __all__ = [
-    "LITTLE",
-    "ERLANG",
     "DEAN_BARROSO",
+    "ERLANG",
     "GUNTHER",
+    "LITTLE",
     "erlang_c",
     "fanout_slow_probability",
     "littles_law",
@@ -21,8 +21,10 @@ __all__ = [
 ]
 
 LITTLE = "J. D. C. Little, “A Proof for the Queuing Formula L = λW”, Operations Research 9(3), 1961"
-ERLANG = ("A. K. Erlang (1917); M. Harchol-Balter, “Performance Modeling and Design of Computer "
-          "Systems”, 2013, ch. 14")
+ERLANG = (
+    "A. K. Erlang (1917); M. Harchol-Balter, “Performance Modeling and Design of Computer "
+    "Systems”, 2013, ch. 14"
+)
 DEAN_BARROSO = "J. Dean & L. A. Barroso, “The Tail at Scale”, CACM 56(2), 2013"
 GUNTHER = "N. J. Gunther, “Guerrilla Capacity Planning”, Springer, 2007"
 
@@ -67,8 +69,9 @@ def erlang_c(servers: int, offered_load: float) -> float:
     return b / (1 - rho * (1 - b))
 
 
-def mmc_wait(arrival_rate: float, service_rate: float, servers: int,
-             quantile: float = 0.99) -> tuple[float, float, float]:
+def mmc_wait(
+    arrival_rate: float, service_rate: float, servers: int, quantile: float = 0.99
+) -> tuple[float, float, float]:
     """Queueing delay in an M/M/c queue.
 
     P(wait > t) = C · e^{−(cμ − λ)t}, so the q-quantile of the wait is

@@ -1,0 +1,94 @@
+"""A mermaid flowchart of exactly the components the plan chose."""
+
+from __future__ import annotations
+
+from pyt_arch_kit.planning.model import Plan
+
+__all__ = ["mermaid"]
+
+
+def mermaid(plan: Plan) -> str:
+    """The system diagram as mermaid ``flowchart LR`` source (no fence)."""
+    c = set(plan.components)
+    conc = plan.concurrency
+    cap = plan.capacity
+    db = plan.database
+    nodes: list[str] = []
+    edges: list[str] = []
+
+    def node(key: str, label: str, shape: str = "rect") -> None:
+        text = label.replace('"', "'")
+        opened, closed = {
+            "rect": ("[", "]"),
+            "db": ("[(", ")]"),
+            "round": ("(", ")"),
+            "queue": ("[[", "]]"),
+        }[shape]
+        nodes.append(f'    {key}{opened}"{text}"{closed}')
+
+    if "clients" in c:
+        node("clients", "Clients", "round")
+        node("lb", "Load balancer")
+        node(
+            "app",
+            f"{conc.framework}<br/>{cap.instances} × {conc.workers_per_instance} "
+            f"{conc.model.value} workers",
+        )
+        edges += [
+            "    clients -->|HTTPS| lb"
+            if plan.requirements.interface is None or plan.requirements.interface.value != "grpc"
+            else "    clients -->|gRPC| lb",
+            "    lb --> app",
+        ]
+    if "process_pool" in c:
+        node("pool", f"ProcessPoolExecutor<br/>{conc.process_pool_workers} per worker")
+        edges.append("    app -->|CPU-bound calls| pool")
+    if "redis" in c and db is not None:
+        node("cache", f"Redis cache<br/>TTL {db.cache_ttl_s:g} s", "db")
+        edges.append("    app -->|cache-aside| cache")
+    if "local_cache" in c and db is not None:
+        node("cache", f"in-process TTL cache<br/>{db.cache_ttl_s:g} s")
+        edges.append("    app --> cache")
+    if db is not None:
+        target = "app" if "app" in c else "job"
+        node("db", f"{db.engine} primary", "db")
+        if "pgbouncer" in c:
+            node("bouncer", "PgBouncer<br/>transaction mode")
+            edges += [
+                f"    {target} -->|pool {db.pool_size}+{db.max_overflow}| bouncer",
+                "    bouncer --> db",
+            ]
+        elif "app" in c:
+            edges.append(f"    app -->|pool {db.pool_size}+{db.max_overflow} per worker| db")
+        if "replicas" in c:
+            node("replicas", f"{db.read_replicas} read replica(s)", "db")
+            edges += [
+                "    db -.->|async replication| replicas",
+                "    app -->|stale-ok reads| replicas",
+            ]
+    if "outbox_relay" in c:
+        node("relay", "Outbox relay")
+        node("broker", "Message broker", "queue")
+        node("consumers", "Consumers<br/>idempotent handlers")
+        edges += [
+            "    db -->|outbox rows| relay",
+            "    relay --> broker",
+            "    broker --> consumers",
+        ]
+        if db is not None:
+            edges.append("    consumers -->|idempotent writes| db")
+    if "data_job" in c and plan.data is not None:
+        node("job", plan.data.tool)
+        node("lake", "Object storage<br/>Parquet", "db")
+        if "stream" in c:
+            node("stream", "Kafka topic", "queue")
+            edges += ["    stream --> job"]
+            if "app" in c:
+                edges.append("    app -->|events| stream")
+        edges.append("    job -->|columnar output| lake")
+        if db is not None and "app" not in c:
+            edges.append("    job -->|results| db")
+    node("obs", "OpenTelemetry<br/>traces · metrics · logs")
+    src = "app" if "app" in c else "job"
+    edges.append(f"    {src} -.-> obs")
+    return "\n".join(["flowchart LR", *nodes, *edges])
