@@ -31,6 +31,8 @@ def _min_instances(req: Requirements) -> int:
 def _queue(req: Requirements, instances: int, cores_per_instance: int) -> tuple[float, float]:
     """(probability of waiting, p99 wait in ms) for one instance's cores as an M/M/c queue."""
     cpu_s = (req.workload.cpu_ms_per_request or 0) / 1000
+    if cpu_s < 1e-9:
+        return 0.0, 0.0
     peak = req.scale.peak_rps or 0
     if cpu_s <= 0 or peak <= 0:
         return 0.0, 0.0
@@ -45,6 +47,8 @@ def plan_capacity(req: Requirements) -> tuple[CapacityPlan, list[Figure]]:
     """
     peak = req.scale.peak_rps or 0.0
     cpu_ms = req.workload.cpu_ms_per_request or 0.0
+    if cpu_ms < 1e-6:  # below a nanosecond is no CPU at all (and would overflow 1/x)
+        cpu_ms = 0.0
     io_ms = req.workload.io_wait_ms_per_request or 0.0
     cpi = req.infrastructure.cores_per_instance or 1
     p99_target = req.latency.p99_ms or math.inf

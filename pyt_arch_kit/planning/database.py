@@ -81,8 +81,8 @@ def plan_database(
     calls = req.workload.db_calls_per_request or 0.0
     db_ms = req.workload.db_ms_per_call or 0.0
     limit = req.infrastructure.db_max_connections or 100
-    reserved = max(3, math.ceil(limit * 0.1))
-    usable = max(1, limit - reserved)
+    reserved = min(max(3, math.ceil(limit * 0.1)), limit - 1)
+    usable = limit - reserved
     busy = peak * calls * db_ms / 1000
     processes = cap.instances * conc.workers_per_instance
     per_process_busy = busy / processes if processes else 0.0
