@@ -679,7 +679,14 @@ _RULES: list[tuple[str, _Rule]] = [
             "a JSON-over-HTTP API is the common default",
         ),
     ),
-    ("scale.peak_rps", lambda r: (100.0, "a modest production API; replace with measured peak")),
+    (
+        "scale.peak_rps",
+        lambda r: (
+            (0.0, "a batch system serves no online requests")
+            if r.interface is Interface.BATCH
+            else (100.0, "a modest production API; replace with measured peak")
+        ),
+    ),
     (
         "scale.avg_rps",
         lambda r: (
@@ -690,8 +697,12 @@ _RULES: list[tuple[str, _Rule]] = [
     (
         "scale.concurrent_users",
         lambda r: (
-            int((r.scale.peak_rps or 0) * 10),
-            "each active user sends about one request every 10 s",
+            None
+            if r.interface is Interface.BATCH
+            else (
+                int((r.scale.peak_rps or 0) * 10),
+                "each active user sends about one request every 10 s",
+            )
         ),
     ),
     ("scale.data_gb", lambda r: (10.0, "a small-to-medium operational database")),
@@ -760,7 +771,7 @@ _RULES: list[tuple[str, _Rule]] = [
         "workload.batch_data_gb",
         lambda r: (
             (r.scale.data_gb or 10.0, "one run processes the whole data set")
-            if r.workload.data_mode is DataMode.BATCH
+            if r.workload.data_mode is not DataMode.NONE
             else None
         ),
     ),

@@ -353,3 +353,25 @@ def test_assumptions_cover_every_gap() -> None:
     p = plan(r)
     assert [a.field for a in p.assumptions] == [g.field for g in r.gaps()]
     assert p.requirements.gaps() == []
+
+
+def test_batch_system_is_sized_by_its_data_not_by_requests() -> None:
+    p = plan(req(interface="batch", workload={"data_mode": "batch", "batch_data_gb": 3000}))
+    assert p.requirements.scale.peak_rps == 0
+    assert "app" not in p.components
+    assert p.data is not None and "PySpark" in p.data.tool
+
+
+def test_busy_connections_beyond_what_the_database_serves_well_are_flagged() -> None:
+    p = plan(
+        req(
+            scale={"peak_rps": 5000},
+            workload={
+                "cpu_ms_per_request": 1,
+                "io_wait_ms_per_request": 4,
+                "db_calls_per_request": 2,
+                "db_ms_per_call": 5,
+            },
+        )
+    )
+    assert any("serves well" in f.title for f in p.findings)

@@ -123,3 +123,14 @@ def test_connection_pools_never_exceed_the_limit_without_pgbouncer(r: Requiremen
     db = plan(r).database
     if db is not None and not db.pgbouncer:
         assert db.total_connections <= db.connection_limit - db.reserved_connections
+
+
+@settings(max_examples=150, deadline=None)
+@given(requirements())
+def test_every_diagram_edge_joins_declared_components(r: Requirements) -> None:
+    import re
+
+    source = Design(title="t", text=write_design(plan(r))).diagram
+    declared = set(re.findall(r"^\s{4}(\w+)[\[\(]", source, re.M))
+    for a, b in re.findall(r"^\s{4}(\w+) -[.-]*>(?:\|[^|]*\|)? (\w+)$", source, re.M):
+        assert a in declared and b in declared, (a, b, source)

@@ -13,7 +13,7 @@ from pyt_arch_kit.planning.queueing import (
     littles_law,
     mmc_wait,
 )
-from pyt_arch_kit.requirements import Requirements
+from pyt_arch_kit.requirements import Interface, Requirements
 
 __all__ = ["TARGET_UTILISATION", "plan_capacity"]
 
@@ -25,6 +25,8 @@ _HIKE_LIMIT = 0.8
 
 def _min_instances(req: Requirements) -> int:
     """Two instances at least for an SLO of 99.9 % or more (one can fail or be deployed)."""
+    if req.interface is Interface.BATCH:
+        return 1
     return 2 if (req.latency.availability_pct or 0) >= 99.9 else 1
 
 

@@ -33,6 +33,11 @@ def _lower(items: list[str]) -> set[str]:
 
 def _choose(req: Requirements, cap: CapacityPlan) -> tuple[ConcurrencyModel, str]:
     share = cpu_share(req)
+    if req.interface is Interface.BATCH:
+        return ConcurrencyModel.PROCESSES, (
+            "a batch job has no requests to overlap: its data engine parallelises the work "
+            "across processes (or a cluster), and the driver stays a plain synchronous program"
+        )
     per_instance = cap.in_flight / cap.instances
     io_ms = req.workload.io_wait_ms_per_request or 0.0
     mandated = _lower(req.infrastructure.must_use)
@@ -100,6 +105,20 @@ def _framework(req: Requirements, model: ConcurrencyModel) -> tuple[str, str, st
     if iface is Interface.GRAPHQL:
         return "Strawberry GraphQL on FastAPI", "uvicorn workers", "uvicorn"
     return "FastAPI", "uvicorn workers (under gunicorn or uvicorn --workers)", "uvicorn"
+
+
+_FRAMEWORK_TRADE = {
+    ConcurrencyModel.SYNC: "a small, well-known stack; scaling up later means more workers or "
+    "a move to async",
+    ConcurrencyModel.THREADS: "keeps blocking libraries usable; thread safety becomes your "
+    "problem in shared state",
+    ConcurrencyModel.ASYNCIO: "typed, async-first and fast enough that framework overhead is "
+    "small next to the IO; the whole request path must stay non-blocking",
+    ConcurrencyModel.PROCESSES: "per-request framework overhead is small next to the CPU work; "
+    "each process holds its own copy of models and caches",
+    ConcurrencyModel.HYBRID: "async handles the waiting, processes the computing; two models to "
+    "operate and test",
+}
 
 
 def plan_concurrency(
@@ -207,7 +226,7 @@ def plan_concurrency(
             "framework",
             f"{framework} on {server}",
             f"fits the {model.value} model for a {iface_name} interface",
-            "a mature, typed ecosystem; framework overhead is small next to the IO",
+            _FRAMEWORK_TRADE[model],
             ("Django", "Flask", "aiohttp", "Litestar"),
         ),
     ]

@@ -116,7 +116,7 @@ def plan_database(
         cache, ttl = "none for mutable data (reads go to the primary)", 0.0
     elif stale >= 1 and read_ratio >= 0.7 and peak >= 200:
         cache, ttl = "Redis, cache-aside", float(min(stale, 300.0))
-    elif stale >= 1 and read_ratio >= 0.7:
+    elif stale >= 1 and read_ratio >= 0.7 and peak > 0:
         cache, ttl = "in-process TTL cache (cachetools)", float(min(stale, 60.0))
     else:
         cache, ttl = "none", 0.0
@@ -126,6 +126,8 @@ def plan_database(
         & {t.lower() for t in req.infrastructure.existing_services + req.proposed.technologies}
     )
     strong = priority is ConsistencyPriority.STRONG
+    if req.interface is Interface.BATCH:
+        cache, ttl = "none", 0.0
     plan = DatabasePlan(
         engine=engine.value,
         driver=_driver(engine, conc.model),
@@ -143,6 +145,7 @@ def plan_database(
         cache_ttl_s=ttl,
         idempotency_keys=strong or events or read_ratio < 0.5,
         outbox=events and engine is not DatabaseKind.MONGODB,
+        useful_connections=hikari,
     )
     figures = [
         Figure(

@@ -163,6 +163,7 @@ class DatabasePlan:
     cache_ttl_s: float
     idempotency_keys: bool
     outbox: bool
+    useful_connections: int = 17
 
 
 @dataclass(frozen=True)

@@ -175,6 +175,18 @@ def find_issues(
                 "for reads, or scale the database.",
             )
         )
+    elif db is not None and db.db_busy_connections > db.useful_connections:
+        out.append(
+            Finding(
+                "warning",
+                "more busy connections than the database serves well",
+                f"{db.db_busy_connections:,.0f} connections are busy at peak; a database server "
+                f"does its best work near {db.useful_connections} active connections (cores × 2 "
+                "+ spindles), beyond which contention raises every query's latency.",
+                "Measure the database under load; cut round trips per request (batch queries, "
+                "cache), or put PgBouncer in front to cap active server connections.",
+            )
+        )
     if db is not None and db.pgbouncer:
         out.append(
             Finding(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.render import figures_table
-from pyt_arch_kit.writer.diagram import mermaid
+from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
 from pyt_arch_kit.writer.snippets import snippets
 from pyt_arch_kit.writer.stack import stack
 
@@ -22,31 +22,48 @@ def executive_summary(plan: Plan) -> str:
     lines = []
     if req.summary:
         lines += [req.summary, ""]
-    lines.append(
-        f"**Recommendation:** a single deployable service built with **{conc.framework}** on "
-        f"{conc.server}, running **{cap.instances} instance(s) × {cap.cores_per_instance} cores** "
-        f"with the **{conc.model.value}** concurrency model"
-        + (f", backed by **{db.engine}** ({db.driver})" if db else "")
-        + (f" and **{plan.data.tool}** for data processing" if plan.data else "")
-        + ". "
-        + conc.why[0].upper()
-        + conc.why[1:]
-        + "."
-    )
-    lines += ["", "**The numbers that drive it**", ""]
-    lines += [
-        f"- {fmt_number(cap.in_flight)} requests in flight at {fmt_number(peak)} req/s peak "
-        f"(Little's law, L = λ·W with W = {fmt_number(cap.service_ms)} ms).",
-        f"- {fmt_number(cap.busy_cores)} cores busy → {cap.cores} provisioned at "
-        f"{cap.utilisation:.0%} utilisation (target ≤ {cap.target_utilisation:.0%}).",
-        f"- Estimated p99 {fmt_number(cap.p99_ms)} ms against a target of "
-        f"{fmt_number(req.latency.p99_ms or 0)} ms: "
-        + ("**met**" if cap.meets_p99 else "**not met** — see Risks")
-        + ".",
-    ]
-    if db is not None:
+    batch = plan.data is not None and "app" not in plan.components
+    if batch and plan.data is not None:
         lines.append(
-            f"- Database: {fmt_number(db.db_busy_connections)} connections busy at peak; pools "
+            f"**Recommendation:** a scheduled batch job on **{plan.data.tool}**"
+            + (f", writing results to **{db.engine}**" if db else "")
+            + ". "
+            + plan.data.why[0].upper()
+            + plan.data.why[1:]
+            + "."
+        )
+    else:
+        lines.append(
+            f"**Recommendation:** one deployable service built with **{conc.framework}** on "
+            f"{conc.server}, running **{cap.instances} instance(s) × {cap.cores_per_instance} "
+            f"cores** with the **{conc.model.value}** concurrency model"
+            + (f", backed by **{db.engine}** ({db.driver})" if db else "")
+            + (f" and **{plan.data.tool}** for data processing" if plan.data else "")
+            + ". "
+            + conc.why[0].upper()
+            + conc.why[1:]
+            + "."
+        )
+    lines += ["", "**The numbers that drive it**", ""]
+    if plan.data is not None:
+        lines.append(
+            f"- {fmt_number(plan.data.data_gb)} GB per run would need ≈ "
+            f"{fmt_number(plan.data.ram_needed_gb)} GB of RAM in pandas (5–10× the data)."
+        )
+    if not batch:
+        lines += [
+            f"- {fmt_number(cap.in_flight)} requests in flight at {fmt_number(peak)} req/s peak "
+            f"(Little's law, L = λ·W with W = {fmt_number(cap.service_ms)} ms).",
+            f"- {fmt_number(cap.busy_cores)} cores busy → {cap.cores} provisioned at "
+            f"{cap.utilisation:.0%} utilisation (target ≤ {cap.target_utilisation:.0%}).",
+            f"- Estimated p99 {fmt_number(cap.p99_ms)} ms against a target of "
+            f"{fmt_number(req.latency.p99_ms or 0)} ms: "
+            + ("**met**" if cap.meets_p99 else "**not met** — see Risks")
+            + ".",
+        ]
+    if db is not None and not batch:
+        lines.append(
+            f"- Database: {fmt_number(db.db_busy_connections)} connection(s) busy at peak; pools "
             f"of {db.pool_size} + {db.max_overflow} overflow per process keep all workers at "
             f"{db.total_connections} ≤ {db.connection_limit - db.reserved_connections} usable "
             f"connections" + (" (through PgBouncer)" if db.pgbouncer else "") + "."
@@ -75,23 +92,31 @@ def system_diagram(plan: Plan) -> str:
             f"{plan.capacity.instances} instance(s)."
         ]
         if "clients" in plan.components
-        else ["A scheduler starts the job; it reads its input from storage."]
+        else [
+            "A scheduler starts the job; it reads its input from storage"
+            + (" or the stream" if plan.data is not None and plan.data.mode == "streaming" else "")
+            + "."
+        ]
     )
     if "app" in plan.components:
         steps.append(
             f"One of the instance's {conc.workers_per_instance} "
-            f"{conc.model.value} worker(s) handles it."
+            f"{WORKER_NOUN[conc.model]} handles it."
         )
     if conc.process_pool_workers:
         steps.append(
             "CPU-heavy steps go to the worker's process pool; the event loop keeps "
             "serving other requests meanwhile."
         )
-    if db is not None and db.cache.startswith(("Redis", "in-process")):
+    cached = db is not None and db.cache.startswith(("Redis", "in-process"))
+    if db is not None and cached:
         steps.append(f"Reads try the cache first ({db.cache}, TTL {db.cache_ttl_s:g} s).")
+    if plan.data is not None:
+        steps.append(f"{plan.data.tool} processes the data and writes Parquet to object storage.")
     if db is not None:
         steps.append(
-            f"Writes and cache misses go to the {db.engine} primary through the pool"
+            ("Writes and cache misses go" if cached else "Queries go")
+            + f" to the {db.engine} primary through the pool"
             + (" and PgBouncer" if db.pgbouncer else "")
             + "."
         )

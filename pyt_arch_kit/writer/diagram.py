@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
 
-__all__ = ["mermaid"]
+__all__ = ["WORKER_NOUN", "mermaid"]
+
+#: How to call one instance's workers under each concurrency model.
+WORKER_NOUN = {
+    ConcurrencyModel.SYNC: "sync workers",
+    ConcurrencyModel.THREADS: "threaded workers",
+    ConcurrencyModel.ASYNCIO: "event-loop workers",
+    ConcurrencyModel.PROCESSES: "worker processes",
+    ConcurrencyModel.HYBRID: "event-loop workers + process pools",
+}
 
 
 def mermaid(plan: Plan) -> str:
@@ -32,7 +41,7 @@ def mermaid(plan: Plan) -> str:
         node(
             "app",
             f"{conc.framework}<br/>{cap.instances} × {conc.workers_per_instance} "
-            f"{conc.model.value} workers",
+            f"{WORKER_NOUN[conc.model]}",
         )
         edges += [
             "    clients -->|HTTPS| lb"
@@ -40,13 +49,13 @@ def mermaid(plan: Plan) -> str:
             else "    clients -->|gRPC| lb",
             "    lb --> app",
         ]
-    if "process_pool" in c:
+    if "process_pool" in c and "app" in c:
         node("pool", f"ProcessPoolExecutor<br/>{conc.process_pool_workers} per worker")
         edges.append("    app -->|CPU-bound calls| pool")
-    if "redis" in c and db is not None:
+    if "redis" in c and "app" in c and db is not None:
         node("cache", f"Redis cache<br/>TTL {db.cache_ttl_s:g} s", "db")
         edges.append("    app -->|cache-aside| cache")
-    if "local_cache" in c and db is not None:
+    if "local_cache" in c and "app" in c and db is not None:
         node("cache", f"in-process TTL cache<br/>{db.cache_ttl_s:g} s")
         edges.append("    app --> cache")
     if db is not None:
@@ -78,7 +87,7 @@ def mermaid(plan: Plan) -> str:
         if db is not None:
             edges.append("    consumers -->|idempotent writes| db")
     if "data_job" in c and plan.data is not None:
-        node("job", plan.data.tool)
+        node("job", plan.data.tool.split(",")[0])
         node("lake", "Object storage<br/>Parquet", "db")
         if "stream" in c:
             node("stream", "Kafka topic", "queue")
