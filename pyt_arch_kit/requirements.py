@@ -771,7 +771,7 @@ _RULES: list[tuple[str, _Rule]] = [
         "workload.batch_data_gb",
         lambda r: (
             (r.scale.data_gb or 10.0, "one run processes the whole data set")
-            if r.workload.data_mode is not DataMode.NONE
+            if r.workload.data_mode is not DataMode.NONE or r.interface is Interface.BATCH
             else None
         ),
     ),
@@ -781,7 +781,7 @@ _RULES: list[tuple[str, _Rule]] = [
             (5.0, "a few seconds is what streaming is usually chosen for")
             if r.workload.data_mode is DataMode.STREAMING
             else (86_400.0, "a daily batch")
-            if r.workload.data_mode is DataMode.BATCH
+            if r.workload.data_mode is DataMode.BATCH or r.interface is Interface.BATCH
             else None
         ),
     ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pyt_arch_kit.planning.model import DataPlan, Decision, Figure
-from pyt_arch_kit.requirements import DataMode, Requirements
+from pyt_arch_kit.requirements import DataMode, Interface, Requirements
 
 __all__ = ["plan_data"]
 
@@ -20,6 +20,8 @@ _DASK_MAX_GB = 1000.0
 def plan_data(req: Requirements) -> tuple[DataPlan | None, list[Figure], list[Decision]]:
     """Pick pandas, polars, Dask, PySpark or a stream processor for the data processed."""
     mode = req.workload.data_mode
+    if mode is DataMode.NONE and req.interface is Interface.BATCH:
+        mode = DataMode.BATCH
     if mode is DataMode.NONE:
         return None, [], []
     size = req.workload.batch_data_gb or req.scale.data_gb or 0.0
