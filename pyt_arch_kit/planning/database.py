@@ -127,7 +127,7 @@ def plan_database(
     )
     strong = priority is ConsistencyPriority.STRONG
     if req.interface is Interface.BATCH:
-        cache, ttl = "none", 0.0
+        cache, ttl, replicas = "none", 0.0, 0
     plan = DatabasePlan(
         engine=engine.value,
         driver=_driver(engine, conc.model),

@@ -71,10 +71,8 @@ def mermaid(plan: Plan) -> str:
             edges.append(f"    app -->|pool {db.pool_size}+{db.max_overflow} per worker| db")
         if "replicas" in c:
             node("replicas", f"{db.read_replicas} read replica(s)", "db")
-            edges += [
-                "    db -.->|async replication| replicas",
-                "    app -->|stale-ok reads| replicas",
-            ]
+            edges.append("    db -.->|async replication| replicas")
+            edges.append(f"    {target} -->|stale-ok reads| replicas")
     if "outbox_relay" in c:
         node("relay", "Outbox relay")
         node("broker", "Message broker", "queue")
