@@ -1,0 +1,189 @@
+"""The assumptions the design makes for fields the requirements leave unset.
+
+One rule per field, in the persona's order. A rule sees the requirements with the earlier
+assumptions already applied (``avg_rps`` derives from the assumed ``peak_rps``) and returns
+``(value, because)``, or ``None`` when the field does not matter for this system.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pyt_arch_kit.requirements import (
+    ConsistencyPriority,
+    DatabaseKind,
+    DataMode,
+    Hosting,
+    Interface,
+    Requirements,
+    WorkloadKind,
+    _fmt,
+)
+
+__all__ = ["RULES"]
+
+_Rule = Callable[[Requirements], tuple[Any, str] | None]
+
+
+def _kind_from_times(r: Requirements) -> tuple[Any, str]:
+    cpu, io = r.workload.cpu_ms_per_request, r.workload.io_wait_ms_per_request
+    if cpu is not None and io is not None and cpu + io > 0:
+        share = cpu / (cpu + io)
+        kind = (
+            WorkloadKind.CPU
+            if share >= 0.6
+            else WorkloadKind.IO
+            if share <= 0.2
+            else WorkloadKind.MIXED
+        )
+        return kind, f"CPU is {share:.0%} of request time ({_fmt(cpu)} ms CPU, {_fmt(io)} ms IO)"
+    if r.interface is Interface.BATCH or r.workload.data_mode is not DataMode.NONE:
+        return WorkloadKind.MIXED, "bulk data processing computes as well as it reads"
+    return WorkloadKind.IO, "most web and API back ends spend their time waiting on IO"
+
+
+_CPU_MS = {WorkloadKind.IO: 5.0, WorkloadKind.MIXED: 20.0, WorkloadKind.CPU: 50.0}
+_IO_MS = {WorkloadKind.IO: 40.0, WorkloadKind.MIXED: 30.0, WorkloadKind.CPU: 5.0}
+
+
+def _kind(r: Requirements) -> WorkloadKind:
+    return r.workload.kind or WorkloadKind.IO
+
+
+def _uses_db(r: Requirements) -> bool:
+    return r.infrastructure.database is not DatabaseKind.NONE
+
+
+RULES: list[tuple[str, _Rule]] = [
+    (
+        "interface",
+        lambda r: (
+            Interface.BATCH
+            if r.workload.data_mode is DataMode.BATCH and r.scale.peak_rps is None
+            else Interface.REST,
+            "a JSON-over-HTTP API is the common default",
+        ),
+    ),
+    (
+        "scale.peak_rps",
+        lambda r: (
+            (0.0, "a batch system serves no online requests")
+            if r.interface is Interface.BATCH
+            else (100.0, "a modest production API; replace with measured peak")
+        ),
+    ),
+    (
+        "scale.avg_rps",
+        lambda r: (
+            round((r.scale.peak_rps or 0) / 4, 3),
+            "a typical diurnal peak-to-average ratio of 4",
+        ),
+    ),
+    (
+        "scale.concurrent_users",
+        lambda r: (
+            None
+            if r.interface is Interface.BATCH
+            else (
+                int((r.scale.peak_rps or 0) * 10),
+                "each active user sends about one request every 10 s",
+            )
+        ),
+    ),
+    ("scale.data_gb", lambda r: (10.0, "a small-to-medium operational database")),
+    (
+        "scale.growth_gb_per_month",
+        lambda r: (round((r.scale.data_gb or 0) * 0.05, 3), "5 % growth per month"),
+    ),
+    ("scale.read_ratio", lambda r: (0.8, "most APIs read far more than they write")),
+    ("scale.payload_kb", lambda r: (4.0, "small JSON documents")),
+    (
+        "latency.p50_ms",
+        lambda r: (
+            round(min(50.0, (r.latency.p99_ms or 250.0) / 4), 3),
+            "a responsive interactive API",
+        ),
+    ),
+    (
+        "latency.p99_ms",
+        lambda r: (
+            max(250.0, (r.latency.p50_ms or 0) * 4),
+            "four times the median, a common SLA shape",
+        ),
+    ),
+    ("latency.availability_pct", lambda r: (99.9, "three nines: ~43 min of downtime a month")),
+    (
+        "consistency.priority",
+        lambda r: (
+            ConsistencyPriority.BALANCED,
+            "no invariant was stated that forbids stale reads",
+        ),
+    ),
+    (
+        "consistency.stale_read_tolerance_s",
+        lambda r: (
+            (0.0, "strong consistency tolerates no stale reads")
+            if r.consistency.priority is ConsistencyPriority.STRONG
+            else (1.0, "a second of staleness allows replicas and short-lived caches")
+        ),
+    ),
+    ("workload.kind", _kind_from_times),
+    (
+        "workload.cpu_ms_per_request",
+        lambda r: (
+            _CPU_MS[_kind(r)],
+            f"typical for a {_kind(r).value}-bound request; profile to confirm",
+        ),
+    ),
+    (
+        "workload.io_wait_ms_per_request",
+        lambda r: (
+            _IO_MS[_kind(r)],
+            f"typical for a {_kind(r).value}-bound request; measure to confirm",
+        ),
+    ),
+    (
+        "workload.db_calls_per_request",
+        lambda r: (
+            (2.0, "a read and a write, or two reads") if _uses_db(r) else (0.0, "no database")
+        ),
+    ),
+    (
+        "workload.db_ms_per_call",
+        lambda r: (5.0, "an indexed query on a nearby database") if _uses_db(r) else None,
+    ),
+    (
+        "workload.batch_data_gb",
+        lambda r: (
+            (r.scale.data_gb or 10.0, "one run processes the whole data set")
+            if r.workload.data_mode is not DataMode.NONE or r.interface is Interface.BATCH
+            else None
+        ),
+    ),
+    (
+        "workload.freshness_s",
+        lambda r: (
+            (5.0, "a few seconds is what streaming is usually chosen for")
+            if r.workload.data_mode is DataMode.STREAMING
+            else (86_400.0, "a daily batch")
+            if r.workload.data_mode is DataMode.BATCH or r.interface is Interface.BATCH
+            else None
+        ),
+    ),
+    ("infrastructure.hosting", lambda r: (Hosting.CLOUD, "the common case")),
+    (
+        "infrastructure.database",
+        lambda r: (DatabaseKind.POSTGRESQL, "a relational default that covers most needs"),
+    ),
+    (
+        "infrastructure.db_max_connections",
+        lambda r: (
+            (100, "PostgreSQL's default max_connections")
+            if r.infrastructure.database is not DatabaseKind.NONE
+            else None
+        ),
+    ),
+    ("infrastructure.cores_per_instance", lambda r: (4, "a common VM or pod size")),
+    ("infrastructure.team_size", lambda r: (5, "one small team")),
+]
