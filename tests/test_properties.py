@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pyt_arch_kit import SECTIONS, Requirements, plan
@@ -90,7 +90,6 @@ def requirements(draw: st.DrawFn) -> Requirements:
     return Requirements.parse(data)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(requirements())
 def test_any_valid_requirements_give_a_six_section_design(r: Requirements) -> None:
     p = plan(r)
@@ -103,7 +102,6 @@ def test_any_valid_requirements_give_a_six_section_design(r: Requirements) -> No
             ast.parse(code)
 
 
-@settings(max_examples=150, deadline=None)
 @given(requirements(), st.floats(min_value=1.0, max_value=20.0))
 def test_more_load_never_yields_fewer_cores_or_instances(r: Requirements, factor: float) -> None:
     resolved, _ = r.resolved()
@@ -117,7 +115,6 @@ def test_more_load_never_yields_fewer_cores_or_instances(r: Requirements, factor
         assert total_high >= total_low
 
 
-@settings(max_examples=150, deadline=None)
 @given(requirements())
 def test_connection_pools_never_exceed_the_limit_without_pgbouncer(r: Requirements) -> None:
     db = plan(r).database
@@ -125,7 +122,6 @@ def test_connection_pools_never_exceed_the_limit_without_pgbouncer(r: Requiremen
         assert db.total_connections <= db.connection_limit - db.reserved_connections
 
 
-@settings(max_examples=150, deadline=None)
 @given(requirements())
 def test_every_diagram_edge_joins_declared_components(r: Requirements) -> None:
     import re
