@@ -375,3 +375,12 @@ def test_busy_connections_beyond_what_the_database_serves_well_are_flagged() -> 
         )
     )
     assert any("serves well" in f.title for f in p.findings)
+
+
+def test_consistency_priority_is_stated_on_the_pacelc_scale() -> None:
+    strong = plan(req(consistency={"priority": "strong"})).decision("consistency")
+    available = plan(
+        req(consistency={"priority": "availability", "stale_read_tolerance_s": 10})
+    ).decision("consistency")
+    assert strong.choice.startswith("PC/EC")
+    assert available.choice.startswith("PA/EL") and "10 s" in available.why

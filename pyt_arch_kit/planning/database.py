@@ -62,6 +62,40 @@ def _isolation(req: Requirements, engine: DatabaseKind) -> tuple[str, str]:
     )
 
 
+PACELC = "D. Abadi, “Consistency Tradeoffs in Modern Distributed Database System Design”, 2012"
+
+
+def _consistency_decision(req: Requirements) -> Decision:
+    """Where the system sits on CAP / PACELC, stated as a decision."""
+    priority = req.consistency.priority or ConsistencyPriority.BALANCED
+    stale = req.consistency.stale_read_tolerance_s or 0.0
+    choice, why = {
+        ConsistencyPriority.STRONG: (
+            "PC/EC: one primary, synchronous commit, reads of mutable data from the primary",
+            "invariants (balances, stock) must never be violated; under a partition the system "
+            "refuses writes rather than diverge",
+        ),
+        ConsistencyPriority.BALANCED: (
+            "PC/EL: consistent writes on the primary, reads may be served stale "
+            f"for up to {stale:g} s",
+            "writes stay correct; reads trade a bounded staleness for latency",
+        ),
+        ConsistencyPriority.AVAILABILITY: (
+            "PA/EL: stay available and fast, reconcile later",
+            f"stale reads up to {stale:g} s are acceptable; idempotent writes make retries "
+            "and replays safe",
+        ),
+    }[priority]
+    return Decision(
+        "consistency",
+        choice,
+        why + f" ({PACELC})",
+        "stronger consistency costs latency and availability during failover; weaker "
+        "consistency moves reconciliation into the application",
+        ("PC/EC", "PC/EL", "PA/EL"),
+    )
+
+
 def plan_database(
     req: Requirements, cap: CapacityPlan, conc: ConcurrencyPlan
 ) -> tuple[DatabasePlan | None, list[Figure], list[Decision]]:
@@ -205,6 +239,7 @@ def plan_database(
             )
         )
     decisions = [
+        _consistency_decision(req),
         Decision(
             "database",
             f"{engine.value} with {plan.driver}",
