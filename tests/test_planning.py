@@ -384,3 +384,9 @@ def test_consistency_priority_is_stated_on_the_pacelc_scale() -> None:
     ).decision("consistency")
     assert strong.choice.startswith("PC/EC")
     assert available.choice.startswith("PA/EL") and "10 s" in available.why
+
+
+def test_events_without_a_database_publish_straight_to_the_broker() -> None:
+    p = plan(req(interface="events", infrastructure={"database": "none"}))
+    assert "broker" in p.components
+    assert "outbox_relay" not in p.components

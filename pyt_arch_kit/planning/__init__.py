@@ -75,8 +75,10 @@ def _components(
         parts += ["clients", "load_balancer", "app"]
     if conc.process_pool_workers:
         parts.append("process_pool")
-    if req.interface is Interface.EVENTS or (db is not None and db.outbox):
+    if db is not None and (db.outbox or req.interface is Interface.EVENTS):
         parts += ["outbox_relay", "broker", "consumers"]
+    elif req.interface is Interface.EVENTS:
+        parts += ["broker", "consumers"]
     if db is not None:
         if db.cache not in ("none",) and not db.cache.startswith("none"):
             parts.append("redis" if db.cache.startswith("Redis") else "local_cache")

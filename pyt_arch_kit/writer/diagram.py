@@ -73,15 +73,15 @@ def mermaid(plan: Plan) -> str:
             node("replicas", f"{db.read_replicas} read replica(s)", "db")
             edges.append("    db -.->|async replication| replicas")
             edges.append(f"    {target} -->|stale-ok reads| replicas")
-    if "outbox_relay" in c:
-        node("relay", "Outbox relay")
+    if "broker" in c:
         node("broker", "Message broker", "queue")
         node("consumers", "Consumers<br/>idempotent handlers")
-        edges += [
-            "    db -->|outbox rows| relay",
-            "    relay --> broker",
-            "    broker --> consumers",
-        ]
+        if "outbox_relay" in c and db is not None:
+            node("relay", "Outbox relay")
+            edges += ["    db -->|outbox rows| relay", "    relay --> broker"]
+        elif "app" in c:
+            edges.append("    app -->|events| broker")
+        edges.append("    broker --> consumers")
         if db is not None:
             edges.append("    consumers -->|idempotent writes| db")
     if "data_job" in c and plan.data is not None:
