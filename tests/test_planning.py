@@ -390,3 +390,24 @@ def test_events_without_a_database_publish_straight_to_the_broker() -> None:
     p = plan(req(interface="events", infrastructure={"database": "none"}))
     assert "broker" in p.components
     assert "outbox_relay" not in p.components
+
+
+def test_kafka_already_operated_is_not_pushed_back() -> None:
+    p = plan(
+        req(
+            scale={"peak_rps": 300},
+            infrastructure={"existing_services": ["Kafka"]},
+            proposed={"technologies": ["kafka"]},
+        )
+    )
+    assert not any("Kafka" in t for t in _pushback(p))
+
+
+def test_a_few_services_for_a_larger_team_are_not_pushed_back() -> None:
+    p = plan(
+        req(
+            infrastructure={"team_size": 8},
+            proposed={"architecture": "microservices", "service_count": 4},
+        )
+    )
+    assert _pushback(p) == []

@@ -20,6 +20,12 @@ def _mentions(req: Requirements, *names: str) -> bool:
     return any(n in techs for n in names)
 
 
+def _operates(req: Requirements, *names: str) -> bool:
+    """Whether the organisation already runs one of these (no new operational weight)."""
+    running = {t.strip().lower() for t in req.infrastructure.existing_services}
+    return any(n in running for n in names)
+
+
 def find_issues(
     req: Requirements,
     cap: CapacityPlan,
@@ -34,7 +40,8 @@ def find_issues(
     services = req.proposed.service_count or 1
     prop = req.proposed
 
-    if prop.architecture is Architecture.MICROSERVICES and (team <= 8 or services > team):
+    # More than one service per two engineers means each service lacks an owner who can run it.
+    if prop.architecture is Architecture.MICROSERVICES and services > max(1, team // 2):
         out.append(
             Finding(
                 "push-back",
@@ -52,6 +59,7 @@ def find_issues(
         _mentions(req, "kafka", "pulsar")
         and peak < 1000
         and (req.workload.data_mode is not DataMode.STREAMING)
+        and not _operates(req, "kafka", "pulsar")
     ):
         out.append(
             Finding(

@@ -1,0 +1,230 @@
+"""The ``pyt-arch`` command: design, plan, gaps, presets, persona.
+
+Exit codes: 0 success; 2 bad input (one line naming the field and the fix, no traceback);
+3 backend failure (an incomplete answer is still written, marked incomplete).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, TextIO
+
+from pyt_arch_kit import __version__
+from pyt_arch_kit.errors import BackendError, IncompleteDesignError, PytArchError, SettingsError
+
+if TYPE_CHECKING:
+    from pyt_arch_kit.requirements import Requirements
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_INPUT, EXIT_BACKEND = 0, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line, like our own input errors."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _add_source(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", nargs="?", help="requirements as YAML or JSON")
+    p.add_argument("--preset", metavar="NAME", help="a shipped scenario (see `pyt-arch presets`)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="pyt-arch",
+        description="Design production Python systems with the pyt-arch architect persona.",
+    )
+    parser.add_argument("--version", action="version", version=f"pyt-arch {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    design = sub.add_parser(
+        "design",
+        help="write the six-section design",
+        description="Write the six-section design for some requirements.",
+    )
+    _add_source(design)
+    design.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+    design.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    design.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    design.add_argument(
+        "--backend",
+        choices=["offline", "claude", "replay"],
+        default=os.environ.get("PYT_ARCH_BACKEND", "offline"),
+        help="who writes the design (default: offline; env PYT_ARCH_BACKEND)",
+    )
+    design.add_argument("--model", metavar="ID", help="model id or alias for --backend claude")
+    design.add_argument("--persona", metavar="PATH", help="a Claude Code agent file")
+
+    plan = sub.add_parser(
+        "plan",
+        help="the computed numbers, with formulas and sources",
+        description="Print the deterministic plan: figures, decisions, findings, assumptions.",
+    )
+    _add_source(plan)
+    plan.add_argument("--format", choices=["markdown", "json"], default="markdown")
+
+    gaps = sub.add_parser(
+        "gaps",
+        help="the clarifying questions still open",
+        description="List the questions the architect would still ask, and "
+        "the assumption the design makes for each.",
+    )
+    _add_source(gaps)
+
+    sub.add_parser(
+        "presets",
+        help="list the shipped scenarios",
+        description="List the shipped scenarios, one a line, name first.",
+    )
+
+    persona = sub.add_parser(
+        "persona",
+        help="show the persona in use",
+        description="Show the persona: name, model and where it came from.",
+    )
+    persona.add_argument("--persona", metavar="PATH", help="a Claude Code agent file")
+    return parser
+
+
+def _requirements(args: argparse.Namespace) -> Requirements:
+    from pyt_arch_kit.presets import preset
+    from pyt_arch_kit.requirements import Requirements
+
+    if args.file and args.preset:
+        raise SettingsError("give a requirements FILE or --preset NAME, not both")
+    if args.preset:
+        return preset(args.preset)
+    if args.file:
+        return Requirements.from_file(args.file)
+    raise SettingsError("give a requirements FILE or --preset NAME (see `pyt-arch presets`)")
+
+
+def _write_atomically(path: Path, text: str, *, force: bool) -> None:
+    if path.exists() and not force:
+        raise SettingsError(f"{path} exists; use --force to overwrite it")
+    if not path.parent.is_dir():
+        raise SettingsError(f"{path.parent} is not a directory; create it or choose another --out")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _design(args: argparse.Namespace, out: TextIO) -> int:
+    from pyt_arch_kit.architect import Architect
+
+    req = _requirements(args)
+    if args.model:
+        os.environ["PYT_ARCH_MODEL"] = args.model
+    architect = Architect(backend=args.backend, persona=args.persona)
+    live = args.format == "markdown" and not args.out and architect.backend.name != "offline"
+    streamed: list[str] = []
+
+    def show(piece: str) -> None:
+        streamed.append(piece)
+        out.write(piece)
+        out.flush()
+
+    exit_code = EXIT_OK
+    try:
+        design = architect.design(req, on_text=show if live else None)
+    except IncompleteDesignError as exc:
+        design = exc.design  # type: ignore[assignment]
+        print(f"pyt-arch: error: {exc}", file=sys.stderr)
+        exit_code = EXIT_BACKEND
+    text = design.to_json() + "\n" if args.format == "json" else design.to_markdown()
+    if args.out:
+        _write_atomically(Path(args.out), text, force=args.force)
+        print(
+            f"pyt-arch: wrote {args.out}" + ("" if design.complete else " (incomplete)"),
+            file=sys.stderr,
+        )
+    elif live:
+        out.write("\n")
+        if not design.complete:
+            out.write(
+                "\n> **Incomplete design**: the answer stopped early; everything that "
+                "arrived is above.\n"
+            )
+    else:
+        out.write(text)
+    if design.usage is not None:
+        print(f"pyt-arch: {design.usage.summary()}", file=sys.stderr)
+    return exit_code
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
+    if args.command == "design":
+        return _design(args, out)
+    if args.command == "presets":
+        from pyt_arch_kit.presets import list_presets
+
+        for name, summary in list_presets():
+            out.write(f"{name:<24} {summary}\n")
+        return EXIT_OK
+    if args.command == "persona":
+        from pyt_arch_kit.persona import load_persona
+
+        p = load_persona(args.persona)
+        out.write(
+            f"name:        {p.name}\ndescription: {p.description}\n"
+            f"model:       {p.model} → {p.model_id}\nsource:      {p.source}\n"
+        )
+        return EXIT_OK
+    from pyt_arch_kit.planning import plan as make_plan
+    from pyt_arch_kit.requirements import _fmt
+
+    req = _requirements(args)
+    if args.command == "gaps":
+        gaps = req.gaps()
+        if not gaps:
+            out.write("No open questions: every field that matters is set.\n")
+        for g in gaps:
+            out.write(f"- {g.field}: {g.question}\n    assuming {_fmt(g.assumed)}: {g.because}\n")
+        return EXIT_OK
+    computed = make_plan(req)
+    if args.format == "json":
+        import json
+
+        from pyt_arch_kit.design import Design
+
+        data = Design(title=req.name, text="", plan=computed).to_dict()["plan"]
+
+        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(computed._repr_markdown_())
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``pyt-arch``; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args, sys.stdout)
+    except BackendError as exc:
+        print(f"pyt-arch: error: {exc}", file=sys.stderr)
+        if exc.partial_text:
+            sys.stdout.write(exc.partial_text + "\n")
+        return EXIT_BACKEND
+    except PytArchError as exc:
+        print(f"pyt-arch: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("pyt-arch: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
