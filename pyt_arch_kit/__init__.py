@@ -40,7 +40,6 @@ _EXPORTS: dict[str, str] = {
     "BackendError": "pyt_arch_kit.errors",
     "IncompleteDesignError": "pyt_arch_kit.errors",
     "SettingsError": "pyt_arch_kit.errors",
-    "RequirementsForm": "pyt_arch_kit.widgets",
 }
 
 __all__ = [
@@ -55,11 +54,9 @@ __all__ = [
     "PytArchError",
     "Requirements",
     "RequirementsError",
-    "RequirementsForm",
     "SettingsError",
     "Usage",
     "__version__",
-    "load_ipython_extension",
     "load_persona",
     "load_requirements",
     "plan",
@@ -83,7 +80,6 @@ if TYPE_CHECKING:
     from pyt_arch_kit.planning.model import Plan
     from pyt_arch_kit.presets import preset, preset_names
     from pyt_arch_kit.requirements import Requirements, load_requirements
-    from pyt_arch_kit.widgets import RequirementsForm
 
 
 def __getattr__(name: str) -> Any:
@@ -97,10 +93,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-def load_ipython_extension(ipython: Any) -> None:
-    """``%load_ext pyt_arch_kit``: register the ``%%architect`` cell magic."""
-    from pyt_arch_kit.magics import register
-
-    register(ipython)

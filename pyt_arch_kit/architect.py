@@ -26,6 +26,7 @@ class Architect:
         backend: ``"offline"`` (default: deterministic, no key, no network), ``"claude"``,
             ``"replay"``, or a :class:`~pyt_arch_kit.backends.Backend` instance.
         persona: a :class:`Persona`, a shipped persona name, or an agent file path.
+        model: a model id or alias for the Claude backend (overrides the persona's ``model:``).
 
     Example:
         >>> from pyt_arch_kit import Architect, preset
@@ -38,8 +39,10 @@ class Architect:
         self,
         backend: str | Backend | None = None,
         persona: Persona | str | Path | None = None,
+        *,
+        model: str | None = None,
     ) -> None:
-        self.backend = get_backend(backend)
+        self.backend = get_backend(backend, model=model)
         self.persona = persona if isinstance(persona, Persona) else load_persona(persona)
 
     def __repr__(self) -> str:

@@ -126,9 +126,7 @@ def _design(args: argparse.Namespace, out: TextIO) -> int:
     from pyt_arch_kit.architect import Architect
 
     req = _requirements(args)
-    if args.model:
-        os.environ["PYT_ARCH_MODEL"] = args.model
-    architect = Architect(backend=args.backend, persona=args.persona)
+    architect = Architect(backend=args.backend, persona=args.persona, model=args.model)
     live = args.format == "markdown" and not args.out and architect.backend.name != "offline"
     streamed: list[str] = []
 

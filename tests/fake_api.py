@@ -1,1 +1,340 @@
-"""Fixtures for a fake Anthropic Messages API on 127.0.0.1 (see the Claude backend tests)."""
+"""A fake Anthropic Messages API on 127.0.0.1, and the ``fake_api`` fixture.
+
+The unmodified ``anthropic`` SDK talks to it over real HTTP (``ANTHROPIC_BASE_URL``). It speaks
+the real wire format: ``POST /v1/messages`` as JSON or as server-sent events (``message_start``,
+``content_block_start``, ``ping``, many small ``content_block_delta`` events, ``content_block_stop``,
+``message_delta`` with the stop reason and usage, ``message_stop``), and the Message Batches
+endpoints. It emulates prompt caching: a system block marked ``cache_control`` is written to the
+cache on first sight and read from it afterwards.
+
+Script the next answers with :meth:`FakeAnthropic.queue`; unscripted requests get
+:attr:`FakeAnthropic.default` (a full six-section design). Every request received is kept in
+:attr:`FakeAnthropic.requests` (method, path, headers, JSON body).
+
+Replies:
+    ``Stream(text, stop_reason="end_turn", cut_after=None)`` — an answer; ``cut_after=N`` drops
+    the connection after N characters of text (no ``message_stop``).
+    ``Status(code, message, headers={})`` — an error answer (429, 529, 401, …).
+    ``Hang(seconds)`` — wait before answering (for client timeouts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+FAKE_KEY = "sk-ant-api03-FAKEKEYfortests0123456789abcdefghijklmnop-AAAA"
+
+SIX = (
+    "Executive Summary",
+    "System Diagram",
+    "Technology Stack",
+    "Implementation Guidelines",
+    "Operational Considerations",
+    "Risks and Mitigations",
+)
+
+
+def design_text(title: str = "a service") -> str:
+    """A short but complete six-section answer, as a model would write it."""
+    bodies = {
+        "System Diagram": "```mermaid\nflowchart LR\n    a[Client] --> b[API]\n```",
+        "Technology Stack": "| Library | Version | Why |\n|---|---|---|\n| fastapi | `>=0.115` | async |",
+        "Implementation Guidelines": "```python\nprint('hello')\n```",
+    }
+    return "\n\n".join(f"## {s}\n\n{bodies.get(s, f'{s} of {title}.')}" for s in SIX) + "\n"
+
+
+@dataclass
+class Stream:
+    """A (streamed or plain) answer."""
+
+    text: str
+    stop_reason: str = "end_turn"
+    cut_after: int | None = None
+    chunk: int = 7
+
+
+@dataclass
+class Status:
+    """An error status with the API's error body."""
+
+    code: int
+    message: str = "error"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Hang:
+    """Sleep before answering."""
+
+    seconds: float
+
+
+_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
+                403: "permission_error", 404: "not_found_error", 429: "rate_limit_error",
+                500: "api_error", 529: "overloaded_error"}
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+@dataclass
+class Received:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+class FakeAnthropic:
+    """The server: start it, script it, read what it received."""
+
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        self.script: deque[Stream | Status | Hang] = deque()
+        self.default: Stream = Stream(design_text())
+        self.sent_text: list[str] = []
+        self.last_byte_at: float = 0.0
+        self._cache: set[str] = set()
+        self._batches: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self.base_url = ""
+
+    # -- control -------------------------------------------------------------------------
+
+    def queue(self, *replies: Stream | Status | Hang) -> None:
+        """Answer the next requests with these replies, in order."""
+        self.script.extend(replies)
+
+    @property
+    def messages(self) -> list[Received]:
+        """Requests to ``POST /v1/messages``."""
+        return [r for r in self.requests if r.path.rstrip("/") == "/v1/messages"]
+
+    def start(self) -> str:
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.base_url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def next_reply(self) -> Stream | Status | Hang:
+        with self._lock:
+            return self.script.popleft() if self.script else self.default
+
+    # -- the model's side ----------------------------------------------------------------
+
+    def usage_for(self, body: dict[str, Any]) -> dict[str, int]:
+        """Input tokens, split into uncached / cache write / cache read like the API does."""
+        system = body.get("system") or []
+        if isinstance(system, str):
+            system = [{"type": "text", "text": system}]
+        cached = "".join(b.get("text", "") for b in system if b.get("cache_control"))
+        plain = "".join(b.get("text", "") for b in system if not b.get("cache_control"))
+        messages = json.dumps(body.get("messages", []))
+        write = read = 0
+        if cached:
+            key = hashlib.sha256((body.get("model", "") + cached).encode()).hexdigest()
+            with self._lock:
+                if key in self._cache:
+                    read = _tokens(cached)
+                else:
+                    self._cache.add(key)
+                    write = _tokens(cached)
+        return {"input_tokens": _tokens(plain + messages), "output_tokens": 0,
+                "cache_creation_input_tokens": write, "cache_read_input_tokens": read}
+
+    def message(self, body: dict[str, Any], reply: Stream, usage: dict[str, int]) -> dict[str, Any]:
+        return {
+            "id": f"msg_{len(self.requests):04d}", "type": "message", "role": "assistant",
+            "model": body.get("model", "claude-sonnet-5-5"),
+            "content": [{"type": "text", "text": reply.text}],
+            "stop_reason": reply.stop_reason, "stop_sequence": None,
+            "usage": {**usage, "output_tokens": _tokens(reply.text)},
+        }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeAnthropic
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet tests
+        return
+
+    def _record(self, body: dict[str, Any]) -> None:
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.fake.requests.append(Received(self.command, self.path, headers, body))
+
+    def _json(self, code: int, data: Any, headers: dict[str, str] | None = None) -> None:
+        raw = json.dumps(data).encode()
+        self.send_response(code)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(raw)))
+        self.send_header("request-id", "req_fake")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(raw)
+        self.fake.last_byte_at = time.perf_counter()
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's API
+        self._record({})
+        parts = self.path.split("?")[0].strip("/").split("/")
+        if parts[:3] == ["v1", "messages", "batches"] and len(parts) >= 4:
+            batch = self.fake._batches.get(parts[3])
+            if batch is None:
+                self._json(404, {"type": "error", "error": {"type": "not_found_error",
+                                                              "message": "no such batch"}})
+                return
+            if len(parts) == 5 and parts[4] == "results":
+                lines = "\n".join(json.dumps(r) for r in batch["results"]) + "\n"
+                raw = lines.encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/binary")
+                self.send_header("content-length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+                return
+            batch["polls"] += 1
+            self._json(200, _batch_view(self.fake, batch))
+            return
+        self._json(404, {"type": "error", "error": {"type": "not_found_error", "message": "?"}})
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's API
+        length = int(self.headers.get("content-length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        self._record(body)
+        path = self.path.split("?")[0].rstrip("/")
+        if path == "/v1/messages/batches":
+            self._create_batch(body)
+            return
+        if path != "/v1/messages":
+            self._json(404, {"type": "error", "error": {"type": "not_found_error",
+                                                          "message": path}})
+            return
+        reply = self.fake.next_reply()
+        while isinstance(reply, Hang):
+            time.sleep(reply.seconds)
+            reply = self.fake.next_reply()
+        if isinstance(reply, Status):
+            headers = {"retry-after-ms": "0", "retry-after": "0", **reply.headers}
+            self._json(reply.code, {"type": "error", "error": {
+                "type": _ERROR_TYPES.get(reply.code, "api_error"), "message": reply.message}},
+                headers)
+            return
+        usage = self.fake.usage_for(body)
+        if body.get("stream"):
+            self._stream(body, reply, usage)
+        else:
+            self.fake.sent_text.append(reply.text)
+            self._json(200, self.fake.message(body, reply, usage))
+
+    def _stream(self, body: dict[str, Any], reply: Stream, usage: dict[str, int]) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("request-id", "req_fake")
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        start = self.fake.message(body, Stream("", reply.stop_reason), usage)
+        start["stop_reason"] = None
+        start["usage"]["output_tokens"] = 1
+
+        def send(event: str, data: dict[str, Any]) -> None:
+            self.wfile.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
+            self.wfile.flush()
+
+        send("message_start", {"type": "message_start", "message": start})
+        send("content_block_start", {"type": "content_block_start", "index": 0,
+                                     "content_block": {"type": "text", "text": ""}})
+        send("ping", {"type": "ping"})
+        text = reply.text if reply.cut_after is None else reply.text[: reply.cut_after]
+        sent = []
+        for i in range(0, len(text), reply.chunk):
+            piece = text[i : i + reply.chunk]
+            sent.append(piece)
+            send("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                         "delta": {"type": "text_delta", "text": piece}})
+            if i % (reply.chunk * 40) == 0:
+                send("ping", {"type": "ping"})
+        self.fake.sent_text.append("".join(sent))
+        if reply.cut_after is not None:
+            self.fake.last_byte_at = time.perf_counter()
+            return  # drop the connection: no content_block_stop, message_delta, message_stop
+        send("content_block_stop", {"type": "content_block_stop", "index": 0})
+        send("message_delta", {"type": "message_delta",
+                               "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
+                               "usage": {"output_tokens": _tokens(reply.text)}})
+        send("message_stop", {"type": "message_stop"})
+        self.fake.last_byte_at = time.perf_counter()
+
+    def _create_batch(self, body: dict[str, Any]) -> None:
+        bid = f"msgbatch_{len(self.fake._batches):04d}"
+        results = []
+        for item in body.get("requests", []):
+            reply = self.fake.next_reply()
+            if isinstance(reply, Status):
+                results.append({"custom_id": item["custom_id"], "result": {
+                    "type": "errored", "error": {"type": "error", "error": {
+                        "type": _ERROR_TYPES.get(reply.code, "api_error"),
+                        "message": reply.message}}}})
+            elif isinstance(reply, Stream):
+                usage = self.fake.usage_for(item["params"])
+                results.append({"custom_id": item["custom_id"], "result": {
+                    "type": "succeeded", "message": self.fake.message(item["params"], reply,
+                                                                      usage)}})
+        results.reverse()  # the API does not promise input order
+        self.fake._batches[bid] = {"id": bid, "results": results, "polls": 0}
+        self._json(200, _batch_view(self.fake, self.fake._batches[bid]))
+
+
+def _batch_view(fake: FakeAnthropic, batch: dict[str, Any]) -> dict[str, Any]:
+    ended = batch["polls"] >= 2
+    ok = sum(1 for r in batch["results"] if r["result"]["type"] == "succeeded")
+    errored = len(batch["results"]) - ok
+    return {
+        "id": batch["id"], "type": "message_batch",
+        "processing_status": "ended" if ended else "in_progress",
+        "request_counts": {"processing": 0 if ended else len(batch["results"]),
+                           "succeeded": ok if ended else 0, "errored": errored if ended else 0,
+                           "canceled": 0, "expired": 0},
+        "created_at": "2026-11-24T00:00:00Z", "expires_at": "2026-11-25T00:00:00Z",
+        "ended_at": "2026-11-24T00:01:00Z" if ended else None, "archived_at": None,
+        "cancel_initiated_at": None,
+        "results_url": f"{fake.base_url}/v1/messages/batches/{batch['id']}/results"
+        if ended else None,
+    }
+
+
+@pytest.fixture
+def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
+    """A started fake API; ``ANTHROPIC_BASE_URL`` and a fake key point the SDK at it."""
+    fake = FakeAnthropic()
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.start())
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+    try:
+        yield fake
+    finally:
+        fake.stop()

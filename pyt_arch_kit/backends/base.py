@@ -102,7 +102,7 @@ class Backend(ABC):
         )
 
 
-def get_backend(name: str | Backend | None = None) -> Backend:
+def get_backend(name: str | Backend | None = None, *, model: str | None = None) -> Backend:
     """A backend by name: ``offline`` (default), ``claude`` or ``replay``.
 
     Heavy imports (the anthropic SDK) happen only when that backend is chosen.
@@ -120,9 +120,9 @@ def get_backend(name: str | Backend | None = None) -> Backend:
     if key == "claude":
         from pyt_arch_kit.backends.claude import ClaudeBackend
 
-        return ClaudeBackend()
+        return ClaudeBackend(model=model)
     if key == "replay":
         from pyt_arch_kit.backends.replay import ReplayBackend
 
-        return ReplayBackend()
+        return ReplayBackend(model=model)
     raise SettingsError(f"unknown backend {name!r}; choose offline, claude or replay")

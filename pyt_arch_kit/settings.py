@@ -1,0 +1,109 @@
+"""Settings for the Claude path, read from the environment (never from a notebook)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyt_arch_kit.errors import SettingsError
+
+__all__ = ["Secret", "Settings"]
+
+CASSETTE_MODES = ("auto", "record", "replay")
+
+
+class Secret:
+    """A string that never shows itself: not in repr, str, logs, tracebacks or pickles."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret itself, for the one place that needs it (the SDK client)."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a Secret cannot be pickled")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(
+            f"{name}={raw!r} is not a number; set it to a value between {low:g} and {high:g}"
+        ) from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={raw!r} is out of range; use {low:g} to {high:g}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the Claude backend runs.
+
+    Attributes:
+        api_key: ``ANTHROPIC_API_KEY`` (held as a :class:`Secret`).
+        base_url: ``ANTHROPIC_BASE_URL`` (the SDK's default if unset).
+        model: ``PYT_ARCH_MODEL``: a model id or alias overriding the persona's ``model:``.
+        max_tokens: ``PYT_ARCH_MAX_TOKENS`` (default 16,000): the answer's token limit.
+        timeout_s: ``PYT_ARCH_TIMEOUT_S`` (default 300): per request.
+        max_retries: ``PYT_ARCH_MAX_RETRIES`` (default 3): the SDK's retries on 429/529/5xx.
+        cassette: ``PYT_ARCH_CASSETTE``: a file to record exchanges to and replay them from.
+        cassette_mode: ``PYT_ARCH_CASSETTE_MODE``: ``auto`` (replay what is recorded, record the
+            rest when a key is set), ``record`` (always call and record) or ``replay`` (never
+            call; an unrecorded request fails with its fingerprint).
+    """
+
+    api_key: Secret | None = None
+    base_url: str | None = None
+    model: str | None = None
+    max_tokens: int = 16_000
+    timeout_s: float = 300.0
+    max_retries: int = 3
+    cassette: Path | None = None
+    cassette_mode: str = "auto"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from the environment.
+
+        Raises:
+            SettingsError: for a value that is malformed or out of range, naming the variable.
+        """
+        env = os.environ if env is None else env
+        key = (env.get("ANTHROPIC_API_KEY") or "").strip()
+        mode = (env.get("PYT_ARCH_CASSETTE_MODE") or "auto").strip().lower()
+        if mode not in CASSETTE_MODES:
+            raise SettingsError(
+                f"PYT_ARCH_CASSETTE_MODE={mode!r}; use one of {', '.join(CASSETTE_MODES)}"
+            )
+        cassette = (env.get("PYT_ARCH_CASSETTE") or "").strip()
+        return cls(
+            api_key=Secret(key) if key else None,
+            base_url=(env.get("ANTHROPIC_BASE_URL") or "").strip() or None,
+            model=(env.get("PYT_ARCH_MODEL") or "").strip() or None,
+            max_tokens=int(_number(env, "PYT_ARCH_MAX_TOKENS", 16_000, 256, 128_000)),
+            timeout_s=_number(env, "PYT_ARCH_TIMEOUT_S", 300.0, 1, 3600),
+            max_retries=int(_number(env, "PYT_ARCH_MAX_RETRIES", 3, 0, 10)),
+            cassette=Path(cassette) if cassette else None,
+            cassette_mode=mode,
+        )
