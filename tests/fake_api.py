@@ -1,8 +1,8 @@
 """A fake Anthropic Messages API on 127.0.0.1, and the ``fake_api`` fixture.
 
 The unmodified ``anthropic`` SDK talks to it over real HTTP (``ANTHROPIC_BASE_URL``). It speaks
-the real wire format: ``POST /v1/messages`` as JSON or as server-sent events (``message_start``,
-``content_block_start``, ``ping``, many small ``content_block_delta`` events, ``content_block_stop``,
+the real wire format: ``POST /v1/messages`` as JSON or as server-sent events
+(``message_start``, ``content_block_start``, ``ping``, many small ``content_block_delta`` events, ``content_block_stop``,
 ``message_delta`` with the stop reason and usage, ``message_stop``), and the Message Batches
 endpoints. It emulates prompt caching: a system block marked ``cache_control`` is written to the
 cache on first sight and read from it afterwards.
@@ -48,7 +48,9 @@ def design_text(title: str = "a service") -> str:
     """A short but complete six-section answer, as a model would write it."""
     bodies = {
         "System Diagram": "```mermaid\nflowchart LR\n    a[Client] --> b[API]\n```",
-        "Technology Stack": "| Library | Version | Why |\n|---|---|---|\n| fastapi | `>=0.115` | async |",
+        "Technology Stack": (
+            "| Library | Version | Why |\n|---|---|---|\n| fastapi | `>=0.115` | async |"
+        ),
         "Implementation Guidelines": "```python\nprint('hello')\n```",
     }
     return "\n\n".join(f"## {s}\n\n{bodies.get(s, f'{s} of {title}.')}" for s in SIX) + "\n"
@@ -80,9 +82,15 @@ class Hang:
     seconds: float
 
 
-_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
-                403: "permission_error", 404: "not_found_error", 429: "rate_limit_error",
-                500: "api_error", 529: "overloaded_error"}
+_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
 
 
 def _tokens(text: str) -> int:
@@ -162,15 +170,22 @@ class FakeAnthropic:
                 else:
                     self._cache.add(key)
                     write = _tokens(cached)
-        return {"input_tokens": _tokens(plain + messages), "output_tokens": 0,
-                "cache_creation_input_tokens": write, "cache_read_input_tokens": read}
+        return {
+            "input_tokens": _tokens(plain + messages),
+            "output_tokens": 0,
+            "cache_creation_input_tokens": write,
+            "cache_read_input_tokens": read,
+        }
 
     def message(self, body: dict[str, Any], reply: Stream, usage: dict[str, int]) -> dict[str, Any]:
         return {
-            "id": f"msg_{len(self.requests):04d}", "type": "message", "role": "assistant",
+            "id": f"msg_{len(self.requests):04d}",
+            "type": "message",
+            "role": "assistant",
             "model": body.get("model", "claude-sonnet-5-5"),
             "content": [{"type": "text", "text": reply.text}],
-            "stop_reason": reply.stop_reason, "stop_sequence": None,
+            "stop_reason": reply.stop_reason,
+            "stop_sequence": None,
             "usage": {**usage, "output_tokens": _tokens(reply.text)},
         }
 
@@ -179,7 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
     fake: FakeAnthropic
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet tests
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def _record(self, body: dict[str, Any]) -> None:
@@ -198,14 +213,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(raw)
         self.fake.last_byte_at = time.perf_counter()
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's API
+    def do_GET(self) -> None:
         self._record({})
         parts = self.path.split("?")[0].strip("/").split("/")
         if parts[:3] == ["v1", "messages", "batches"] and len(parts) >= 4:
             batch = self.fake._batches.get(parts[3])
             if batch is None:
-                self._json(404, {"type": "error", "error": {"type": "not_found_error",
-                                                              "message": "no such batch"}})
+                self._json(
+                    404,
+                    {
+                        "type": "error",
+                        "error": {"type": "not_found_error", "message": "no such batch"},
+                    },
+                )
                 return
             if len(parts) == 5 and parts[4] == "results":
                 lines = "\n".join(json.dumps(r) for r in batch["results"]) + "\n"
@@ -221,7 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._json(404, {"type": "error", "error": {"type": "not_found_error", "message": "?"}})
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's API
+    def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         self._record(body)
@@ -230,8 +250,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._create_batch(body)
             return
         if path != "/v1/messages":
-            self._json(404, {"type": "error", "error": {"type": "not_found_error",
-                                                          "message": path}})
+            self._json(
+                404, {"type": "error", "error": {"type": "not_found_error", "message": path}}
+            )
             return
         reply = self.fake.next_reply()
         while isinstance(reply, Hang):
@@ -239,9 +260,17 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self.fake.next_reply()
         if isinstance(reply, Status):
             headers = {"retry-after-ms": "0", "retry-after": "0", **reply.headers}
-            self._json(reply.code, {"type": "error", "error": {
-                "type": _ERROR_TYPES.get(reply.code, "api_error"), "message": reply.message}},
-                headers)
+            self._json(
+                reply.code,
+                {
+                    "type": "error",
+                    "error": {
+                        "type": _ERROR_TYPES.get(reply.code, "api_error"),
+                        "message": reply.message,
+                    },
+                },
+                headers,
+            )
             return
         usage = self.fake.usage_for(body)
         if body.get("stream"):
@@ -267,16 +296,28 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
         send("message_start", {"type": "message_start", "message": start})
-        send("content_block_start", {"type": "content_block_start", "index": 0,
-                                     "content_block": {"type": "text", "text": ""}})
+        send(
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
+        )
         send("ping", {"type": "ping"})
         text = reply.text if reply.cut_after is None else reply.text[: reply.cut_after]
         sent = []
         for i in range(0, len(text), reply.chunk):
             piece = text[i : i + reply.chunk]
             sent.append(piece)
-            send("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                         "delta": {"type": "text_delta", "text": piece}})
+            send(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": piece},
+                },
+            )
             if i % (reply.chunk * 40) == 0:
                 send("ping", {"type": "ping"})
         self.fake.sent_text.append("".join(sent))
@@ -284,9 +325,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.last_byte_at = time.perf_counter()
             return  # drop the connection: no content_block_stop, message_delta, message_stop
         send("content_block_stop", {"type": "content_block_stop", "index": 0})
-        send("message_delta", {"type": "message_delta",
-                               "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
-                               "usage": {"output_tokens": _tokens(reply.text)}})
+        send(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
+                "usage": {"output_tokens": _tokens(reply.text)},
+            },
+        )
         send("message_stop", {"type": "message_stop"})
         self.fake.last_byte_at = time.perf_counter()
 
@@ -296,15 +342,32 @@ class _Handler(BaseHTTPRequestHandler):
         for item in body.get("requests", []):
             reply = self.fake.next_reply()
             if isinstance(reply, Status):
-                results.append({"custom_id": item["custom_id"], "result": {
-                    "type": "errored", "error": {"type": "error", "error": {
-                        "type": _ERROR_TYPES.get(reply.code, "api_error"),
-                        "message": reply.message}}}})
+                results.append(
+                    {
+                        "custom_id": item["custom_id"],
+                        "result": {
+                            "type": "errored",
+                            "error": {
+                                "type": "error",
+                                "error": {
+                                    "type": _ERROR_TYPES.get(reply.code, "api_error"),
+                                    "message": reply.message,
+                                },
+                            },
+                        },
+                    }
+                )
             elif isinstance(reply, Stream):
                 usage = self.fake.usage_for(item["params"])
-                results.append({"custom_id": item["custom_id"], "result": {
-                    "type": "succeeded", "message": self.fake.message(item["params"], reply,
-                                                                      usage)}})
+                results.append(
+                    {
+                        "custom_id": item["custom_id"],
+                        "result": {
+                            "type": "succeeded",
+                            "message": self.fake.message(item["params"], reply, usage),
+                        },
+                    }
+                )
         results.reverse()  # the API does not promise input order
         self.fake._batches[bid] = {"id": bid, "results": results, "polls": 0}
         self._json(200, _batch_view(self.fake, self.fake._batches[bid]))
@@ -315,16 +378,24 @@ def _batch_view(fake: FakeAnthropic, batch: dict[str, Any]) -> dict[str, Any]:
     ok = sum(1 for r in batch["results"] if r["result"]["type"] == "succeeded")
     errored = len(batch["results"]) - ok
     return {
-        "id": batch["id"], "type": "message_batch",
+        "id": batch["id"],
+        "type": "message_batch",
         "processing_status": "ended" if ended else "in_progress",
-        "request_counts": {"processing": 0 if ended else len(batch["results"]),
-                           "succeeded": ok if ended else 0, "errored": errored if ended else 0,
-                           "canceled": 0, "expired": 0},
-        "created_at": "2026-11-24T00:00:00Z", "expires_at": "2026-11-25T00:00:00Z",
-        "ended_at": "2026-11-24T00:01:00Z" if ended else None, "archived_at": None,
+        "request_counts": {
+            "processing": 0 if ended else len(batch["results"]),
+            "succeeded": ok if ended else 0,
+            "errored": errored if ended else 0,
+            "canceled": 0,
+            "expired": 0,
+        },
+        "created_at": "2026-11-24T00:00:00Z",
+        "expires_at": "2026-11-25T00:00:00Z",
+        "ended_at": "2026-11-24T00:01:00Z" if ended else None,
+        "archived_at": None,
         "cancel_initiated_at": None,
         "results_url": f"{fake.base_url}/v1/messages/batches/{batch['id']}/results"
-        if ended else None,
+        if ended
+        else None,
     }
 
 
