@@ -2,7 +2,8 @@
 
 The unmodified ``anthropic`` SDK talks to it over real HTTP (``ANTHROPIC_BASE_URL``). It speaks
 the real wire format: ``POST /v1/messages`` as JSON or as server-sent events
-(``message_start``, ``content_block_start``, ``ping``, many small ``content_block_delta`` events, ``content_block_stop``,
+(``message_start``, ``content_block_start``, ``ping``, many small ``content_block_delta``
+events, ``content_block_stop``,
 ``message_delta`` with the stop reason and usage, ``message_stop``), and the Message Batches
 endpoints. It emulates prompt caching: a system block marked ``cache_control`` is written to the
 cache on first sight and read from it afterwards.
