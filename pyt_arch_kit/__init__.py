@@ -36,6 +36,8 @@ _EXPORTS: dict[str, str] = {
     "preset_names": "pyt_arch_kit.presets",
     "PytArchError": "pyt_arch_kit.errors",
     "RequirementsError": "pyt_arch_kit.errors",
+    "design_many": "pyt_arch_kit.batch",
+    "Settings": "pyt_arch_kit.settings",
     "PersonaError": "pyt_arch_kit.errors",
     "BackendError": "pyt_arch_kit.errors",
     "IncompleteDesignError": "pyt_arch_kit.errors",
@@ -54,9 +56,11 @@ __all__ = [
     "PytArchError",
     "Requirements",
     "RequirementsError",
+    "Settings",
     "SettingsError",
     "Usage",
     "__version__",
+    "design_many",
     "load_persona",
     "load_requirements",
     "plan",
@@ -66,6 +70,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from pyt_arch_kit.architect import Architect
+    from pyt_arch_kit.batch import design_many
     from pyt_arch_kit.design import SECTIONS, Design, Usage
     from pyt_arch_kit.errors import (
         BackendError,
@@ -80,6 +85,7 @@ if TYPE_CHECKING:
     from pyt_arch_kit.planning.model import Plan
     from pyt_arch_kit.presets import preset, preset_names
     from pyt_arch_kit.requirements import Requirements, load_requirements
+    from pyt_arch_kit.settings import Settings
 
 
 def __getattr__(name: str) -> Any:

@@ -105,19 +105,14 @@ class ClaudeBackend(Backend):
                 "(ANTHROPIC_API_KEY set, PYT_ARCH_CASSETTE_MODE=auto or record); nothing was sent",
                 cause="cassette",
             )
-        if self._key is None:
-            raise BackendError(
-                "no API key: set ANTHROPIC_API_KEY (create one at console.anthropic.com) or "
-                "use the offline backend (--backend offline)",
-                cause="no_key",
-            )
         import anthropic
 
+        client = self.client()
         parts: list[str] = []
         chunks: list[str] = []
         before = self._attempts
         try:
-            with self._sdk().messages.stream(**body) as stream:
+            with client.messages.stream(**body) as stream:
                 for text in stream.text_stream:
                     parts.append(text)
                     chunks.append(text)
@@ -126,7 +121,7 @@ class ClaudeBackend(Backend):
         except anthropic.AnthropicError as exc:  # every SDK error becomes one clear line
             raise _explain(exc, self.settings, "".join(parts)) from None
         usage = self._usage(final.model or body["model"], final.usage, self._attempts - before)
-        design = self._design(request, body, "".join(parts), final.stop_reason, usage)
+        design = self.design_from(request, body, "".join(parts), final.stop_reason, usage)
         if cassette is not None:
             cassette.put(
                 key,
@@ -147,7 +142,9 @@ class ClaudeBackend(Backend):
             yield TextDelta(text)
         usage_data = dict(recorded.get("usage") or {})
         usage = Usage(**{**usage_data, "requests": 0})
-        design = self._design(request, body, "".join(chunks), recorded.get("stop_reason"), usage)
+        design = self.design_from(
+            request, body, "".join(chunks), recorded.get("stop_reason"), usage
+        )
         yield from self._finish(design)
 
     def _finish(self, design: Design) -> Iterator[Finished]:
@@ -164,7 +161,7 @@ class ClaudeBackend(Backend):
             )
         yield Finished(design)
 
-    def _design(
+    def design_from(
         self,
         request: DesignRequest,
         body: dict[str, Any],
@@ -172,6 +169,7 @@ class ClaudeBackend(Backend):
         stop_reason: str | None,
         usage: Usage,
     ) -> Design:
+        """The :class:`Design` for an answer's text (used by streaming, replay and batches)."""
         conversation = tuple((m["role"], str(m["content"])) for m in body["messages"])
         return Design(
             title=request.requirements.name,
@@ -209,11 +207,17 @@ class ClaudeBackend(Backend):
         with self._lock:
             self._attempts += 1
 
-    def _sdk(self) -> anthropic.Anthropic:
+    def client(self) -> anthropic.Anthropic:
+        """The SDK client (created on first use; the key stays inside it)."""
         if self._client is None:
             import anthropic
 
-            assert self._key is not None
+            if self._key is None:
+                raise BackendError(
+                    "no API key: set ANTHROPIC_API_KEY (create one at console.anthropic.com) "
+                    "or use the offline backend (--backend offline)",
+                    cause="no_key",
+                )
             self._client = anthropic.Anthropic(
                 api_key=self._key.reveal(),
                 base_url=self.settings.base_url,
