@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
@@ -107,21 +106,6 @@ def _requirements(args: argparse.Namespace) -> Requirements:
     raise SettingsError("give a requirements FILE or --preset NAME (see `pyt-arch presets`)")
 
 
-def _write_atomically(path: Path, text: str, *, force: bool) -> None:
-    if path.exists() and not force:
-        raise SettingsError(f"{path} exists; use --force to overwrite it")
-    if not path.parent.is_dir():
-        raise SettingsError(f"{path.parent} is not a directory; create it or choose another --out")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _design(args: argparse.Namespace, out: TextIO) -> int:
     from pyt_arch_kit.architect import Architect
 
@@ -144,7 +128,11 @@ def _design(args: argparse.Namespace, out: TextIO) -> int:
         exit_code = EXIT_BACKEND
     text = design.to_json() + "\n" if args.format == "json" else design.to_markdown()
     if args.out:
-        _write_atomically(Path(args.out), text, force=args.force)
+        from pyt_arch_kit.exports import write_atomically
+
+        write_atomically(
+            Path(args.out), text, overwrite=args.force, fix="use --force to overwrite it"
+        )
         print(
             f"pyt-arch: wrote {args.out}" + ("" if design.complete else " (incomplete)"),
             file=sys.stderr,

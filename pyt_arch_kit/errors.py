@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "BackendError",
+    "ExportError",
     "IncompleteDesignError",
     "PersonaError",
     "PytArchError",
@@ -48,6 +49,14 @@ class PersonaError(PytArchError, ValueError):
 
 class SettingsError(PytArchError, ValueError):
     """A setting (environment variable or argument) has an invalid value."""
+
+
+class ExportError(PytArchError, FileExistsError):
+    """An export would overwrite an existing file and overwriting was not asked for.
+
+    The message names the file and the fix (``overwrite=True``, or ``--force`` on the command
+    line); the existing file is left untouched.
+    """
 
 
 class BackendError(PytArchError, RuntimeError):

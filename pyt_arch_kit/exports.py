@@ -1,0 +1,299 @@
+"""Saving designs to files: Markdown or JSON, written atomically, never clobbering by accident.
+
+Every write goes to a temporary file in the target's directory, is flushed to disk, and is then
+published in one step: with a hard link (which fails if the target exists) when overwriting was
+not asked for, or ``os.replace`` when it was. A failure half-way leaves neither a partial target
+nor a stray temporary file. Nothing that looks like an Anthropic API key is ever written.
+
+Example:
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from pyt_arch_kit import Architect, preset
+    >>> design = Architect().design(preset("io-bound-api"))
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> export_design(design, folder / "orders.md").name
+    'orders.md'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from pyt_arch_kit.design import Design
+from pyt_arch_kit.errors import ExportError, SettingsError
+
+__all__ = ["FORMATS", "RunLike", "export_design", "export_runs", "redact", "write_atomically"]
+
+#: File suffixes :func:`export_design` understands, and the format each one means.
+FORMATS: dict[str, str] = {".md": "markdown", ".json": "json"}
+
+_KEY = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
+_REDACTED = "sk-ant-…[redacted]"
+
+
+class RunLike(Protocol):
+    """What :func:`export_runs` reads from a run of the workbench (``form.runs``)."""
+
+    @property
+    def requirements(self) -> Any: ...
+    @property
+    def plan(self) -> Any: ...
+    @property
+    def design(self) -> Design | None: ...
+    @property
+    def error(self) -> str: ...
+    @property
+    def backend(self) -> str: ...
+    @property
+    def usage(self) -> Any: ...
+    @property
+    def text(self) -> str: ...
+
+
+def redact(text: str) -> str:
+    """Replace anything that looks like an Anthropic API key (or the live one) with a marker.
+
+    Example:
+        >>> redact("key sk-ant-api03-abcdefghijklmnop end")
+        'key sk-ant-…[redacted] end'
+    """
+    live = os.environ.get("ANTHROPIC_API_KEY", "").strip()
+    if len(live) >= 8 and live in text:
+        text = text.replace(live, _REDACTED)
+    return _KEY.sub(_REDACTED, text)
+
+
+def write_atomically(
+    path: str | Path,
+    text: str,
+    *,
+    overwrite: bool = False,
+    fix: str = "pass overwrite=True to replace it, or choose another name",
+) -> Path:
+    """Write ``text`` to ``path`` all at once: readers see the old file or the new, never half.
+
+    Args:
+        path: the file to write; its directory must exist.
+        text: the content (UTF-8); anything that looks like an API key is redacted first.
+        overwrite: replace an existing file; otherwise an existing file is left as it is.
+        fix: what the error message tells the user to do when the file exists.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ExportError: if the file exists and ``overwrite`` is false.
+        SettingsError: if the directory is missing or the file cannot be written.
+    """
+    dest = Path(path)
+    if not dest.parent.is_dir():
+        raise SettingsError(
+            f"{dest}: the folder {dest.parent} does not exist; create it or choose another path"
+        )
+    if dest.is_dir():
+        raise SettingsError(f"{dest} is a folder; give a file name such as {dest / 'design.md'}")
+    if dest.exists() and not overwrite:
+        raise ExportError(f"{dest} exists; {fix}")
+    data = redact(text).encode("utf-8")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise SettingsError(
+            f"{dest}: cannot write here ({exc.strerror}); choose another path"
+        ) from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _publish(tmp, dest, overwrite=overwrite, fix=fix)
+    except OSError as exc:
+        if isinstance(exc, ExportError):
+            raise
+        raise SettingsError(
+            f"{dest}: cannot write ({exc.strerror or exc.__class__.__name__}); "
+            "check the folder's permissions and free space, or choose another path"
+        ) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    _sync_folder(dest.parent)
+    return dest
+
+
+def _publish(tmp: Path, dest: Path, *, overwrite: bool, fix: str) -> None:
+    """Move the finished temporary file into place (no-clobber unless ``overwrite``)."""
+    if overwrite:
+        tmp.replace(dest)
+        return
+    try:
+        os.link(tmp, dest)  # atomic, and fails if dest exists
+        return
+    except FileExistsError:
+        raise ExportError(f"{dest} exists; {fix}") from None
+    except OSError as exc:
+        if exc.errno not in {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV}:
+            raise
+    # No hard links on this file system: claim the name exclusively, then replace it in one step.
+    try:
+        os.close(os.open(dest, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        raise ExportError(f"{dest} exists; {fix}") from None
+    tmp.replace(dest)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush the directory entry too, where the platform allows it."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _format_of(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        choices = ", ".join(FORMATS)
+        raise SettingsError(
+            f"{path}: cannot tell the format from the suffix '{path.suffix}'; end the name "
+            f"with one of {choices}"
+        )
+    return fmt
+
+
+def _render(design: Design, fmt: str, extra: dict[str, Any] | None = None) -> str:
+    if fmt == "json":
+        data = design.to_dict()
+        if extra:
+            data.update(extra)
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return design.to_markdown()
+
+
+def export_design(design: Design, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Save a design as Markdown (``.md``) or JSON (``.json``), chosen by the file's suffix.
+
+    Args:
+        design: the design to save (an incomplete one is saved with its note).
+        path: where to write it; the suffix picks the format.
+        overwrite: replace an existing file (otherwise an existing file is an error).
+
+    Returns:
+        The path written.
+
+    Raises:
+        ExportError: if the file exists and ``overwrite`` is false.
+        SettingsError: for an unknown suffix or a folder that does not exist.
+    """
+    dest = Path(path)
+    return write_atomically(dest, _render(design, _format_of(dest)), overwrite=overwrite)
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:40].rstrip("-") or "design"
+
+
+def _run_design(run: RunLike) -> tuple[Design, str]:
+    """The run's design (a stand-in keeping the text for a failed run) and its status."""
+    design = run.design
+    if design is not None:
+        status = "complete" if design.complete and not run.error else "incomplete"
+        return design, status
+    title = getattr(run.requirements, "name", None) or "untitled system"
+    stand_in = Design(
+        title=str(title),
+        text=getattr(run, "text", "") or "",
+        plan=run.plan,
+        backend=run.backend,
+        complete=False,
+        stop_reason="failed",
+    )
+    return stand_in, "failed"
+
+
+def _run_markdown(design: Design, run: RunLike, status: str) -> str:
+    text = design.to_markdown()
+    if not run.error:
+        return text
+    head, _, rest = text.partition("\n\n")
+    note = f"> **Run {status}**: " + " ".join(run.error.split())
+    return f"{head}\n\n{note}\n\n{rest}"
+
+
+def export_runs(
+    runs: Iterable[RunLike], directory: str | Path, *, overwrite: bool = False
+) -> list[Path]:
+    """Save every run of a workbench session: each as Markdown and JSON, plus an index.
+
+    Failed and incomplete runs are kept with whatever text arrived, marked as such.
+
+    Args:
+        runs: the runs, oldest first (``form.runs``).
+        directory: the folder to write into (created if missing).
+        overwrite: replace files from an earlier export; otherwise nothing is written if any
+            of the files exists.
+
+    Returns:
+        The paths written: per run ``run-NN-<name>.md`` and ``.json``, then ``index.md`` and
+        ``index.json``.
+
+    Raises:
+        ExportError: if a file exists and ``overwrite`` is false (nothing is written then).
+    """
+    folder = Path(directory)
+    if folder.exists() and not folder.is_dir():
+        raise SettingsError(f"{folder} is a file; give a folder to export the runs into")
+    folder.mkdir(parents=True, exist_ok=True)
+    planned: list[tuple[Path, str]] = []
+    index_rows: list[dict[str, Any]] = []
+    for number, run in enumerate(runs, 1):
+        design, status = _run_design(run)
+        stem = f"run-{number:02d}-{_slug(design.title)}"
+        usage = run.usage
+        summary = usage.summary() if usage is not None else ""
+        meta = {"number": number, "status": status, "backend": run.backend, "error": run.error}
+        planned.append((folder / f"{stem}.md", _run_markdown(design, run, status)))
+        planned.append((folder / f"{stem}.json", _render(design, "json", {"run": meta})))
+        index_rows.append({**meta, "title": design.title, "usage": summary, "stem": stem})
+    planned.append((folder / "index.md", _index_markdown(index_rows)))
+    planned.append(
+        (folder / "index.json", json.dumps({"runs": index_rows}, indent=2, ensure_ascii=False))
+    )
+    clash = [p for p, _ in planned if p.exists()]
+    if clash and not overwrite:
+        more = f" and {len(clash) - 1} more" if len(clash) > 1 else ""
+        raise ExportError(
+            f"{clash[0]}{more} exist; pass overwrite=True or export into an empty folder"
+        )
+    return [write_atomically(p, text, overwrite=overwrite) for p, text in planned]
+
+
+def _index_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    lines = [
+        "# Design runs",
+        "",
+        f"{len(rows)} run(s), oldest first.",
+        "",
+        "| # | system | backend | status | usage | files |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        title = str(r["title"]).replace("|", "\\|")
+        status = r["status"] + (" — " + " ".join(str(r["error"]).split()) if r["error"] else "")
+        status = status.replace("|", "\\|")
+        files = f"[md]({r['stem']}.md) · [json]({r['stem']}.json)"
+        lines.append(
+            f"| {r['number']} | {title} | {r['backend']} | {status} | {r['usage']} | {files} |"
+        )
+    return "\n".join(lines) + "\n"

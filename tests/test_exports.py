@@ -1,0 +1,316 @@
+"""Exports: Markdown/JSON by suffix, atomic, never clobbering, keeping incomplete work, no keys."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyt_arch_kit import Architect, Design, PytArchError, SettingsError, preset
+from pyt_arch_kit.backends.claude import ClaudeBackend
+from pyt_arch_kit.cli import main
+from pyt_arch_kit.errors import ExportError, IncompleteDesignError
+from pyt_arch_kit.exports import export_design, export_runs
+from pyt_arch_kit.planning import plan
+from pyt_arch_kit.requirements import Requirements
+from pyt_arch_kit.settings import Settings
+from tests.fake_api import FAKE_KEY, FakeAnthropic, Stream, design_text
+
+REQ = preset("payments-ledger")
+
+
+@pytest.fixture(scope="module")
+def design() -> Design:
+    return Architect().design(REQ)
+
+
+def cut_design(after_pieces: int = 12) -> Design:
+    """An offline design stopped part-way (the user pressed Stop)."""
+    stop = threading.Event()
+    seen: list[str] = []
+
+    def on_text(piece: str) -> None:
+        seen.append(piece)
+        if len(seen) >= after_pieces:
+            stop.set()
+
+    result = Architect().design(REQ, on_text=on_text, cancel=stop)
+    assert not result.complete and result.text
+    return result
+
+
+def files_in(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()}
+
+
+def test_markdown_export_is_the_designs_markdown(design: Design, tmp_path: Path) -> None:
+    path = export_design(design, tmp_path / "ledger.md")
+    assert path == tmp_path / "ledger.md"
+    assert path.read_text(encoding="utf-8") == design.to_markdown()
+    assert files_in(tmp_path) == {"ledger.md"}  # no temporary file left behind
+
+
+def test_json_export_round_trips_through_from_json(design: Design, tmp_path: Path) -> None:
+    path = export_design(design, tmp_path / "ledger.JSON")  # suffix matched case-insensitively
+    loaded = Design.from_json(path.read_text(encoding="utf-8"))
+    assert loaded == design  # title, text, assumptions, backend, usage, completeness
+    assert loaded.sections == design.sections and loaded.diagram == design.diagram
+    assert json.loads(path.read_text())["plan"]["figures"]  # the numbers travel too
+
+
+def test_existing_file_is_not_overwritten_unless_asked(design: Design, tmp_path: Path) -> None:
+    target = tmp_path / "design.md"
+    target.write_text("my notes", encoding="utf-8")
+    with pytest.raises(ExportError) as info:
+        export_design(design, target)
+    err = info.value
+    assert isinstance(err, PytArchError) and isinstance(err, FileExistsError)
+    message = str(err)
+    assert str(target) in message and "overwrite=True" in message and "\n" not in message
+    assert target.read_text(encoding="utf-8") == "my notes"
+    assert files_in(tmp_path) == {"design.md"}
+
+    export_design(design, target, overwrite=True)
+    assert target.read_text(encoding="utf-8") == design.to_markdown()
+    assert files_in(tmp_path) == {"design.md"}
+
+
+@pytest.mark.parametrize("name", ["design.txt", "design", "design.yaml"])
+def test_unknown_suffix_names_the_path_and_the_choices(
+    design: Design, tmp_path: Path, name: str
+) -> None:
+    with pytest.raises(SettingsError) as info:
+        export_design(design, tmp_path / name)
+    message = str(info.value)
+    assert name in message and ".md" in message and ".json" in message
+    assert files_in(tmp_path) == set()
+
+
+def test_missing_folder_is_named_not_created(design: Design, tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="does not exist"):
+        export_design(design, tmp_path / "nope" / "design.md")
+    assert files_in(tmp_path) == set()
+
+
+def test_concurrent_exports_to_one_path_publish_exactly_one_whole_file(
+    tmp_path: Path,
+) -> None:
+    designs = [Architect().design(preset(name)) for name in ("io-bound-api", "cpu-inference")]
+    texts = {d.to_markdown() for d in designs}
+    for round_ in range(15):
+        target = tmp_path / f"race-{round_}.md"
+        barrier = threading.Barrier(6)
+        outcomes: list[str] = []
+
+        def export(d: Design, target: Path = target, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                export_design(d, target)
+                outcomes.append("written")
+            except ExportError:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=export, args=(designs[i % 2],)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["refused"] * 5 + ["written"]
+        assert target.read_text(encoding="utf-8") in texts
+    assert all(not name.endswith(".tmp") for name in files_in(tmp_path))
+
+
+FAIL_MID_WRITE = """
+import resource, signal, sys
+from pathlib import Path
+from pyt_arch_kit import Architect, PytArchError, preset
+from pyt_arch_kit.exports import export_design
+
+target = Path(sys.argv[1])
+design = Architect().design(preset("payments-ledger"))
+assert len(design.to_markdown().encode()) > 4096
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # the disk "fills" after 4 KiB
+try:
+    export_design(design, target, overwrite=sys.argv[2] == "overwrite")
+except PytArchError as exc:
+    print("refused:", exc)
+else:
+    print("written")
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_FSIZE fault injection is Linux-only")
+@pytest.mark.parametrize("mode", ["new", "overwrite"])
+def test_failure_mid_write_leaves_no_partial_file_and_no_temp_file(
+    tmp_path: Path, mode: str
+) -> None:
+    target = tmp_path / "design.md"
+    if mode == "overwrite":
+        target.write_text("the previous design", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-c", FAIL_MID_WRITE, str(target), mode],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("refused:"), result.stdout
+    assert "cannot write" in result.stdout and str(target) in result.stdout
+    if mode == "overwrite":
+        assert target.read_text(encoding="utf-8") == "the previous design"
+        assert files_in(tmp_path) == {"design.md"}
+    else:
+        assert files_in(tmp_path) == set()
+
+
+def test_incomplete_design_keeps_its_text_and_is_marked(tmp_path: Path) -> None:
+    partial = cut_design()
+    md = export_design(partial, tmp_path / "partial.md").read_text(encoding="utf-8")
+    assert "**Incomplete design**" in md and partial.text.strip() in md
+    data = json.loads(export_design(partial, tmp_path / "partial.json").read_text())
+    assert data["complete"] is False and data["stop_reason"] == "cancelled"
+    assert data["text"] == partial.text and data["missing_sections"]
+    assert Design.from_json(json.dumps(data)).complete is False
+
+
+@dataclass
+class FakeRun:
+    """The attributes export_runs reads, as the workbench's Run has them."""
+
+    requirements: Requirements
+    plan: Any
+    backend: str
+    design: Design | None = None
+    error: str = ""
+    text: str = ""
+
+    @property
+    def usage(self) -> Any:
+        return self.design.usage if self.design else None
+
+
+def session() -> list[FakeRun]:
+    done = Architect().design(REQ)
+    partial = cut_design(8)
+    return [
+        FakeRun(REQ, plan(REQ), "offline", design=done, text=done.text),
+        FakeRun(REQ, plan(REQ), "offline", design=partial, error="stopped by the user"),
+        FakeRun(
+            REQ,
+            plan(REQ),
+            "claude",
+            error="Claude API: rate limited (429); wait a minute and retry",
+            text="## Executive Summary\n\nThe ledger keeps every",
+        ),
+    ]
+
+
+def test_export_runs_writes_each_run_and_an_index(tmp_path: Path) -> None:
+    folder = tmp_path / "session"  # created on demand
+    paths = export_runs(session(), folder)
+    assert [p.name for p in paths] == [
+        "run-01-payments-ledger.md",
+        "run-01-payments-ledger.json",
+        "run-02-payments-ledger.md",
+        "run-02-payments-ledger.json",
+        "run-03-payments-ledger.md",
+        "run-03-payments-ledger.json",
+        "index.md",
+        "index.json",
+    ]
+    assert files_in(folder) == {p.name for p in paths}
+    first = Design.from_json((folder / "run-01-payments-ledger.json").read_text())
+    assert first.complete and len(first.sections) == 6
+
+    second = (folder / "run-02-payments-ledger.md").read_text()
+    assert "**Incomplete design**" in second and "stopped by the user" in second
+
+    failed_md = (folder / "run-03-payments-ledger.md").read_text()
+    assert "The ledger keeps every" in failed_md  # the text that arrived is kept
+    assert "Run failed" in failed_md and "rate limited (429)" in failed_md
+    failed = json.loads((folder / "run-03-payments-ledger.json").read_text())
+    assert failed["complete"] is False and failed["run"]["status"] == "failed"
+    assert failed["text"].endswith("The ledger keeps every")
+
+    index = (folder / "index.md").read_text()
+    rows = [ln for ln in index.splitlines() if ln.startswith("| ") and ln[2].isdigit()]
+    assert [r.split("|")[4].strip().split()[0] for r in rows] == [
+        "complete",
+        "incomplete",
+        "failed",
+    ]
+    statuses = [r["status"] for r in json.loads((folder / "index.json").read_text())["runs"]]
+    assert statuses == ["complete", "incomplete", "failed"]
+
+
+def test_export_runs_refuses_to_clobber_an_earlier_export(tmp_path: Path) -> None:
+    runs = session()
+    export_runs(runs[:1], tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(ExportError, match="overwrite=True"):
+        export_runs(runs, tmp_path)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing written
+    paths = export_runs(runs, tmp_path, overwrite=True)
+    assert len(paths) == 8 and json.loads((tmp_path / "index.json").read_text())["runs"][2]
+
+
+def claude_design(fake_api: FakeAnthropic) -> Design:
+    backend = ClaudeBackend(Settings.from_env())
+    return Architect(backend=backend).design(REQ)
+
+
+def test_exports_never_contain_the_api_key(fake_api: FakeAnthropic, tmp_path: Path) -> None:
+    design = claude_design(fake_api)
+    assert design.usage is not None and design.usage.requests == 1
+    written = [
+        export_design(design, tmp_path / "claude.md"),
+        export_design(design, tmp_path / "claude.json"),
+        *export_runs([FakeRun(REQ, plan(REQ), "claude", design=design)], tmp_path / "runs"),
+    ]
+    for path in written:
+        content = path.read_text(encoding="utf-8")
+        assert FAKE_KEY not in content and "sk-ant-" not in content, path
+
+
+def test_a_key_echoed_into_the_answer_is_redacted_not_written(
+    fake_api: FakeAnthropic, tmp_path: Path
+) -> None:
+    fake_api.queue(Stream(design_text().replace("async", f"async (key {FAKE_KEY})")))
+    design = claude_design(fake_api)
+    assert FAKE_KEY in design.text  # the model echoed it; the export must not keep it
+    md = export_design(design, tmp_path / "d.md").read_text(encoding="utf-8")
+    js = export_design(design, tmp_path / "d.json").read_text(encoding="utf-8")
+    for content in (md, js):
+        assert FAKE_KEY not in content and "sk-ant-…[redacted]" in content
+
+
+def test_cut_claude_answer_exports_as_incomplete(fake_api: FakeAnthropic, tmp_path: Path) -> None:
+    fake_api.queue(Stream(design_text(), cut_after=300))
+    with pytest.raises(IncompleteDesignError) as info:
+        claude_design(fake_api)
+    partial = info.value.design
+    assert isinstance(partial, Design)
+    md = export_design(partial, tmp_path / "cut.md").read_text(encoding="utf-8")
+    assert "**Incomplete design**" in md and fake_api.sent_text[0].strip() in md
+
+
+def test_cli_out_json_round_trips_and_missing_folder_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "design.json"
+    assert main(["design", "--preset", "grpc-internal", "--format", "json", "--out", str(out)]) == 0
+    assert Design.from_json(out.read_text()).complete
+    bad = tmp_path / "missing" / "design.md"
+    code = main(["design", "--preset", "grpc-internal", "--out", str(bad)])
+    err = capsys.readouterr().err
+    assert code == 2 and "does not exist" in err and "Traceback" not in err
+    assert textwrap.shorten(err, 400).count("pyt-arch: error") == 1
