@@ -109,7 +109,12 @@ def test_concurrent_exports_to_one_path_publish_exactly_one_whole_file(
         barrier = threading.Barrier(6)
         outcomes: list[str] = []
 
-        def export(d: Design, target: Path = target, barrier: threading.Barrier = barrier) -> None:
+        def export(
+            d: Design,
+            target: Path = target,
+            barrier: threading.Barrier = barrier,
+            outcomes: list[str] = outcomes,
+        ) -> None:
             barrier.wait()
             try:
                 export_design(d, target)
