@@ -39,6 +39,7 @@ _EXPORTS: dict[str, str] = {
     "design_many": "pyt_arch_kit.batch",
     "Settings": "pyt_arch_kit.settings",
     "PersonaError": "pyt_arch_kit.errors",
+    "RequirementsForm": "pyt_arch_kit.widgets",
     "BackendError": "pyt_arch_kit.errors",
     "IncompleteDesignError": "pyt_arch_kit.errors",
     "SettingsError": "pyt_arch_kit.errors",
@@ -56,11 +57,13 @@ __all__ = [
     "PytArchError",
     "Requirements",
     "RequirementsError",
+    "RequirementsForm",
     "Settings",
     "SettingsError",
     "Usage",
     "__version__",
     "design_many",
+    "load_ipython_extension",
     "load_persona",
     "load_requirements",
     "plan",
@@ -86,6 +89,14 @@ if TYPE_CHECKING:
     from pyt_arch_kit.presets import preset, preset_names
     from pyt_arch_kit.requirements import Requirements, load_requirements
     from pyt_arch_kit.settings import Settings
+    from pyt_arch_kit.widgets import RequirementsForm
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the ``%%architect`` cell magic: ``%load_ext pyt_arch_kit``."""
+    from pyt_arch_kit.magics import register
+
+    register(ipython)
 
 
 def __getattr__(name: str) -> Any:

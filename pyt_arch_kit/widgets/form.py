@@ -1,0 +1,245 @@
+"""The requirements form: generated from the models, validated live, runs the persona."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+from pydantic import BaseModel
+
+from pyt_arch_kit.errors import PytArchError, RequirementsError
+from pyt_arch_kit.presets import preset, preset_names
+from pyt_arch_kit.requirements import Requirements
+from pyt_arch_kit.widgets.fields import FieldWidget, make_field
+from pyt_arch_kit.widgets.runner import DesignRunner, Run
+
+__all__ = ["RequirementsForm"]
+
+_CHOOSE = "(choose a preset)"
+
+
+class RequirementsForm:
+    """A form that gathers :class:`~pyt_arch_kit.Requirements` and runs the architect on them.
+
+    Every field of the requirement models gets a widget chosen from its type and bounds, with its
+    description as help, grouped by section (System, Scale, Latency, Consistency, Workload,
+    Infrastructure, Proposed approach). Edits are validated as you make them: a problem shows at
+    its field and nothing you entered is lost. The clarifying questions still open are listed
+    beside the form. Below it, the Design button runs the persona and streams the design in.
+
+    Args:
+        requirements: start from these, or from a preset's name.
+        backend: ``"offline"`` (default) or ``"claude"``.
+
+    Example:
+        >>> form = RequirementsForm("io-bound-api")
+        >>> form.requirements.scale.peak_rps
+        2000.0
+        >>> form.run().design.complete
+        True
+    """
+
+    def __init__(
+        self, requirements: Requirements | str | None = None, backend: str = "offline"
+    ) -> None:
+        self.fields: dict[str, FieldWidget] = {}
+        self.valid: Requirements | None = None
+        self.problems: list[tuple[str, str]] = []
+        self._quiet = False
+        self.sections = self._build_sections()
+        self.preset = w.Dropdown(
+            options=[_CHOOSE, *preset_names()],
+            description="Preset",
+            style={"description_width": "4em"},
+        )
+        self.message = w.HTML("")
+        self.gaps = w.HTML("")
+        self.runner = DesignRunner(self.validate, backend=backend)
+        left = w.VBox([self.preset, self.sections, self.message], layout=w.Layout(width="62%"))
+        right = w.VBox(
+            [w.HTML("<b>Clarifying questions still open</b>"), self.gaps],
+            layout=w.Layout(width="38%", padding="0 0 0 1em"),
+        )
+        self.widget = w.VBox([w.HBox([left, right]), self.runner.widget])
+        self.preset.observe(self._on_preset, names="value")
+        for field in self.fields.values():
+            field.widget.observe(self._edited(field), names="value")
+            if field.toggle is not None:
+                field.toggle.observe(self._on_change, names="value")
+        if isinstance(requirements, str):
+            requirements = preset(requirements)
+        self.set_requirements(requirements or Requirements())
+
+    def _build_sections(self) -> Any:
+        groups: list[tuple[str, list[FieldWidget]]] = [("System", [])]
+        for name, info in Requirements.model_fields.items():
+            model = info.annotation
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                fields = [
+                    self._add(f"{name}.{key}", sub) for key, sub in model.model_fields.items()
+                ]
+                groups.append((_title(name), fields))
+            else:
+                groups[0][1].append(self._add(name, info))
+        accordion = w.Accordion(
+            children=[w.VBox([f.box for f in fields]) for _, fields in groups], selected_index=0
+        )
+        for i, (title, _) in enumerate(groups):
+            accordion.set_title(i, title)
+        return accordion
+
+    def _add(self, path: str, info: Any) -> FieldWidget:
+        field = make_field(path, info)
+        self.fields[path] = field
+        return field
+
+    # -- reading and writing -----------------------------------------------------------------
+
+    def values(self) -> dict[str, Any]:
+        """The form's content as a nested mapping (unset fields left out)."""
+        data: dict[str, Any] = {}
+        for path, field in self.fields.items():
+            value = field.get()
+            if value is not None:
+                section, _, key = path.rpartition(".")
+                (data.setdefault(section, {}) if section else data)[key] = value
+        return data
+
+    @property
+    def requirements(self) -> Requirements:
+        """The requirements as entered.
+
+        Raises:
+            RequirementsError: naming each field that is wrong (also shown at the fields).
+        """
+        return Requirements.parse(self.values(), source="form")
+
+    def set_requirements(self, requirements: Requirements) -> None:
+        """Fill the form from a :class:`~pyt_arch_kit.Requirements` (unset fields stay unset)."""
+        self._quiet = True
+        try:
+            for path, field in self.fields.items():
+                section, _, key = path.rpartition(".")
+                holder = getattr(requirements, section) if section else requirements
+                field.set(getattr(holder, key))
+        finally:
+            self._quiet = False
+        self.validate()
+
+    # -- live validation ---------------------------------------------------------------------
+
+    def validate(self) -> Requirements | None:
+        """Check the form now: show each problem at its field and refresh the open questions.
+
+        Returns:
+            The valid requirements, or ``None`` if a field is wrong.
+        """
+        for field in self.fields.values():
+            field.show_error("")
+        try:
+            self.valid, self.problems = self.requirements, []
+            self.message.value = ""
+        except RequirementsError as exc:
+            self.valid, self.problems = None, exc.problems
+            unplaced = []
+            for loc, msg in exc.problems:
+                target = self.fields.get(loc) or self.fields.get(loc.split(" ")[0])
+                if target is not None:
+                    target.show_error(msg)
+                else:
+                    unplaced.append(f"{loc}: {msg}" if loc else msg)
+            self.message.value = (
+                "<span style='color:#b00020'>Fix the marked fields.</span>"
+                + "".join(f"<br>⚠ {html.escape(m)}" for m in unplaced)
+            )
+        self._show_gaps()
+        self.runner.set_ready(self.valid is not None)
+        return self.valid
+
+    def _show_gaps(self) -> None:
+        if self.valid is None:
+            self.gaps.value = "<i>(shown again once the fields are valid)</i>"
+            return
+        gaps = self.valid.gaps()
+        if not gaps:
+            self.gaps.value = "<i>None: every field that matters is set.</i>"
+            return
+        items = "".join(
+            f"<li>{html.escape(g.question)}<br><small>assuming <b>"
+            f"{html.escape(str(getattr(g.assumed, 'value', g.assumed)))}</b>: "
+            f"{html.escape(g.because)}</small></li>"
+            for g in gaps
+        )
+        self.gaps.value = f"<ol style='padding-left:1.2em'>{items}</ol>"
+
+    def _edited(self, field: FieldWidget) -> Any:
+        def on_edit(change: dict[str, Any]) -> None:
+            if self._quiet:
+                return
+            if field.toggle is not None and not field.toggle.value:
+                field.toggle.value = True  # editing a value sets the field (and revalidates)
+                return
+            self.validate()
+
+        return on_edit
+
+    def _on_change(self, _change: dict[str, Any]) -> None:
+        if not self._quiet:
+            self.validate()
+
+    def _on_preset(self, change: dict[str, Any]) -> None:
+        if change["new"] in preset_names():
+            self.set_requirements(preset(change["new"]))
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run(self) -> Run:
+        """Run the design now and wait for it (for scripts, tests and notebooks).
+
+        Returns:
+            The :class:`~pyt_arch_kit.widgets.runner.Run`, also appended to :attr:`runs`.
+
+        Raises:
+            RequirementsError: if the form's requirements are invalid.
+            PytArchError: if a run is already in progress.
+        """
+        requirements = self.validate()
+        if requirements is None:
+            raise RequirementsError(self.problems, source="form")
+        if self.runner.start() is None:
+            raise PytArchError("a design is already running; wait for it or press Stop")
+        run = self.runner.wait()
+        assert run is not None
+        return run
+
+    @property
+    def runs(self) -> list[Run]:
+        """Every run of this form (requirements, plan, design, usage, error), oldest first."""
+        return self.runner.runs
+
+    def export(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Save the latest design as Markdown (``.md``) or JSON (``.json``).
+
+        Raises:
+            PytArchError: if nothing ran yet, or the file exists and ``overwrite`` is not set.
+        """
+        return self.runner.export(path, overwrite=overwrite)
+
+    def export_runs(self, directory: str | Path, *, overwrite: bool = False) -> list[Path]:
+        """Save every run of this session (Markdown and JSON each, plus an index)."""
+        from pyt_arch_kit.exports import export_runs
+
+        return export_runs(self.runs, directory, overwrite=overwrite)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        state = "valid" if self.valid is not None else f"{len(self.problems)} problem(s)"
+        return f"RequirementsForm({self.valid.name if self.valid else '?'!r}, {state})"
+
+
+def _title(name: str) -> str:
+    return {"proposed": "Proposed approach"}.get(name, name.replace("_", " ").capitalize())

@@ -1,0 +1,290 @@
+"""Running the architect from the form: backend and key, Design and Stop, status, results."""
+
+from __future__ import annotations
+
+import html
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+
+from pyt_arch_kit.architect import Architect
+from pyt_arch_kit.design import SECTIONS, Design, Usage
+from pyt_arch_kit.errors import BackendError, IncompleteDesignError, PytArchError
+from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.requirements import Requirements
+from pyt_arch_kit.settings import Secret
+from pyt_arch_kit.widgets.view import StreamingMarkdown, markdown_output
+
+__all__ = ["DesignRunner", "Run"]
+
+_RED = "<span style='color:#b00020'>{}</span>"
+
+
+@dataclass
+class Run:
+    """One run of the form: what went in and everything that came out.
+
+    Attributes:
+        requirements: the requirements as entered.
+        plan: the computed plan (``None`` if planning failed).
+        backend: which backend ran.
+        design: the design, complete or not (``None`` if nothing came back as a design).
+        error: the one-line error, if the run failed or stopped early.
+        elapsed_s: wall time of the run.
+        text: every character that arrived, even when the run failed.
+    """
+
+    requirements: Requirements
+    plan: Plan | None
+    backend: str
+    design: Design | None = None
+    error: str = ""
+    elapsed_s: float = 0.0
+    text: str = ""
+
+    @property
+    def usage(self) -> Usage | None:
+        """Tokens and cost, if a model wrote the design."""
+        return self.design.usage if self.design else None
+
+    @property
+    def state(self) -> str:
+        """``done``, ``stopped``, ``incomplete`` or ``failed``."""
+        if self.design is None:
+            return "failed"
+        if self.design.stop_reason == "cancelled":
+            return "stopped"
+        return "done" if self.design.complete and not self.error else "incomplete"
+
+
+@dataclass
+class _Job:
+    cancel: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+
+class DesignRunner:
+    """The run area under the form.
+
+    Args:
+        read: returns the form's valid requirements, or ``None`` (showing why at the fields).
+        backend: the backend selected at first (``"offline"`` or ``"claude"``).
+    """
+
+    def __init__(self, read: Callable[[], Requirements | None], backend: str = "offline") -> None:
+        self._read = read
+        self.runs: list[Run] = []
+        self._key: Secret | None = None  # in memory only: never in a widget's state
+        self._job = _Job()
+        self.backend = w.ToggleButtons(
+            options=[("Offline", "offline"), ("Claude", "claude")],
+            value=backend,
+            description="Backend",
+        )
+        self.model = w.Dropdown(
+            options=["sonnet", "opus", "haiku"],
+            value="sonnet",
+            description="Model",
+            layout=w.Layout(width="14em"),
+        )
+        self.key = w.Password(
+            placeholder="paste a key and press Enter (held in memory, never saved)",
+            description="API key",
+            continuous_update=False,
+            layout=w.Layout(width="34em"),
+        )
+        self.design_button = w.Button(description="Design", button_style="primary", icon="play")
+        self.stop_button = w.Button(
+            description="Stop", button_style="warning", icon="stop", disabled=True
+        )
+        self.status = w.HTML("")
+        self.stream = StreamingMarkdown()
+        self.results = w.Tab()
+        self.key_row = w.HBox([self.model, self.key])
+        self.widget = w.VBox(
+            [
+                self.backend,
+                self.key_row,
+                w.HBox([self.design_button, self.stop_button, self.status]),
+                self.stream.widget,
+                self.results,
+            ]
+        )
+        self.key.observe(self._take_key, names="value")
+        self.backend.observe(lambda _c: self._show_key_row(), names="value")
+        self.design_button.on_click(lambda _b: self.start())
+        self.stop_button.on_click(lambda _b: self.stop())
+        self._show_key_row()
+
+    # -- controls ----------------------------------------------------------------------------
+
+    def _show_key_row(self) -> None:
+        claude = self.backend.value == "claude"
+        self.key_row.layout.display = "" if claude else "none"
+        self.key.layout.display = "none" if self.has_key else ""
+
+    def _take_key(self, change: dict[str, Any]) -> None:
+        value = str(change["new"] or "").strip()
+        if value:
+            self._key = Secret(value)
+            self.key.value = ""  # never leave the key in the widget (or the saved notebook)
+            self._show_key_row()
+            self.status.value = "API key set for this session"
+
+    @property
+    def has_key(self) -> bool:
+        """Whether a key is set here or in ``ANTHROPIC_API_KEY``."""
+        return bool(self._key or os.environ.get("ANTHROPIC_API_KEY", "").strip())
+
+    def set_ready(self, ready: bool) -> None:
+        """Enable the Design button for valid requirements when no run is in progress."""
+        self.design_button.disabled = not ready or self.running
+
+    @property
+    def running(self) -> bool:
+        """Whether a run is in progress."""
+        return self._job.thread is not None and self._job.thread.is_alive()
+
+    def architect(self) -> Architect:
+        """The architect for the chosen backend (and key, for Claude)."""
+        if self.backend.value == "claude":
+            from pyt_arch_kit.backends.claude import ClaudeBackend
+
+            key = self._key.reveal() if self._key else None
+            return Architect(backend=ClaudeBackend(model=self.model.value, api_key=key))
+        return Architect()
+
+    # -- running -----------------------------------------------------------------------------
+
+    def start(self) -> threading.Thread | None:
+        """Start a run in the background; returns its thread (``None`` if it cannot start)."""
+        if self.running:
+            return None
+        requirements = self._read()
+        if requirements is None:
+            self.status.value = _RED.format("Fix the marked fields first.")
+            return None
+        self._job = job = _Job()
+        self.stream.reset()
+        self.results.children = ()
+        self.design_button.disabled, self.stop_button.disabled = True, False
+        self.status.value = "running…"
+        job.thread = threading.Thread(target=self._run, args=(requirements, job), daemon=True)
+        job.thread.start()
+        return job.thread
+
+    def stop(self) -> None:
+        """Stop the running design; everything that arrived is kept."""
+        if self.running:
+            self._job.cancel.set()
+            self.status.value = "stopping…"
+
+    def wait(self) -> Run | None:
+        """Wait for the current run to end; returns it (``None`` if none ran)."""
+        if self._job.thread is not None:
+            self._job.thread.join()
+        return self.runs[-1] if self.runs else None
+
+    def _run(self, requirements: Requirements, job: _Job) -> None:
+        started = time.perf_counter()
+        run = Run(requirements=requirements, plan=None, backend=self.backend.value)
+        pieces = 0
+
+        def on_text(piece: str) -> None:
+            nonlocal pieces
+            self.stream.feed(piece)
+            pieces += 1
+            if pieces % 25 == 0:
+                self.status.value = (
+                    f"running… {time.perf_counter() - started:.1f} s · "
+                    f"{len(self.stream.text):,} characters"
+                )
+
+        try:
+            architect = self.architect()
+            run.plan = architect.plan(requirements)
+            run.design = architect.design(requirements, on_text=on_text, cancel=job.cancel)
+        except IncompleteDesignError as exc:
+            run.design = exc.design if isinstance(exc.design, Design) else None
+            run.error, run.text = str(exc), exc.partial_text
+        except BackendError as exc:
+            run.error, run.text = str(exc), exc.partial_text
+        except PytArchError as exc:
+            run.error = str(exc)
+        except Exception as exc:  # a widget must never die with a traceback
+            run.error = f"unexpected {exc.__class__.__name__}: {exc}"
+        run.elapsed_s = time.perf_counter() - started
+        run.text = run.design.text if run.design else (run.text or self.stream.text)
+        self.runs.append(run)  # kept first: nothing below may lose it
+        try:
+            self.stream.finish()
+            self._show(run)
+        except Exception as exc:  # showing must never lose the run or raise in a thread
+            self.status.value = _RED.format(
+                html.escape(f"{run.state}; the result could not be shown: {exc}")
+            )
+            self.stop_button.disabled, self.design_button.disabled = True, False
+
+    def _show(self, run: Run) -> None:
+        self.stop_button.disabled = True
+        self.design_button.disabled = False
+        bits = [f"<b>{run.state}</b> in {run.elapsed_s:.1f} s"]
+        if run.usage is not None:
+            bits.append(html.escape(run.usage.summary()))
+        if run.error:
+            bits.append(_RED.format(html.escape(run.error)))
+        if run.state != "done" and run.text:
+            bits.append("everything that arrived is kept")
+        self.status.value = " · ".join(bits)
+        if run.design is not None:
+            self.show_design(run.design, run.plan)
+
+    def show_design(self, design: Design, plan: Plan | None) -> None:
+        """Fill the result tabs: the six sections, the plan and its charts."""
+        tabs: list[tuple[str, Any]] = []
+        for name in SECTIONS:
+            body = design.sections.get(name, "*(missing from the answer)*")
+            tabs.append((name, _markdown_widget(f"## {name}\n\n{body}")))
+        if plan is not None:
+            tabs.append(("Plan", _markdown_widget(plan._repr_markdown_())))
+            tabs.append(("Charts", _charts(plan)))
+        self.results.children = [widget for _, widget in tabs]
+        for i, (title, _) in enumerate(tabs):
+            self.results.set_title(i, title)
+
+    def export(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Save the latest design as Markdown (``.md``) or JSON (``.json``).
+
+        Raises:
+            PytArchError: if nothing ran yet, or the file exists and ``overwrite`` is not set.
+        """
+        from pyt_arch_kit.exports import export_design
+
+        design = self.runs[-1].design if self.runs else None
+        if design is None:
+            raise PytArchError("nothing to export yet: run a design first")
+        return export_design(design, path, overwrite=overwrite)
+
+
+def _markdown_widget(text: str) -> Any:
+    out = w.Output()
+    out.outputs = (markdown_output(text),)
+    return out
+
+
+def _charts(plan: Plan) -> Any:
+    from pyt_arch_kit.charts import capacity_vs_growth, p99_vs_utilisation, png
+
+    half = w.Layout(width="49%")
+    return w.HBox(
+        [
+            w.Image(value=png(p99_vs_utilisation(plan)), format="png", layout=half),
+            w.Image(value=png(capacity_vs_growth(plan)), format="png", layout=half),
+        ]
+    )

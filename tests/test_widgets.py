@@ -1,0 +1,295 @@
+"""The workbench, driven headless: set values, click, read what the user would see."""
+
+from __future__ import annotations
+
+import json
+import threading
+from enum import StrEnum
+
+import ipywidgets as w
+import pytest
+from pydantic import BaseModel, Field
+
+from pyt_arch_kit import Requirements, RequirementsForm, preset, preset_names
+from pyt_arch_kit.design import SECTIONS
+from pyt_arch_kit.widgets.fields import make_field
+from pyt_arch_kit.widgets.view import StreamingMarkdown
+from tests.fake_api import FAKE_KEY, FakeAnthropic, Hang, Stream, design_text
+
+
+def _model_paths() -> set[str]:
+    paths = set()
+    for name, info in Requirements.model_fields.items():
+        model = info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            paths |= {f"{name}.{key}" for key in model.model_fields}
+        else:
+            paths.add(name)
+    return paths
+
+
+def _tab_titles(form: RequirementsForm) -> list[str]:
+    tabs = form.runner.results
+    return [tabs.get_title(i) for i in range(len(tabs.children))]
+
+
+# -- the form is generated from the models ---------------------------------------------------
+
+
+def test_every_model_field_has_a_widget() -> None:
+    assert set(RequirementsForm().fields) == _model_paths()
+
+
+def test_sections_are_grouped_and_titled() -> None:
+    form = RequirementsForm()
+    titles = [form.sections.get_title(i) for i in range(len(form.sections.children))]
+    assert titles == [
+        "System",
+        "Scale",
+        "Latency",
+        "Consistency",
+        "Workload",
+        "Infrastructure",
+        "Proposed approach",
+    ]
+
+
+def test_a_new_field_gets_a_widget_from_its_type_alone() -> None:
+    class Colour(StrEnum):
+        RED = "red"
+        BLUE = "blue"
+
+    class Extra(BaseModel):
+        queue_depth: int | None = Field(None, ge=1, le=5000, description="Messages waiting.")
+        arrivals_per_s: float | None = Field(
+            None, ge=0, le=1e6, description="Arrivals.", json_schema_extra={"widget": "log"}
+        )
+        colour: Colour | None = None
+        regions: list[str] = Field(default_factory=list)
+        enabled: bool = False
+
+    made = {name: make_field(f"extra.{name}", info) for name, info in Extra.model_fields.items()}
+    assert isinstance(made["queue_depth"].widget, w.BoundedIntText)
+    assert (made["queue_depth"].widget.min, made["queue_depth"].widget.max) == (1, 5000)
+    assert made["queue_depth"].widget.tooltip == "Messages waiting."
+    assert isinstance(made["arrivals_per_s"].widget, w.FloatLogSlider)
+    assert isinstance(made["colour"].widget, w.Dropdown)
+    assert list(made["colour"].widget.options) == ["(unset)", "red", "blue"]
+    assert isinstance(made["regions"].widget, w.TagsInput)
+    assert isinstance(made["enabled"].widget, w.Checkbox)
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_a_preset_fills_the_form_and_reads_back_unchanged(name: str) -> None:
+    assert RequirementsForm(name).requirements == preset(name)
+
+
+def test_choosing_a_preset_in_the_dropdown_fills_the_form() -> None:
+    form = RequirementsForm()
+    form.preset.value = "payments-ledger"
+    assert form.requirements == preset("payments-ledger")
+
+
+def test_the_form_fills_from_a_requirements_object() -> None:
+    req = Requirements.parse({"name": "tiny", "scale": {"peak_rps": 12}})
+    form = RequirementsForm(req)
+    assert form.requirements == req
+    assert form.fields["latency.p99_ms"].get() is None
+
+
+# -- live validation and clarifying questions ------------------------------------------------
+
+
+def test_an_inconsistent_edit_is_shown_at_the_field_and_loses_nothing() -> None:
+    form = RequirementsForm("io-bound-api")
+    form.fields["scale.peak_rps"].widget.value = 4321
+    form.fields["latency.p50_ms"].widget.value = 900  # above the preset's p99 of 200 ms
+    error = form.fields["latency.p99_ms"].error
+    assert "p99_ms" in error.value and "raise p99_ms or lower p50_ms" in error.value
+    assert error.layout.display == ""
+    assert form.valid is None
+    assert form.runner.design_button.disabled
+    assert form.fields["scale.peak_rps"].widget.value == 4321  # the other edit is kept
+    form.fields["latency.p99_ms"].widget.value = 1500
+    assert form.valid is not None and form.valid.latency.p99_ms == 1500
+    assert error.value == "" and error.layout.display == "none"
+    assert not form.runner.design_button.disabled
+
+
+def test_editing_a_value_sets_an_unset_field() -> None:
+    form = RequirementsForm(Requirements())
+    field = form.fields["scale.peak_rps"]
+    assert field.get() is None
+    field.widget.value = 750
+    assert field.toggle.value is True
+    assert form.requirements.scale.peak_rps == 750
+
+
+def test_unset_fields_are_listed_as_clarifying_questions() -> None:
+    form = RequirementsForm("io-bound-api")
+    assert "latency" not in form.gaps.value.lower() or "p99" not in form.gaps.value
+    form.fields["latency.p99_ms"].toggle.value = False
+    question = next(g.question for g in form.requirements.gaps() if g.field == "latency.p99_ms")
+    assert question in form.gaps.value.replace("&#x27;", "'")
+
+
+def test_reading_an_invalid_form_raises_the_field_and_the_fix() -> None:
+    form = RequirementsForm("io-bound-api")
+    form.fields["latency.p50_ms"].widget.value = 900
+    with pytest.raises(Exception, match=r"latency\.p99_ms"):
+        form.run()
+    assert form.runs == []
+
+
+# -- running ----------------------------------------------------------------------------------
+
+
+def test_clicking_design_streams_the_design_and_fills_the_tabs() -> None:
+    form = RequirementsForm("io-bound-api")
+    form.fields["scale.peak_rps"].widget.value = 6000
+    form.runner.design_button.click()
+    run = form.runner.wait()
+    assert run is not None and run.state == "done"
+    assert run.requirements.scale.peak_rps == 6000
+    assert form.runner.stream.text == run.design.text
+    assert _tab_titles(form) == [*SECTIONS, "Plan", "Charts"]
+    diagram = form.runner.results.children[1].outputs[0]["data"]["text/markdown"]
+    assert "```mermaid" in diagram
+    charts = form.runner.results.children[-1].children
+    assert len(charts) == 2
+    assert all(bytes(image.value).startswith(b"\x89PNG") for image in charts)
+    assert form.runner.status.value.startswith("<b>done</b>")
+    assert not form.runner.design_button.disabled and form.runner.stop_button.disabled
+
+
+def test_every_run_is_kept_in_the_session() -> None:
+    form = RequirementsForm("io-bound-api")
+    first = form.run()
+    form.fields["scale.peak_rps"].widget.value = 700
+    second = form.run()
+    assert form.runs == [first, second]
+    assert first.plan is not None and second.plan is not None
+    assert first.plan.capacity.cores > second.plan.capacity.cores
+
+
+def test_claude_run_with_a_key_typed_into_the_form(
+    fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    form = RequirementsForm("io-bound-api")
+    form.runner.backend.value = "claude"
+    assert form.runner.key.layout.display == ""  # asks for a key
+    form.runner.key.value = FAKE_KEY
+    assert form.runner.key.value == ""  # taken out of the widget at once
+    assert form.runner.key.layout.display == "none"
+    run = form.run()
+    assert run.state == "done", run.error
+    assert run.backend == "claude"
+    headers = fake_api.messages[-1].headers
+    assert FAKE_KEY in (headers.get("x-api-key") or headers.get("authorization", ""))
+    assert run.usage is not None and run.usage.output_tokens > 0
+    assert "out" in form.runner.status.value
+    state = json.dumps(w.Widget.get_manager_state(drop_defaults=False))
+    assert FAKE_KEY not in state
+    assert FAKE_KEY not in repr(form.runner.architect().backend)
+
+
+def test_claude_without_a_key_says_how_to_set_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    form = RequirementsForm("io-bound-api")
+    form.runner.backend.value = "claude"
+    run = form.run()
+    assert run.state == "failed"
+    assert "ANTHROPIC_API_KEY" in run.error
+    assert "Traceback" not in form.runner.status.value
+
+
+def test_a_cut_stream_keeps_what_arrived(fake_api: FakeAnthropic) -> None:
+    text = design_text("orders")
+    fake_api.queue(Stream(text, cut_after=300))
+    form = RequirementsForm("io-bound-api", backend="claude")
+    run = form.run()
+    assert run.state == "incomplete"
+    assert run.design is not None and not run.design.complete
+    assert run.text and text.startswith(run.text)
+    assert len(run.text) >= 300
+    assert "everything that arrived is kept" in form.runner.status.value
+
+
+def test_stop_keeps_the_text_so_far(fake_api: FakeAnthropic) -> None:
+    fake_api.queue(Hang(0.5), Stream(design_text("orders") * 20, chunk=5))
+    form = RequirementsForm("io-bound-api", backend="claude")
+    thread = form.runner.start()
+    assert thread is not None and form.runner.running
+    assert form.runner.start() is None  # one run at a time
+    form.runner.stop_button.click()
+    run = form.runner.wait()
+    assert run is not None and run.state == "stopped"
+    assert run.text and (design_text("orders") * 20).startswith(run.text)
+    assert form.runner.status.value.startswith("<b>stopped</b>")
+
+
+# -- the streaming view -----------------------------------------------------------------------
+
+
+def _stream(text: str, *, piece: int = 7) -> StreamingMarkdown:
+    tick = iter(range(10**9))
+    view = StreamingMarkdown(min_interval_s=1, clock=lambda: float(next(tick)))
+    for i in range(0, len(text), piece):
+        view.feed(text[i : i + piece])
+    view.finish()
+    return view
+
+
+def _answer(chars: int) -> str:
+    para = "The pool holds ten connections per worker, sized by Little's law.\n\n"
+    code = "```python\n## not a heading inside a fence\nx = 1\n```\n\n"
+    out, n = [], 0
+    while n < chars:
+        block = f"## Section {len(out)}\n\n" + para * 12 + code
+        out.append(block)
+        n += len(block)
+    return "".join(out)[:chars]
+
+
+def test_streaming_view_keeps_every_character() -> None:
+    text = _answer(12_000)
+    assert _stream(text).text == text
+    assert _stream(text, piece=1).text == text
+
+
+def test_streaming_view_renders_in_linear_total_cost() -> None:
+    # The worst case for the view: the clock lets it re-render after every 7-character delta.
+    small, large = _stream(_answer(10_000)), _stream(_answer(40_000))
+    naive = sum(range(7, 40_000 + 7, 7))  # re-render the whole text on every delta: ~1.1e8
+    assert large.rendered_chars < naive / 20
+    ratio = large.rendered_chars / small.rendered_chars
+    assert 3 <= ratio <= 5.5, ratio  # 4x the text, about 4x the work: linear, not 16x
+
+
+def test_streaming_view_never_splits_a_code_fence() -> None:
+    view = _stream(_answer(20_000))
+    for block in view.frozen.children:
+        markdown = block.outputs[0]["data"]["text/markdown"]
+        assert markdown.count("```") % 2 == 0
+
+
+def test_streaming_view_refresh_rate_is_bounded() -> None:
+    now = [0.0]
+    view = StreamingMarkdown(min_interval_s=0.5, clock=lambda: now[0])
+    for _ in range(100):
+        view.feed("word ")
+        now[0] += 0.01  # 100 pieces in one second
+    assert view.renders <= 3
+
+
+def test_two_runs_from_two_threads_keep_their_own_text() -> None:
+    forms = [RequirementsForm("io-bound-api"), RequirementsForm("cpu-inference")]
+    threads = [threading.Thread(target=f.run) for f in forms]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for form, name in zip(forms, ["io-bound-api", "cpu-inference"], strict=True):
+        assert form.runs[-1].design is not None
+        assert form.runner.stream.text == form.runs[-1].design.text
+        assert form.runs[-1].requirements == preset(name)
