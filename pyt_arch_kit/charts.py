@@ -1,0 +1,440 @@
+"""Charts of a plan: the p99 latency curve and the capacity a growing load needs.
+
+Each chart is computed from the planner itself, never from a separate formula: the latency
+curve uses the same M/M/c model, the same cores per instance and the same service rate as
+:func:`~pyt_arch_kit.planning.capacity.plan_capacity`, so the plan's operating point lies on it;
+the growth chart re-runs :func:`~pyt_arch_kit.planning.plan` on scaled requirements.
+
+matplotlib is imported only when a chart is drawn, and only its object API is used (no pyplot
+global state), so charts are safe to draw from threads and on machines with no display. The
+figures show themselves as PNG in Jupyter with no ``%matplotlib`` setup.
+
+Example:
+    >>> from pyt_arch_kit import plan, preset
+    >>> from pyt_arch_kit.charts import p99_vs_utilisation, png
+    >>> png(p99_vs_utilisation(plan(preset("io-bound-api"))))[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import itertools
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pyt_arch_kit.planning import plan as make_plan
+from pyt_arch_kit.planning.model import Plan, fmt_number
+from pyt_arch_kit.planning.queueing import mmc_wait
+from pyt_arch_kit.requirements import Requirements
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "GrowthPoint",
+    "capacity_vs_growth",
+    "growth_points",
+    "p99_curve",
+    "p99_vs_utilisation",
+    "png",
+]
+
+_RHO_LOW, _RHO_HIGH, _RHO_STEPS = 0.05, 0.97, 185
+_KNEE = 0.8
+_SIZE = (8.0, 4.8)
+_DPI = 100
+_MAX_RATE = 10_000_000.0  # the bound Requirements puts on rates and sizes
+
+
+# -- the numbers -----------------------------------------------------------------------------
+
+
+def _service(plan: Plan) -> tuple[float, float, int]:
+    """(service ms, CPU ms, cores per instance) exactly as the capacity planner reads them."""
+    work = plan.requirements.workload
+    cpu_ms = work.cpu_ms_per_request or 0.0
+    if cpu_ms < 1e-6:
+        cpu_ms = 0.0
+    return cpu_ms + (work.io_wait_ms_per_request or 0.0), cpu_ms, plan.capacity.cores_per_instance
+
+
+def p99_curve(plan: Plan, utilisations: list[float]) -> list[tuple[float, float]]:
+    """Estimated p99 latency at each core utilisation, with the plan's M/M/c model.
+
+    The p99 is the service time (CPU + IO wait) plus the p99 wait for one of the ``c`` cores
+    of an instance (Erlang C), with ``c`` the plan's cores per instance and ``μ = 1 / CPU s``.
+    At the plan's own utilisation it equals ``plan.capacity.p99_ms``.
+
+    Args:
+        plan: a computed plan.
+        utilisations: values of ρ in ``[0, 1)``.
+
+    Returns:
+        ``(ρ, p99 ms)`` pairs; the p99 is ``inf`` for ρ ≥ 1.
+    """
+    service_ms, cpu_ms, cores = _service(plan)
+    if cpu_ms == 0.0:
+        return [(rho, service_ms) for rho in utilisations]
+    mu = 1000.0 / cpu_ms
+    out: list[tuple[float, float]] = []
+    for rho in utilisations:
+        _prob, _mean, wait_s = mmc_wait(rho * cores * mu, mu, cores)
+        out.append((rho, service_ms + wait_s * 1000.0))
+    return out
+
+
+@dataclass(frozen=True)
+class GrowthPoint:
+    """What the planner asks for at one point of the growth horizon.
+
+    Attributes:
+        month: months from now.
+        load_factor: peak load relative to today's.
+        peak_rps: the peak rate planned for.
+        data_gb: data stored.
+        cores: cores to provision.
+        instances: application instances.
+        concurrency: the concurrency model (``asyncio``, ``processes`` …).
+        pgbouncer: whether the plan puts PgBouncer in front of the database.
+        read_replicas: read replicas planned.
+        data_tool: the bulk-data tool, or ``""`` when there is no bulk processing.
+        data_per_run_gb: data one bulk run processes (0 when there is none).
+        p99_ms: the estimated p99 latency.
+    """
+
+    month: int
+    load_factor: float
+    peak_rps: float
+    data_gb: float
+    cores: int
+    instances: int
+    concurrency: str
+    pgbouncer: bool
+    read_replicas: int
+    data_tool: str
+    p99_ms: float
+    data_per_run_gb: float = 0.0
+
+
+def _scaled(req: Requirements, factor: float, data_gb: float) -> Requirements:
+    data = req.model_dump()
+    scale, work = data["scale"], data["workload"]
+    for key in ("peak_rps", "avg_rps"):
+        if scale[key] is not None:
+            scale[key] = min(_MAX_RATE, scale[key] * factor)
+    if scale["concurrent_users"] is not None:
+        scale["concurrent_users"] = min(1_000_000_000, round(scale["concurrent_users"] * factor))
+    scale["data_gb"] = min(_MAX_RATE, data_gb)
+    if work["batch_data_gb"] is not None:
+        work["batch_data_gb"] = min(_MAX_RATE, work["batch_data_gb"] * factor)
+    return Requirements.model_validate(data)
+
+
+def growth_points(
+    plan: Plan, *, months: int = 24, load_growth_per_month: float | None = None
+) -> list[GrowthPoint]:
+    """Re-run the planner month by month as data and load grow.
+
+    Stored data grows linearly by ``scale.growth_gb_per_month``. Unless a load growth rate is
+    given, the peak rate, average rate, concurrent users and data per batch run grow in step with
+    the stored data (twice the data, twice the load): the requirements state no separate load
+    growth, so this is the assumption the chart makes and says it makes.
+
+    Args:
+        plan: today's plan (its resolved requirements are the starting point).
+        months: the horizon, in months (≥ 1).
+        load_growth_per_month: compound monthly load growth (``0.05`` = 5 % a month) instead
+            of growing with the data.
+
+    Returns:
+        One :class:`GrowthPoint` per month, from month 0 (today's plan) to ``months``.
+
+    Raises:
+        ValueError: if ``months`` < 1 or the growth rate is negative.
+    """
+    if months < 1:
+        raise ValueError(f"months={months}; the horizon must be at least 1 month")
+    if load_growth_per_month is not None and load_growth_per_month < 0:
+        raise ValueError(
+            f"load_growth_per_month={load_growth_per_month}; give a rate ≥ 0 (0.05 = 5 % a month)"
+        )
+    req = plan.requirements
+    data0 = req.scale.data_gb or 0.0
+    growth = req.scale.growth_gb_per_month or 0.0
+    points: list[GrowthPoint] = []
+    for month in range(months + 1):
+        data_gb = data0 + growth * month
+        if load_growth_per_month is not None:
+            factor = (1 + load_growth_per_month) ** month
+        else:
+            factor = data_gb / data0 if data0 > 0 else 1.0
+        p = plan if month == 0 else make_plan(_scaled(req, factor, data_gb))
+        db = p.database
+        points.append(
+            GrowthPoint(
+                month=month,
+                load_factor=factor,
+                peak_rps=p.requirements.scale.peak_rps or 0.0,
+                data_gb=p.requirements.scale.data_gb or 0.0,
+                cores=p.capacity.cores,
+                instances=p.capacity.instances,
+                concurrency=p.concurrency.model.value,
+                pgbouncer=bool(db and db.pgbouncer),
+                read_replicas=db.read_replicas if db else 0,
+                data_tool=p.data.tool if p.data else "",
+                p99_ms=p.capacity.p99_ms,
+                data_per_run_gb=p.data.data_gb if p.data else 0.0,
+            )
+        )
+    return points
+
+
+# -- drawing ---------------------------------------------------------------------------------
+
+
+@functools.cache
+def _chart_class() -> type[Figure]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    class Chart(Figure):
+        """A matplotlib figure that shows itself as a PNG in Jupyter (no pyplot involved)."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            FigureCanvasAgg(self)
+
+        def _repr_png_(self) -> bytes:
+            return png(self)
+
+    return Chart
+
+
+def _figure() -> Figure:
+    return _chart_class()(figsize=_SIZE, dpi=_DPI, layout="constrained")
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes, identical for identical figures (no timestamp, no version).
+
+    Args:
+        fig: a matplotlib figure, e.g. from :func:`p99_vs_utilisation`.
+
+    Returns:
+        The PNG file's bytes.
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _grid(rho_op: float) -> list[float]:
+    step = (_RHO_HIGH - _RHO_LOW) / (_RHO_STEPS - 1)
+    grid = {round(_RHO_LOW + i * step, 6) for i in range(_RHO_STEPS)}
+    if 0.0 <= rho_op < 1.0:
+        grid.add(rho_op)  # the operating point is a sample of the curve, not an interpolation
+        if rho_op > _RHO_HIGH:
+            grid.update(rho_op + (1 - rho_op) * k / 10 for k in range(1, 8))
+    return sorted(grid)
+
+
+def p99_vs_utilisation(plan: Plan) -> Figure:
+    """p99 latency against core utilisation, with the SLA and the plan's operating point.
+
+    The curve is :func:`p99_curve` for ρ from 0.05 to 0.97 (and the plan's own ρ); the dashed
+    line is the SLA (``requirements.latency.p99_ms``); the dot is the plan
+    (``capacity.utilisation``, ``capacity.p99_ms``).
+
+    Args:
+        plan: a computed plan.
+
+    Returns:
+        A matplotlib :class:`~matplotlib.figure.Figure` (shows itself as PNG in Jupyter).
+    """
+    fig = _figure()
+    ax: Axes = fig.add_subplot()
+    cap = plan.capacity
+    req = plan.requirements
+    service_ms, cpu_ms, cores = _service(plan)
+    sla = req.latency.p99_ms or math.inf
+    rho_op, p99_op = cap.utilisation, cap.p99_ms
+    curve = p99_curve(plan, _grid(rho_op))
+    xs = [x for x, _ in curve]
+    ys = [y for _, y in curve]
+    if cpu_ms:
+        label = (
+            f"p99 = {fmt_number(service_ms)} ms service + M/M/{cores} p99 wait "
+            f"(μ = {fmt_number(1000 / cpu_ms)} req/s per core)"
+        )
+    else:
+        label = f"p99 = {fmt_number(service_ms)} ms service (no CPU time: no queue for cores)"
+    ax.plot(xs, ys, color="#1f5fa8", linewidth=2, label=label)
+    ax.axvspan(_KNEE, 1.0, color="#d9534f", alpha=0.08, label=f"ρ > {_KNEE}: queueing climbs")
+    ax.axvline(cap.target_utilisation, color="#777777", linestyle=":", linewidth=1)
+    ax.text(
+        cap.target_utilisation,
+        0.02,
+        f" target ρ = {cap.target_utilisation:g}",
+        transform=ax.get_xaxis_transform(),
+        color="#555555",
+        fontsize=8,
+    )
+    if math.isfinite(sla):
+        ax.axhline(
+            sla, color="#d9534f", linestyle="--", linewidth=1.5, label=f"SLA p99 = {sla:g} ms"
+        )
+    ax.plot(
+        [rho_op],
+        [p99_op],
+        "o",
+        color="#f0ad4e",
+        markeredgecolor="black",
+        markersize=9,
+        zorder=5,
+        label="the plan's operating point",
+    )
+    where = f"{cap.instances} instance(s) × {cores} cores"
+    if not req.scale.peak_rps:
+        where += "\nno online requests: nothing queues for a core"
+    ax.annotate(
+        f"ρ = {rho_op:.2f}, p99 ≈ {fmt_number(p99_op)} ms\n{where}",
+        xy=(rho_op, p99_op),
+        xytext=(0.25, 0.72),
+        textcoords="axes fraction",
+        arrowprops={"arrowstyle": "->", "color": "black"},
+        fontsize=9,
+    )
+    finite = [y for y in ys if math.isfinite(y)]
+    reference = max(sla if math.isfinite(sla) else 0.0, p99_op, service_ms, 1.0)
+    top = min(max(finite), 3 * reference)
+    ax.set_ylim(0, max(top, reference) * 1.15)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("core utilisation ρ at peak (busy cores / provisioned cores)")
+    ax.set_ylabel("p99 latency (ms)")
+    ax.set_title(f"{req.name}: p99 latency vs core utilisation (M/M/c, Erlang C)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def _changes(points: list[GrowthPoint]) -> list[tuple[int, str]]:
+    """(month, what changed) where the design, not just its size, changes."""
+    out: list[tuple[int, str]] = []
+    for before, after in itertools.pairwise(points):
+        bits = []
+        if after.concurrency != before.concurrency:
+            bits.append(after.concurrency)
+        if after.pgbouncer and not before.pgbouncer:
+            bits.append("PgBouncer")
+        if after.read_replicas != before.read_replicas:
+            bits.append(f"{after.read_replicas} replica(s)")
+        if after.data_tool != before.data_tool:
+            bits.append(after.data_tool.split(" (")[0])
+        if bits:
+            out.append((after.month, ", ".join(bits)))
+    return out
+
+
+def capacity_vs_growth(
+    plan: Plan, *, months: int = 24, load_growth_per_month: float | None = None
+) -> Figure:
+    """Cores, instances and stored data over the growth horizon, from re-running the planner.
+
+    See :func:`growth_points` for how load and data grow. Dotted vertical lines mark the months
+    where the design itself changes (concurrency model, PgBouncer, replicas, data tool).
+
+    Args:
+        plan: today's plan.
+        months: the horizon, in months.
+        load_growth_per_month: compound monthly load growth instead of growing with the data.
+
+    Returns:
+        A matplotlib :class:`~matplotlib.figure.Figure` (shows itself as PNG in Jupyter).
+    """
+    points = growth_points(plan, months=months, load_growth_per_month=load_growth_per_month)
+    fig = _figure()
+    ax: Axes = fig.add_subplot()
+    xs = [pt.month for pt in points]
+    ax.step(
+        xs,
+        [pt.cores for pt in points],
+        where="post",
+        color="#1f5fa8",
+        linewidth=2,
+        label="cores to provision",
+    )
+    ax.step(
+        xs,
+        [pt.instances for pt in points],
+        where="post",
+        color="#5cb85c",
+        linewidth=2,
+        label="application instances",
+    )
+    ax.set_ylim(0, max(pt.cores for pt in points) * 1.25 + 1)
+    ax.set_xlim(0, months)
+    ax.set_xlabel("months from now")
+    ax.set_ylabel("cores / instances")
+    handles, labels = ax.get_legend_handles_labels()
+    data = ax.twinx()
+    data.plot(
+        xs,
+        [pt.data_gb for pt in points],
+        color="#8e6c8a",
+        linestyle="--",
+        linewidth=1.5,
+        label="data stored (GB)",
+    )
+    if any(pt.data_per_run_gb for pt in points):
+        data.plot(
+            xs,
+            [pt.data_per_run_gb for pt in points],
+            color="#c77c2e",
+            linestyle="-.",
+            linewidth=1.5,
+            label="data per bulk run (GB)",
+        )
+    data.set_ylabel("data (GB)")
+    data.set_ylim(0, max(max(pt.data_gb, pt.data_per_run_gb) for pt in points) * 1.25 + 1)
+    more_handles, more_labels = data.get_legend_handles_labels()
+    for month, what in _changes(points)[:4]:
+        ax.axvline(month, color="#999999", linestyle=":", linewidth=1)
+        ax.text(
+            month,
+            0.97,
+            f" {what}",
+            transform=ax.get_xaxis_transform(),
+            fontsize=7,
+            va="top",
+            rotation=90,
+            color="#555555",
+        )
+    last = points[-1]
+    how = (
+        f"load +{load_growth_per_month:.0%}/month"
+        if load_growth_per_month is not None
+        else "load grows with the data"
+    )
+    end = (
+        f"{fmt_number(last.peak_rps)} req/s peak"
+        if last.peak_rps
+        else f"{fmt_number(last.data_per_run_gb)} GB per run"
+    )
+    ax.set_title(
+        f"{plan.requirements.name}: capacity over {months} months "
+        f"({how}: ×{last.load_factor:.2g}, {end})",
+        fontsize=10,
+    )
+    ax.grid(True, alpha=0.3)
+    fig.legend(
+        handles + more_handles,
+        labels + more_labels,
+        loc="outside lower center",
+        ncols=len(labels + more_labels),
+        fontsize=8,
+    )
+    return fig
