@@ -1,0 +1,167 @@
+"""The ``%%architect`` cell magic: requirements in the cell, the design below it.
+
+Load it with ``%load_ext pyt_arch_kit``, then ``%architect --preset io-bound-api`` on one line,
+or a cell::
+
+    %%architect --preset io-bound-api --as design
+    scale: {peak_rps: 8000}
+    latency: {p99_ms: 150}
+
+The body is YAML requirements (laid over the preset's, if one is named). The design streams in
+as it is written. Mistakes give one line naming the field or option and the fix, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from typing import Any, NoReturn
+
+import yaml
+
+from pyt_arch_kit.errors import PytArchError, RequirementsError, SettingsError
+from pyt_arch_kit.requirements import Requirements
+
+__all__ = ["architect_magic", "register"]
+
+_REFRESH_S = 0.25
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise SettingsError(f"%%architect: {message}; see %%architect --help")
+
+
+def _parser() -> _Parser:
+    p = _Parser(
+        prog="%%architect",
+        description="Design a system from the YAML requirements in the cell body.",
+        add_help=False,
+    )
+    p.add_argument("--preset", help="start from a shipped preset (the body overrides it)")
+    p.add_argument("--backend", default="offline", help="offline (default), claude or replay")
+    p.add_argument("--model", help="model id or alias for Claude (sonnet, opus, haiku)")
+    p.add_argument("--as", dest="name", help="also store the result in this variable")
+    p.add_argument("--plan", action="store_true", help="show only the plan (no backend runs)")
+    p.add_argument("--help", action="store_true", help="show this help")
+    return p
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _requirements(preset_name: str | None, body: str) -> Requirements:
+    from pyt_arch_kit.presets import preset
+
+    base: dict[str, Any] = {}
+    if preset_name:
+        base = preset(preset_name).model_dump(mode="json", exclude_none=True)
+    if not body.strip():
+        if not preset_name:
+            raise SettingsError(
+                "%%architect: the cell is empty; write YAML requirements in it or add "
+                "--preset NAME (see pyt_arch_kit.preset_names())"
+            )
+        return Requirements.parse(base, source=f"preset {preset_name}")
+    try:
+        data = yaml.safe_load(body)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise RequirementsError(
+            [("", f"the cell is not valid YAML{where}; fix the indentation or quoting there")],
+            source="%%architect",
+        ) from None
+    if not isinstance(data, dict):
+        raise RequirementsError(
+            [("", "the cell must be a YAML mapping such as `scale: {peak_rps: 500}`")],
+            source="%%architect",
+        )
+    return Requirements.parse(_merge(base, data), source="%%architect")
+
+
+def architect_magic(line: str, cell: str, *, namespace: dict[str, Any] | None = None) -> None:
+    """Run the ``%%architect`` magic: parse options, build requirements, display the result.
+
+    Args:
+        line: the options after ``%%architect``.
+        cell: the cell body (YAML requirements).
+        namespace: where ``--as NAME`` stores the result (the user's namespace).
+    """
+    try:
+        args = _parser().parse_args(shlex.split(line))
+        if args.help:
+            print(_parser().format_help())
+            return
+        requirements = _requirements(args.preset, cell)
+        result: Any
+        if args.plan:
+            from pyt_arch_kit.planning import plan
+
+            result = plan(requirements)
+            _display({"text/markdown": result._repr_markdown_()})
+        else:
+            result = _design(requirements, args.backend, args.model)
+    except PytArchError as exc:
+        print(f"pyt-arch: {exc}", file=sys.stderr)
+        return
+    if args.name and namespace is not None:
+        namespace[args.name] = result
+
+
+def _display(bundle: dict[str, str], *, display_id: bool = False) -> Any:
+    from IPython.display import display
+
+    return display(bundle, raw=True, display_id=display_id)  # type: ignore[no-untyped-call]
+
+
+def _design(requirements: Requirements, backend: str, model: str | None) -> Any:
+    from pyt_arch_kit.architect import Architect
+    from pyt_arch_kit.design import Design
+    from pyt_arch_kit.errors import IncompleteDesignError
+
+    architect = Architect(backend=backend, model=model)
+    handle = _display({"text/markdown": "*designing…*"}, display_id=True)
+    parts: list[str] = []
+    last = time.monotonic()
+
+    def on_text(piece: str) -> None:
+        nonlocal last
+        parts.append(piece)
+        if time.monotonic() - last >= _REFRESH_S:
+            handle.update({"text/markdown": "".join(parts)}, raw=True)
+            last = time.monotonic()
+
+    try:
+        design = architect.design(requirements, on_text=on_text)
+    except IncompleteDesignError as exc:
+        if not isinstance(exc.design, Design):
+            raise
+        design = exc.design
+        print(f"pyt-arch: {exc}", file=sys.stderr)
+    except PytArchError:
+        if parts:  # keep what arrived before the failure
+            handle.update({"text/markdown": "".join(parts)}, raw=True)
+        raise
+    handle.update({"text/markdown": design.to_markdown()}, raw=True)
+    return design
+
+
+def register(ipython: Any) -> None:
+    """Register ``%%architect`` (and the one-line ``%architect --preset NAME``) with IPython."""
+
+    def magic(line: str, cell: str | None = None) -> None:
+        architect_magic(line, cell or "", namespace=ipython.user_ns)
+
+    magic.__doc__ = _parser().format_help()
+    ipython.register_magic_function(magic, magic_kind="line_cell", magic_name="architect")
