@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import threading
 from enum import StrEnum
+from pathlib import Path
 
 import ipywidgets as w
 import pytest
 from pydantic import BaseModel, Field
 
-from pyt_arch_kit import Requirements, RequirementsForm, preset, preset_names
+from pyt_arch_kit import Design, PytArchError, Requirements, RequirementsForm, preset, preset_names
 from pyt_arch_kit.design import SECTIONS
 from pyt_arch_kit.widgets.fields import make_field
 from pyt_arch_kit.widgets.view import StreamingMarkdown
@@ -293,3 +294,32 @@ def test_two_runs_from_two_threads_keep_their_own_text() -> None:
         assert form.runs[-1].design is not None
         assert form.runner.stream.text == form.runs[-1].design.text
         assert form.runs[-1].requirements == preset(name)
+
+
+# -- exports ----------------------------------------------------------------------------------
+
+
+def test_the_latest_design_exports_and_is_never_overwritten_unasked(tmp_path: Path) -> None:
+    form = RequirementsForm("io-bound-api")
+    with pytest.raises(PytArchError, match="run a design first"):
+        form.export(tmp_path / "design.md")
+    run = form.run()
+    md = form.export(tmp_path / "design.md")
+    assert md.read_text(encoding="utf-8") == run.design.to_markdown()
+    saved = Design.from_json(form.export(tmp_path / "design.json").read_text(encoding="utf-8"))
+    assert saved.text == run.design.text
+    with pytest.raises(PytArchError, match=r"design\.md"):
+        form.export(tmp_path / "design.md")
+    assert md.read_text(encoding="utf-8") == run.design.to_markdown()
+
+
+def test_a_session_with_a_failed_run_exports_every_run(tmp_path: Path) -> None:
+    form = RequirementsForm("io-bound-api")
+    form.run()
+    form.runner.backend.value = "claude"  # no key: this run fails, and is kept
+    failed = form.run()
+    assert failed.state == "failed"
+    written = form.export_runs(tmp_path / "session")
+    text = "\n".join(p.read_text(encoding="utf-8") for p in written)
+    assert "ANTHROPIC_API_KEY" in text  # the failed run's message is kept
+    assert "## Executive Summary" in text
