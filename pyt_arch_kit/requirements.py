@@ -515,6 +515,8 @@ class Requirements(BaseModel):
                 [("", f"{where}not valid YAML ({problem}); check indentation and quoting")],
                 source=source,
             ) from None
+        except (RecursionError, ValueError) as exc:  # deep nesting, 5,000-digit ints, bad dates
+            raise RequirementsError([("", _unreadable("YAML", exc))], source=source) from None
         return cls.parse(data, source=source)
 
     @classmethod
@@ -546,6 +548,10 @@ class Requirements(BaseModel):
             raise RequirementsError(
                 [("", f"cannot be read: {exc.__class__.__name__}")], source=str(p)
             ) from None
+        except ValueError:  # e.g. a NUL character in the path
+            raise RequirementsError(
+                [("", "is not a usable file path; check the name")], source=repr(str(p))
+            ) from None
         if p.suffix.lower() == ".json":
             try:
                 data = json.loads(text)
@@ -554,6 +560,8 @@ class Requirements(BaseModel):
                     [("", f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})")],
                     source=str(p),
                 ) from None
+            except (RecursionError, ValueError) as exc:
+                raise RequirementsError([("", _unreadable("JSON", exc))], source=str(p)) from None
             return cls.parse(data, source=str(p))
         return cls.from_yaml(text, source=str(p))
 
@@ -624,6 +632,19 @@ class Requirements(BaseModel):
         from pyt_arch_kit.render import requirements_markdown
 
         return requirements_markdown(self)
+
+
+def _unreadable(kind: str, exc: BaseException) -> str:
+    """The message for YAML/JSON the parser accepts but cannot turn into values."""
+    if isinstance(exc, RecursionError):
+        return (
+            f"not valid {kind} for requirements (nested too deeply); use "
+            "`section: {field: value}` as in the README"
+        )
+    if "digits" in str(exc):
+        return f"not valid {kind} for requirements (a number has too many digits); shorten it"
+    reason = " ".join(str(exc).split())[:80]
+    return f"not valid {kind} for requirements (a value cannot be read: {reason}); quote it"
 
 
 def _question(path: str) -> str:

@@ -1,0 +1,49 @@
+"""Fuzzing the user-facing loaders: any input gives a model or a clear error, never a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pyt_arch_kit import Requirements, RequirementsError
+
+DEEP = "[" * 3000 + "]" * 3000
+HUGE_INT = "scale: {peak_rps: " + "9" * 5000 + "}\n"
+BAD_DATE = "name: 2024-13-45\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (DEEP, ["nested too deeply"]),
+        ("{a: " * 2000 + "1" + "}" * 2000, ["nested too deeply"]),
+        (HUGE_INT, ["too many digits"]),
+        (BAD_DATE, ["month must be in 1..12", "quote it"]),
+    ],
+)
+def test_yaml_that_parses_but_cannot_be_read_gives_a_clear_error(
+    text: str, words: list[str]
+) -> None:
+    with pytest.raises(RequirementsError) as info:
+        Requirements.from_yaml(text, source="req.yaml")
+    message = str(info.value)
+    assert message.startswith("req.yaml: not valid YAML") and "\n" not in message
+    assert all(word in message for word in words), message
+
+
+@pytest.mark.parametrize(
+    "content", ["[" * 100_000 + "]" * 100_000, '{"scale": {"peak_rps": ' + "9" * 5000 + "}}"]
+)
+def test_json_file_too_deep_or_too_long_a_number_gives_a_clear_error(
+    tmp_path: Path, content: str
+) -> None:
+    path = tmp_path / "req.json"
+    path.write_text(content)
+    with pytest.raises(RequirementsError, match="not valid JSON for requirements"):
+        Requirements.from_file(path)
+
+
+def test_a_path_with_a_nul_character_is_a_clear_error() -> None:
+    with pytest.raises(RequirementsError, match="not a usable file path"):
+        Requirements.from_file("req\x00.yaml")
