@@ -664,7 +664,7 @@ def _explain(exc: ValidationError, data: dict[str, Any]) -> list[tuple[str, str]
     """Turn pydantic errors into (field, message with the fix) pairs."""
     problems: list[tuple[str, str]] = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
+        loc = ".".join(_shown_key(p) for p in err["loc"])
         kind = err["type"]
         ctx = err.get("ctx") or {}
         if kind == "extra_forbidden":
@@ -677,13 +677,13 @@ def _explain(exc: ValidationError, data: dict[str, Any]) -> list[tuple[str, str]
                 "less_than_equal": "at most",
                 "less_than": "below",
             }[kind]
-            problems.append((loc, f"is {err.get('input')!r}; it must be {word} {bound}"))
+            problems.append((loc, f"is {_shown(err.get('input'))}; it must be {word} {bound}"))
         elif kind == "enum":
             problems.append(
-                (loc, f"is {err.get('input')!r}; choose one of {ctx.get('expected', '')}")
+                (loc, f"is {_shown(err.get('input'))}; choose one of {ctx.get('expected', '')}")
             )
         elif kind in {"float_parsing", "int_parsing", "float_type", "int_type", "int_from_float"}:
-            problems.append((loc, f"is {err.get('input')!r}; it must be a number"))
+            problems.append((loc, f"is {_shown(err.get('input'))}; it must be a number"))
         elif kind in {"model_type", "model_attributes_type", "dict_type"}:
             problems.append(
                 (
@@ -702,8 +702,22 @@ def _explain(exc: ValidationError, data: dict[str, Any]) -> list[tuple[str, str]
     return problems
 
 
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value as a message shows it: its repr, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shown_key(key: Any, limit: int = 40) -> str:
+    """A field name as a message shows it: on one line, cut to ``limit`` characters."""
+    text = str(key)
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _unknown_key(loc: tuple[Any, ...]) -> str:
-    key = str(loc[-1])
+    key = _shown_key(loc[-1])
     if len(loc) == 1:
         allowed = list(Requirements.model_fields)
     else:

@@ -47,3 +47,25 @@ def test_json_file_too_deep_or_too_long_a_number_gives_a_clear_error(
 def test_a_path_with_a_nul_character_is_a_clear_error() -> None:
     with pytest.raises(RequirementsError, match="not a usable file path"):
         Requirements.from_file("req\x00.yaml")
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"scale": {"peak_rps": "x" * 3000}}, "scale.peak_rps"),
+        ({"interface": ["rest"] * 500}, "interface"),
+        ({"latency": {"p99_ms": -1.0, "p50_ms": "y" * 900}}, "latency.p50_ms"),
+        ({"scale": {"peak\nrps": 1}}, "scale.peak\\nrps"),
+        ({"z" * 3000: 1}, "unknown field 'zzz"),
+    ],
+)
+def test_long_values_and_odd_keys_are_shown_short_on_one_line(
+    data: dict[str, object], field: str
+) -> None:
+    with pytest.raises(RequirementsError) as info:
+        Requirements.parse(data, source="req.yaml")
+    message = str(info.value)
+    assert field in message
+    problems = len(info.value.problems)
+    assert len(message.splitlines()) == (1 if problems == 1 else problems + 1), message[:400]
+    assert all(len(line) <= 300 for line in message.splitlines()), message[:400]
