@@ -667,8 +667,11 @@ def _explain(exc: ValidationError, data: dict[str, Any]) -> list[tuple[str, str]
         loc = ".".join(_shown_key(p) for p in err["loc"])
         kind = err["type"]
         ctx = err.get("ctx") or {}
+        value = err.get("input")
         if kind == "extra_forbidden":
             problems.append((loc, _unknown_key(err["loc"])))
+        elif isinstance(value, float) and value != value:  # NaN fails every bound
+            problems.append((loc, "is NaN (not a number); give a number or leave it out"))
         elif kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
             bound = next(iter(ctx.values())) if ctx else "?"
             word = {
@@ -682,8 +685,10 @@ def _explain(exc: ValidationError, data: dict[str, Any]) -> list[tuple[str, str]
             problems.append(
                 (loc, f"is {_shown(err.get('input'))}; choose one of {ctx.get('expected', '')}")
             )
-        elif kind in {"float_parsing", "int_parsing", "float_type", "int_type", "int_from_float"}:
-            problems.append((loc, f"is {_shown(err.get('input'))}; it must be a number"))
+        elif kind in {"float_parsing", "float_type"}:
+            problems.append((loc, f"is {_shown(value)}; it must be a number"))
+        elif kind in {"int_parsing", "int_type", "int_from_float"}:
+            problems.append((loc, f"is {_shown(value)}; it must be a whole number"))
         elif kind in {"model_type", "model_attributes_type", "dict_type"}:
             problems.append(
                 (

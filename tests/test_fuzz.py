@@ -69,3 +69,24 @@ def test_long_values_and_odd_keys_are_shown_short_on_one_line(
     problems = len(info.value.problems)
     assert len(message.splitlines()) == (1 if problems == 1 else problems + 1), message[:400]
     assert all(len(line) <= 300 for line in message.splitlines()), message[:400]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "infrastructure: {cores_per_instance: 2.5}\n",
+            "infrastructure.cores_per_instance: is 2.5; it must be a whole number",
+        ),
+        (
+            "scale: {concurrent_users: many}\n",
+            "scale.concurrent_users: is 'many'; it must be a whole",
+        ),
+        ("scale: {peak_rps: .nan}\n", "scale.peak_rps: is NaN (not a number)"),
+        ("latency: {availability_pct: .nan}\n", "latency.availability_pct: is NaN (not a number)"),
+    ],
+)
+def test_number_messages_say_what_kind_of_number(text: str, expected: str) -> None:
+    with pytest.raises(RequirementsError) as info:
+        Requirements.from_yaml(text)
+    assert str(info.value).startswith(expected), str(info.value)
