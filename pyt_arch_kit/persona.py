@@ -107,6 +107,11 @@ class Persona:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 2}" if mark else ""
             raise PersonaError(f"{source}: front matter is not valid YAML{where}") from None
+        except (RecursionError, ValueError):  # deep nesting, 5,000-digit ints, bad dates
+            raise PersonaError(
+                f"{source}: front matter has a value that cannot be read (nested too deeply, a "
+                "number with too many digits or an impossible date); quote it"
+            ) from None
         if not isinstance(meta, dict):
             raise PersonaError(f"{source}: front matter must be 'key: value' lines")
         for key in ("name", "description"):
@@ -168,4 +173,6 @@ def load_persona(source: str | Path | None = None) -> Persona:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PersonaError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+    except ValueError:  # e.g. a NUL character in the path
+        raise PersonaError(f"{str(path)!r}: not a usable file path; check the name") from None
     return Persona.parse(text, source=str(path))

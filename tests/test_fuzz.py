@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pyt_arch_kit import Requirements, RequirementsError
+from pyt_arch_kit import PersonaError, Requirements, RequirementsError
+from pyt_arch_kit.persona import Persona, load_persona
 
 DEEP = "[" * 3000 + "]" * 3000
 HUGE_INT = "scale: {peak_rps: " + "9" * 5000 + "}\n"
@@ -90,3 +91,21 @@ def test_number_messages_say_what_kind_of_number(text: str, expected: str) -> No
     with pytest.raises(RequirementsError) as info:
         Requirements.from_yaml(text)
     assert str(info.value).startswith(expected), str(info.value)
+
+
+@pytest.mark.parametrize(
+    "front",
+    [DEEP, "name: " + "9" * 5000, "name: a\ndescription: 2024-13-45"],
+    ids=["deep", "huge-int", "bad-date"],
+)
+def test_agent_file_front_matter_that_cannot_be_read_is_a_clear_error(front: str) -> None:
+    with pytest.raises(PersonaError) as info:
+        Persona.parse(f"---\n{front}\n---\nYou review.\n", source="agent.md")
+    message = str(info.value)
+    assert message.startswith("agent.md: front matter") and "\n" not in message
+    assert len(message) < 200
+
+
+def test_agent_path_with_a_nul_character_is_a_clear_error() -> None:
+    with pytest.raises(PersonaError, match="not a usable file path"):
+        load_persona("agent\x00.md")
