@@ -120,8 +120,10 @@ _LOCAL_HOSTS = ("//127.0.0.1", "//localhost")
 
 
 def _mermaid_block(match: re.Match[str]) -> str:
-    # nbconvert leaves the diagram source unescaped; escape it so `<br/>` labels survive.
-    return f'<pre class="mermaid"><code>{html.escape(match.group("code").strip())}</code></pre>'
+    # Escape the diagram source exactly once (nbconvert's Markdown renderer has escaped it, its
+    # text/vnd.mermaid output has not), so that `-->` and `<br/>` reach mermaid intact.
+    code = html.escape(html.unescape(match.group("code").strip()))
+    return f'<pre class="mermaid"><code>{code}</code></pre>'
 
 
 def external_references(page_html: str) -> list[str]:
