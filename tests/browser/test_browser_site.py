@@ -5,6 +5,7 @@ Needs ``bash scripts/docs.sh`` first (it builds ``site/`` from the executed note
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -75,15 +76,19 @@ def nav_pages(page: Any, base: str) -> list[str]:
 
 
 def wait_for_diagrams(page: Any, expected: int) -> list[dict[str, Any]]:
-    """Wait until Material has drawn ``expected`` diagrams, then describe them."""
+    """Wait (up to 15 s) until Material has drawn ``expected`` diagrams; describe those drawn."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     if expected:
-        page.wait_for_function(
-            "n => document.querySelectorAll('div.mermaid').length >= n"
-            " && Array.from(document.querySelectorAll('div.mermaid'))"
-            ".every(el => el.shadowRoot && el.shadowRoot.querySelector('svg'))",
-            arg=expected,
-            timeout=30_000,
-        )
+        # On a timeout, the caller compares what was drawn with what was expected.
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_function(
+                "n => document.querySelectorAll('div.mermaid').length >= n"
+                " && Array.from(document.querySelectorAll('div.mermaid'))"
+                ".every(el => el.shadowRoot && el.shadowRoot.querySelector('svg'))",
+                arg=expected,
+                timeout=15_000,
+            )
     diagrams: list[dict[str, Any]] = page.evaluate(DIAGRAMS_JS)
     return diagrams
 
@@ -122,6 +127,7 @@ def test_every_page_loads_clean_and_draws_its_diagrams(
             html = source.read_text(encoding="utf-8")
             expect = {"diagrams": html.count('<pre class="mermaid">'), "charts": 0}
         diagrams = wait_for_diagrams(page, expect["diagrams"])
+        page.wait_for_load_state("networkidle")  # so no request is cut by the next page
         drawn_total += len(diagrams)
         if len(diagrams) != expect["diagrams"]:
             problems.append(f"{path}: {len(diagrams)} diagrams drawn, {expect['diagrams']} written")
@@ -156,14 +162,14 @@ def test_home_page_shows_the_design_diagram_and_the_two_commands(
     page, traffic = watched
     page.goto(site_url)
     diagrams = wait_for_diagrams(page, 1)
-    assert diagrams and diagrams[0]["nodes"] >= 3
+    assert not traffic.problems(), traffic.problems()
+    assert len(diagrams) == 1 and diagrams[0]["nodes"] >= 3, diagrams
     assert "Load balancer" in diagrams[0]["text"]
     body = page.locator("article").inner_text()
     assert "bash scripts/test.sh" in body
     assert "pyt-arch design --preset io-bound-api" in body
     assert "Executive Summary" in body
     page.screenshot(path=str(artifacts / "site-home.png"), full_page=True)
-    assert not traffic.problems(), traffic.problems()
 
 
 def test_worked_example_shows_outputs_and_charts(
@@ -202,8 +208,13 @@ def test_search_finds_a_term_and_its_result_opens(
 ) -> None:
     page, traffic = watched
     page.goto(site_url)
-    page.locator("input.md-search__input").click()
-    page.locator("input.md-search__input").fill("Erlang")
+    search = page.locator("input.md-search__input")
+    search.click()
+    page.wait_for_function(  # the index is loaded in a web worker
+        "() => !document.querySelector('.md-search-result__meta')"
+        ".textContent.includes('Initializing')"
+    )
+    search.press_sequentially("Erlang", delay=20)  # typed, as Material listens for keys
     first = page.locator("a.md-search-result__link").first
     first.wait_for(timeout=15_000)
     first.click()
