@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pyt_arch_kit import Requirements, plan
+from pyt_arch_kit import Architect, Requirements, plan, preset
 from pyt_arch_kit.planning import ConcurrencyModel
 from pyt_arch_kit.planning.queueing import (
     erlang_c,
@@ -411,3 +411,23 @@ def test_a_few_services_for_a_larger_team_are_not_pushed_back() -> None:
         )
     )
     assert _pushback(p) == []
+
+
+def test_a_premature_kafka_is_pushed_back_on_and_left_out_of_the_design() -> None:
+    design = Architect().design(preset("internal-tool-pushback"))
+    findings = [f.title for f in design.plan.findings]
+    assert "Kafka is more than this event rate needs" in findings
+    assert "broker" not in design.plan.components
+    assert "Message broker" not in design.diagram
+    assert all(item.library != "confluent-kafka" for item in design.stack)
+
+
+def test_a_proposed_kafka_at_a_rate_that_needs_it_stays_in_the_design() -> None:
+    busy = preset("internal-tool-pushback").model_copy(
+        update={
+            "scale": preset("internal-tool-pushback").scale.model_copy(update={"peak_rps": 5000})
+        }
+    )
+    p = plan(busy)
+    assert "broker" in p.components and "outbox_relay" in p.components
+    assert not any("Kafka" in f.title for f in p.findings)

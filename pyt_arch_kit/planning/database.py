@@ -13,7 +13,13 @@ from pyt_arch_kit.planning.model import (
     Figure,
 )
 from pyt_arch_kit.planning.queueing import LITTLE
-from pyt_arch_kit.requirements import ConsistencyPriority, DatabaseKind, Interface, Requirements
+from pyt_arch_kit.requirements import (
+    ConsistencyPriority,
+    DatabaseKind,
+    DataMode,
+    Interface,
+    Requirements,
+)
 
 __all__ = ["plan_database"]
 
@@ -23,6 +29,45 @@ PG_LIMITS = (
 )
 _ASSUMED_DB_CORES = 8
 _READS_PER_REPLICA = 3000.0
+
+
+#: Below this event rate a proposed log broker (Kafka, Pulsar) is pushed back on, and the design
+#: uses the database as the queue instead (a transactional outbox table).
+LOG_BROKER_MIN_EVENTS_S = 1_000.0
+_LOG_BROKERS = {"kafka", "pulsar"}
+_BROKERS = _LOG_BROKERS | {"rabbitmq", "sqs"}
+
+
+def _named(names: list[str]) -> set[str]:
+    return {n.strip().lower() for n in names}
+
+
+def proposed_log_broker_is_premature(req: Requirements) -> bool:
+    """Whether the team proposes Kafka or Pulsar at a rate that does not need one.
+
+    True below :data:`LOG_BROKER_MIN_EVENTS_S` events/s, for non-streaming data, when the
+    organisation does not run one already.
+    """
+    return (
+        bool(_named(req.proposed.technologies) & _LOG_BROKERS)
+        and (req.scale.peak_rps or 0.0) < LOG_BROKER_MIN_EVENTS_S
+        and req.workload.data_mode is not DataMode.STREAMING
+        and not _named(req.infrastructure.existing_services) & _LOG_BROKERS
+    )
+
+
+def uses_broker(req: Requirements) -> bool:
+    """Whether the design publishes events through a message broker (with an outbox).
+
+    It does for an event interface, for a broker the organisation already runs, and for one the
+    team proposes, unless that proposal is pushed back on as premature.
+    """
+    if req.interface is Interface.EVENTS or _named(req.infrastructure.existing_services) & _BROKERS:
+        return True
+    proposed = _named(req.proposed.technologies) & _BROKERS
+    if proposed <= _LOG_BROKERS and proposed_log_broker_is_premature(req):
+        return False
+    return bool(proposed)
 
 
 def _driver(engine: DatabaseKind, model: ConcurrencyModel) -> str:
@@ -155,10 +200,7 @@ def plan_database(
     else:
         cache, ttl = "none", 0.0
     isolation, boundaries = _isolation(req, engine)
-    events = req.interface is Interface.EVENTS or bool(
-        {"kafka", "rabbitmq", "sqs", "pulsar"}
-        & {t.lower() for t in req.infrastructure.existing_services + req.proposed.technologies}
-    )
+    events = uses_broker(req)
     strong = priority is ConsistencyPriority.STRONG
     if req.interface is Interface.BATCH:
         cache, ttl, replicas = "none", 0.0, 0

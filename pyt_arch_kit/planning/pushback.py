@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pyt_arch_kit.planning.database import proposed_log_broker_is_premature
 from pyt_arch_kit.planning.model import (
     CapacityPlan,
     ConcurrencyModel,
@@ -10,7 +11,7 @@ from pyt_arch_kit.planning.model import (
     DataPlan,
     Finding,
 )
-from pyt_arch_kit.requirements import Architecture, DataMode, Requirements
+from pyt_arch_kit.requirements import Architecture, Requirements
 
 __all__ = ["find_issues"]
 
@@ -18,12 +19,6 @@ __all__ = ["find_issues"]
 def _mentions(req: Requirements, *names: str) -> bool:
     techs = {t.strip().lower() for t in req.proposed.technologies}
     return any(n in techs for n in names)
-
-
-def _operates(req: Requirements, *names: str) -> bool:
-    """Whether the organisation already runs one of these (no new operational weight)."""
-    running = {t.strip().lower() for t in req.infrastructure.existing_services}
-    return any(n in running for n in names)
 
 
 def find_issues(
@@ -55,12 +50,7 @@ def find_issues(
                 "scale or deploy independently.",
             )
         )
-    if (
-        _mentions(req, "kafka", "pulsar")
-        and peak < 1000
-        and (req.workload.data_mode is not DataMode.STREAMING)
-        and not _operates(req, "kafka", "pulsar")
-    ):
+    if proposed_log_broker_is_premature(req):
         out.append(
             Finding(
                 "push-back",
