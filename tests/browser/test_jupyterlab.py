@@ -1,0 +1,182 @@
+"""The workbench in a real JupyterLab, driven by Debian's Chromium like a user would.
+
+JupyterLab runs on 127.0.0.1 with a token, in a temporary folder holding a copy of the quick-start
+notebook, with no API key in its environment. The test runs every cell from the Run menu, changes
+the peak request rate in the form, clicks Design, and waits for the new design to appear.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import ROOT, Traffic
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOK = ROOT / "notebooks" / "01-quick-start.ipynb"
+# User settings for this JupyterLab only: keep every cell in the page (no virtual scrolling), and
+# never ask for news or updates.
+SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"jupyter lab exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"jupyter lab did not start in 90 s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A JupyterLab on 127.0.0.1 serving a temporary copy of the quick-start notebook."""
+    if not NOTEBOOK.is_file():
+        pytest.fail(f"{NOTEBOOK} is missing", pytrace=False)
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "root"
+    root.mkdir()
+    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    settings = base / "settings"
+    for name, value in SETTINGS.items():
+        path = settings / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value), encoding="utf-8")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANTHROPIC_", "PYT_ARCH_")) and k != "MPLBACKEND"
+    }
+    env.update(
+        JUPYTER_CONFIG_DIR=str(base / "config"),
+        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    port, token = _free_port(), secrets.token_hex(16)
+    log = base / "jupyter.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jupyter",
+                "lab",
+                "--no-browser",
+                "--allow-root",  # CI runs as root
+                "--ip=127.0.0.1",
+                f"--port={port}",
+                f"--IdentityProvider.token={token}",
+                f"--ServerApp.root_dir={root}",
+                f"--LabApp.user_settings_dir={settings}",
+                f"--LabApp.workspaces_dir={base / 'workspaces'}",
+                "--LabApp.news_url=",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                "--LabApp.extension_manager=readonly",
+            ],
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_until_up(f"{url}api/status?token={token}", proc, log)
+        yield f"{url}lab/tree/{NOTEBOOK.name}?token={token}"
+    finally:
+        proc.send_signal(signal.SIGINT)  # jupyter's clean shutdown: kernels are stopped too
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the server's own process group
+            proc.wait(timeout=10)
+
+
+def _menu(page: Any, menu: str, item: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{item}$")).click()
+
+
+def test_form_in_jupyterlab_designs_after_an_edit(
+    lab: str, watched: tuple[Any, Traffic], artifacts: Path
+) -> None:
+    page, traffic = watched
+    page.set_default_timeout(60_000)
+    page.goto(lab)
+    page.locator(".jp-NotebookPanel .jp-Notebook").wait_for()
+    page.locator("#jp-main-statusbar", has_text="Idle").wait_for(timeout=120_000)
+
+    _menu(page, "Run", "Run All Cells")
+    # Every code cell has run when none is queued or running ([*]) and the last has a number.
+    page.wait_for_function(
+        """() => {
+          const prompts = Array.from(document.querySelectorAll(
+            '.jp-CodeCell .jp-InputArea-prompt')).map(p => p.textContent.trim());
+          return prompts.length > 0 && !prompts.some(p => p.includes('*'))
+            && /\\[\\d+\\]/.test(prompts[prompts.length - 1]);
+        }""",
+        timeout=240_000,
+    )
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t]
+    assert not tracebacks, tracebacks
+
+    form = page.locator(".jupyter-widgets.widget-vbox").filter(
+        has=page.get_by_role("button", name="Design")
+    )
+    form = form.first
+    form.scroll_into_view_if_needed()
+    form.locator(".jupyter-widget-Collapse-header", has_text="Scale").first.click()  # open it
+    slider = form.locator(".widget-slider", has=page.locator("label", has_text="peak rps"))
+    readout = slider.locator(".widget-readout")
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("7000")
+    page.keyboard.press("Enter")
+    assert re.sub(r"\D", "", readout.inner_text()) == "7000"
+
+    results = form.locator(".widget-tab").filter(
+        has=page.get_by_role("heading", name="Executive Summary")
+    )
+    assert "7,000 req/s" not in results.first.inner_text()  # the earlier run's design
+    form.get_by_role("button", name="Design").first.click()
+    results.filter(has_text="7,000 req/s").first.wait_for(timeout=60_000)
+    form.locator(".widget-html", has_text=re.compile(r"\bdone\b in [\d.]+ s")).first.wait_for()
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    form.evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(artifacts / "jupyterlab-form.png"))
+    failed = [p for p in traffic.problems() if p.startswith("failed request")]
+    assert not failed, failed
