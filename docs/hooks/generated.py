@@ -352,6 +352,17 @@ def render(body: str) -> str:
     return GENERATORS[name](args)
 
 
+def on_config(config: Any) -> Any:
+    """Put the benchmarks page (written with the benchmarks) in the nav once it exists."""
+    page = Path(config["docs_dir"]) / "benchmarks.md"
+    nav = config["nav"]
+    listed = "benchmarks.md" in json.dumps(nav)
+    if page.is_file() and not listed:
+        at = next((i for i, item in enumerate(nav) if "Reference" in item), len(nav))
+        nav.insert(at, {"Benchmarks": "benchmarks.md"})
+    return config
+
+
 def on_page_markdown(markdown: str, page: Any, **_kwargs: Any) -> str:
     """Replace every marker on a page with its generated Markdown."""
 
