@@ -16,7 +16,8 @@ defines is rendered here at build time from the code itself, so the docs cannot 
 - ``cli``: ``pyt-arch --help`` and every sub-command's help, from the real parser.
 - ``readme SECTION``: a section of the README (one source for the two commands).
 
-An unknown marker or a bad argument stops the build with a message naming the page.
+An unknown marker or a bad argument stops the build with a message naming the page, and so does
+a YAML requirements example on a page that would not load.
 """
 
 from __future__ import annotations
@@ -363,8 +364,32 @@ def on_config(config: Any) -> Any:
     return config
 
 
+_YAML_FENCE = re.compile(r"^```yaml\n(?P<body>.*?)^```", re.M | re.S)
+_SECTIONS = {"interface", "scale", "latency", "consistency", "workload", "infrastructure"}
+
+
+def check_requirement_examples(markdown: str) -> None:
+    """Validate every YAML example on a page that is a requirements file.
+
+    Raises:
+        RequirementsError: naming the field, if an example would not load.
+    """
+    import yaml
+
+    from pyt_arch_kit.requirements import Requirements
+
+    for match in _YAML_FENCE.finditer(markdown):
+        data = yaml.safe_load(match.group("body"))
+        if isinstance(data, dict) and _SECTIONS & set(data):
+            Requirements.parse(data, source="a YAML example")
+
+
 def on_page_markdown(markdown: str, page: Any, **_kwargs: Any) -> str:
-    """Replace every marker on a page with its generated Markdown."""
+    """Check the page's requirement examples, then replace its markers with generated Markdown."""
+    try:
+        check_requirement_examples(markdown)
+    except Exception as exc:
+        raise PluginError(f"{page.file.src_uri}: {exc}") from exc
 
     def replace(match: re.Match[str]) -> str:
         try:
