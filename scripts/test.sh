@@ -17,9 +17,10 @@ unset ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN ANTHROPIC_BASE_URL PYT_ARCH_CASSETT
 step() { printf '\n==> %s\n' "$*"; }
 started=$SECONDS
 
-step "install the package with every extra, and Debian's chromium for the browser tests"
+step "install the package with every extra, Debian's chromium, and the site's JavaScript (npm)"
 python3 -m pip install --quiet -e ".[dev]"
 bash scripts/install-browser.sh
+npm ci --no-audit --no-fund
 
 step "lint and format (ruff)"
 ruff check .

@@ -323,3 +323,12 @@ def test_a_session_with_a_failed_run_exports_every_run(tmp_path: Path) -> None:
     text = "\n".join(p.read_text(encoding="utf-8") for p in written)
     assert "ANTHROPIC_API_KEY" in text  # the failed run's message is kept
     assert "## Executive Summary" in text
+
+
+def test_the_form_shows_a_useful_line_where_widgets_cannot_render() -> None:
+    form = RequirementsForm("io-bound-api")
+    bundle = form._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"] == "RequirementsForm('orders-api', valid)"
+    form.fields["latency.p50_ms"].widget.value = 900
+    assert form._repr_mimebundle_()["text/plain"] == "RequirementsForm('?', 1 problem(s))"

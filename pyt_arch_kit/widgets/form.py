@@ -234,7 +234,9 @@ class RequirementsForm:
         return export_runs(self.runs, directory, overwrite=overwrite)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        bundle["text/plain"] = repr(self)  # what a static page or a terminal shows
+        return bundle
 
     def __repr__(self) -> str:
         state = "valid" if self.valid is not None else f"{len(self.problems)} problem(s)"
