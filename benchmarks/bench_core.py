@@ -68,7 +68,8 @@ def import_cost(samples: int, *, warm: bool = True) -> list[Row]:
             "s",
             "`import pydantic`",
             m["pydantic"],
-            note="first real use: loads the models, planner and writer",
+            note="first real use: loads the models, planner and writer (most of it is pydantic "
+            "building the requirement models)",
         ),
     ]
 

@@ -144,8 +144,8 @@ def report(rows: list[Row], skipped: list[Skipped], mode: str, seconds: float) -
         "8-character deltas through the workbench's `StreamingMarkdown` (refresh at most every "
         "0.1 s on a clock that advances 20 ms a delta) against a view that hands the whole text "
         "to the front end on every delta. Every widget update is serialized as the kernel "
-        "serializes comm messages (jupyter_client's JSON packer). Doubling the answer doubles "
-        "the first and quadruples the second.",
+        "serializes comm messages (jupyter_client's JSON packer). A view with linear cost "
+        "takes twice as long for twice the answer; a quadratic one, four times.",
         "- **Notebook CI**: wall time of `python -m pytest --nbmake` on copies of `notebooks/` "
         "against as many one-cell notebooks (the kernel-start floor), serial and with `-n 2`.",
         "- **Docs build**: wall time of `mkdocs build` on a copy of the site with the executed "
