@@ -166,12 +166,6 @@ def test_concurrent_claude_designs_keep_their_own_text_and_usage(
     assert sorted(d.title for d, _ in results) == sorted(preset(n).name for n in names)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ClaudeBackend counts HTTP requests per backend instance (self._attempts), so a design "
-    "running beside another on the same Architect also counts the other's requests; count per "
-    "thread (threading.local) in pyt_arch_kit/backends/claude.py",
-)
 def test_concurrent_designs_on_one_architect_count_only_their_own_requests(
     fake_api: FakeAnthropic,
 ) -> None:

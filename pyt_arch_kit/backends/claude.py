@@ -61,8 +61,7 @@ class ClaudeBackend(Backend):
         self._key = Secret(api_key) if api_key else self.settings.api_key
         self._replay_only = replay_only or self.settings.cassette_mode == "replay"
         self._client: anthropic.Anthropic | None = None
-        self._attempts = 0
-        self._lock = threading.Lock()
+        self._local = threading.local()  # HTTP requests sent, counted per thread
 
     def __repr__(self) -> str:
         return (
@@ -110,7 +109,7 @@ class ClaudeBackend(Backend):
         client = self.client()
         parts: list[str] = []
         chunks: list[str] = []
-        before = self._attempts
+        before = self._requests_sent()
         try:
             with client.messages.stream(**body) as stream:
                 for text in stream.text_stream:
@@ -120,7 +119,9 @@ class ClaudeBackend(Backend):
                 final = stream.get_final_message()
         except anthropic.AnthropicError as exc:  # every SDK error becomes one clear line
             raise _explain(exc, self.settings, "".join(parts)) from None
-        usage = self._usage(final.model or body["model"], final.usage, self._attempts - before)
+        usage = self._usage(
+            final.model or body["model"], final.usage, self._requests_sent() - before
+        )
         design = self.design_from(request, body, "".join(parts), final.stop_reason, usage)
         if cassette is not None:
             cassette.put(
@@ -204,8 +205,12 @@ class ClaudeBackend(Backend):
         return Usage(**values, cost_usd=cost, requests=attempts)
 
     def _count(self, _request: object) -> None:
-        with self._lock:
-            self._attempts += 1
+        # The SDK's sync client runs its event hooks in the thread that sends the request, so
+        # designs running side by side on one backend each count only their own requests.
+        self._local.sent = self._requests_sent() + 1
+
+    def _requests_sent(self) -> int:
+        return int(getattr(self._local, "sent", 0))
 
     def client(self) -> anthropic.Anthropic:
         """The SDK client (created on first use; the key stays inside it)."""
