@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 
-FAKE_KEY = "sk-ant-api03-FAKEKEYfortests0123456789abcdefghijklmnop-AAAA"
+FAKE_KEY = "sk-ant-fake03-FAKEKEYfortests0123456789abcdefghijklmnop-AAAA"  # fake, key-shaped
 
 SIX = (
     "Executive Summary",

@@ -20,7 +20,7 @@ from pyt_arch_kit.settings import Settings
 from pyt_arch_kit.widgets import RequirementsForm
 from tests.fake_api import FakeAnthropic, Stream, _tokens, design_text
 
-FAKE_KEY_TYPED = "sk-ant-api03-typed-into-form-a-0123456789abcdef"
+FAKE_KEY_TYPED = "sk-ant-fake03-typed-into-form-a-0123456789abcdef"
 
 
 def run_together(*jobs: Callable[[], Any]) -> list[Any]:
