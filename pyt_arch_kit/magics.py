@@ -20,10 +20,8 @@ import sys
 import time
 from typing import Any, NoReturn
 
-import yaml
-
-from pyt_arch_kit.errors import PytArchError, RequirementsError, SettingsError
-from pyt_arch_kit.requirements import Requirements
+from pyt_arch_kit.errors import PytArchError, SettingsError
+from pyt_arch_kit.requirements import Requirements, yaml_data
 
 __all__ = ["architect_magic", "register"]
 
@@ -73,20 +71,9 @@ def _requirements(preset_name: str | None, body: str) -> Requirements:
                 "--preset NAME (see pyt_arch_kit.preset_names())"
             )
         return Requirements.parse(base, source=f"preset {preset_name}")
-    try:
-        data = yaml.safe_load(body)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise RequirementsError(
-            [("", f"the cell is not valid YAML{where}; fix the indentation or quoting there")],
-            source="%%architect",
-        ) from None
+    data = yaml_data(body, source="%%architect")
     if not isinstance(data, dict):
-        raise RequirementsError(
-            [("", "the cell must be a YAML mapping such as `scale: {peak_rps: 500}`")],
-            source="%%architect",
-        )
+        return Requirements.parse(data, source="%%architect")  # says a mapping is expected
     return Requirements.parse(_merge(base, data), source="%%architect")
 
 

@@ -11,7 +11,6 @@ Field descriptions, bounds and the clarifying question live on the model itself
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pyt_arch_kit.errors import RequirementsError
+from pyt_arch_kit.messages import explain, unreadable
 
 __all__ = [
     "Architecture",
@@ -41,6 +41,7 @@ __all__ = [
     "Workload",
     "WorkloadKind",
     "load_requirements",
+    "yaml_data",
 ]
 
 
@@ -494,7 +495,7 @@ class Requirements(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            raise RequirementsError(_explain(exc, data), source=source) from None
+            raise RequirementsError(explain(exc, cls), source=source) from None
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str | None = None) -> Requirements:
@@ -503,21 +504,7 @@ class Requirements(BaseModel):
         Raises:
             RequirementsError: for a YAML syntax error (with its line) or invalid content.
         """
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise RequirementsError(
-                [("", f"{where}not valid YAML ({problem}); check indentation and quoting")],
-                source=source,
-            ) from None
-        except (RecursionError, ValueError) as exc:  # deep nesting, 5,000-digit ints, bad dates
-            raise RequirementsError([("", _unreadable("YAML", exc))], source=source) from None
-        return cls.parse(data, source=source)
+        return cls.parse(yaml_data(text, source=source), source=source)
 
     @classmethod
     def from_file(cls, path: str | Path) -> Requirements:
@@ -561,7 +548,7 @@ class Requirements(BaseModel):
                     source=str(p),
                 ) from None
             except (RecursionError, ValueError) as exc:
-                raise RequirementsError([("", _unreadable("JSON", exc))], source=str(p)) from None
+                raise RequirementsError([("", unreadable("JSON", exc))], source=str(p)) from None
             return cls.parse(data, source=str(p))
         return cls.from_yaml(text, source=str(p))
 
@@ -634,19 +621,6 @@ class Requirements(BaseModel):
         return requirements_markdown(self)
 
 
-def _unreadable(kind: str, exc: BaseException) -> str:
-    """The message for YAML/JSON the parser accepts but cannot turn into values."""
-    if isinstance(exc, RecursionError):
-        return (
-            f"not valid {kind} for requirements (nested too deeply); use "
-            "`section: {field: value}` as in the README"
-        )
-    if "digits" in str(exc):
-        return f"not valid {kind} for requirements (a number has too many digits); shorten it"
-    reason = " ".join(str(exc).split())[:80]
-    return f"not valid {kind} for requirements (a value cannot be read: {reason}); quote it"
-
-
 def _question(path: str) -> str:
     section, _, key = path.rpartition(".")
     model: type[BaseModel] = Requirements
@@ -660,82 +634,27 @@ def _question(path: str) -> str:
     return f"What is {path}?"
 
 
-def _explain(exc: ValidationError, data: dict[str, Any]) -> list[tuple[str, str]]:
-    """Turn pydantic errors into (field, message with the fix) pairs."""
-    problems: list[tuple[str, str]] = []
-    for err in exc.errors():
-        loc = ".".join(_shown_key(p) for p in err["loc"])
-        kind = err["type"]
-        ctx = err.get("ctx") or {}
-        value = err.get("input")
-        if kind == "extra_forbidden":
-            problems.append((loc, _unknown_key(err["loc"])))
-        elif isinstance(value, float) and value != value:  # NaN fails every bound
-            problems.append((loc, "is NaN (not a number); give a number or leave it out"))
-        elif kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
-            bound = next(iter(ctx.values())) if ctx else "?"
-            word = {
-                "greater_than_equal": "at least",
-                "greater_than": "above",
-                "less_than_equal": "at most",
-                "less_than": "below",
-            }[kind]
-            problems.append((loc, f"is {_shown(err.get('input'))}; it must be {word} {bound}"))
-        elif kind == "enum":
-            problems.append(
-                (loc, f"is {_shown(err.get('input'))}; choose one of {ctx.get('expected', '')}")
-            )
-        elif kind in {"float_parsing", "float_type"}:
-            problems.append((loc, f"is {_shown(value)}; it must be a number"))
-        elif kind in {"int_parsing", "int_type", "int_from_float"}:
-            problems.append((loc, f"is {_shown(value)}; it must be a whole number"))
-        elif kind in {"model_type", "model_attributes_type", "dict_type"}:
-            problems.append(
-                (
-                    loc,
-                    "must be a mapping of fields (e.g. `peak_rps: 100`), got "
-                    f"{type(err.get('input')).__name__}",
-                )
-            )
-        elif kind == "value_error":
-            msg = str(ctx.get("error", err["msg"]))
-            for part in msg.splitlines():
-                field = part.split(" ", 1)[0]
-                problems.append((field if "." in field else loc, part))
-        else:
-            problems.append((loc, err["msg"]))
-    return problems
+def yaml_data(text: str, *, source: str | None = None) -> Any:
+    """The data in a YAML text, or one line saying where and why it cannot be read.
 
+    Raises:
+        RequirementsError: for a YAML syntax error (with its line and column), nesting too deep,
+            or a value YAML cannot turn into data.
+    """
+    import yaml
 
-def _shown(value: Any, limit: int = 60) -> str:
-    """A value as a message shows it: its repr, cut to ``limit`` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _shown_key(key: Any, limit: int = 40) -> str:
-    """A field name as a message shows it: on one line, cut to ``limit`` characters."""
-    text = str(key)
-    if not text.isprintable():
-        text = text.encode("unicode_escape").decode("ascii")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _unknown_key(loc: tuple[Any, ...]) -> str:
-    key = _shown_key(loc[-1])
-    if len(loc) == 1:
-        allowed = list(Requirements.model_fields)
-    else:
-        annotation = Requirements.model_fields.get(str(loc[0]))
-        model = annotation.annotation if annotation else None
-        allowed = (
-            list(model.model_fields)
-            if isinstance(model, type) and issubclass(model, BaseModel)
-            else []
-        )
-    near = difflib.get_close_matches(key, allowed, n=1)
-    hint = f"did you mean '{near[0]}'? " if near else ""
-    return f"unknown field '{key}'; {hint}allowed: {', '.join(allowed)}"
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RequirementsError(
+            [("", f"{where}not valid YAML ({problem}); check indentation and quoting")],
+            source=source,
+        ) from None
+    except (RecursionError, ValueError) as exc:  # deep nesting, 5,000-digit ints, bad dates
+        raise RequirementsError([("", unreadable("YAML", exc))], source=source) from None
 
 
 def load_requirements(source: str | Path | dict[str, Any] | Requirements) -> Requirements:

@@ -1,0 +1,106 @@
+"""One-line messages for requirements that cannot be read or do not validate.
+
+Each message names the field (or the file's line) and says what to do; values and field names
+are shown short and on one line, however long or odd the input.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+__all__ = ["explain", "shown", "shown_key", "unknown_key", "unreadable"]
+
+
+def unreadable(kind: str, exc: BaseException) -> str:
+    """The message for YAML/JSON the parser accepts but cannot turn into values."""
+    if isinstance(exc, RecursionError):
+        return (
+            f"not valid {kind} for requirements (nested too deeply); use "
+            "`section: {field: value}` as in the README"
+        )
+    if "digits" in str(exc):
+        return f"not valid {kind} for requirements (a number has too many digits); shorten it"
+    reason = " ".join(str(exc).split())[:80]
+    return f"not valid {kind} for requirements (a value cannot be read: {reason}); quote it"
+
+
+def explain(exc: ValidationError, model: type[BaseModel]) -> list[tuple[str, str]]:
+    """Turn pydantic errors on ``model`` into ``(field, message with the fix)`` pairs."""
+    problems: list[tuple[str, str]] = []
+    for err in exc.errors():
+        loc = ".".join(shown_key(p) for p in err["loc"])
+        kind = err["type"]
+        ctx = err.get("ctx") or {}
+        value = err.get("input")
+        if kind == "extra_forbidden":
+            problems.append((loc, unknown_key(err["loc"], model)))
+        elif isinstance(value, float) and value != value:  # NaN fails every bound
+            problems.append((loc, "is NaN (not a number); give a number or leave it out"))
+        elif kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
+            bound = next(iter(ctx.values())) if ctx else "?"
+            word = {
+                "greater_than_equal": "at least",
+                "greater_than": "above",
+                "less_than_equal": "at most",
+                "less_than": "below",
+            }[kind]
+            problems.append((loc, f"is {shown(err.get('input'))}; it must be {word} {bound}"))
+        elif kind == "enum":
+            problems.append(
+                (loc, f"is {shown(err.get('input'))}; choose one of {ctx.get('expected', '')}")
+            )
+        elif kind in {"float_parsing", "float_type"}:
+            problems.append((loc, f"is {shown(value)}; it must be a number"))
+        elif kind in {"int_parsing", "int_type", "int_from_float"}:
+            problems.append((loc, f"is {shown(value)}; it must be a whole number"))
+        elif kind in {"model_type", "model_attributes_type", "dict_type"}:
+            problems.append(
+                (
+                    loc,
+                    "must be a mapping of fields (e.g. `peak_rps: 100`), got "
+                    f"{type(err.get('input')).__name__}",
+                )
+            )
+        elif kind == "value_error":
+            msg = str(ctx.get("error", err["msg"]))
+            for part in msg.splitlines():
+                field = part.split(" ", 1)[0]
+                problems.append((field if "." in field else loc, part))
+        else:
+            problems.append((loc, err["msg"]))
+    return problems
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A value as a message shows it: its repr, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown_key(key: Any, limit: int = 40) -> str:
+    """A field name as a message shows it: on one line, cut to ``limit`` characters."""
+    text = str(key)
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def unknown_key(loc: tuple[Any, ...], model: type[BaseModel]) -> str:
+    """The message for an unknown field: the nearest allowed name, and all of them."""
+    key = shown_key(loc[-1])
+    if len(loc) == 1:
+        allowed = list(model.model_fields)
+    else:
+        annotation = model.model_fields.get(str(loc[0]))
+        section = annotation.annotation if annotation else None
+        allowed = (
+            list(section.model_fields)
+            if isinstance(section, type) and issubclass(section, BaseModel)
+            else []
+        )
+    near = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"did you mean '{near[0]}'? " if near else ""
+    return f"unknown field '{key}'; {hint}allowed: {', '.join(allowed)}"
