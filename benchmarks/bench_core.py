@@ -36,7 +36,7 @@ def import_cost(samples: int, *, warm: bool = True) -> list[Row]:
         # lazy top-level import skips the model machinery that the first model then loads.
         "pydantic model": (
             'exec("from pydantic import BaseModel, Field\\n'
-            'class M(BaseModel):\\n    x: int = Field(0, ge=0)\\n'
+            "class M(BaseModel):\\n    x: int = Field(0, ge=0)\\n"
             'M(x=1)")'
         ),
         "anthropic": "import anthropic",
