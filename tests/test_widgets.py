@@ -153,6 +153,7 @@ def test_clicking_design_streams_the_design_and_fills_the_tabs() -> None:
     assert run is not None and run.state == "done"
     assert run.requirements.scale.peak_rps == 6000
     assert form.runner.stream.text == run.design.text
+    assert form.runner.stream.widget.layout.display == "none"  # the tabs hold it now
     assert _tab_titles(form) == [*SECTIONS, "Plan", "Charts"]
     diagram = form.runner.results.children[1].outputs[0]["data"]["text/markdown"]
     assert "```mermaid" in diagram
@@ -214,6 +215,7 @@ def test_a_cut_stream_keeps_what_arrived(fake_api: FakeAnthropic) -> None:
     assert run.text and text.startswith(run.text)
     assert len(run.text) >= 300
     assert "everything that arrived is kept" in form.runner.status.value
+    assert form.runner.stream.widget.layout.display == ""  # and shown
 
 
 def test_stop_keeps_the_text_so_far(fake_api: FakeAnthropic) -> None:

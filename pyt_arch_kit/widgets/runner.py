@@ -172,6 +172,7 @@ class DesignRunner:
             return None
         self._job = job = _Job()
         self.stream.reset()
+        self.stream.widget.layout.display = ""
         self.results.children = ()
         self.design_button.disabled, self.stop_button.disabled = True, False
         self.status.value = "running…"
@@ -242,6 +243,9 @@ class DesignRunner:
         if run.state != "done" and run.text:
             bits.append("everything that arrived is kept")
         self.status.value = " · ".join(bits)
+        # A finished design lives in the tabs; the streamed copy stays only to show what
+        # arrived from a run that did not finish.
+        self.stream.widget.layout.display = "none" if run.state == "done" else ""
         if run.design is not None:
             self.show_design(run.design, run.plan)
 
