@@ -2,7 +2,7 @@
 
 Every error a user can cause derives from :class:`PytArchError` and carries a message that says
 what was wrong, where (file, field) and what to do. The CLI and the workbench print that message,
-never a traceback.
+never a traceback, and so does IPython/Jupyter when one ends a cell (``_render_traceback_``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,14 @@ __all__ = [
 
 class PytArchError(Exception):
     """Base class of every error pyt_arch_kit raises on purpose."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython and Jupyter show when this error ends a cell: the message, no traceback.
+
+        IPython's ``showtraceback`` uses this hook, when an exception has it, instead of
+        formatting the stack; the message already says what was wrong and what to do.
+        """
+        return [f"{type(self).__name__}: {self}"]
 
 
 class RequirementsError(PytArchError, ValueError):
