@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pyt_arch_kit.planning import plan as make_plan
+from pyt_arch_kit.planning.capacity import service_times
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.planning.queueing import mmc_wait
 from pyt_arch_kit.requirements import Requirements
@@ -55,11 +56,8 @@ _MAX_RATE = 10_000_000.0  # the bound Requirements puts on rates and sizes
 
 def _service(plan: Plan) -> tuple[float, float, int]:
     """(service ms, CPU ms, cores per instance) exactly as the capacity planner reads them."""
-    work = plan.requirements.workload
-    cpu_ms = work.cpu_ms_per_request or 0.0
-    if cpu_ms < 1e-6:
-        cpu_ms = 0.0
-    return cpu_ms + (work.io_wait_ms_per_request or 0.0), cpu_ms, plan.capacity.cores_per_instance
+    cpu_ms, io_ms = service_times(plan.requirements)
+    return cpu_ms + io_ms, cpu_ms, plan.capacity.cores_per_instance
 
 
 def p99_curve(plan: Plan, utilisations: list[float]) -> list[tuple[float, float]]:

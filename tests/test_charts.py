@@ -243,3 +243,18 @@ def test_matplotlib_is_imported_only_when_a_chart_is_drawn() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_chart_reads_the_service_time_as_the_capacity_planner_does() -> None:
+    from pyt_arch_kit.planning.capacity import service_times
+
+    tiny = plan(
+        Requirements.parse(
+            {
+                "scale": {"peak_rps": 100},
+                "workload": {"cpu_ms_per_request": 1e-7, "io_wait_ms_per_request": 20},
+            }
+        )
+    )
+    assert service_times(tiny.requirements) == (0.0, 20.0)
+    assert p99_curve(tiny, [0.5]) == [(0.5, tiny.capacity.service_ms)]

@@ -15,12 +15,23 @@ from pyt_arch_kit.planning.queueing import (
 )
 from pyt_arch_kit.requirements import Interface, Requirements
 
-__all__ = ["TARGET_UTILISATION", "plan_capacity"]
+__all__ = ["TARGET_UTILISATION", "plan_capacity", "service_times"]
 
 #: Cores are provisioned so that they are busy this fraction of the time at peak: below ~0.8,
 #: where M/M/c queueing delay starts to climb steeply.
 TARGET_UTILISATION = 0.66
 _HIKE_LIMIT = 0.8
+
+
+def service_times(req: Requirements) -> tuple[float, float]:
+    """(CPU ms, IO-wait ms) per request, as the planner reads them.
+
+    CPU time below a nanosecond counts as none: it is no work, and ``1 / x`` would overflow.
+    """
+    cpu_ms = req.workload.cpu_ms_per_request or 0.0
+    if cpu_ms < 1e-6:
+        cpu_ms = 0.0
+    return cpu_ms, req.workload.io_wait_ms_per_request or 0.0
 
 
 def _min_instances(req: Requirements) -> int:
@@ -32,11 +43,9 @@ def _min_instances(req: Requirements) -> int:
 
 def _queue(req: Requirements, instances: int, cores_per_instance: int) -> tuple[float, float]:
     """(probability of waiting, p99 wait in ms) for one instance's cores as an M/M/c queue."""
-    cpu_s = (req.workload.cpu_ms_per_request or 0) / 1000
-    if cpu_s < 1e-9:
-        return 0.0, 0.0
+    cpu_s = service_times(req)[0] / 1000
     peak = req.scale.peak_rps or 0
-    if cpu_s <= 0 or peak <= 0:
+    if cpu_s == 0 or peak <= 0:
         return 0.0, 0.0
     prob, _mean, p99 = mmc_wait(peak / instances, 1 / cpu_s, cores_per_instance)
     return prob, p99 * 1000
@@ -48,10 +57,7 @@ def plan_capacity(req: Requirements) -> tuple[CapacityPlan, list[Figure]]:
     ``req`` must be resolved (no relevant field unset).
     """
     peak = req.scale.peak_rps or 0.0
-    cpu_ms = req.workload.cpu_ms_per_request or 0.0
-    if cpu_ms < 1e-6:  # below a nanosecond is no CPU at all (and would overflow 1/x)
-        cpu_ms = 0.0
-    io_ms = req.workload.io_wait_ms_per_request or 0.0
+    cpu_ms, io_ms = service_times(req)
     cpi = req.infrastructure.cores_per_instance or 1
     p99_target = req.latency.p99_ms or math.inf
     service_ms = cpu_ms + io_ms
