@@ -21,6 +21,7 @@ import time
 from typing import Any, NoReturn
 
 from pyt_arch_kit.errors import PytArchError, SettingsError
+from pyt_arch_kit.exports import redact
 from pyt_arch_kit.requirements import Requirements, yaml_data
 
 __all__ = ["architect_magic", "register"]
@@ -46,6 +47,13 @@ def _parser() -> _Parser:
     p.add_argument("--plan", action="store_true", help="show only the plan (no backend runs)")
     p.add_argument("--help", action="store_true", help="show this help")
     return p
+
+
+def _words(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as exc:  # e.g. "No closing quotation"
+        raise SettingsError(f"%%architect: {exc} in the options; balance the quotes") from None
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -86,10 +94,14 @@ def architect_magic(line: str, cell: str, *, namespace: dict[str, Any] | None = 
         namespace: where ``--as NAME`` stores the result (the user's namespace).
     """
     try:
-        args = _parser().parse_args(shlex.split(line))
+        args = _parser().parse_args(_words(line))
         if args.help:
             print(_parser().format_help())
             return
+        if args.name is not None and not args.name.isidentifier():
+            raise SettingsError(
+                f"%%architect: --as {args.name!r} is not a Python name; use e.g. --as design"
+            )
         requirements = _requirements(args.preset, cell)
         result: Any
         if args.plan:
@@ -100,7 +112,7 @@ def architect_magic(line: str, cell: str, *, namespace: dict[str, Any] | None = 
         else:
             result = _design(requirements, args.backend, args.model)
     except PytArchError as exc:
-        print(f"pyt-arch: {exc}", file=sys.stderr)
+        print(f"pyt-arch: {redact(str(exc))}", file=sys.stderr)
         return
     if args.name and namespace is not None:
         namespace[args.name] = result
@@ -133,15 +145,21 @@ def _design(requirements: Requirements, backend: str, model: str | None) -> Any:
         design = architect.design(requirements, on_text=on_text)
     except IncompleteDesignError as exc:
         if not isinstance(exc.design, Design):
+            _keep(handle, parts)
             raise
         design = exc.design
-        print(f"pyt-arch: {exc}", file=sys.stderr)
+        print(f"pyt-arch: {redact(str(exc))}", file=sys.stderr)
     except PytArchError:
-        if parts:  # keep what arrived before the failure
-            handle.update({"text/markdown": "".join(parts)}, raw=True)
+        _keep(handle, parts)
         raise
     handle.update({"text/markdown": design.to_markdown()}, raw=True)
     return design
+
+
+def _keep(handle: Any, parts: list[str]) -> None:
+    """Show every piece that arrived before a failure (the last refresh may be behind)."""
+    if parts:
+        handle.update({"text/markdown": "".join(parts)}, raw=True)
 
 
 def register(ipython: Any) -> None:

@@ -71,6 +71,8 @@ def test_a_yaml_body_alone_is_enough(shell: InteractiveShell) -> None:
         ("", "- just\n- a list\n", "expected a mapping of sections"),
         ("", "latency: {p50_ms: 300, p99_ms: 100}", "latency.p99_ms"),
         ("", "scale: {peak_rsp: 10}", "peak_rsp"),
+        ("--preset 'io-bound-api", "", "No closing quotation in the options"),
+        ("--preset io-bound-api --as 'a b'", "", "is not a Python name"),
     ],
 )
 def test_mistakes_give_one_line_and_no_traceback(

@@ -15,7 +15,7 @@ from pyt_arch_kit import Design, PytArchError, Requirements, RequirementsForm, p
 from pyt_arch_kit.design import SECTIONS
 from pyt_arch_kit.widgets.fields import make_field
 from pyt_arch_kit.widgets.view import StreamingMarkdown
-from tests.fake_api import FAKE_KEY, FakeAnthropic, Hang, Stream, design_text
+from tests.fake_api import FAKE_KEY, FakeAnthropic, Hang, Status, Stream, design_text
 
 
 def _model_paths() -> set[str]:
@@ -73,7 +73,11 @@ def test_a_new_field_gets_a_widget_from_its_type_alone() -> None:
     assert isinstance(made["queue_depth"].widget, w.BoundedIntText)
     assert (made["queue_depth"].widget.min, made["queue_depth"].widget.max) == (1, 5000)
     assert made["queue_depth"].widget.tooltip == "Messages waiting."
-    assert isinstance(made["arrivals_per_s"].widget, w.FloatLogSlider)
+    arrivals = made["arrivals_per_s"]
+    assert isinstance(arrivals.widget, w.BoundedFloatText)  # holds the value, zero included
+    assert any(
+        isinstance(c, w.FloatLogSlider) for c in arrivals.box.children[0].children[1].children
+    )
     assert isinstance(made["colour"].widget, w.Dropdown)
     assert list(made["colour"].widget.options) == ["(unset)", "red", "blue"]
     assert isinstance(made["regions"].widget, w.TagsInput)
@@ -96,6 +100,31 @@ def test_the_form_fills_from_a_requirements_object() -> None:
     form = RequirementsForm(req)
     assert form.requirements == req
     assert form.fields["latency.p99_ms"].get() is None
+
+
+def test_zero_and_tiny_values_round_trip_through_the_log_fields() -> None:
+    req = Requirements.parse(
+        {
+            "scale": {"peak_rps": 0, "data_gb": 0.001, "concurrent_users": 0},
+            "workload": {"io_wait_ms_per_request": 0},
+        }
+    )
+    form = RequirementsForm(req)
+    assert form.requirements == req
+    assert form.valid is not None
+
+
+def test_the_log_slider_and_its_number_box_move_together() -> None:
+    form = RequirementsForm("io-bound-api")
+    field = form.fields["scale.concurrent_users"]
+    slider = next(
+        c for c in field.box.children[0].children[1].children if "Slider" in type(c).__name__
+    )
+    slider.value = 1234.6
+    assert form.requirements.scale.concurrent_users == 1235  # an int field gets a whole number
+    field.widget.value = 0  # a log scale cannot show zero; the box can
+    assert form.requirements.scale.concurrent_users == 0
+    assert slider.value == 1  # the slider rests at its left end
 
 
 # -- live validation and clarifying questions ------------------------------------------------
@@ -128,9 +157,9 @@ def test_editing_a_value_sets_an_unset_field() -> None:
 
 def test_unset_fields_are_listed_as_clarifying_questions() -> None:
     form = RequirementsForm("io-bound-api")
-    assert "latency" not in form.gaps.value.lower() or "p99" not in form.gaps.value
+    question = next(g.question for g in Requirements().gaps() if g.field == "latency.p99_ms")
+    assert question not in form.gaps.value.replace("&#x27;", "'")
     form.fields["latency.p99_ms"].toggle.value = False
-    question = next(g.question for g in form.requirements.gaps() if g.field == "latency.p99_ms")
     assert question in form.gaps.value.replace("&#x27;", "'")
 
 
@@ -180,10 +209,11 @@ def test_claude_run_with_a_key_typed_into_the_form(
     monkeypatch.delenv("ANTHROPIC_API_KEY")
     form = RequirementsForm("io-bound-api")
     form.runner.backend.value = "claude"
-    assert form.runner.key.layout.display == ""  # asks for a key
+    assert form.runner.key_row.layout.display == ""  # asks for a key
+    assert "paste a key" in form.runner.key.placeholder
     form.runner.key.value = FAKE_KEY
     assert form.runner.key.value == ""  # taken out of the widget at once
-    assert form.runner.key.layout.display == "none"
+    assert "a key is set" in form.runner.key.placeholder
     run = form.run()
     assert run.state == "done", run.error
     assert run.backend == "claude"
@@ -229,6 +259,48 @@ def test_stop_keeps_the_text_so_far(fake_api: FakeAnthropic) -> None:
     assert run is not None and run.state == "stopped"
     assert run.text and (design_text("orders") * 20).startswith(run.text)
     assert form.runner.status.value.startswith("<b>stopped</b>")
+
+
+def test_a_rejected_key_is_dropped_and_another_can_be_typed(
+    fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    fake_api.queue(Status(401, "invalid x-api-key"))
+    form = RequirementsForm("io-bound-api", backend="claude")
+    form.runner.key.value = "sk-ant-fake03-mistyped-0123456789"
+    failed = form.run()
+    assert failed.state == "failed" and "401" in failed.error
+    assert "paste a key" in form.runner.key.placeholder  # asks again
+    form.runner.key.value = FAKE_KEY
+    assert form.run().state == "done"
+    sent = fake_api.messages[-1].headers
+    assert FAKE_KEY in (sent.get("x-api-key") or sent.get("authorization", ""))
+
+
+def test_the_choices_at_the_click_are_the_ones_that_run(fake_api: FakeAnthropic) -> None:
+    fake_api.queue(Hang(0.5))
+    form = RequirementsForm("io-bound-api", backend="claude")
+    form.runner.start()
+    form.runner.backend.value = "offline"  # changed while the run waits for its answer
+    run = form.runner.wait()
+    assert run is not None and run.backend == "claude" and run.design.backend == "claude"
+
+
+def test_the_design_button_follows_the_form_after_a_run(fake_api: FakeAnthropic) -> None:
+    form = RequirementsForm("io-bound-api", backend="claude")
+    fake_api.queue(Hang(0.5))
+    form.runner.start()
+    assert form.runner.design_button.disabled
+    form.fields["latency.p50_ms"].widget.value = 900  # invalid while the run is going
+    form.runner.wait()
+    assert form.runner.design_button.disabled  # still invalid: no Design
+    fake_api.queue(Hang(0.5))
+    form.fields["latency.p50_ms"].widget.value = 20
+    form.runner.start()
+    form.fields["scale.peak_rps"].widget.value = 2500  # a valid edit during the run
+    form.runner.wait()
+    assert not form.runner.design_button.disabled
+    assert form.runner.stop_button.disabled
 
 
 # -- the streaming view -----------------------------------------------------------------------

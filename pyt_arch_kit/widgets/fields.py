@@ -97,9 +97,6 @@ class FieldWidget:
             self.widget.value = value.value if isinstance(value, enum.Enum) else value
         elif self.kind == "list":
             self.widget.value = list(value)
-        elif self.kind == "log":
-            low, high = 10**self.widget.min, 10**self.widget.max
-            self.widget.value = min(max(float(value), low), high)
         else:
             self.widget.value = value
 
@@ -112,6 +109,47 @@ class FieldWidget:
             f"<span style='color:#b00020'>⚠ {html.escape(message)}</span>" if message else ""
         )
         self.error.layout.display = "" if message else "none"
+
+
+def _log_field(
+    integer: bool, low: float | None, high: float, default: Any, common: dict[str, Any]
+) -> tuple[Any, Any]:
+    """A log-scale slider for sweeping orders of magnitude, beside a number box for exact
+    values (zero included, which a log scale cannot show). The box holds the value."""
+    low = low or 0.0
+    floor = max(low, 1.0 if integer else 1e-2)  # the slider's left end
+    start = float(default) if isinstance(default, int | float) else 100.0
+    box_cls = w.BoundedIntText if integer else w.BoundedFloatText
+    box = box_cls(
+        value=round(start) if integer else start,
+        min=round(low) if integer else low,
+        max=round(high) if integer else high,
+        continuous_update=False,
+        layout=w.Layout(width="9em"),
+        tooltip=common["tooltip"],
+    )
+    slider = w.FloatLogSlider(
+        value=min(max(start, floor), high),
+        base=10,
+        min=math.log10(floor),
+        max=math.log10(high),
+        step=0.01,
+        readout=False,
+        continuous_update=False,
+        **{**common, "layout": w.Layout(width="25em")},
+    )
+
+    def from_slider(change: dict[str, Any]) -> None:
+        value = change["new"]
+        if not math.isclose(value, max(float(box.value), floor), rel_tol=1e-9):
+            box.value = round(value) if integer else float(f"{value:.4g}")
+
+    def from_box(change: dict[str, Any]) -> None:
+        slider.value = min(max(float(change["new"]), floor), high)
+
+    slider.observe(from_slider, names="value")
+    box.observe(from_box, names="value")
+    return box, w.HBox([slider, box])
 
 
 def make_field(path: str, info: FieldInfo) -> FieldWidget:
@@ -147,18 +185,7 @@ def make_field(path: str, info: FieldInfo) -> FieldWidget:
         widget = cls(value=default or "", continuous_update=False, **common)
     elif inner in (int, float) and extra.get("widget") == "log" and high is not None:
         kind = "log"
-        lo = max(low or 0.0, 1.0 if inner is int else 1e-2)
-        start = float(default) if isinstance(default, int | float) and default > 0 else 100.0
-        widget = w.FloatLogSlider(
-            value=min(max(start, lo), high),
-            base=10,
-            min=math.log10(lo),
-            max=math.log10(high),
-            step=0.01,
-            readout_format=",.4r",
-            continuous_update=False,
-            **common,
-        )
+        widget, shown = _log_field(inner is int, low, high, default, common)
     elif inner is int:
         kind = "int"
         lo_i = int(low) if low is not None else -(10**9)
@@ -187,7 +214,8 @@ def make_field(path: str, info: FieldInfo) -> FieldWidget:
         if optional
         else None
     )
-    shown = widget
+    if kind not in ("log", "list"):
+        shown = widget
     if kind == "list":
         shown = w.HBox([w.Label(label, layout=w.Layout(width=_LABEL_WIDTH)), widget])
     error = w.HTML("", layout=w.Layout(display="none", margin="0 0 0 14em"))

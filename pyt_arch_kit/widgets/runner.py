@@ -16,6 +16,7 @@ import ipywidgets as w
 from pyt_arch_kit.architect import Architect
 from pyt_arch_kit.design import SECTIONS, Design, Usage
 from pyt_arch_kit.errors import BackendError, IncompleteDesignError, PytArchError
+from pyt_arch_kit.exports import redact
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.requirements import Requirements
 from pyt_arch_kit.settings import Secret
@@ -67,6 +68,7 @@ class Run:
 class _Job:
     cancel: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
+    done: threading.Event = field(default_factory=threading.Event)
 
 
 class DesignRunner:
@@ -82,6 +84,8 @@ class DesignRunner:
         self.runs: list[Run] = []
         self._key: Secret | None = None  # in memory only: never in a widget's state
         self._job = _Job()
+        self._job.done.set()
+        self._ready = False
         self.backend = w.ToggleButtons(
             options=[("Offline", "offline"), ("Claude", "claude")],
             value=backend,
@@ -125,9 +129,12 @@ class DesignRunner:
     # -- controls ----------------------------------------------------------------------------
 
     def _show_key_row(self) -> None:
-        claude = self.backend.value == "claude"
-        self.key_row.layout.display = "" if claude else "none"
-        self.key.layout.display = "none" if self.has_key else ""
+        self.key_row.layout.display = "" if self.backend.value == "claude" else "none"
+        self.key.placeholder = (
+            "a key is set: paste another and press Enter to replace it"
+            if self.has_key
+            else "paste a key and press Enter (held in memory, never saved)"
+        )
 
     def _take_key(self, change: dict[str, Any]) -> None:
         value = str(change["new"] or "").strip()
@@ -137,6 +144,11 @@ class DesignRunner:
             self._show_key_row()
             self.status.value = "API key set for this session"
 
+    def forget_key(self) -> None:
+        """Drop the key typed into the form (``ANTHROPIC_API_KEY`` is used again, if set)."""
+        self._key = None
+        self._show_key_row()
+
     @property
     def has_key(self) -> bool:
         """Whether a key is set here or in ``ANTHROPIC_API_KEY``."""
@@ -144,12 +156,13 @@ class DesignRunner:
 
     def set_ready(self, ready: bool) -> None:
         """Enable the Design button for valid requirements when no run is in progress."""
+        self._ready = ready
         self.design_button.disabled = not ready or self.running
 
     @property
     def running(self) -> bool:
-        """Whether a run is in progress."""
-        return self._job.thread is not None and self._job.thread.is_alive()
+        """Whether a run is in progress (until its result is shown)."""
+        return not self._job.done.is_set()
 
     def architect(self) -> Architect:
         """The architect for the chosen backend (and key, for Claude)."""
@@ -170,31 +183,51 @@ class DesignRunner:
         if requirements is None:
             self.status.value = _RED.format("Fix the marked fields first.")
             return None
+        architect = self.architect()  # read the choices now, not later from the thread
         self._job = job = _Job()
         self.stream.reset()
         self.stream.widget.layout.display = ""
         self.results.children = ()
         self.design_button.disabled, self.stop_button.disabled = True, False
         self.status.value = "running…"
-        job.thread = threading.Thread(target=self._run, args=(requirements, job), daemon=True)
+        job.thread = threading.Thread(
+            target=self._run,
+            args=(requirements, architect, self.backend.value, job),
+            daemon=True,
+        )
         job.thread.start()
         return job.thread
 
     def stop(self) -> None:
-        """Stop the running design; everything that arrived is kept."""
+        """Stop the running design; everything that arrived is kept.
+
+        The run stops when its next piece of text arrives: a model still thinking about its
+        first token (or the SDK waiting to retry) finishes that wait first.
+        """
         if self.running:
             self._job.cancel.set()
             self.status.value = "stopping…"
 
     def wait(self) -> Run | None:
-        """Wait for the current run to end; returns it (``None`` if none ran)."""
-        if self._job.thread is not None:
-            self._job.thread.join()
+        """Wait for the run in progress, if any, to end; returns the latest run (or ``None``)."""
+        self._job.done.wait()
         return self.runs[-1] if self.runs else None
 
-    def _run(self, requirements: Requirements, job: _Job) -> None:
+    def _run(
+        self, requirements: Requirements, architect: Architect, backend: str, job: _Job
+    ) -> None:
+        try:
+            self._design(requirements, architect, backend, job)
+        finally:
+            job.done.set()
+            self.stop_button.disabled = True
+            self.design_button.disabled = not self._ready
+
+    def _design(
+        self, requirements: Requirements, architect: Architect, backend: str, job: _Job
+    ) -> None:
         started = time.perf_counter()
-        run = Run(requirements=requirements, plan=None, backend=self.backend.value)
+        run = Run(requirements=requirements, plan=None, backend=backend)
         pieces = 0
 
         def on_text(piece: str) -> None:
@@ -208,14 +241,16 @@ class DesignRunner:
                 )
 
         try:
-            architect = self.architect()
-            run.plan = architect.plan(requirements)
-            run.design = architect.design(requirements, on_text=on_text, cancel=job.cancel)
+            request = architect.request(requirements)
+            run.plan = request.plan
+            run.design = architect.backend.write(request, on_text=on_text, cancel=job.cancel)
         except IncompleteDesignError as exc:
             run.design = exc.design if isinstance(exc.design, Design) else None
             run.error, run.text = str(exc), exc.partial_text
         except BackendError as exc:
             run.error, run.text = str(exc), exc.partial_text
+            if exc.cause == "auth":
+                self.forget_key()  # a rejected key is not kept for the next run
         except PytArchError as exc:
             run.error = str(exc)
         except Exception as exc:  # a widget must never die with a traceback
@@ -227,27 +262,25 @@ class DesignRunner:
             self.stream.finish()
             self._show(run)
         except Exception as exc:  # showing must never lose the run or raise in a thread
+            self.stream.widget.layout.display = ""
             self.status.value = _RED.format(
-                html.escape(f"{run.state}; the result could not be shown: {exc}")
+                html.escape(redact(f"{run.state}; the result could not be shown: {exc}"))
             )
-            self.stop_button.disabled, self.design_button.disabled = True, False
 
     def _show(self, run: Run) -> None:
-        self.stop_button.disabled = True
-        self.design_button.disabled = False
         bits = [f"<b>{run.state}</b> in {run.elapsed_s:.1f} s"]
         if run.usage is not None:
             bits.append(html.escape(run.usage.summary()))
         if run.error:
-            bits.append(_RED.format(html.escape(run.error)))
+            bits.append(_RED.format(html.escape(redact(run.error))))
         if run.state != "done" and run.text:
             bits.append("everything that arrived is kept")
         self.status.value = " · ".join(bits)
+        if run.design is not None:
+            self.show_design(run.design, run.plan)
         # A finished design lives in the tabs; the streamed copy stays only to show what
         # arrived from a run that did not finish.
         self.stream.widget.layout.display = "none" if run.state == "done" else ""
-        if run.design is not None:
-            self.show_design(run.design, run.plan)
 
     def show_design(self, design: Design, plan: Plan | None) -> None:
         """Fill the result tabs: the six sections, the plan and its charts."""
