@@ -5,6 +5,11 @@ published in one step: with a hard link (which fails if the target exists) when 
 not asked for, or ``os.replace`` when it was. A failure half-way leaves neither a partial target
 nor a stray temporary file. Nothing that looks like an Anthropic API key is ever written.
 
+A path that cannot be written (missing or read-only folder, a file where a folder should be, a
+name too long, a NUL byte) is a :class:`~pyt_arch_kit.errors.SettingsError` whose one-line message
+names the path and the fix; no bare ``OSError`` or ``ValueError`` escapes. Files get the mode a
+plain ``open(path, "w")`` would give them: ``0o666`` less the process umask.
+
 Example:
     >>> import tempfile
     >>> from pathlib import Path
@@ -22,13 +27,14 @@ import errno
 import json
 import os
 import re
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from pyt_arch_kit.design import Design
-from pyt_arch_kit.errors import ExportError, SettingsError
+from pyt_arch_kit.errors import ExportError, PytArchError, SettingsError
 
 __all__ = ["FORMATS", "RunLike", "export_design", "export_runs", "redact", "write_atomically"]
 
@@ -56,6 +62,10 @@ class RunLike(Protocol):
     def usage(self) -> Any: ...
     @property
     def text(self) -> str: ...
+    @property
+    def state(self) -> str:
+        """``done``, ``stopped``, ``incomplete`` or ``failed`` (the workbench's ``Run.state``)."""
+        ...
 
 
 def redact(text: str) -> str:
@@ -70,6 +80,18 @@ def redact(text: str) -> str:
     if len(live) >= 8 and live in text:
         text = text.replace(live, _REDACTED)
     return _KEY.sub(_REDACTED, text)
+
+
+def _shown(path: Path) -> str:
+    """The path for a one-line message: control characters (a NUL, a newline) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
+
+
+def _cannot_write(path: Path, exc: OSError | ValueError) -> SettingsError:
+    """The error for a path the operating system refuses, naming the path, the reason, the fix."""
+    reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+    reason = " ".join(reason.split()) or type(exc).__name__
+    return SettingsError(f"{_shown(path)}: cannot write here ({reason}); choose another path")
 
 
 def write_atomically(
@@ -95,39 +117,73 @@ def write_atomically(
         SettingsError: if the directory is missing or the file cannot be written.
     """
     dest = Path(path)
-    if not dest.parent.is_dir():
+    try:
+        _write(dest, redact(text).encode("utf-8"), overwrite=overwrite, fix=fix)
+    except PytArchError:
+        raise
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte or an unencodable name
+        raise _cannot_write(dest, exc) from None
+    _sync_folder(dest.parent)
+    return dest
+
+
+def _write(dest: Path, data: bytes, *, overwrite: bool, fix: str) -> None:
+    try:
+        folder = dest.parent.stat()
+    except FileNotFoundError:
         raise SettingsError(
-            f"{dest}: the folder {dest.parent} does not exist; create it or choose another path"
+            f"{_shown(dest)}: the folder {_shown(dest.parent)} does not exist; "
+            "create it or choose another path"
+        ) from None
+    if not stat.S_ISDIR(folder.st_mode):
+        raise SettingsError(
+            f"{_shown(dest)}: {_shown(dest.parent)} is a file, not a folder; choose another path"
         )
     if dest.is_dir():
-        raise SettingsError(f"{dest} is a folder; give a file name such as {dest / 'design.md'}")
-    if dest.exists() and not overwrite:
-        raise ExportError(f"{dest} exists; {fix}")
-    data = redact(text).encode("utf-8")
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    except OSError as exc:
         raise SettingsError(
-            f"{dest}: cannot write here ({exc.strerror}); choose another path"
-        ) from None
-    tmp = Path(tmp_name)
+            f"{_shown(dest)} is a folder; give a file name such as {_shown(dest / 'design.md')}"
+        )
+    if dest.exists() and not overwrite:
+        raise ExportError(f"{_shown(dest)} exists; {fix}")
+    fd, tmp = _open_temp(dest)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         _publish(tmp, dest, overwrite=overwrite, fix=fix)
-    except OSError as exc:
-        if isinstance(exc, ExportError):
-            raise
-        raise SettingsError(
-            f"{dest}: cannot write ({exc.strerror or exc.__class__.__name__}); "
-            "check the folder's permissions and free space, or choose another path"
-        ) from None
     finally:
         tmp.unlink(missing_ok=True)
-    _sync_folder(dest.parent)
-    return dest
+
+
+def _open_temp(dest: Path) -> tuple[int, Path]:
+    """Create and open a new temporary file next to ``dest``.
+
+    The file is created with mode ``0o666`` (as ``open(path, "w")`` does) so the kernel applies
+    the process umask, and any default ACL, atomically: the published file ends up ``0o644``
+    under the usual umask 022. ``tempfile.mkstemp`` would create it ``0o600`` whatever the umask,
+    and reading the umask to correct that means ``os.umask(0)`` then restoring it, which is
+    process-wide and would let another thread create a file with no umask in between.
+
+    The temporary name keeps at most 64 characters of ``dest``'s name, so a name near the file
+    system's limit (255 bytes) can still be written.
+    """
+    flags = (
+        os.O_WRONLY
+        | os.O_CREAT
+        | os.O_EXCL
+        | getattr(os, "O_CLOEXEC", 0)
+        | getattr(os, "O_NOFOLLOW", 0)
+        | getattr(os, "O_BINARY", 0)
+    )
+    stem = dest.name[:64]
+    for _ in range(100):
+        tmp = dest.with_name(f".{stem}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(dest.parent))
 
 
 def _publish(tmp: Path, dest: Path, *, overwrite: bool, fix: str) -> None:
@@ -139,7 +195,7 @@ def _publish(tmp: Path, dest: Path, *, overwrite: bool, fix: str) -> None:
         os.link(tmp, dest)  # atomic, and fails if dest exists
         return
     except FileExistsError:
-        raise ExportError(f"{dest} exists; {fix}") from None
+        raise ExportError(f"{_shown(dest)} exists; {fix}") from None
     except OSError as exc:
         if exc.errno not in {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV}:
             raise
@@ -147,7 +203,7 @@ def _publish(tmp: Path, dest: Path, *, overwrite: bool, fix: str) -> None:
     try:
         os.close(os.open(dest, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
     except FileExistsError:
-        raise ExportError(f"{dest} exists; {fix}") from None
+        raise ExportError(f"{_shown(dest)} exists; {fix}") from None
     tmp.replace(dest)
 
 
@@ -206,11 +262,10 @@ def _slug(text: str) -> str:
 
 
 def _run_design(run: RunLike) -> tuple[Design, str]:
-    """The run's design (a stand-in keeping the text for a failed run) and its status."""
+    """The run's design (a stand-in keeping the text for a failed run) and its state."""
     design = run.design
     if design is not None:
-        status = "complete" if design.complete and not run.error else "incomplete"
-        return design, status
+        return design, run.state
     title = getattr(run.requirements, "name", None) or "untitled system"
     stand_in = Design(
         title=str(title),
@@ -220,7 +275,7 @@ def _run_design(run: RunLike) -> tuple[Design, str]:
         complete=False,
         stop_reason="failed",
     )
-    return stand_in, "failed"
+    return stand_in, run.state
 
 
 def _run_markdown(design: Design, run: RunLike, status: str) -> str:
@@ -237,7 +292,8 @@ def export_runs(
 ) -> list[Path]:
     """Save every run of a workbench session: each as Markdown and JSON, plus an index.
 
-    Failed and incomplete runs are kept with whatever text arrived, marked as such.
+    Failed, stopped and incomplete runs are kept with whatever text arrived, marked with the
+    run's state (``done``, ``stopped``, ``incomplete`` or ``failed``, as ``Run.state`` has it).
 
     Args:
         runs: the runs, oldest first (``form.runs``).
@@ -251,16 +307,25 @@ def export_runs(
 
     Raises:
         ExportError: if a file exists and ``overwrite`` is false (nothing is written then).
+        SettingsError: if the folder cannot be created or written.
     """
     folder = Path(directory)
-    if folder.exists() and not folder.is_dir():
-        raise SettingsError(f"{folder} is a file; give a folder to export the runs into")
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise SettingsError(
+                f"{_shown(folder)} is a file; give a folder to export the runs into"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+    except PytArchError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise _cannot_write(folder, exc) from None
     planned: list[tuple[Path, str]] = []
     index_rows: list[dict[str, Any]] = []
     for number, run in enumerate(runs, 1):
         design, status = _run_design(run)
-        stem = f"run-{number:02d}-{_slug(design.title)}"
+        title = redact(design.title).replace(_REDACTED, "redacted")  # no key in a file name
+        stem = f"run-{number:02d}-{_slug(title)}"
         usage = run.usage
         summary = usage.summary() if usage is not None else ""
         meta = {"number": number, "status": status, "backend": run.backend, "error": run.error}
@@ -271,11 +336,14 @@ def export_runs(
     planned.append(
         (folder / "index.json", json.dumps({"runs": index_rows}, indent=2, ensure_ascii=False))
     )
-    clash = [p for p, _ in planned if p.exists()]
+    try:
+        clash = [p for p, _ in planned if p.exists()]
+    except OSError as exc:
+        raise _cannot_write(folder, exc) from None
     if clash and not overwrite:
         more = f" and {len(clash) - 1} more" if len(clash) > 1 else ""
         raise ExportError(
-            f"{clash[0]}{more} exist; pass overwrite=True or export into an empty folder"
+            f"{_shown(clash[0])}{more} exist; pass overwrite=True or export into an empty folder"
         )
     return [write_atomically(p, text, overwrite=overwrite) for p, text in planned]
 

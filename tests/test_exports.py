@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import re
 import subprocess
 import sys
 import textwrap
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,8 +20,8 @@ from pyt_arch_kit.cli import main
 from pyt_arch_kit.errors import ExportError, IncompleteDesignError
 from pyt_arch_kit.exports import export_design, export_runs
 from pyt_arch_kit.planning import plan
-from pyt_arch_kit.requirements import Requirements
 from pyt_arch_kit.settings import Settings
+from pyt_arch_kit.widgets.runner import Run
 from tests.fake_api import FAKE_KEY, FakeAnthropic, Stream, design_text
 
 REQ = preset("payments-ledger")
@@ -97,6 +98,73 @@ def test_missing_folder_is_named_not_created(design: Design, tmp_path: Path) -> 
     with pytest.raises(SettingsError, match="does not exist"):
         export_design(design, tmp_path / "nope" / "design.md")
     assert files_in(tmp_path) == set()
+
+
+def assert_cannot_write_here(err: SettingsError, shown: str) -> None:
+    """One line that names the path, says why and what to do."""
+    message = str(err)
+    assert message.startswith(f"{shown}: cannot write here ("), message
+    assert message.endswith("; choose another path") and "\n" not in message
+    assert err.__suppress_context__  # no chained OSError in the traceback
+
+
+def test_export_runs_under_a_file_or_into_proc_is_a_settings_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    targets = [tmp_path / "notes.txt" / "session"]
+    if Path("/proc/self").is_dir():
+        targets.append(Path("/proc/nope"))
+    for target in targets:
+        with pytest.raises(SettingsError) as info:
+            export_runs(session()[:1], target)
+        assert_cannot_write_here(info.value, str(target))
+    assert files_in(tmp_path) == {"notes.txt"}
+
+
+def test_a_path_with_a_nul_byte_is_a_settings_error(design: Design, tmp_path: Path) -> None:
+    shown = f"{tmp_path}/bad\\x00name"  # the NUL is shown escaped: the message stays one line
+    with pytest.raises(SettingsError) as info:
+        export_runs(session()[:1], tmp_path / "bad\x00name")
+    assert_cannot_write_here(info.value, shown)
+    with pytest.raises(SettingsError) as info:
+        export_design(design, tmp_path / "bad\x00name.md")
+    assert_cannot_write_here(info.value, shown + ".md")
+    assert "null byte" in str(info.value)
+    assert files_in(tmp_path) == set()
+
+
+def test_long_file_names(design: Design, tmp_path: Path) -> None:
+    too_long = tmp_path / ("x" * 300 + ".md")
+    with pytest.raises(SettingsError) as info:
+        export_design(design, too_long)
+    assert_cannot_write_here(info.value, str(too_long))
+    longest = tmp_path / ("y" * 252 + ".md")  # 255 bytes: allowed, so the temporary name is too
+    assert export_design(design, longest).read_text(encoding="utf-8") == design.to_markdown()
+    assert files_in(tmp_path) == {longest.name}
+
+
+def test_a_file_in_place_of_the_folder_is_named(design: Design, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"notes\.txt is a file, not a folder"):
+        export_design(design, tmp_path / "notes.txt" / "design.md")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_exported_files_follow_the_umask(
+    design: Design, tmp_path: Path, umask: int, mode: int
+) -> None:
+    (tmp_path / "old.md").write_text("old", encoding="utf-8")
+    old = os.umask(umask)
+    try:
+        written = [
+            export_design(design, tmp_path / "d.md"),
+            export_design(design, tmp_path / "old.md", overwrite=True),
+            *export_runs(session()[:1], tmp_path / "runs"),
+        ]
+    finally:
+        os.umask(old)
+    for path in written:
+        assert path.stat().st_mode & 0o777 == mode, path
 
 
 def test_concurrent_exports_to_one_path_publish_exactly_one_whole_file(
@@ -187,29 +255,14 @@ def test_incomplete_design_keeps_its_text_and_is_marked(tmp_path: Path) -> None:
     assert Design.from_json(json.dumps(data)).complete is False
 
 
-@dataclass
-class FakeRun:
-    """The attributes export_runs reads, as the workbench's Run has them."""
-
-    requirements: Requirements
-    plan: Any
-    backend: str
-    design: Design | None = None
-    error: str = ""
-    text: str = ""
-
-    @property
-    def usage(self) -> Any:
-        return self.design.usage if self.design else None
-
-
-def session() -> list[FakeRun]:
+def session() -> list[Run]:
+    """A workbench session: a finished run, one the user stopped, one that failed."""
     done = Architect().design(REQ)
     partial = cut_design(8)
     return [
-        FakeRun(REQ, plan(REQ), "offline", design=done, text=done.text),
-        FakeRun(REQ, plan(REQ), "offline", design=partial, error="stopped by the user"),
-        FakeRun(
+        Run(REQ, plan(REQ), "offline", design=done, text=done.text),
+        Run(REQ, plan(REQ), "offline", design=partial, error="stopped by the user"),
+        Run(
             REQ,
             plan(REQ),
             "claude",
@@ -237,7 +290,7 @@ def test_export_runs_writes_each_run_and_an_index(tmp_path: Path) -> None:
     assert first.complete and len(first.sections) == 6
 
     second = (folder / "run-02-payments-ledger.md").read_text()
-    assert "**Incomplete design**" in second and "stopped by the user" in second
+    assert "**Incomplete design**" in second and "Run stopped**: stopped by the user" in second
 
     failed_md = (folder / "run-03-payments-ledger.md").read_text()
     assert "The ledger keeps every" in failed_md  # the text that arrived is kept
@@ -248,13 +301,10 @@ def test_export_runs_writes_each_run_and_an_index(tmp_path: Path) -> None:
 
     index = (folder / "index.md").read_text()
     rows = [ln for ln in index.splitlines() if ln.startswith("| ") and ln[2].isdigit()]
-    assert [r.split("|")[4].strip().split()[0] for r in rows] == [
-        "complete",
-        "incomplete",
-        "failed",
-    ]
+    # the workbench's own words for a run (Run.state), not a second vocabulary
+    assert [r.split("|")[4].strip().split()[0] for r in rows] == ["done", "stopped", "failed"]
     statuses = [r["status"] for r in json.loads((folder / "index.json").read_text())["runs"]]
-    assert statuses == ["complete", "incomplete", "failed"]
+    assert statuses == ["done", "stopped", "failed"]
 
 
 def test_export_runs_refuses_to_clobber_an_earlier_export(tmp_path: Path) -> None:
@@ -273,17 +323,29 @@ def claude_design(fake_api: FakeAnthropic) -> Design:
     return Architect(backend=backend).design(REQ)
 
 
-def test_exports_never_contain_the_api_key(fake_api: FakeAnthropic, tmp_path: Path) -> None:
-    design = claude_design(fake_api)
-    assert design.usage is not None and design.usage.requests == 1
+def test_exports_never_contain_the_api_key(
+    design: Design, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = "live-key-without-the-usual-shape-0123456789"  # only redact()'s live-key check sees it
+    shaped = "sk-ant-" + "other03-abcdefghijklmnopqrstuvwxyz"  # any key-shaped string
+    monkeypatch.setenv("ANTHROPIC_API_KEY", live)
+    leaky = dataclasses.replace(
+        design, title=f"ledger {live}", text=design.text.replace("ledger", f"ledger {shaped}", 1)
+    )
+    assert live in leaky.to_markdown() and shaped in leaky.to_markdown()
+    run = Run(REQ, plan(REQ), "claude", design=leaky, error=f"failed with {live} / {shaped}")
     written = [
-        export_design(design, tmp_path / "claude.md"),
-        export_design(design, tmp_path / "claude.json"),
-        *export_runs([FakeRun(REQ, plan(REQ), "claude", design=design)], tmp_path / "runs"),
+        export_design(leaky, tmp_path / "leaky.md"),
+        export_design(leaky, tmp_path / "leaky.json"),
+        *export_runs([run], tmp_path / "runs"),
     ]
+    assert len(written) == 6
     for path in written:
         content = path.read_text(encoding="utf-8")
-        assert FAKE_KEY not in content and "sk-ant-" not in content, path
+        assert live not in content and shaped not in content, path
+        assert "sk-ant-…[redacted]" in content, path
+        assert not re.search(r"sk-ant-(?!…\[redacted\])", content), path
+        assert live[:12] not in path.name and "sk-ant" not in path.name  # nor in a file name
 
 
 def test_a_key_echoed_into_the_answer_is_redacted_not_written(
