@@ -431,3 +431,72 @@ def test_a_proposed_kafka_at_a_rate_that_needs_it_stays_in_the_design() -> None:
     p = plan(busy)
     assert "broker" in p.components and "outbox_relay" in p.components
     assert not any("Kafka" in f.title for f in p.findings)
+
+
+# -- the broker ------------------------------------------------------------------------------
+
+
+def _with(base: Requirements, section: str, **values: object) -> Requirements:
+    data = base.model_dump(mode="json", exclude_none=True)
+    data.setdefault(section, {}).update(values)
+    return Requirements.parse(data)
+
+
+def test_a_pushed_back_kafka_gives_way_to_the_rabbitmq_the_organisation_runs() -> None:
+    rabbit = _with(
+        preset("internal-tool-pushback"), "infrastructure", existing_services=["rabbitmq"]
+    )
+    design = Architect().design(rabbit)
+    p = design.plan
+    assert p.broker is not None and p.broker.name == "RabbitMQ"
+    assert p.concurrency.model is ConcurrencyModel.SYNC and p.broker.client == "pika"
+    assert "RabbitMQ" in p.decision("broker").choice
+    libraries = [item.library for item in design.stack]
+    assert "pika" in libraries and "confluent-kafka" not in libraries
+    assert 'broker[["RabbitMQ"]]' in design.diagram and "Message broker" not in design.diagram
+    pushback = next(f for f in p.findings if f.title == "Kafka is more than this event rate needs")
+    assert "RabbitMQ" in pushback.recommendation
+    # Kafka is named only where the design says why it is not used.
+    assert [line for line in design.text.splitlines() if "Kafka" in line] == [
+        line for line in design.text.splitlines() if "Kafka is more than" in line
+    ]
+
+
+def test_an_async_design_on_sqs_uses_the_async_client() -> None:
+    p = plan(
+        req(
+            interface="events",
+            scale={"peak_rps": 2000},
+            workload={"cpu_ms_per_request": 2, "io_wait_ms_per_request": 40},
+            infrastructure={"existing_services": ["SQS"]},
+        )
+    )
+    assert p.concurrency.model is ConcurrencyModel.ASYNCIO
+    assert p.broker is not None and (p.broker.name, p.broker.client) == ("Amazon SQS", "aioboto3")
+    assert "Amazon SQS" in p.concurrency.framework and "Kafka" not in p.concurrency.framework
+
+
+def test_an_event_interface_with_no_broker_named_defaults_to_kafka() -> None:
+    p = plan(req(interface="events"))
+    assert p.broker is not None and p.broker.name == "Kafka"
+    assert "Kafka" in p.decision("broker").choice
+
+
+def test_a_proposed_pulsar_at_a_rate_that_needs_it_is_the_broker() -> None:
+    p = plan(req(scale={"peak_rps": 5000}, proposed={"technologies": ["Pulsar"]}))
+    assert p.broker is not None and (p.broker.name, p.broker.client) == ("Pulsar", "pulsar-client")
+
+
+def test_a_design_without_events_makes_no_broker_decision() -> None:
+    p = plan(preset("io-bound-api"))
+    assert p.broker is None
+    with pytest.raises(KeyError):
+        p.decision("broker")
+
+
+def test_technology_names_match_whatever_their_case_and_spacing() -> None:
+    from pyt_arch_kit.planning._names import named
+
+    assert named([" Kubernetes", "K8S "]) == {"kubernetes", "k8s"}
+    p = plan(req(scale={"peak_rps": 5}, proposed={"technologies": [" Kubernetes "]}))
+    assert any("Kubernetes" in t for t in _pushback(p))

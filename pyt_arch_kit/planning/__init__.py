@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pyt_arch_kit.planning.broker import plan_broker
 from pyt_arch_kit.planning.capacity import plan_capacity
 from pyt_arch_kit.planning.concurrency import plan_concurrency
 from pyt_arch_kit.planning.data import plan_data
 from pyt_arch_kit.planning.database import plan_database
 from pyt_arch_kit.planning.model import (
+    BrokerPlan,
     CapacityPlan,
     ConcurrencyModel,
     ConcurrencyPlan,
@@ -21,6 +23,7 @@ from pyt_arch_kit.planning.pushback import find_issues
 from pyt_arch_kit.requirements import Interface, Requirements
 
 __all__ = [
+    "BrokerPlan",
     "CapacityPlan",
     "ConcurrencyModel",
     "ConcurrencyPlan",
@@ -51,8 +54,9 @@ def plan(requirements: Requirements) -> Plan:
     cap, cap_figs = plan_capacity(req)
     conc, conc_figs, conc_decisions = plan_concurrency(req, cap)
     db, db_figs, db_decisions = plan_database(req, cap, conc)
+    broker, broker_decisions = plan_broker(req, conc.model)
     data, data_figs, data_decisions = plan_data(req)
-    findings = find_issues(req, cap, conc, db, data)
+    findings = find_issues(req, cap, conc, db, data, broker)
     return Plan(
         requirements=req,
         assumptions=tuple(assumptions),
@@ -61,9 +65,10 @@ def plan(requirements: Requirements) -> Plan:
         database=db,
         data=data,
         figures=tuple(cap_figs + conc_figs + db_figs + data_figs),
-        decisions=tuple(conc_decisions + db_decisions + data_decisions),
+        decisions=tuple(conc_decisions + db_decisions + broker_decisions + data_decisions),
         findings=tuple(findings),
         components=_components(req, conc, db, data),
+        broker=broker,
     )
 
 

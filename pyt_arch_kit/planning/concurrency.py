@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from pyt_arch_kit.planning._names import named
+from pyt_arch_kit.planning.broker import BROKER_NAMES, broker_client, choose_broker
 from pyt_arch_kit.planning.model import (
     CapacityPlan,
     ConcurrencyModel,
@@ -27,10 +29,6 @@ def cpu_share(req: Requirements) -> float:
     return cpu / (cpu + io) if cpu + io > 0 else 0.0
 
 
-def _lower(items: list[str]) -> set[str]:
-    return {i.strip().lower() for i in items}
-
-
 def _choose(req: Requirements, cap: CapacityPlan) -> tuple[ConcurrencyModel, str]:
     share = cpu_share(req)
     if req.interface is Interface.BATCH:
@@ -40,7 +38,7 @@ def _choose(req: Requirements, cap: CapacityPlan) -> tuple[ConcurrencyModel, str
         )
     per_instance = cap.in_flight / cap.instances
     io_ms = req.workload.io_wait_ms_per_request or 0.0
-    mandated = _lower(req.infrastructure.must_use)
+    mandated = named(req.infrastructure.must_use)
     if share >= 0.6:
         if io_ms >= 10 or req.interface in (Interface.WEBSOCKET, Interface.EVENTS):
             return ConcurrencyModel.HYBRID, (
@@ -75,7 +73,7 @@ def _choose(req: Requirements, cap: CapacityPlan) -> tuple[ConcurrencyModel, str
 
 def _framework(req: Requirements, model: ConcurrencyModel) -> tuple[str, str, str]:
     """(framework, server, worker class)."""
-    mandated = _lower(req.infrastructure.must_use)
+    mandated = named(req.infrastructure.must_use)
     iface = req.interface
     if iface is Interface.GRPC:
         if model in (ConcurrencyModel.PROCESSES,):
@@ -83,15 +81,18 @@ def _framework(req: Requirements, model: ConcurrencyModel) -> tuple[str, str, st
         return "grpcio (grpc.aio)", "grpc.aio server (one process per core, SO_REUSEPORT)", "aio"
     if iface is Interface.BATCH:
         return "batch job (CLI entry point)", "scheduler (cron / Kubernetes CronJob)", "job"
-    if iface is Interface.EVENTS:
+    chosen = choose_broker(req)
+    if iface is Interface.EVENTS and chosen is not None:
+        key = chosen[0]
+        name = BROKER_NAMES[key]
         if model is ConcurrencyModel.SYNC:
             return (
-                "FastAPI (commands) + Kafka consumer (confluent-kafka)",
+                f"FastAPI (commands) + {name} consumer ({broker_client(key, model)})",
                 "gunicorn + consumer processes",
                 "sync",
             )
         return (
-            "FastAPI (commands) + Kafka consumers (aiokafka)",
+            f"FastAPI (commands) + {name} consumers ({broker_client(key, model)})",
             "uvicorn workers + consumer processes",
             "uvicorn",
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from pyt_arch_kit.planning.broker import choose_broker
 from pyt_arch_kit.planning.model import (
     CapacityPlan,
     ConcurrencyModel,
@@ -16,7 +17,6 @@ from pyt_arch_kit.planning.queueing import LITTLE
 from pyt_arch_kit.requirements import (
     ConsistencyPriority,
     DatabaseKind,
-    DataMode,
     Interface,
     Requirements,
 )
@@ -31,43 +31,12 @@ _ASSUMED_DB_CORES = 8
 _READS_PER_REPLICA = 3000.0
 
 
-#: Below this event rate a proposed log broker (Kafka, Pulsar) is pushed back on, and the design
-#: uses the database as the queue instead (a transactional outbox table).
-LOG_BROKER_MIN_EVENTS_S = 1_000.0
-_LOG_BROKERS = {"kafka", "pulsar"}
-_BROKERS = _LOG_BROKERS | {"rabbitmq", "sqs"}
-
-
-def _named(names: list[str]) -> set[str]:
-    return {n.strip().lower() for n in names}
-
-
-def proposed_log_broker_is_premature(req: Requirements) -> bool:
-    """Whether the team proposes Kafka or Pulsar at a rate that does not need one.
-
-    True below :data:`LOG_BROKER_MIN_EVENTS_S` events/s, for non-streaming data, when the
-    organisation does not run one already.
-    """
-    return (
-        bool(_named(req.proposed.technologies) & _LOG_BROKERS)
-        and (req.scale.peak_rps or 0.0) < LOG_BROKER_MIN_EVENTS_S
-        and req.workload.data_mode is not DataMode.STREAMING
-        and not _named(req.infrastructure.existing_services) & _LOG_BROKERS
-    )
-
-
 def uses_broker(req: Requirements) -> bool:
     """Whether the design publishes events through a message broker (with an outbox).
 
-    It does for an event interface, for a broker the organisation already runs, and for one the
-    team proposes, unless that proposal is pushed back on as premature.
+    It does whenever :func:`~pyt_arch_kit.planning.broker.choose_broker` chooses one.
     """
-    if req.interface is Interface.EVENTS or _named(req.infrastructure.existing_services) & _BROKERS:
-        return True
-    proposed = _named(req.proposed.technologies) & _BROKERS
-    if proposed <= _LOG_BROKERS and proposed_log_broker_is_premature(req):
-        return False
-    return bool(proposed)
+    return choose_broker(req) is not None
 
 
 def _driver(engine: DatabaseKind, model: ConcurrencyModel) -> str:

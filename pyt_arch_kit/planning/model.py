@@ -8,6 +8,7 @@ from enum import StrEnum
 from pyt_arch_kit.requirements import Assumption, Requirements
 
 __all__ = [
+    "BrokerPlan",
     "CapacityPlan",
     "ConcurrencyModel",
     "ConcurrencyPlan",
@@ -167,6 +168,23 @@ class DatabasePlan:
 
 
 @dataclass(frozen=True)
+class BrokerPlan:
+    """The message broker events go through.
+
+    Attributes:
+        key: ``"kafka"``, ``"pulsar"``, ``"rabbitmq"`` or ``"sqs"``.
+        name: its name for people, e.g. ``"RabbitMQ"``.
+        client: the client library on PyPI for the concurrency model, e.g. ``"aio-pika"``.
+        ordering: how to keep one aggregate's events in order on it.
+    """
+
+    key: str
+    name: str
+    client: str
+    ordering: str
+
+
+@dataclass(frozen=True)
 class DataPlan:
     """Bulk data processing: the tool for the data size and freshness."""
 
@@ -192,6 +210,7 @@ class Plan:
         decisions: every choice, with why and its trade-off.
         findings: push-back and warnings.
         components: the components of the system, in diagram order.
+        broker: the message broker events go through, or ``None``.
     """
 
     requirements: Requirements
@@ -204,6 +223,7 @@ class Plan:
     decisions: tuple[Decision, ...]
     findings: tuple[Finding, ...]
     components: tuple[str, ...] = field(default=())
+    broker: BrokerPlan | None = None
 
     def figure(self, key: str) -> Figure:
         """The figure with this key.

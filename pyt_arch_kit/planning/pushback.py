@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pyt_arch_kit.planning.database import proposed_log_broker_is_premature
+from pyt_arch_kit.planning._names import named
+from pyt_arch_kit.planning.broker import LOG_BROKER_MIN_EVENTS_S, proposed_log_broker_is_premature
 from pyt_arch_kit.planning.model import (
+    BrokerPlan,
     CapacityPlan,
     ConcurrencyModel,
     ConcurrencyPlan,
@@ -17,8 +19,7 @@ __all__ = ["find_issues"]
 
 
 def _mentions(req: Requirements, *names: str) -> bool:
-    techs = {t.strip().lower() for t in req.proposed.technologies}
-    return any(n in techs for n in names)
+    return bool(named(req.proposed.technologies) & set(names))
 
 
 def find_issues(
@@ -27,8 +28,9 @@ def find_issues(
     conc: ConcurrencyPlan,
     db: DatabasePlan | None,
     data: DataPlan | None,
+    broker: BrokerPlan | None = None,
 ) -> list[Finding]:
-    """Compare the proposal and the targets with the computed plan."""
+    """Compare the proposal and the targets with the computed plan (and its chosen broker)."""
     out: list[Finding] = []
     peak = req.scale.peak_rps or 0.0
     team = req.infrastructure.team_size or 5
@@ -51,15 +53,31 @@ def find_issues(
             )
         )
     if proposed_log_broker_is_premature(req):
+        proposed = "Pulsar" if _mentions(req, "pulsar") and not _mentions(req, "kafka") else "Kafka"
+        revisit = (
+            f"revisit past ~{LOG_BROKER_MIN_EVENTS_S:,.0f} events/s or when several consumers "
+            "need replay."
+        )
+        instead = (
+            f"Publish through the {broker.name} "
+            + (
+                "the organisation already runs"
+                if broker.key in named(req.infrastructure.existing_services)
+                else "the team also proposed"
+            )
+            + f", fed by a transactional outbox table; {revisit}"
+            if broker is not None
+            else "Use the database as the queue: a transactional outbox table polled with "
+            "SELECT … FOR UPDATE SKIP LOCKED, or a task queue on Redis; " + revisit
+        )
         out.append(
             Finding(
                 "push-back",
-                "Kafka is more than this event rate needs",
-                f"At {peak:,.0f} events/s a Kafka cluster (brokers, partitions, consumer groups, "
-                "schema management) is operational weight with no throughput to justify it.",
-                "Use the database as the queue: a transactional outbox table polled with "
-                "SELECT … FOR UPDATE SKIP LOCKED, or a task queue on Redis; revisit past "
-                "~1,000 events/s or when several consumers need replay.",
+                f"{proposed} is more than this event rate needs",
+                f"At {peak:,.0f} events/s a {proposed} cluster (brokers, partitions, consumer "
+                "groups, schema management) is operational weight with no throughput to "
+                "justify it.",
+                instead,
             )
         )
     if _mentions(req, "kubernetes", "k8s") and cap.instances <= 3 and team <= 5:

@@ -125,7 +125,9 @@ def system_diagram(plan: Plan) -> str:
         if db.outbox:
             steps.append(
                 "Events are written to an outbox table in the same transaction; a relay "
-                "publishes them, and idempotent consumers apply them."
+                "publishes them"
+                + (f" to {plan.broker.name}" if plan.broker else "")
+                + ", and idempotent consumers apply them."
             )
     steps.append("Every hop emits OpenTelemetry traces, metrics and structured logs.")
     return (
@@ -290,8 +292,9 @@ def risks_and_mitigations(plan: Plan) -> str:
             rows.append(
                 (
                     "Duplicate or out-of-order events",
-                    "idempotent consumers keyed by event id; order by aggregate key "
-                    "(partition by it)",
+                    "idempotent consumers keyed by event id; order by aggregate key ("
+                    + (plan.broker.ordering if plan.broker else "partition by it")
+                    + ")",
                 )
             )
     rows.append(

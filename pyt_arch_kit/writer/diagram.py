@@ -74,7 +74,7 @@ def mermaid(plan: Plan) -> str:
             edges.append("    db -.->|async replication| replicas")
             edges.append(f"    {target} -->|stale-ok reads| replicas")
     if "broker" in c:
-        node("broker", "Message broker", "queue")
+        node("broker", plan.broker.name if plan.broker else "Message broker", "queue")
         node("consumers", "Consumers<br/>idempotent handlers")
         if "outbox_relay" in c and db is not None:
             node("relay", "Outbox relay")

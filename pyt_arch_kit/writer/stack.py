@@ -6,6 +6,17 @@ from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
 
 __all__ = ["stack"]
 
+#: Client library → (version range, why it).
+_BROKER_CLIENTS = {
+    "confluent-kafka": (">=2.5,<3", "librdkafka is fast and well supported"),
+    "aiokafka": (">=0.11,<1", "asyncio producer and consumer groups"),
+    "pulsar-client": (">=3.5,<4", "the official client, built on the C++ library"),
+    "pika": (">=1.3,<2", "the reference synchronous AMQP 0-9-1 client"),
+    "aio-pika": (">=9.4,<10", "asyncio AMQP with robust reconnecting connections"),
+    "boto3": (">=1.34,<2", "the AWS SDK: SQS send, receive and delete"),
+    "aioboto3": (">=13", "asyncio wrapper of the AWS SDK for SQS"),
+}
+
 
 def stack(plan: Plan) -> list[tuple[str, str, str]]:
     """``(library, version range, why)`` rows, in the order a reader meets them."""
@@ -85,12 +96,20 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
             )
         if db.cache.startswith("in-process"):
             rows.append(("cachetools", ">=5.3,<6", "bounded in-process TTL cache"))
-    if db is not None and db.outbox:
+    broker = plan.broker
+    if broker is not None:
+        version, strength = _BROKER_CLIENTS[broker.client]
         rows.append(
             (
-                "confluent-kafka",
-                ">=2.5,<3",
-                "outbox relay and consumers; librdkafka is fast and well supported",
+                broker.client,
+                version,
+                f"{broker.name} "
+                + (
+                    "outbox relay and consumers"
+                    if db is not None and db.outbox
+                    else "producers and consumers"
+                )
+                + f"; {strength}",
             )
         )
     if data is not None:

@@ -1,0 +1,141 @@
+"""The message broker events go through: one the organisation runs, a fitting proposal, or Kafka."""
+
+from __future__ import annotations
+
+from pyt_arch_kit.planning._names import named
+from pyt_arch_kit.planning.model import BrokerPlan, ConcurrencyModel, Decision
+from pyt_arch_kit.requirements import DataMode, Interface, Requirements
+
+__all__ = [
+    "BROKER_NAMES",
+    "LOG_BROKER_MIN_EVENTS_S",
+    "broker_client",
+    "choose_broker",
+    "plan_broker",
+    "proposed_log_broker_is_premature",
+]
+
+#: Below this event rate a proposed log broker (Kafka, Pulsar) is pushed back on, and the design
+#: uses the database as the queue instead (a transactional outbox table), or a queue broker the
+#: organisation already runs.
+LOG_BROKER_MIN_EVENTS_S = 1_000.0
+
+_LOG_BROKERS = ("kafka", "pulsar")
+_QUEUE_BROKERS = ("rabbitmq", "sqs")
+#: Each broker's name for people.
+BROKER_NAMES = {"kafka": "Kafka", "pulsar": "Pulsar", "rabbitmq": "RabbitMQ", "sqs": "Amazon SQS"}
+#: (sync client, asyncio client) on PyPI.
+_CLIENTS = {
+    "kafka": ("confluent-kafka", "aiokafka"),
+    "pulsar": ("pulsar-client", "pulsar-client"),
+    "rabbitmq": ("pika", "aio-pika"),
+    "sqs": ("boto3", "aioboto3"),
+}
+#: How consumers keep one aggregate's events in order on each broker.
+_ORDERING = {
+    "kafka": "partition by it",
+    "pulsar": "use it as the message key on a Key_Shared subscription",
+    "rabbitmq": "route by it through a consistent-hash exchange, one consumer per queue",
+    "sqs": "use it as the message group id of a FIFO queue",
+}
+_TRADE_OFF = {
+    "kafka": "partitions, retention and consumer groups to operate; order holds only within a "
+    "partition",
+    "pulsar": "brokers plus BookKeeper to operate, and a smaller Python ecosystem than Kafka's",
+    "rabbitmq": "no replay once a message is acknowledged, and less throughput than a log broker",
+    "sqs": "at-least-once delivery, order only in FIFO queues, no replay, and tied to AWS",
+}
+
+
+def _log_broker_justified(req: Requirements) -> bool:
+    return (
+        req.scale.peak_rps or 0.0
+    ) >= LOG_BROKER_MIN_EVENTS_S or req.workload.data_mode is DataMode.STREAMING
+
+
+def proposed_log_broker_is_premature(req: Requirements) -> bool:
+    """Whether the team proposes Kafka or Pulsar at a rate that does not need one.
+
+    True below :data:`LOG_BROKER_MIN_EVENTS_S` events/s, for non-streaming data, when the
+    organisation does not run one already.
+    """
+    return (
+        bool(named(req.proposed.technologies) & set(_LOG_BROKERS))
+        and not _log_broker_justified(req)
+        and not named(req.infrastructure.existing_services) & set(_LOG_BROKERS)
+    )
+
+
+def _prefer(candidates: set[str], req: Requirements) -> str:
+    """The log broker first when the numbers justify one, the lighter queue broker otherwise."""
+    order = (
+        _LOG_BROKERS + _QUEUE_BROKERS
+        if _log_broker_justified(req)
+        else _QUEUE_BROKERS + _LOG_BROKERS
+    )
+    return next(b for b in order if b in candidates)
+
+
+def choose_broker(req: Requirements) -> tuple[str, str] | None:
+    """``(broker key, why)`` for the broker events go through, or ``None`` for no broker.
+
+    A broker the organisation runs comes first (the one the team proposes, if it runs several);
+    then one the team proposes, unless a proposed log broker is premature; then Kafka for an
+    event interface that names none.
+    """
+    run = named(req.infrastructure.existing_services) & set(BROKER_NAMES)
+    proposed = named(req.proposed.technologies) & set(BROKER_NAMES)
+    if run:
+        key = _prefer(run & proposed or run, req)
+        return (
+            key,
+            f"the organisation already runs {BROKER_NAMES[key]}: no second broker to operate",
+        )
+    if proposed_log_broker_is_premature(req):
+        proposed -= set(_LOG_BROKERS)
+    if proposed:
+        key = _prefer(proposed, req)
+        if key in _LOG_BROKERS:
+            why = (
+                "streaming data"
+                if req.workload.data_mode is DataMode.STREAMING
+                else f"{req.scale.peak_rps or 0:,.0f} events/s at peak"
+            )
+            return key, f"proposed by the team, and {why} justify a log broker"
+        return key, "proposed by the team; a queue broker is light to run at any rate here"
+    if req.interface is Interface.EVENTS:
+        return "kafka", (
+            "an event interface with no broker run or proposed: a retained, partitioned log "
+            "lets consumers scale out and replay"
+        )
+    return None
+
+
+def broker_client(key: str, model: ConcurrencyModel) -> str:
+    """The client library for this broker under the workers' concurrency model."""
+    sync, asynchronous = _CLIENTS[key]
+    return asynchronous if model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID) else sync
+
+
+def plan_broker(
+    req: Requirements, model: ConcurrencyModel
+) -> tuple[BrokerPlan | None, list[Decision]]:
+    """The broker, its client for the concurrency model, and the decision with its trade-off."""
+    chosen = choose_broker(req)
+    if chosen is None:
+        return None, []
+    key, why = chosen
+    broker = BrokerPlan(
+        key=key, name=BROKER_NAMES[key], client=broker_client(key, model), ordering=_ORDERING[key]
+    )
+    decision = Decision(
+        "broker",
+        f"{broker.name} ({broker.client})",
+        why,
+        _TRADE_OFF[key],
+        (
+            *(name for k, name in BROKER_NAMES.items() if k != key),
+            "an outbox table polled with SKIP LOCKED",
+        ),
+    )
+    return broker, [decision]
