@@ -12,6 +12,7 @@ command does not run them (tests/test_benchmarks_smoke.py only checks that --qui
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as dt
 import sys
 import time
@@ -111,8 +112,9 @@ def report(rows: list[Row], skipped: list[Skipped], mode: str, seconds: float) -
         "is the figure to trust; absolute times vary from machine to machine.",
         "",
         "!!! note",
-        "    These figures are from one run on a shared 2-core machine while other jobs were "
-        "running; expect noise of tens of percent in the absolute times.",
+        f"    These figures are from one run on a {os.cpu_count()}-core machine that may be "
+        "shared with other jobs (the load average is below); expect noise of tens of percent "
+        "in the absolute times.",
         "",
         "## Machine",
         "",
