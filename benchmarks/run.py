@@ -12,8 +12,8 @@ command does not run them (tests/test_benchmarks_smoke.py only checks that --qui
 from __future__ import annotations
 
 import argparse
-import os
 import datetime as dt
+import os
 import sys
 import time
 from collections.abc import Callable
