@@ -183,7 +183,18 @@ def test_clicking_design_streams_the_design_and_fills_the_tabs() -> None:
     assert run.requirements.scale.peak_rps == 6000
     assert form.runner.stream.text == run.design.text
     assert form.runner.stream.widget.layout.display == "none"  # the tabs hold it now
-    assert _tab_titles(form) == [*SECTIONS, "Plan", "Charts"]
+    assert _tab_titles(form) == [
+        "Summary",
+        "Diagram",
+        "Stack",
+        "Guidelines",
+        "Operations",
+        "Risks",
+        "Plan",
+        "Charts",
+    ]
+    headings = [tab.outputs[0]["data"]["text/markdown"] for tab in form.runner.results.children[:6]]
+    assert [h.splitlines()[0] for h in headings] == [f"## {name}" for name in SECTIONS]
     diagram = form.runner.results.children[1].outputs[0]["data"]["text/markdown"]
     assert "```mermaid" in diagram
     charts = form.runner.results.children[-1].children

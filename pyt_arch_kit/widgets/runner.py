@@ -25,6 +25,14 @@ from pyt_arch_kit.widgets.view import StreamingMarkdown, markdown_output
 __all__ = ["DesignRunner", "Run"]
 
 _RED = "<span style='color:#b00020'>{}</span>"
+#: Tab titles short enough for ipywidgets' fixed tab width (each tab's heading has the full name).
+_TAB_TITLES = dict(
+    zip(
+        SECTIONS,
+        ("Summary", "Diagram", "Stack", "Guidelines", "Operations", "Risks"),
+        strict=True,
+    )
+)
 
 
 @dataclass
@@ -287,7 +295,7 @@ class DesignRunner:
         tabs: list[tuple[str, Any]] = []
         for name in SECTIONS:
             body = design.sections.get(name, "*(missing from the answer)*")
-            tabs.append((name, _markdown_widget(f"## {name}\n\n{body}")))
+            tabs.append((_TAB_TITLES[name], _markdown_widget(f"## {name}\n\n{body}")))
         if plan is not None:
             tabs.append(("Plan", _markdown_widget(plan._repr_markdown_())))
             tabs.append(("Charts", _charts(plan)))
