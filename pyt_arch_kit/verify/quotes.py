@@ -155,6 +155,7 @@ def _compile(pattern: str) -> re.Pattern[str]:
 
 
 _COMPILED: tuple[re.Pattern[str], ...] = tuple(_compile(p) for p in _PATTERNS)
+_HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join(_WORDS) + r")\b", re.I)
 _APPROX = re.compile(r"(?:≈|~|about|roughly|around|approximately)\s*$", re.I)
 
 
@@ -296,7 +297,8 @@ def find_quotes(sections: dict[str, str], plan: Plan) -> list[Quote]:
     labels = {f.label.lower(): f.value for f in plan.figures}
     out: list[Quote] = []
     for section, body in sections.items():
-        text = _plain(body)
+        # Only lines with a number can quote one (and the patterns never span lines).
+        text = "\n".join(ln for ln in _plain(body).splitlines() if _HAS_NUMBER.search(ln))
         seen: set[tuple[str, int]] = set()
         for pattern in _COMPILED:
             for m in pattern.finditer(text):
