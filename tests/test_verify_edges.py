@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -177,3 +178,22 @@ def test_the_workbench_lists_the_problems_of_a_claude_design(fake_api: FakeAnthr
     assert run_.verification is not None and [str(p) for p in run_.verification] == EXPECTED
     status = form.runner.status.value
     assert "verify: 2 problems" in status and "pool_size=12" in status
+
+
+# -- the docs --------------------------------------------------------------------------------
+
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guides" / "verify.md"
+
+
+def test_the_guides_example_prints_what_it_says(capsys: pytest.CaptureFixture[str]) -> None:
+    (code,) = re.findall(r"```python\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.S)
+    exec(compile(code, str(GUIDE), "exec"), {})
+    assert capsys.readouterr().out == "ok: 5 of 5 checks passed\n"
+
+
+def test_verify_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: pyt-arch verify" in out and "--strict" in out
