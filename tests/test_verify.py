@@ -280,3 +280,9 @@ def test_the_verdict_shows_problems_as_data_not_markup() -> None:
     assert "✗ **diagram**" in md and "<b>" not in md and r"\<b\>flow" in md
     data = verdict.to_dict()
     assert data["ok"] is False and data["problems"][0]["check"] == "diagram"
+
+
+def test_a_number_called_a_default_is_not_the_designs_figure() -> None:
+    note = "\n\nSQLAlchemy's default pool_size=5 and max_overflow=10 would open too many.\n"
+    design = IO.with_text(IO.text.replace("\n## Operational", note + "\n## Operational"))
+    assert design.verify().ok

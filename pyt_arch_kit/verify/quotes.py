@@ -5,8 +5,9 @@ code or prose (``pool_size=5``, ``workers = 4``, ``max_overflow: int = 1``), or 
 the figure's own noun phrase (``4 instance(s) × 4 cores``, ``18 connections busy at peak``,
 ``Estimated p99 45.71 ms``, ``pool 3+1``, ``64 ≤ 180 usable``), or the value cell of a table row
 whose first cell is a plan figure's label. Every other number (a timeout, a year, a retry count,
-a threshold such as "80 % busy") is left alone, so the check flags a wrong figure without flagging
-unrelated numbers.
+a threshold such as "80 % busy", "3 instances after losing one") is left alone, and so is a
+number the same line calls a default ("SQLAlchemy's default pool_size=5"), so the check flags a
+wrong figure without flagging unrelated numbers.
 
 A quoted number matches when it equals the plan's value within the precision it is written
 with: ``45.71`` matches 45.712, ``0.1`` matches 0.125, ``20`` matches 20.4. After *about*, *≈*
@@ -49,7 +50,6 @@ FIGURES: dict[str, str] = {
     "total_connections": "connections all workers may open",
     "usable_connections": "usable database connections",
     "reserved_connections": "reserved database connections",
-    "connection_limit": "database max_connections",
     "db_busy_connections": "database connections busy at peak",
     "useful_connections": "connections the database serves well",
     "read_replicas": "read replicas",
@@ -83,7 +83,7 @@ _PATTERNS: tuple[str, ...] = (
     # instances and their size
     rf"{{instances:w}} {_INST} (?:×|x|of|with) {{cores_per_instance:w}}[ -]cores?",
     r"{instances:w} × {cores_per_instance}[ -]core (?:instances|machines|VMs|pods|nodes)",
-    r"(?:across|running|runs?|deploy(?:s|ing)?|fits) {instances:w} (?:app(?:lication)? )?" + _INST,
+    r"(?:across|running|deploy(?:s|ing)?|fits) {instances:w} (?:app(?:lication)? )?" + _INST,
     r"{busy_cores} cores? busy",
     r"{cores} (?:cores )?provisioned",
     r"provision(?:ing)? {cores} cores",
@@ -120,13 +120,11 @@ _PATTERNS: tuple[str, ...] = (
     r"connections \({per_process} per process\)",
     r"{processes} processes × {per_process} ≤ {usable_connections}",
     r"{processes} × {per_process} = {total_connections} ≤ {usable_connections}",
-    rf"{_NOT_IN_NAME}processes\s*=\s*{{processes}}",
     r"at {total_connections} ≤ {usable_connections} usable",
     r"(?:past|≤|under|below|of) {usable_connections} usable",
     r"{db_busy_connections} connections?(?:\(s\))? (?:are )?busy",
     r"keep {reserved_connections} connections reserved",
     rf"{_NOT_IN_NAME}reserved\s*=\s*{{reserved_connections}}",
-    rf"{_NOT_IN_NAME}max_connections\s*=\s*{{connection_limit}}",
     r"near {useful_connections} active connections",
     r"{read_replicas:w} read replicas?(?:\(s\))?",
     # the cache and the data
@@ -155,6 +153,8 @@ def _compile(pattern: str) -> re.Pattern[str]:
 
 
 _COMPILED: tuple[re.Pattern[str], ...] = tuple(_compile(p) for p in _PATTERNS)
+#: A number called a default ("SQLAlchemy's default pool_size=5") is not the design's figure.
+_DEFAULT = re.compile(r"\bdefaults?\b", re.I)
 _HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join(_WORDS) + r")\b", re.I)
 _APPROX = re.compile(r"(?:≈|~|about|roughly|around|approximately)\s*$", re.I)
 
@@ -224,7 +224,6 @@ def plan_values(plan: Plan) -> dict[str, float]:
             total_connections=db.total_connections,
             usable_connections=db.connection_limit - db.reserved_connections,
             reserved_connections=db.reserved_connections,
-            connection_limit=db.connection_limit,
             db_busy_connections=db.db_busy_connections,
             useful_connections=db.useful_connections,
             read_replicas=db.read_replicas,
@@ -252,6 +251,14 @@ def _tolerance(written: str, before: str) -> float:
     elif _APPROX.search(before):
         power += min(len(digits) - len(digits.rstrip("0")), len(digits) - 1)
     return 0.5 * 10.0 ** max(-400, min(300, power)) * (1 + 1e-9)
+
+
+def _around(text: str, start: int, end: int) -> str:
+    """The words just before and after a match, on its own line."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    return text[max(line_start, start - 40) : min(line_end, end + 25)]
 
 
 def _plain(text: str) -> str:
@@ -306,6 +313,8 @@ def find_quotes(sections: dict[str, str], plan: Plan) -> list[Quote]:
                     if written is None or (key, m.start(key)) in seen:
                         continue
                     seen.add((key, m.start(key)))
+                    if _DEFAULT.search(_around(text, m.start(), m.end())):
+                        continue
                     before = text[max(0, m.start(key) - 16) : m.start(key)]
                     expected = values.get(key)
                     out.append(
