@@ -1,8 +1,8 @@
 """The ``pyt-arch`` command: design, verify, plan, gaps, presets, persona.
 
-Exit codes: 0 success; 1 ``verify`` found problems in the design; 2 bad input (one line naming
-the field and the fix, no traceback); 3 backend failure (an incomplete answer is still written,
-marked incomplete).
+Exit codes: 0 success; 2 bad input (one line naming the field and the fix, no traceback);
+3 backend failure (an incomplete answer is still written, marked incomplete); 4 ``verify`` found
+problems in the design.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_INPUT, EXIT_BACKEND = 0, 1, 2, 3
+EXIT_OK, EXIT_INPUT, EXIT_BACKEND = 0, 2, 3
+EXIT_PROBLEMS = 4  # `verify`: the design disagrees with its plan or stack
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         "installed it), every python block (parses; imports only the standard library, the "
         "stack and the app), every figure the text quotes against the plan, and the components "
         "the plan chose. A JSON design carries its plan; for Markdown give its requirements. "
-        "Exit 0 when it passes, 1 when it has problems, 2 when the file cannot be read.",
+        "Exit 0 when it passes, 4 when it has problems, 2 when the file cannot be read.",
     )
     verify.add_argument("design_file", metavar="FILE", help="a design as Markdown or JSON")
     source = verify.add_mutually_exclusive_group()
@@ -84,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--strict",
         action="store_true",
-        help="fail (exit 1) also when a check could not run (no node or mermaid, no plan)",
+        help="fail (exit 4) also when a check could not run (no node or mermaid, no plan)",
     )
 
     plan = sub.add_parser(

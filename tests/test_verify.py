@@ -286,3 +286,13 @@ def test_a_number_called_a_default_is_not_the_designs_figure() -> None:
     note = "\n\nSQLAlchemy's default pool_size=5 and max_overflow=10 would open too many.\n"
     design = IO.with_text(IO.text.replace("\n## Operational", note + "\n## Operational"))
     assert design.verify().ok
+
+
+def test_the_status_line_html_escapes_what_the_design_wrote() -> None:
+    design = replaced(
+        IO, "```mermaid\nflowchart LR\n", "```mermaid\n<img src=x onerror=alert(1)>\n"
+    )
+    fragment = design.verify().to_html()
+    assert "<img" not in fragment and "&lt;img" in fragment
+    assert fragment.startswith("<details") and "verify: 1 problem<" in fragment
+    assert IO.verify().to_html().startswith("verified ✓ (diagram syntax not checked")

@@ -92,17 +92,17 @@ def test_verify_a_saved_json_design_passes_with_exit_0(
     assert "ok   figures" in out and "ok   diagram" in out
 
 
-def test_verify_a_model_design_exits_1_and_lists_each_problem(
+def test_verify_a_model_design_exits_4_and_lists_each_problem(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     saved = tmp_path / "answer.md"
     saved.write_text("# orders-api\n\n" + model_answer(), encoding="utf-8")
     code, out, _ = run(capsys, "verify", str(saved))
-    assert code == 1  # no plan in Markdown: only the import is found ...
+    assert code == 4  # no plan in Markdown: only the import is found ...
     assert out.count("\n  - ") == 1 and "imports requests" in out
     assert "figures not checked (no plan" in out
     code, out, _ = run(capsys, "verify", str(saved), "--preset", "io-bound-api", "--format", "json")
-    assert code == 1  # ... with its requirements, the pool size too
+    assert code == 4  # ... with its requirements, the pool size too
     data = json.loads(out)
     assert [f"{p['check']}: {p['where']}: {p['message']}" for p in data["problems"]] == EXPECTED
 
@@ -144,7 +144,7 @@ def test_strict_fails_when_mermaid_cannot_run(
     code, out, _ = run(capsys, "verify", str(saved), "--preset", "io-bound-api")
     assert code == 0 and "diagram syntax not checked (node/mermaid unavailable" in out
     code, _, _ = run(capsys, "verify", str(saved), "--preset", "io-bound-api", "--strict")
-    assert code == 1
+    assert code == 4
 
 
 def test_verify_in_a_real_subprocess(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -146,6 +147,25 @@ class Verification:
             lines += ["", "**Problems**", ""]
             lines += [f"- *{p.check}* — {_escape(p.where)}: {_escape(p.message)}" for p in self]
         return "\n".join(lines) + "\n"
+
+    def to_html(self, shown: int = 12) -> str:
+        """A short HTML fragment for a status line: the verdict, the problems folding out.
+
+        Args:
+            shown: list at most this many problems (the rest are counted).
+        """
+        if self.ok:
+            unchecked = "; ".join(c.detail for c in self.unchecked)
+            return "verified ✓" + (f" ({html.escape(unchecked)})" if unchecked else "")
+        n = len(self.problems)
+        items = [f"<li>{html.escape(str(p))}</li>" for p in self.problems[:shown]]
+        if n > shown:
+            items.append(f"<li>… and {n - shown} more</li>")
+        head = f"<span style='color:#b00020'>verify: {_count(n, 'problem')}</span>"
+        return (
+            f"<details style='display:inline'><summary>{head}</summary>"
+            f"<ul>{''.join(items)}</ul></details>"
+        )
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()

@@ -287,7 +287,7 @@ class DesignRunner:
 
         try:
             run.verification = design.verify(run.plan, diagrams=node_parser())
-            verdict = _verdict_html(run.verification)
+            verdict = run.verification.to_html()
         except Exception as exc:  # the checker must never cost the user their design
             verdict = _RED.format(html.escape(f"verify could not run: {exc.__class__.__name__}"))
         self.status.value += " · " + verdict
@@ -332,22 +332,6 @@ class DesignRunner:
         if design is None:
             raise PytArchError("nothing to export yet: run a design first")
         return export_design(design, path, overwrite=overwrite)
-
-
-def _verdict_html(verdict: Verification, shown: int = 12) -> str:
-    """The verdict in a few words; the problems (at most ``shown``) fold out under it."""
-    if verdict.ok:
-        unchecked = "; ".join(c.detail for c in verdict.unchecked)
-        return "verified ✓" + (f" ({html.escape(unchecked)})" if unchecked else "")
-    n = len(verdict.problems)
-    items = [f"<li>{html.escape(str(p))}</li>" for p in verdict.problems[:shown]]
-    if n > shown:
-        items.append(f"<li>… and {n - shown} more</li>")
-    head = _RED.format(f"verify: {n} problem{'s' if n != 1 else ''}")
-    return (
-        f"<details style='display:inline'><summary>{head}</summary>"
-        f"<ul>{''.join(items)}</ul></details>"
-    )
 
 
 def _markdown_widget(text: str) -> Any:
