@@ -296,3 +296,22 @@ def test_the_status_line_html_escapes_what_the_design_wrote() -> None:
     assert "<img" not in fragment and "&lt;img" in fragment
     assert fragment.startswith("<details") and "verify: 1 problem<" in fragment
     assert IO.verify().to_html().startswith("verified ✓ (diagram syntax not checked")
+
+
+def test_a_design_cut_inside_a_code_block_reports_the_block_and_the_missing_sections() -> None:
+    cut = IO.with_text(IO.text[: IO.text.index("call(), timeout=timeout_s)")])
+    found = problems(cut.verify())
+    assert found[2].startswith("python: Implementation Guidelines, python block 5: does not parse")
+    assert found[:2] == [
+        "sections: Operational Considerations: missing",
+        "sections: Risks and Mitigations: missing",
+    ]
+
+
+def test_a_fence_inside_a_list_item_is_read_like_any_other() -> None:
+    listed = "\n\n1. Wire the client:\n\n   ```python\n   import requests\n   ```\n"
+    design = IO.with_text(IO.text.replace("\n### Testing strategy", listed + "\n### Testing"))
+    assert problems(design.verify()) == [
+        "python: Implementation Guidelines, python block 6: imports requests, which is neither "
+        "in the standard library nor in the Technology Stack"
+    ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import textwrap
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from pyt_arch_kit.design import SECTIONS, parse_sections
@@ -32,10 +34,7 @@ __all__ = [
     "stack_distributions",
 ]
 
-_FENCE = re.compile(
-    r"^(?P<fence>```+|~~~+)[ \t]*(?P<lang>[\w+-]*)[^\n]*\n(?P<body>.*?)^(?P=fence)[ \t]*$",
-    re.M | re.S,
-)
+_OPENING = re.compile(r"(`{3,}|~{3,})[ \t]*([^\s`]*)")
 _LANGS = {"python": {"python", "py", "python3"}, "mermaid": {"mermaid"}, "text": {"text", ""}}
 _DIAGRAM_TYPE = re.compile(
     r"(?:flowchart|graph|sequenceDiagram|classDiagram(?:-v2)?|stateDiagram(?:-v2)?|erDiagram|"
@@ -49,15 +48,34 @@ def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def _fenced(body: str) -> Iterator[tuple[str, str]]:
+    """``(language, code)`` for each fenced block, in one pass (an unclosed one runs to the end,
+    as in CommonMark; indentation from an enclosing list item is removed)."""
+    fence: str | None = None
+    lang, lines = "", list[str]()
+    for line in body.splitlines():
+        stripped = line.strip()
+        if fence is None:
+            if m := _OPENING.match(stripped):
+                fence, lang, lines = m.group(1), m.group(2).lower(), []
+        elif stripped.startswith(fence) and set(stripped) == {fence[0]}:
+            yield lang, textwrap.dedent("\n".join(lines) + "\n")
+            fence = None
+        else:
+            lines.append(line)
+    if fence is not None:
+        yield lang, textwrap.dedent("\n".join(lines) + "\n")
+
+
 def blocks(sections: dict[str, str], lang: str) -> list[tuple[str, int, str]]:
     """``(section, number within the section, code)`` for each fenced block in a language."""
     out: list[tuple[str, int, str]] = []
     for name, body in sections.items():
         n = 0
-        for m in _FENCE.finditer(body):
-            if m.group("lang").lower() in _LANGS[lang]:
+        for found, code in _fenced(body):
+            if found in _LANGS[lang]:
                 n += 1
-                out.append((name, n, m.group("body")))
+                out.append((name, n, code))
     return out
 
 
@@ -191,6 +209,9 @@ def check_python(
             problems.append(
                 Problem("python", where, f"does not parse: line {exc.lineno}: {exc.msg}")
             )
+            continue
+        except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
+            problems.append(Problem("python", where, f"does not parse: {exc.__class__.__name__}"))
             continue
         for module in _imports(tree):
             if module in sys.stdlib_module_names or module in allowed:
