@@ -64,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     design.add_argument("--model", metavar="ID", help="model id or alias for --backend claude")
     design.add_argument("--persona", metavar="PATH", help="a Claude Code agent file")
+    design.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip the one-line verdict on stderr (checking the diagram starts node, ~0.5 s)",
+    )
 
     verify = sub.add_parser(
         "verify",
@@ -174,7 +179,8 @@ def _design(args: argparse.Namespace, out: TextIO) -> int:
         out.write(text)
     if design.usage is not None:
         print(f"pyt-arch: {design.usage.summary()}", file=sys.stderr)
-    print(f"pyt-arch: {_verdict_line(design)}", file=sys.stderr)
+    if not args.no_verify:
+        print(f"pyt-arch: {_verdict_line(design)}", file=sys.stderr)
     return exit_code
 
 

@@ -197,3 +197,8 @@ def test_verify_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "usage: pyt-arch verify" in out and "--strict" in out
+
+
+def test_no_verify_leaves_stderr_quiet(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "design", "--preset", "io-bound-api", "--no-verify")
+    assert code == 0 and out.startswith("# orders-api") and err == ""
