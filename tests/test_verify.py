@@ -145,7 +145,7 @@ def test_listing_a_distribution_in_the_stack_admits_its_import_name() -> None:
     assert {p.message for p in verdict} == {
         "names gRPC, but the plan's framework is FastAPI",
         "names Kafka, but the plan's broker is none",
-    }
+    }  # (neither was proposed, so neither was pushed back on)
 
 
 @pytest.mark.parametrize(
@@ -246,8 +246,20 @@ def test_a_component_push_back_removed_must_not_come_back() -> None:
     design = replaced(design, "    db[(", '    bus[["Kafka"]]\n    db[(')
     design = replaced(design, "| httpx |", "| confluent-kafka | `>=2.5` | events |\n| httpx |")
     assert sorted(problems(design.verify())) == [
-        "components: System Diagram: names Kafka, but the plan's broker is none",
-        "components: Technology Stack: names Kafka, but the plan's broker is none",
+        "components: System Diagram: names Kafka, but the plan's broker is none (it pushed "
+        "back on Kafka)",
+        "components: Technology Stack: names Kafka, but the plan's broker is none (it pushed "
+        "back on Kafka)",
+    ]
+
+
+def test_a_platform_is_a_problem_only_where_the_plan_pushed_back_on_it() -> None:
+    hpa = '    k8s["Kubernetes HPA"]\n    db[('
+    assert replaced(IO, "    db[(", hpa).verify().ok  # io-bound-api: no platform decided
+    tool = Architect().design(preset("internal-tool-pushback"))  # proposed Kubernetes
+    assert problems(replaced(tool, "    db[(", hpa).verify()) == [
+        "components: System Diagram: names Kubernetes, but the plan's platform is none (it "
+        "pushed back on Kubernetes)"
     ]
 
 

@@ -14,8 +14,9 @@
   connection totals, workers …) matches the plan within its rounding — see
   :mod:`pyt_arch_kit.verify.quotes` for exactly what counts as a quote;
 - **components**: the summary, diagram and stack name the components the plan chose (database
-  engine, cache, broker, framework, data tool), and the diagram and stack name no database,
-  cache, broker, framework or platform the plan did not choose (Kafka after push-back removed it).
+  engine, cache, broker, framework, data tool); the diagram and stack name no other database,
+  cache, broker or framework, and nothing the plan pushed back on (Kafka at a few events a
+  second, Kubernetes for one instance).
 
 This package is pure: it reads no file, clock or environment and starts no process. The mermaid
 parser is handed in by an edge (the CLI, the workbench, a test).

@@ -25,6 +25,7 @@ __all__ = [
     "distribution_names",
     "import_names",
     "normalise",
+    "rejected_components",
 ]
 
 
@@ -41,8 +42,10 @@ class Component:
         libraries: normalised distribution names whose presence in a stack means this component.
         carriers: distributions that can carry it but also other things (``boto3`` for SQS and
             S3): they count for naming it, never against a plan that chose otherwise.
-        exclusive: whether naming it in a diagram or stack when the plan chose otherwise is a
-            problem (data tools are not: Dask is pandas underneath).
+        exclusive: whether the plan always decides its kind, so that naming it in a diagram or
+            stack when the plan chose otherwise is a problem. Data tools (Dask is pandas
+            underneath) and platforms (the plan rarely picks one) are not: naming them is a
+            problem only when the team proposed them and the plan pushed back.
     """
 
     key: str
@@ -76,7 +79,11 @@ COMPONENTS: tuple[Component, ...] = (
     Component("mongodb", "MongoDB", "database", ("mongodb", "mongo"), ("pymongo", "motor")),
     Component("redis", "Redis", "cache", ("redis",), ("redis", "hiredis")),
     Component(
-        "in-process", "an in-process cache", "cache", ("in-process", "cachetools"), ("cachetools",)
+        "in-process",
+        "an in-process cache",
+        "cache",
+        ("in-process", "cachetools", "TTLCache", "lru_cache"),
+        ("cachetools",),
     ),
     Component("memcached", "Memcached", "cache", ("memcached",), ("pymemcache", "aiomcache")),
     Component(
@@ -102,7 +109,14 @@ COMPONENTS: tuple[Component, ...] = (
     Component(
         "pyspark", "PySpark", "data tool", ("pyspark", "spark"), ("pyspark",), exclusive=False
     ),
-    Component("kubernetes", "Kubernetes", "platform", ("kubernetes", "k8s"), ("kubernetes",)),
+    Component(
+        "kubernetes",
+        "Kubernetes",
+        "platform",
+        ("kubernetes", "k8s"),
+        ("kubernetes",),
+        exclusive=False,
+    ),
 )
 
 
@@ -126,6 +140,13 @@ def chosen_components(plan: Plan) -> set[str]:
     if db is not None:
         keys |= _named("database", db.engine) | _named("cache", db.cache)
     return keys
+
+
+def rejected_components(plan: Plan) -> set[str]:
+    """The keys of the components the team proposed (or mandated) that the plan did not choose."""
+    req = plan.requirements
+    named = "\n".join([*req.proposed.technologies, *req.infrastructure.must_use])
+    return {c.key for c in COMPONENTS if c.named_in(named)} - chosen_components(plan)
 
 
 #: Distributions whose import names differ from the distribution name (normalised, PEP 503).

@@ -18,6 +18,7 @@ from pyt_arch_kit.verify.catalogue import (
     distribution_names,
     import_names,
     normalise,
+    rejected_components,
 )
 from pyt_arch_kit.verify.quotes import Quote, find_quotes
 from pyt_arch_kit.verify.verdict import Check, DiagramParser, DiagramParserUnavailable, Problem
@@ -261,8 +262,8 @@ def check_figures(sections: dict[str, str], plan: Plan) -> tuple[list[Problem], 
 
 
 def check_components(sections: dict[str, str], plan: Plan) -> tuple[list[Problem], Check]:
-    """The summary, diagram and stack name the chosen components, and nothing else exclusive."""
-    chosen = chosen_components(plan)
+    """The summary, diagram and stack name the chosen components, and no rival or rejected one."""
+    chosen, rejected = chosen_components(plan), rejected_components(plan)
     summary = sections.get("Executive Summary", "")
     diagram = "\n".join(code for s, _, code in blocks(sections, "mermaid") if s == "System Diagram")
     stack = stack_distributions(sections.get("Technology Stack", ""))
@@ -284,9 +285,11 @@ def check_components(sections: dict[str, str], plan: Plan) -> tuple[list[Problem
                     problems.append(
                         Problem("components", where, f"does not name {c.name}, the plan's {c.kind}")
                     )
-        elif c.exclusive:
+        elif c.exclusive or c.key in rejected:
             mine = [o.name for o in COMPONENTS if o.kind == c.kind and o.key in chosen]
             theirs = " and ".join(mine) if mine else "none"
+            if c.key in rejected:
+                theirs += f" (it pushed back on {c.name})"
             for where, present in (
                 ("System Diagram", c.named_in(diagram)),
                 ("Technology Stack", named_in_stack),
