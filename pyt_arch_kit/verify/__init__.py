@@ -18,8 +18,9 @@
   cache, broker or framework, and nothing the plan pushed back on (Kafka at a few events a
   second, Kubernetes for one instance).
 
-This package is pure: it reads no file, clock or environment and starts no process. The mermaid
-parser is handed in by an edge (the CLI, the workbench, a test).
+The checks (this module, ``checks``, ``quotes``, ``catalogue``, ``verdict``) are pure: they read
+no file, clock or environment and start no process. The two edges sit beside them and are never
+imported here: ``mermaid`` runs node, ``files`` reads a saved design for ``pyt-arch verify``.
 """
 
 from __future__ import annotations
