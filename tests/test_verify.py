@@ -327,3 +327,18 @@ def test_a_fence_inside_a_list_item_is_read_like_any_other() -> None:
         "python: Implementation Guidelines, python block 6: imports requests, which is neither "
         "in the standard library nor in the Technology Stack"
     ]
+
+
+def test_design_verify_stays_in_the_pure_core() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pyt_arch_kit import Architect, preset\n"
+        "Architect().design(preset('io-bound-api')).verify()\n"
+        "edges = {'subprocess', 'pyt_arch_kit.verify.mermaid', 'pyt_arch_kit.verify.files'}\n"
+        "print(sorted(edges & set(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
