@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pyt_arch_kit.planning.broker import plan_broker
-from pyt_arch_kit.planning.capacity import plan_capacity
+from pyt_arch_kit.planning.capacity import plan_capacity, size_fleet
 from pyt_arch_kit.planning.concurrency import plan_concurrency
 from pyt_arch_kit.planning.data import plan_data
 from pyt_arch_kit.planning.database import plan_database
@@ -17,6 +17,7 @@ from pyt_arch_kit.planning.model import (
     Decision,
     Figure,
     Finding,
+    P99Levers,
     Plan,
 )
 from pyt_arch_kit.planning.pushback import find_issues
@@ -32,6 +33,7 @@ __all__ = [
     "Decision",
     "Figure",
     "Finding",
+    "P99Levers",
     "Plan",
     "plan",
 ]
@@ -51,8 +53,10 @@ def plan(requirements: Requirements) -> Plan:
         100.0
     """
     req, assumptions = requirements.resolved()
-    cap, cap_figs = plan_capacity(req)
-    conc, conc_figs, conc_decisions = plan_concurrency(req, cap)
+    fleet = size_fleet(req)
+    first, _, _ = plan_concurrency(req, fleet)
+    cap, cap_figs = plan_capacity(req, fleet, first)
+    conc, conc_figs, conc_decisions = plan_concurrency(req, cap, first.model)
     db, db_figs, db_decisions = plan_database(req, cap, conc)
     broker, broker_decisions = plan_broker(req, conc.model)
     data, data_figs, data_decisions = plan_data(req)

@@ -39,6 +39,18 @@ def uses_broker(req: Requirements) -> bool:
     return choose_broker(req) is not None
 
 
+def _fit(pool: int, overflow: int, per_process: int) -> tuple[int, int]:
+    """Shrink (pool, overflow) to at most ``per_process`` connections, overflow first.
+
+    Closed form: overflow gives way first, then the pool, which keeps at least one connection.
+    """
+    if pool + overflow <= per_process:
+        return pool, overflow
+    if pool <= per_process:
+        return pool, per_process - pool
+    return max(1, per_process), 0
+
+
 def _driver(engine: DatabaseKind, model: ConcurrencyModel) -> str:
     is_async = model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID)
     if engine is DatabaseKind.POSTGRESQL:
@@ -141,16 +153,9 @@ def plan_database(
         pool = conc.threads_per_worker
     else:
         pool = 1
-    overflow = pool // 2
-    pgbouncer = False
-    while processes * (pool + overflow) > usable and (overflow > 0 or pool > 1):
-        if overflow > 0:
-            overflow -= 1
-        else:
-            pool -= 1
+    pool, overflow = _fit(pool, pool // 2, usable // processes if processes else usable)
     total = processes * (pool + overflow)
-    if total > usable:
-        pgbouncer = True
+    pgbouncer = total > usable
     hikari = _ASSUMED_DB_CORES * 2 + 1
 
     priority = req.consistency.priority
