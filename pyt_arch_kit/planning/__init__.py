@@ -20,6 +20,7 @@ from pyt_arch_kit.planning.model import (
     P99Levers,
     Plan,
 )
+from pyt_arch_kit.planning.practices import plan_practices
 from pyt_arch_kit.planning.pushback import find_issues
 from pyt_arch_kit.requirements import Interface, Requirements
 
@@ -60,6 +61,7 @@ def plan(requirements: Requirements) -> Plan:
     db, db_figs, db_decisions = plan_database(req, cap, conc)
     broker, broker_decisions = plan_broker(req, conc.model)
     data, data_figs, data_decisions = plan_data(req)
+    practices = plan_practices(req, cap, conc, db, broker)
     findings = find_issues(req, cap, conc, db, data, broker)
     return Plan(
         requirements=req,
@@ -69,7 +71,9 @@ def plan(requirements: Requirements) -> Plan:
         database=db,
         data=data,
         figures=tuple(cap_figs + conc_figs + db_figs + data_figs),
-        decisions=tuple(conc_decisions + db_decisions + broker_decisions + data_decisions),
+        decisions=tuple(
+            conc_decisions + db_decisions + broker_decisions + practices + data_decisions
+        ),
         findings=tuple(findings),
         components=_components(req, conc, db, data),
         broker=broker,

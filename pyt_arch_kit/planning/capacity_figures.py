@@ -132,7 +132,7 @@ def capacity_figures(
         ),
         Figure(
             "queue_wait_p99_ms",
-            f"p99 wait for a {queue.server}",
+            f"p99 wait in the queue ({queue.server})",
             cap.queue_wait_p99_ms,
             "ms",
             "t₉₉ = θ · ln(C / 0.01), θ = (1 + Cs²) / 2 / (c/s − λ)",

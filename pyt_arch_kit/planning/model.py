@@ -210,7 +210,11 @@ class ConcurrencyPlan:
 
 @dataclass(frozen=True)
 class DatabasePlan:
-    """The database layer: engine, pools, isolation, replicas, caching."""
+    """The database layer: engine, pools, isolation, replicas, caching, and its data safety.
+
+    ``standbys`` are failover copies in other zones (a MongoDB replica set's secondaries);
+    ``rpo`` and ``rto`` state what a failure may lose and how long it may last.
+    """
 
     engine: str
     driver: str
@@ -229,6 +233,12 @@ class DatabasePlan:
     idempotency_keys: bool
     outbox: bool
     useful_connections: int = 17
+    db_cores: int = 8
+    standbys: int = 0
+    synchronous_standby: bool = False
+    backup_retention_days: int = 14
+    rpo: str = ""
+    rto: str = ""
 
 
 @dataclass(frozen=True)

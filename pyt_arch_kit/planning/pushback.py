@@ -6,6 +6,7 @@ import math
 
 from pyt_arch_kit.planning._names import named
 from pyt_arch_kit.planning.broker import LOG_BROKER_MIN_EVENTS_S, proposed_log_broker_is_premature
+from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import (
     BrokerPlan,
     CapacityPlan,
@@ -187,7 +188,10 @@ def find_issues(
                 f"does its best work near {db.useful_connections} active connections (cores × 2 "
                 "+ spindles), beyond which contention raises every query's latency.",
                 "Measure the database under load; cut round trips per request (batch queries, "
-                "cache), or put PgBouncer in front to cap active server connections.",
+                "cache), or put PgBouncer (transaction mode) in front with default_pool_size ≈ "
+                f"{db.useful_connections} to cap active server connections; "
+                + prepared_statements_fix(db.driver)
+                + ".",
             )
         )
     if db is not None and db.pgbouncer:
@@ -195,10 +199,11 @@ def find_issues(
             Finding(
                 "warning",
                 "the workers could open more connections than the database allows",
-                f"Even one connection per process exceeds {db.connection_limit} − "
-                f"{db.reserved_connections} reserved.",
-                "Put PgBouncer in transaction mode between the app and PostgreSQL (no session "
-                "state: disable asyncpg's statement cache or use named-statement-safe settings).",
+                f"The pools may open {db.total_connections:,} connections against "
+                f"{db.connection_limit} − {db.reserved_connections} reserved.",
+                "Put PgBouncer in transaction mode between the app and PostgreSQL, with "
+                f"default_pool_size ≈ {db.useful_connections} server connections (what the "
+                "database serves well); " + prepared_statements_fix(db.driver) + ".",
             )
         )
     if (req.latency.availability_pct or 0) >= 99.99 and team <= 3:
