@@ -75,13 +75,17 @@ def plan(requirements: Requirements) -> Plan:
             conc_decisions + db_decisions + broker_decisions + practices + data_decisions
         ),
         findings=tuple(findings),
-        components=_components(req, conc, db, data),
+        components=_components(req, conc, db, data, broker),
         broker=broker,
     )
 
 
 def _components(
-    req: Requirements, conc: ConcurrencyPlan, db: DatabasePlan | None, data: DataPlan | None
+    req: Requirements,
+    conc: ConcurrencyPlan,
+    db: DatabasePlan | None,
+    data: DataPlan | None,
+    broker: BrokerPlan | None = None,
 ) -> tuple[str, ...]:
     parts: list[str] = []
     if req.interface is not Interface.BATCH:
@@ -90,7 +94,7 @@ def _components(
         parts.append("process_pool")
     if db is not None and (db.outbox or req.interface is Interface.EVENTS):
         parts += ["outbox_relay", "broker", "consumers"]
-    elif req.interface is Interface.EVENTS:
+    elif req.interface is Interface.EVENTS or broker is not None:
         parts += ["broker", "consumers"]
     if db is not None:
         if db.cache not in ("none",) and not db.cache.startswith("none"):

@@ -148,19 +148,21 @@ def plan_capacity(
 
     limit = base * _LATENCY_GROWTH + 4
     instances = base
-    if online and math.isfinite(target):
+    # Instances help only if the request's own time (no queueing) can meet the target; then
+    # the fewest that meet it, up to the limit (monotone in the load, like the base).
+    if online and meets(response_time(0.0, cpu_ms, io_ms, cv, queue, base), target):
         found = first_true(
             lambda n: meets(response_time(peak, cpu_ms, io_ms, cv, queue, n), target),
             base,
             limit,
         )
-        instances = found if found is not None else base
+        instances = found if found is not None else limit
     response = response_time(peak if online else 0.0, cpu_ms, io_ms, cv, queue, instances)
     p99 = response.quantile(QUANTILE) * 1000
     p50 = response.quantile(0.5) * 1000
     met = p99 <= target * (1 + 1e-9)
     levers = None
-    if not met and online:
+    if not met and req.interface is not Interface.BATCH:
         levers = find_levers(req, queue, instances, instances * 2**40, p99)
 
     cores = instances * cpi
@@ -176,7 +178,8 @@ def plan_capacity(
     theta = response.conditional_wait_s
     wait99 = theta * math.log(wait_prob / (1 - QUANTILE)) * 1000 if wait_prob > 0.01 else 0.0
     q_util = q_load / (instances * q_per_instance) if q_per_instance else 0.0
-    headroom = _headroom(peak, cores, cpu_ms, q_load, instances * q_per_instance)
+    held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
+    headroom = _headroom(peak, cores, cpu_ms, held_ms, instances * q_per_instance)
     fanout = req.workload.fanout_calls
     slow = fanout_slow_probability(fanout)
     cap = CapacityPlan(
@@ -231,11 +234,11 @@ def p99_at_utilisation(plan: Plan, utilisation: float) -> float:
     return rt.quantile(QUANTILE) * 1000
 
 
-def _headroom(peak: float, cores: int, cpu_ms: float, q_load: float, servers: float) -> float:
+def _headroom(peak: float, cores: int, cpu_ms: float, held_ms: float, servers: float) -> float:
     """Extra req/s before cores, or the queue's servers, pass the failover ceiling."""
     limits = []
     if cpu_ms > 0:
         limits.append(FAILOVER_CEILING * cores / (cpu_ms / 1000))
-    if q_load > 0 and peak > 0:
-        limits.append(FAILOVER_CEILING * servers / (q_load / peak))
+    if held_ms > 0:
+        limits.append(FAILOVER_CEILING * servers / (held_ms / 1000))
     return max(0.0, min(limits) - peak) if limits else math.inf

@@ -49,12 +49,11 @@ _FloatPredicate = Callable[[float], bool]
 def service_times(req: Requirements) -> tuple[float, float]:
     """(CPU ms, IO-wait ms) per request, as the planner reads them.
 
-    CPU time below a nanosecond counts as none: it is no work, and ``1 / x`` would overflow.
+    A time below a nanosecond counts as none: it is no work, and ``1 / x`` would overflow.
     """
     cpu_ms = req.workload.cpu_ms_per_request or 0.0
-    if cpu_ms < 1e-6:
-        cpu_ms = 0.0
-    return cpu_ms, req.workload.io_wait_ms_per_request or 0.0
+    io_ms = req.workload.io_wait_ms_per_request or 0.0
+    return (cpu_ms if cpu_ms >= 1e-6 else 0.0), (io_ms if io_ms >= 1e-6 else 0.0)
 
 
 @dataclass(frozen=True)

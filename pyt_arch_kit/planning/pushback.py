@@ -236,9 +236,9 @@ def _latency_findings(req: Requirements, cap: CapacityPlan) -> list[Finding]:
             )
         else:
             cause = (
-                f"queueing per {cap.queue}: adding instances alone would take "
-                f"{lev.instances:,} instances ({lev.instances / cap.instances:,.1f}× the "
-                "plan), so the plan keeps what the load needs"
+                f"queueing per {cap.queue}: the plan stops adding instances at "
+                f"{cap.instances:,} (4 × what the load needs + 4), and meeting the target by "
+                f"instances alone would take {lev.instances:,}"
             )
         fixes = []
         if lev.service_cv is not None and lev.service_cv < cap.service_cv:
