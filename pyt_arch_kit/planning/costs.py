@@ -19,7 +19,17 @@ from dataclasses import dataclass
 
 from pyt_arch_kit.planning.model import Plan
 
-__all__ = ["UNIT_PRICES", "CostLine", "UnitPrices", "bill_of_materials", "monthly_total"]
+__all__ = [
+    "PRICES_AS_OF",
+    "UNIT_PRICES",
+    "CostLine",
+    "UnitPrices",
+    "bill_of_materials",
+    "monthly_total",
+]
+
+#: When the default unit prices were read.
+PRICES_AS_OF = "2025-06"
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,7 @@ class UnitPrices:
 #: Replace them with your provider's prices and discounts: ``dataclasses.replace(UNIT_PRICES,
 #: vcpu_month=…)`` and pass the result to :func:`bill_of_materials`.
 UNIT_PRICES = UnitPrices(
-    as_of="2025-06",
+    as_of=PRICES_AS_OF,
     source="approximate on-demand list prices, AWS us-east-1 (EC2 m7i, RDS for PostgreSQL "
     "m7g, ElastiCache m7g.large, ALB, S3 Standard), rounded; before discounts and traffic",
     currency="USD",

@@ -20,6 +20,7 @@ __all__ = [
     "erlang_c",
     "fanout_slow_probability",
     "littles_law",
+    "mgc_response_quantile",
     "mgc_wait",
     "mmc_wait",
     "usl_throughput",
@@ -155,6 +156,28 @@ def mgc_wait(
     c = erlang_c(servers, arrival_rate * service_s)
     theta = (1 + service_cv**2) / 2 / (capacity - arrival_rate)
     return c, c * theta, theta
+
+
+def mgc_response_quantile(
+    arrival_rate: float,
+    service_s: float,
+    servers: int,
+    service_cv: float,
+    quantile: float = 0.99,
+) -> float:
+    """A quantile of the response time (wait + service) of an M/G/c queue, in seconds.
+
+    The wait from :func:`mgc_wait`, the service time a gamma with this mean and cv, the two
+    convolved (:class:`~pyt_arch_kit.planning.tail.ResponseTime`). ``inf`` when unstable.
+
+    Example:
+        >>> round(mgc_response_quantile(100, 0.040, 8, 1.0) * 1000)  # M/M/8 at ρ = 0.5
+        185
+    """
+    from pyt_arch_kit.planning.tail import ResponseTime
+
+    prob, _mean, theta = mgc_wait(arrival_rate, service_s, servers, service_cv)
+    return ResponseTime(prob, theta, service_s, service_cv).quantile(quantile)
 
 
 def fanout_slow_probability(calls: int, per_call_slow: float = 0.01) -> float:

@@ -51,7 +51,12 @@ def _deployment(plan: Plan) -> list[str]:
             f"- {cap.instances} instance(s) of {cap.cores_per_instance} cores in one zone: the "
             f"{slo:g} % SLO tolerates the minutes the platform takes to replace it"
         )
-    lines = [place + "; rolling deploys one instance at a time, with connection draining."]
+    rollout = (
+        "rolling deploys one instance at a time, with connection draining"
+        if cap.instances > 1
+        else "deploys start the new instance before the old one drains and stops (surge of one)"
+    )
+    lines = [f"{place}; {rollout}."]
     lines += [
         "- Liveness probe: the process answers on a local endpoint, with no dependency checks.",
         "- Readiness probe: the worker has started and is not saturated (in-flight requests "

@@ -50,9 +50,9 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
         )
     ]
     if db.standbys and db.engine != "mongodb":
-        kind = "synchronous" if db.synchronous_standby else "asynchronous"
+        kind = "a synchronous" if db.synchronous_standby else "an asynchronous"
         failover = (
-            f"a {kind} standby in another zone, promoted automatically (RPO {db.rpo}, RTO "
+            f"{kind} standby in another zone, promoted automatically (RPO {db.rpo}, RTO "
             f"{db.rto}); idempotent retries ride out the failover window"
         )
     elif db.engine == "mongodb":
