@@ -15,7 +15,7 @@ from pyt_arch_kit.writer import write_design
 def test_app_and_database_quantities_come_from_the_plan() -> None:
     p = plan(preset("io-bound-api"))
     lines = {line.component: line for line in bill_of_materials(p)}
-    app = lines["Application instances"]
+    app = lines["Application compute"]
     assert app.quantity == p.capacity.instances * p.capacity.cores_per_instance
     assert p.database is not None
     db = lines[f"Database ({p.database.engine})"]

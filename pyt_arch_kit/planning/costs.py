@@ -10,7 +10,7 @@ Example:
     >>> mine = dataclasses.replace(UNIT_PRICES, vcpu_month=20.0, as_of="our 2026 contract")
     >>> lines = bill_of_materials(plan(preset("io-bound-api")), mine)
     >>> lines[0].component, lines[0].unit_price
-    ('Application instances', 20.0)
+    ('Application compute', 20.0)
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
     if "app" in comps:
         lines.append(
             CostLine(
-                "Application instances",
+                "Application compute",
                 float(cap.instances * cap.cores_per_instance),
                 "vCPU",
                 prices.vcpu_month,

@@ -41,8 +41,8 @@ def _redundancy(req: Requirements, cap: CapacityPlan) -> Decision:
     where = f"{n} instance(s) across {zones} zones" if zones > 1 else f"{n} instance in one zone"
     if cap.redundancy_required:
         why = (
-            f"N+1 at the {slo:g} % SLO: losing a zone leaves {left} instance(s) at "
-            f"{cap.utilisation_after_failure:.0%} core utilisation, under the "
+            f"N+1 at the {slo:g} % SLO: losing a zone leaves {left} instance(s) with their cores "
+            f"{cap.utilisation_after_failure:.0%} busy, under the "
             f"{FAILOVER_CEILING:.0%} ceiling where queueing climbs"
         )
         trade = "capacity that idles while every zone is up, paid for the hours one is down"

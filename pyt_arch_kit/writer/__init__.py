@@ -98,8 +98,8 @@ def _after_failure(plan: Plan) -> str:
     cap = plan.capacity
     if cap.zones > 1:
         return (
-            f"after losing a zone, {cap.instances_after_failure} instance(s) run at "
-            f"{cap.utilisation_after_failure:.0%} (N+1: ceiling 80 %)."
+            f"after losing a zone, {cap.instances_after_failure} instance(s) carry the peak, "
+            f"their cores {cap.utilisation_after_failure:.0%} busy (N+1: ceiling 80 %)."
         )
     slo = plan.requirements.latency.availability_pct or 0
     return f"one instance: the {slo:g} % SLO does not call for N+1."

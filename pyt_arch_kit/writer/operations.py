@@ -43,7 +43,7 @@ def _deployment(plan: Plan) -> list[str]:
         place = (
             f"- {cap.instances} instance(s) of {cap.cores_per_instance} cores across {cap.zones} "
             f"availability zones: losing a zone leaves {cap.instances_after_failure} instance(s) "
-            f"at {cap.utilisation_after_failure:.0%} core utilisation (ceiling "
+            f"with their cores {cap.utilisation_after_failure:.0%} busy (ceiling "
             f"{FAILOVER_CEILING:.0%}), p99 ≈ {fmt_number(cap.p99_after_failure_ms)} ms"
         )
     else:

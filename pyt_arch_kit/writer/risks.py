@@ -23,7 +23,7 @@ def _fleet_risks(plan: Plan) -> list[tuple[str, str]]:
             (
                 "A zone outage",
                 f"N+1 across {cap.zones} zones: {cap.instances_after_failure} instance(s) carry "
-                f"the peak at {cap.utilisation_after_failure:.0%} core utilisation (p99 ≈ "
+                f"the peak, their cores {cap.utilisation_after_failure:.0%} busy (p99 ≈ "
                 f"{fmt_number(cap.p99_after_failure_ms)} ms); autoscaling replaces the lost "
                 "capacity",
             )
