@@ -52,7 +52,7 @@ def _deployment(plan: Plan) -> list[str]:
             f"{slo:g} % SLO tolerates the minutes the platform takes to replace it"
         )
     rollout = (
-        "rolling deploys one instance at a time, with connection draining"
+        "rolling deploys that replace the instances one at a time, with connection draining"
         if cap.instances > 1
         else "deploys start the new instance before the old one drains and stops (surge of one)"
     )
