@@ -73,7 +73,7 @@ def check_consistent(p: Plan) -> None:
         if "gunicorn" in conc.server:
             assert f"{conc.workers_per_instance} workers per instance" in s[STACK]
         p99 = fmt_number(cap.p99_ms)
-        assert f"p99 {p99} ms against" in s[SUMMARY]
+        assert f"Estimated p99 {p99} ms (p50 {fmt_number(cap.p50_ms)} ms) against" in s[SUMMARY]
         assert f"| Estimated p99 latency | {p99} ms |" in s[OPS]
         assert f"p99 ≈ {p99} ms" in s[GUIDE]
         assert ("**met**" in s[SUMMARY]) == cap.meets_p99

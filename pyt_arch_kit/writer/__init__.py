@@ -114,8 +114,8 @@ def _latency_line(plan: Plan) -> str:
     }.get(cap.queue, "nothing queues")
     verdict = "**met**" if cap.meets_p99 else "**not met** — see Risks for what would meet it"
     return (
-        f"- Estimated p50 {fmt_number(cap.p50_ms)} ms and p99 {fmt_number(cap.p99_ms)} ms "
-        f"against a p99 target of {fmt_number(target)} ms: {verdict}. Model: {where} "
+        f"- Estimated p99 {fmt_number(cap.p99_ms)} ms (p50 {fmt_number(cap.p50_ms)} ms) "
+        f"against a target of {fmt_number(target)} ms: {verdict}. Model: {where} "
         f"(M/G/{cap.queue_servers}, Allen–Cunneen), CPU and IO times with cv "
         f"{fmt_number(cap.service_cv)}, the wait and the request's own time convolved."
     )
