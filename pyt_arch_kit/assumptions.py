@@ -144,6 +144,18 @@ RULES: list[tuple[str, _Rule]] = [
         ),
     ),
     (
+        "workload.service_cv",
+        lambda r: (
+            None
+            if r.interface is Interface.BATCH
+            else (
+                1.0,
+                "exponential CPU and IO times (cv 1), the M/M/c assumption; measured web "
+                "handlers are often more variable: replace it with std / mean from a profile",
+            )
+        ),
+    ),
+    (
         "workload.db_calls_per_request",
         lambda r: (
             (2.0, "a read and a write, or two reads") if _uses_db(r) else (0.0, "no database")

@@ -1,8 +1,9 @@
 """Charts of a plan: the p99 latency curve and the capacity a growing load needs.
 
 Each chart is computed from the planner itself, never from a separate formula: the latency
-curve uses the same M/M/c model, the same cores per instance and the same service rate as
-:func:`~pyt_arch_kit.planning.capacity.plan_capacity`, so the plan's operating point lies on it;
+curve is the planner's own queueing model at other loads
+(:func:`~pyt_arch_kit.planning.capacity.p99_at_utilisation`), so the plan's operating point lies
+on it;
 the growth chart re-runs :func:`~pyt_arch_kit.planning.plan` on scaled requirements.
 
 matplotlib is imported only when a chart is drawn, and only its object API is used (no pyplot
@@ -26,9 +27,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pyt_arch_kit.planning import plan as make_plan
-from pyt_arch_kit.planning.capacity import service_times
+from pyt_arch_kit.planning.capacity import p99_at_utilisation, service_times
 from pyt_arch_kit.planning.model import Plan, fmt_number
-from pyt_arch_kit.planning.queueing import mmc_wait
 from pyt_arch_kit.requirements import Requirements
 
 if TYPE_CHECKING:
@@ -61,28 +61,21 @@ def _service(plan: Plan) -> tuple[float, float, int]:
 
 
 def p99_curve(plan: Plan, utilisations: list[float]) -> list[tuple[float, float]]:
-    """Estimated p99 latency at each core utilisation, with the plan's M/M/c model.
+    """Estimated p99 latency at each utilisation of what queues, with the plan's own model.
 
-    The p99 is the service time (CPU + IO wait) plus the p99 wait for one of the ``c`` cores
-    of an instance (Erlang C), with ``c`` the plan's cores per instance and ``μ = 1 / CPU s``.
-    At the plan's own utilisation it equals ``plan.capacity.p99_ms``.
+    The p99 of the response time (the wait for what queues — an event loop, a sync worker, a
+    process pool — plus CPU + IO as a distribution) at the load that keeps those servers
+    ρ busy (:func:`~pyt_arch_kit.planning.capacity.p99_at_utilisation`). At the plan's own
+    ``capacity.queue_utilisation`` it equals ``plan.capacity.p99_ms``.
 
     Args:
         plan: a computed plan.
         utilisations: values of ρ in ``[0, 1)``.
 
     Returns:
-        ``(ρ, p99 ms)`` pairs; the p99 is ``inf`` for ρ ≥ 1.
+        ``(ρ, p99 ms)`` pairs; the p99 is ``inf`` where what queues saturates.
     """
-    service_ms, cpu_ms, cores = _service(plan)
-    if cpu_ms == 0.0:
-        return [(rho, service_ms) for rho in utilisations]
-    mu = 1000.0 / cpu_ms
-    out: list[tuple[float, float]] = []
-    for rho in utilisations:
-        _prob, _mean, wait_s = mmc_wait(rho * cores * mu, mu, cores)
-        out.append((rho, service_ms + wait_s * 1000.0))
-    return out
+    return [(rho, p99_at_utilisation(plan, rho)) for rho in utilisations]
 
 
 @dataclass(frozen=True)
@@ -241,11 +234,13 @@ def _grid(rho_op: float) -> list[float]:
 
 
 def p99_vs_utilisation(plan: Plan) -> Figure:
-    """p99 latency against core utilisation, with the SLA and the plan's operating point.
+    """p99 latency against the utilisation of what queues, with the SLA and the plan's point.
 
-    The curve is :func:`p99_curve` for ρ from 0.05 to 0.97 (and the plan's own ρ); the dashed
-    line is the SLA (``requirements.latency.p99_ms``); the dot is the plan
-    (``capacity.utilisation``, ``capacity.p99_ms``).
+    What queues is the plan's ``capacity.queue_server`` (an event loop per worker, the sync
+    workers of an instance, a worker's process pool). The curve is :func:`p99_curve` for ρ
+    from 0.05 to 0.97 (and the plan's own ρ); the dashed line is the SLA
+    (``requirements.latency.p99_ms``); the dot is the plan (``capacity.queue_utilisation``,
+    ``capacity.p99_ms``).
 
     Args:
         plan: a computed plan.
@@ -257,26 +252,26 @@ def p99_vs_utilisation(plan: Plan) -> Figure:
     ax: Axes = fig.add_subplot()
     cap = plan.capacity
     req = plan.requirements
-    service_ms, cpu_ms, cores = _service(plan)
+    service_ms, _cpu_ms, cores = _service(plan)
     sla = req.latency.p99_ms or math.inf
-    rho_op, p99_op = cap.utilisation, cap.p99_ms
+    rho_op, p99_op = cap.queue_utilisation, cap.p99_ms
     curve = p99_curve(plan, _grid(rho_op))
     xs = [x for x, _ in curve]
     ys = [y for _, y in curve]
-    if cpu_ms:
+    if cap.queue != "none":
         label = (
-            f"p99 = {fmt_number(service_ms)} ms service + M/M/{cores} p99 wait "
-            f"(μ = {fmt_number(1000 / cpu_ms)} req/s per core)"
+            f"p99 = wait per {cap.queue} + {fmt_number(service_ms)} ms CPU + IO "
+            f"(M/G/{cap.queue_servers}, cv {fmt_number(cap.service_cv)})"
         )
     else:
-        label = f"p99 = {fmt_number(service_ms)} ms service (no CPU time: no queue for cores)"
+        label = f"p99 = {fmt_number(service_ms)} ms service (nothing queues)"
     ax.plot(xs, ys, color="#1f5fa8", linewidth=2, label=label)
     ax.axvspan(_KNEE, 1.0, color="#d9534f", alpha=0.08, label=f"ρ > {_KNEE}: queueing climbs")
     ax.axvline(cap.target_utilisation, color="#777777", linestyle=":", linewidth=1)
     ax.text(
         cap.target_utilisation,
         0.02,
-        f" target ρ = {cap.target_utilisation:g}",
+        f" sized for ρ ≤ {cap.target_utilisation:g}",
         transform=ax.get_xaxis_transform(),
         color="#555555",
         fontsize=8,
@@ -297,7 +292,7 @@ def p99_vs_utilisation(plan: Plan) -> Figure:
     )
     where = f"{cap.instances} instance(s) × {cores} cores"
     if not req.scale.peak_rps:
-        where += "\nno online requests: nothing queues for a core"
+        where += "\nno online requests: nothing queues"
     ax.annotate(
         f"ρ = {rho_op:.2f}, p99 ≈ {fmt_number(p99_op)} ms\n{where}",
         xy=(rho_op, p99_op),
@@ -311,9 +306,10 @@ def p99_vs_utilisation(plan: Plan) -> Figure:
     top = min(max(finite), 3 * reference)
     ax.set_ylim(0, max(top, reference) * 1.15)
     ax.set_xlim(0, 1)
-    ax.set_xlabel("core utilisation ρ at peak (busy cores / provisioned cores)")
+    server = cap.queue_server if cap.queue != "none" else "server"
+    ax.set_xlabel(f"utilisation ρ at peak of the {server}s requests queue for")
     ax.set_ylabel("p99 latency (ms)")
-    ax.set_title(f"{req.name}: p99 latency vs core utilisation (M/M/c, Erlang C)")
+    ax.set_title(f"{req.name}: p99 latency vs utilisation (M/G/c, Allen–Cunneen)")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
     return fig

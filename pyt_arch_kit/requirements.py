@@ -259,6 +259,17 @@ class Workload(_Section):
             "How long does one database call hold a connection (ms)?", widget="log"
         ),
     )
+    service_cv: float | None = Field(
+        None,
+        ge=0,
+        le=10,
+        description="Coefficient of variation (standard deviation / mean) of a request's CPU "
+        "time and of its IO wait: 0 = always the same, 1 = exponential, above 1 = heavy tails.",
+        json_schema_extra=_q(
+            "How variable is a request's time: what is the standard deviation of its CPU and "
+            "IO time over the mean (1 = exponential; measure p99 / p50)?"
+        ),
+    )
     fanout_calls: int = Field(
         0,
         ge=0,

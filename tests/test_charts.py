@@ -52,7 +52,7 @@ def test_operating_point_is_the_plan_and_lies_on_the_curve(name: str) -> None:
     p = plan(preset(name))
     fig = p99_vs_utilisation(p)
     x, y = _marker(fig)
-    assert x == pytest.approx(p.capacity.utilisation)
+    assert x == pytest.approx(p.capacity.queue_utilisation)
     assert y == pytest.approx(p.capacity.p99_ms)
     assert y == pytest.approx(p.figure("p99_estimate_ms").value)
     xs, ys = _curve(fig)
@@ -70,7 +70,7 @@ def test_plans_at_other_loads_land_on_the_same_curve() -> None:
         other = plan(
             base.model_copy(update={"scale": base.scale.model_copy(update={"peak_rps": rps})})
         )
-        rho, p99 = other.capacity.utilisation, other.capacity.p99_ms
+        rho, p99 = other.capacity.queue_utilisation, other.capacity.p99_ms
         assert 0.05 <= rho <= 0.97
         assert float(np.interp(rho, xs, ys)) == pytest.approx(p99, rel=0.01), rps
         landed.add(round(rho, 3))
@@ -83,8 +83,9 @@ def test_curve_rises_steeply_past_rho_0_8(name: str) -> None:
     xs, ys = _curve(p99_vs_utilisation(p))
     assert xs[0] <= 0.05 and xs[-1] >= 0.97
     assert np.all(np.diff(ys) >= -1e-9), "p99 never falls as utilisation rises"
-    service = p.capacity.service_ms
-    wait_at = {r: float(np.interp(r, xs, ys)) - service for r in (0.5, 0.8, 0.95)}
+    # What queueing adds to the p99 the request's own time distribution has with no queue.
+    floor = ys[0]
+    wait_at = {r: float(np.interp(r, xs, ys)) - floor for r in (0.5, 0.8, 0.95)}
     assert wait_at[0.8] > 2.5 * wait_at[0.5]
     assert wait_at[0.95] > 4 * wait_at[0.8]
 
@@ -108,14 +109,14 @@ def test_sla_line_is_at_the_requirement() -> None:
 
 def test_p99_curve_matches_the_plan_at_its_own_utilisation() -> None:
     p = plan(preset("io-bound-api"))
-    [(rho, p99)] = p99_curve(p, [p.capacity.utilisation])
-    assert (rho, p99) == (p.capacity.utilisation, pytest.approx(p.capacity.p99_ms))
+    [(rho, p99)] = p99_curve(p, [p.capacity.queue_utilisation])
+    assert (rho, p99) == (p.capacity.queue_utilisation, pytest.approx(p.capacity.p99_ms))
 
 
 def test_batch_plan_is_drawn_without_queueing() -> None:
     p = plan(preset("big-data-pipeline"))
     fig = p99_vs_utilisation(p)
-    assert _marker(fig) == (0.0, pytest.approx(p.capacity.service_ms))
+    assert _marker(fig) == (0.0, pytest.approx(p.capacity.p99_ms))
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)
     assert "no online requests" in texts
 
@@ -257,4 +258,5 @@ def test_chart_reads_the_service_time_as_the_capacity_planner_does() -> None:
         )
     )
     assert service_times(tiny.requirements) == (0.0, 20.0)
-    assert p99_curve(tiny, [0.5]) == [(0.5, tiny.capacity.service_ms)]
+    rho = tiny.capacity.queue_utilisation
+    assert p99_curve(tiny, [rho]) == [(rho, pytest.approx(tiny.capacity.p99_ms))]

@@ -86,11 +86,12 @@ def test_in_flight_is_rate_times_time_in_system() -> None:
 
 def test_cpu_capacity_worked_example_500_rps_at_8_ms() -> None:
     # 500 req/s × 8 ms = 4 busy cores → ⌈4 / 0.66⌉ = 7 cores at one core per instance.
+    # (No IO: a sync worker waiting on IO would hold its core's only worker, see below.)
     p = plan(
         req(
             scale={"peak_rps": 500},
             latency={"p99_ms": 1000, "availability_pct": 99.0},
-            workload={"cpu_ms_per_request": 8, "io_wait_ms_per_request": 2},
+            workload={"cpu_ms_per_request": 8, "io_wait_ms_per_request": 0},
             infrastructure={"cores_per_instance": 1},
         )
     )
@@ -105,9 +106,11 @@ def test_slo_of_three_nines_gets_at_least_two_instances() -> None:
 
 
 def test_tight_p99_adds_instances_until_queueing_fits() -> None:
+    # Nearly constant service times (cv 0.1): the request's own p99 is ~12.5 ms, so only the
+    # wait has to shrink to fit 14 ms.
     base = {
         "scale": {"peak_rps": 300},
-        "workload": {"cpu_ms_per_request": 10, "io_wait_ms_per_request": 0},
+        "workload": {"cpu_ms_per_request": 10, "io_wait_ms_per_request": 0, "service_cv": 0.1},
         "infrastructure": {"cores_per_instance": 2},
     }
     loose = plan(Requirements.parse({**base, "latency": {"p99_ms": 5000}}))
@@ -232,7 +235,8 @@ def test_async_pool_follows_littles_law_on_database_time() -> None:
     )
     assert p.figure("db_busy_connections").value == pytest.approx(20.0)
     assert p.database is not None
-    assert p.database.pool_size == math.ceil(20 / 16 * 2)
+    loops = p.capacity.instances * p.concurrency.workers_per_instance
+    assert p.database.pool_size == math.ceil(20 / loops * 2)
 
 
 def test_strong_consistency_uses_serializable_and_no_cache_of_mutable_data() -> None:

@@ -242,7 +242,8 @@ def _constant(args: list[str]) -> str:
     module, name = args
     if not module.startswith("pyt_arch_kit."):
         raise ValueError("only pyt_arch_kit constants can be shown")
-    return _num(getattr(importlib.import_module(module), name))
+    value = getattr(importlib.import_module(module), name)
+    return value if isinstance(value, str) else _num(value)
 
 
 # -- the Claude backend ----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pyt_arch_kit.planning.broker import plan_broker
-from pyt_arch_kit.planning.capacity import plan_capacity
+from pyt_arch_kit.planning.capacity import plan_capacity, size_fleet
 from pyt_arch_kit.planning.concurrency import plan_concurrency
 from pyt_arch_kit.planning.data import plan_data
 from pyt_arch_kit.planning.database import plan_database
@@ -17,8 +17,10 @@ from pyt_arch_kit.planning.model import (
     Decision,
     Figure,
     Finding,
+    P99Levers,
     Plan,
 )
+from pyt_arch_kit.planning.practices import plan_practices
 from pyt_arch_kit.planning.pushback import find_issues
 from pyt_arch_kit.requirements import Interface, Requirements
 
@@ -32,6 +34,7 @@ __all__ = [
     "Decision",
     "Figure",
     "Finding",
+    "P99Levers",
     "Plan",
     "plan",
 ]
@@ -51,11 +54,14 @@ def plan(requirements: Requirements) -> Plan:
         100.0
     """
     req, assumptions = requirements.resolved()
-    cap, cap_figs = plan_capacity(req)
-    conc, conc_figs, conc_decisions = plan_concurrency(req, cap)
+    fleet = size_fleet(req)
+    first, _, _ = plan_concurrency(req, fleet)
+    cap, cap_figs = plan_capacity(req, fleet, first)
+    conc, conc_figs, conc_decisions = plan_concurrency(req, cap, first.model)
     db, db_figs, db_decisions = plan_database(req, cap, conc)
     broker, broker_decisions = plan_broker(req, conc.model)
     data, data_figs, data_decisions = plan_data(req)
+    practices = plan_practices(req, cap, conc, db, broker)
     findings = find_issues(req, cap, conc, db, data, broker)
     return Plan(
         requirements=req,
@@ -65,15 +71,21 @@ def plan(requirements: Requirements) -> Plan:
         database=db,
         data=data,
         figures=tuple(cap_figs + conc_figs + db_figs + data_figs),
-        decisions=tuple(conc_decisions + db_decisions + broker_decisions + data_decisions),
+        decisions=tuple(
+            conc_decisions + db_decisions + broker_decisions + practices + data_decisions
+        ),
         findings=tuple(findings),
-        components=_components(req, conc, db, data),
+        components=_components(req, conc, db, data, broker),
         broker=broker,
     )
 
 
 def _components(
-    req: Requirements, conc: ConcurrencyPlan, db: DatabasePlan | None, data: DataPlan | None
+    req: Requirements,
+    conc: ConcurrencyPlan,
+    db: DatabasePlan | None,
+    data: DataPlan | None,
+    broker: BrokerPlan | None = None,
 ) -> tuple[str, ...]:
     parts: list[str] = []
     if req.interface is not Interface.BATCH:
@@ -82,7 +94,7 @@ def _components(
         parts.append("process_pool")
     if db is not None and (db.outbox or req.interface is Interface.EVENTS):
         parts += ["outbox_relay", "broker", "consumers"]
-    elif req.interface is Interface.EVENTS:
+    elif req.interface is Interface.EVENTS or broker is not None:
         parts += ["broker", "consumers"]
     if db is not None:
         if db.cache not in ("none",) and not db.cache.startswith("none"):

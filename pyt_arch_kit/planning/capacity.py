@@ -1,216 +1,244 @@
-"""Compute capacity: in-flight requests, cores, instances, and the queueing they imply."""
+"""Compute capacity: cores, instances that survive a failure, and the latency they give.
+
+Two steps. :func:`size_fleet` sizes the fleet on cores alone (the concurrency model is chosen
+from it); :func:`plan_capacity` then adds what the concurrency model queues on — its servers'
+utilisation, N+1 across zones, and the p99 from the queueing model — and may add instances
+until the p99 target is met. Every count comes from a closed form or a bisection, never a step
+at a time.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
-from pyt_arch_kit.planning.model import CapacityPlan, Figure
-from pyt_arch_kit.planning.queueing import (
-    DEAN_BARROSO,
-    ERLANG,
-    LITTLE,
-    fanout_slow_probability,
-    littles_law,
-    mmc_wait,
+from pyt_arch_kit.planning.capacity_figures import capacity_figures
+from pyt_arch_kit.planning.latency import (
+    QUANTILE,
+    Queue,
+    find_levers,
+    first_true,
+    meets,
+    queue_for,
+    response_time,
+    service_times,
 )
+from pyt_arch_kit.planning.model import CapacityPlan, ConcurrencyPlan, Figure, Plan
+from pyt_arch_kit.planning.queueing import fanout_slow_probability, littles_law
 from pyt_arch_kit.requirements import Interface, Requirements
 
-__all__ = ["TARGET_UTILISATION", "plan_capacity", "service_times"]
+__all__ = [
+    "FAILOVER_CEILING",
+    "REDUNDANCY_SLO_PCT",
+    "TARGET_UTILISATION",
+    "Fleet",
+    "p99_at_utilisation",
+    "plan_capacity",
+    "service_times",
+    "size_fleet",
+    "survivors",
+    "zones_for",
+]
 
 #: Cores are provisioned so that they are busy this fraction of the time at peak: below ~0.8,
 #: where M/M/c queueing delay starts to climb steeply.
 TARGET_UTILISATION = 0.66
-_HIKE_LIMIT = 0.8
+#: After losing one zone (or one instance) the survivors stay below this utilisation.
+FAILOVER_CEILING = 0.8
+#: An availability SLO at or above this needs N+1: the fleet survives losing a zone.
+REDUNDANCY_SLO_PCT = 99.9
+#: Zones a fleet of two or more instances is spread across (most cloud regions have three).
+MAX_ZONES = 3
+#: Instances added for latency stop at this many times the base (then the levers are named).
+_LATENCY_GROWTH = 4
 
 
-def service_times(req: Requirements) -> tuple[float, float]:
-    """(CPU ms, IO-wait ms) per request, as the planner reads them.
+@dataclass(frozen=True)
+class Fleet:
+    """The fleet sized on cores alone, before the concurrency model is known."""
 
-    CPU time below a nanosecond counts as none: it is no work, and ``1 / x`` would overflow.
-    """
-    cpu_ms = req.workload.cpu_ms_per_request or 0.0
-    if cpu_ms < 1e-6:
-        cpu_ms = 0.0
-    return cpu_ms, req.workload.io_wait_ms_per_request or 0.0
+    in_flight: float
+    busy_cores: float
+    cores_per_instance: int
+    instances: int
 
 
-def _min_instances(req: Requirements) -> int:
-    """Two instances at least for an SLO of 99.9 % or more (one can fail or be deployed)."""
+def _redundancy_required(req: Requirements) -> bool:
     if req.interface is Interface.BATCH:
+        return False
+    return (req.latency.availability_pct or 0) >= REDUNDANCY_SLO_PCT
+
+
+def zones_for(instances: int) -> int:
+    """Zones ``instances`` are spread across: one each, up to three."""
+    return max(1, min(instances, MAX_ZONES))
+
+
+def survivors(instances: int) -> int:
+    """Instances left after losing the largest failure domain (a zone, or the one instance)."""
+    if instances <= 1:
+        return 0
+    return instances - math.ceil(instances / zones_for(instances))
+
+
+def _fewest_surviving(needed: int) -> int:
+    """The fewest instances whose survivors of a zone loss are at least ``needed`` (closed form).
+
+    With three zones the survivors are ⌊2N/3⌋, so N = ⌈3m/2⌉; two instances survive as one.
+    """
+    if needed <= 1:
+        return 2
+    return max(MAX_ZONES, math.ceil(3 * needed / 2))
+
+
+def _instances_for(load: float, per_instance: float, redundant: bool) -> int:
+    """Instances so that ``load`` busy servers stay under the target, and under the failover
+    ceiling after losing a zone when ``redundant``."""
+    if load <= 0 or per_instance <= 0:
         return 1
-    return 2 if (req.latency.availability_pct or 0) >= 99.9 else 1
+    n = math.ceil(load / (per_instance * TARGET_UTILISATION) - 1e-9)
+    if redundant:
+        n = max(n, _fewest_surviving(math.ceil(load / (per_instance * FAILOVER_CEILING) - 1e-9)))
+    return max(1, n)
 
 
-def _queue(req: Requirements, instances: int, cores_per_instance: int) -> tuple[float, float]:
-    """(probability of waiting, p99 wait in ms) for one instance's cores as an M/M/c queue."""
-    cpu_s = service_times(req)[0] / 1000
-    peak = req.scale.peak_rps or 0
-    if cpu_s == 0 or peak <= 0:
-        return 0.0, 0.0
-    prob, _mean, p99 = mmc_wait(peak / instances, 1 / cpu_s, cores_per_instance)
-    return prob, p99 * 1000
-
-
-def plan_capacity(req: Requirements) -> tuple[CapacityPlan, list[Figure]]:
-    """Size the fleet for the peak rate and check the p99 target against queueing.
+def size_fleet(req: Requirements) -> Fleet:
+    """Instances for the cores the load keeps busy, N+1 across zones when the SLO asks for it.
 
     ``req`` must be resolved (no relevant field unset).
     """
     peak = req.scale.peak_rps or 0.0
     cpu_ms, io_ms = service_times(req)
     cpi = req.infrastructure.cores_per_instance or 1
-    p99_target = req.latency.p99_ms or math.inf
-    service_ms = cpu_ms + io_ms
-
-    in_flight = littles_law(peak, service_ms / 1000)
+    redundant = _redundancy_required(req)
     busy = peak * cpu_ms / 1000
-    cores_needed = max(1, math.ceil(busy / TARGET_UTILISATION - 1e-9))
-    base = max(_min_instances(req), math.ceil(cores_needed / cpi))
+    n = _instances_for(busy, cpi, redundant)
+    if redundant:
+        n = max(n, 2)
+    return Fleet(littles_law(peak, (cpu_ms + io_ms) / 1000), busy, cpi, n)
+
+
+def _queue_load(req: Requirements, queue: Queue) -> tuple[float, float]:
+    """(busy servers of the queue at peak, servers per instance)."""
+    cpu_ms, io_ms = service_times(req)
+    held = cpu_ms + io_ms if queue.holds_io else cpu_ms
+    return (req.scale.peak_rps or 0.0) * held / 1000, queue.servers * queue.queues_per_instance
+
+
+def plan_capacity(
+    req: Requirements, fleet: Fleet, conc: ConcurrencyPlan
+) -> tuple[CapacityPlan, list[Figure]]:
+    """The fleet that survives a zone loss and meets the p99 target, if any fleet can.
+
+    Instances start from the core sizing, grow so that the queue's own servers (sync workers,
+    process pools) also stay under the target and failover ceilings, then grow by bisection
+    while the p99 from the queueing model misses the target — up to four times the base; past
+    that, or when no count can meet it, the plan keeps the base and names the levers.
+    """
+    peak = req.scale.peak_rps or 0.0
+    cpu_ms, io_ms = service_times(req)
+    cpi = fleet.cores_per_instance
+    cv = req.workload.service_cv if req.workload.service_cv is not None else 1.0
+    target = req.latency.p99_ms or math.inf
+    redundant = _redundancy_required(req)
+    online = peak > 0 and req.interface is not Interface.BATCH
+    queue = queue_for(req, conc)
+    q_load, q_per_instance = _queue_load(req, queue)
+    base = max(fleet.instances, _instances_for(q_load, q_per_instance, redundant))
+
+    limit = base * _LATENCY_GROWTH + 4
     instances = base
-    prob, wait99 = _queue(req, instances, cpi)
-    # Add instances while queueing, not the request's own time, breaks the p99 target.
-    if service_ms < p99_target:
-        while service_ms + wait99 > p99_target and instances < base * 4 + 4:
-            instances += 1
-            prob, wait99 = _queue(req, instances, cpi)
+    # Instances help only if the request's own time (no queueing) can meet the target; then
+    # the fewest that meet it, up to the limit (monotone in the load, like the base).
+    if online and meets(response_time(0.0, cpu_ms, io_ms, cv, queue, base), target):
+        found = first_true(
+            lambda n: meets(response_time(peak, cpu_ms, io_ms, cv, queue, n), target),
+            base,
+            limit,
+        )
+        instances = found if found is not None else limit
+    response = response_time(peak if online else 0.0, cpu_ms, io_ms, cv, queue, instances)
+    p99 = response.quantile(QUANTILE) * 1000
+    p50 = response.quantile(0.5) * 1000
+    met = p99 <= target * (1 + 1e-9)
+    levers = None
+    if not met and req.interface is not Interface.BATCH:
+        levers = find_levers(req, queue, instances, instances * 2**40, p99)
+
     cores = instances * cpi
+    busy = fleet.busy_cores
     utilisation = busy / cores if cores else 0.0
-    p99_est = service_ms + wait99
-    headroom = max(0.0, _HIKE_LIMIT * cores / (cpu_ms / 1000) - peak) if cpu_ms > 0 else math.inf
+    left = survivors(instances)
+    after_util = busy / (left * cpi) if left else (math.inf if busy > 0 else 0.0)
+    after = response_time(peak, cpu_ms, io_ms, cv, queue, left) if left and online else None
+    p99_after = after.quantile(QUANTILE) * 1000 if after is not None else math.inf
+    if not online:
+        p99_after = p99
+    wait_prob = response.wait_probability
+    theta = response.conditional_wait_s
+    wait99 = theta * math.log(wait_prob / (1 - QUANTILE)) * 1000 if wait_prob > 0.01 else 0.0
+    q_util = q_load / (instances * q_per_instance) if q_per_instance else 0.0
+    held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
+    headroom = _headroom(peak, cores, cpu_ms, held_ms, instances * q_per_instance)
     fanout = req.workload.fanout_calls
     slow = fanout_slow_probability(fanout)
-
     cap = CapacityPlan(
-        in_flight=in_flight,
+        in_flight=fleet.in_flight,
         busy_cores=busy,
         target_utilisation=TARGET_UTILISATION,
         cores=cores,
         instances=instances,
         cores_per_instance=cpi,
         utilisation=utilisation,
-        service_ms=service_ms,
-        p50_ms=service_ms,
-        p99_ms=p99_est,
+        service_ms=cpu_ms + io_ms,
+        p50_ms=p50,
+        p99_ms=p99,
         queue_wait_p99_ms=wait99,
-        wait_probability=prob,
-        meets_p99=p99_est <= p99_target,
+        wait_probability=wait_prob,
+        meets_p99=met,
         headroom_rps=headroom,
         fanout_slow_probability=slow,
+        service_cv=cv,
+        queue=queue.per if online and q_load > 0 else "none",
+        queue_servers=queue.servers,
+        queue_server=queue.server,
+        queue_utilisation=q_util,
+        zones=zones_for(instances),
+        instances_after_failure=left,
+        utilisation_after_failure=after_util,
+        p99_after_failure_ms=p99_after,
+        redundancy_required=redundant,
+        levers=levers,
     )
-    figures = [
-        Figure(
-            "in_flight",
-            "Requests in flight at peak",
-            in_flight,
-            "requests",
-            "L = λ · W",
-            (("λ (peak req/s)", peak), ("W (s in system)", service_ms / 1000)),
-            LITTLE,
-        ),
-        Figure(
-            "busy_cores",
-            "CPU cores busy at peak",
-            busy,
-            "cores",
-            "busy = λ · CPU s per request",
-            (("λ (peak req/s)", peak), ("CPU s per request", cpu_ms / 1000)),
-            "utilisation law, U = X · S (Denning & Buzen, 1978)",
-        ),
-        Figure(
-            "cores",
-            "Cores to provision",
-            cores,
-            "cores",
-            "max(⌈busy / U_target⌉, instances · cores per instance)",
-            (
-                ("busy cores", busy),
-                ("U_target", TARGET_UTILISATION),
-                ("instances", instances),
-                ("cores per instance", cpi),
-            ),
-            "headroom below ρ ≈ 0.8, where M/M/c waits climb (" + ERLANG + ")",
-        ),
-        Figure(
-            "instances",
-            "Application instances",
-            instances,
-            "instances",
-            "max(N_min, ⌈cores needed / cores per instance⌉), + more if queueing breaks p99",
-            (
-                ("cores needed", cores_needed),
-                ("cores per instance", cpi),
-                ("N_min (redundancy for the SLO)", _min_instances(req)),
-            ),
-            "N+1 redundancy; " + ERLANG,
-        ),
-        Figure(
-            "utilisation",
-            "Core utilisation at peak",
-            utilisation,
-            "",
-            "ρ = busy / cores",
-            (("busy cores", busy), ("cores", cores)),
-            ERLANG,
-        ),
-        Figure(
-            "wait_probability",
-            "Probability a request queues for a core",
-            prob,
-            "",
-            "C(c, a) (Erlang C), per instance",
-            (
-                ("c (cores per instance)", cpi),
-                ("a = λ/μ per instance", busy / instances if instances else 0.0),
-            ),
-            ERLANG,
-        ),
-        Figure(
-            "queue_wait_p99_ms",
-            "p99 wait for a core",
-            wait99,
-            "ms",
-            "t₉₉ = ln(C / 0.01) / (cμ − λ)",
-            (
-                ("c", cpi),
-                ("μ (req/s per core)", 1000 / cpu_ms if cpu_ms else math.inf),
-                ("λ per instance", peak / instances if instances else 0.0),
-            ),
-            ERLANG,
-        ),
-        Figure(
-            "p99_estimate_ms",
-            "Estimated p99 latency",
-            p99_est,
-            "ms",
-            "service time (CPU + IO wait) + p99 queueing wait",
-            (
-                ("CPU ms", cpu_ms),
-                ("IO wait ms", io_ms),
-                ("p99 wait ms", wait99),
-                ("target p99 ms", p99_target),
-            ),
-            ERLANG + "; assumes exponential service, ignores service-time variance",
-        ),
-        Figure(
-            "headroom_rps",
-            "Extra req/s before cores pass 80 % busy",
-            headroom,
-            "req/s",
-            "0.8 · cores / CPU s − λ",
-            (("cores", cores), ("CPU s per request", cpu_ms / 1000), ("λ", peak)),
-            ERLANG,
-        ),
-    ]
-    if fanout > 0:
-        figures.append(
-            Figure(
-                "fanout_slow_probability",
-                "Chance a request waits on a backend's p99 tail",
-                slow,
-                "",
-                "1 − 0.99ᴺ",
-                (("N (parallel calls)", fanout),),
-                DEAN_BARROSO,
-            )
-        )
-    return cap, figures
+    ceilings = (TARGET_UTILISATION, FAILOVER_CEILING, REDUNDANCY_SLO_PCT)
+    return cap, capacity_figures(req, cap, queue, base, theta, ceilings)
+
+
+def p99_at_utilisation(plan: Plan, utilisation: float) -> float:
+    """The p99 in ms the plan's own queueing model gives when what queues is ``utilisation`` busy.
+
+    The fleet, the concurrency model and what queues (event loops, sync workers, process
+    pools: ``capacity.queue_server``) stay the plan's; only the load changes, to
+    ``utilisation`` × servers / s held. At ``capacity.queue_utilisation`` it is
+    ``capacity.p99_ms``. With nothing that queues the p99 does not move: it is the plan's.
+    """
+    req, cap = plan.requirements, plan.capacity
+    cpu_ms, io_ms = service_times(req)
+    queue = queue_for(req, plan.concurrency)
+    held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
+    if cap.queue == "none" or held_ms == 0:
+        return cap.p99_ms
+    servers = cap.instances * queue.servers * queue.queues_per_instance
+    peak = utilisation * servers / (held_ms / 1000)
+    rt = response_time(peak, cpu_ms, io_ms, cap.service_cv, queue, cap.instances)
+    return rt.quantile(QUANTILE) * 1000
+
+
+def _headroom(peak: float, cores: int, cpu_ms: float, held_ms: float, servers: float) -> float:
+    """Extra req/s before cores, or the queue's servers, pass the failover ceiling."""
+    limits = []
+    if cpu_ms > 0:
+        limits.append(FAILOVER_CEILING * cores / (cpu_ms / 1000))
+    if held_ms > 0:
+        limits.append(FAILOVER_CEILING * servers / (held_ms / 1000))
+    return max(0.0, min(limits) - peak) if limits else math.inf

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 from pyt_arch_kit.planning._names import named
 from pyt_arch_kit.planning.broker import BROKER_NAMES, broker_client, choose_broker
 from pyt_arch_kit.planning.model import (
-    CapacityPlan,
     ConcurrencyModel,
     ConcurrencyPlan,
     Decision,
@@ -22,6 +22,19 @@ _SYNC_MAX_IN_FLIGHT = 8.0
 _THREADS_MAX_PER_INSTANCE = 32.0
 
 
+class Sized(Protocol):
+    """What the concurrency choice reads of the fleet (a ``Fleet`` or a ``CapacityPlan``)."""
+
+    @property
+    def in_flight(self) -> float: ...
+
+    @property
+    def instances(self) -> int: ...
+
+    @property
+    def cores_per_instance(self) -> int: ...
+
+
 def cpu_share(req: Requirements) -> float:
     """Fraction of a request's time spent computing rather than waiting."""
     cpu = req.workload.cpu_ms_per_request or 0.0
@@ -29,7 +42,7 @@ def cpu_share(req: Requirements) -> float:
     return cpu / (cpu + io) if cpu + io > 0 else 0.0
 
 
-def _choose(req: Requirements, cap: CapacityPlan) -> tuple[ConcurrencyModel, str]:
+def _choose(req: Requirements, cap: Sized) -> tuple[ConcurrencyModel, str]:
     share = cpu_share(req)
     if req.interface is Interface.BATCH:
         return ConcurrencyModel.PROCESSES, (
@@ -69,6 +82,22 @@ def _choose(req: Requirements, cap: CapacityPlan) -> tuple[ConcurrencyModel, str
         f"IO is {1 - share:.0%} of request time and {per_instance:.0f} requests are in flight "
         "per instance: one event loop per core holds them all without a thread each"
     )
+
+
+def _choose_kept(req: Requirements, cap: Sized, model: ConcurrencyModel, why: str) -> str:
+    """The reason for a model kept from the fleet before latency sizing.
+
+    Instances only grow, so in-flight requests per instance only fall: the one model that can
+    differ is asyncio kept where a mandated sync framework would now fit threads.
+    """
+    if model is ConcurrencyModel.ASYNCIO:
+        share = cpu_share(req)
+        return (
+            f"IO is {1 - share:.0%} of request time and up to "
+            f"{cap.in_flight / cap.instances:.0f} requests are in flight per instance: one "
+            "event loop per core holds them all without a thread each"
+        )
+    return why
 
 
 def _framework(req: Requirements, model: ConcurrencyModel) -> tuple[str, str, str]:
@@ -123,10 +152,18 @@ _FRAMEWORK_TRADE = {
 
 
 def plan_concurrency(
-    req: Requirements, cap: CapacityPlan
+    req: Requirements, cap: Sized, model: ConcurrencyModel | None = None
 ) -> tuple[ConcurrencyPlan, list[Figure], list[Decision]]:
-    """Pick the concurrency model, framework, server and worker counts per instance."""
-    model, why = _choose(req, cap)
+    """Pick the concurrency model, framework, server and worker counts per instance.
+
+    ``model`` keeps a model chosen earlier (on the fleet before latency sizing), so that
+    adding instances for the p99 target never changes the model the queue was computed for.
+    """
+    chosen, why = _choose(req, cap)
+    if model is None:
+        model = chosen
+    elif model is not chosen:
+        why = _choose_kept(req, cap, model, why)
     framework, server, worker_class = _framework(req, model)
     cores = cap.cores_per_instance
     pool = 0

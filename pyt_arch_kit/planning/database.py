@@ -21,13 +21,14 @@ from pyt_arch_kit.requirements import (
     Requirements,
 )
 
-__all__ = ["plan_database"]
+__all__ = ["plan_database", "prepared_statements_fix", "read_your_writes"]
 
 HIKARI = "HikariCP wiki, “About Pool Sizing”: connections ≈ (cores × 2) + effective spindles"
 PG_LIMITS = (
     "PostgreSQL docs, max_connections (default 100) and superuser_reserved_connections (default 3)"
 )
-_ASSUMED_DB_CORES = 8
+#: Database server sizes considered (vCPU); the largest is the planner's ceiling for one primary.
+_DB_SIZES = (2, 4, 8)
 _READS_PER_REPLICA = 3000.0
 
 
@@ -37,6 +38,84 @@ def uses_broker(req: Requirements) -> bool:
     It does whenever :func:`~pyt_arch_kit.planning.broker.choose_broker` chooses one.
     """
     return choose_broker(req) is not None
+
+
+def prepared_statements_fix(driver: str) -> str:
+    """How to keep this driver's prepared statements working through PgBouncer's transaction
+    pooling (a statement prepared on one server connection is unknown on the next)."""
+    if driver.startswith("asyncpg"):
+        how = (
+            "disable asyncpg's statement cache: `prepared_statement_cache_size=0` on the "
+            "SQLAlchemy `postgresql+asyncpg` URL (`statement_cache_size=0` for bare asyncpg)"
+        )
+    elif driver.startswith("psycopg"):
+        how = "turn off psycopg 3's automatic preparing: `prepare_threshold=None`"
+    else:
+        how = "do not use server-side prepared statements"
+    return (
+        "transaction pooling breaks server-side prepared statements: "
+        + how
+        + ", or run PgBouncer ≥ 1.21 with `max_prepared_statements` set; and keep no session "
+        "state (SET, advisory locks, LISTEN) across transactions"
+    )
+
+
+def read_your_writes(cache: str) -> str:
+    """How a cache-aside design keeps a user's own writes visible to them."""
+    if cache.startswith("Redis"):
+        return (
+            "on every write, delete the key after the commit (not before), and serve a user's "
+            "reads right after their own write from the primary, bypassing the cache: the TTL "
+            "only bounds how stale other users' reads can be"
+        )
+    return (
+        "an in-process cache cannot be invalidated on other instances: a user's reads right "
+        "after their own write bypass it and read the primary; the TTL bounds everyone else's"
+    )
+
+
+_RETENTION_DAYS = 14
+
+
+def _data_safety(
+    req: Requirements, engine: DatabaseKind, redundant: bool
+) -> tuple[int, bool, str, str]:
+    """(standbys, synchronous, RPO, RTO) for the consistency and availability asked for."""
+    strong = req.consistency.priority is ConsistencyPriority.STRONG
+    if engine is DatabaseKind.MONGODB:
+        return (
+            2,
+            True,
+            "0 for writes acknowledged with w: majority",
+            "≈ 10–30 s (a replica-set election)",
+        )
+    if strong:
+        return 1, True, "0 for committed transactions", "≈ 1–2 min (automated failover)"
+    if redundant:
+        return (
+            1,
+            False,
+            "seconds (the standby's replication lag; alert above 5 s)",
+            "≈ 1–2 min (automated failover)",
+        )
+    return (
+        0,
+        False,
+        "≤ 1 min (WAL archived at least every 60 s)",
+        "the time to restore the base backup and replay WAL: rehearse and measure it",
+    )
+
+
+def _fit(pool: int, overflow: int, per_process: int) -> tuple[int, int]:
+    """Shrink (pool, overflow) to at most ``per_process`` connections, overflow first.
+
+    Closed form: overflow gives way first, then the pool, which keeps at least one connection.
+    """
+    if pool + overflow <= per_process:
+        return pool, overflow
+    if pool <= per_process:
+        return pool, per_process - pool
+    return max(1, per_process), 0
 
 
 def _driver(engine: DatabaseKind, model: ConcurrencyModel) -> str:
@@ -62,10 +141,15 @@ def _isolation(req: Requirements, engine: DatabaseKind) -> tuple[str, str]:
         )
     if priority is ConsistencyPriority.STRONG:
         return (
-            "SERIALIZABLE (SSI) for money-moving transactions, READ COMMITTED elsewhere",
-            "one short transaction per command: check invariants, write the rows and the "
-            "outbox event together, commit; retry on serialization failure (SQLSTATE 40001) "
-            "with backoff; never hold a transaction across a network call",
+            "SERIALIZABLE (SSI) for every transaction that reads or writes the invariant's rows "
+            "(balances); READ COMMITTED only for transactions that touch none of them",
+            "SSI protects only transactions that themselves run SERIALIZABLE (PostgreSQL docs, "
+            "13.2.3): a READ COMMITTED transaction writing a balance can still break the "
+            "invariant, so none may. One short transaction per command: lock the accounts in "
+            "id order (SELECT … FOR UPDATE ORDER BY id, so opposite transfers cannot "
+            "deadlock), check the invariant, write the rows and the outbox event, commit; "
+            "retry serialization failures (SQLSTATE 40001) and deadlocks (40P01) a few times "
+            "with jittered backoff; never hold a transaction across a network call",
         )
     return (
         "READ COMMITTED (the PostgreSQL default)"
@@ -141,17 +225,11 @@ def plan_database(
         pool = conc.threads_per_worker
     else:
         pool = 1
-    overflow = pool // 2
-    pgbouncer = False
-    while processes * (pool + overflow) > usable and (overflow > 0 or pool > 1):
-        if overflow > 0:
-            overflow -= 1
-        else:
-            pool -= 1
+    pool, overflow = _fit(pool, pool // 2, usable // processes if processes else usable)
     total = processes * (pool + overflow)
-    if total > usable:
-        pgbouncer = True
-    hikari = _ASSUMED_DB_CORES * 2 + 1
+    pgbouncer = total > usable
+    db_cores = next((c for c in _DB_SIZES if 2 * c >= busy), _DB_SIZES[-1])
+    hikari = db_cores * 2 + 1
 
     priority = req.consistency.priority
     stale = req.consistency.stale_read_tolerance_s or 0.0
@@ -173,6 +251,7 @@ def plan_database(
     strong = priority is ConsistencyPriority.STRONG
     if req.interface is Interface.BATCH:
         cache, ttl, replicas = "none", 0.0, 0
+    safety = _data_safety(req, engine, cap.redundancy_required)
     plan = DatabasePlan(
         engine=engine.value,
         driver=_driver(engine, conc.model),
@@ -191,6 +270,12 @@ def plan_database(
         idempotency_keys=strong or events or read_ratio < 0.5,
         outbox=events and engine is not DatabaseKind.MONGODB,
         useful_connections=hikari,
+        db_cores=db_cores,
+        standbys=safety[0],
+        synchronous_standby=safety[1],
+        backup_retention_days=_RETENTION_DAYS,
+        rpo=safety[2],
+        rto=safety[3],
     )
     figures = [
         Figure(
@@ -233,7 +318,10 @@ def plan_database(
             hikari,
             "connections",
             "(db cores × 2) + effective spindles",
-            (("db cores (assumed)", _ASSUMED_DB_CORES), ("spindles (SSD)", 1)),
+            (
+                ("db cores (smallest of 2/4/8 with 2 × cores ≥ busy)", db_cores),
+                ("spindles (SSD)", 1),
+            ),
             HIKARI,
         ),
     ]
@@ -263,9 +351,18 @@ def plan_database(
             "connection pool",
             f"pool_size={pool}, max_overflow={overflow} per process"
             + (" behind PgBouncer (transaction mode)" if pgbouncer else ""),
-            f"{processes} processes × {pool + overflow} ≤ {usable} usable connections",
+            (
+                f"{processes:,} processes × {pool + overflow} = {total:,} > {usable:,} usable "
+                f"connections: PgBouncer multiplexes them onto ~{hikari} server connections "
+                "(default_pool_size), what the database serves well"
+                if pgbouncer
+                else f"{processes:,} processes × {pool + overflow} = {total:,} ≤ {usable:,} "
+                "usable connections"
+            ),
             "a small pool queues in the app under bursts; a large one overloads the "
-            "database, which does its best work near (cores × 2) active connections",
+            f"database, which does its best work near {hikari} active connections "
+            "((cores × 2) + spindles)"
+            + ("; " + prepared_statements_fix(plan.driver) if pgbouncer else ""),
             ("PgBouncer in transaction mode", "larger max_connections"),
         ),
         Decision(
@@ -280,7 +377,8 @@ def plan_database(
         Decision(
             "caching",
             cache if ttl == 0 else f"{cache} (TTL {ttl:g} s)",
-            f"stale reads tolerated for {stale:g} s, {read_ratio:.0%} reads",
+            f"stale reads tolerated for {stale:g} s, {read_ratio:.0%} reads"
+            + (f"; {read_your_writes(cache)}" if ttl else ""),
             "a cache adds invalidation work and a failure mode; it pays off only when "
             "reads dominate and staleness is allowed",
             ("no cache", "Redis", "CDN"),

@@ -17,6 +17,7 @@ __all__ = [
     "Decision",
     "Figure",
     "Finding",
+    "P99Levers",
     "Plan",
 ]
 
@@ -109,8 +110,60 @@ class ConcurrencyModel(StrEnum):
 
 
 @dataclass(frozen=True)
+class P99Levers:
+    """What would meet a p99 target the plan misses, each lever with the others held.
+
+    Attributes:
+        instances: the instance count that meets it by adding instances alone, or ``None``
+            when no instance count can (the request's own time distribution misses it).
+        service_cv: the largest coefficient of variation of CPU and IO time that meets it at
+            the planned instances, or ``None`` when even constant times do not.
+        cpu_ms: the largest CPU ms per request that meets it, or ``None``.
+        io_ms: the largest IO wait ms per request that meets it, or ``None``.
+        target_ms: the p99 the plan does reach: the loosest target it meets.
+        floor_ms: the p99 of the request's own CPU + IO time with no queueing at all: no
+            instance count goes below it.
+    """
+
+    instances: int | None
+    service_cv: float | None
+    cpu_ms: float | None
+    io_ms: float | None
+    target_ms: float
+    floor_ms: float
+
+
+@dataclass(frozen=True)
 class CapacityPlan:
-    """How much compute the load needs."""
+    """How much compute the load needs, what queues, and the latency that follows.
+
+    Attributes:
+        in_flight: requests in the system at peak (Little's law).
+        busy_cores: cores busy at peak.
+        target_utilisation: the core utilisation the fleet is sized for.
+        cores, instances, cores_per_instance: the fleet.
+        utilisation: core utilisation at peak.
+        service_ms: a request's mean CPU + IO time.
+        p50_ms, p99_ms: median and 99th percentile of the response time (wait + service), from
+            the queueing model of what queues (``queue``).
+        queue_wait_p99_ms: the 99th percentile of the wait for a server alone.
+        wait_probability: the chance a request waits for a server.
+        meets_p99: whether ``p99_ms`` is within the target.
+        headroom_rps: extra req/s before cores (or the queue's servers) pass 80 % busy.
+        fanout_slow_probability: chance a request waits on a backend's p99 tail.
+        service_cv: coefficient of variation of CPU and IO time used by the model.
+        queue: ``"worker"``, ``"instance"`` or ``"none"``: where requests queue.
+        queue_servers: servers in one queue.
+        queue_server: what a server is (``"event loop"``, ``"sync worker"`` …).
+        queue_utilisation: utilisation of those servers at peak.
+        zones: availability zones the instances are spread across.
+        instances_after_failure: instances left after losing the largest failure domain (one
+            zone, or the one instance).
+        utilisation_after_failure: core utilisation on those survivors (``inf`` when none).
+        p99_after_failure_ms: the p99 while that capacity is lost.
+        redundancy_required: whether the availability SLO asks for N+1.
+        levers: what would meet a missed p99 target, or ``None`` when it is met.
+    """
 
     in_flight: float
     busy_cores: float
@@ -127,6 +180,17 @@ class CapacityPlan:
     meets_p99: bool
     headroom_rps: float
     fanout_slow_probability: float
+    service_cv: float = 1.0
+    queue: str = "none"
+    queue_servers: int = 0
+    queue_server: str = ""
+    queue_utilisation: float = 0.0
+    zones: int = 1
+    instances_after_failure: int = 0
+    utilisation_after_failure: float = 0.0
+    p99_after_failure_ms: float = 0.0
+    redundancy_required: bool = False
+    levers: P99Levers | None = None
 
 
 @dataclass(frozen=True)
@@ -146,7 +210,11 @@ class ConcurrencyPlan:
 
 @dataclass(frozen=True)
 class DatabasePlan:
-    """The database layer: engine, pools, isolation, replicas, caching."""
+    """The database layer: engine, pools, isolation, replicas, caching, and its data safety.
+
+    ``standbys`` are failover copies in other zones (a MongoDB replica set's secondaries);
+    ``rpo`` and ``rto`` state what a failure may lose and how long it may last.
+    """
 
     engine: str
     driver: str
@@ -165,6 +233,12 @@ class DatabasePlan:
     idempotency_keys: bool
     outbox: bool
     useful_connections: int = 17
+    db_cores: int = 8
+    standbys: int = 0
+    synchronous_standby: bool = False
+    backup_retention_days: int = 14
+    rpo: str = ""
+    rto: str = ""
 
 
 @dataclass(frozen=True)

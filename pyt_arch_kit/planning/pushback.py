@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 from pyt_arch_kit.planning._names import named
 from pyt_arch_kit.planning.broker import LOG_BROKER_MIN_EVENTS_S, proposed_log_broker_is_premature
+from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import (
     BrokerPlan,
     CapacityPlan,
@@ -12,6 +15,7 @@ from pyt_arch_kit.planning.model import (
     DatabasePlan,
     DataPlan,
     Finding,
+    fmt_number,
 )
 from pyt_arch_kit.requirements import Architecture, Requirements
 
@@ -147,23 +151,7 @@ def find_issues(
                 "Keep instances warm (provisioned concurrency) or run a long-lived service.",
             )
         )
-    target = req.latency.p99_ms or 0.0
-    if not cap.meets_p99:
-        cause = (
-            "the request's own time"
-            if cap.service_ms >= target
-            else "queueing for cores even with extra instances"
-        )
-        out.append(
-            Finding(
-                "warning",
-                "the p99 target is not met by this plan",
-                f"Estimated p99 {cap.p99_ms:,.0f} ms against a target of {target:,.0f} ms; the "
-                f"cause is {cause} ({cap.service_ms:,.0f} ms of CPU + IO per request).",
-                "Cut the per-request work (profile it), cache or precompute, parallelise the IO "
-                "calls, or renegotiate the target.",
-            )
-        )
+    out += _latency_findings(req, cap)
     if req.workload.fanout_calls >= 10:
         out.append(
             Finding(
@@ -200,7 +188,10 @@ def find_issues(
                 f"does its best work near {db.useful_connections} active connections (cores × 2 "
                 "+ spindles), beyond which contention raises every query's latency.",
                 "Measure the database under load; cut round trips per request (batch queries, "
-                "cache), or put PgBouncer in front to cap active server connections.",
+                "cache), or put PgBouncer (transaction mode) in front with default_pool_size ≈ "
+                f"{db.useful_connections} to cap active server connections; "
+                + prepared_statements_fix(db.driver)
+                + ".",
             )
         )
     if db is not None and db.pgbouncer:
@@ -208,10 +199,11 @@ def find_issues(
             Finding(
                 "warning",
                 "the workers could open more connections than the database allows",
-                f"Even one connection per process exceeds {db.connection_limit} − "
-                f"{db.reserved_connections} reserved.",
-                "Put PgBouncer in transaction mode between the app and PostgreSQL (no session "
-                "state: disable asyncpg's statement cache or use named-statement-safe settings).",
+                f"The pools may open {db.total_connections:,} connections against "
+                f"{db.connection_limit} − {db.reserved_connections} reserved.",
+                "Put PgBouncer in transaction mode between the app and PostgreSQL, with "
+                f"default_pool_size ≈ {db.useful_connections} server connections (what the "
+                "database serves well); " + prepared_statements_fix(db.driver) + ".",
             )
         )
     if (req.latency.availability_pct or 0) >= 99.99 and team <= 3:
@@ -225,3 +217,86 @@ def find_issues(
             )
         )
     return out
+
+
+def _latency_findings(req: Requirements, cap: CapacityPlan) -> list[Finding]:
+    """The p99 target against the queueing model: missed, and what would meet it."""
+    target = req.latency.p99_ms or 0.0
+    out: list[Finding] = []
+    lev = cap.levers
+    if not cap.meets_p99 and lev is not None:
+        cpu_ms = req.workload.cpu_ms_per_request or 0.0
+        io_ms = req.workload.io_wait_ms_per_request or 0.0
+        if lev.instances is None:
+            cause = (
+                f"the request's own time: {fmt_number(cpu_ms)} ms CPU + {fmt_number(io_ms)} ms "
+                f"IO with cv {fmt_number(cap.service_cv)} has a p99 of "
+                f"{fmt_number(lev.floor_ms)} ms before any queueing, so no instance count can "
+                "meet the target"
+            )
+        else:
+            cause = (
+                f"queueing per {cap.queue}: the plan stops adding instances at "
+                f"{cap.instances:,} (4 × what the load needs + 4), and meeting the target by "
+                f"instances alone would take {lev.instances:,}"
+            )
+        fixes = []
+        if lev.service_cv is not None and lev.service_cv < cap.service_cv:
+            fixes.append(
+                f"less variable requests (cv ≤ {_down(lev.service_cv)}, today "
+                f"{fmt_number(cap.service_cv)}: cap the work per request, precompute or cache "
+                "the slow cases)"
+            )
+        if lev.cpu_ms is not None:
+            fixes.append(f"less CPU per request (≤ {_down(lev.cpu_ms)} ms, today {cpu_ms:g})")
+        if lev.io_ms is not None:
+            fixes.append(f"less IO wait per request (≤ {_down(lev.io_ms)} ms, today {io_ms:g})")
+        if lev.instances is not None:
+            fixes.append(f"{lev.instances:,} instances")
+        fixes.append(f"a looser target (p99 ≥ {_up(lev.target_ms)} ms)")
+        out.append(
+            Finding(
+                "warning",
+                "the p99 target is not met by this plan",
+                f"Estimated p99 {fmt_number(cap.p99_ms)} ms against a target of "
+                f"{fmt_number(target)} ms; the cause is {cause}.",
+                "What would meet it, each with the rest held: " + "; ".join(fixes) + ".",
+            )
+        )
+    elif (
+        cap.meets_p99
+        and cap.redundancy_required
+        and cap.instances_after_failure > 0
+        and cap.p99_after_failure_ms > target > 0
+    ):
+        out.append(
+            Finding(
+                "warning",
+                "a zone outage breaks the p99 target",
+                f"With a zone lost, {cap.instances_after_failure} instance(s) carry the peak and "
+                f"the p99 rises to {fmt_number(cap.p99_after_failure_ms)} ms against "
+                f"{fmt_number(target)} ms.",
+                "Accept it for the outage's duration (it spends error budget), or add an "
+                "instance per zone; autoscale on the queue's utilisation so lost capacity is "
+                "replaced within minutes.",
+            )
+        )
+    return out
+
+
+def _down(value: float) -> str:
+    """A bound that must not be exceeded, rounded down to 2 significant digits."""
+    if value <= 0:
+        return "0"
+    digits = max(0, 1 - math.floor(math.log10(value)))
+    scale = 10.0**digits
+    return fmt_number(math.floor(value * scale) / scale)
+
+
+def _up(value: float) -> str:
+    """A bound that must be reached, rounded up to a whole ms (or 2 significant digits)."""
+    if value >= 10:
+        return fmt_number(float(math.ceil(value)))
+    digits = max(0, 1 - math.floor(math.log10(value))) if value > 0 else 0
+    scale = 10.0**digits
+    return fmt_number(math.ceil(value * scale) / scale)

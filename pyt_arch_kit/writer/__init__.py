@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
-from pyt_arch_kit.render import figures_table
+from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices
+from pyt_arch_kit.planning.model import Plan, fmt_number
+from pyt_arch_kit.requirements import Interface
 from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
-from pyt_arch_kit.writer.snippets import snippets
+from pyt_arch_kit.writer.guidelines import implementation_guidelines
+from pyt_arch_kit.writer.operations import operational_considerations
+from pyt_arch_kit.writer.risks import risks_and_mitigations
 from pyt_arch_kit.writer.stack import stack
 
-__all__ = ["write_design"]
+__all__ = [
+    "executive_summary",
+    "implementation_guidelines",
+    "operational_considerations",
+    "risks_and_mitigations",
+    "system_diagram",
+    "technology_stack",
+    "write_design",
+]
 
 
 def _cell(text: str) -> str:
@@ -36,7 +47,9 @@ def executive_summary(plan: Plan) -> str:
         lines.append(
             f"**Recommendation:** one deployable service built with **{conc.framework}** on "
             f"{conc.server}, running **{cap.instances} instance(s) × {cap.cores_per_instance} "
-            f"cores** with the **{conc.model.value}** concurrency model"
+            f"cores**"
+            + (f" across {cap.zones} availability zones" if cap.zones > 1 else "")
+            + f" with the **{conc.model.value}** concurrency model"
             + (f", backed by **{db.engine}** ({db.driver})" if db else "")
             + (f" and **{plan.data.tool}** for data processing" if plan.data else "")
             + ". "
@@ -55,11 +68,9 @@ def executive_summary(plan: Plan) -> str:
             f"- {fmt_number(cap.in_flight)} requests in flight at {fmt_number(peak)} req/s peak "
             f"(Little's law, L = λ·W with W = {fmt_number(cap.service_ms)} ms).",
             f"- {fmt_number(cap.busy_cores)} cores busy → {cap.cores} provisioned at "
-            f"{cap.utilisation:.0%} utilisation (target ≤ {cap.target_utilisation:.0%}).",
-            f"- Estimated p99 {fmt_number(cap.p99_ms)} ms against a target of "
-            f"{fmt_number(req.latency.p99_ms or 0)} ms: "
-            + ("**met**" if cap.meets_p99 else "**not met** — see Risks")
-            + ".",
+            f"{cap.utilisation:.0%} utilisation (target ≤ {cap.target_utilisation:.0%}); "
+            + _after_failure(plan),
+            _latency_line(plan),
         ]
     if db is not None and not batch:
         lines.append(
@@ -83,13 +94,47 @@ def executive_summary(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def _after_failure(plan: Plan) -> str:
+    cap = plan.capacity
+    if cap.zones > 1:
+        return (
+            f"after losing a zone, {cap.instances_after_failure} instance(s) carry the peak, "
+            f"their cores {cap.utilisation_after_failure:.0%} busy (N+1: ceiling 80 %)."
+        )
+    slo = plan.requirements.latency.availability_pct or 0
+    return f"one instance: the {slo:g} % SLO does not call for N+1."
+
+
+def _latency_line(plan: Plan) -> str:
+    cap, req = plan.capacity, plan.requirements
+    target = req.latency.p99_ms or 0
+    where = {
+        "worker": f"each worker's {cap.queue_server} is its own queue",
+        "instance": f"the {cap.queue_server}s of an instance share one queue",
+    }.get(cap.queue, "nothing queues")
+    verdict = "**met**" if cap.meets_p99 else "**not met** — see Risks for what would meet it"
+    return (
+        f"- Estimated p99 {fmt_number(cap.p99_ms)} ms (p50 {fmt_number(cap.p50_ms)} ms) "
+        f"against a target of {fmt_number(target)} ms: {verdict}. Model: {where} "
+        f"(M/G/{cap.queue_servers}, Allen–Cunneen), CPU and IO times with cv "
+        f"{fmt_number(cap.service_cv)}, the wait and the request's own time convolved."
+    )
+
+
 def system_diagram(plan: Plan) -> str:
     """The mermaid diagram and the request's path through it."""
     conc, db = plan.concurrency, plan.database
+    grpc = plan.requirements.interface is Interface.GRPC
     steps = (
         [
-            "A client request reaches the load balancer, which spreads it across "
-            f"{plan.capacity.instances} instance(s)."
+            (
+                "A client's calls go through an L7 gRPC proxy (or client-side round_robin), "
+                "which balances each call, not each connection, across "
+                if grpc
+                else "A client request reaches the load balancer, which spreads it across "
+            )
+            + f"{plan.capacity.instances} instance(s)"
+            + (f" in {plan.capacity.zones} zones." if plan.capacity.zones > 1 else ".")
         ]
         if "clients" in plan.components
         else [
@@ -110,7 +155,11 @@ def system_diagram(plan: Plan) -> str:
         )
     cached = db is not None and db.cache.startswith(("Redis", "in-process"))
     if db is not None and cached:
-        steps.append(f"Reads try the cache first ({db.cache}, TTL {db.cache_ttl_s:g} s).")
+        steps.append(
+            f"Reads try the cache first ({db.cache}, TTL {db.cache_ttl_s:g} s); a write "
+            "deletes its keys after the commit, and a user's reads right after their own write "
+            "go to the primary."
+        )
     if plan.data is not None:
         steps.append(f"{plan.data.tool} processes the data and writes Parquet to object storage.")
     if db is not None:
@@ -145,183 +194,17 @@ def technology_stack(plan: Plan) -> str:
     return "\n".join(rows)
 
 
-def implementation_guidelines(plan: Plan) -> str:
-    """Layout, the critical code, and how to test it."""
-    conc = plan.concurrency
-    out = [
-        "Structure the code in three layers, with dependencies pointing inwards:",
-        "",
-        "```text",
-        "app/",
-        "  domain/          # pure logic and types: no I/O, unit-tested with hypothesis",
-        "  adapters/        # database, cache, HTTP clients, brokers (behind small protocols)",
-        "  api/             # routes / servicers / consumers: parse, call domain, respond",
-        "  settings.py      # pydantic-settings, read once at start-up",
-        "  main.py          # composition root: wires adapters into the domain",
-        "```",
-        "",
-    ]
-    if conc.model is ConcurrencyModel.ASYNCIO or conc.model is ConcurrencyModel.HYBRID:
-        out += [
-            "Never block the event loop: no `requests`, no `time.sleep`, no sync drivers on "
-            "the request path. Run with `PYTHONASYNCIODEBUG=1` in tests to catch slow "
-            "callbacks.",
-            "",
-        ]
-    for title, code in snippets(plan):
-        out += [f"### {title}", "", "```python", code.rstrip("\n"), "```", ""]
-    out += [
-        "### Testing strategy",
-        "",
-        "- **Unit**: the domain layer with pytest and hypothesis properties (invariants such as "
-        "balances never going negative).",
-        "- **Integration**: adapters against real services in containers (PostgreSQL, Redis), "
-        "including pool exhaustion and timeouts.",
-        "- **Load**: locust at 1×, 2× and 3× the "
-        f"{fmt_number(plan.requirements.scale.peak_rps or 0)}"
-        " req/s peak; record p50/p99 and compare with the plan's estimates before launch.",
-    ]
-    return "\n".join(out).rstrip()
+def write_design(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> str:
+    """The whole design as Markdown, with the six ``##`` sections in order.
 
-
-def operational_considerations(plan: Plan) -> str:
-    """Deployment, health, scaling triggers, observability, and the capacity figures."""
-    req, cap, db = plan.requirements, plan.capacity, plan.database
-    avail = req.latency.availability_pct or 99.9
-    budget_min = (100 - avail) / 100 * 30 * 24 * 60
-    out = [
-        "**Deployment**",
-        "",
-        f"- {cap.instances} instance(s) of {cap.cores_per_instance} cores, spread across at "
-        "least two availability zones; rolling deploys with connection draining.",
-        "- Liveness probe: the process answers. Readiness probe: it can reach its database pool "
-        "(a cheap `SELECT 1`) — take the instance out of rotation otherwise.",
-        "",
-        "**Scaling triggers**",
-        "",
-        f"- Add an instance when core utilisation stays above {cap.target_utilisation:.0%} for 5 "
-        f"minutes, or when p99 passes {fmt_number((req.latency.p99_ms or 0) * 0.8)} ms (80 % of "
-        "the target).",
-        f"- Headroom today: about {fmt_number(cap.headroom_rps)} req/s above peak before cores "
-        "pass 80 % busy.",
-    ]
-    if db is not None:
-        out.append(
-            f"- Watch pool wait time and `pg_stat_activity`: more instances mean more "
-            f"connections ({db.pool_size + db.max_overflow} per process); past "
-            f"{db.connection_limit - db.reserved_connections} usable, add PgBouncer."
-        )
-    out += [
-        "",
-        "**Observability**",
-        "",
-        "- RED metrics per endpoint (rate, errors, duration histograms) and USE metrics per "
-        "resource (utilisation, saturation, errors) via OpenTelemetry.",
-        "- Traces across every hop, with the database and cache spans; structured logs carry the "
-        "trace id.",
-        f"- SLO {avail:g} %: an error budget of {budget_min:,.0f} minutes a month; alert on "
-        "burn rate (fast: 2 % of the budget in 1 h; slow: 5 % in 6 h).",
-        "",
-        "**Capacity plan** (every figure with its formula and source)",
-        "",
-        figures_table(plan.figures),
-    ]
-    return "\n".join(out)
-
-
-def risks_and_mitigations(plan: Plan) -> str:
-    """Risks from the findings and from the plan's choices, each with its mitigation."""
-    conc, db = plan.concurrency, plan.database
-    rows: list[tuple[str, str]] = [
-        (f.title[0].upper() + f.title[1:], f.recommendation)
-        for f in plan.findings
-        if f.kind == "warning"
-    ]
-    if conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID):
-        rows.append(
-            (
-                "A blocking call stalls the event loop",
-                "async drivers only; asyncio debug mode in tests; offload CPU work",
-            )
-        )
-    if conc.model in (ConcurrencyModel.PROCESSES, ConcurrencyModel.HYBRID):
-        rows.append(
-            (
-                "Pickling cost outweighs offloaded work",
-                "offload only tasks well above ~1 ms; pass ids or shared memory, not large objects",
-            )
-        )
-    if db is not None:
-        rows.append(
-            (
-                "Connection pool exhaustion under a burst",
-                f"pool_timeout below the p99 target, shed load with 503 + Retry-After, "
-                f"keep {db.reserved_connections} connections reserved for operations",
-            )
-        )
-        rows.append(
-            (
-                "Database primary failure",
-                "a synchronous standby with automated failover; retries with backoff "
-                "across the failover window",
-            )
-        )
-        if db.read_replicas:
-            rows.append(
-                (
-                    "Replica lag shows users stale data",
-                    "route read-your-writes paths to the primary; alert on lag above "
-                    f"{plan.requirements.consistency.stale_read_tolerance_s or 0:g} s",
-                )
-            )
-        if db.cache.startswith("Redis"):
-            rows.append(
-                (
-                    "Cache stampede on a hot key's expiry",
-                    "jitter the TTLs and let one request refresh a key (single-flight)",
-                )
-            )
-        if db.isolation.startswith("SERIALIZABLE"):
-            rows.append(
-                (
-                    "Serialization failures under contention",
-                    "retry on SQLSTATE 40001 with jittered backoff; keep transactions short",
-                )
-            )
-        if db.outbox:
-            rows.append(
-                (
-                    "Duplicate or out-of-order events",
-                    "idempotent consumers keyed by event id; order by aggregate key ("
-                    + (plan.broker.ordering if plan.broker else "partition by it")
-                    + ")",
-                )
-            )
-    rows.append(
-        (
-            "Retry storms amplify an outage",
-            "capped exponential backoff with full jitter, retry budgets, circuit breakers",
-        )
-    )
-    rows.append(
-        (
-            "Estimates differ from production",
-            "load-test before launch and re-run the plan with measured CPU and IO times",
-        )
-    )
-    table = ["| Risk | Mitigation |", "|---|---|"]
-    table += [f"| {_cell(r)} | {_cell(m)} |" for r, m in rows]
-    return "\n".join(table)
-
-
-def write_design(plan: Plan) -> str:
-    """The whole design as Markdown, with the six ``##`` sections in order."""
+    ``prices`` are the unit prices the cost lines use (a dated table; pass your own).
+    """
     parts = [
         ("Executive Summary", executive_summary(plan)),
         ("System Diagram", system_diagram(plan)),
         ("Technology Stack", technology_stack(plan)),
         ("Implementation Guidelines", implementation_guidelines(plan)),
-        ("Operational Considerations", operational_considerations(plan)),
+        ("Operational Considerations", operational_considerations(plan, prices)),
         ("Risks and Mitigations", risks_and_mitigations(plan)),
     ]
     return "\n\n".join(f"## {title}\n\n{body}" for title, body in parts) + "\n"

@@ -37,11 +37,14 @@ def mermaid(plan: Plan) -> str:
 
     if "clients" in c:
         node("clients", "Clients", "round")
-        node("lb", "Load balancer")
+        grpc = (
+            plan.requirements.interface is not None and plan.requirements.interface.value == "grpc"
+        )
+        node("lb", "L7 gRPC proxy<br/>per-call balancing" if grpc else "Load balancer")
         node(
             "app",
             f"{conc.framework}<br/>{cap.instances} × {conc.workers_per_instance} "
-            f"{WORKER_NOUN[conc.model]}",
+            f"{WORKER_NOUN[conc.model]}" + (f"<br/>{cap.zones} zones" if cap.zones > 1 else ""),
         )
         edges += [
             "    clients -->|HTTPS| lb"

@@ -1,0 +1,203 @@
+"""The capacity plan's figures: every number with its formula, inputs and source."""
+
+from __future__ import annotations
+
+import math
+
+from pyt_arch_kit.planning.latency import Queue, service_times
+from pyt_arch_kit.planning.model import CapacityPlan, Figure
+from pyt_arch_kit.planning.queueing import ALLEN_CUNNEEN, DEAN_BARROSO, ERLANG, LITTLE
+from pyt_arch_kit.requirements import Requirements
+
+__all__ = ["capacity_figures"]
+
+_DENNING_BUZEN = "utilisation law, U = X · S (Denning & Buzen, 1978)"
+_TAIL = (
+    "T = W + S: W from Allen–Cunneen (Erlang C, conditional wait exponential), S = CPU + IO "
+    "as a gamma fitted to mean and cv; P(T > t) by numerical convolution (regularized "
+    "incomplete gamma, Press et al., Numerical Recipes, 2007, §6.2)"
+)
+
+
+def capacity_figures(
+    req: Requirements,
+    cap: CapacityPlan,
+    queue: Queue,
+    base: int,
+    theta_s: float,
+    ceilings: tuple[float, float, float],
+) -> list[Figure]:
+    """The figures of a capacity plan; ``ceilings`` = (U_target, U_failover, SLO % for N+1)."""
+    target_u, failover, slo_pct = ceilings
+    peak = req.scale.peak_rps or 0.0
+    cpu_ms, io_ms = service_times(req)
+    cpi = cap.cores_per_instance
+    target = req.latency.p99_ms or math.inf
+    queues = cap.instances * queue.queues_per_instance
+    held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
+    per = f"per {queue.per}" if cap.queue != "none" else "no queue (no CPU time or no requests)"
+    figures = [
+        Figure(
+            "in_flight",
+            "Requests in flight at peak",
+            cap.in_flight,
+            "requests",
+            "L = λ · W",
+            (("λ (peak req/s)", peak), ("W (s in system)", cap.service_ms / 1000)),
+            LITTLE,
+        ),
+        Figure(
+            "busy_cores",
+            "CPU cores busy at peak",
+            cap.busy_cores,
+            "cores",
+            "busy = λ · CPU s per request",
+            (("λ (peak req/s)", peak), ("CPU s per request", cpu_ms / 1000)),
+            _DENNING_BUZEN,
+        ),
+        Figure(
+            "cores",
+            "Cores to provision",
+            cap.cores,
+            "cores",
+            "instances · cores per instance",
+            (("instances", cap.instances), ("cores per instance", cpi)),
+            "headroom below ρ ≈ 0.8, where M/M/c waits climb (" + ERLANG + ")",
+        ),
+        Figure(
+            "instances",
+            "Application instances",
+            cap.instances,
+            "instances",
+            "max(⌈busy / (c · U_target)⌉, N+1: survivors of a zone loss ≤ U_failover), "
+            "+ more (bisection) while the p99 misses, up to 4× + 4",
+            (
+                ("busy cores", cap.busy_cores),
+                ("cores per instance", cpi),
+                ("U_target", target_u),
+                ("U_failover", failover if cap.redundancy_required else "n/a"),
+                ("base (utilisation and N+1)", base),
+            ),
+            "N+1 redundancy across zones; " + ERLANG,
+        ),
+        Figure(
+            "utilisation",
+            "Core utilisation at peak",
+            cap.utilisation,
+            "",
+            "ρ = busy / cores",
+            (("busy cores", cap.busy_cores), ("cores", cap.cores)),
+            ERLANG,
+        ),
+        Figure(
+            "utilisation_after_failure",
+            "Core utilisation after losing " + ("a zone" if cap.zones > 1 else "the instance"),
+            cap.utilisation_after_failure,
+            "",
+            "busy / (survivors · cores per instance), survivors = N − ⌈N / zones⌉",
+            (
+                ("busy cores", cap.busy_cores),
+                ("instances", cap.instances),
+                ("zones", cap.zones),
+                ("survivors", cap.instances_after_failure),
+            ),
+            "N+1 at the SLO: survivors stay below "
+            + f"{failover:g} when the SLO is ≥ {slo_pct:g} %",
+        ),
+        Figure(
+            "queue_utilisation",
+            f"Utilisation of the {queue.server}s requests queue for",
+            cap.queue_utilisation,
+            "",
+            "λ · s held / (queues · c)",
+            (
+                ("λ (peak req/s)", peak),
+                ("s held (ms)", held_ms),
+                ("queues", queues),
+                ("c per queue", queue.servers),
+            ),
+            _DENNING_BUZEN + "; " + queue.why,
+        ),
+        Figure(
+            "wait_probability",
+            "Probability a request queues",
+            cap.wait_probability,
+            "",
+            f"C(c, a) (Erlang C), {per}",
+            (
+                ("c", queue.servers),
+                ("a = λ · s held per queue", peak / queues * held_ms / 1000 if queues else 0.0),
+            ),
+            ERLANG,
+        ),
+        Figure(
+            "queue_wait_p99_ms",
+            f"p99 wait in the queue ({queue.server})",
+            cap.queue_wait_p99_ms,
+            "ms",
+            "t₉₉ = θ · ln(C / 0.01), θ = (1 + Cs²) / 2 / (c/s − λ)",
+            (
+                ("C", cap.wait_probability),
+                ("θ (ms)", theta_s * 1000),
+                ("Cs (service cv)", cap.service_cv),
+            ),
+            ALLEN_CUNNEEN,
+        ),
+        Figure(
+            "p50_estimate_ms",
+            "Estimated p50 latency",
+            cap.p50_ms,
+            "ms",
+            "P(T > t) = 0.5, T = W + S",
+            (("CPU ms", cpu_ms), ("IO wait ms", io_ms), ("cv", cap.service_cv)),
+            _TAIL,
+        ),
+        Figure(
+            "p99_estimate_ms",
+            "Estimated p99 latency",
+            cap.p99_ms,
+            "ms",
+            f"P(T > t) = 0.01, T = W + S ({per})",
+            (
+                ("CPU ms", cpu_ms),
+                ("IO wait ms", io_ms),
+                ("cv of CPU and IO", cap.service_cv),
+                ("P(wait)", cap.wait_probability),
+                ("θ (ms)", theta_s * 1000),
+                ("target p99 ms", target),
+            ),
+            _TAIL + "; " + ALLEN_CUNNEEN,
+        ),
+        Figure(
+            "p99_after_failure_ms",
+            "Estimated p99 after losing " + ("a zone" if cap.zones > 1 else "the instance"),
+            cap.p99_after_failure_ms,
+            "ms",
+            "P(T > t) = 0.01 on the survivors",
+            (("survivors", cap.instances_after_failure), ("target p99 ms", target)),
+            _TAIL,
+        ),
+        Figure(
+            "headroom_rps",
+            "Extra req/s before cores or queue servers pass 80 % busy",
+            cap.headroom_rps,
+            "req/s",
+            "min(0.8 · cores / CPU s, 0.8 · servers / s held) − λ",
+            (("cores", cap.cores), ("CPU s per request", cpu_ms / 1000), ("λ", peak)),
+            ERLANG,
+        ),
+    ]
+    fanout = req.workload.fanout_calls
+    if fanout > 0:
+        figures.append(
+            Figure(
+                "fanout_slow_probability",
+                "Chance a request waits on a backend's p99 tail",
+                cap.fanout_slow_probability,
+                "",
+                "1 − 0.99ᴺ",
+                (("N (parallel calls)", fanout),),
+                DEAN_BARROSO,
+            )
+        )
+    return figures

@@ -1,0 +1,228 @@
+"""A bill of materials for the plan, priced from a dated, overridable table of unit prices.
+
+Quantities come from the plan (instances × cores, the database, its standby and replicas, the
+cache, storage); prices from :data:`UNIT_PRICES`. A component whose quantity or price is not
+known is listed with what is known and no price, never a guess.
+
+Example:
+    >>> import dataclasses
+    >>> from pyt_arch_kit import plan, preset
+    >>> mine = dataclasses.replace(UNIT_PRICES, vcpu_month=20.0, as_of="our 2026 contract")
+    >>> lines = bill_of_materials(plan(preset("io-bound-api")), mine)
+    >>> lines[0].component, lines[0].unit_price
+    ('Application compute', 20.0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyt_arch_kit.planning.model import Plan
+
+__all__ = [
+    "PRICES_AS_OF",
+    "UNIT_PRICES",
+    "CostLine",
+    "UnitPrices",
+    "bill_of_materials",
+    "monthly_total",
+]
+
+#: When the default unit prices were read.
+PRICES_AS_OF = "2025-06"
+
+
+@dataclass(frozen=True)
+class UnitPrices:
+    """Unit prices per month; ``None`` where no honest price is known.
+
+    Attributes:
+        as_of: when the prices were read.
+        source: where they come from.
+        currency: ISO code.
+        vcpu_month: one vCPU of a general-purpose VM (≈ 4 GB RAM per vCPU), per month.
+        managed_db_vcpu_month: one vCPU of a managed PostgreSQL/MySQL instance, per month.
+        db_storage_gb_month: database storage (SSD), per GB-month, per copy.
+        backup_gb_month: backup storage, per GB-month.
+        cache_node_month: one managed Redis node (2 vCPU, ≈ 6 GB), per month.
+        load_balancer_month: one managed L7 load balancer, per month, before traffic charges.
+        object_storage_gb_month: object storage (standard class), per GB-month.
+    """
+
+    as_of: str
+    source: str
+    currency: str
+    vcpu_month: float | None
+    managed_db_vcpu_month: float | None
+    db_storage_gb_month: float | None
+    backup_gb_month: float | None
+    cache_node_month: float | None
+    load_balancer_month: float | None
+    object_storage_gb_month: float | None
+
+
+#: Approximate on-demand list prices in one large cloud region (AWS us-east-1), rounded.
+#: Replace them with your provider's prices and discounts: ``dataclasses.replace(UNIT_PRICES,
+#: vcpu_month=…)`` and pass the result to :func:`bill_of_materials`.
+UNIT_PRICES = UnitPrices(
+    as_of=PRICES_AS_OF,
+    source="approximate on-demand list prices, AWS us-east-1 (EC2 m7i, RDS for PostgreSQL "
+    "m7g, ElastiCache m7g.large, ALB, S3 Standard), rounded; before discounts and traffic",
+    currency="USD",
+    vcpu_month=37.0,
+    managed_db_vcpu_month=58.0,
+    db_storage_gb_month=0.115,
+    backup_gb_month=0.095,
+    cache_node_month=115.0,
+    load_balancer_month=16.5,
+    object_storage_gb_month=0.023,
+)
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One component of the bill: how much of it, at what unit price.
+
+    Attributes:
+        component: what it is.
+        quantity: how many units (``None`` when the plan cannot size it).
+        unit: the unit (``"vCPU"``, ``"GB"``, ``"node"`` …).
+        unit_price: price per unit per month, or ``None`` when unknown.
+        note: what the quantity is made of, or why there is no price.
+    """
+
+    component: str
+    quantity: float | None
+    unit: str
+    unit_price: float | None
+    note: str
+
+    @property
+    def monthly(self) -> float | None:
+        """quantity × unit price, or ``None`` when either is unknown."""
+        if self.quantity is None or self.unit_price is None:
+            return None
+        return self.quantity * self.unit_price
+
+
+def monthly_total(lines: list[CostLine]) -> tuple[float, int]:
+    """(sum of the priced lines, how many lines have no price)."""
+    priced = [line.monthly for line in lines]
+    return sum(m for m in priced if m is not None), sum(m is None for m in priced)
+
+
+def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[CostLine]:
+    """One cost line per component of the plan, at these unit prices."""
+    cap, db, data = plan.capacity, plan.database, plan.data
+    comps = set(plan.components)
+    req = plan.requirements
+    lines: list[CostLine] = []
+    if "app" in comps:
+        lines.append(
+            CostLine(
+                "Application compute",
+                float(cap.instances * cap.cores_per_instance),
+                "vCPU",
+                prices.vcpu_month,
+                f"{cap.instances} instance(s) × {cap.cores_per_instance} vCPU, sized for the peak",
+            )
+        )
+    if "load_balancer" in comps:
+        lines.append(
+            CostLine(
+                "Load balancer", 1.0, "LB", prices.load_balancer_month, "plus per-traffic units"
+            )
+        )
+    if "pgbouncer" in comps:
+        lines.append(
+            CostLine("PgBouncer", 2.0, "vCPU", prices.vcpu_month, "two 1-vCPU VMs (one per zone)")
+        )
+    if "redis" in comps:
+        lines.append(
+            CostLine(
+                "Redis cache",
+                2.0,
+                "node",
+                prices.cache_node_month,
+                "primary + replica in another zone",
+            )
+        )
+    if db is not None:
+        lines += _database_lines(plan, prices)
+    if "broker" in comps and plan.broker is not None:
+        runs = plan.broker.key in {s.strip().lower() for s in req.infrastructure.existing_services}
+        lines.append(
+            CostLine(
+                plan.broker.name,
+                None,
+                "",
+                None,
+                "already run by the organisation: only its extra topics and storage"
+                if runs
+                else "priced by brokers or requests: size it with the provider",
+            )
+        )
+    if data is not None:
+        stored = req.scale.data_gb or data.data_gb
+        lines.append(
+            CostLine(
+                "Object storage (Parquet)",
+                stored,
+                "GB",
+                prices.object_storage_gb_month,
+                "the data set as stored today",
+            )
+        )
+        lines.append(
+            CostLine(
+                f"Data job ({data.tool.split(',')[0]})",
+                None,
+                "vCPU-h",
+                None,
+                f"{data.data_gb:,.0f} GB per run: size the cluster from a timed test run",
+            )
+        )
+    lines.append(
+        CostLine(
+            "Observability", None, "", None, "priced by ingested GB and series: vendor-specific"
+        )
+    )
+    return lines
+
+
+def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:
+    db, req = plan.database, plan.requirements
+    assert db is not None
+    copies = 1 + db.standbys + db.read_replicas
+    what = "primary" + (f" + {db.standbys} standby" if db.standbys else "")
+    what += f" + {db.read_replicas} replica(s)" if db.read_replicas else ""
+    results_only = plan.data is not None and "app" not in plan.components
+    data_gb = None if results_only else (req.scale.data_gb or 0.0)
+    stored = (
+        "the job's results only: size them"
+        if data_gb is None
+        else f"{data_gb:,.0f} GB × {copies} cop{'y' if copies == 1 else 'ies'}"
+    )
+    return [
+        CostLine(
+            f"Database ({db.engine})",
+            float(copies * db.db_cores),
+            "vCPU",
+            prices.managed_db_vcpu_month,
+            f"{what}, {db.db_cores} vCPU each (the size the pool figures use)",
+        ),
+        CostLine(
+            "Database storage",
+            None if data_gb is None else data_gb * copies,
+            "GB",
+            prices.db_storage_gb_month,
+            stored,
+        ),
+        CostLine(
+            "Backups (PITR window)",
+            data_gb,
+            "GB",
+            prices.backup_gb_month,
+            "≈ one full copy plus WAL over the retention window",
+        ),
+    ]

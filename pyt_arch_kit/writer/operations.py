@@ -1,0 +1,299 @@
+"""Operational Considerations: deployment, probes, scaling, observability, security, data
+safety, cost and the capacity figures — every number read from the plan."""
+
+from __future__ import annotations
+
+from pyt_arch_kit.planning.capacity import FAILOVER_CEILING
+from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices, bill_of_materials, monthly_total
+from pyt_arch_kit.planning.database import prepared_statements_fix
+from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
+from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
+from pyt_arch_kit.render import figures_table
+from pyt_arch_kit.requirements import Interface
+
+__all__ = ["BURN_RATE_WINDOWS", "operational_considerations"]
+#: (burn rate, long window, short window, share of a 30-day budget, action): the SRE Workbook's
+#: multiwindow, multi-burn-rate alerts (ch. 5, "Alerting on SLOs").
+BURN_RATE_WINDOWS = (
+    (14.4, "1 h", "5 min", 0.02, "page"),
+    (6.0, "6 h", "30 min", 0.05, "page"),
+    (1.0, "3 days", "6 h", 0.10, "ticket"),
+)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _online(plan: Plan) -> bool:
+    return "app" in plan.components
+
+
+def _deployment(plan: Plan) -> list[str]:
+    cap, req = plan.capacity, plan.requirements
+    slo = req.latency.availability_pct or 99.9
+    if not _online(plan):
+        return [
+            "- A scheduled job (Airflow, cron or a Kubernetes CronJob) with its own service "
+            "account; a failed run is retried whole, and a rerun overwrites only the "
+            "partitions it writes.",
+            "- Health is the run itself: alert when a run fails or outlasts its window.",
+        ]
+    if cap.zones > 1:
+        place = (
+            f"- {cap.instances} instance(s) of {cap.cores_per_instance} cores across {cap.zones} "
+            f"availability zones: losing a zone leaves {cap.instances_after_failure} instance(s) "
+            f"with their cores {cap.utilisation_after_failure:.0%} busy (ceiling "
+            f"{FAILOVER_CEILING:.0%}), p99 ≈ {fmt_number(cap.p99_after_failure_ms)} ms"
+        )
+    else:
+        place = (
+            f"- {cap.instances} instance(s) of {cap.cores_per_instance} cores in one zone: the "
+            f"{slo:g} % SLO tolerates the minutes the platform takes to replace it"
+        )
+    rollout = (
+        "rolling deploys that replace the instances one at a time, with connection draining"
+        if cap.instances > 1
+        else "deploys start the new instance before the old one drains and stops (surge of one)"
+    )
+    lines = [f"{place}; {rollout}."]
+    lines += [
+        "- Liveness probe: the process answers on a local endpoint, with no dependency checks.",
+        "- Readiness probe: the worker has started and is not saturated (in-flight requests "
+        "under its limit). Never a query to the shared database: a database blip would fail "
+        "every instance's probe at once and the load balancer would pull the whole fleet. "
+        "Database health belongs to alerts and to the circuit breaker on its calls.",
+        _keepalive(plan),
+    ]
+    return lines
+
+
+def _keepalive(plan: Plan) -> str:
+    conc, iface = plan.concurrency, plan.requirements.interface
+    if iface is Interface.GRPC:
+        return (
+            "- Keep-alive: pings every 30 s (`grpc.keepalive_time_ms`), permitted by "
+            "the server (`grpc.keepalive_permit_without_calls`, "
+            "`grpc.http2.min_recv_ping_interval_without_data_ms` ≤ 30 s, else it answers "
+            "GOAWAY too_many_pings), and `grpc.max_connection_age_ms` ≈ 5 min so clients "
+            "rebalance onto new instances."
+        )
+    if iface is Interface.WEBSOCKET:
+        return (
+            "- Keep-alive: ping every 20 s (uvicorn `--ws-ping-interval 20`), under the load "
+            f"balancer's idle timeout ({LB_IDLE_TIMEOUT_S} s on common cloud load balancers), "
+            "so idle sockets are not cut; clients reconnect with jittered backoff."
+        )
+    if conc.model in (ConcurrencyModel.SYNC, ConcurrencyModel.PROCESSES):
+        return (
+            "- Keep-alive: gunicorn's sync workers close each connection after its response "
+            "(no keep-alive), so there is no idle-timeout race with the load balancer; keep "
+            "the load balancer's own client keep-alive on."
+        )
+    setting = (
+        "gunicorn `keepalive`"
+        if conc.model is ConcurrencyModel.THREADS
+        else "gunicorn `keepalive` (UvicornWorker passes it to uvicorn's `timeout_keep_alive`)"
+    )
+    return (
+        "- Keep-alive: the server's keep-alive idle timeout must outlast the load balancer's "
+        f"({LB_IDLE_TIMEOUT_S} s on common cloud load balancers): {setting} = "
+        f"{SERVER_KEEPALIVE_S} s. A server that closes an idle connection first races the load "
+        "balancer reusing it, and users see intermittent 502s."
+    )
+
+
+def _scaling(plan: Plan) -> list[str]:
+    req, cap, db = plan.requirements, plan.capacity, plan.database
+    lines: list[str] = []
+    if _online(plan):
+        lines += [
+            f"- Add an instance when core utilisation (or the {cap.queue_server}s', "
+            f"{cap.queue_utilisation:.0%} at peak today) stays above "
+            f"{cap.target_utilisation:.0%} for 5 minutes, or when p99 passes "
+            f"{fmt_number((req.latency.p99_ms or 0) * 0.8)} ms (80 % of the target).",
+            f"- Headroom today: about {fmt_number(cap.headroom_rps)} req/s above peak before "
+            "cores or workers pass 80 % busy.",
+        ]
+    if db is not None:
+        usable = db.connection_limit - db.reserved_connections
+        if db.engine != "postgresql" and not db.pgbouncer:
+            lines.append(
+                "- Database connections: the pools may open "
+                f"{db.total_connections:,} of {usable:,} usable; "
+                f"{fmt_number(db.db_busy_connections)} are busy at peak, and the "
+                f"database serves about {db.useful_connections} active connections well. Watch "
+                "pool wait time; cut round trips per request before adding connections."
+            )
+        elif db.pgbouncer:
+            lines.append(
+                f"- PgBouncer (transaction mode) holds the pools' {db.total_connections:,} "
+                f"client connections (`max_client_conn`) on about {db.useful_connections} "
+                f"server connections (`default_pool_size`), what the database serves well; "
+                f"{prepared_statements_fix(db.driver)}."
+            )
+        else:
+            lines.append(
+                f"- Database connections: the database serves about {db.useful_connections} active "
+                f"connections well (the capacity table); {fmt_number(db.db_busy_connections)} "
+                f"are busy at peak and the pools may open {db.total_connections:,} of "
+                f"{usable:,} usable. Watch pool wait time and active sessions in "
+                "`pg_stat_activity`; put PgBouncer (transaction mode, `default_pool_size` ≈ "
+                f"{db.useful_connections}) in front when active connections approach "
+                f"{db.useful_connections} or the pools' total would pass {usable:,} — "
+                f"{prepared_statements_fix(db.driver)}."
+            )
+    return lines
+
+
+def _observability(plan: Plan) -> list[str]:
+    avail = plan.requirements.latency.availability_pct or 99.9
+    budget = 100 - avail
+    minutes = budget / 100 * 30 * 24 * 60
+    alerts = "; ".join(
+        f"{action} at {rate:g}× ({min(100.0, rate * budget):.3g} % errors) over both "
+        f"{long} and {short} ({share:.0%} of the budget)"
+        for rate, long, short, share, action in BURN_RATE_WINDOWS
+    )
+    return [
+        "- RED metrics per endpoint (rate, errors, duration histograms) and USE metrics per "
+        "resource (utilisation, saturation, errors) via OpenTelemetry.",
+        "- Traces across every hop, with the database and cache spans; structured logs carry "
+        "the trace id.",
+        f"- SLO {avail:g} %: an error budget of {minutes:,.0f} minutes a month. Multiwindow, "
+        f"multi-burn-rate alerts (SRE Workbook, ch. 5): {alerts}. The short window ends the "
+        "alert soon after the burn stops.",
+    ]
+
+
+def _security(plan: Plan) -> list[str]:
+    req, cap, db = plan.requirements, plan.capacity, plan.database
+    iface = req.interface
+    if iface is Interface.GRPC:
+        auth = (
+            "- Authentication: mTLS between services (the mesh, or `grpc.ssl_server_credentials` "
+            "with client certificates); authorisation per method from the caller's identity."
+        )
+    elif iface is Interface.BATCH:
+        auth = (
+            "- Identity: the job runs under its own service account, with read access to its "
+            "input and write access to its output only."
+        )
+    else:
+        auth = (
+            "- Authentication: OAuth 2.0 / OpenID Connect bearer tokens (JWTs checked for "
+            "signature against the identity provider's JWKS, issuer, audience and expiry); "
+            "authorisation in the domain layer, per object, not only per route."
+        )
+    lines = [auth]
+    if db is not None:
+        tls = (
+            "`tls=true` with certificate validation"
+            if db.engine == "mongodb"
+            else "`sslmode=verify-full` (psycopg) or an `ssl` context that verifies the "
+            "server certificate (asyncpg)"
+        )
+        lines.append(
+            f"- Database: TLS with server verification, {tls}; the application's role has "
+            "only the grants it needs (no superuser, no DDL — migrations run as their own role)."
+        )
+    lines.append(
+        "- Secrets: from a secret manager (AWS Secrets Manager, GCP Secret Manager, Vault) at "
+        "start-up, never baked into images or committed `.env` files; rotated, and kept out "
+        "of logs (pydantic `SecretStr`)."
+    )
+    if _online(plan):
+        lines.append(
+            "- Rate limiting: a token bucket per client at the edge (gateway or load balancer, "
+            "or Redis-backed in the app), answering 429 with Retry-After; no single client "
+            f"may take the fleet's headroom ({fmt_number(cap.headroom_rps)} req/s above the "
+            f"{fmt_number(req.scale.peak_rps or 0)} req/s peak)."
+        )
+    return lines
+
+
+def _data_safety(plan: Plan) -> list[str]:
+    db, data = plan.database, plan.data
+    lines: list[str] = []
+    if db is not None:
+        decision = plan.decision("data safety")
+        lines.append(f"- {decision.choice[0].upper()}{decision.choice[1:]}.")
+        lines.append(f"- RPO {db.rpo}; RTO {db.rto}.")
+        if db.standbys and db.engine != "mongodb":
+            lines.append(
+                "- Failover: the standby is promoted automatically (Patroni, or the managed "
+                "service's Multi-AZ); clients reconnect through the same endpoint, and the "
+                "failover window is spent from the error budget."
+            )
+        lines.append(
+            "- Restore drill every quarter: restore to a point in time into a scratch "
+            "instance, time it, and check the data — a backup never restored is a hope."
+        )
+    if data is not None:
+        lines.append(
+            "- Object storage: versioning on, and a lifecycle rule for old versions; a rerun "
+            "replaces only the partitions it writes, so history is never rewritten by accident."
+        )
+    if "redis" in plan.components:
+        lines.append(
+            "- Redis holds no data of record: losing it costs a cold cache (one request refreshes "
+            "each key), not data."
+        )
+    return lines
+
+
+def _cost(plan: Plan, prices: UnitPrices) -> list[str]:
+    lines = bill_of_materials(plan, prices)
+    rows = [
+        f"| Component | Quantity | Unit price ({prices.currency}/month) | Monthly | Basis |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for line in lines:
+        qty = "—" if line.quantity is None else f"{fmt_number(line.quantity)} {line.unit}".strip()
+        price = "—" if line.unit_price is None else f"{line.unit_price:,.3g}"
+        monthly = (
+            "—"
+            if line.monthly is None
+            else "< 1"
+            if 0 < line.monthly < 1
+            else f"{line.monthly:,.0f}"
+        )
+        rows.append(
+            f"| {_cell(line.component)} | {qty} | {price} | {monthly} | {_cell(line.note)} |"
+        )
+    total, unpriced = monthly_total(lines)
+    rows.append(
+        f"| **Total (priced lines)** | | | **{total:,.0f}** | "
+        + (f"plus {unpriced} line(s) without a price |" if unpriced else "|")
+    )
+    return [
+        *rows,
+        "",
+        f"Unit prices: {prices.source}, as of {prices.as_of}. Replace them with yours "
+        "(`pyt_arch_kit.planning.costs.UNIT_PRICES` is a dataclass: `dataclasses.replace` it and "
+        "pass it to `bill_of_materials`). The fleet is priced at its peak size; autoscaling "
+        "off-peak lowers it.",
+    ]
+
+
+def operational_considerations(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> str:
+    """Deployment, health, scaling, observability, security, data safety, cost, and the
+    capacity figures."""
+    out = ["**Deployment**", "", *_deployment(plan)]
+    scaling = _scaling(plan)
+    if scaling:
+        out += ["", "**Scaling triggers**", "", *scaling]
+    out += ["", "**Observability**", "", *_observability(plan)]
+    out += ["", "**Security**", "", *_security(plan)]
+    safety = _data_safety(plan)
+    if safety:
+        out += ["", "**Data safety**", "", *safety]
+    out += ["", "**Cost** (a line per component; blanks where no honest price is known)", ""]
+    out += _cost(plan, prices)
+    out += [
+        "",
+        "**Capacity plan** (every figure with its formula and source)",
+        "",
+        figures_table(plan.figures),
+    ]
+    return "\n".join(out)

@@ -1,0 +1,232 @@
+"""The advice a senior architect would sign (issue 13): each pitfall the designs used to state
+wrong is read back from the generated design, so the wrong statement cannot come back."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pyt_arch_kit import Requirements, plan, preset, preset_names
+from pyt_arch_kit.design import Design
+from pyt_arch_kit.planning.model import fmt_number
+from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S
+from pyt_arch_kit.writer import write_design
+
+ONLINE = [n for n in preset_names() if (preset(n).scale.peak_rps or 0) > 0]
+POSTGRES = [n for n in preset_names() if plan(preset(n)).database is not None]
+
+
+def design_of(req: Requirements) -> Design:
+    p = plan(req)
+    return Design(title=req.name, text=write_design(p), plan=p)
+
+
+def preset_design(name: str) -> Design:
+    return design_of(preset(name))
+
+
+def section(design: Design, title: str) -> str:
+    return design.sections[title]
+
+
+# -- PgBouncer ------------------------------------------------------------------------------
+
+PGBOUNCER_ASYNC = Requirements.parse(
+    {
+        "scale": {"peak_rps": 20_000},
+        "workload": {"cpu_ms_per_request": 2, "io_wait_ms_per_request": 40},
+        "infrastructure": {"db_max_connections": 50},
+    }
+)
+
+
+def test_pgbouncer_with_asyncpg_names_the_prepared_statement_fix() -> None:
+    d = design_of(PGBOUNCER_ASYNC)
+    assert d.plan is not None and d.plan.database is not None and d.plan.database.pgbouncer
+    assert "asyncpg" in d.plan.database.driver
+    for title in ("Executive Summary", "Operational Considerations", "Risks and Mitigations"):
+        text = section(d, title)
+        assert "prepared_statement_cache_size=0" in text, title
+        assert "max_prepared_statements" in text and "1.21" in text, title
+    assert "named-statement-safe" not in d.text
+
+
+@pytest.mark.parametrize("name", POSTGRES)
+def test_the_pgbouncer_trigger_uses_the_design_s_own_useful_connections(name: str) -> None:
+    d = preset_design(name)
+    assert d.plan is not None and d.plan.database is not None
+    db = d.plan.database
+    ops = section(d, "Operational Considerations")
+    useful = d.plan.figure("db_useful_connections").value
+    assert useful == db.useful_connections
+    usable = db.connection_limit - db.reserved_connections
+    assert f"past {usable} usable, add PgBouncer" not in ops
+    trigger = next(line for line in ops.splitlines() if "PgBouncer" in line)
+    assert f"{db.useful_connections} active connections" in trigger or (
+        f"about {db.useful_connections} server connections" in trigger
+    )
+    assert f"`default_pool_size` ≈ {db.useful_connections}" in trigger or db.pgbouncer
+
+
+# -- SSI, deadlocks, idempotency, the outbox --------------------------------------------------
+
+
+def test_ssi_is_stated_as_protecting_only_serializable_transactions() -> None:
+    d = preset_design("payments-ledger")
+    assert "READ COMMITTED elsewhere" not in d.text
+    summary = section(d, "Executive Summary")
+    assert "only transactions that themselves run SERIALIZABLE" in summary
+    assert "13.2.3" in summary
+    for title in ("Executive Summary", "Risks and Mitigations"):
+        text = section(d, title)
+        assert "40P01" in text and "id order" in text, title
+
+
+def test_idempotency_keys_are_scoped_expiring_fingerprinted_and_replay_the_response() -> None:
+    d = preset_design("payments-ledger")
+    assert d.plan is not None
+    decision = d.plan.decision("idempotency")
+    words = decision.choice + " " + decision.why
+    for needed in (
+        "scoped to",
+        "24 h",
+        "fingerprint",
+        "stored response",
+        "rejected",
+        "not globally",
+    ):
+        assert needed in words, needed
+    assert decision.choice in section(d, "Executive Summary")
+
+
+def test_outbox_rows_carry_the_event_id_and_aggregate_key_the_risks_rely_on() -> None:
+    d = preset_design("payments-ledger")
+    assert d.plan is not None
+    outbox = d.plan.decision("outbox").choice
+    assert "event id" in outbox and "aggregate key" in outbox
+    risks = section(d, "Risks and Mitigations")
+    row = next(line for line in risks.splitlines() if "Duplicate or out-of-order" in line)
+    assert "event id" in row and "aggregate key" in row
+
+
+# -- gRPC -----------------------------------------------------------------------------------
+
+
+def test_grpc_balances_calls_not_connections_and_forks_before_grpc_exists() -> None:
+    d = preset_design("grpc-internal")
+    assert d.plan is not None
+    lb = d.plan.decision("load balancing")
+    assert "round_robin" in lb.choice and "L7" in lb.choice and "max_connection_age" in lb.choice
+    assert "balances connections, not calls" in lb.why
+    assert "before any gRPC object exists" in section(d, "Implementation Guidelines")
+    assert "per-call balancing" in d.diagram
+    assert "max_connection_age" in section(d, "Operational Considerations")
+
+
+# -- retries --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ONLINE)
+def test_retries_are_idempotent_only_bounded_budgeted_and_at_one_layer(name: str) -> None:
+    d = preset_design(name)
+    assert d.plan is not None
+    target = d.plan.requirements.latency.p99_ms
+    retries = d.plan.decision("retries")
+    deadline = f"below the {fmt_number(target or 0)} ms"
+    for needed in ("idempotent", "one layer", "retry budget of 10%", deadline):
+        assert needed in retries.choice, needed
+    assert "ch. 22" in retries.why
+    risk = next(
+        line for line in section(d, "Risks and Mitigations").splitlines() if "Retry storms" in line
+    )
+    assert "idempotent" in risk and "one layer" in risk and "10% retry budget" in risk
+
+
+# -- probes, keep-alive, alerts ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ONLINE)
+def test_readiness_never_queries_the_shared_database(name: str) -> None:
+    ops = section(preset_design(name), "Operational Considerations")
+    probe = next(line for line in ops.splitlines() if line.startswith("- Readiness probe"))
+    assert "SELECT 1" not in probe
+    assert "Never a query to the shared database" in probe
+
+
+@pytest.mark.parametrize("name", ONLINE)
+def test_server_keepalive_outlasts_the_load_balancer_idle_timeout(name: str) -> None:
+    d = preset_design(name)
+    line = next(
+        ln
+        for ln in section(d, "Operational Considerations").splitlines()
+        if ln.startswith("- Keep-alive")
+    )
+    setting = re.search(r"`keepalive`.*?= (\d+) s", line)
+    if setting is not None:  # HTTP keep-alive workers
+        assert int(setting.group(1)) > LB_IDLE_TIMEOUT_S
+    else:  # sync workers close per response; gRPC and WebSockets ping inside the timeout
+        assert "close each connection" in line or "ping" in line
+
+
+@pytest.mark.parametrize("name", ONLINE)
+def test_burn_rate_alerts_have_the_workbook_s_short_windows(name: str) -> None:
+    ops = section(preset_design(name), "Operational Considerations")
+    assert "14.4×" in ops and "over both 1 h and 5 min" in ops
+    assert "6×" in ops and "over both 6 h and 30 min" in ops
+    assert "2 % of the budget in 1 h" not in ops
+
+
+# -- caching --------------------------------------------------------------------------------
+
+
+def test_cache_aside_keeps_a_user_s_own_writes_visible() -> None:
+    d = preset_design("io-bound-api")
+    assert d.plan is not None and d.plan.database is not None
+    assert d.plan.database.cache.startswith("Redis")
+    caching = d.plan.decision("caching").why
+    for text in (caching, section(d, "System Diagram"), section(d, "Risks and Mitigations")):
+        assert "after the commit" in text
+        assert "primary" in text
+
+
+# -- data -----------------------------------------------------------------------------------
+
+
+def test_a_spark_rerun_does_not_delete_earlier_partitions() -> None:
+    risks = section(preset_design("big-data-pipeline"), "Risks and Mitigations")
+    assert "partitionOverwriteMode=dynamic" in risks
+
+
+# -- redundancy -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_zones_are_named_only_with_instances_to_fill_them(name: str) -> None:
+    d = preset_design(name)
+    assert d.plan is not None
+    cap = d.plan.capacity
+    mentions = [int(z) for z in re.findall(r"across (\d+) (?:availability )?zones", d.text)]
+    assert all(z == cap.zones for z in mentions)
+    if cap.instances < 2:
+        assert mentions == [] and "at least two availability zones" not in d.text
+
+
+# -- the sections a senior always writes -----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_security_data_safety_migrations_and_cost_are_inside_the_six_sections(name: str) -> None:
+    d = preset_design(name)
+    assert d.plan is not None
+    assert len(re.findall(r"^## ", d.text, re.M)) == 6
+    ops = section(d, "Operational Considerations")
+    assert "**Security**" in ops and "Secrets:" in ops
+    if d.plan.database is not None:
+        assert "sslmode=verify-full" in ops or "tls=true" in ops
+        assert "**Data safety**" in ops and "RPO" in ops and "RTO" in ops
+        assert "point-in-time" in ops
+        assert "expand" in section(d, "Implementation Guidelines").lower()
+    if "app" in d.plan.components:
+        assert "Rate limiting" in ops and "Authentication" in ops
+    assert "**Cost**" in ops and "as of 2025-06" in ops
