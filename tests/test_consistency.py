@@ -48,13 +48,6 @@ KNOWN: dict[str, tuple[str, str, dict[str, Any]]] = {
         r"^components: System Diagram: names Kafka, but the plan's broker is ",
         {"workload": {"data_mode": "streaming", "freshness_s": 600, "batch_data_gb": 5}},
     ),
-    "broker-not-drawn": (
-        "a broker the organisation runs is chosen (and listed in the stack) but left out of "
-        "the diagram when the design has no outbox: MongoDB or no database "
-        "(planning/__init__.py components)",
-        r"^components: System Diagram: does not name [\w ]+, the plan's broker$",
-        {"infrastructure": {"database": "mongodb", "existing_services": ["rabbitmq"]}},
-    ),
 }
 
 BROKERS = ["kafka", "pulsar", "rabbitmq", "sqs", "redis", "kubernetes", "grpc", "asyncio"]

@@ -18,7 +18,7 @@ from pyt_arch_kit.verify.mermaid import NodeMermaid
 from tests.fake_api import FakeAnthropic, Stream
 
 REQ = preset("io-bound-api")  # the plan: pool_size 3, max_overflow 1; FastAPI, PostgreSQL, Redis
-POOL = "pool_size=3,  # ≈ 2 × busy"
+POOL = "pool_size=2,  # ≈ 2 × busy"
 RETRIES = "import asyncio\nimport random\n"
 
 
@@ -34,7 +34,7 @@ EXPECTED = [
     "python: Implementation Guidelines, python block 5: imports requests, which is neither in "
     "the standard library nor in the Technology Stack",
     "figures: Implementation Guidelines: “pool_size=12” quotes pool size per process as 12; "
-    "the plan's is 3",
+    "the plan's is 2",
 ]
 
 
