@@ -33,6 +33,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from pyt_arch_kit import redaction
 from pyt_arch_kit.design import Design
 from pyt_arch_kit.errors import ExportError, PytArchError, SettingsError
 
@@ -41,8 +42,7 @@ __all__ = ["FORMATS", "RunLike", "export_design", "export_runs", "redact", "writ
 #: File suffixes :func:`export_design` understands, and the format each one means.
 FORMATS: dict[str, str] = {".md": "markdown", ".json": "json"}
 
-_KEY = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
-_REDACTED = "sk-ant-…[redacted]"
+_REDACTED = redaction.MARKER
 
 
 class RunLike(Protocol):
@@ -69,17 +69,17 @@ class RunLike(Protocol):
 
 
 def redact(text: str) -> str:
-    """Replace anything that looks like an Anthropic API key (or the live one) with a marker.
+    """Replace the secrets in use (by value) and anything shaped like an API key with a marker.
+
+    See :mod:`pyt_arch_kit.redaction`: the key a backend was given, ``ANTHROPIC_API_KEY`` and
+    base-URL credentials are scrubbed whatever their form.
 
     Example:
         >>> key = "sk-ant-" + "api03-abcdefghijklmnop"  # split so no key-like text is published
         >>> redact(f"key {key} end")
         'key sk-ant-…[redacted] end'
     """
-    live = os.environ.get("ANTHROPIC_API_KEY", "").strip()
-    if len(live) >= 8 and live in text:
-        text = text.replace(live, _REDACTED)
-    return _KEY.sub(_REDACTED, text)
+    return redaction.redact(text)
 
 
 def _shown(path: Path) -> str:
