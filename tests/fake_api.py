@@ -27,6 +27,10 @@ Replies:
     ``Echo()`` — an echoing proxy: the answer's text repeats every request header it received
     (the API key included), as a misconfigured proxy at ``ANTHROPIC_BASE_URL`` could.
     ``Status(..., echo=True)`` — an error whose message repeats the request's headers.
+    ``RawSSE(body)`` — an event stream of exactly these bytes (for fuzzing the parser).
+
+:attr:`FakeAnthropic.stalling` is set when a :class:`Stall` or :class:`Trickle` begins, so a test
+can act (interrupt the client) while an answer is half-way.
 """
 
 from __future__ import annotations
@@ -159,13 +163,20 @@ class NonJSON:
 
 
 @dataclass
+class RawSSE:
+    """A 200 event stream whose body is exactly these bytes (for fuzzing the stream parser)."""
+
+    body: bytes
+
+
+@dataclass
 class Echo:
     """An echoing proxy: the answer's text lists the request headers, the key among them."""
 
     stop_reason: str = "end_turn"
 
 
-Reply = Stream | Status | Hang | NonJSON | Echo
+Reply = Stream | Status | Hang | NonJSON | Echo | RawSSE
 
 
 _ERROR_TYPES = {
@@ -202,6 +213,7 @@ class FakeAnthropic:
         self.default: Stream = Stream(design_text())
         self.sent_text: list[str] = []
         self.last_byte_at: float = 0.0
+        self.stalling = threading.Event()
         self._cache: set[str] = set()
         self._batches: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -364,6 +376,13 @@ class _Handler(BaseHTTPRequestHandler):
                 headers,
             )
             return
+        if isinstance(reply, RawSSE):
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.send_header("content-length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+            return
         if isinstance(reply, NonJSON):
             raw = reply.body.encode()
             self.send_response(200)
@@ -429,6 +448,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(f"{len(event) + 40:x}\r\n".encode() + event)  # short chunk
                 self.wfile.flush()
                 return True
+            if isinstance(fault, Stall | Trickle):
+                self.fake.stalling.set()
             if isinstance(fault, Stall):
                 time.sleep(fault.seconds)
             elif isinstance(fault, Trickle):
