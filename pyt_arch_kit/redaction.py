@@ -4,8 +4,9 @@ Redaction by shape (anything that looks like ``sk-ant-…``) misses a key of ano
 typed into the workbench, a proxy's token), so the secrets actually in use are also scrubbed by
 value: every key a :class:`~pyt_arch_kit.backends.claude.ClaudeBackend` was given (it calls
 :func:`remember`), ``ANTHROPIC_API_KEY`` and ``ANTHROPIC_AUTH_TOKEN``, and the credentials of an
-``ANTHROPIC_BASE_URL`` such as ``https://user:password@proxy``. Each is also looked for
-percent-encoded and JSON-escaped, the forms an echoing proxy or a log line would give it.
+``ANTHROPIC_BASE_URL`` such as ``https://user:password@proxy`` (also as the ``Authorization:
+Basic`` value the HTTP client makes of them). Each is also looked for percent-encoded and
+JSON-escaped, the forms an echoing proxy or a log line would give it.
 
 :class:`StreamRedactor` does the same for text that arrives in pieces: a secret split across two
 pieces is held back until it can be scrubbed whole, so a live terminal never shows it either.
@@ -15,6 +16,7 @@ Secrets are remembered in memory only, for the life of the process; nothing here
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -39,7 +41,7 @@ _lock = threading.Lock()
 
 
 def url_secrets(url: str | None) -> list[str]:
-    """The credentials in a URL's ``user:password@`` part (each, and both together)."""
+    """The credentials in a URL's ``user:password@`` part: each, both, and as Basic auth."""
     if not url:
         return []
     try:
@@ -49,9 +51,11 @@ def url_secrets(url: str | None) -> list[str]:
     found: list[str] = []
     userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
     if userinfo:
-        found.append(userinfo)
         user, _, password = userinfo.partition(":")
-        found += [user, password, unquote(user), unquote(password)]
+        plain = f"{unquote(user)}:{unquote(password)}"
+        basic = base64.b64encode(plain.encode("utf-8")).decode("ascii")  # HTTP Basic auth
+        found += [userinfo, plain, basic, basic.rstrip("="), user, password]
+        found += [unquote(user), unquote(password)]
     return [s for s in found if s]
 
 

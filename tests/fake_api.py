@@ -26,7 +26,7 @@ Replies:
     ``NonJSON(body)`` — a ``200`` whose body is not JSON or SSE (a captive portal, a proxy page).
     ``Echo()`` — an echoing proxy: the answer's text repeats every request header it received
     (the API key included), as a misconfigured proxy at ``ANTHROPIC_BASE_URL`` could.
-    ``Status(..., echo=True)`` — an error whose message repeats the request's headers.
+    ``Status(..., echo=True)`` — an error whose message repeats the request's credentials.
     ``RawSSE(body)`` — an event stream of exactly these bytes (for fuzzing the parser).
 
 :attr:`FakeAnthropic.stalling` is set when a :class:`Stall` or :class:`Trickle` begins, so a test
@@ -139,7 +139,7 @@ class Stream:
 
 @dataclass
 class Status:
-    """An error status with the API's error body (``echo=True``: the headers in the message)."""
+    """An error status with the API's error body (``echo=True``: the credentials in it)."""
 
     code: int
     message: str = "error"
@@ -363,7 +363,7 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self.fake.next_reply()
         if isinstance(reply, Status):
             headers = {"retry-after-ms": "0", "retry-after": "0", **reply.headers}
-            message = reply.message + (f" (you sent {self._echo()})" if reply.echo else "")
+            message = reply.message + (f" (you sent {self._echo(True)})" if reply.echo else "")
             self._json(
                 reply.code,
                 {
@@ -400,9 +400,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.sent_text.append(reply.text)
             self._json(200, self.fake.message(body, reply, usage))
 
-    def _echo(self) -> str:
-        """The request's headers, as an echoing proxy would repeat them."""
-        return "; ".join(f"{k}: {v}" for k, v in self.headers.items())
+    def _echo(self, credentials_only: bool = False) -> str:
+        """The request's headers (or just its credentials), as an echoing proxy repeats them."""
+        wanted = {"x-api-key", "authorization"}
+        return "; ".join(
+            f"{k}: {v}"
+            for k, v in self.headers.items()
+            if not credentials_only or k.lower() in wanted
+        )
 
     def _stream(self, body: dict[str, Any], reply: Stream, usage: dict[str, int]) -> None:
         fault = reply.fault
