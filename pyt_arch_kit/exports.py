@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from pyt_arch_kit import redaction
 from pyt_arch_kit.design import Design
 from pyt_arch_kit.errors import ExportError, PytArchError, SettingsError
+from pyt_arch_kit.files import not_regular, shown_path
 
 __all__ = ["FORMATS", "RunLike", "export_design", "export_runs", "redact", "write_atomically"]
 
@@ -84,7 +85,7 @@ def redact(text: str) -> str:
 
 def _shown(path: Path) -> str:
     """The path for a one-line message: control characters (a NUL, a newline) escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
+    return shown_path(path)
 
 
 def _cannot_write(path: Path, exc: OSError | ValueError) -> SettingsError:
@@ -142,6 +143,12 @@ def _write(dest: Path, data: bytes, *, overwrite: bool, fix: str) -> None:
     if dest.is_dir():
         raise SettingsError(
             f"{_shown(dest)} is a folder; give a file name such as {_shown(dest / 'design.md')}"
+        )
+    kind = not_regular(dest)
+    if kind is not None:  # never replace a FIFO, a socket or a device node with a file
+        raise SettingsError(
+            f"{_shown(dest)} is {kind}, not a regular file; only regular files are replaced: "
+            "choose a file path"
         )
     if dest.exists() and not overwrite:
         raise ExportError(f"{_shown(dest)} exists; {fix}")

@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from pyt_arch_kit.errors import PersonaError
+from pyt_arch_kit.files import FileRefusedError, read_bounded, shown_path
 
 __all__ = ["DEFAULT_PERSONA", "MODEL_ALIASES", "Persona", "load_persona", "resolve_model"]
 
 DEFAULT_PERSONA = "pyt-arch"
+#: The largest agent file read (the shipped persona is about 10 KB).
+MAX_PERSONA_BYTES = 1024 * 1024
 
 #: The agent file's ``model:`` aliases and the concrete model ids they stand for.
 #: Override one with ``PYT_ARCH_MODEL_<ALIAS>`` (e.g. ``PYT_ARCH_MODEL_SONNET=claude-...``).
@@ -164,15 +167,23 @@ def load_persona(source: str | Path | None = None) -> Persona:
     if "/" not in name and not name.endswith(".md") and shipped.is_file():
         return Persona.parse(shipped.read_text(encoding="utf-8"), source=f"builtin:{name}")
     path = Path(name)
+    shown = shown_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, limit=MAX_PERSONA_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise PersonaError(
-            f"{path}: agent file not found; give a path to a .md agent file or a shipped "
+            f"{shown}: agent file not found; give a path to a .md agent file or a shipped "
             f"persona name ({DEFAULT_PERSONA})"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PersonaError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+    except FileRefusedError as exc:
+        raise PersonaError(f"{shown} {exc}; give a Claude Code agent file (.md)") from None
+    except UnicodeDecodeError as exc:
+        raise PersonaError(
+            f"{shown}: is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise PersonaError(f"{shown}: cannot be read ({reason})") from None
     except ValueError:  # e.g. a NUL character in the path
         raise PersonaError(f"{str(path)!r}: not a usable file path; check the name") from None
-    return Persona.parse(text, source=str(path))
+    return Persona.parse(text, source=shown)

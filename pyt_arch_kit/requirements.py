@@ -21,6 +21,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pyt_arch_kit.errors import RequirementsError
+from pyt_arch_kit.files import FileRefusedError, read_bounded, shown_path
 from pyt_arch_kit.messages import explain, unreadable
 
 __all__ = [
@@ -43,6 +44,9 @@ __all__ = [
     "load_requirements",
     "yaml_data",
 ]
+
+#: The largest requirements file read (a real one is a few kilobytes).
+MAX_REQUIREMENTS_BYTES = 1024 * 1024
 
 
 class ConsistencyPriority(StrEnum):
@@ -514,8 +518,9 @@ class Requirements(BaseModel):
             RequirementsError: if the file is missing, unreadable or invalid.
         """
         p = Path(path)
+        source = shown_path(p)
         try:
-            text = p.read_text(encoding="utf-8")
+            text = read_bounded(p, limit=MAX_REQUIREMENTS_BYTES).decode("utf-8")
         except FileNotFoundError:
             raise RequirementsError(
                 [
@@ -525,15 +530,23 @@ class Requirements(BaseModel):
                         "(see `pyt-arch presets`)",
                     )
                 ],
-                source=str(p),
+                source=source,
+            ) from None
+        except FileRefusedError as exc:
+            raise RequirementsError(
+                [("", f"{exc}; give a YAML or JSON requirements file")], source=source
             ) from None
         except IsADirectoryError:
             raise RequirementsError(
-                [("", "is a directory, not a requirements file")], source=str(p)
+                [("", "is a directory, not a requirements file")], source=source
             ) from None
-        except (OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
             raise RequirementsError(
-                [("", f"cannot be read: {exc.__class__.__name__}")], source=str(p)
+                [("", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")], source=source
+            ) from None
+        except OSError as exc:
+            raise RequirementsError(
+                [("", f"cannot be read: {exc.strerror or exc.__class__.__name__}")], source=source
             ) from None
         except ValueError:  # e.g. a NUL character in the path
             raise RequirementsError(
@@ -545,12 +558,12 @@ class Requirements(BaseModel):
             except json.JSONDecodeError as exc:
                 raise RequirementsError(
                     [("", f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})")],
-                    source=str(p),
+                    source=source,
                 ) from None
             except (RecursionError, ValueError) as exc:
-                raise RequirementsError([("", unreadable("JSON", exc))], source=str(p)) from None
-            return cls.parse(data, source=str(p))
-        return cls.from_yaml(text, source=str(p))
+                raise RequirementsError([("", unreadable("JSON", exc))], source=source) from None
+            return cls.parse(data, source=source)
+        return cls.from_yaml(text, source=source)
 
     def to_yaml(self) -> str:
         """The requirements as YAML, leaving out unset fields (round-trips through from_yaml)."""
