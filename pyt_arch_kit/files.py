@@ -58,7 +58,7 @@ def size_text(size: int) -> str:
 
 def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
-        return "a folder"
+        return "a directory"
     if stat.S_ISFIFO(mode):
         return "a FIFO (named pipe)"
     if stat.S_ISSOCK(mode):
@@ -75,7 +75,7 @@ def not_regular(path: str | os.PathLike[str]) -> str | None:
 
     Returns:
         ``None`` for a regular file or a path that does not exist; otherwise a phrase such as
-        ``"a FIFO (named pipe)"``, ``"a character device"``, ``"a socket"`` or ``"a folder"``.
+        ``"a FIFO (named pipe)"``, ``"a character device"``, ``"a socket"`` or ``"a directory"``.
     """
     try:
         mode = Path(path).stat().st_mode

@@ -104,8 +104,15 @@ class Persona:
             raise PersonaError(
                 f"{source}: the front matter is not closed; add a '---' line after it"
             ) from None
+        from pyt_arch_kit.yamlload import DuplicateKeyError, load
+
         try:
-            meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+            meta = load("\n".join(lines[1:end])) or {}
+        except DuplicateKeyError as exc:
+            raise PersonaError(
+                f"{source}: front matter: '{exc.path}' at line {exc.line + 1} is given twice; "
+                "keep one"
+            ) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 2}" if mark else ""
@@ -179,7 +186,7 @@ def load_persona(source: str | Path | None = None) -> Persona:
         raise PersonaError(f"{shown} {exc}; give a Claude Code agent file (.md)") from None
     except UnicodeDecodeError as exc:
         raise PersonaError(
-            f"{shown}: is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+            f"{shown}: cannot be read as UTF-8 text (byte {exc.start}); save it as UTF-8"
         ) from None
     except OSError as exc:
         reason = exc.strerror or exc.__class__.__name__

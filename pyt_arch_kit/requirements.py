@@ -16,13 +16,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pyt_arch_kit.errors import RequirementsError
 from pyt_arch_kit.files import FileRefusedError, read_bounded, shown_path
-from pyt_arch_kit.messages import explain, unreadable
+from pyt_arch_kit.messages import explain, shown_key, unreadable
+from pyt_arch_kit.yamlload import DuplicateKeyError
 
 __all__ = [
     "Architecture",
@@ -416,7 +417,11 @@ class Requirements(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(
-        "untitled system", min_length=1, max_length=120, description="A short name for the system."
+        "untitled system",
+        min_length=1,
+        max_length=120,
+        pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$",  # one line: no breaks or controls
+        description="A short name for the system.",
     )
     summary: str = Field("", max_length=4000, description="What the system does, in a sentence.")
     interface: Interface | None = Field(
@@ -496,10 +501,16 @@ class Requirements(BaseModel):
                 ],
                 source=source,
             )
+        problems = _booleans_for_numbers(data)
         try:
-            return cls.model_validate(data)
+            checked = cls.model_validate(data)
         except ValidationError as exc:
-            raise RequirementsError(explain(exc, cls), source=source) from None
+            named = {loc for loc, _ in problems}
+            problems += [p for p in explain(exc, cls) if p[0] not in named]
+            raise RequirementsError(problems, source=source) from None
+        if problems:  # pydantic would have read true as 1 and false as 0
+            raise RequirementsError(problems, source=source)
+        return checked
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str | None = None) -> Requirements:
@@ -542,7 +553,8 @@ class Requirements(BaseModel):
             ) from None
         except UnicodeDecodeError as exc:
             raise RequirementsError(
-                [("", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")], source=source
+                [("", f"cannot be read as UTF-8 text (byte {exc.start}); save it as UTF-8")],
+                source=source,
             ) from None
         except OSError as exc:
             raise RequirementsError(
@@ -554,7 +566,9 @@ class Requirements(BaseModel):
             ) from None
         if p.suffix.lower() == ".json":
             try:
-                data = json.loads(text)
+                data = json.loads(text, object_pairs_hook=_unique_keys)
+            except DuplicateKeyError as exc:
+                raise RequirementsError([(exc.path, _TWICE)], source=source) from None
             except json.JSONDecodeError as exc:
                 raise RequirementsError(
                     [("", f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})")],
@@ -647,17 +661,64 @@ def _question(path: str) -> str:
     return f"What is {path}?"
 
 
+_TWICE = "given twice; keep one value (YAML and JSON would silently keep the last)"
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, refusing a key given twice."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKeyError(shown_key(key), 0)
+        out[key] = value
+    return out
+
+
+def _numeric(annotation: Any) -> bool:
+    kinds = get_args(annotation) or (annotation,)
+    return any(k in (int, float) for k in kinds)
+
+
+def _booleans_for_numbers(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """``true``/``false`` given where a number belongs (pydantic would read them as 1 and 0)."""
+    problems: list[tuple[str, str]] = []
+
+    def check(where: str, value: Any, annotation: Any) -> None:
+        if isinstance(value, bool) and _numeric(annotation):
+            problems.append(
+                (where, f"is {str(value).lower()} (a yes/no value); it must be a number")
+            )
+
+    for name, info in Requirements.model_fields.items():
+        value = data.get(name)
+        section = info.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel):
+            if isinstance(value, dict):
+                for key, sub in section.model_fields.items():
+                    check(f"{name}.{key}", value.get(key), sub.annotation)
+        else:
+            check(name, value, section)
+    return problems
+
+
 def yaml_data(text: str, *, source: str | None = None) -> Any:
     """The data in a YAML text, or one line saying where and why it cannot be read.
 
+    The text is read as YAML 1.2 (see :mod:`pyt_arch_kit.yamlload`): ``yes``, ``on``, ``1:30``
+    and dates stay text rather than turning into other values, and a key given twice is an error.
+
     Raises:
-        RequirementsError: for a YAML syntax error (with its line and column), nesting too deep,
-            or a value YAML cannot turn into data.
+        RequirementsError: for a YAML syntax error (with its line and column), a duplicate key
+            (with its path and line), nesting too deep, or a value YAML cannot turn into data.
     """
     import yaml
 
+    from pyt_arch_kit import yamlload
+
     try:
-        return yaml.safe_load(text)
+        return yamlload.load(text)
+    except yamlload.DuplicateKeyError as exc:
+        raise RequirementsError([(exc.path, f"line {exc.line}: {_TWICE}")], source=source) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -112,7 +112,7 @@ def test_the_shared_predicate_names_what_a_path_is(
     regular.write_text("x")
     assert not_regular(fifo) == "a FIFO (named pipe)"
     assert not_regular(unix_socket) == "a socket"
-    assert not_regular(tmp_path) == "a folder"
+    assert not_regular(tmp_path) == "a directory"
     assert not_regular(regular) is None and not_regular(tmp_path / "missing") is None
 
 
@@ -161,7 +161,7 @@ def test_requirements_that_are_not_utf8_say_so(
     path = tmp_path / "latin1.yaml"
     path.write_bytes("name: caf\xe9\n".encode("latin-1"))
     assert main(["design", str(path)]) == 2
-    assert "not UTF-8" in one_error_line(capsys.readouterr().err)
+    assert "as UTF-8" in one_error_line(capsys.readouterr().err)
 
 
 # -- names printed escaped -------------------------------------------------------------------
