@@ -37,6 +37,7 @@ from pyt_arch_kit import redaction
 from pyt_arch_kit.design import Design
 from pyt_arch_kit.errors import ExportError, PytArchError, SettingsError
 from pyt_arch_kit.files import not_regular, shown_path
+from pyt_arch_kit.markup import cell, inline
 
 __all__ = ["FORMATS", "RunLike", "export_design", "export_runs", "redact", "write_atomically"]
 
@@ -290,7 +291,7 @@ def _run_markdown(design: Design, run: RunLike, status: str) -> str:
     if not run.error:
         return text
     head, _, rest = text.partition("\n\n")
-    note = f"> **Run {status}**: " + " ".join(run.error.split())
+    note = f"> **Run {status}**: " + inline(run.error)
     return f"{head}\n\n{note}\n\n{rest}"
 
 
@@ -365,9 +366,8 @@ def _index_markdown(rows: Sequence[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in rows:
-        title = str(r["title"]).replace("|", "\\|")
-        status = r["status"] + (" — " + " ".join(str(r["error"]).split()) if r["error"] else "")
-        status = status.replace("|", "\\|")
+        title = cell(str(r["title"]))
+        status = cell(r["status"] + (" — " + str(r["error"]) if r["error"] else ""))
         files = f"[md]({r['stem']}.md) · [json]({r['stem']}.json)"
         lines.append(
             f"| {r['number']} | {title} | {r['backend']} | {status} | {r['usage']} | {files} |"

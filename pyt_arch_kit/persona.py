@@ -10,6 +10,7 @@ from typing import Any
 
 from pyt_arch_kit.errors import PersonaError
 from pyt_arch_kit.files import FileRefusedError, read_bounded, shown_path
+from pyt_arch_kit.markup import inline
 
 __all__ = ["DEFAULT_PERSONA", "MODEL_ALIASES", "Persona", "load_persona", "resolve_model"]
 
@@ -77,8 +78,9 @@ class Persona:
 
     def _repr_markdown_(self) -> str:
         return (
-            f"**Persona `{self.name}`** — {self.description}\n\n"
-            f"model: `{self.model}` → `{self.model_id}` · source: `{self.source}` · "
+            f"**Persona {inline(self.name)}** — {inline(self.description)}\n\n"
+            f"model: {inline(self.model)} → {inline(self.model_id)} · "
+            f"source: {inline(self.source)} · "
             f"{len(self.prompt.split()):,} words of system prompt"
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pyt_arch_kit.markup import inline
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.render import figures_table
 from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
@@ -21,7 +22,7 @@ def executive_summary(plan: Plan) -> str:
     peak = req.scale.peak_rps or 0.0
     lines = []
     if req.summary:
-        lines += [req.summary, ""]
+        lines += [inline(req.summary), ""]  # data, not markup: it cannot open a fence or a section
     batch = plan.data is not None and "app" not in plan.components
     if batch and plan.data is not None:
         lines.append(
