@@ -29,6 +29,7 @@ Replies:
     ``Status(..., echo=True)`` — an error whose message repeats the request's credentials.
     ``RawSSE(body)`` — an event stream of exactly these bytes (for fuzzing the parser).
 
+:attr:`FakeAnthropic.batch_error`, when set, is the answer to every batch poll.
 :attr:`FakeAnthropic.stalling` is set when a :class:`Stall` or :class:`Trickle` begins, so a test
 can act (interrupt the client) while an answer is half-way.
 """
@@ -214,6 +215,7 @@ class FakeAnthropic:
         self.sent_text: list[str] = []
         self.last_byte_at: float = 0.0
         self.stalling = threading.Event()
+        self.batch_error: Status | None = None  # set: batch polls answer this error
         self._cache: set[str] = set()
         self._batches: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -319,6 +321,19 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._record({})
         parts = self.path.split("?")[0].strip("/").split("/")
+        failing = self.fake.batch_error
+        if failing is not None and parts[:3] == ["v1", "messages", "batches"]:
+            self._json(
+                failing.code,
+                {
+                    "type": "error",
+                    "error": {
+                        "type": _ERROR_TYPES.get(failing.code, "api_error"),
+                        "message": failing.message,
+                    },
+                },
+            )
+            return
         if parts[:3] == ["v1", "messages", "batches"] and len(parts) >= 4:
             batch = self.fake._batches.get(parts[3])
             if batch is None:
