@@ -36,6 +36,7 @@ from tests.fake_api import (
     Fault,
     Malformed,
     NonJSON,
+    RawSSE,
     Stall,
     Status,
     Stream,
@@ -109,6 +110,17 @@ def test_a_non_json_200_is_one_line_naming_the_base_url(fake_api: FakeAnthropic)
     assert info.value.cause == "protocol"
     assert "text/html instead of an event stream" in str(info.value)
     assert "ANTHROPIC_BASE_URL" in str(info.value)
+
+
+@pytest.mark.parametrize("body", [b"", b"<html>an event stream in name only</html>"])
+def test_an_event_stream_with_no_message_is_a_protocol_error(
+    fake_api: FakeAnthropic, body: bytes
+) -> None:
+    fake_api.queue(RawSSE(body))  # the SDK asserts when no message_start ever came
+    with pytest.raises(BackendError) as info:
+        claude().design(REQ)
+    assert info.value.cause == "protocol" and "Messages protocol" in str(info.value)
+    assert "\n" not in str(info.value)
 
 
 def test_an_error_event_mid_stream_is_honest_about_what_happened(
