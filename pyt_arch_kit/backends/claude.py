@@ -42,12 +42,16 @@ class ClaudeBackend(Backend):
         api_key: a key to use instead of ``ANTHROPIC_API_KEY`` (held in memory only).
         replay_only: never call the API; answer only from the cassette.
 
-    Raises (from :meth:`events`):
-        BackendError: with ``cause`` one of ``no_key``, ``auth``, ``permission``,
-            ``bad_request``, ``rate_limit``, ``overloaded``, ``server``, ``timeout``,
-            ``connection``, ``cassette``; the text that arrived is on ``partial_text``.
-        IncompleteDesignError: the stream was cut or hit the token limit; ``.design`` keeps
-            every character that arrived.
+    Raises (from :meth:`events`; every failure while streaming is one of these, never an SDK,
+    HTTP or JSON exception):
+        BackendError: when nothing of the answer arrived, with ``cause`` one of ``no_key``,
+            ``auth``, ``permission``, ``bad_request``, ``billing``, ``rate_limit``,
+            ``overloaded``, ``server``, ``timeout`` (``PYT_ARCH_TIMEOUT_S`` bounds the whole
+            request), ``connection``, ``protocol`` (the server broke the streaming protocol)
+            or ``cassette``.
+        IncompleteDesignError: when text had arrived: the same causes, or ``cut`` (the stream
+            stopped half-way) or the stop reason (``max_tokens``, ``refusal``, ``pause_turn``,
+            …); ``.design`` keeps every character that arrived, marked incomplete.
     """
 
     name = "claude"
