@@ -1,17 +1,75 @@
-"""Record model exchanges to a file and replay them with no key and no network."""
+"""Record model exchanges to a file and replay them with no key and no network.
+
+A cassette is JSON: ``{"version": 1, "exchanges": {fingerprint: exchange}, "note": "…"}``, each
+exchange ``{"model", "chunks", "stop_reason", "usage"}``. It is read with a size cap, regular
+files only, and validated against that schema before anything is replayed: a hand-edited or
+damaged cassette (a ``chunks`` string, a mistyped or extra ``usage`` field, deep nesting, a
+5,000-digit number, bytes that are not UTF-8) is one line naming the cassette, the field and the
+fix, never a traceback and never a replay of something else.
+
+Recording is safe when several designs record at once (threads, processes, pytest-xdist
+workers): each write holds an exclusive lock on a small ``.<name>.lock`` file beside the cassette
+(``fcntl.flock``), re-reads the cassette, adds its exchange and replaces the file atomically, so
+every exchange is kept and a reader sees the old file or the new, never half of one.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from pyt_arch_kit.errors import BackendError
+from pyt_arch_kit.files import FileRefusedError, not_regular, read_bounded, shown_path
 
-__all__ = ["Cassette", "fingerprint"]
+try:  # POSIX; elsewhere only threads in this process are kept apart
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["MAX_CASSETTE_BYTES", "Cassette", "fingerprint"]
+
+#: The largest cassette read (a recorded design is tens of kilobytes).
+MAX_CASSETTE_BYTES = 64 * 1024 * 1024
+
+_FIX = "delete it (or restore it from version control) to record again"
+_thread_lock = threading.Lock()
+
+Tokens = Annotated[int, Field(ge=0, le=10**12)]
+Fingerprint = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+class _Usage(_Strict):
+    input_tokens: Tokens = 0
+    output_tokens: Tokens = 0
+    cache_creation_input_tokens: Tokens = 0
+    cache_read_input_tokens: Tokens = 0
+    cost_usd: Annotated[float, Field(ge=0, le=10**9)] | None = None
+
+
+class _Exchange(_Strict):
+    model: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    chunks: list[str]
+    stop_reason: Annotated[str, StringConstraints(max_length=100)] | None
+    usage: _Usage = Field(default_factory=_Usage)
+
+
+class _File(_Strict):
+    version: Literal[1] = 1
+    exchanges: dict[Fingerprint, _Exchange] = Field(default_factory=dict)
+    note: Annotated[str, StringConstraints(max_length=4000)] | None = None
 
 
 def fingerprint(body: dict[str, Any]) -> str:
@@ -30,33 +88,85 @@ class Cassette:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 
+    def _broken(self, why: str) -> BackendError:
+        return BackendError(f"cassette {shown_path(self.path)} {why}; {_FIX}", cause="cassette")
+
     def _load(self) -> dict[str, Any]:
+        """The cassette's data, validated; an empty cassette if the file does not exist."""
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            raw = read_bounded(self.path, limit=MAX_CASSETTE_BYTES)
         except FileNotFoundError:
             return {"version": 1, "exchanges": {}}
-        except (OSError, json.JSONDecodeError) as exc:
+        except FileRefusedError as exc:
             raise BackendError(
-                f"cassette {self.path} cannot be read ({exc.__class__.__name__}); "
-                "delete it to record again",
+                f"cassette {shown_path(self.path)} {exc}; point PYT_ARCH_CASSETTE at a JSON file",
                 cause="cassette",
             ) from None
-        if not isinstance(data, dict) or not isinstance(data.get("exchanges"), dict):
-            raise BackendError(
-                f"cassette {self.path} is not a pyt_arch_kit cassette", cause="cassette"
-            )
-        return data
+        except (OSError, ValueError) as exc:
+            raise self._broken(f"cannot be read ({exc.__class__.__name__})") from None
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise self._broken("is not UTF-8 text") from None
+        except json.JSONDecodeError as exc:
+            raise self._broken(f"cannot be read (not JSON at line {exc.lineno})") from None
+        except RecursionError:
+            raise self._broken("cannot be read (nested too deeply)") from None
+        except ValueError:  # a number with thousands of digits
+            raise self._broken("cannot be read (a number has too many digits)") from None
+        try:
+            checked = _File.model_validate(data)
+        except ValidationError as exc:
+            raise self._broken(f"is not a pyt_arch_kit cassette ({_first(exc)})") from None
+        return checked.model_dump(exclude={"note"} if checked.note is None else set())
 
     def get(self, key: str) -> dict[str, Any] | None:
-        """The recorded exchange for a fingerprint, if any."""
+        """The recorded exchange for a fingerprint, if any (validated: see the module)."""
         found = self._load()["exchanges"].get(key)
-        return found if isinstance(found, dict) else None
+        return dict(found) if isinstance(found, dict) else None
 
     def put(self, key: str, exchange: dict[str, Any]) -> None:
-        """Record an exchange, writing the file atomically."""
-        data = self._load()
-        data["exchanges"][key] = exchange
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Record an exchange: under the cassette's lock, re-read, add, replace atomically.
+
+        Raises:
+            BackendError: if the cassette is not a regular file, is damaged, or cannot be
+                written (``cause="cassette"``).
+        """
+        try:
+            entry = _Exchange.model_validate(exchange).model_dump()
+        except ValidationError as exc:
+            raise self._broken(f"cannot record this exchange ({_first(exc)})") from None
+        kind = not_regular(self.path)
+        if kind is not None:
+            raise BackendError(
+                f"cassette {shown_path(self.path)} is {kind}, not a regular file; point "
+                "PYT_ARCH_CASSETTE at a JSON file",
+                cause="cassette",
+            )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._locked():
+                data = self._load()
+                data["exchanges"][key] = entry
+                self._replace(data)
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+            raise self._broken(f"cannot be written ({why})") from None
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the cassette's lock (threads and processes) for a read-modify-write."""
+        lock_path = self.path.with_name(f".{self.path.name}.lock")
+        with _thread_lock:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            try:
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)  # releases the lock
+
+    def _replace(self, data: dict[str, Any]) -> None:
         fd, tmp = tempfile.mkstemp(
             dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
         )
@@ -64,7 +174,18 @@ class Cassette:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(data, handle, indent=1, ensure_ascii=False, sort_keys=True)
                 handle.write("\n")
+                handle.flush()
+                os.fsync(handle.fileno())
             Path(tmp).replace(self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _first(exc: ValidationError) -> str:
+    """The first problem of a validation error, on one line: where, and what."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])[:80] or "the top level"
+    what = " ".join(str(err["msg"]).split())[:100]
+    more = exc.error_count() - 1
+    return f"{shown_path(where)}: {what}" + (f"; {more} more" if more else "")

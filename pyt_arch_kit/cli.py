@@ -1,21 +1,31 @@
 """The ``pyt-arch`` command: design, verify, plan, gaps, presets, persona.
 
-Exit codes: 0 success; 2 bad input (one line naming the field and the fix, no traceback);
-3 backend failure (an incomplete answer is still written, marked incomplete); 4 ``verify`` found
-problems in the design.
+Exit codes: 0 success; 2 bad input (one line per problem naming the field and the fix, no
+traceback); 3 backend failure (an incomplete answer is still written, marked incomplete); 4
+``verify`` found problems in the design; 1 the output could not be written (a full disk); 130
+interrupted (what arrived is still written); 141 the reader of a pipe left (``| head``), quietly.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from pyt_arch_kit import __version__
-from pyt_arch_kit.errors import BackendError, IncompleteDesignError, PytArchError, SettingsError
+from pyt_arch_kit.errors import (
+    BackendError,
+    IncompleteDesignError,
+    PytArchError,
+    RequirementsError,
+    SettingsError,
+)
 
 if TYPE_CHECKING:
     from pyt_arch_kit.design import Design
@@ -25,6 +35,8 @@ __all__ = ["main"]
 
 EXIT_OK, EXIT_INPUT, EXIT_BACKEND = 0, 2, 3
 EXIT_PROBLEMS = 4  # `verify`: the design disagrees with its plan or stack
+EXIT_OUTPUT = 1  # standard output could not be written (full disk, closed file)
+EXIT_INTERRUPTED, EXIT_PIPE = 130, 141  # Ctrl-C; the reader of a pipe left (128 + SIGPIPE)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -137,37 +149,78 @@ def _requirements(args: argparse.Namespace) -> Requirements:
     raise SettingsError("give a requirements FILE or --preset NAME (see `pyt-arch presets`)")
 
 
+def _check_out(path: str, force: bool) -> None:
+    """Refuse an ``--out`` that cannot be used before any work (or money) is spent on it."""
+    from pyt_arch_kit.errors import ExportError
+    from pyt_arch_kit.files import not_regular, shown_path
+
+    kind = not_regular(path)
+    if kind is not None:
+        raise SettingsError(
+            f"--out {shown_path(path)} is {kind}, not a regular file; --out (and --force) "
+            "write regular files only: choose a file path"
+        )
+    if not force and os.path.lexists(path):
+        raise ExportError(f"{shown_path(path)} exists; use --force to overwrite it")
+
+
+def _attempt(req: Requirements, architect: Any, show: Any) -> tuple[Design | None, int]:
+    """Run the design; a failure that kept text gives the incomplete design, and its exit."""
+    from pyt_arch_kit.design import Design
+
+    try:
+        design: Design = architect.design(req, on_text=show)
+        return design, EXIT_OK
+    except IncompleteDesignError as exc:
+        _error(str(exc))
+        code = EXIT_INTERRUPTED if isinstance(exc, KeyboardInterrupt) else EXIT_BACKEND
+        return (exc.design if isinstance(exc.design, Design) else None), code
+    except BackendError as exc:
+        _error(str(exc))
+        if not exc.partial_text:
+            return None, EXIT_BACKEND
+        design = Design(
+            title=req.name,
+            text=exc.partial_text,
+            backend=architect.backend.name,
+            complete=False,
+            stop_reason=exc.cause,
+        )
+        return design, EXIT_BACKEND
+
+
 def _design(args: argparse.Namespace, out: TextIO) -> int:
     from pyt_arch_kit.architect import Architect
+    from pyt_arch_kit.files import shown_path
 
     req = _requirements(args)
+    if args.out:
+        _check_out(args.out, args.force)
     architect = Architect(backend=args.backend, persona=args.persona, model=args.model)
     live = args.format == "markdown" and not args.out and architect.backend.name != "offline"
-    streamed: list[str] = []
 
     def show(piece: str) -> None:
-        streamed.append(piece)
         out.write(piece)
         out.flush()
 
-    exit_code = EXIT_OK
-    try:
-        design = architect.design(req, on_text=show if live else None)
-    except IncompleteDesignError as exc:
-        design = exc.design  # type: ignore[assignment]
-        print(f"pyt-arch: error: {exc}", file=sys.stderr)
-        exit_code = EXIT_BACKEND
+    design, exit_code = _attempt(req, architect, show if live else None)
+    if design is None:
+        return exit_code
     text = design.to_json() + "\n" if args.format == "json" else design.to_markdown()
-    if args.out:
+    if args.out and (design.text or design.complete):
         from pyt_arch_kit.exports import write_atomically
 
-        write_atomically(
-            Path(args.out), text, overwrite=args.force, fix="use --force to overwrite it"
-        )
-        print(
-            f"pyt-arch: wrote {args.out}" + ("" if design.complete else " (incomplete)"),
-            file=sys.stderr,
-        )
+        try:
+            write_atomically(
+                Path(args.out), text, overwrite=args.force, fix="use --force to overwrite it"
+            )
+        except PytArchError as exc:  # the answer is not lost: it goes to stdout instead
+            _error(f"{exc}; the design follows on standard output instead")
+            out.write(text)
+            return exit_code or EXIT_INPUT
+        _note(f"wrote {shown_path(args.out)}" + ("" if design.complete else " (incomplete)"))
+    elif args.out:
+        _note(f"nothing arrived, so {shown_path(args.out)} was not written")
     elif live:
         out.write("\n")
         if not design.complete:
@@ -178,9 +231,9 @@ def _design(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(text)
     if design.usage is not None:
-        print(f"pyt-arch: {design.usage.summary()}", file=sys.stderr)
+        _note(design.usage.summary())
     if not args.no_verify:
-        print(f"pyt-arch: {_verdict_line(design)}", file=sys.stderr)
+        _note(_verdict_line(design))
     return exit_code
 
 
@@ -262,22 +315,83 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _error(message: str) -> None:
+    _note(f"error: {message}")
+
+
+def _note(message: str) -> None:
+    """One line on stderr, the key (and anything shaped like one) scrubbed, controls escaped."""
+    from pyt_arch_kit.redaction import redact
+
+    line = " ".join(redact(message).split("\n"))
+    line = "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in line)
+    with contextlib.suppress(OSError, ValueError):
+        print(f"pyt-arch: {line}", file=sys.stderr, flush=True)
+
+
+class _StdoutError(Exception):
+    """Standard output could not be written (a closed pipe, a full disk)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror or type(error).__name__)
+        self.error = error
+
+
+class _Out:
+    """Standard output that reports a failed write as :class:`_StdoutError`."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            written = self._stream.write(text)
+            self._stream.flush()
+        except OSError as exc:
+            raise _StdoutError(exc) from None
+        return written
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise _StdoutError(exc) from None
+
+
+def _drop_stdout() -> None:
+    """After a failed write, point fd 1 at a scratch file so exiting does not fail again."""
+    stdout = sys.__stdout__
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        if stdout is not None and sys.stdout is stdout:
+            with tempfile.TemporaryFile() as sink:  # fd 1 keeps the file open after this
+                os.dup2(sink.fileno(), stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``pyt-arch``; returns the exit code."""
     args = _parser().parse_args(argv)
     try:
-        return _run(args, sys.stdout)
+        return _run(args, _Out(sys.stdout))  # type: ignore[arg-type]
+    except _StdoutError as exc:
+        _drop_stdout()
+        if exc.error.errno == errno.EPIPE:  # the reader left (`| head`): nothing to say
+            return EXIT_PIPE
+        _error(f"cannot write to standard output ({exc}); use --out FILE")
+        return EXIT_OUTPUT
     except BackendError as exc:
-        print(f"pyt-arch: error: {exc}", file=sys.stderr)
-        if exc.partial_text:
-            sys.stdout.write(exc.partial_text + "\n")
+        _error(str(exc))
         return EXIT_BACKEND
+    except RequirementsError as exc:
+        where = f"{exc.source}: " if exc.source else ""
+        for loc, msg in exc.problems:
+            _error(f"{where}{loc}: {msg}" if loc else f"{where}{msg}")
+        return EXIT_INPUT
     except PytArchError as exc:
-        print(f"pyt-arch: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("pyt-arch: interrupted", file=sys.stderr)
-        return 130
+        _note("interrupted")
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

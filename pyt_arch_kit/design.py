@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from pyt_arch_kit.markup import inline
 from pyt_arch_kit.requirements import Assumption, Requirements
 
 if TYPE_CHECKING:
@@ -25,8 +26,12 @@ SECTIONS: tuple[str, ...] = (
     "Risks and Mitigations",
 )
 
-_HEADING = re.compile(r"^##\s+(?:\d+[.)]\s*)?(.+?)\s*#*\s*$")
-_FENCE = re.compile(r"^(```|~~~)")
+_HEADING = re.compile(r"^ {0,3}##[ \t]+(?:\d+[.)]\s*)?(.+?)\s*#*\s*$")
+# A fence opens with 3+ backticks or tildes (indented at most 3 spaces); a backtick fence's info
+# string has no backtick. It closes with the same character, at least as many, and nothing else.
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+# Markdown's line breaks (str.splitlines would also split at \x1c, \u2028 and the like).
+_LINES = re.compile(r"\r\n|\r|\n")
 
 
 def _canonical(title: str) -> str | None:
@@ -41,21 +46,31 @@ def _canonical(title: str) -> str | None:
 def parse_sections(text: str) -> dict[str, str]:
     """Split Markdown into the six sections by their ``##`` headings.
 
-    Headings inside code fences are ignored; numbering (``## 1. Executive Summary``) and emphasis
-    are tolerated. Text under unknown ``##`` headings stays with the section before it.
+    Lines and code fences are read as CommonMark reads them: a heading inside a fence is code,
+    and a fence ends only at a line of the same character, at least as long, with nothing after
+    it (so ``` inside a ```` block, or ```python, does not end it). Numbering
+    (``## 1. Executive Summary``) and emphasis are tolerated. The first heading of each section
+    counts; text under unknown or repeated ``##`` headings stays with the section before it.
 
     Returns:
         ``{section title: body}`` for the sections found, in document order.
     """
     sections: dict[str, list[str]] = {}
     current: str | None = None
-    in_fence: str | None = None
-    for line in text.splitlines():
-        fence = _FENCE.match(line.lstrip())
-        if fence:
-            marker = fence.group(1)
-            in_fence = None if in_fence == marker else (in_fence or marker)
-        if in_fence is None and not fence:
+    fence: tuple[str, int] | None = None  # the open fence's character and length
+    for line in _LINES.split(text):
+        opened = _FENCE.match(line)
+        if fence is not None:
+            if (
+                opened is not None
+                and opened.group(1)[0] == fence[0]
+                and len(opened.group(1)) >= fence[1]
+                and not opened.group(2).strip()
+            ):
+                fence = None
+        elif opened is not None and not (opened.group(1)[0] == "`" and "`" in opened.group(2)):
+            fence = (opened.group(1)[0], len(opened.group(1)))
+        else:
             m = _HEADING.match(line)
             if m and (name := _canonical(m.group(1))) is not None and name not in sections:
                 current = name
@@ -221,9 +236,9 @@ class Design:
 
     def to_markdown(self) -> str:
         """The design as a Markdown document (a note heads it if it is incomplete)."""
-        head = f"# {self.title}\n\n"
+        head = f"# {inline(self.title)}\n\n"
         if not self.complete:
-            reason = self.stop_reason or "the connection ended early"
+            reason = inline(self.stop_reason or "the connection ended early")
             missing = ", ".join(self.missing_sections) or "none"
             head += (
                 f"> **Incomplete design** ({reason}): everything that arrived is kept "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "BackendError",
+    "DesignInterruptedError",
     "ExportError",
     "IncompleteDesignError",
     "PersonaError",
@@ -91,3 +92,11 @@ class IncompleteDesignError(BackendError):
         text = getattr(design, "text", "")
         super().__init__(message, cause=cause, partial_text=text if isinstance(text, str) else "")
         self.design = design
+
+
+class DesignInterruptedError(IncompleteDesignError, KeyboardInterrupt):
+    """Ctrl-C (or a kernel interrupt) stopped a design as it streamed in.
+
+    It is a :class:`KeyboardInterrupt`, so an interrupt still stops the program, and an
+    :class:`IncompleteDesignError`, so the text that arrived is kept on :attr:`design`.
+    """

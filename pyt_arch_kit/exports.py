@@ -33,16 +33,18 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from pyt_arch_kit import redaction
 from pyt_arch_kit.design import Design
 from pyt_arch_kit.errors import ExportError, PytArchError, SettingsError
+from pyt_arch_kit.files import not_regular, shown_path
+from pyt_arch_kit.markup import cell, inline
 
 __all__ = ["FORMATS", "RunLike", "export_design", "export_runs", "redact", "write_atomically"]
 
 #: File suffixes :func:`export_design` understands, and the format each one means.
 FORMATS: dict[str, str] = {".md": "markdown", ".json": "json"}
 
-_KEY = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
-_REDACTED = "sk-ant-…[redacted]"
+_REDACTED = redaction.MARKER
 
 
 class RunLike(Protocol):
@@ -69,22 +71,22 @@ class RunLike(Protocol):
 
 
 def redact(text: str) -> str:
-    """Replace anything that looks like an Anthropic API key (or the live one) with a marker.
+    """Replace the secrets in use (by value) and anything shaped like an API key with a marker.
+
+    See :mod:`pyt_arch_kit.redaction`: the key a backend was given, ``ANTHROPIC_API_KEY`` and
+    base-URL credentials are scrubbed whatever their form.
 
     Example:
         >>> key = "sk-ant-" + "api03-abcdefghijklmnop"  # split so no key-like text is published
         >>> redact(f"key {key} end")
         'key sk-ant-…[redacted] end'
     """
-    live = os.environ.get("ANTHROPIC_API_KEY", "").strip()
-    if len(live) >= 8 and live in text:
-        text = text.replace(live, _REDACTED)
-    return _KEY.sub(_REDACTED, text)
+    return redaction.redact(text)
 
 
 def _shown(path: Path) -> str:
     """The path for a one-line message: control characters (a NUL, a newline) escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
+    return shown_path(path)
 
 
 def _cannot_write(path: Path, exc: OSError | ValueError) -> SettingsError:
@@ -142,6 +144,12 @@ def _write(dest: Path, data: bytes, *, overwrite: bool, fix: str) -> None:
     if dest.is_dir():
         raise SettingsError(
             f"{_shown(dest)} is a folder; give a file name such as {_shown(dest / 'design.md')}"
+        )
+    kind = not_regular(dest)
+    if kind is not None:  # never replace a FIFO, a socket or a device node with a file
+        raise SettingsError(
+            f"{_shown(dest)} is {kind}, not a regular file; only regular files are replaced: "
+            "choose a file path"
         )
     if dest.exists() and not overwrite:
         raise ExportError(f"{_shown(dest)} exists; {fix}")
@@ -283,7 +291,7 @@ def _run_markdown(design: Design, run: RunLike, status: str) -> str:
     if not run.error:
         return text
     head, _, rest = text.partition("\n\n")
-    note = f"> **Run {status}**: " + " ".join(run.error.split())
+    note = f"> **Run {status}**: " + inline(run.error)
     return f"{head}\n\n{note}\n\n{rest}"
 
 
@@ -358,9 +366,8 @@ def _index_markdown(rows: Sequence[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in rows:
-        title = str(r["title"]).replace("|", "\\|")
-        status = r["status"] + (" — " + " ".join(str(r["error"]).split()) if r["error"] else "")
-        status = status.replace("|", "\\|")
+        title = cell(str(r["title"]))
+        status = cell(r["status"] + (" — " + str(r["error"]) if r["error"] else ""))
         files = f"[md]({r['stem']}.md) · [json]({r['stem']}.json)"
         lines.append(
             f"| {r['number']} | {title} | {r['backend']} | {status} | {r['usage']} | {files} |"

@@ -20,7 +20,7 @@ import sys
 import time
 from typing import Any, NoReturn
 
-from pyt_arch_kit.errors import PytArchError, SettingsError
+from pyt_arch_kit.errors import PytArchError, RequirementsError, SettingsError
 from pyt_arch_kit.exports import redact
 from pyt_arch_kit.requirements import Requirements, yaml_data
 
@@ -112,10 +112,20 @@ def architect_magic(line: str, cell: str, *, namespace: dict[str, Any] | None = 
         else:
             result = _design(requirements, args.backend, args.model)
     except PytArchError as exc:
-        print(f"pyt-arch: {redact(str(exc))}", file=sys.stderr)
+        _say(exc)
         return
     if args.name and namespace is not None:
         namespace[args.name] = result
+
+
+def _say(exc: PytArchError) -> None:
+    """One line per problem on stderr (the key scrubbed), never a traceback."""
+    lines = [str(exc)]
+    if isinstance(exc, RequirementsError) and len(exc.problems) > 1:
+        where = f"{exc.source}: " if exc.source else ""
+        lines = [f"{where}{loc}: {msg}" if loc else f"{where}{msg}" for loc, msg in exc.problems]
+    for line in lines:
+        print(f"pyt-arch: {' '.join(redact(line).splitlines())}", file=sys.stderr)
 
 
 def _display(bundle: dict[str, str], *, display_id: bool = False) -> Any:

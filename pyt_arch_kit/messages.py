@@ -7,11 +7,14 @@ are shown short and on one line, however long or odd the input.
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 __all__ = ["explain", "shown", "shown_key", "unknown_key", "unreadable"]
+
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9]+(?::[0-5]?[0-9])+(?:\.[0-9]*)?$")
 
 
 def unreadable(kind: str, exc: BaseException) -> str:
@@ -53,7 +56,12 @@ def explain(exc: ValidationError, model: type[BaseModel]) -> list[tuple[str, str
                 (loc, f"is {shown(err.get('input'))}; choose one of {ctx.get('expected', '')}")
             )
         elif kind in {"float_parsing", "float_type"}:
-            problems.append((loc, f"is {shown(value)}; it must be a number"))
+            hint = (
+                " (YAML 1.1 would read it as a base-60 number; write the number you mean)"
+                if isinstance(value, str) and _SEXAGESIMAL.match(value.strip())
+                else ""
+            )
+            problems.append((loc, f"is {shown(value)}; it must be a number{hint}"))
         elif kind in {"int_parsing", "int_type", "int_from_float"}:
             problems.append((loc, f"is {shown(value)}; it must be a whole number"))
         elif kind in {"model_type", "model_attributes_type", "dict_type"}:
@@ -69,8 +77,22 @@ def explain(exc: ValidationError, model: type[BaseModel]) -> list[tuple[str, str
             for part in msg.splitlines():
                 field = part.split(" ", 1)[0]
                 problems.append((field if "." in field else loc, part))
+        elif kind in {"string_type", "str_type"}:
+            problems.append((loc, f"is {shown(value)}; it must be text (put it in quotes)"))
+        elif kind == "string_too_long":
+            limit = ctx.get("max_length", "?")
+            size = len(value) if isinstance(value, str) else "?"
+            problems.append((loc, f"is {size} characters long; shorten it to at most {limit}"))
+        elif kind == "string_too_short":
+            problems.append((loc, "is empty; give a value or leave the field out"))
+        elif kind == "string_pattern_mismatch":
+            problems.append(
+                (loc, "must be one line of text (no line breaks or control characters)")
+            )
+        elif kind == "list_type":
+            problems.append((loc, f"is {shown(value)}; it must be a list, e.g. [redis, kafka]"))
         else:
-            problems.append((loc, err["msg"]))
+            problems.append((loc, f"{err['msg']}; see the example in the README"))
     return problems
 
 

@@ -9,10 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from pyt_arch_kit.errors import PersonaError
+from pyt_arch_kit.files import FileRefusedError, read_bounded, shown_path
+from pyt_arch_kit.markup import inline
 
 __all__ = ["DEFAULT_PERSONA", "MODEL_ALIASES", "Persona", "load_persona", "resolve_model"]
 
 DEFAULT_PERSONA = "pyt-arch"
+#: The largest agent file read (the shipped persona is about 10 KB).
+MAX_PERSONA_BYTES = 1024 * 1024
 
 #: The agent file's ``model:`` aliases and the concrete model ids they stand for.
 #: Override one with ``PYT_ARCH_MODEL_<ALIAS>`` (e.g. ``PYT_ARCH_MODEL_SONNET=claude-...``).
@@ -74,8 +78,9 @@ class Persona:
 
     def _repr_markdown_(self) -> str:
         return (
-            f"**Persona `{self.name}`** — {self.description}\n\n"
-            f"model: `{self.model}` → `{self.model_id}` · source: `{self.source}` · "
+            f"**Persona {inline(self.name)}** — {inline(self.description)}\n\n"
+            f"model: {inline(self.model)} → {inline(self.model_id)} · "
+            f"source: {inline(self.source)} · "
             f"{len(self.prompt.split()):,} words of system prompt"
         )
 
@@ -101,8 +106,15 @@ class Persona:
             raise PersonaError(
                 f"{source}: the front matter is not closed; add a '---' line after it"
             ) from None
+        from pyt_arch_kit.yamlload import DuplicateKeyError, load
+
         try:
-            meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+            meta = load("\n".join(lines[1:end])) or {}
+        except DuplicateKeyError as exc:
+            raise PersonaError(
+                f"{source}: front matter: '{exc.path}' at line {exc.line + 1} is given twice; "
+                "keep one"
+            ) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 2}" if mark else ""
@@ -164,15 +176,23 @@ def load_persona(source: str | Path | None = None) -> Persona:
     if "/" not in name and not name.endswith(".md") and shipped.is_file():
         return Persona.parse(shipped.read_text(encoding="utf-8"), source=f"builtin:{name}")
     path = Path(name)
+    shown = shown_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, limit=MAX_PERSONA_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise PersonaError(
-            f"{path}: agent file not found; give a path to a .md agent file or a shipped "
+            f"{shown}: agent file not found; give a path to a .md agent file or a shipped "
             f"persona name ({DEFAULT_PERSONA})"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PersonaError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+    except FileRefusedError as exc:
+        raise PersonaError(f"{shown} {exc}; give a Claude Code agent file (.md)") from None
+    except UnicodeDecodeError as exc:
+        raise PersonaError(
+            f"{shown}: cannot be read as UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise PersonaError(f"{shown}: cannot be read ({reason})") from None
     except ValueError:  # e.g. a NUL character in the path
         raise PersonaError(f"{str(path)!r}: not a usable file path; check the name") from None
-    return Persona.parse(text, source=str(path))
+    return Persona.parse(text, source=shown)

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from pyt_arch_kit.markup import cell, inline
+
 if TYPE_CHECKING:
     from pyt_arch_kit.planning.model import Figure, Plan
     from pyt_arch_kit.requirements import Requirements
@@ -31,16 +33,16 @@ def _value(v: Any) -> str:
 
 def requirements_markdown(req: Requirements) -> str:
     """A table of the requirements, with each open question listed under it."""
-    lines = [f"**Requirements: {req.name}**", ""]
+    lines = [f"**Requirements: {inline(req.name)}**", ""]
     if req.summary:
-        lines += [req.summary, ""]
+        lines += [inline(req.summary), ""]
     lines += ["| Section | Field | Value |", "|---|---|---|"]
     lines.append(f"| — | interface | {_value(req.interface)} |")
     for section in ("scale", "latency", "consistency", "workload", "infrastructure", "proposed"):
         sub = getattr(req, section)
         assert isinstance(sub, BaseModel)
         for key in type(sub).model_fields:
-            lines.append(f"| {section} | {key} | {_cell(_value(getattr(sub, key)))} |")
+            lines.append(f"| {section} | {key} | {cell(_value(getattr(sub, key)))} |")
     gaps = req.gaps()
     if gaps:
         lines += ["", f"**{len(gaps)} open question(s)** — the design assumes:", ""]
@@ -62,7 +64,7 @@ def figures_table(figures: tuple[Figure, ...] | list[Figure], *, sources: bool =
 def plan_markdown(plan: Plan) -> str:
     """The plan: figures with formulas, decisions with trade-offs, findings, assumptions."""
     lines = [
-        f"**Plan: {plan.requirements.name}**",
+        f"**Plan: {inline(plan.requirements.name)}**",
         "",
         figures_table(plan.figures),
         "",

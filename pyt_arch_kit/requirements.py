@@ -16,12 +16,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pyt_arch_kit.errors import RequirementsError
-from pyt_arch_kit.messages import explain, unreadable
+from pyt_arch_kit.files import FileRefusedError, read_bounded, shown_path
+from pyt_arch_kit.messages import explain, shown_key, unreadable
+from pyt_arch_kit.yamlload import DuplicateKeyError
 
 __all__ = [
     "Architecture",
@@ -43,6 +45,9 @@ __all__ = [
     "load_requirements",
     "yaml_data",
 ]
+
+#: The largest requirements file read (a real one is a few kilobytes).
+MAX_REQUIREMENTS_BYTES = 1024 * 1024
 
 
 class ConsistencyPriority(StrEnum):
@@ -423,7 +428,11 @@ class Requirements(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(
-        "untitled system", min_length=1, max_length=120, description="A short name for the system."
+        "untitled system",
+        min_length=1,
+        max_length=120,
+        pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$",  # one line: no breaks or controls
+        description="A short name for the system.",
     )
     summary: str = Field("", max_length=4000, description="What the system does, in a sentence.")
     interface: Interface | None = Field(
@@ -503,10 +512,16 @@ class Requirements(BaseModel):
                 ],
                 source=source,
             )
+        problems = _booleans_for_numbers(data)
         try:
-            return cls.model_validate(data)
+            checked = cls.model_validate(data)
         except ValidationError as exc:
-            raise RequirementsError(explain(exc, cls), source=source) from None
+            named = {loc for loc, _ in problems}
+            problems += [p for p in explain(exc, cls) if p[0] not in named]
+            raise RequirementsError(problems, source=source) from None
+        if problems:  # pydantic would have read true as 1 and false as 0
+            raise RequirementsError(problems, source=source)
+        return checked
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str | None = None) -> Requirements:
@@ -525,8 +540,9 @@ class Requirements(BaseModel):
             RequirementsError: if the file is missing, unreadable or invalid.
         """
         p = Path(path)
+        source = shown_path(p)
         try:
-            text = p.read_text(encoding="utf-8")
+            text = read_bounded(p, limit=MAX_REQUIREMENTS_BYTES).decode("utf-8")
         except FileNotFoundError:
             raise RequirementsError(
                 [
@@ -536,15 +552,24 @@ class Requirements(BaseModel):
                         "(see `pyt-arch presets`)",
                     )
                 ],
-                source=str(p),
+                source=source,
+            ) from None
+        except FileRefusedError as exc:
+            raise RequirementsError(
+                [("", f"{exc}; give a YAML or JSON requirements file")], source=source
             ) from None
         except IsADirectoryError:
             raise RequirementsError(
-                [("", "is a directory, not a requirements file")], source=str(p)
+                [("", "is a directory, not a requirements file")], source=source
             ) from None
-        except (OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
             raise RequirementsError(
-                [("", f"cannot be read: {exc.__class__.__name__}")], source=str(p)
+                [("", f"cannot be read as UTF-8 text (byte {exc.start}); save it as UTF-8")],
+                source=source,
+            ) from None
+        except OSError as exc:
+            raise RequirementsError(
+                [("", f"cannot be read: {exc.strerror or exc.__class__.__name__}")], source=source
             ) from None
         except ValueError:  # e.g. a NUL character in the path
             raise RequirementsError(
@@ -552,16 +577,18 @@ class Requirements(BaseModel):
             ) from None
         if p.suffix.lower() == ".json":
             try:
-                data = json.loads(text)
+                data = json.loads(text, object_pairs_hook=_unique_keys)
+            except DuplicateKeyError as exc:
+                raise RequirementsError([(exc.path, _TWICE)], source=source) from None
             except json.JSONDecodeError as exc:
                 raise RequirementsError(
                     [("", f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})")],
-                    source=str(p),
+                    source=source,
                 ) from None
             except (RecursionError, ValueError) as exc:
-                raise RequirementsError([("", unreadable("JSON", exc))], source=str(p)) from None
-            return cls.parse(data, source=str(p))
-        return cls.from_yaml(text, source=str(p))
+                raise RequirementsError([("", unreadable("JSON", exc))], source=source) from None
+            return cls.parse(data, source=source)
+        return cls.from_yaml(text, source=source)
 
     def to_yaml(self) -> str:
         """The requirements as YAML, leaving out unset fields (round-trips through from_yaml)."""
@@ -645,17 +672,64 @@ def _question(path: str) -> str:
     return f"What is {path}?"
 
 
+_TWICE = "given twice; keep one value (YAML and JSON would silently keep the last)"
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, refusing a key given twice."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKeyError(shown_key(key), 0)
+        out[key] = value
+    return out
+
+
+def _numeric(annotation: Any) -> bool:
+    kinds = get_args(annotation) or (annotation,)
+    return any(k in (int, float) for k in kinds)
+
+
+def _booleans_for_numbers(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """``true``/``false`` given where a number belongs (pydantic would read them as 1 and 0)."""
+    problems: list[tuple[str, str]] = []
+
+    def check(where: str, value: Any, annotation: Any) -> None:
+        if isinstance(value, bool) and _numeric(annotation):
+            problems.append(
+                (where, f"is {str(value).lower()} (a yes/no value); it must be a number")
+            )
+
+    for name, info in Requirements.model_fields.items():
+        value = data.get(name)
+        section = info.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel):
+            if isinstance(value, dict):
+                for key, sub in section.model_fields.items():
+                    check(f"{name}.{key}", value.get(key), sub.annotation)
+        else:
+            check(name, value, section)
+    return problems
+
+
 def yaml_data(text: str, *, source: str | None = None) -> Any:
     """The data in a YAML text, or one line saying where and why it cannot be read.
 
+    The text is read as YAML 1.2 (see :mod:`pyt_arch_kit.yamlload`): ``yes``, ``on``, ``1:30``
+    and dates stay text rather than turning into other values, and a key given twice is an error.
+
     Raises:
-        RequirementsError: for a YAML syntax error (with its line and column), nesting too deep,
-            or a value YAML cannot turn into data.
+        RequirementsError: for a YAML syntax error (with its line and column), a duplicate key
+            (with its path and line), nesting too deep, or a value YAML cannot turn into data.
     """
     import yaml
 
+    from pyt_arch_kit import yamlload
+
     try:
-        return yaml.safe_load(text)
+        return yamlload.load(text)
+    except yamlload.DuplicateKeyError as exc:
+        raise RequirementsError([(exc.path, f"line {exc.line}: {_TWICE}")], source=source) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -6,10 +6,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from pyt_arch_kit.errors import SettingsError
 
-__all__ = ["Secret", "Settings"]
+__all__ = ["Secret", "Settings", "shown_url"]
 
 CASSETTE_MODES = ("auto", "record", "replay")
 
@@ -41,6 +42,25 @@ class Secret:
         return hash(self._value)
 
 
+def shown_url(url: str | None) -> str:
+    """A URL as messages show it: any ``user:password@`` replaced, control characters escaped.
+
+    Example:
+        >>> shown_url("https://me:hunter2@proxy.example/v1")
+        'https://…@proxy.example/v1'
+    """
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+        if "@" in parts.netloc:
+            host = parts.netloc.rpartition("@")[2]
+            url = urlunsplit(parts._replace(netloc=f"…@{host}"))
+    except ValueError:
+        url = "(an unparsable URL)"
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in url)
+
+
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
@@ -65,7 +85,9 @@ class Settings:
         base_url: ``ANTHROPIC_BASE_URL`` (the SDK's default if unset).
         model: ``PYT_ARCH_MODEL``: a model id or alias overriding the persona's ``model:``.
         max_tokens: ``PYT_ARCH_MAX_TOKENS`` (default 16,000): the answer's token limit.
-        timeout_s: ``PYT_ARCH_TIMEOUT_S`` (default 300): per request.
+        timeout_s: ``PYT_ARCH_TIMEOUT_S`` (default 600): the limit for a whole request, from
+            sending it to the answer's last byte (a server that keeps a stream alive with
+            pings, or trickles bytes, is stopped there too); no single read waits longer.
         max_retries: ``PYT_ARCH_MAX_RETRIES`` (default 3): the SDK's retries on 429/529/5xx.
         cassette: ``PYT_ARCH_CASSETTE``: a file to record exchanges to and replay them from.
         cassette_mode: ``PYT_ARCH_CASSETTE_MODE``: ``auto`` (replay what is recorded, record the
@@ -77,10 +99,18 @@ class Settings:
     base_url: str | None = None
     model: str | None = None
     max_tokens: int = 16_000
-    timeout_s: float = 300.0
+    timeout_s: float = 600.0
     max_retries: int = 3
     cassette: Path | None = None
     cassette_mode: str = "auto"
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(api_key={self.api_key!r}, base_url={shown_url(self.base_url)!r}, "
+            f"model={self.model!r}, max_tokens={self.max_tokens}, timeout_s={self.timeout_s:g}, "
+            f"max_retries={self.max_retries}, cassette={self.cassette!r}, "
+            f"cassette_mode={self.cassette_mode!r})"
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -102,7 +132,7 @@ class Settings:
             base_url=(env.get("ANTHROPIC_BASE_URL") or "").strip() or None,
             model=(env.get("PYT_ARCH_MODEL") or "").strip() or None,
             max_tokens=int(_number(env, "PYT_ARCH_MAX_TOKENS", 16_000, 256, 128_000)),
-            timeout_s=_number(env, "PYT_ARCH_TIMEOUT_S", 300.0, 1, 3600),
+            timeout_s=_number(env, "PYT_ARCH_TIMEOUT_S", 600.0, 1, 3600),
             max_retries=int(_number(env, "PYT_ARCH_MAX_RETRIES", 3, 0, 10)),
             cassette=Path(cassette) if cassette else None,
             cassette_mode=mode,

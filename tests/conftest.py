@@ -60,6 +60,14 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _private_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kit's state (the ledger of batches) goes to a temporary folder, never to ~."""
+    monkeypatch.setenv("PYT_ARCH_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture(autouse=True)
 def _no_real_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees a real key or base URL from the developer's environment."""
     for name in (

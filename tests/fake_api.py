@@ -15,8 +15,23 @@ Script the next answers with :meth:`FakeAnthropic.queue`; unscripted requests ge
 Replies:
     ``Stream(text, stop_reason="end_turn", cut_after=None)`` — an answer; ``cut_after=N`` drops
     the connection after N characters of text (no ``message_stop``).
+    ``Stream(text, fault=..., fault_after=N)`` — an answer that goes wrong after N characters of
+    text, in one of the ways a network or a server can (see the fault classes below):
+    :class:`Cut` (dropped mid-chunk), :class:`Stall` (no bytes for a while),
+    :class:`Trickle` (``ping`` events forever), :class:`Malformed` (an event that is not JSON),
+    :class:`ErrorEvent` (``event: error``, as the API sends ``overloaded_error``),
+    :class:`DeltasFirst` (text deltas before ``message_start``).
     ``Status(code, message, headers={})`` — an error answer (429, 529, 401, …).
     ``Hang(seconds)`` — wait before answering (for client timeouts).
+    ``NonJSON(body)`` — a ``200`` whose body is not JSON or SSE (a captive portal, a proxy page).
+    ``Echo()`` — an echoing proxy: the answer's text repeats every request header it received
+    (the API key included), as a misconfigured proxy at ``ANTHROPIC_BASE_URL`` could.
+    ``Status(..., echo=True)`` — an error whose message repeats the request's credentials.
+    ``RawSSE(body)`` — an event stream of exactly these bytes (for fuzzing the parser).
+
+:attr:`FakeAnthropic.batch_error`, when set, is the answer to every batch poll.
+:attr:`FakeAnthropic.stalling` is set when a :class:`Stall` or :class:`Trickle` begins, so a test
+can act (interrupt the client) while an answer is half-way.
 """
 
 from __future__ import annotations
@@ -58,22 +73,79 @@ def design_text(title: str = "a service") -> str:
 
 
 @dataclass
+class Cut:
+    """Drop the connection in the middle of an HTTP chunk (``RemoteProtocolError``)."""
+
+
+@dataclass
+class Stall:
+    """Send nothing for ``seconds`` (then finish the answer normally)."""
+
+    seconds: float
+
+
+@dataclass
+class Trickle:
+    """Send a ``ping`` every ``interval_s`` seconds, ``count`` times (then finish)."""
+
+    interval_s: float = 0.2
+    count: int = 10_000
+
+
+@dataclass
+class Malformed:
+    """Send an event whose data is not JSON, then drop the connection."""
+
+    data: str = '{"type": "content_block_delta", "index": 0, "delta": {"type": "text_de'
+
+
+@dataclass
+class ErrorEvent:
+    """Send ``event: error`` mid-stream (how the API reports ``overloaded_error``)."""
+
+    type: str = "overloaded_error"
+    message: str = "Overloaded"
+
+
+@dataclass
+class DeltasFirst:
+    """Send text deltas before ``message_start`` (the SDK asserts on the order)."""
+
+
+Fault = Cut | Stall | Trickle | Malformed | ErrorEvent | DeltasFirst
+
+
+@dataclass
 class Stream:
-    """A (streamed or plain) answer."""
+    """A (streamed or plain) answer.
+
+    Attributes:
+        text: the answer's text.
+        stop_reason: the ``stop_reason`` of ``message_delta``.
+        cut_after: drop the connection (cleanly, at an event boundary) after this many
+            characters of text.
+        chunk: characters of text per ``content_block_delta``.
+        fault: what goes wrong, after ``fault_after`` characters of text (default: at once).
+        output_tokens: the ``usage.output_tokens`` to report (default: about ``len(text)/4``).
+    """
 
     text: str
-    stop_reason: str = "end_turn"
+    stop_reason: str | None = "end_turn"
     cut_after: int | None = None
     chunk: int = 7
+    fault: Fault | None = None
+    fault_after: int = 0
+    output_tokens: int | None = None
 
 
 @dataclass
 class Status:
-    """An error status with the API's error body."""
+    """An error status with the API's error body (``echo=True``: the credentials in it)."""
 
     code: int
     message: str = "error"
     headers: dict[str, str] = field(default_factory=dict)
+    echo: bool = False
 
 
 @dataclass
@@ -81,6 +153,31 @@ class Hang:
     """Sleep before answering."""
 
     seconds: float
+
+
+@dataclass
+class NonJSON:
+    """A 200 answer whose body is neither JSON nor server-sent events."""
+
+    body: str = "<html><body>Please sign in to the network</body></html>"
+    content_type: str = "text/html"
+
+
+@dataclass
+class RawSSE:
+    """A 200 event stream whose body is exactly these bytes (for fuzzing the stream parser)."""
+
+    body: bytes
+
+
+@dataclass
+class Echo:
+    """An echoing proxy: the answer's text lists the request headers, the key among them."""
+
+    stop_reason: str = "end_turn"
+
+
+Reply = Stream | Status | Hang | NonJSON | Echo | RawSSE
 
 
 _ERROR_TYPES = {
@@ -113,10 +210,12 @@ class FakeAnthropic:
 
     def __init__(self) -> None:
         self.requests: list[Received] = []
-        self.script: deque[Stream | Status | Hang] = deque()
+        self.script: deque[Reply] = deque()
         self.default: Stream = Stream(design_text())
         self.sent_text: list[str] = []
         self.last_byte_at: float = 0.0
+        self.stalling = threading.Event()
+        self.batch_error: Status | None = None  # set: batch polls answer this error
         self._cache: set[str] = set()
         self._batches: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -125,7 +224,7 @@ class FakeAnthropic:
 
     # -- control -------------------------------------------------------------------------
 
-    def queue(self, *replies: Stream | Status | Hang) -> None:
+    def queue(self, *replies: Reply) -> None:
         """Answer the next requests with these replies, in order."""
         self.script.extend(replies)
 
@@ -148,7 +247,7 @@ class FakeAnthropic:
             self._server.server_close()
             self._server = None
 
-    def next_reply(self) -> Stream | Status | Hang:
+    def next_reply(self) -> Reply:
         with self._lock:
             return self.script.popleft() if self.script else self.default
 
@@ -187,7 +286,12 @@ class FakeAnthropic:
             "content": [{"type": "text", "text": reply.text}],
             "stop_reason": reply.stop_reason,
             "stop_sequence": None,
-            "usage": {**usage, "output_tokens": _tokens(reply.text)},
+            "usage": {
+                **usage,
+                "output_tokens": _tokens(reply.text)
+                if reply.output_tokens is None
+                else reply.output_tokens,
+            },
         }
 
 
@@ -217,6 +321,19 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._record({})
         parts = self.path.split("?")[0].strip("/").split("/")
+        failing = self.fake.batch_error
+        if failing is not None and parts[:3] == ["v1", "messages", "batches"]:
+            self._json(
+                failing.code,
+                {
+                    "type": "error",
+                    "error": {
+                        "type": _ERROR_TYPES.get(failing.code, "api_error"),
+                        "message": failing.message,
+                    },
+                },
+            )
+            return
         if parts[:3] == ["v1", "messages", "batches"] and len(parts) >= 4:
             batch = self.fake._batches.get(parts[3])
             if batch is None:
@@ -261,18 +378,36 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self.fake.next_reply()
         if isinstance(reply, Status):
             headers = {"retry-after-ms": "0", "retry-after": "0", **reply.headers}
+            message = reply.message + (f" (you sent {self._echo(True)})" if reply.echo else "")
             self._json(
                 reply.code,
                 {
                     "type": "error",
                     "error": {
                         "type": _ERROR_TYPES.get(reply.code, "api_error"),
-                        "message": reply.message,
+                        "message": message,
                     },
                 },
                 headers,
             )
             return
+        if isinstance(reply, RawSSE):
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.send_header("content-length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+            return
+        if isinstance(reply, NonJSON):
+            raw = reply.body.encode()
+            self.send_response(200)
+            self.send_header("content-type", reply.content_type)
+            self.send_header("content-length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+            return
+        if isinstance(reply, Echo):
+            reply = Stream(f"## Executive Summary\n\nYou sent: {self._echo()}\n", reply.stop_reason)
         usage = self.fake.usage_for(body)
         if body.get("stream"):
             self._stream(body, reply, usage)
@@ -280,22 +415,96 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.sent_text.append(reply.text)
             self._json(200, self.fake.message(body, reply, usage))
 
+    def _echo(self, credentials_only: bool = False) -> str:
+        """The request's headers (or just its credentials), as an echoing proxy repeats them."""
+        wanted = {"x-api-key", "authorization"}
+        return "; ".join(
+            f"{k}: {v}"
+            for k, v in self.headers.items()
+            if not credentials_only or k.lower() in wanted
+        )
+
     def _stream(self, body: dict[str, Any], reply: Stream, usage: dict[str, int]) -> None:
+        fault = reply.fault
+        chunked = isinstance(fault, Cut)
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("cache-control", "no-cache")
         self.send_header("request-id", "req_fake")
         self.send_header("connection", "close")
+        if chunked:
+            self.send_header("transfer-encoding", "chunked")
         self.end_headers()
         self.close_connection = True
         start = self.fake.message(body, Stream("", reply.stop_reason), usage)
         start["stop_reason"] = None
         start["usage"]["output_tokens"] = 1
 
-        def send(event: str, data: dict[str, Any]) -> None:
-            self.wfile.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
+        def write(raw: bytes) -> None:
+            if chunked:
+                raw = f"{len(raw):x}\r\n".encode() + raw + b"\r\n"
+            self.wfile.write(raw)
             self.wfile.flush()
 
+        def send(event: str, data: dict[str, Any]) -> None:
+            write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
+
+        def delta(piece: str) -> None:
+            send(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": piece},
+                },
+            )
+
+        def go_wrong(sent: list[str]) -> bool:
+            """Act out the fault; True if the connection is to be dropped now."""
+            self.fake.sent_text.append("".join(sent))
+            self.fake.last_byte_at = time.perf_counter()
+            if isinstance(fault, Cut):
+                event = b'event: content_block_delta\ndata: {"type": "content_block_delta", '
+                self.wfile.write(f"{len(event) + 40:x}\r\n".encode() + event)  # short chunk
+                self.wfile.flush()
+                return True
+            if isinstance(fault, Stall | Trickle):
+                self.fake.stalling.set()
+            if isinstance(fault, Stall):
+                time.sleep(fault.seconds)
+            elif isinstance(fault, Trickle):
+                for _ in range(fault.count):
+                    time.sleep(fault.interval_s)
+                    send("ping", {"type": "ping"})
+            elif isinstance(fault, Malformed):
+                write(f"event: content_block_delta\ndata: {fault.data}\n\n".encode())
+                return True
+            elif isinstance(fault, ErrorEvent):
+                send(
+                    "error",
+                    {"type": "error", "error": {"type": fault.type, "message": fault.message}},
+                )
+                return True
+            self.fake.sent_text.pop()
+            return False
+
+        try:
+            self._events(reply, start, send, delta, go_wrong)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a deadline)
+            self.fake.last_byte_at = time.perf_counter()
+
+    def _events(
+        self,
+        reply: Stream,
+        start: dict[str, Any],
+        send: Any,
+        delta: Any,
+        go_wrong: Any,
+    ) -> None:
+        fault = reply.fault
+        if isinstance(fault, DeltasFirst):
+            for i in range(0, len(reply.text), reply.chunk):
+                delta(reply.text[i : i + reply.chunk])
         send("message_start", {"type": "message_start", "message": start})
         send(
             "content_block_start",
@@ -307,20 +516,20 @@ class _Handler(BaseHTTPRequestHandler):
         )
         send("ping", {"type": "ping"})
         text = reply.text if reply.cut_after is None else reply.text[: reply.cut_after]
-        sent = []
+        sent: list[str] = []
+        pending = fault is not None and not isinstance(fault, DeltasFirst)
         for i in range(0, len(text), reply.chunk):
+            if pending and i >= reply.fault_after:
+                pending = False
+                if go_wrong(sent):
+                    return
             piece = text[i : i + reply.chunk]
             sent.append(piece)
-            send(
-                "content_block_delta",
-                {
-                    "type": "content_block_delta",
-                    "index": 0,
-                    "delta": {"type": "text_delta", "text": piece},
-                },
-            )
+            delta(piece)
             if i % (reply.chunk * 40) == 0:
                 send("ping", {"type": "ping"})
+        if pending and go_wrong(sent):
+            return
         self.fake.sent_text.append("".join(sent))
         if reply.cut_after is not None:
             self.fake.last_byte_at = time.perf_counter()
@@ -331,7 +540,11 @@ class _Handler(BaseHTTPRequestHandler):
             {
                 "type": "message_delta",
                 "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
-                "usage": {"output_tokens": _tokens(reply.text)},
+                "usage": {
+                    "output_tokens": _tokens(reply.text)
+                    if reply.output_tokens is None
+                    else reply.output_tokens
+                },
             },
         )
         send("message_stop", {"type": "message_stop"})

@@ -94,7 +94,7 @@ def test_rate_limit_that_persists_says_so_in_one_line(
     fake_api.queue(Status(429, "slow down"), Status(429, "slow down"))
     with pytest.raises(BackendError) as exc:
         claude().design(REQ)
-    assert exc.value.cause == "rate_limit" and "after 1 retries" in str(exc.value)
+    assert exc.value.cause == "rate_limit" and "after 2 requests" in str(exc.value)
     assert len(fake_api.messages) == 2
 
 

@@ -353,7 +353,8 @@ def test_a_key_echoed_into_the_answer_is_redacted_not_written(
 ) -> None:
     fake_api.queue(Stream(design_text().replace("async", f"async (key {FAKE_KEY})")))
     design = claude_design(fake_api)
-    assert FAKE_KEY in design.text  # the model echoed it; the export must not keep it
+    # The model echoed it: scrubbed as it arrived, so no copy of the design holds it.
+    assert FAKE_KEY not in design.text and "sk-ant-…[redacted]" in design.text
     md = export_design(design, tmp_path / "d.md").read_text(encoding="utf-8")
     js = export_design(design, tmp_path / "d.json").read_text(encoding="utf-8")
     for content in (md, js):

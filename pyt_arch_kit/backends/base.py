@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pyt_arch_kit.design import Design
-from pyt_arch_kit.errors import SettingsError
+from pyt_arch_kit.errors import DesignInterruptedError, SettingsError
 from pyt_arch_kit.persona import Persona
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.requirements import Requirements
@@ -87,18 +87,31 @@ class Backend(ABC):
                     on_text(event.text)
                 if cancel is not None and cancel.is_set():
                     break
+        except KeyboardInterrupt as exc:
+            if isinstance(exc, DesignInterruptedError):
+                raise
+            text = "".join(parts)
+            raise DesignInterruptedError(
+                f"interrupted; the {len(text):,} characters that arrived are kept",
+                design=self._partial(request, text, "interrupted"),
+                cause="interrupted",
+            ) from None
         finally:
             close = getattr(stream, "close", None)
             if close is not None:
                 close()
+        return self._partial(request, "".join(parts), "cancelled")
+
+    def _partial(self, request: DesignRequest, text: str, stop_reason: str) -> Design:
+        """The design so far, marked incomplete, for a run that was stopped."""
         return Design(
             title=request.requirements.name,
-            text="".join(parts),
+            text=text,
             plan=request.plan,
             assumptions=request.plan.assumptions,
             backend=self.name,
             complete=False,
-            stop_reason="cancelled",
+            stop_reason=stop_reason,
         )
 
 

@@ -8,25 +8,29 @@ exchanges through a cassette (``PYT_ARCH_CASSETTE``).
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pyt_arch_kit.backends.base import Backend, DesignRequest, Finished, TextDelta
+from pyt_arch_kit.backends.deadline import bound
+from pyt_arch_kit.backends.faults import COMPLETE, ProtocolError, explain, stopped
 from pyt_arch_kit.cassette import Cassette, fingerprint
 from pyt_arch_kit.design import Design, Usage
 from pyt_arch_kit.errors import BackendError, IncompleteDesignError
+from pyt_arch_kit.files import shown_path
 from pyt_arch_kit.persona import resolve_model
 from pyt_arch_kit.pricing import estimate_cost
 from pyt_arch_kit.prompt import build_messages, build_system
+from pyt_arch_kit.redaction import StreamRedactor, redact, remember, url_secrets
 from pyt_arch_kit.settings import Secret, Settings
 
 if TYPE_CHECKING:
     import anthropic
 
 __all__ = ["ClaudeBackend"]
-
-_COMPLETE = ("end_turn", "stop_sequence")
 
 
 class ClaudeBackend(Backend):
@@ -38,12 +42,16 @@ class ClaudeBackend(Backend):
         api_key: a key to use instead of ``ANTHROPIC_API_KEY`` (held in memory only).
         replay_only: never call the API; answer only from the cassette.
 
-    Raises (from :meth:`events`):
-        BackendError: with ``cause`` one of ``no_key``, ``auth``, ``permission``,
-            ``bad_request``, ``rate_limit``, ``overloaded``, ``server``, ``timeout``,
-            ``connection``, ``cassette``; the text that arrived is on ``partial_text``.
-        IncompleteDesignError: the stream was cut or hit the token limit; ``.design`` keeps
-            every character that arrived.
+    Raises (from :meth:`events`; every failure while streaming is one of these, never an SDK,
+    HTTP or JSON exception):
+        BackendError: when nothing of the answer arrived, with ``cause`` one of ``no_key``,
+            ``auth``, ``permission``, ``bad_request``, ``billing``, ``rate_limit``,
+            ``overloaded``, ``server``, ``timeout`` (``PYT_ARCH_TIMEOUT_S`` bounds the whole
+            request), ``connection``, ``protocol`` (the server broke the streaming protocol)
+            or ``cassette``.
+        IncompleteDesignError: when text had arrived: the same causes, or ``cut`` (the stream
+            stopped half-way) or the stop reason (``max_tokens``, ``refusal``, ``pause_turn``,
+            …); ``.design`` keeps every character that arrived, marked incomplete.
     """
 
     name = "claude"
@@ -59,6 +67,8 @@ class ClaudeBackend(Backend):
         self.settings = settings or Settings.from_env()
         self._model = model
         self._key = Secret(api_key) if api_key else self.settings.api_key
+        # Whatever its form, the key in use is scrubbed by value from all that is shown.
+        remember(self._key.reveal() if self._key else None, *url_secrets(self.settings.base_url))
         self._replay_only = replay_only or self.settings.cassette_mode == "replay"
         self._client: anthropic.Anthropic | None = None
         self._local = threading.local()  # HTTP requests sent, counted per thread
@@ -86,8 +96,16 @@ class ClaudeBackend(Backend):
 
     # -- running -----------------------------------------------------------------------------
 
+    def _secrets(self) -> list[str]:
+        """The secret values this backend holds (scrubbed by value from all it returns)."""
+        return [self._key.reveal()] if self._key else []
+
     def events(self, request: DesignRequest) -> Iterator[TextDelta | Finished]:
-        """Stream the design's text, then finish with the :class:`Design`."""
+        """Stream the design's text, then finish with the :class:`Design`.
+
+        Every failure while streaming ends in one :class:`BackendError`; if text had arrived, it
+        is an :class:`IncompleteDesignError` whose ``design`` keeps it, marked incomplete.
+        """
         body = self.body(request)
         key = fingerprint(body)
         cassette = Cassette(self.settings.cassette) if self.settings.cassette else None
@@ -98,65 +116,101 @@ class ClaudeBackend(Backend):
             yield from self._replay(request, body, recorded)
             return
         if self._replay_only or (cassette is not None and self._key is None):
-            where = f" in {self.settings.cassette}" if cassette else ""
+            where = f" in {shown_path(self.settings.cassette)}" if cassette else ""
             raise BackendError(
                 f"no recorded answer for request {key}{where}; record it once with a key "
                 "(ANTHROPIC_API_KEY set, PYT_ARCH_CASSETTE_MODE=auto or record); nothing was sent",
                 cause="cassette",
             )
-        import anthropic
-
         client = self.client()
+        scrub = StreamRedactor(self._secrets())
         parts: list[str] = []
-        chunks: list[str] = []
         before = self._requests_sent()
+        failure: Exception | None = None
+        final: Any = None
+        stream: Any = None
+        self._local.deadline = time.monotonic() + self.settings.timeout_s
         try:
             with client.messages.stream(**body) as stream:
-                for text in stream.text_stream:
-                    parts.append(text)
-                    chunks.append(text)
-                    yield TextDelta(text)
+                _expect_event_stream(stream.response)
+                started = False
+                for event in stream:
+                    if event.type == "message_start":
+                        started = True
+                    elif event.type == "content_block_delta" and not started:
+                        raise ProtocolError("the API sent text before message_start")
+                    elif event.type == "text":
+                        safe = scrub.feed(event.text)
+                        if safe:
+                            parts.append(safe)
+                            yield TextDelta(safe)
                 final = stream.get_final_message()
-        except anthropic.AnthropicError as exc:  # every SDK error becomes one clear line
-            raise _explain(exc, self.settings, "".join(parts)) from None
-        usage = self._usage(
-            final.model or body["model"], final.usage, self._requests_sent() - before
-        )
-        design = self.design_from(request, body, "".join(parts), final.stop_reason, usage)
-        if cassette is not None:
+        except Exception as exc:  # every failure while streaming takes the one path below
+            failure = exc
+        finally:
+            self._local.deadline = None
+        rest = scrub.flush()
+        if rest:
+            parts.append(rest)
+            yield TextDelta(rest)
+        text = "".join(parts)
+        requests = self._requests_sent() - before
+        if failure is not None:
+            raise self._failed(request, body, text, failure, stream, requests) from None
+        usage = self._usage(final.model or body["model"], final.usage, requests)
+        design = self.design_from(request, body, text, final.stop_reason, usage)
+        if cassette is not None and final.stop_reason is not None:
             cassette.put(
                 key,
                 {
                     "model": body["model"],
-                    "chunks": chunks,
+                    "chunks": parts,
                     "stop_reason": final.stop_reason,
                     "usage": _usage_dict(usage),
                 },
             )
         yield from self._finish(design)
 
+    def _failed(
+        self,
+        request: DesignRequest,
+        body: dict[str, Any],
+        text: str,
+        exc: Exception,
+        stream: Any,
+        requests: int,
+    ) -> BackendError:
+        """The one error for a failed stream: the cause, the fix, and the text that arrived."""
+        cause, message = explain(exc, self.settings, requests=requests, chars=len(text))
+        message = redact(message, self._secrets())
+        if not text:
+            return BackendError(message, cause=cause)
+        snapshot: Any = None
+        with contextlib.suppress(Exception):
+            snapshot = stream.current_message_snapshot if stream is not None else None
+        usage = self._usage(body["model"], getattr(snapshot, "usage", None), requests)
+        stop = None if cause == "cut" else cause
+        design = self.design_from(request, body, text, stop, usage)
+        return IncompleteDesignError(f"incomplete design: {message}", design=design, cause=cause)
+
     def _replay(
         self, request: DesignRequest, body: dict[str, Any], recorded: dict[str, Any]
     ) -> Iterator[TextDelta | Finished]:
-        chunks = [str(c) for c in recorded.get("chunks", [])]
+        scrub = StreamRedactor(self._secrets())
+        chunks = [scrub.feed(str(c)) for c in recorded["chunks"]]
+        chunks.append(scrub.flush())
         for text in chunks:
-            yield TextDelta(text)
-        usage_data = dict(recorded.get("usage") or {})
-        usage = Usage(**{**usage_data, "requests": 0})
-        design = self.design_from(
-            request, body, "".join(chunks), recorded.get("stop_reason"), usage
-        )
+            if text:
+                yield TextDelta(text)
+        usage = Usage(**{**recorded["usage"], "requests": 0})
+        design = self.design_from(request, body, "".join(chunks), recorded["stop_reason"], usage)
         yield from self._finish(design)
 
     def _finish(self, design: Design) -> Iterator[Finished]:
         if not design.complete:
-            why = (
-                "the answer hit the token limit (max_tokens); raise PYT_ARCH_MAX_TOKENS"
-                if design.stop_reason == "max_tokens"
-                else "the connection ended before the answer finished; run it again"
-            )
             raise IncompleteDesignError(
-                f"incomplete design: {why}. {len(design.text):,} characters that arrived are kept",
+                f"incomplete design: {stopped(design.stop_reason)}. "
+                f"{len(design.text):,} characters that arrived are kept",
                 design=design,
                 cause=design.stop_reason or "cut",
             )
@@ -180,14 +234,14 @@ class ClaudeBackend(Backend):
             backend=self.name,
             model=body["model"],
             usage=usage,
-            complete=stop_reason in _COMPLETE,
+            complete=stop_reason in COMPLETE,
             stop_reason=stop_reason,
             conversation=(*conversation, ("assistant", text)),
         )
 
     def _usage(self, model: str, raw: Any, attempts: int) -> Usage:
         values = {
-            name: int(getattr(raw, name, 0) or 0)
+            name: _tokens(getattr(raw, name, 0))
             for name in (
                 "input_tokens",
                 "output_tokens",
@@ -209,6 +263,12 @@ class ClaudeBackend(Backend):
         # designs running side by side on one backend each count only their own requests.
         self._local.sent = self._requests_sent() + 1
 
+    def _bound(self, response: Any) -> None:
+        # Like ``_count``, in the thread that streams: that design's deadline, if it set one.
+        deadline = getattr(self._local, "deadline", None)
+        if deadline is not None:
+            bound(response, deadline)
+
     def _requests_sent(self) -> int:
         return int(getattr(self._local, "sent", 0))
 
@@ -228,7 +288,9 @@ class ClaudeBackend(Backend):
                 base_url=self.settings.base_url,
                 max_retries=self.settings.max_retries,
                 timeout=self.settings.timeout_s,
-                http_client=anthropic.DefaultHttpxClient(event_hooks={"request": [self._count]}),
+                http_client=anthropic.DefaultHttpxClient(
+                    event_hooks={"request": [self._count], "response": [self._bound]}
+                ),
             )
         return self._client
 
@@ -243,69 +305,26 @@ def _usage_dict(usage: Usage) -> dict[str, Any]:
     }
 
 
-def _api_message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        err = body.get("error")
-        if isinstance(err, dict) and isinstance(err.get("message"), str):
-            return str(err["message"])[:300]
-    return str(exc.__class__.__name__)
+def _tokens(value: Any) -> int:
+    """A token count as reported, never negative (a negative count must not lower the cost)."""
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError, OverflowError):
+        return 0
 
 
-def _explain(exc: Exception, settings: Settings, partial: str) -> BackendError:
-    """One line naming the cause and the fix; never the key."""
-    import anthropic
-
-    retries = settings.max_retries
-    table: list[tuple[type[Exception], str, str]] = [
-        (
-            anthropic.AuthenticationError,
-            "auth",
-            "the API key was rejected (401): check ANTHROPIC_API_KEY",
-        ),
-        (
-            anthropic.PermissionDeniedError,
-            "permission",
-            "the key may not use this model or workspace (403): {msg}",
-        ),
-        (anthropic.NotFoundError, "bad_request", "not found (404): {msg}; check the model id"),
-        (anthropic.BadRequestError, "bad_request", "the API rejected the request (400): {msg}"),
-        (
-            anthropic.RateLimitError,
-            "rate_limit",
-            f"rate limited (429) after {retries} retries: wait a minute, or raise "
-            "PYT_ARCH_MAX_RETRIES",
-        ),
-        (
-            anthropic.APITimeoutError,
-            "timeout",
-            f"no answer within {settings.timeout_s:g} s: raise PYT_ARCH_TIMEOUT_S or retry",
-        ),
-        (
-            anthropic.APIConnectionError,
-            "connection",
-            "cannot reach the API{where}: check the network or ANTHROPIC_BASE_URL",
-        ),
-    ]
-    status = getattr(exc, "status_code", None)
-    for kind, cause, text in table:
-        if isinstance(exc, kind):
-            where = f" at {settings.base_url}" if settings.base_url else ""
-            return BackendError(
-                text.format(msg=_api_message(exc), where=where), cause=cause, partial_text=partial
-            )
-    if status == 529:
-        return BackendError(
-            f"the API is overloaded (529) after {retries} retries: try again in a few minutes",
-            cause="overloaded",
-            partial_text=partial,
+def _expect_event_stream(response: Any) -> None:
+    """Refuse a 200 that is not a stream of events (a proxy's page, a captive portal)."""
+    ctype = str(response.headers.get("content-type", ""))
+    if not ctype.lower().startswith("text/event-stream"):
+        shown = "".join(c for c in ctype if c.isprintable())[:60] or "no content type"
+        raise ProtocolError(
+            f"the API answered {response.status_code} with {shown} instead of an event stream "
+            "(a proxy or a sign-in page may have answered)"
         )
-    if isinstance(exc, anthropic.APIStatusError):
-        return BackendError(
-            f"the API failed ({status}) after {retries} retries: {_api_message(exc)}",
-            cause="server",
-            partial_text=partial,
-        )
-    return BackendError(
-        f"the Claude call failed: {exc.__class__.__name__}", cause="backend", partial_text=partial
-    )
+
+
+def _explain(exc: Exception, settings: Settings, partial: str, requests: int = 1) -> BackendError:
+    """One line naming the cause and the fix for an SDK error outside a stream (batches)."""
+    cause, message = explain(exc, settings, requests=requests, chars=len(partial))
+    return BackendError(redact(message), cause=cause, partial_text=partial)

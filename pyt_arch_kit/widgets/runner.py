@@ -258,15 +258,15 @@ class DesignRunner:
             run.design = architect.backend.write(request, on_text=on_text, cancel=job.cancel)
         except IncompleteDesignError as exc:
             run.design = exc.design if isinstance(exc.design, Design) else None
-            run.error, run.text = str(exc), exc.partial_text
+            run.error, run.text = redact(str(exc)), exc.partial_text
         except BackendError as exc:
-            run.error, run.text = str(exc), exc.partial_text
+            run.error, run.text = redact(str(exc)), exc.partial_text
             if exc.cause == "auth":
                 self.forget_key()  # a rejected key is not kept for the next run
         except PytArchError as exc:
-            run.error = str(exc)
+            run.error = redact(str(exc))
         except Exception as exc:  # a widget must never die with a traceback
-            run.error = f"unexpected {exc.__class__.__name__}: {exc}"
+            run.error = redact(f"unexpected {exc.__class__.__name__}: {exc}")
         run.elapsed_s = time.perf_counter() - started
         run.text = run.design.text if run.design else (run.text or self.stream.text)
         self.runs.append(run)  # kept first: nothing below may lose it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pyt_arch_kit.markup import inline
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.requirements import Interface
@@ -32,7 +33,7 @@ def executive_summary(plan: Plan) -> str:
     peak = req.scale.peak_rps or 0.0
     lines = []
     if req.summary:
-        lines += [req.summary, ""]
+        lines += [inline(req.summary), ""]  # data, not markup: it cannot open a fence or a section
     batch = plan.data is not None and "app" not in plan.components
     if batch and plan.data is not None:
         lines.append(

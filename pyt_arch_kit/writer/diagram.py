@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pyt_arch_kit.markup import mermaid_label
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
 
 __all__ = ["WORKER_NOUN", "mermaid"]
@@ -26,7 +27,7 @@ def mermaid(plan: Plan) -> str:
     edges: list[str] = []
 
     def node(key: str, label: str, shape: str = "rect") -> None:
-        text = label.replace('"', "'")
+        text = "<br/>".join(mermaid_label(part) for part in label.split("<br/>"))
         opened, closed = {
             "rect": ("[", "]"),
             "db": ("[(", ")]"),

@@ -1,0 +1,161 @@
+"""Keeping secrets out of everything we show or write: by value, and by shape.
+
+Redaction by shape (anything that looks like ``sk-ant-…``) misses a key of another form (one
+typed into the workbench, a proxy's token), so the secrets actually in use are also scrubbed by
+value: every key a :class:`~pyt_arch_kit.backends.claude.ClaudeBackend` was given (it calls
+:func:`remember`), ``ANTHROPIC_API_KEY`` and ``ANTHROPIC_AUTH_TOKEN``, and the credentials of an
+``ANTHROPIC_BASE_URL`` such as ``https://user:password@proxy`` (also as the ``Authorization:
+Basic`` value the HTTP client makes of them). Each is also looked for percent-encoded and
+JSON-escaped, the forms an echoing proxy or a log line would give it.
+
+:class:`StreamRedactor` does the same for text that arrives in pieces: a secret split across two
+pieces is held back until it can be scrubbed whole, so a live terminal never shows it either.
+
+Secrets are remembered in memory only, for the life of the process; nothing here is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import threading
+from collections.abc import Iterable
+from urllib.parse import quote, unquote, urlsplit
+
+__all__ = ["MARKER", "StreamRedactor", "redact", "remember", "secrets_in_use", "url_secrets"]
+
+#: What a secret is replaced with.
+MARKER = "sk-ant-…[redacted]"
+#: Shorter values are not scrubbed by value (they would mangle ordinary words).
+MIN_LENGTH = 8
+
+_SHAPE = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
+# The tail of a text that could still grow into a key-shaped run.
+_SHAPE_TAIL = re.compile(r"(?:s|sk|sk-|sk-a|sk-an|sk-ant|sk-ant-[A-Za-z0-9_\-]*)\Z")
+_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+
+_remembered: set[str] = set()
+_lock = threading.Lock()
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The credentials in a URL's ``user:password@`` part: each, both, and as Basic auth."""
+    if not url:
+        return []
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return []
+    found: list[str] = []
+    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
+    if userinfo:
+        user, _, password = userinfo.partition(":")
+        plain = f"{unquote(user)}:{unquote(password)}"
+        basic = base64.b64encode(plain.encode("utf-8")).decode("ascii")  # HTTP Basic auth
+        found += [userinfo, plain, basic, basic.rstrip("="), user, password]
+        found += [unquote(user), unquote(password)]
+    return [s for s in found if s]
+
+
+def remember(*values: str | None) -> None:
+    """Scrub these values (keys, tokens, URL credentials) from everything shown or written."""
+    with _lock:
+        for value in values:
+            value = (value or "").strip()
+            if len(value) >= MIN_LENGTH:
+                _remembered.add(value)
+
+
+def _variants(value: str) -> set[str]:
+    forms = {value, quote(value, safe=""), json.dumps(value)[1:-1]}
+    return {f for f in forms if len(f) >= MIN_LENGTH}
+
+
+def secrets_in_use(extra: Iterable[str] = ()) -> list[str]:
+    """Every secret to scrub, in every form, longest first."""
+    values = set(extra)
+    with _lock:
+        values |= _remembered
+    for name in _ENV:
+        values.add(os.environ.get(name, "").strip())
+    values.update(url_secrets(os.environ.get("ANTHROPIC_BASE_URL")))
+    forms: set[str] = set()
+    for value in values:
+        if len(value) >= MIN_LENGTH:
+            forms |= _variants(value)
+    return sorted(forms, key=lambda s: (-len(s), s))
+
+
+def _by_value(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MARKER)
+    return text
+
+
+def redact(text: str, extra: Iterable[str] = ()) -> str:
+    """``text`` with every secret in use, and anything shaped like a key, replaced.
+
+    Args:
+        text: what is about to be shown or written.
+        extra: more secret values to scrub (e.g. a key held only by the caller).
+
+    Example:
+        >>> key = "sk-ant-" + "api03-abcdefghijklmnop"  # split so no key-like text is published
+        >>> redact(f"key {key} end")
+        'key sk-ant-…[redacted] end'
+        >>> redact("token=hunter2hunter2", extra=["hunter2hunter2"])
+        'token=sk-ant-…[redacted]'
+    """
+    return _SHAPE.sub(MARKER, _by_value(text, secrets_in_use(extra)))
+
+
+class StreamRedactor:
+    """Redacts text that arrives in pieces, holding back a tail that may be half a secret.
+
+    ``"".join(r.feed(p) for p in pieces) + r.flush()`` equals ``redact("".join(pieces))``,
+    except that a secret cut short at the very end of the text is scrubbed too.
+
+    Args:
+        extra: secret values to scrub besides those in use process-wide.
+    """
+
+    def __init__(self, extra: Iterable[str] = ()) -> None:
+        self._secrets = secrets_in_use(extra)
+        self._held = ""
+
+    def _hold(self, text: str) -> int:
+        """How many trailing characters could be the start of a secret or a key shape."""
+        keep = 0
+        for secret in self._secrets:
+            tail = text[-(len(secret) - 1) :]
+            at = tail.find(secret[0])
+            while at != -1 and len(tail) - at > keep:
+                if secret.startswith(tail[at:]):
+                    keep = len(tail) - at
+                    break
+                at = tail.find(secret[0], at + 1)
+        shape = _SHAPE_TAIL.search(text)
+        if shape is not None:
+            keep = max(keep, len(text) - shape.start())
+        return keep
+
+    def feed(self, piece: str) -> str:
+        """The part of the text so far that is safe to show now."""
+        text = self._held + piece
+        # Scrub whole secrets first; a tail that may be the start of one waits for more text.
+        text = _by_value(text, self._secrets)
+        keep = self._hold(text)
+        self._held = text[len(text) - keep :] if keep else ""
+        return _SHAPE.sub(MARKER, text[: len(text) - keep])
+
+    def flush(self) -> str:
+        """The rest, at the end of the text (a secret cut short is scrubbed too)."""
+        text, self._held = self._held, ""
+        text = _SHAPE.sub(MARKER, _by_value(text, self._secrets))
+        for secret in self._secrets:
+            if len(text) >= MIN_LENGTH and secret.startswith(text):
+                return MARKER
+        return text
