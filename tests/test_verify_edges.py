@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -132,6 +133,25 @@ def test_verify_an_unreadable_file_exits_2_in_one_line(
 def test_verify_a_directory_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "verify", str(tmp_path))
     assert code == 2 and "is a directory" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.timeout(60)  # a read that waited for the FIFO's writer would hang here
+def test_verify_a_fifo_exits_2_without_waiting_for_a_writer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fifo = tmp_path / "design.md"
+    os.mkfifo(fifo)
+    code, out, err = run(capsys, "verify", str(fifo))
+    assert code == 2 and out == ""
+    assert "FIFO" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_verify_shows_a_hostile_file_name_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "evil\n\x1b[31mdesign.md"
+    code, _, err = run(capsys, "verify", str(path))
+    assert code == 2 and "\x1b" not in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_strict_fails_when_mermaid_cannot_run(
