@@ -8,12 +8,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pyt_arch_kit.design import Design
-from pyt_arch_kit.errors import DesignInterruptedError, SettingsError
+from pyt_arch_kit.errors import DesignInterruptedError
 from pyt_arch_kit.persona import Persona
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.requirements import Requirements
 
-__all__ = ["Backend", "DesignRequest", "Finished", "TextDelta", "get_backend"]
+__all__ = ["Backend", "DesignRequest", "Finished", "TextDelta"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ class Backend(ABC):
     """
 
     name: str = "backend"
+    #: Whether its text arrives over time (a terminal shows it live as it streams in).
+    streams: bool = True
 
     @abstractmethod
     def events(self, request: DesignRequest) -> Iterator[TextDelta | Finished]:
@@ -113,29 +115,3 @@ class Backend(ABC):
             complete=False,
             stop_reason=stop_reason,
         )
-
-
-def get_backend(name: str | Backend | None = None, *, model: str | None = None) -> Backend:
-    """A backend by name: ``offline`` (default), ``claude`` or ``replay``.
-
-    Heavy imports (the anthropic SDK) happen only when that backend is chosen.
-
-    Raises:
-        SettingsError: for an unknown name.
-    """
-    if isinstance(name, Backend):
-        return name
-    key = (name or "offline").strip().lower()
-    if key == "offline":
-        from pyt_arch_kit.backends.offline import OfflineBackend
-
-        return OfflineBackend()
-    if key == "claude":
-        from pyt_arch_kit.backends.claude import ClaudeBackend
-
-        return ClaudeBackend(model=model)
-    if key == "replay":
-        from pyt_arch_kit.backends.replay import ReplayBackend
-
-        return ReplayBackend(model=model)
-    raise SettingsError(f"unknown backend {name!r}; choose offline, claude or replay")

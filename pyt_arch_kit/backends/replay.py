@@ -17,7 +17,9 @@ class ReplayBackend(ClaudeBackend):
 
     name = "replay"
 
-    def __init__(self, settings: Settings | None = None, *, model: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, *, model: str | None = None, api_key: None = None
+    ) -> None:
         settings = settings or Settings.from_env()
         if settings.cassette is None:
             raise SettingsError(
