@@ -9,30 +9,9 @@ from dataclasses import dataclass
 
 from pyt_arch_kit.design import Design
 from pyt_arch_kit.errors import DesignInterruptedError
-from pyt_arch_kit.persona import Persona
-from pyt_arch_kit.planning.model import Plan
-from pyt_arch_kit.requirements import Requirements
+from pyt_arch_kit.prompt import DesignRequest
 
 __all__ = ["Backend", "DesignRequest", "Finished", "TextDelta"]
-
-
-@dataclass(frozen=True)
-class DesignRequest:
-    """What a backend is asked to write.
-
-    Attributes:
-        persona: who writes (its prompt is the system prompt).
-        requirements: the requirements as the user gave them.
-        plan: the computed plan (requirements resolved, figures, decisions, findings).
-        followup: a follow-up question on an earlier design (``refine``), or ``""``.
-        history: the earlier conversation as ``(role, text)`` pairs, for a follow-up.
-    """
-
-    persona: Persona
-    requirements: Requirements
-    plan: Plan
-    followup: str = ""
-    history: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

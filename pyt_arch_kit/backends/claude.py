@@ -23,7 +23,7 @@ from pyt_arch_kit.errors import BackendError, IncompleteDesignError
 from pyt_arch_kit.files import shown_path
 from pyt_arch_kit.persona import resolve_model
 from pyt_arch_kit.pricing import estimate_cost
-from pyt_arch_kit.prompt import build_messages, build_system
+from pyt_arch_kit.prompt import transcript
 from pyt_arch_kit.redaction import StreamRedactor, redact, remember, url_secrets
 from pyt_arch_kit.settings import Secret, Settings
 
@@ -87,11 +87,13 @@ class ClaudeBackend(Backend):
 
     def body(self, request: DesignRequest) -> dict[str, Any]:
         """The Messages API request body (no credentials in it)."""
+        said = transcript(request)
+        system = [{"type": "text", "text": said.system, "cache_control": {"type": "ephemeral"}}]
         return {
             "model": self.model_for(request),
             "max_tokens": self.settings.max_tokens,
-            "system": build_system(request),
-            "messages": build_messages(request),
+            "system": system,
+            "messages": [{"role": role, "content": text} for role, text in said.turns],
         }
 
     # -- running -----------------------------------------------------------------------------
