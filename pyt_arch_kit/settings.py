@@ -125,6 +125,11 @@ class Settings:
         """The variable the base URL is read from, e.g. ``ANTHROPIC_BASE_URL``."""
         return registry.spec(self.backend).base_url_env or "the base URL"
 
+    @property
+    def protocol(self) -> str:
+        """The name of the backend's streaming protocol, e.g. ``Messages``."""
+        return registry.spec(self.backend).protocol or "streaming"
+
     def __repr__(self) -> str:
         return (
             f"Settings(api_key={self.api_key!r}, base_url={shown_url(self.base_url)!r}, "

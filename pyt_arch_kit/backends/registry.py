@@ -42,6 +42,7 @@ class BackendSpec:
         key_env: the variable holding its API key (``None``: it needs none).
         other_key_env: further variables holding a credential (scrubbed, never read here).
         base_url_env: the variable holding its API's base URL.
+        protocol: the name of its streaming protocol, for messages (``Messages``).
         key_prefix: how its keys begin (``sk-ant-``): text that may grow into a key is held
             back from a live stream until it can be redacted.
         key_pattern: a regular expression of its keys' shape (redacted even when not in use).
@@ -59,6 +60,7 @@ class BackendSpec:
     key_env: str | None = None
     other_key_env: tuple[str, ...] = ()
     base_url_env: str | None = None
+    protocol: str = ""
     key_prefix: str = ""
     key_pattern: str | None = None
     models: tuple[str, ...] = ()
@@ -94,6 +96,7 @@ BACKENDS: tuple[BackendSpec, ...] = (
         key_env="ANTHROPIC_API_KEY",
         other_key_env=("ANTHROPIC_AUTH_TOKEN",),
         base_url_env="ANTHROPIC_BASE_URL",
+        protocol="Messages",
         key_prefix="sk-ant-",
         key_pattern=r"sk-ant-" + KEY_CHARS + "{8,}",
         models=("sonnet", "opus", "haiku"),
@@ -103,7 +106,8 @@ BACKENDS: tuple[BackendSpec, ...] = (
         name="replay",
         label="Replay",
         summary="Claude answers recorded in PYT_ARCH_CASSETTE: no key, no network",
-        factory="pyt_arch_kit.backends.replay:ReplayBackend",
+        factory="pyt_arch_kit.backends.claude:ClaudeBackend",
+        options=MappingProxyType({"replay_only": True, "name": "replay"}),
         extra="claude",
         in_workbench=False,
     ),
