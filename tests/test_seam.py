@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pyt_arch_kit import Architect, BackendError, SettingsError, preset
 from pyt_arch_kit.backends import registry
+from pyt_arch_kit.backends.claude import MessagesCodec
+from pyt_arch_kit.backends.openai import ChatCompletionsCodec
+from pyt_arch_kit.cassette import Cassette, Tape, WireCodec
 from pyt_arch_kit.cli import _parser, main
 from pyt_arch_kit.magics import _parser as magic_parser
 from pyt_arch_kit.widgets import RequirementsForm
@@ -144,3 +151,42 @@ def test_a_cut_answer_is_not_recorded(
     fake_api.queue(Stream(design_text(), cut_after=300))
     assert main(["design", "--preset", "grpc-internal", "--backend", "claude"]) == 3
     assert not cassette.exists() or json.loads(cassette.read_text())["exchanges"] == {}
+
+
+# -- the cassette core: a provider's codec round-trips, however the bytes arrive --------------
+
+exchanges = st.fixed_dictionaries(
+    {
+        "model": st.sampled_from(["claude-sonnet-5-5", "gpt-5.4-mini", "llama3.3"]),
+        "chunks": st.lists(st.text(min_size=1, max_size=30), max_size=12),
+        "stop_reason": st.sampled_from(["end_turn", "max_tokens", "refusal", "tool_use"]),
+        "usage": st.fixed_dictionaries(
+            {
+                "input_tokens": st.integers(0, 10**6),
+                "output_tokens": st.integers(0, 10**6),
+                "cache_read_input_tokens": st.integers(0, 10**6),
+            }
+        ),
+    }
+)
+
+
+@pytest.mark.parametrize("codec", [MessagesCodec(), ChatCompletionsCodec()], ids=type)
+@given(exchange=exchanges, cuts=st.lists(st.integers(0, 5000), max_size=20))
+def test_a_recorded_answer_is_the_answer_replayed_however_its_bytes_were_split(
+    codec: WireCodec, exchange: dict[str, Any], cuts: list[int], tmp_path_factory: Any
+) -> None:
+    path = tmp_path_factory.mktemp("tape") / "c.json"
+    tape = Tape(Cassette(path), codec)
+    wire = b"".join(codec.encode({**exchange, "usage": {**exchange["usage"]}}))
+    bounds = sorted({0, len(wire), *(c for c in cuts if c < len(wire))})
+    recorder = tape.recorder("0" * 24)
+    for a, b in itertools.pairwise(bounds):
+        recorder.feed(wire[a:b])
+    recorder.finish()
+    got = Cassette(path).get("0" * 24)
+    assert got is not None
+    assert "".join(got["chunks"]) == "".join(exchange["chunks"])
+    assert (got["model"], got["stop_reason"]) == (exchange["model"], exchange["stop_reason"])
+    for name, value in exchange["usage"].items():
+        assert got["usage"][name] == value

@@ -103,6 +103,20 @@ BACKENDS: tuple[BackendSpec, ...] = (
         extra="claude",
     ),
     BackendSpec(
+        name="openai",
+        label="OpenAI",
+        summary="any Chat Completions endpoint: OpenAI, Ollama, vLLM (OPENAI_API_KEY, "
+        "OPENAI_BASE_URL, --model)",
+        factory="pyt_arch_kit.backends.openai:OpenAIBackend",
+        key_env="OPENAI_API_KEY",
+        base_url_env="OPENAI_BASE_URL",
+        protocol="Chat Completions",
+        key_prefix="sk-",
+        key_pattern=r"(?<![A-Za-z0-9_\-])sk-(?:proj-|svcacct-|admin-)?" + KEY_CHARS + "{20,}",
+        models=("gpt-5.4-mini", "gpt-5.4", "gpt-5.5"),
+        extra="openai",
+    ),
+    BackendSpec(
         name="replay",
         label="Replay",
         summary="Claude answers recorded in PYT_ARCH_CASSETTE: no key, no network",
