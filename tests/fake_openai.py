@@ -69,6 +69,7 @@ class FakeOpenAI:
         self.default: Stream = Stream(design_text())
         self.sent_text: list[str] = []
         self.stalling = threading.Event()
+        self.reports_usage = True  # False: a server that ignores stream_options
         self._cache: set[str] = set()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -252,7 +253,7 @@ class _Handler(BaseHTTPRequestHandler):
             return  # the server closes at a chunk boundary: no finish_reason, no [DONE]
         finish = {"end_turn": "stop"}.get(str(reply.stop_reason), reply.stop_reason)
         delta({}, finish)
-        if (body.get("stream_options") or {}).get("include_usage"):
+        if self.fake.reports_usage and (body.get("stream_options") or {}).get("include_usage"):
             chunk([], usage=self.fake.usage_for(body, reply.text))
         write(b"data: [DONE]\n\n")
 

@@ -110,6 +110,19 @@ def test_a_model_with_no_known_price_has_no_cost_not_a_zero_cost(
     assert design.usage.cost_usd is None and "$" not in design.usage.summary()
 
 
+def test_a_server_that_reports_no_usage_gives_an_unknown_cost_live_and_replayed(
+    fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_openai.reports_usage = False  # some servers ignore stream_options
+    monkeypatch.setenv("PYT_ARCH_CASSETTE", str(tmp_path / "c.json"))
+    live = Architect(backend="openai").design(REQ)
+    monkeypatch.setenv("PYT_ARCH_CASSETTE_MODE", "replay")
+    replayed = Architect(backend="openai").design(REQ)
+    for design in (live, replayed):
+        assert design.complete and design.usage is not None
+        assert design.usage.cost_usd is None and design.usage.output_tokens == 0
+
+
 def test_no_model_is_one_line_naming_the_settings(
     fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

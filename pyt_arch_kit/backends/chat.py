@@ -48,11 +48,12 @@ class Tokens:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How an answer ended: its stop reason (the kit's vocabulary), model and tokens."""
+    """How an answer ended: its stop reason (the kit's vocabulary), model and tokens
+    (``None`` when the server reported none: the cost is then unknown, not 0)."""
 
     stop_reason: str | None
     model: str | None
-    tokens: Tokens
+    tokens: Tokens | None
 
 
 class Reply(Protocol):
@@ -228,7 +229,7 @@ class ChatBackend(Backend):
         so_far: Tokens | None = None
         with contextlib.suppress(Exception):
             so_far = reply.tokens_so_far() if reply is not None else None
-        usage = self._usage(body["model"], so_far or Tokens(), requests)
+        usage = self._usage(body["model"], so_far, requests)
         stop = None if error.cause == "cut" else error.cause
         design = self.design_from(request, text, stop, usage, model=body["model"])
         return IncompleteDesignError(
@@ -268,10 +269,15 @@ class ChatBackend(Backend):
             conversation=(*transcript(request).turns, ("assistant", text)),
         )
 
-    def _usage(self, model: str, used: Tokens, attempts: int, *, batch: bool = False) -> Usage:
-        cost = estimate_cost(
-            model, used.input, used.output, used.cache_write, used.cache_read, batch=batch
-        )
+    def _usage(
+        self, model: str, reported: Tokens | None, attempts: int, *, batch: bool = False
+    ) -> Usage:
+        used = reported or Tokens()
+        cost = None
+        if reported is not None:
+            cost = estimate_cost(
+                model, used.input, used.output, used.cache_write, used.cache_read, batch=batch
+            )
         return Usage(
             input_tokens=used.input,
             output_tokens=used.output,

@@ -97,7 +97,8 @@ class _Reply:
 
     def outcome(self) -> Outcome:
         stop = FINISH_REASONS.get(self._finish, self._finish) if self._finish else None
-        return Outcome(stop, self._model, _tokens(self._usage))
+        used = _tokens(self._usage) if self._usage is not None else None
+        return Outcome(stop, self._model, used)
 
     def tokens_so_far(self) -> Tokens | None:
         return _tokens(self._usage) if self._usage is not None else None
@@ -140,7 +141,8 @@ class ChatCompletionsCodec:
             "total_tokens": prompt + cached + usage.get("output_tokens", 0),
             "prompt_tokens_details": {"cached_tokens": cached},
         }
-        yield chunk([], usage=counts)
+        if counts["total_tokens"]:  # an answer recorded with no usage replays with none
+            yield chunk([], usage=counts)
         yield b"data: [DONE]\n\n"
 
     def decode(self, events: list[tuple[str, str]]) -> dict[str, Any] | None:
@@ -170,7 +172,7 @@ class ChatCompletionsCodec:
             "cache_creation_input_tokens": 0,
             "cache_read_input_tokens": cached,
         }
-        cost = estimate_cost(model, *counts.values())
+        cost = estimate_cost(model, *counts.values()) if usage is not None else None
         stop = FINISH_REASONS.get(finish, finish)
         return {
             "model": model,
