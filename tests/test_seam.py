@@ -95,6 +95,13 @@ def test_the_cli_magic_and_workbench_offer_what_the_registry_holds(
         assert ((entry.label, entry.name) in toggle) == entry.in_workbench
 
 
+def test_the_backends_guide_lists_every_registered_backend() -> None:
+    guide = (ROOT / "docs" / "guides" / "backends.md").read_text(encoding="utf-8")
+    for entry in registry.BACKENDS:
+        assert f"| `{entry.name}`" in guide, entry.name
+        assert entry.key_env is None or entry.key_env in guide
+
+
 def test_an_unknown_backend_names_every_registered_one() -> None:
     with pytest.raises(SettingsError) as info:
         Architect(backend="gemini")
