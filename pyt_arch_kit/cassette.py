@@ -60,9 +60,6 @@ __all__ = [
 #: The largest cassette read (a recorded design is tens of kilobytes).
 MAX_CASSETTE_BYTES = 64 * 1024 * 1024
 
-#: Request keys that change how an answer is delivered, not what it says.
-_DELIVERY_KEYS = frozenset({"stream", "stream_options"})
-
 _FIX = "delete it (or restore it from version control) to record again"
 _thread_lock = threading.Lock()
 
@@ -95,15 +92,16 @@ class _File(_Strict):
     note: Annotated[str, StringConstraints(max_length=4000)] | None = None
 
 
-def fingerprint(body: dict[str, Any]) -> str:
+def fingerprint(body: dict[str, Any], extra: tuple[str, ...] = ()) -> str:
     """A stable id of a request body: the model, system prompt, messages and token limit, and
-    any other field of the body except how the answer is delivered (``stream``).
+    the ``extra`` fields a provider names (e.g. ``max_completion_tokens``).
 
-    Headers (and so the key) never enter it. A Claude request's id is the same as in the
-    cassettes recorded before other providers were added.
+    Headers (and so the key) never enter it, nor fields an SDK adds on its own, so an SDK
+    upgrade does not orphan a cassette. A Claude request's id is the same as before other
+    providers were added.
     """
     canonical = {k: body.get(k) for k in ("model", "system", "messages", "max_tokens")}
-    canonical |= {k: v for k, v in body.items() if k not in canonical and k not in _DELIVERY_KEYS}
+    canonical |= {k: body.get(k) for k in extra if k not in canonical}
     raw = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:24]
 
@@ -228,10 +226,13 @@ class WireCodec(Protocol):
     Attributes:
         path: the end of the URL path of the streamed request (``/v1/messages``).
         content_type: the media type of a streamed answer (``text/event-stream``).
+        keys: request fields that change the answer, besides the model, system prompt,
+            messages and ``max_tokens`` (they enter the fingerprint).
     """
 
     path: str
     content_type: str
+    keys: tuple[str, ...]
 
     def encode(self, exchange: dict[str, Any]) -> Iterator[bytes]:
         """A recorded exchange as the bytes of the provider's streamed answer."""
@@ -285,7 +286,7 @@ class Tape:
             body = None
         if not isinstance(body, dict):
             return hashlib.sha256(content).hexdigest()[:24]
-        return fingerprint(body)
+        return fingerprint(body, self.codec.keys)
 
     def answer(self, key: str) -> Iterator[bytes] | None:
         """The recorded answer's bytes, or ``None`` (always ``None`` in record mode)."""

@@ -329,6 +329,19 @@ def test_an_unrecorded_request_fails_with_its_fingerprint_and_nothing_is_sent(
     assert fake_openai.requests == []
 
 
+def test_a_changed_token_limit_is_not_served_a_stale_recording(
+    fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYT_ARCH_CASSETTE", str(tmp_path / "c.json"))
+    Architect(backend="openai").design(REQ)
+    monkeypatch.setenv("PYT_ARCH_CASSETTE_MODE", "replay")
+    assert Architect(backend="openai").design(REQ).complete  # the same request replays
+    monkeypatch.setenv("PYT_ARCH_MAX_TOKENS", "2000")  # max_completion_tokens is in the id
+    with pytest.raises(BackendError, match="no recorded answer"):
+        Architect(backend="openai").design(REQ)
+    assert len(fake_openai.completions) == 1
+
+
 def test_a_length_finish_replays_as_the_same_incomplete_design(
     fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

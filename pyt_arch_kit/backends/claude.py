@@ -62,6 +62,7 @@ class MessagesCodec:
 
     path = "/v1/messages"
     content_type = "text/event-stream"
+    keys: tuple[str, ...] = ()
 
     def encode(self, exchange: dict[str, Any]) -> Iterator[bytes]:
         """The events the API would stream for a recorded exchange."""

@@ -109,6 +109,7 @@ class ChatCompletionsCodec:
 
     path = "/chat/completions"
     content_type = "text/event-stream"
+    keys: tuple[str, ...] = ("max_completion_tokens",)
 
     def encode(self, exchange: dict[str, Any]) -> Iterator[bytes]:
         """The chunks the API would stream for a recorded exchange."""
