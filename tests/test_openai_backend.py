@@ -4,6 +4,7 @@ Completions API on 127.0.0.1: the same guarantees as Claude, tested the same way
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -363,7 +364,9 @@ def test_the_key_never_appears_in_output_reprs_cassettes_or_files(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # the SDK's and httpx2's debug logs too
     key = "ollama-token-" + "0123456789abcdef" * 2  # not key-shaped: scrubbed by value
     monkeypatch.setenv("OPENAI_API_KEY", key)
     cassette = tmp_path / "c.json"
@@ -380,5 +383,6 @@ def test_the_key_never_appears_in_output_reprs_cassettes_or_files(
     assert MARKER in out.read_text()  # the key was really echoed, and scrubbed
     seen = [*capsys.readouterr(), cassette.read_text(), out.read_text(), str(info.value)]
     seen += [repr(info.value), repr(backend), repr(Settings.from_env(backend="openai"))]
+    seen.append(caplog.text)
     for text in seen:
         assert key not in text and key[-16:] not in text and key[:16] not in text
