@@ -20,6 +20,7 @@ import sys
 import time
 from typing import Any, NoReturn
 
+from pyt_arch_kit.backends import registry
 from pyt_arch_kit.errors import PytArchError, RequirementsError, SettingsError
 from pyt_arch_kit.exports import redact
 from pyt_arch_kit.requirements import Requirements, yaml_data
@@ -41,8 +42,12 @@ def _parser() -> _Parser:
         add_help=False,
     )
     p.add_argument("--preset", help="start from a shipped preset (the body overrides it)")
-    p.add_argument("--backend", default="offline", help="offline (default), claude or replay")
-    p.add_argument("--model", help="model id or alias for Claude (sonnet, opus, haiku)")
+    p.add_argument(
+        "--backend",
+        default="offline",
+        help="who writes: " + "; ".join(f"{s.name}: {s.summary}" for s in registry.BACKENDS),
+    )
+    p.add_argument("--model", help="model id or alias (Claude: sonnet, opus, haiku)")
     p.add_argument("--as", dest="name", help="also store the result in this variable")
     p.add_argument("--plan", action="store_true", help="show only the plan (no backend runs)")
     p.add_argument("--help", action="store_true", help="show this help")

@@ -14,6 +14,7 @@ from typing import Any
 import ipywidgets as w
 
 from pyt_arch_kit.architect import Architect
+from pyt_arch_kit.backends import registry
 from pyt_arch_kit.design import SECTIONS, Design, Usage
 from pyt_arch_kit.errors import BackendError, IncompleteDesignError, PytArchError
 from pyt_arch_kit.exports import redact
@@ -88,24 +89,23 @@ class DesignRunner:
 
     Args:
         read: returns the form's valid requirements, or ``None`` (showing why at the fields).
-        backend: the backend selected at first (``"offline"`` or ``"claude"``).
+        backend: the backend selected at first (a name in the backend registry).
     """
 
     def __init__(self, read: Callable[[], Requirements | None], backend: str = "offline") -> None:
         self._read = read
         self.runs: list[Run] = []
-        self._key: Secret | None = None  # in memory only: never in a widget's state
+        self._keys: dict[str, Secret] = {}  # per backend, in memory only: never in a widget
         self._job = _Job()
         self._job.done.set()
         self._ready = False
         self.backend = w.ToggleButtons(
-            options=[("Offline", "offline"), ("Claude", "claude")],
+            options=[(s.label, s.name) for s in registry.BACKENDS if s.in_workbench],
             value=backend,
             description="Backend",
         )
         self.model = w.Dropdown(
-            options=["sonnet", "opus", "haiku"],
-            value="sonnet",
+            options=registry.spec(backend).models or [""],
             description="Model",
             layout=w.Layout(width="14em"),
         )
@@ -141,7 +141,12 @@ class DesignRunner:
     # -- controls ----------------------------------------------------------------------------
 
     def _show_key_row(self) -> None:
-        self.key_row.layout.display = "" if self.backend.value == "claude" else "none"
+        chosen = registry.spec(self.backend.value)
+        self.key_row.layout.display = "" if chosen.key_env else "none"
+        models = [m for m in (os.environ.get("PYT_ARCH_MODEL", "").strip(),) if m]
+        models += [m for m in chosen.models if m not in models]
+        if models and list(self.model.options) != models:
+            self.model.options = models
         self.key.placeholder = (
             "a key is set: paste another and press Enter to replace it"
             if self.has_key
@@ -151,20 +156,21 @@ class DesignRunner:
     def _take_key(self, change: dict[str, Any]) -> None:
         value = str(change["new"] or "").strip()
         if value:
-            self._key = Secret(value)
+            self._keys[self.backend.value] = Secret(value)
             self.key.value = ""  # never leave the key in the widget (or the saved notebook)
             self._show_key_row()
             self.status.value = "API key set for this session"
 
     def forget_key(self) -> None:
-        """Drop the key typed into the form (``ANTHROPIC_API_KEY`` is used again, if set)."""
-        self._key = None
+        """Drop the key typed into the form (its variable, e.g. ``ANTHROPIC_API_KEY``, is used)."""
+        self._keys.pop(self.backend.value, None)
         self._show_key_row()
 
     @property
     def has_key(self) -> bool:
-        """Whether a key is set here or in ``ANTHROPIC_API_KEY``."""
-        return bool(self._key or os.environ.get("ANTHROPIC_API_KEY", "").strip())
+        """Whether the chosen backend has a key set here or in its variable."""
+        env = registry.spec(self.backend.value).key_env
+        return bool(self._keys.get(self.backend.value) or (env and os.environ.get(env, "").strip()))
 
     def set_ready(self, ready: bool) -> None:
         """Enable the Design button for valid requirements when no run is in progress."""
@@ -177,13 +183,13 @@ class DesignRunner:
         return not self._job.done.is_set()
 
     def architect(self) -> Architect:
-        """The architect for the chosen backend (and key, for Claude)."""
-        if self.backend.value == "claude":
-            from pyt_arch_kit.backends.claude import ClaudeBackend
-
-            key = self._key.reveal() if self._key else None
-            return Architect(backend=ClaudeBackend(model=self.model.value, api_key=key))
-        return Architect()
+        """The architect for the chosen backend (with the model and key chosen here)."""
+        chosen = registry.spec(self.backend.value)
+        if not chosen.talks_to_a_model:
+            return Architect(backend=chosen.name)
+        key = self._keys.get(chosen.name)
+        backend = chosen.create(model=self.model.value, api_key=key.reveal() if key else None)
+        return Architect(backend=backend)
 
     # -- running -----------------------------------------------------------------------------
 
