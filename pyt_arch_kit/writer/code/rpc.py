@@ -13,7 +13,6 @@ DROP = "@drop@"
 _GRPC = '''
     # app/grpc_server.py
     @asyncio_import@import multiprocessing
-    import socket
     from collections.abc import @Callable@
     @futures_import@
 
@@ -32,7 +31,7 @@ _GRPC = '''
     Register = Callable[[@Server@@db_type@], None]  # e.g. add_ServiceServicer_to_server
 
 
-    @async@def _run(register: Register, port: int) -> None:
+    @async@def _run(register: Register, address: str) -> None:
         """One server per process, built after the fork."""
         @open_db@
         server = @make_server@(
@@ -40,7 +39,7 @@ _GRPC = '''
             maximum_concurrent_rpcs=@max_rpcs@,  # shed load above ~2x the in-flight per worker
         )
         register(server@db_arg@)
-        server.add_insecure_port(f"[::]:{port}")  # or ssl credentials / mTLS at the mesh
+        server.add_insecure_port(address)  # or ssl credentials, or mTLS at the mesh
         @await@server.start()
         try:
             @await@server.wait_for_termination()
@@ -48,18 +47,18 @@ _GRPC = '''
             @close_db@
 
 
-    def _worker(register: Register, port: int) -> None:
+    def _worker(register: Register, address: str) -> None:
         @run@
 
 
-    def serve(register: Register, port: int = 50051, workers: int = WORKERS) -> None:
-        """Fork the workers first, then each creates its own gRPC server (gRPC forbids forking a
-        process that already created a channel or server)."""
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:  # fail early if taken
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            probe.bind(("::", port))
+    def serve(
+        register: Register, port: int = 50051, host: str = "[::]", workers: int = WORKERS
+    ) -> None:
+        """Fork the workers first; each then creates its own gRPC server on the same port
+        (gRPC does not survive a fork once a channel or server exists)."""
+        address = f"{host}:{port}"
         procs = [
-            multiprocessing.get_context("fork").Process(target=_worker, args=(register, port))
+            multiprocessing.get_context("fork").Process(target=_worker, args=(register, address))
             for _ in range(workers)
         ]
         for proc in procs:
@@ -104,7 +103,7 @@ def grpc_server(plan: Plan, p: Profile) -> str:
         Server="grpc.aio.Server" if p.is_async else "grpc.Server",
         make_server="grpc.aio.server" if p.is_async else "grpc.server",
         executor="" if p.is_async else "futures.ThreadPoolExecutor(max_workers=1),\n        ",
-        run="asyncio.run(_run(register, port))" if p.is_async else "_run(register, port)",
+        run="asyncio.run(_run(register, address))" if p.is_async else "_run(register, address)",
         workers=conc.workers_per_instance,
         max_rpcs=max(8, round(2 * conc.in_flight_per_worker) + 8),
         db_import=db_import,
