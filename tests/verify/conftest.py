@@ -79,7 +79,11 @@ def app_env(project: Project, svc: services_mod.Services) -> dict[str, str]:
     """The environment a design's code runs with: its settings point at the real services."""
     p, plan = project.profile, project.plan
     db_name = project.name.replace("-", "_")
-    env = {"APP_REDIS_URL": svc.redis_url, "VERIFY_DESIGN": project.name}
+    env = {
+        "APP_REDIS_URL": svc.redis_url,
+        "VERIFY_REDIS_URL": svc.redis_url,
+        "VERIFY_DESIGN": project.name,
+    }
     if p.dialect == "postgresql":
         env["APP_DATABASE_URL"] = svc.postgres_url(p.url_scheme, db_name)
     elif p.dialect == "mysql":

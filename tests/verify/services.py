@@ -125,7 +125,7 @@ def _start_postgres(svc: Services, root: Path) -> None:
     )
     port = free_port()
     options = (
-        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=100 "
+        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=400 "
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     )
     subprocess.run(
@@ -219,7 +219,7 @@ def _start_mariadb(svc: Services, root: Path) -> None:
             f"--log-error={log}",
             "--innodb-flush-log-at-trx-commit=0",
             "--skip-log-bin",
-            "--max-connections=200",
+            "--max-connections=400",
             *user,
         ],
         stdin=subprocess.DEVNULL,

@@ -204,10 +204,13 @@ _RETRY = '''
             try:
                 @call@
             except TRANSIENT:
-                pause = random.uniform(0, min(remaining / 2, base_s * 2**attempt))
-                if not idempotent or time.monotonic() + pause >= deadline or not budget.spend():
+                remaining = deadline - time.monotonic()
+                pause = random.uniform(0, max(0.0, min(remaining / 2, base_s * 2**attempt)))
+                if not idempotent or remaining <= pause or not budget.spend():
                     raise
                 @await@@sleep@(pause)
+                if time.monotonic() >= deadline:  # woke up late: no attempt past the deadline
+                    raise
 '''
 
 _CALL_ASYNC = (
