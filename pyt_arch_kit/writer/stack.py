@@ -35,7 +35,7 @@ _DRIVERS = {
 _DATA = {
     "pandas": "pandas",
     "polars": "polars",
-    "Dask": "dask[distributed]",
+    "Dask": "dask[dataframe,distributed]",
     "PySpark": "pyspark",
     "Spark streaming": "pyspark",
     "Kafka": "confluent-kafka",

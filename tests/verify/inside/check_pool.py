@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 import app.db as db
-from verify_support import PLAN, call, gather, sql
+from verify_support import PLAN, call, gather
 
 
 def test_the_defaults_are_the_plans_numbers() -> None:
@@ -50,9 +50,8 @@ def test_every_process_at_full_burst_stays_within_the_total() -> None:
     holder = db.make_engine()  # the counting connection
     count = text(_count_sql(PLAN["dialect"]))
     hold_s = max(2.0, 2 * db.settings.pool_timeout_s)
-    sleep = text(
-        f"SELECT pg_sleep({hold_s})" if PLAN["dialect"] == "postgresql" else f"SELECT SLEEP({hold_s})"
-    )
+    pause = "pg_sleep" if PLAN["dialect"] == "postgresql" else "SLEEP"
+    sleep = text(f"SELECT {pause}({hold_s})")
     counted: list[int] = []
 
     if inspect.iscoroutinefunction(engines[0].dispose):

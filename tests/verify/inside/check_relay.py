@@ -21,8 +21,7 @@ def test_each_committed_transfer_is_published_once_in_order() -> None:
         sql(ENGINE, f"DELETE FROM {table}")
     sql(ENGINE, "INSERT INTO accounts (id, balance) VALUES (1, 1000), (2, 0)")
     events = [
-        call(ledger.transfer, SESSIONS, "shop", uuid.uuid4(), 1, 2, 100).event_id
-        for _ in range(3)
+        call(ledger.transfer, SESSIONS, "shop", uuid.uuid4(), 1, 2, 100).event_id for _ in range(3)
     ]
     published: list[tuple[str, str, dict[str, Any]]] = []
     if inspect.iscoroutinefunction(relay.relay_once):

@@ -10,9 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import app.retries as retries
+import pytest
 from verify_support import call
 
 SOURCE = Path(retries.__file__).read_text()
@@ -142,7 +141,8 @@ def test_retries_give_up_within_the_deadline() -> None:
     deadline = retries.settings.request_deadline_s
     started = time.monotonic()
     with pytest.raises(ConnectionError):
-        call(retries.with_retries, flaky([ConnectionResetError()] * 1000, attempts), idempotent=True)
+        always = flaky([ConnectionResetError()] * 1000, attempts)
+        call(retries.with_retries, always, idempotent=True)
     assert attempts[-1] - started < deadline, "an attempt started after the deadline"
     assert 2 <= len(attempts) < 1000
 
@@ -168,6 +168,7 @@ def test_the_retry_budget_caps_retries_at_a_tenth_of_calls() -> None:
     for _ in range(50):
         attempts: list[float] = []
         with pytest.raises(ConnectionError):
-            call(retries.with_retries, flaky([ConnectionResetError()] * 9, attempts), idempotent=True)
+            failing = flaky([ConnectionResetError()] * 9, attempts)
+            call(retries.with_retries, failing, idempotent=True)
         retried += len(attempts) - 1
     assert retried <= 1 + 0.1 * 50, f"{retried} retries for 50 calls"
