@@ -33,7 +33,7 @@ cp "${TMPDIR:-/tmp}/pyt-arch-verify-services.json" "$state"
 export PYT_ARCH_VERIFY_SERVICES="$state"
 
 started=$SECONDS
-python3 -m pytest -n 2 --dist loadgroup -m verify tests/verify
+python3 -m pytest -n 2 --dist loadgroup --durations=10 -m verify tests/verify
 echo "verification suite: $((SECONDS - started)) s"
 
 started=$SECONDS

@@ -83,7 +83,7 @@ _SQL_ENGINE = '''
     def make_engine() -> @Engine@:
         """One engine (and pool) per worker process, created after the fork, never at import.
 
-        @processes@ processes × (@pool@ + @overflow@) = @total@ connections ≤ @usable@ usable.
+        @processes@ processes × (@pool@ + @overflow@) = @total@ connections @bound@.
         """
         return @create_engine@(
             settings.database_url.get_secret_value(),  # @scheme@://…
@@ -126,13 +126,13 @@ _MONGO = '''
 
 _PGBOUNCER = {
     "asyncpg": (
-        "\n            # PgBouncer in transaction mode: no server-side prepared statements"
-        "\n            connect_args={"
+        "\n        # PgBouncer in transaction mode: no server-side prepared statements"
+        "\n        connect_args={"
         '"statement_cache_size": 0, "prepared_statement_cache_size": 0},'
     ),
     "psycopg": (
-        "\n            # PgBouncer in transaction mode: no server-side prepared statements"
-        '\n            connect_args={"prepare_threshold": None},'
+        "\n        # PgBouncer in transaction mode: no server-side prepared statements"
+        '\n        connect_args={"prepare_threshold": None},'
     ),
 }
 
@@ -142,6 +142,7 @@ def database(plan: Plan, p: Profile) -> str:
     db, cap, conc = plan.database, plan.capacity, plan.concurrency
     assert db is not None
     processes = cap.instances * conc.workers_per_instance
+    usable = db.connection_limit - db.reserved_connections
     if p.dialect == "mongodb":
         return fill(
             _MONGO,
@@ -175,7 +176,11 @@ def database(plan: Plan, p: Profile) -> str:
         pool=db.pool_size,
         overflow=db.max_overflow,
         total=db.total_connections,
-        usable=db.connection_limit - db.reserved_connections,
+        bound=(
+            f"to PgBouncer,\n    which multiplexes them onto ≤ {usable} server connections"
+            if p.pgbouncer
+            else f"≤ {usable} usable"
+        ),
         scheme=p.url_scheme,
         pool_why="≈ 2 × busy connections per worker (Little's law)"
         if p.is_async
