@@ -43,13 +43,18 @@ def _runs(python: str) -> bool:
 
 
 def python312() -> str | None:
-    """A working CPython ≥ 3.12 (the stack's floor), or None."""
+    """A working CPython ≥ 3.12 (the stack's floor); else this interpreter (≥ 3.11), or None."""
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     candidates = [str(p) for p in sorted(pyenv.glob("3.12*/bin/python3.12"), reverse=True)]
     candidates += [found for name in ("python3.12", "python3.13") if (found := shutil.which(name))]
     candidates += [str(p) for p in sorted(pyenv.glob("3.13*/bin/python3.13"), reverse=True)]
     candidates.append(sys.executable)
-    return next((c for c in candidates if _runs(c)), None)
+    found = next((c for c in candidates if _runs(c)), None)
+    if found is None and sys.version_info >= (3, 11):
+        # no 3.12 on this machine: verify on this interpreter rather than not at all
+        print(f"note: no CPython >= 3.12 found; verifying on {sys.version.split()[0]}")
+        return sys.executable
+    return found
 
 
 def requirements(plan: Plan) -> list[str]:
