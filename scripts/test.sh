@@ -3,7 +3,9 @@
 # tests (CLI, property tests, widgets, magic, the Claude backend over real HTTP to a local fake
 # API), executes the worked notebooks once with nbmake, builds the site with `mkdocs build
 # --strict` from those executed notebooks, scans them, and drives the site and JupyterLab in
-# Debian's headless Chromium.
+# Debian's headless Chromium. It also runs the verification suite (scripts/verify.sh): every
+# code block of every writer branch, installed with its design's stack and run against real
+# PostgreSQL, Redis and MariaDB, and the stack's pins checked against the package index.
 #
 #   bash scripts/test.sh
 #
@@ -31,6 +33,9 @@ mypy
 
 step "unit tests"
 python3 -m pytest -n 2 -m "not browser and not site" tests
+
+step "verified designs: every writer branch's code against real PostgreSQL, Redis, MariaDB; pins"
+bash scripts/verify.sh
 
 step "worked notebooks (nbmake, executed once) and the site (mkdocs build --strict)"
 bash scripts/docs.sh
