@@ -28,12 +28,6 @@ from tests.test_properties import requirements
 #: The sweep tolerates exactly these; the strict xfail below fails once one is fixed, and then
 #: its entry goes.
 KNOWN: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "grpc-imports-fastapi": (
-        "issue 10: a gRPC design's async pool snippet imports fastapi, which its stack does "
-        "not list (writer/snippets.py)",
-        r"^python: .* imports fastapi, .*\(and the plan did not choose FastAPI\)$",
-        {"interface": "grpc", "scale": {"peak_rps": 2000}},
-    ),
     "pgbouncer-without-postgresql": (
         "PgBouncer (a PostgreSQL pooler) is planned for MySQL and MongoDB when the workers "
         "would open more connections than the server allows (planning/database.py)",
@@ -80,7 +74,12 @@ def assert_consistent(design: Design, verdict: Verification) -> None:
     else:  # a batch job: the data it is sized for
         assert "data per run (GB)" in quoted.get("Executive Summary", set()), quoted
     if design.plan.database is not None and "app" in design.plan.components:
-        assert "pool size per process" in quoted.get("Implementation Guidelines", set())
+        pool = (  # MongoDB pools per client with no overflow (pymongo's maxPoolSize)
+            "connections per process (pool + overflow)"
+            if design.plan.database.engine == "mongodb"
+            else "pool size per process"
+        )
+        assert pool in quoted.get("Implementation Guidelines", set())
 
 
 @pytest.mark.parametrize("name", preset_names())

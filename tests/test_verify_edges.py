@@ -18,8 +18,8 @@ from pyt_arch_kit.settings import Settings
 from pyt_arch_kit.verify.mermaid import NodeMermaid
 from tests.fake_api import FakeAnthropic, Stream
 
-REQ = preset("io-bound-api")  # the plan: pool_size 3, max_overflow 1; FastAPI, PostgreSQL, Redis
-POOL = "pool_size=2,  # ≈ 2 × busy"
+REQ = preset("io-bound-api")  # the plan: pool_size 2, max_overflow 1; FastAPI, PostgreSQL, Redis
+POOL = "pool_size: int = 2  # connections per worker"
 RETRIES = "import asyncio\nimport random\n"
 
 
@@ -27,14 +27,14 @@ def model_answer() -> str:
     """A model's design for REQ with a wrong pool size and an import outside its stack."""
     text = Architect().design(REQ).text
     assert POOL in text and RETRIES in text
-    text = text.replace(POOL, "pool_size=12,  # ≈ 2 × busy")
+    text = text.replace(POOL, "pool_size: int = 12  # connections per worker")
     return text.replace(RETRIES, RETRIES + "\nimport requests\n")
 
 
 EXPECTED = [
-    "python: Implementation Guidelines, python block 5: imports requests, which is neither in "
+    "python: Implementation Guidelines, python block 6: imports requests, which is neither in "
     "the standard library nor in the Technology Stack",
-    "figures: Implementation Guidelines: “pool_size=12” quotes pool size per process as 12; "
+    "figures: Implementation Guidelines: “pool_size: int = 12” quotes pool size per process as 12; "
     "the plan's is 2",
 ]
 
@@ -63,7 +63,7 @@ def test_the_cli_prints_the_verdict_of_a_claude_design_on_stderr(
     fake_api.queue(Stream(model_answer()))
     code, out, err = run(capsys, "design", "--preset", "io-bound-api", "--backend", "claude")
     assert code == 0
-    assert "pool_size=12" in out and "pyt-arch: verify" not in out  # stdout stays the design
+    assert "pool_size: int = 12" in out and "pyt-arch: verify" not in out  # stdout stays the design
     (line,) = [ln for ln in err.splitlines() if ln.startswith("pyt-arch: verify: ")]
     assert line.startswith("pyt-arch: verify: 2 problems (python 1, figures 1); first: python:")
 
@@ -197,7 +197,7 @@ def test_the_workbench_lists_the_problems_of_a_claude_design(fake_api: FakeAnthr
     assert run_.state == "done", run_.error
     assert run_.verification is not None and [str(p) for p in run_.verification] == EXPECTED
     status = form.runner.status.value
-    assert "verify: 2 problems" in status and "pool_size=12" in status
+    assert "verify: 2 problems" in status and "pool_size: int = 12" in status
 
 
 # -- the docs --------------------------------------------------------------------------------

@@ -118,6 +118,8 @@ _PATTERNS: tuple[str, ...] = (
     r"pools? (?:of )?{pool_size} ?\+ ?{max_overflow}",
     r"pool size (?:of |is |= ?)?{pool_size}(?! ?%)",
     r"connections \({per_process} per process\)",
+    rf"{_NOT_IN_NAME}max_pool_size\s*(?::\s*int\s*)?=\s*{{per_process}}",
+    r"maxPoolSize\s*=\s*{per_process}\b",
     r"{processes} processes × {per_process} ≤ {usable_connections}",
     r"{processes} × {per_process} = {total_connections} ≤ {usable_connections}",
     r"at {total_connections} ≤ {usable_connections} usable",

@@ -11,10 +11,12 @@ from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
 from pyt_arch_kit.writer.code.profile import profile
 from pyt_arch_kit.writer.pins import CHECKED, RANGES
 
-__all__ = ["PINS_ROW", "stack"]
+__all__ = ["PINS_ROW", "SPARK_KAFKA_ROW", "stack"]
 
 #: The last row's library name: it carries the date the ranges were checked, not a package.
 PINS_ROW = "Pins checked"
+#: The Kafka connector of Spark Structured Streaming: a Maven package, versioned with Spark.
+SPARK_KAFKA_ROW = "spark-sql-kafka-0-10"
 
 _BROKER_WHY = {
     "confluent-kafka": "librdkafka is fast and well supported",
@@ -129,6 +131,14 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
         name = _DATA[p.data]
         if not any(r[0] == name for r in rows):
             rows.append(_row(name, data.why))
+        if p.data == "Spark streaming":  # a Maven package, not a wheel: its version is Spark's
+            rows.append(
+                (
+                    SPARK_KAFKA_ROW,
+                    "the cluster's Spark version",
+                    "Structured Streaming's Kafka source (spark.jars.packages, from Maven)",
+                )
+            )
         rows.append(_row("pyarrow", "Parquet in and out, zero-copy columnar data"))
     rows += [
         _row("httpx", "outbound HTTP with explicit timeouts, sync and async"),

@@ -25,7 +25,13 @@ __all__ = ["NOT_ON_PYPI", "TOOLS", "cache_dir", "ensure", "python312", "requirem
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Stack rows that are not PyPI packages.
-NOT_ON_PYPI = {"CPython", "PgBouncer", "Pins checked", "concurrent.futures"}
+NOT_ON_PYPI = {
+    "CPython",
+    "PgBouncer",
+    "Pins checked",
+    "concurrent.futures",
+    "spark-sql-kafka-0-10",
+}
 #: What the suite itself needs in every venv beside the stack: the type checker and stubs.
 TOOLS = ("mypy>=1.11", "types-cachetools")
 

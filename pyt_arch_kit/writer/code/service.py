@@ -38,15 +38,14 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
     fields: list[str] = []
     if db is not None:
         per_process = db.pool_size + db.max_overflow
-        fields += [
-            f"database_url: SecretStr  # {p.url_scheme}://user:password@host/db",
-            f"pool_size: int = {per_process if p.dialect == 'mongodb' else db.pool_size}"
-            "  # connections per worker process",
-        ]
-        if p.dialect != "mongodb":
-            fields.append(
-                f"max_overflow: int = {db.max_overflow}  # extra connections a burst may open"
-            )
+        fields.append(f"database_url: SecretStr  # {p.url_scheme}://user:password@host/db")
+        if p.dialect == "mongodb":  # one pool per client, no overflow: pymongo's maxPoolSize
+            fields.append(f"max_pool_size: int = {per_process}  # connections per worker process")
+        else:
+            fields += [
+                f"pool_size: int = {db.pool_size}  # connections per worker process",
+                f"max_overflow: int = {db.max_overflow}  # extra connections a burst may open",
+            ]
         fields.append(
             f"pool_timeout_s: float = {t.pool_s}  # wait for a connection, then fail fast"
         )
@@ -116,7 +115,7 @@ _MONGO = '''
         """
         return @Client@(
             settings.database_url.get_secret_value(),  # mongodb://…
-            maxPoolSize=settings.pool_size,
+            maxPoolSize=settings.max_pool_size,
             waitQueueTimeoutMS=int(settings.pool_timeout_s * 1000),
             serverSelectionTimeoutMS=int(settings.request_deadline_s * 1000),
             retryWrites=True,
