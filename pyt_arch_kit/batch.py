@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pyt_arch_kit._optional import require
 from pyt_arch_kit.architect import Architect, RequirementsLike
 from pyt_arch_kit.backends.claude import ClaudeBackend
 from pyt_arch_kit.design import Design, Usage
@@ -50,6 +51,7 @@ def design_many(
     requests = [architect.request(v) for v in variants]
     bodies = [backend.body(r) for r in requests]
     client = backend.client()
+    require("anthropic", for_="design_many (the Message Batches API)")
     import anthropic
 
     try:

@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pyt_arch_kit._optional import require
 from pyt_arch_kit.planning import plan as make_plan
 from pyt_arch_kit.planning.capacity import service_times
 from pyt_arch_kit.planning.model import Plan, fmt_number
@@ -196,6 +197,7 @@ def growth_points(
 
 @functools.cache
 def _chart_class() -> type[Figure]:
+    require("matplotlib", for_="charts")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -20,6 +20,7 @@ import sys
 import time
 from typing import Any, NoReturn
 
+from pyt_arch_kit._optional import require
 from pyt_arch_kit.errors import PytArchError, SettingsError
 from pyt_arch_kit.exports import redact
 from pyt_arch_kit.requirements import Requirements, yaml_data
@@ -119,6 +120,7 @@ def architect_magic(line: str, cell: str, *, namespace: dict[str, Any] | None = 
 
 
 def _display(bundle: dict[str, str], *, display_id: bool = False) -> Any:
+    require("IPython", for_="the %%architect magic")
     from IPython.display import display
 
     return display(bundle, raw=True, display_id=display_id)  # type: ignore[no-untyped-call]

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from pyt_arch_kit._optional import require
 from pyt_arch_kit.backends.base import Backend, DesignRequest, Finished, TextDelta
 from pyt_arch_kit.cassette import Cassette, fingerprint
 from pyt_arch_kit.design import Design, Usage
@@ -104,6 +105,7 @@ class ClaudeBackend(Backend):
                 "(ANTHROPIC_API_KEY set, PYT_ARCH_CASSETTE_MODE=auto or record); nothing was sent",
                 cause="cassette",
             )
+        require("anthropic", for_="the Claude backend")
         import anthropic
 
         client = self.client()
@@ -215,6 +217,7 @@ class ClaudeBackend(Backend):
     def client(self) -> anthropic.Anthropic:
         """The SDK client (created on first use; the key stays inside it)."""
         if self._client is None:
+            require("anthropic", for_="the Claude backend")
             import anthropic
 
             if self._key is None:
@@ -254,6 +257,7 @@ def _api_message(exc: Any) -> str:
 
 def _explain(exc: Exception, settings: Settings, partial: str) -> BackendError:
     """One line naming the cause and the fix; never the key."""
+    require("anthropic", for_="the Claude backend")
     import anthropic
 
     retries = settings.max_retries
