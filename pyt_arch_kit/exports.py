@@ -39,7 +39,7 @@ from pyt_arch_kit.errors import ExportError, PytArchError, SettingsError
 __all__ = ["FORMATS", "RunLike", "export_design", "export_runs", "redact", "write_atomically"]
 
 #: File suffixes :func:`export_design` understands, and the format each one means.
-FORMATS: dict[str, str] = {".md": "markdown", ".json": "json"}
+FORMATS: dict[str, str] = {".md": "markdown", ".json": "json", ".html": "html"}
 
 _KEY = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
 _REDACTED = "sk-ant-…[redacted]"
@@ -229,6 +229,8 @@ def _format_of(path: Path) -> str:
 
 
 def _render(design: Design, fmt: str, extra: dict[str, Any] | None = None) -> str:
+    if fmt == "html":
+        return design.to_html()
     if fmt == "json":
         data = design.to_dict()
         if extra:
@@ -238,7 +240,10 @@ def _render(design: Design, fmt: str, extra: dict[str, Any] | None = None) -> st
 
 
 def export_design(design: Design, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Save a design as Markdown (``.md``) or JSON (``.json``), chosen by the file's suffix.
+    """Save a design as Markdown (``.md``), JSON (``.json``) or one HTML file (``.html``).
+
+    The suffix picks the format; ``.html`` is the self-contained report of
+    [`design_html`][pyt_arch_kit.report.design_html].
 
     Args:
         design: the design to save (an incomplete one is saved with its note).
