@@ -195,6 +195,10 @@ def growth_points(
 # -- drawing ---------------------------------------------------------------------------------
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 @functools.cache
 def _chart_class() -> type[Figure]:
     require("matplotlib", for_="charts")
@@ -297,7 +301,7 @@ def p99_vs_utilisation(plan: Plan) -> Figure:
         zorder=5,
         label="the plan's operating point",
     )
-    where = f"{cap.instances} instance(s) × {cores} cores"
+    where = f"{_plural(cap.instances, 'instance')} × {_plural(cores, 'core')}"
     if not req.scale.peak_rps:
         where += "\nno online requests: nothing queues for a core"
     ax.annotate(
@@ -331,7 +335,7 @@ def _changes(points: list[GrowthPoint]) -> list[tuple[int, str]]:
         if after.pgbouncer and not before.pgbouncer:
             bits.append("PgBouncer")
         if after.read_replicas != before.read_replicas:
-            bits.append(f"{after.read_replicas} replica(s)")
+            bits.append(_plural(after.read_replicas, "replica"))
         if after.data_tool != before.data_tool:
             bits.append(after.data_tool.split(" (")[0])
         if bits:
