@@ -275,8 +275,8 @@ def make_field(path: str, info: FieldInfo) -> FieldWidget:
     error = w.HTML("", layout=w.Layout(display="none", margin="0 0 0 15.5em"))
     note = w.HTML("", layout=w.Layout(margin="0 0 0 0.5em")) if optional or kind == "enum" else None
     help_line = w.HTML(
-        f"<small style='color:#666'>{html.escape(help_text)}</small>",
-        layout=w.Layout(margin="-4px 0 4px 15.5em"),
+        f"<div style='color:#666;font-size:85%;line-height:1.35'>{html.escape(help_text)}</div>",
+        layout=w.Layout(margin="0 0 4px 15.5em"),
     )
     lead = toggle if toggle is not None else w.Box(layout=w.Layout(width="3.5em"))
     row = w.HBox([lead, shown, *([note] if note is not None else [])])

@@ -228,7 +228,7 @@ class RequirementsForm:
             f"{html.escape(self.on_screen(g.because))}</small></li>"
             for g in gaps
         )
-        self.gaps.value = f"<ol style='padding-left:1.2em'>{items}</ol>"
+        self.gaps.value = f"<ol style='padding-left:1.2em;line-height:1.4'>{items}</ol>"
 
     def _edited(self, field: FieldWidget) -> Any:
         def on_edit(change: dict[str, Any]) -> None:

@@ -57,7 +57,8 @@ def preview_html(p: Plan) -> str:
         else "no push-back, no warning"
     )
     return (
-        "<div style='border:1px solid #d0d7de;border-radius:4px;padding:4px 8px;margin:4px 0'>"
+        "<div style='border:1px solid #d0d7de;border-radius:4px;padding:4px 8px;margin:4px 0;"
+        "line-height:1.45'>"
         "<b>Live preview</b> <small style='color:#666'>(the planner's key figures, updated as "
         "you edit; <b>Design</b> writes the full design)</small><br>" + " · ".join(items) + "</div>"
     )

@@ -35,7 +35,7 @@ TAB_TITLES = dict(
 )
 _AMBER = (
     "<div style='background:#fff4e5;border-left:4px solid #f0ad4e;padding:4px 8px;"
-    "margin:4px 0'>{}</div>"
+    "margin:4px 0;line-height:1.45'>{}</div>"
 )
 
 
