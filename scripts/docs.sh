@@ -26,8 +26,7 @@ fi
 rm -rf docs/assets/vendor
 mkdir -p docs/assets/vendor/katex
 cp node_modules/mermaid/dist/mermaid.min.js docs/assets/vendor/mermaid.min.js
-cp node_modules/katex/dist/katex.min.js node_modules/katex/dist/katex.min.css \
-  node_modules/katex/dist/contrib/auto-render.min.js docs/assets/vendor/katex/
+cp node_modules/katex/dist/katex.min.js node_modules/katex/dist/katex.min.css docs/assets/vendor/katex/
 cp -r node_modules/katex/dist/fonts docs/assets/vendor/katex/fonts
 
 step "copy notebooks/ to docs/notebooks/ and execute the copies once (nbmake)"

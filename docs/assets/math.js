@@ -1,17 +1,14 @@
-// Render formulas with the vendored KaTeX: \( … \) and \[ … \] written by pymdownx.arithmatex
-// (and by docs/hooks/static_site.py for the planner's formulas). Material's instant navigation
-// swaps pages without a reload, so render on every page it shows.
+// Render formulas with the vendored KaTeX: each .arithmatex element holds \( … \) or \[ … \]
+// (written by pymdownx.arithmatex, and by docs/hooks/reader.py for the planner's formulas).
 (function () {
   function render() {
-    if (typeof renderMathInElement !== "function") return;
+    if (typeof katex === "undefined") return;
     document.querySelectorAll(".arithmatex").forEach(function (el) {
-      renderMathInElement(el, {
-        delimiters: [
-          { left: "\\(", right: "\\)", display: false },
-          { left: "\\[", right: "\\]", display: true },
-        ],
-        throwOnError: false,
-      });
+      if (el.querySelector(".katex")) return;
+      var text = el.textContent.trim();
+      var display = text.startsWith("\\[");
+      if (!(display || text.startsWith("\\("))) return;
+      katex.render(text.slice(2, -2), el, { displayMode: display, throwOnError: false });
     });
   }
   if (typeof document$ !== "undefined") {

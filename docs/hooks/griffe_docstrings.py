@@ -68,6 +68,15 @@ def _resolve(obj: Any, name: str) -> str | None:
     return None
 
 
+def _shown_on_site(obj: Any, target: str) -> bool:
+    """Whether the target gets its own entry on the API page (undocumented attributes do not)."""
+    try:
+        found = obj.modules_collection[target]
+    except Exception:  # not loaded: leave the link for autorefs to check
+        return True
+    return not (getattr(found, "is_attribute", False) and not found.docstring)
+
+
 def crossrefs(text: str, obj: Any) -> str:
     """Sphinx roles to mkdocstrings cross-references (or code, when the name is not ours)."""
 
@@ -76,7 +85,11 @@ def crossrefs(text: str, obj: Any) -> str:
         shown = name.rsplit(".", 1)[-1] if match.group("tilde") else name
         shown = shown.lstrip(".")
         target = _resolve(obj, name)
-        if target is None or not target.startswith("pyt_arch_kit"):
+        if (
+            target is None
+            or not target.startswith("pyt_arch_kit")
+            or not _shown_on_site(obj, target)
+        ):
             return f"`{shown}`"
         return f"[`{shown}`][{target}]"
 

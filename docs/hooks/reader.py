@@ -170,6 +170,12 @@ _ID = re.compile(r'\bid="([^"]+)"')
 _LOCAL_HREF = re.compile(r'href="#([^"]+)"')
 
 
+def _words_in_order(words: list[str], heading: list[str]) -> bool:
+    """Whether a slug's words appear, in order, among a heading id's (code words dropped)."""
+    it = iter(heading)
+    return all(any(w == h for h in it) for w in words)
+
+
 def resolve_anchors(page_html: str) -> str:
     """Point each in-page link at an id the page has (the heading it was meant for)."""
     ids = set(_ID.findall(page_html))
@@ -180,9 +186,9 @@ def resolve_anchors(page_html: str) -> str:
         if target in ids or match.group(1) in ids:
             return match.group(0)
         near = [h for h in headings if h.startswith(target)] or [
-            h for h in headings if h.replace("-", "").startswith(target.replace("-", ""))
+            h for h in headings if _words_in_order(target.split("-"), h.split("-"))
         ]
-        if len(near) >= 1:
+        if near:
             return f'href="#{near[0]}"'
         return match.group(0)
 
