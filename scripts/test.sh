@@ -26,7 +26,7 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
   missing "Python >= 3.11 is needed, found $(python3 -V 2>&1): install a newer python3"
 command -v node >/dev/null && command -v npm >/dev/null ||
   missing "node and npm are needed for the site's JavaScript: apt-get install nodejs npm"
-node -e 'process.exit(+process.versions.node.split(".")[0] < 18)' ||
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 18 ? 1 : 0)' ||
   missing "node >= 18 is needed, found $(node --version): install a newer nodejs"
 if [[ ! -x /usr/bin/chromium && $(id -u) -ne 0 ]] && ! sudo -n true 2>/dev/null; then
   missing "/usr/bin/chromium is missing and installing it needs root or sudo: run as root, or apt-get install chromium first"
