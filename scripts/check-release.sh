@@ -39,9 +39,10 @@ python3 -m venv "$venv"
 cd "$venv" # nothing from the clone may be importable
 "$venv/bin/pip" install --quiet "$OLDPWD/$wheel"
 "$venv/bin/pyt-arch" --version
-"$venv/bin/pyt-arch" presets | grep -q '^io-bound-api '
-"$venv/bin/pyt-arch" persona | grep -q "site-packages/pyt_arch_kit/personas/pyt-arch.md"
-"$venv/bin/pyt-arch" design --preset payments-ledger | grep -q '^## System Diagram'
+# (output captured first: `cmd | grep -q` would close the pipe early, and pipefail would fail)
+out=$("$venv/bin/pyt-arch" presets) && grep -q '^io-bound-api ' <<<"$out"
+out=$("$venv/bin/pyt-arch" persona) && grep -q "source: *builtin:pyt-arch" <<<"$out" # read from the wheel
+out=$("$venv/bin/pyt-arch" design --preset payments-ledger) && grep -q '^## System Diagram' <<<"$out"
 "$venv/bin/pyt-arch" design --preset io-bound-api --format html --out design.html
 grep -q '<pre class="mermaid">' design.html
 "$venv/bin/python" -c '
