@@ -91,6 +91,7 @@ def test_every_page_reads_well(
                 problems.append(f"{path}: the edit link does not open notebooks/NAME.ipynb")
         elif page.locator("a.md-content__button[href*='/edit/main/docs/']").count() != 1:
             problems.append(f"{path}: no edit link")
+        page.wait_for_load_state("networkidle")  # so no request is cut by the next page
         problems += [f"{path}: {p}" for p in traffic.problems()]
     assert not problems, "\n".join(problems)
     page.goto(site_url + "notebooks/05-payments-ledger/")
@@ -108,6 +109,7 @@ def test_formulas_are_drawn_as_math(site_url: str, watched: tuple[Any, Traffic])
             ".filter(e => !e.querySelector('.katex')).map(e => e.textContent).slice(0, 3)"
         )
         assert raw == [], f"{url}: formulas left as TeX: {raw}"
+        page.wait_for_load_state("networkidle")  # so no request is cut by the next page
     assert not traffic.problems(), traffic.problems()
 
 
@@ -125,6 +127,7 @@ def test_the_workbench_screenshot_is_on_the_quick_start_and_the_guide(
         page.wait_for_function(
             "img => img.complete && img.naturalWidth > 400", arg=shot.element_handle()
         )
+        page.wait_for_load_state("networkidle")  # so no request is cut by the next page
     assert not traffic.problems(), traffic.problems()
 
 
