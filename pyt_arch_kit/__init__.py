@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "BackendError": "pyt_arch_kit.errors",
     "IncompleteDesignError": "pyt_arch_kit.errors",
     "SettingsError": "pyt_arch_kit.errors",
+    "Verification": "pyt_arch_kit.verify",
 }
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "Usage",
+    "Verification",
     "__version__",
     "design_many",
     "load_ipython_extension",
@@ -89,6 +91,7 @@ if TYPE_CHECKING:
     from pyt_arch_kit.presets import preset, preset_names
     from pyt_arch_kit.requirements import Requirements, load_requirements
     from pyt_arch_kit.settings import Settings
+    from pyt_arch_kit.verify import Verification
     from pyt_arch_kit.widgets import RequirementsForm
 
 

@@ -1,7 +1,8 @@
-"""The ``pyt-arch`` command: design, plan, gaps, presets, persona.
+"""The ``pyt-arch`` command: design, verify, plan, gaps, presets, persona.
 
 Exit codes: 0 success; 2 bad input (one line naming the field and the fix, no traceback);
-3 backend failure (an incomplete answer is still written, marked incomplete).
+3 backend failure (an incomplete answer is still written, marked incomplete); 4 ``verify`` found
+problems in the design.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from pyt_arch_kit import __version__
 from pyt_arch_kit.errors import BackendError, IncompleteDesignError, PytArchError, SettingsError
 
 if TYPE_CHECKING:
+    from pyt_arch_kit.design import Design
     from pyt_arch_kit.requirements import Requirements
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INPUT, EXIT_BACKEND = 0, 2, 3
+EXIT_PROBLEMS = 4  # `verify`: the design disagrees with its plan or stack
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,6 +69,34 @@ def _parser() -> argparse.ArgumentParser:
     )
     design.add_argument("--model", metavar="ID", help="model id or alias for --backend claude")
     design.add_argument("--persona", metavar="PATH", help="a Claude Code agent file")
+    design.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip the one-line verdict on stderr (checking the diagram starts node, ~0.5 s)",
+    )
+
+    verify = sub.add_parser(
+        "verify",
+        help="check a saved design against its plan and its stack",
+        description="Check a design saved by `pyt-arch design` (Markdown or JSON): the six "
+        "sections, the mermaid diagram (mermaid's own parser under node, when `npm ci` has "
+        "installed it), every python block (parses; imports only the standard library, the "
+        "stack and the app), every figure the text quotes against the plan, and the components "
+        "the plan chose. A JSON design carries its plan; for Markdown give its requirements. "
+        "Exit 0 when it passes, 4 when it has problems, 2 when the file cannot be read.",
+    )
+    verify.add_argument("design_file", metavar="FILE", help="a design as Markdown or JSON")
+    source = verify.add_mutually_exclusive_group()
+    source.add_argument(
+        "--requirements", metavar="PATH", help="the requirements it was designed from"
+    )
+    source.add_argument("--preset", metavar="NAME", help="the preset it was designed from")
+    verify.add_argument("--format", choices=["text", "json"], default="text")
+    verify.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 4) also when a check could not run (no node or mermaid, no plan)",
+    )
 
     plan = sub.add_parser(
         "plan",
@@ -155,12 +186,49 @@ def _design(args: argparse.Namespace, out: TextIO) -> int:
         out.write(text)
     if design.usage is not None:
         print(f"pyt-arch: {design.usage.summary()}", file=sys.stderr)
+    if not args.no_verify:
+        print(f"pyt-arch: {_verdict_line(design)}", file=sys.stderr)
     return exit_code
+
+
+def _verdict_line(design: Design) -> str:
+    """``verify: …`` in one line; the checker never fails the design command."""
+    from pyt_arch_kit.verify.mermaid import node_parser
+
+    try:
+        return f"verify: {design.verify(diagrams=node_parser()).summary()}"
+    except Exception as exc:  # a checker bug must not cost the user their design
+        return f"verify: could not run ({exc.__class__.__name__})"
+
+
+def _verify(args: argparse.Namespace, out: TextIO) -> int:
+    from pyt_arch_kit.planning import plan as make_plan
+    from pyt_arch_kit.verify.files import read_design
+    from pyt_arch_kit.verify.mermaid import node_parser
+
+    design, plan = read_design(args.design_file)
+    if args.requirements or args.preset:
+        from pyt_arch_kit.presets import preset
+        from pyt_arch_kit.requirements import Requirements
+
+        req = preset(args.preset) if args.preset else Requirements.from_file(args.requirements)
+        plan = make_plan(req)
+    verdict = design.verify(plan, diagrams=node_parser())
+    if args.format == "json":
+        import json
+
+        out.write(json.dumps(verdict.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(f"{args.design_file}: {verdict.to_text()}")
+    failed = not verdict.ok or (args.strict and bool(verdict.unchecked))
+    return EXIT_PROBLEMS if failed else EXIT_OK
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     if args.command == "design":
         return _design(args, out)
+    if args.command == "verify":
+        return _verify(args, out)
     if args.command == "presets":
         from pyt_arch_kit.presets import list_presets
 

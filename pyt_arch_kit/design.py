@@ -11,6 +11,7 @@ from pyt_arch_kit.requirements import Assumption, Requirements
 
 if TYPE_CHECKING:
     from pyt_arch_kit.planning.model import Plan
+    from pyt_arch_kit.verify import DiagramParser, Verification
 
 __all__ = ["SECTIONS", "Design", "StackItem", "Usage", "parse_sections"]
 
@@ -197,6 +198,20 @@ class Design:
             (m.group(1).strip(), m.group(2))
             for m in re.finditer(r"```([\w+-]*)[^\n]*\n(.*?)```", self.text, re.S)
         ]
+
+    def verify(
+        self, plan: Plan | None = None, *, diagrams: DiagramParser | None = None
+    ) -> Verification:
+        """Check this design against its plan and its own stack (see :mod:`pyt_arch_kit.verify`).
+
+        Args:
+            plan: the plan to check against (default: the one it was written from).
+            diagrams: a mermaid parser, e.g. ``pyt_arch_kit.verify.mermaid.node_parser()``;
+                without one the diagram's syntax is reported as not checked.
+        """
+        from pyt_arch_kit.verify import verify
+
+        return verify(self, plan, diagrams=diagrams)
 
     def with_text(self, text: str, **changes: Any) -> Design:
         """A copy with other text (and any other field changed)."""

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ["tests.fake_api"]
+pytest_plugins = ["tests.fake_api", "tests.mermaid_parser"]
 
 # Property tests: 150 examples by default; HYPOTHESIS_PROFILE=soak for a long local run.
 settings.register_profile(

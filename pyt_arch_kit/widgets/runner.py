@@ -20,6 +20,7 @@ from pyt_arch_kit.exports import redact
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.requirements import Requirements
 from pyt_arch_kit.settings import Secret
+from pyt_arch_kit.verify import Verification
 from pyt_arch_kit.widgets.results import ResultsView
 from pyt_arch_kit.widgets.view import StreamingMarkdown
 
@@ -60,6 +61,8 @@ class Run:
         error: the one-line error, if the run failed or stopped early.
         elapsed_s: wall time of the run.
         text: every character that arrived, even when the run failed.
+        verification: the design checked against its plan and stack (``None`` until checked,
+            and for runs that failed or were stopped).
     """
 
     requirements: Requirements
@@ -69,6 +72,7 @@ class Run:
     error: str = ""
     elapsed_s: float = 0.0
     text: str = ""
+    verification: Verification | None = None
 
     @property
     def usage(self) -> Usage | None:
@@ -293,6 +297,19 @@ class DesignRunner:
             self.status.value = _RED.format(
                 html.escape(redact(f"{run.state}; the result could not be shown: {exc}"))
             )
+        if run.design is not None and run.state != "stopped":
+            self._verify(run, run.design)
+
+    def _verify(self, run: Run, design: Design) -> None:
+        """Check the design against its plan and stack; the verdict follows the status."""
+        from pyt_arch_kit.verify.mermaid import node_parser
+
+        try:
+            run.verification = design.verify(run.plan, diagrams=node_parser())
+            verdict = run.verification.to_html()
+        except Exception as exc:  # the checker must never cost the user their design
+            verdict = _RED.format(html.escape(f"verify could not run: {exc.__class__.__name__}"))
+        self.status.value += " · " + verdict
 
     def _show(self, run: Run) -> None:
         bits = [f"<b>{run.state}</b> in {run.elapsed_s:.1f} s"]
