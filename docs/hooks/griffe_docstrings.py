@@ -7,9 +7,9 @@ rewrites each docstring's text before it is parsed:
    already in a code fence is fenced as ``pycon``, so it renders as highlighted code instead of
    Markdown's nested quotes.
 2. A Sphinx role (``:class:`~pyt_arch_kit.Requirements```, ``:meth:`to_dict```, ``:func:``,
-   ``:attr:``, ``:exc:``, ``:mod:``, ``:data:``, ``:obj:``) becomes a mkdocstrings
-   cross-reference (``[`Requirements`][pyt_arch_kit.requirements.Requirements]``) when the name
-   resolves in the object's scope, or plain code when it does not (e.g. a matplotlib class).
+   ``:attr:``, ``:exc:``, ``:mod:``, ``:data:``, ``:obj:``) becomes an optional mkdocs-autorefs
+   cross-reference when the name resolves in the object's scope (a link if the API page
+   documents it, plain code if not), or plain code when it does not resolve (a matplotlib class).
 
 The package's docstrings stay as they are (``help()`` shows them unchanged).
 """
@@ -68,15 +68,6 @@ def _resolve(obj: Any, name: str) -> str | None:
     return None
 
 
-def _shown_on_site(obj: Any, target: str) -> bool:
-    """Whether the target gets its own entry on the API page (undocumented attributes do not)."""
-    try:
-        found = obj.modules_collection[target]
-    except Exception:  # not loaded: leave the link for autorefs to check
-        return True
-    return not (getattr(found, "is_attribute", False) and not found.docstring)
-
-
 def crossrefs(text: str, obj: Any) -> str:
     """Sphinx roles to mkdocstrings cross-references (or code, when the name is not ours)."""
 
@@ -85,13 +76,11 @@ def crossrefs(text: str, obj: Any) -> str:
         shown = name.rsplit(".", 1)[-1] if match.group("tilde") else name
         shown = shown.lstrip(".")
         target = _resolve(obj, name)
-        if (
-            target is None
-            or not target.startswith("pyt_arch_kit")
-            or not _shown_on_site(obj, target)
-        ):
+        if target is None or not target.startswith("pyt_arch_kit"):
             return f"`{shown}`"
-        return f"[`{shown}`][{target}]"
+        # An optional cross-reference: a link when the API page documents the target, plain
+        # code when it does not (an undocumented attribute, a helper not on the page).
+        return f'<autoref identifier="{target}" optional><code>{shown}</code></autoref>'
 
     return _ROLE.sub(replace, text)
 
