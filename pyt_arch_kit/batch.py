@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pyt_arch_kit._optional import require
 from pyt_arch_kit.architect import Architect, RequirementsLike
 from pyt_arch_kit.backends.claude import ClaudeBackend
 from pyt_arch_kit.cassette import fingerprint
@@ -168,6 +169,7 @@ def design_many(
     where = Path(ledger) if ledger else ledger_path()
     backend.require_key()  # a batch is always sent: a cassette does not answer one
     client = backend.client()
+    require("anthropic", for_="design_many (the Message Batches API)")
     import anthropic
 
     submitted = batch_id

@@ -68,7 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_source(design)
     design.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
     design.add_argument("--force", action="store_true", help="overwrite --out if it exists")
-    design.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    design.add_argument(
+        "--format",
+        choices=["markdown", "json", "html"],
+        default="markdown",
+        help="html: one self-contained file (diagram drawn, charts, the plan's tables)",
+    )
     design.add_argument(
         "--backend",
         choices=registry.names(),
@@ -211,6 +216,8 @@ def _design(args: argparse.Namespace, out: TextIO) -> int:
     if design is None:
         return exit_code
     text = design.to_json() + "\n" if args.format == "json" else design.to_markdown()
+    if args.format == "html":
+        text = design.to_html()
     if args.out and (design.text or design.complete):
         from pyt_arch_kit.exports import write_atomically
 

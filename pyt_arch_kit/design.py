@@ -254,6 +254,15 @@ class Design:
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 
+    def to_html(self, *, charts: bool = True) -> str:
+        """The design as one self-contained HTML file: diagram drawn, charts and plan inlined.
+
+        See [`design_html`][pyt_arch_kit.report.design_html]; opening it makes no request.
+        """
+        from pyt_arch_kit.report import design_html
+
+        return design_html(self, charts=charts)
+
     def __str__(self) -> str:
         return self.to_markdown()
 

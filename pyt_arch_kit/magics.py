@@ -20,6 +20,7 @@ import sys
 import time
 from typing import Any, NoReturn
 
+from pyt_arch_kit._optional import require
 from pyt_arch_kit.backends import registry
 from pyt_arch_kit.errors import PytArchError, RequirementsError, SettingsError
 from pyt_arch_kit.exports import redact
@@ -134,6 +135,7 @@ def _say(exc: PytArchError) -> None:
 
 
 def _display(bundle: dict[str, str], *, display_id: bool = False) -> Any:
+    require("IPython", for_="the %%architect magic")
     from IPython.display import display
 
     return display(bundle, raw=True, display_id=display_id)  # type: ignore[no-untyped-call]

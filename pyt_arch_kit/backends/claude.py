@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
+from pyt_arch_kit._optional import require
 from pyt_arch_kit.backends.chat import ChatBackend, Outcome, Tokens, tokens
 from pyt_arch_kit.backends.faults import ProtocolError, SdkErrors, expect_event_stream
 from pyt_arch_kit.cassette import WireCodec
@@ -183,6 +184,7 @@ class ClaudeBackend(ChatBackend):
 
     def connect(self, key: str, http: Any, *, max_retries: int) -> Any:
         """An ``anthropic.Anthropic`` client sending through ``http``."""
+        require("anthropic", for_="the Claude backend")
         import anthropic
 
         return anthropic.Anthropic(
@@ -195,12 +197,14 @@ class ClaudeBackend(ChatBackend):
 
     def default_http_client(self) -> type[Any]:
         """``anthropic.DefaultHttpxClient``."""
+        require("anthropic", for_="the Claude backend")
         import anthropic
 
         return anthropic.DefaultHttpxClient
 
     def sdk_errors(self) -> SdkErrors:
         """The ``anthropic`` SDK's exception classes."""
+        require("anthropic", for_="the Claude backend")
         import anthropic
 
         return SdkErrors(

@@ -14,17 +14,17 @@ Finish reasons are reported in the kit's vocabulary: ``stop`` → ``end_turn``, 
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any, ClassVar
 
+from pyt_arch_kit._optional import require
 from pyt_arch_kit.backends.chat import ChatBackend, Outcome, Tokens, tokens
 from pyt_arch_kit.backends.faults import ProtocolError, SdkErrors, expect_event_stream
 from pyt_arch_kit.cassette import WireCodec
-from pyt_arch_kit.errors import MissingExtraError, SettingsError
+from pyt_arch_kit.errors import SettingsError
 from pyt_arch_kit.pricing import estimate_cost
 from pyt_arch_kit.prompt import DesignRequest, transcript
 from pyt_arch_kit.settings import Settings
@@ -44,16 +44,7 @@ _FINISHES = {ours: theirs for theirs, ours in reversed(FINISH_REASONS.items())}
 
 def _sdk() -> ModuleType:
     """The ``openai`` SDK, or one line naming the extra that installs it."""
-    try:
-        return importlib.import_module("openai")
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").split(".")[0] != "openai":
-            raise
-        raise MissingExtraError(
-            "the OpenAI backend needs openai, which is not installed; install the 'openai' "
-            'extra: pip install "pyt_arch_kit[openai]" (in a clone of the repository: '
-            'pip install ".[openai]")'
-        ) from None
+    return require("openai", for_="the OpenAI backend")
 
 
 def _tokens(usage: Any) -> Tokens:

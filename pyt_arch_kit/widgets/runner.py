@@ -15,26 +15,39 @@ import ipywidgets as w
 
 from pyt_arch_kit.architect import Architect
 from pyt_arch_kit.backends import registry
-from pyt_arch_kit.design import SECTIONS, Design, Usage
+from pyt_arch_kit.design import Design, Usage
 from pyt_arch_kit.errors import BackendError, IncompleteDesignError, PytArchError
 from pyt_arch_kit.exports import redact
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.requirements import Requirements
 from pyt_arch_kit.settings import Secret
 from pyt_arch_kit.verify import Verification
-from pyt_arch_kit.widgets.view import StreamingMarkdown, markdown_output
+from pyt_arch_kit.widgets.results import ResultsView
+from pyt_arch_kit.widgets.view import StreamingMarkdown
 
 __all__ = ["DesignRunner", "Run"]
 
 _RED = "<span style='color:#b00020'>{}</span>"
-#: Tab titles short enough for ipywidgets' fixed tab width (each tab's heading has the full name).
-_TAB_TITLES = dict(
-    zip(
-        SECTIONS,
-        ("Summary", "Diagram", "Stack", "Guidelines", "Operations", "Risks"),
-        strict=True,
-    )
+#: What a backend's message says in command-line terms, and what the form calls the same thing.
+_FORM_TERMS = (
+    ("use the offline backend (--backend offline)", "switch Backend to Offline"),
+    ("(--backend offline)", "(switch Backend to Offline)"),
+    ("--backend offline", "Backend: Offline"),
+    ("--force", "overwrite=True"),
 )
+_NO_KEY = (
+    "no API key: paste one into the API key field above (kept in memory, never saved), or set "
+    "ANTHROPIC_API_KEY before starting Jupyter — or switch Backend to Offline"
+)
+
+
+def in_form_terms(message: str, cause: str = "") -> str:
+    """A backend's message in the form's own terms (its toggles and fields, not CLI flags)."""
+    if cause == "no_key":
+        return _NO_KEY
+    for cli, form in _FORM_TERMS:
+        message = message.replace(cli, form)
+    return message
 
 
 @dataclass
@@ -92,7 +105,12 @@ class DesignRunner:
         backend: the backend selected at first (a name in the backend registry).
     """
 
-    def __init__(self, read: Callable[[], Requirements | None], backend: str = "offline") -> None:
+    def __init__(
+        self,
+        read: Callable[[], Requirements | None],
+        backend: str = "offline",
+        label: Callable[[str], str] = str,
+    ) -> None:
         self._read = read
         self.runs: list[Run] = []
         self._keys: dict[str, Secret] = {}  # per backend, in memory only: never in a widget
@@ -121,7 +139,8 @@ class DesignRunner:
         )
         self.status = w.HTML("")
         self.stream = StreamingMarkdown()
-        self.results = w.Tab()
+        self.view = ResultsView(label)
+        self.results = self.view.tabs  # the tabs of the design on screen
         self.key_row = w.HBox([self.model, self.key])
         self.widget = w.VBox(
             [
@@ -129,7 +148,7 @@ class DesignRunner:
                 self.key_row,
                 w.HBox([self.design_button, self.stop_button, self.status]),
                 self.stream.widget,
-                self.results,
+                self.view.widget,
             ]
         )
         self.key.observe(self._take_key, names="value")
@@ -205,7 +224,7 @@ class DesignRunner:
         self._job = job = _Job()
         self.stream.reset()
         self.stream.widget.layout.display = ""
-        self.results.children = ()
+        self.view.mark(requirements, running=True)  # the design on screen stays until replaced
         self.design_button.disabled, self.stop_button.disabled = True, False
         self.status.value = "running…"
         job.thread = threading.Thread(
@@ -266,7 +285,7 @@ class DesignRunner:
             run.design = exc.design if isinstance(exc.design, Design) else None
             run.error, run.text = redact(str(exc)), exc.partial_text
         except BackendError as exc:
-            run.error, run.text = redact(str(exc)), exc.partial_text
+            run.error, run.text = redact(in_form_terms(str(exc), exc.cause)), exc.partial_text
             if exc.cause == "auth":
                 self.forget_key()  # a rejected key is not kept for the next run
         except PytArchError as exc:
@@ -308,51 +327,25 @@ class DesignRunner:
             bits.append("everything that arrived is kept")
         self.status.value = " · ".join(bits)
         if run.design is not None:
-            self.show_design(run.design, run.plan)
+            self.view.show(run, len(self.runs))
+        else:
+            self.view.failed = run  # the design on screen (if any) stays, and says so
+        self.view.mark(self._read())
         # A finished design lives in the tabs; the streamed copy stays only to show what
         # arrived from a run that did not finish.
         self.stream.widget.layout.display = "none" if run.state == "done" else ""
 
-    def show_design(self, design: Design, plan: Plan | None) -> None:
-        """Fill the result tabs: the six sections, the plan and its charts."""
-        tabs: list[tuple[str, Any]] = []
-        for name in SECTIONS:
-            body = design.sections.get(name, "*(missing from the answer)*")
-            tabs.append((_TAB_TITLES[name], _markdown_widget(f"## {name}\n\n{body}")))
-        if plan is not None:
-            tabs.append(("Plan", _markdown_widget(plan._repr_markdown_())))
-            tabs.append(("Charts", _charts(plan)))
-        self.results.children = [widget for _, widget in tabs]
-        for i, (title, _) in enumerate(tabs):
-            self.results.set_title(i, title)
-
     def export(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Save the latest design as Markdown (``.md``) or JSON (``.json``).
+        """Save the latest design as Markdown (``.md``), JSON (``.json``) or HTML (``.html``).
+
+        A run that failed produced no design: the one before it is saved.
 
         Raises:
             PytArchError: if nothing ran yet, or the file exists and ``overwrite`` is not set.
         """
         from pyt_arch_kit.exports import export_design
 
-        design = self.runs[-1].design if self.runs else None
+        design = next((r.design for r in reversed(self.runs) if r.design is not None), None)
         if design is None:
             raise PytArchError("nothing to export yet: run a design first")
         return export_design(design, path, overwrite=overwrite)
-
-
-def _markdown_widget(text: str) -> Any:
-    out = w.Output()
-    out.outputs = (markdown_output(text),)
-    return out
-
-
-def _charts(plan: Plan) -> Any:
-    from pyt_arch_kit.charts import capacity_vs_growth, p99_vs_utilisation, png
-
-    half = w.Layout(width="49%")
-    return w.HBox(
-        [
-            w.Image(value=png(p99_vs_utilisation(plan)), format="png", layout=half),
-            w.Image(value=png(capacity_vs_growth(plan)), format="png", layout=half),
-        ]
-    )
