@@ -14,16 +14,23 @@ from types import ModuleType
 
 from pyt_arch_kit.errors import MissingExtraError
 
-__all__ = ["EXTRAS", "install_hint", "require"]
+__all__ = ["EXTRAS", "extras", "install_hint", "require"]
 
-#: Top-level module → (the distribution that provides it, the extra that installs it).
+#: Top-level module → (the distribution that provides it, the extra that installs it). A model
+#: backend's SDK is named by its entry in the backend registry (:func:`extras` adds them).
 EXTRAS: dict[str, tuple[str, str]] = {
-    "anthropic": ("anthropic", "claude"),
-    "openai": ("openai", "openai"),
     "ipywidgets": ("ipywidgets", "lab"),
     "IPython": ("ipython", "lab"),
     "matplotlib": ("matplotlib", "lab"),
 }
+
+
+def extras() -> dict[str, tuple[str, str]]:
+    """:data:`EXTRAS` and every registered backend's SDK, with the extra that installs it."""
+    from pyt_arch_kit.backends.registry import BACKENDS
+
+    sdks = {s.sdk: (s.sdk, s.extra) for s in BACKENDS if s.sdk and s.extra}
+    return {**EXTRAS, **sdks}
 
 
 def install_hint(extra: str) -> str:
@@ -58,9 +65,10 @@ def require(module: str, *, for_: str) -> ModuleType:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
         missing = (exc.name or "").split(".", 1)[0]
-        if missing != top or top not in EXTRAS:
+        known = extras()
+        if missing != top or top not in known:
             raise  # a bug in an installed package, not a missing extra: keep its traceback
-        dist, extra = EXTRAS[top]
+        dist, extra = known[top]
         raise MissingExtraError(
             f"{for_} needs {dist}, which is not installed; install the {extra!r} extra: "
             f"{install_hint(extra)}"

@@ -22,6 +22,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from pyt_arch_kit._optional import require
+from pyt_arch_kit.backends import registry
 from pyt_arch_kit.backends.base import Backend, DesignRequest, Finished, TextDelta
 from pyt_arch_kit.backends.faults import COMPLETE, SdkErrors, explain, stopped
 from pyt_arch_kit.backends.transport import Meter, http_client
@@ -289,6 +291,12 @@ class ChatBackend(Backend):
 
     # -- the client --------------------------------------------------------------------------
 
+    def require_sdk(self) -> None:
+        """Import this backend's SDK, or raise one line naming the extra that installs it."""
+        entry = next((s for s in registry.BACKENDS if s.name == self.name), None)
+        if entry is not None and entry.sdk:
+            require(entry.sdk, for_=f"the {entry.label} backend")
+
     def require_key(self) -> str:
         """The key, or the one-line error naming the variable to set (``cause="no_key"``)."""
         if self._key is None:
@@ -306,6 +314,7 @@ class ChatBackend(Backend):
         request fails with its fingerprint, and nothing is sent.
         """
         if self._client is None:
+            self.require_sdk()  # a missing SDK is named before a missing key
             cassette = self.settings.cassette
             send = not self._replay_only and (self._key is not None or cassette is None)
             key = self.require_key() if send else "replay-only-no-key"

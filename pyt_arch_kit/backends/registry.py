@@ -47,6 +47,7 @@ class BackendSpec:
             back from a live stream until it can be redacted.
         key_pattern: a regular expression of its keys' shape (redacted even when not in use).
         models: the models offered in the workbench (aliases or ids; the first is the default).
+        sdk: the module of its SDK (``anthropic``), imported only when it is used.
         extra: the ``pip install "pyt_arch_kit[EXTRA]"`` that brings its SDK.
         in_workbench: whether the workbench's backend toggle offers it.
     """
@@ -64,6 +65,7 @@ class BackendSpec:
     key_prefix: str = ""
     key_pattern: str | None = None
     models: tuple[str, ...] = ()
+    sdk: str | None = None
     extra: str | None = None
     in_workbench: bool = True
 
@@ -100,6 +102,7 @@ BACKENDS: tuple[BackendSpec, ...] = (
         key_prefix="sk-ant-",
         key_pattern=r"sk-ant-" + KEY_CHARS + "{8,}",
         models=("sonnet", "opus", "haiku"),
+        sdk="anthropic",
         extra="claude",
     ),
     BackendSpec(
@@ -114,6 +117,7 @@ BACKENDS: tuple[BackendSpec, ...] = (
         key_prefix="sk-",
         key_pattern=r"(?<![A-Za-z0-9_\-])sk-(?:proj-|svcacct-|admin-)?" + KEY_CHARS + "{20,}",
         models=("gpt-5.4-mini", "gpt-5.4", "gpt-5.5"),
+        sdk="openai",
         extra="openai",
     ),
     BackendSpec(
@@ -122,6 +126,7 @@ BACKENDS: tuple[BackendSpec, ...] = (
         summary="Claude answers recorded in PYT_ARCH_CASSETTE: no key, no network",
         factory="pyt_arch_kit.backends.claude:ClaudeBackend",
         options=MappingProxyType({"replay_only": True, "name": "replay"}),
+        sdk="anthropic",
         extra="claude",
         in_workbench=False,
     ),
