@@ -24,6 +24,7 @@ from pyt_arch_kit._optional import require
 from pyt_arch_kit.backends import registry
 from pyt_arch_kit.errors import PytArchError, RequirementsError, SettingsError
 from pyt_arch_kit.exports import redact
+from pyt_arch_kit.markup import inert_markdown
 from pyt_arch_kit.requirements import Requirements, yaml_data
 
 __all__ = ["architect_magic", "register"]
@@ -155,7 +156,7 @@ def _design(requirements: Requirements, backend: str, model: str | None) -> Any:
         nonlocal last
         parts.append(piece)
         if time.monotonic() - last >= _REFRESH_S:
-            handle.update({"text/markdown": "".join(parts)}, raw=True)
+            handle.update({"text/markdown": inert_markdown("".join(parts))}, raw=True)
             last = time.monotonic()
 
     try:
@@ -169,14 +170,14 @@ def _design(requirements: Requirements, backend: str, model: str | None) -> Any:
     except PytArchError:
         _keep(handle, parts)
         raise
-    handle.update({"text/markdown": design.to_markdown()}, raw=True)
+    handle.update({"text/markdown": design._repr_markdown_()}, raw=True)
     return design
 
 
 def _keep(handle: Any, parts: list[str]) -> None:
     """Show every piece that arrived before a failure (the last refresh may be behind)."""
     if parts:
-        handle.update({"text/markdown": "".join(parts)}, raw=True)
+        handle.update({"text/markdown": inert_markdown("".join(parts))}, raw=True)
 
 
 def register(ipython: Any) -> None:
