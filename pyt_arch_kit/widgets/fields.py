@@ -25,7 +25,15 @@ __all__ = ["FieldWidget", "label_of", "make_field"]
 UNSET = "(unset)"
 _LABEL_WIDTH = "12em"
 _UNITS = {"ms": "ms", "s": "s", "gb": "GB", "kb": "KB", "pct": "%", "rps": "req/s"}
-_WORDS = {"cpu": "CPU", "io": "IO", "db": "DB", "avg": "average", "p50": "p50", "p99": "p99"}
+_WORDS = {
+    "cpu": "CPU",
+    "io": "IO",
+    "db": "DB",
+    "cv": "CV",
+    "avg": "average",
+    "p50": "p50",
+    "p99": "p99",
+}
 
 
 def label_of(path: str) -> str:
