@@ -1,6 +1,6 @@
 """Mutation testing of ``pyt_arch_kit/planning/``: how much of the planner the tests pin.
 
-    python3 benchmarks/bench_mutation.py                    # 15 sampled mutants per module
+    python3 benchmarks/bench_mutation.py                    # 10 sampled mutants per module
     python3 benchmarks/bench_mutation.py --per-module 5     # a quicker, noisier look
     python3 benchmarks/bench_mutation.py --output benchmarks/MUTATION.md
     python3 benchmarks/bench_mutation.py --list             # mutation points per module
@@ -533,7 +533,7 @@ def report(outcomes: list[Outcome], seed: int, per_module: int, seconds: float) 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--per-module", type=int, default=15)
+    parser.add_argument("--per-module", type=int, default=10)
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant")

@@ -24,7 +24,7 @@ settings.register_profile(
 # carried from one mutant to the next.
 settings.register_profile(
     "mutation",
-    max_examples=40,
+    max_examples=20,
     deadline=None,
     derandomize=True,
     database=None,
