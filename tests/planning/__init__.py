@@ -10,7 +10,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from pyt_arch_kit.planning.model import CapacityPlan, ConcurrencyModel, ConcurrencyPlan
+from pyt_arch_kit.planning.model import (
+    CapacityPlan,
+    ConcurrencyModel,
+    ConcurrencyPlan,
+    DatabasePlan,
+)
 from pyt_arch_kit.requirements import Requirements
 
 
@@ -63,3 +68,30 @@ def concurrency(
         in_flight_per_worker=1.0,
         why="",
     )
+
+
+_DB = DatabasePlan(
+    engine="postgresql",
+    driver="asyncpg via SQLAlchemy 2.0 (async)",
+    pool_size=2,
+    max_overflow=1,
+    total_connections=60,
+    connection_limit=100,
+    reserved_connections=10,
+    pgbouncer=False,
+    db_busy_connections=5.0,
+    isolation="READ COMMITTED (the PostgreSQL default)",
+    transaction_boundaries="",
+    read_replicas=0,
+    cache="none",
+    cache_ttl_s=0.0,
+    idempotency_keys=False,
+    outbox=False,
+    useful_connections=17,
+    db_cores=8,
+)
+
+
+def database(**changes: Any) -> DatabasePlan:
+    """A database plan with these fields changed (usable connections 100 − 10 = 90)."""
+    return replace(_DB, **changes)
