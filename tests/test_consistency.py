@@ -34,13 +34,6 @@ KNOWN: dict[str, tuple[str, str, dict[str, Any]]] = {
         r"^python: .* imports fastapi, .*\(and the plan did not choose FastAPI\)$",
         {"interface": "grpc", "scale": {"peak_rps": 2000}},
     ),
-    "pgbouncer-without-postgresql": (
-        "PgBouncer (a PostgreSQL pooler) is planned for MySQL and MongoDB when the workers "
-        "would open more connections than the server allows (planning/database.py)",
-        r"^components: Technology Stack: names PostgreSQL, but the plan's database is "
-        r"(MySQL|MongoDB)$",
-        {"infrastructure": {"database": "mysql", "db_max_connections": 5}},
-    ),
     "stream-drawn-as-kafka": (
         "a streaming data job is drawn reading a 'Kafka topic' even when the plan chose no "
         "Kafka (another broker, or none) and the stack lists no Kafka client "

@@ -12,9 +12,11 @@ import pytest
 
 from pyt_arch_kit.planning.database import (
     _fit,
+    limit_for,
     plan_database,
     prepared_statements_fix,
     read_your_writes,
+    reserved_for,
 )
 from pyt_arch_kit.planning.model import ConcurrencyModel, DatabasePlan
 from tests.planning import capacity, concurrency, resolved
@@ -479,3 +481,69 @@ def test_read_your_writes_per_cache() -> None:
     assert read_your_writes("in-process TTL cache (cachetools)").startswith(
         "an in-process cache cannot be invalidated"
     )
+
+
+# -- MySQL and MongoDB: no PostgreSQL pooler ----------------------------------------------------
+
+
+@pytest.mark.parametrize("database", ["mysql", "mongodb"])
+def test_pgbouncer_is_never_planned_for_mysql_or_mongodb(database: str) -> None:
+    """limit 23 (usable 20) and 21 sync processes × 1 = 21: over the limit. PostgreSQL gets
+    PgBouncer; MySQL and MongoDB are told to raise the limit to the smallest that holds 21:
+    24 (reserved max(3, ⌈2.4⌉) = 3, usable 21), run fewer processes, or (MySQL) ProxySQL."""
+    over = with_(BASE, infrastructure={"database": database, "db_max_connections": 23})
+    r = resolved(**over)
+    db, _, decs = plan_database(r, capacity(instances=3), concurrency(M.SYNC, 7))
+    assert db is not None
+    assert (db.total_connections, db.pgbouncer) == (21, False)
+    pool = next(d for d in decs if d.topic == "connection pool")
+    assert "PgBouncer" not in pool.choice + pool.why + pool.trade_off
+    assert "PgBouncer in transaction mode" not in pool.alternatives
+    assert pool.why.startswith("21 processes × 1 = 21 > 20 usable connections: raise ")
+    limit = "max_connections" if database == "mysql" else "net.maxIncomingConnections"
+    assert f"{limit} to at least 24" in pool.why
+    assert ("ProxySQL" in pool.why) is (database == "mysql")
+
+
+@pytest.mark.parametrize("database", ["mysql", "mongodb"])
+def test_a_mysql_or_mongodb_design_over_the_limit_names_no_pgbouncer(database: str) -> None:
+    from pyt_arch_kit import plan
+    from pyt_arch_kit.writer import write_design
+
+    p = plan(req_over(database))
+    assert p.database is not None and not p.database.pgbouncer
+    assert "pgbouncer" not in p.components
+    finding = next(f for f in p.findings if f.title.startswith("the workers could open more"))
+    assert finding.recommendation.startswith("Raise ")
+    assert "PgBouncer" not in write_design(p)
+
+
+def req_over(database: str) -> Any:
+    from tests.planning import req
+
+    return req(infrastructure={"database": database, "db_max_connections": 5})
+
+
+def test_mongodb_pools_per_client_with_max_pool_size_and_no_overflow() -> None:
+    """PyMongo caps each MongoClient at maxPoolSize and has no overflow: the 2 + 1 an event loop
+    would get under SQLAlchemy is one cap of 3, the same 60 connections in all."""
+    r = resolved(**with_(BASE, infrastructure={"database": "mongodb"}))
+    db, figs, decs = plan_database(r, capacity(instances=5), concurrency(M.ASYNCIO, 4))
+    assert db is not None
+    assert (db.pool_size, db.max_overflow, db.total_connections) == (3, 0, 60)
+    pool = next(d for d in decs if d.topic == "connection pool")
+    assert pool.choice == "maxPoolSize=3 per MongoClient (one client per process)"
+    assert pool.why == "20 processes × 3 = 60 ≤ 90 usable connections"
+    by_key = {f.key: f for f in figs}
+    assert by_key["pool_size"].formula.startswith("maxPoolSize")
+    assert "maxIncomingConnections" in by_key["total_connections"].source
+
+
+@pytest.mark.parametrize(
+    ("total", "limit"),
+    # the smallest limit whose usable connections (after 10 %, at least 3) hold the total
+    [(18, 21), (21, 24), (27, 30), (28, 32), (90, 100), (91, 102), (300, 334)],
+)
+def test_the_limit_that_holds_a_total(total: int, limit: int) -> None:
+    assert limit_for(total) == limit
+    assert limit - reserved_for(limit) >= total > (limit - 1) - reserved_for(limit - 1)

@@ -257,3 +257,33 @@ def test_a_bound_not_to_exceed_rounds_down(value: float, down: str) -> None:
 )
 def test_a_bound_to_reach_rounds_up(value: float, up: str) -> None:
     assert _up(value) == up
+
+
+@pytest.mark.parametrize(
+    ("engine", "fix"),
+    [
+        ("mysql", "put ProxySQL in front to multiplex the pools onto ≈ 17 server connections"),
+        ("mongodb", "lower maxPoolSize so that the clients together keep about 17 operations"),
+    ],
+)
+def test_busy_connections_past_what_mysql_or_mongodb_serve_well_name_no_pgbouncer(
+    engine: str, fix: str
+) -> None:
+    found = issues(db=database(engine=engine, driver="PyMySQL", db_busy_connections=30.0))
+    finding = next(f for f in found if f.title.startswith("more busy connections"))
+    assert fix in finding.recommendation
+    assert "PgBouncer" not in finding.recommendation
+
+
+@pytest.mark.parametrize(
+    ("engine", "start"),
+    [
+        ("mysql", "Raise max_connections to at least 134 (each connection"),  # 120 / 0.9 → 134
+        ("mongodb", "Raise the server's net.maxIncomingConnections to at least 134"),
+    ],
+)
+def test_pools_over_a_mysql_or_mongodb_limit_say_raise_it(engine: str, start: str) -> None:
+    found = issues(db=database(engine=engine, total_connections=120))
+    finding = next(f for f in found if f.title.startswith("the workers could open more"))
+    assert finding.recommendation.startswith(start)
+    assert "PgBouncer" not in finding.recommendation
