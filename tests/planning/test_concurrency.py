@@ -70,7 +70,7 @@ def test_cpu_share_boundaries(
         (8.0, "rest", M.SYNC),  # at most 8 in flight: sync workers
         (8.01, "rest", M.ASYNCIO),
         (0.5, "websocket", M.ASYNCIO),  # a websocket holds its connection: never sync
-        (0.5, "grpc", M.SYNC),
+        (0.5, "grpc", M.ASYNCIO),  # grpc.aio: an event loop, never gunicorn's sync workers
     ],
 )
 def test_sync_up_to_eight_requests_in_flight(
@@ -253,3 +253,29 @@ def test_a_model_kept_from_the_fleet_is_explained_for_the_fleet_it_now_runs_on()
     assert "up to 32 requests are in flight per instance" in kept.why
     fresh, _, _ = plan_concurrency(r, fleet(in_flight=128.0, instances=4))
     assert fresh.model is M.THREADS
+
+
+def test_a_quiet_grpc_service_is_async_end_to_end() -> None:
+    """Bug fixed: under 8 requests in flight a gRPC service was planned 'sync' (gunicorn's
+    (2 × cores) + 1 workers, a blocking psycopg driver) while its server was grpc.aio, one
+    process per core: the blocking driver would stall the event loop."""
+    from pyt_arch_kit import plan
+    from tests.planning import req
+
+    p = plan(req(interface="grpc", scale={"peak_rps": 20}))
+    conc, db = p.concurrency, p.database
+    assert conc.model is M.ASYNCIO
+    assert (conc.server, conc.worker_class) == (
+        "grpc.aio server (one process per core, SO_REUSEPORT)",
+        "aio",
+    )
+    assert conc.workers_per_instance == p.capacity.cores_per_instance  # one per core
+    assert db is not None and db.driver == "asyncpg via SQLAlchemy 2.0 (async)"
+    assert p.decision("concurrency").why.startswith(
+        "only 0.9 requests are in flight at peak, but a gRPC service runs grpc.aio servers"
+    )
+
+
+def test_a_mandated_django_does_not_put_a_grpc_service_on_threads() -> None:
+    conc = choose(1, 9, in_flight=20.0, interface="grpc", infrastructure={"must_use": ["django"]})
+    assert conc.model is M.ASYNCIO and conc.worker_class == "aio"
