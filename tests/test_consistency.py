@@ -114,3 +114,22 @@ def test_known_disagreements_are_fixed(key: str) -> None:
     p = plan(Requirements.parse(data))
     verdict = Design(title="t", text=write_design(p), plan=p).verify()
     assert not any(re.search(pattern, str(problem)) for problem in verdict), verdict.to_text()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the summary (writer/__init__.py) and the pool snippet's comment (writer/snippets.py) "
+    "state 'total ≤ usable' even when the pools outgrow the limit (PgBouncer, or MySQL and "
+    "MongoDB told to raise max_connections)",
+)
+@pytest.mark.parametrize("database", ["postgresql", "mysql"])
+def test_a_design_never_claims_pools_fit_under_a_limit_they_exceed(database: str) -> None:
+    p = plan(
+        Requirements.parse({"infrastructure": {"database": database, "db_max_connections": 5}})
+    )
+    assert p.database is not None
+    usable = p.database.connection_limit - p.database.reserved_connections
+    assert p.database.total_connections > usable
+    text = write_design(p)
+    assert f"{p.database.total_connections} ≤ {usable}" not in text
+    assert f"= {p.database.total_connections} ≤ {usable} usable" not in text
