@@ -287,3 +287,14 @@ def test_pools_over_a_mysql_or_mongodb_limit_say_raise_it(engine: str, start: st
     finding = next(f for f in found if f.title.startswith("the workers could open more"))
     assert finding.recommendation.startswith(start)
     assert "PgBouncer" not in finding.recommendation
+
+
+def test_microservices_with_no_service_count_are_taken_as_one_service() -> None:
+    """The service count has no assumption: unset, it counts as one, which no team outgrows."""
+    found = issues(infrastructure={"team_size": 2}, proposed={"architecture": "microservices"})
+    assert not any("premature distribution" in t for t in titles(found))
+    two = issues(
+        infrastructure={"team_size": 2},
+        proposed={"architecture": "microservices", "service_count": 2},
+    )
+    assert "2 services for 2 engineers is premature distribution" in titles(two)
