@@ -96,3 +96,10 @@ def test_the_fan_out_figure_appears_with_any_fan_out(calls: int, present: bool) 
         fig = f["fanout_slow_probability"]
         assert fig.value == pytest.approx(1 - 0.99**calls)
         assert dict(fig.inputs) == {"N (parallel calls)": calls}
+
+
+def test_two_instances_are_two_zones_and_lose_a_zone() -> None:
+    f = figures(scale={"peak_rps": 1}, latency={"availability_pct": 99.9, "p99_ms": 10_000})
+    assert dict(f["utilisation_after_failure"].inputs)["zones"] == 2
+    assert f["utilisation_after_failure"].label == "Core utilisation after losing a zone"
+    assert f["p99_after_failure_ms"].label == "Estimated p99 after losing a zone"

@@ -116,6 +116,7 @@ def test_workers_per_model(
 ) -> None:
     conc = choose(1, 9, in_flight=80.0, instances=2, cores=cores, model=model)
     assert conc.model is model
+    assert isinstance(conc.why, str) and conc.why  # a kept model is still explained
     assert (conc.workers_per_instance, conc.process_pool_workers) == (workers, pool)
     assert conc.threads_per_worker == threads
     assert conc.in_flight_per_worker == pytest.approx(80.0 / 2 / workers)

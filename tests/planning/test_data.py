@@ -88,3 +88,10 @@ def test_a_batch_interface_processes_data_and_a_service_without_data_does_not() 
 def test_the_data_size_falls_back_to_the_data_set() -> None:
     data, _, _ = plan_data(resolved(scale={"data_gb": 50}, workload={"data_mode": "batch"}))
     assert data is not None and data.data_gb == 50.0
+
+
+def test_a_freshness_of_zero_is_stated_as_zero() -> None:
+    r = resolved(workload={"data_mode": "streaming", "freshness_s": 0, "batch_data_gb": 1})
+    data, _, _ = plan_data(r)
+    assert data is not None and data.freshness_s == 0.0
+    assert data.why.startswith("0 s freshness at 1.0 GB per window fits plain consumers")

@@ -547,3 +547,11 @@ def test_mongodb_pools_per_client_with_max_pool_size_and_no_overflow() -> None:
 def test_the_limit_that_holds_a_total(total: int, limit: int) -> None:
     assert limit_for(total) == limit
     assert limit - reserved_for(limit) >= total > (limit - 1) - reserved_for(limit - 1)
+
+
+def test_no_database_calls_keep_no_connection_busy() -> None:
+    """A request that makes no database call (0 calls, stated) keeps none busy: the smallest
+    server (2 vCPU, 5 useful connections) is enough."""
+    db = db_plan(workload={"db_calls_per_request": 0, "db_ms_per_call": 5})
+    assert db.db_busy_connections == 0.0
+    assert (db.db_cores, db.useful_connections) == (2, 5)
