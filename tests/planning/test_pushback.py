@@ -298,3 +298,36 @@ def test_microservices_with_no_service_count_are_taken_as_one_service() -> None:
         proposed={"architecture": "microservices", "service_count": 2},
     )
     assert "2 services for 2 engineers is premature distribution" in titles(two)
+
+
+@pytest.mark.parametrize(
+    ("proposed", "existing", "instead"),
+    [
+        (["kafka"], [], "Use the database as the queue: a transactional outbox table"),
+        (["kafka"], ["rabbitmq"], "Publish through the RabbitMQ the organisation already runs"),
+        (["kafka", "rabbitmq"], [], "Publish through the RabbitMQ the team also proposed"),
+    ],
+)
+def test_a_premature_kafka_says_what_to_publish_through_instead(
+    proposed: list[str], existing: list[str], instead: str
+) -> None:
+    from pyt_arch_kit.planning.broker import plan_broker
+
+    sections: dict[str, Any] = {
+        "scale": {"peak_rps": 50},
+        "proposed": {"technologies": proposed},
+        "infrastructure": {"existing_services": existing},
+    }
+    broker, _ = plan_broker(resolved(**sections), M.SYNC)
+    found = issues(broker=broker, **sections)
+    finding = next(f for f in found if f.title == "Kafka is more than this event rate needs")
+    assert finding.recommendation.startswith(instead)
+    assert finding.recommendation.endswith(
+        "revisit past ~1,000 events/s or when several consumers need replay."
+    )
+    assert finding.detail.startswith("At 50 events/s a Kafka cluster")
+
+
+def test_a_premature_pulsar_is_named_pulsar() -> None:
+    found = issues(scale={"peak_rps": 50}, proposed={"technologies": ["pulsar"]})
+    assert "Pulsar is more than this event rate needs" in titles(found)
