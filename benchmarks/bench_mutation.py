@@ -74,8 +74,48 @@ TESTS = (
 #: the queueing maths that the closed-form tests pin too).
 DESELECT = ("tests/test_latency.py::test_p99_model_agrees_with_a_simulation",)
 GOLDEN = "tests/test_golden.py"
-#: Survivors no test can kill, keyed by (module, function, original → mutated), with why.
-EQUIVALENT: dict[tuple[str, str, str], str] = {}
+_RESOLVED = (
+    "plan() resolves the requirements first, so this `or` fallback never applies (issue 12 "
+    "item 3 removes the fallbacks)"
+)
+#: Survivors no test can kill, keyed by :attr:`Mutant.key`, with the reason.
+EQUIVALENT: dict[tuple[str, str, str, str], str] = {
+    ("broker", "_log_broker_justified", "req.scale.peak_rps or 0.0", "0.0 → 1.0"): _RESOLVED,
+    ("pushback", "find_issues", "team = req.infrastructure.team_size or 5", "5 → 6"): _RESOLVED,
+    ("pushback", "_latency_findings", "target = req.latency.p99_ms or 0.0", "0.0 → 1.0"): (
+        _RESOLVED
+    ),
+    ("practices", "_redundancy", "slo = req.latency.availability_pct or 0.0", "0.0 → 1.0"): (
+        _RESOLVED
+    ),
+    (
+        "practices",
+        "plan_practices",
+        "online = req.interface is not Interface.BATCH and (req.scale.peak_rps or 0) > 0",
+        "0 → 1",
+    ): _RESOLVED,
+    (
+        "queueing",
+        "mmc_wait",
+        "q_wait = math.log(c / tail) / drain if c > tail else 0.0",
+        ("c > tail → c >= tail"),
+    ): "at c = tail the log branch gives ln(1) / drain = 0, the other branch's value",
+    (
+        "capacity_figures",
+        "capacity_figures",
+        '("a = λ · s held per queue", peak / queues * held_ms / 1000 if queues else 0.0),',
+        "0.0 → 1.0",
+    ): "queues = instances × queues per instance ≥ 1, so the else branch is never taken",
+    ("pushback", "_up", "if value >= 10:", "10 → 11"): (
+        "for 10 ≤ value < 11 the general branch rounds to 0 decimals too: ceil(value) either way"
+    ),
+    (
+        "database",
+        "plan_database",
+        "replicas = min(5, math.ceil(read_rps / _READS_PER_REPLICA) - 1) or 1",
+        "1 → 2",
+    ): "read_rps > 3,000 makes ⌈read_rps / 3,000⌉ − 1 ≥ 1, so `or 1` never applies",
+}
 
 _SWAP_COMPARE: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.Lt: ast.LtE,
@@ -111,15 +151,18 @@ class Mutant:
     kind: str
     original: str
     mutated: str
+    source: str = ""
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return self.module, self.function, f"{self.original} → {self.mutated}"
+    def key(self) -> tuple[str, str, str, str]:
+        """(module, function, the source line, the change): stable while lines move."""
+        return self.module, self.function, self.source, f"{self.original} → {self.mutated}"
 
     def describe(self) -> str:
+        where = f" in `{self.source}`" if self.kind in ("constant", "return None") else ""
         return (
             f"{self.module}.py:{self.line} in {self.function}: {self.kind} "
-            f"`{self.original}` → `{self.mutated}`"
+            f"`{self.original}` → `{self.mutated}`" + (where if self.kind == "constant" else "")
         )
 
 
@@ -303,11 +346,12 @@ def _bump(value: float) -> float:
 
 def mutation_points(module: str) -> list[Mutant]:
     """Every mutation point of ``planning/<module>.py``, in source order."""
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
-    points = _Points(tree)
+    text = (PACKAGE / f"{module}.py").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    points = _Points(ast.parse(text))
     points.run()
     return [
-        Mutant(module, i, line, function, kind, before, after)
+        Mutant(module, i, line, function, kind, before, after, lines[line - 1].strip())
         for i, (line, function, kind, before, after) in enumerate(points.found)
     ]
 

@@ -331,3 +331,21 @@ def test_a_premature_kafka_says_what_to_publish_through_instead(
 def test_a_premature_pulsar_is_named_pulsar() -> None:
     found = issues(scale={"peak_rps": 50}, proposed={"technologies": ["pulsar"]})
     assert "Pulsar is more than this event rate needs" in titles(found)
+
+
+def test_a_missed_p99_with_no_io_says_zero_ms_of_io() -> None:
+    levers = P99Levers(
+        instances=None, service_cv=None, cpu_ms=None, io_ms=None, target_ms=40.0, floor_ms=35
+    )
+    found = issues(
+        cap={"meets_p99": False, "p99_ms": 40.0, "service_cv": 1.0, "levers": levers},
+        latency={"p50_ms": 5, "p99_ms": 20},
+        workload={"cpu_ms_per_request": 8, "io_wait_ms_per_request": 0},
+    )
+    finding = next(f for f in found if f.title == "the p99 target is not met by this plan")
+    assert "the request's own time: 8 ms CPU + 0 ms IO with cv 1 has a p99 of 35 ms" in (
+        finding.detail
+    )
+    assert finding.recommendation == (
+        "What would meet it, each with the rest held: a looser target (p99 ≥ 40 ms)."
+    )
