@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pyt_arch_kit import plan
 from pyt_arch_kit.planning.database import (
     _fit,
     limit_for,
@@ -19,7 +20,8 @@ from pyt_arch_kit.planning.database import (
     reserved_for,
 )
 from pyt_arch_kit.planning.model import ConcurrencyModel, DatabasePlan
-from tests.planning import capacity, concurrency, resolved
+from pyt_arch_kit.writer import write_design
+from tests.planning import capacity, concurrency, req, resolved
 
 M = ConcurrencyModel
 
@@ -507,21 +509,12 @@ def test_pgbouncer_is_never_planned_for_mysql_or_mongodb(database: str) -> None:
 
 @pytest.mark.parametrize("database", ["mysql", "mongodb"])
 def test_a_mysql_or_mongodb_design_over_the_limit_names_no_pgbouncer(database: str) -> None:
-    from pyt_arch_kit import plan
-    from pyt_arch_kit.writer import write_design
-
-    p = plan(req_over(database))
+    p = plan(req(infrastructure={"database": database, "db_max_connections": 5}))
     assert p.database is not None and not p.database.pgbouncer
     assert "pgbouncer" not in p.components
     finding = next(f for f in p.findings if f.title.startswith("the workers could open more"))
     assert finding.recommendation.startswith("Raise ")
     assert "PgBouncer" not in write_design(p)
-
-
-def req_over(database: str) -> Any:
-    from tests.planning import req
-
-    return req(infrastructure={"database": database, "db_max_connections": 5})
 
 
 def test_mongodb_pools_per_client_with_max_pool_size_and_no_overflow() -> None:
