@@ -129,3 +129,12 @@ def test_more_instances_never_raise_the_p99_and_more_load_never_lowers_it(
     p99 = response_time(peak, cpu, io, cv, queue, n).quantile(0.99)
     assert response_time(peak, cpu, io, cv, queue, n + 1).quantile(0.99) <= p99 * (1 + 1e-9)
     assert response_time(peak * 1.5, cpu, io, cv, queue, n).quantile(0.99) >= p99 * (1 - 1e-9)
+
+
+@given(requirements(), st.integers(1, 64), st.integers(2, 5))
+def test_more_cores_per_instance_never_more_instances(
+    r: Requirements, cores: int, factor: int
+) -> None:
+    base = _resolved(r)._with("infrastructure.cores_per_instance", cores)
+    bigger = base._with("infrastructure.cores_per_instance", cores * factor)
+    assert plan(bigger).capacity.instances <= plan(base).capacity.instances
