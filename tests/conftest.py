@@ -20,6 +20,16 @@ settings.register_profile(
 settings.register_profile(
     "soak", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# benchmarks/bench_mutation.py: fewer examples, the same ones every run, no example database
+# carried from one mutant to the next.
+settings.register_profile(
+    "mutation",
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 _real_connect = socket.socket.connect
