@@ -115,13 +115,7 @@ def test_known_disagreements_are_fixed(key: str) -> None:
     assert not any(re.search(pattern, str(problem)) for problem in verdict), verdict.to_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the summary (writer/__init__.py) and the pool snippet's comment (writer/snippets.py) "
-    "state 'total ≤ usable' even when the pools outgrow the limit (PgBouncer, or MySQL and "
-    "MongoDB told to raise max_connections)",
-)
-@pytest.mark.parametrize("database", ["postgresql", "mysql"])
+@pytest.mark.parametrize("database", ["postgresql", "mysql", "mongodb"])
 def test_a_design_never_claims_pools_fit_under_a_limit_they_exceed(database: str) -> None:
     p = plan(
         Requirements.parse({"infrastructure": {"database": database, "db_max_connections": 5}})
@@ -132,3 +126,20 @@ def test_a_design_never_claims_pools_fit_under_a_limit_they_exceed(database: str
     text = write_design(p)
     assert f"{p.database.total_connections} ≤ {usable}" not in text
     assert f"= {p.database.total_connections} ≤ {usable} usable" not in text
+    # and it says what happens instead: PgBouncer, or the limit to raise
+    summary = text.split("## System Diagram")[0]
+    assert f"more than the {usable} usable" in summary
+    assert ("PgBouncer multiplexes" in summary) == (database == "postgresql")
+
+
+def test_a_pooler_never_holds_more_server_connections_than_the_limit_leaves() -> None:
+    # 4 connections allowed, 3 reserved: the database would serve ~5 well, but 1 is all there is.
+    p = plan(
+        Requirements.parse({"infrastructure": {"database": "postgresql", "db_max_connections": 4}})
+    )
+    assert p.database is not None and p.database.pgbouncer
+    usable = p.database.connection_limit - p.database.reserved_connections
+    assert p.database.server_connections == usable < p.database.useful_connections
+    text = write_design(p)
+    assert f"onto ~{usable} server connections" in text
+    assert f"default_pool_size ≈ {p.database.useful_connections}" not in text

@@ -115,7 +115,7 @@ def check_consistent(p: Plan) -> None:
             if ln.startswith("- Database connections:") or "PgBouncer (" in ln
         )
         assert f"{db.useful_connections} active connections" in line or (
-            f"about {db.useful_connections} server connections" in line
+            f"about {db.server_connections} server connections" in line
         )
 
 

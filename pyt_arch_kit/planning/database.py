@@ -233,7 +233,8 @@ def _pool_decision(db: DatabasePlan, engine: DatabaseKind, processes: int, usabl
         choice += " behind PgBouncer (transaction mode)"
         why = (
             f"{sum_up} > {usable:,} usable connections: PgBouncer multiplexes them onto "
-            f"~{useful} server connections (default_pool_size), what the database serves well"
+            f"~{db.server_connections} server connections (default_pool_size), what the "
+            "database serves well"
         )
         trade += "; " + prepared_statements_fix(db.driver)
     elif total > usable:
@@ -272,7 +273,7 @@ def over_the_limit(db: DatabasePlan) -> str:
     return (
         f"raise max_connections to at least {need:,} (each connection is a server thread "
         "with its own buffers: check the memory), run fewer worker processes, or put ProxySQL "
-        f"in front to multiplex the pools onto ~{db.useful_connections} server connections"
+        f"in front to multiplex the pools onto ~{db.server_connections} server connections"
     )
 
 

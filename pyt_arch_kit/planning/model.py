@@ -240,6 +240,13 @@ class DatabasePlan:
     rpo: str = ""
     rto: str = ""
 
+    @property
+    def server_connections(self) -> int:
+        """Server connections a pooler (PgBouncer, ProxySQL) should hold: what the database
+        serves well, and never more than the limit leaves usable."""
+        usable = self.connection_limit - self.reserved_connections
+        return max(1, min(self.useful_connections, usable))
+
 
 @dataclass(frozen=True)
 class BrokerPlan:

@@ -199,7 +199,7 @@ def find_issues(
                 f"The pools may open {db.total_connections:,} connections against "
                 f"{db.connection_limit} − {db.reserved_connections} reserved.",
                 "Put PgBouncer in transaction mode between the app and PostgreSQL, with "
-                f"default_pool_size ≈ {db.useful_connections} server connections (what the "
+                f"default_pool_size ≈ {db.server_connections} server connections (what the "
                 "database serves well); " + prepared_statements_fix(db.driver) + "."
                 if db.pgbouncer
                 else over_the_limit(db)[0].upper() + over_the_limit(db)[1:] + ".",

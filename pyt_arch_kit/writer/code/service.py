@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pyt_arch_kit.planning.database import limit_for
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.writer.code._template import fill
 from pyt_arch_kit.writer.code.profile import Profile, Timeouts
@@ -179,6 +180,9 @@ def database(plan: Plan, p: Profile) -> str:
             f"to PgBouncer,\n    which multiplexes them onto ≤ {usable} server connections"
             if p.pgbouncer
             else f"≤ {usable} usable"
+            if db.total_connections <= usable
+            else f"> {usable} usable:\n    raise max_connections to at least "
+            f"{limit_for(db.total_connections):,} (see the connection pool decision)"
         ),
         scheme=p.url_scheme,
         pool_why="≈ 2 × busy connections per worker (Little's law)"
