@@ -9,9 +9,6 @@ plan's scale (so the agreement is never vacuous).
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,30 +20,7 @@ from pyt_arch_kit.verify.mermaid import NodeMermaid
 from pyt_arch_kit.writer import write_design
 from tests.test_properties import requirements
 
-#: Disagreements the checker finds in today's offline designs, each a defect in the planner or
-#: writer that another change owns: (what, the problem it gives, requirements that show it).
-#: The sweep tolerates exactly these; the strict xfail below fails once one is fixed, and then
-#: its entry goes.
-KNOWN: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "stream-drawn-as-kafka": (
-        "a streaming data job is drawn reading a 'Kafka topic' even when the plan chose no "
-        "Kafka (another broker, or none) and the stack lists no Kafka client "
-        "(writer/diagram.py)",
-        r"^components: System Diagram: names Kafka, but the plan's broker is ",
-        {"workload": {"data_mode": "streaming", "freshness_s": 600, "batch_data_gb": 5}},
-    ),
-}
-
 BROKERS = ["kafka", "pulsar", "rabbitmq", "sqs", "redis", "kubernetes", "grpc", "asyncio"]
-
-
-def unexplained(verdict: Verification) -> list[str]:
-    """Problems that no known finding accounts for."""
-    return [
-        str(p)
-        for p in verdict
-        if not any(re.search(pattern, str(p)) for _, pattern, _ in KNOWN.values())
-    ]
 
 
 def figures_quoted(verdict: Verification) -> dict[str, set[str]]:
@@ -59,7 +33,7 @@ def figures_quoted(verdict: Verification) -> dict[str, set[str]]:
 
 def assert_consistent(design: Design, verdict: Verification) -> None:
     assert design.plan is not None
-    assert not unexplained(verdict), verdict.to_text()
+    assert not list(verdict), verdict.to_text()  # the checker finds no disagreement
     quoted = figures_quoted(verdict)
     if "app" in design.plan.components:  # a service: its size is stated where it is decided
         for section in ("Executive Summary", "System Diagram", "Operational Considerations"):
@@ -104,17 +78,6 @@ def test_a_sweep_of_requirements_gives_consistent_designs(mermaid: NodeMermaid) 
     assert [v for v in verdicts if v is not None] == []
 
 
-@pytest.mark.parametrize(
-    "key",
-    [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=KNOWN[k][0])) for k in KNOWN],
-)
-def test_known_disagreements_are_fixed(key: str) -> None:
-    _, pattern, data = KNOWN[key]
-    p = plan(Requirements.parse(data))
-    verdict = Design(title="t", text=write_design(p), plan=p).verify()
-    assert not any(re.search(pattern, str(problem)) for problem in verdict), verdict.to_text()
-
-
 @pytest.mark.parametrize("database", ["postgresql", "mysql", "mongodb"])
 def test_a_design_never_claims_pools_fit_under_a_limit_they_exceed(database: str) -> None:
     p = plan(
@@ -143,3 +106,24 @@ def test_a_pooler_never_holds_more_server_connections_than_the_limit_leaves() ->
     text = write_design(p)
     assert f"onto ~{usable} server connections" in text
     assert f"default_pool_size ≈ {p.database.useful_connections}" not in text
+
+
+@pytest.mark.parametrize(
+    ("services", "source"),
+    [([], "db -->|new rows every 600 s| job"), (["rabbitmq"], "broker -->|events| job")],
+)
+def test_a_streaming_job_is_drawn_reading_from_what_the_plan_has(
+    services: list[str], source: str
+) -> None:
+    p = plan(
+        Requirements.parse(
+            {
+                "workload": {"data_mode": "streaming", "freshness_s": 600, "batch_data_gb": 5},
+                "infrastructure": {"existing_services": services},
+            }
+        )
+    )
+    design = Design(title="t", text=write_design(p), plan=p)
+    assert source in design.diagram
+    assert "Kafka" not in design.diagram
+    assert 'job["polars (lazy, streaming engine)"]' in design.diagram  # named whole

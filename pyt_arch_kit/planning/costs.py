@@ -175,7 +175,7 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
         )
         lines.append(
             CostLine(
-                f"Data job ({_first_clause(data.tool)})",
+                f"Data job ({data.tool_name})",
                 None,
                 "vCPU-h",
                 None,
@@ -188,16 +188,6 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
         )
     )
     return lines
-
-
-def _first_clause(text: str) -> str:
-    """``text`` up to its first comma outside parentheses."""
-    depth = 0
-    for i, char in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            return text[:i]
-    return text
 
 
 def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:

@@ -276,6 +276,17 @@ class DataPlan:
     freshness_s: float
     why: str
 
+    @property
+    def tool_name(self) -> str:
+        """The tool's name: :attr:`tool` up to its first comma outside parentheses
+        (``"polars (lazy, streaming engine)"`` stays whole; ``"Dask, 4 workers"`` is ``"Dask"``)."""
+        depth = 0
+        for i, char in enumerate(self.tool):
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if char == "," and depth == 0:
+                return self.tool[:i]
+        return self.tool
+
 
 @dataclass(frozen=True)
 class Plan:
