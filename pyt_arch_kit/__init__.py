@@ -44,25 +44,45 @@ _EXPORTS: dict[str, str] = {
     "IncompleteDesignError": "pyt_arch_kit.errors",
     "SettingsError": "pyt_arch_kit.errors",
     "Verification": "pyt_arch_kit.verify",
+    "Broker": "pyt_arch_kit.planning.choices",
+    "Cache": "pyt_arch_kit.planning.choices",
+    "DataTool": "pyt_arch_kit.planning.choices",
+    "Driver": "pyt_arch_kit.planning.choices",
+    "FindingKind": "pyt_arch_kit.planning.choices",
+    "Framework": "pyt_arch_kit.planning.choices",
+    "Isolation": "pyt_arch_kit.planning.choices",
+    "QueueScope": "pyt_arch_kit.planning.choices",
+    "Server": "pyt_arch_kit.planning.choices",
+    "WorkerClass": "pyt_arch_kit.planning.choices",
 }
 
 __all__ = [
     "SECTIONS",
     "Architect",
     "BackendError",
+    "Broker",
+    "Cache",
+    "DataTool",
     "Design",
+    "Driver",
+    "FindingKind",
+    "Framework",
     "IncompleteDesignError",
+    "Isolation",
     "Persona",
     "PersonaError",
     "Plan",
     "PytArchError",
+    "QueueScope",
     "Requirements",
     "RequirementsError",
     "RequirementsForm",
+    "Server",
     "Settings",
     "SettingsError",
     "Usage",
     "Verification",
+    "WorkerClass",
     "__version__",
     "design_many",
     "load_ipython_extension",
@@ -87,6 +107,18 @@ if TYPE_CHECKING:
     )
     from pyt_arch_kit.persona import Persona, load_persona
     from pyt_arch_kit.planning import plan
+    from pyt_arch_kit.planning.choices import (
+        Broker,
+        Cache,
+        DataTool,
+        Driver,
+        FindingKind,
+        Framework,
+        Isolation,
+        QueueScope,
+        Server,
+        WorkerClass,
+    )
     from pyt_arch_kit.planning.model import Plan
     from pyt_arch_kit.presets import preset, preset_names
     from pyt_arch_kit.requirements import Requirements, load_requirements

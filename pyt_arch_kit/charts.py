@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from pyt_arch_kit._optional import require
 from pyt_arch_kit.planning import plan as make_plan
 from pyt_arch_kit.planning.capacity import p99_at_utilisation, service_times
+from pyt_arch_kit.planning.choices import QueueScope
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.requirements import Requirements
 
@@ -264,7 +265,7 @@ def p99_vs_utilisation(plan: Plan) -> Figure:
     curve = p99_curve(plan, _grid(rho_op))
     xs = [x for x, _ in curve]
     ys = [y for _, y in curve]
-    if cap.queue != "none":
+    if cap.queue is not QueueScope.NONE:
         label = (
             f"p99 = wait per {cap.queue} + {fmt_number(service_ms)} ms CPU + IO "
             f"(M/G/{cap.queue_servers}, cv {fmt_number(cap.service_cv)})"
@@ -312,7 +313,7 @@ def p99_vs_utilisation(plan: Plan) -> Figure:
     top = min(max(finite), 3 * reference)
     ax.set_ylim(0, max(top, reference) * 1.15)
     ax.set_xlim(0, 1)
-    server = cap.queue_server if cap.queue != "none" else "server"
+    server = cap.queue_server if cap.queue is not QueueScope.NONE else "server"
     ax.set_xlabel(f"utilisation ρ at peak of the {server}s requests queue for")
     ax.set_ylabel("p99 latency (ms)")
     ax.set_title(f"{req.name}: p99 latency vs utilisation (M/G/c, Allen–Cunneen)")

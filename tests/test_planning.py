@@ -8,6 +8,7 @@ import pytest
 
 from pyt_arch_kit import Architect, Requirements, plan, preset
 from pyt_arch_kit.planning import ConcurrencyModel
+from pyt_arch_kit.planning.choices import framework_text
 from pyt_arch_kit.planning.queueing import (
     erlang_c,
     fanout_slow_probability,
@@ -477,7 +478,8 @@ def test_an_async_design_on_sqs_uses_the_async_client() -> None:
     )
     assert p.concurrency.model is ConcurrencyModel.ASYNCIO
     assert p.broker is not None and (p.broker.name, p.broker.client) == ("Amazon SQS", "aioboto3")
-    assert "Amazon SQS" in p.concurrency.framework and "Kafka" not in p.concurrency.framework
+    framework = framework_text(p.concurrency.framework, p.broker)
+    assert "Amazon SQS" in framework and "Kafka" not in framework
 
 
 def test_an_event_interface_with_no_broker_named_defaults_to_kafka() -> None:

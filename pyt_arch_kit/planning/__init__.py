@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from pyt_arch_kit.planning.broker import plan_broker
+from pyt_arch_kit.planning.broker import choose_broker, plan_broker
 from pyt_arch_kit.planning.capacity import plan_capacity, size_fleet
+from pyt_arch_kit.planning.choices import (
+    Broker,
+    Cache,
+    DataTool,
+    Driver,
+    FindingKind,
+    Framework,
+    Isolation,
+    QueueScope,
+    Server,
+    WorkerClass,
+)
 from pyt_arch_kit.planning.concurrency import plan_concurrency
 from pyt_arch_kit.planning.data import plan_data
 from pyt_arch_kit.planning.database import plan_database
@@ -22,20 +34,30 @@ from pyt_arch_kit.planning.model import (
 )
 from pyt_arch_kit.planning.practices import plan_practices
 from pyt_arch_kit.planning.pushback import find_issues
-from pyt_arch_kit.requirements import Interface, Requirements
+from pyt_arch_kit.requirements import DataMode, Interface, Requirements
 
 __all__ = [
+    "Broker",
     "BrokerPlan",
+    "Cache",
     "CapacityPlan",
     "ConcurrencyModel",
     "ConcurrencyPlan",
     "DataPlan",
+    "DataTool",
     "DatabasePlan",
     "Decision",
+    "Driver",
     "Figure",
     "Finding",
+    "FindingKind",
+    "Framework",
+    "Isolation",
     "P99Levers",
     "Plan",
+    "QueueScope",
+    "Server",
+    "WorkerClass",
     "plan",
 ]
 
@@ -54,12 +76,13 @@ def plan(requirements: Requirements) -> Plan:
         100.0
     """
     req, assumptions = requirements.resolved()
+    chosen = choose_broker(req)  # the plan's one broker decision, passed to every part
     fleet = size_fleet(req)
-    first, _, _ = plan_concurrency(req, fleet)
+    first, _, _ = plan_concurrency(req, fleet, broker=chosen)
     cap, cap_figs = plan_capacity(req, fleet, first)
-    conc, conc_figs, conc_decisions = plan_concurrency(req, cap, first.model)
-    db, db_figs, db_decisions = plan_database(req, cap, conc)
-    broker, broker_decisions = plan_broker(req, conc.model)
+    conc, conc_figs, conc_decisions = plan_concurrency(req, cap, first.model, broker=chosen)
+    db, db_figs, db_decisions = plan_database(req, cap, conc, broker=chosen)
+    broker, broker_decisions = plan_broker(req, conc.model, chosen)
     data, data_figs, data_decisions = plan_data(req)
     practices = plan_practices(req, cap, conc, db, broker)
     findings = find_issues(req, cap, conc, db, data, broker)
@@ -97,8 +120,10 @@ def _components(
     elif req.interface is Interface.EVENTS or broker is not None:
         parts += ["broker", "consumers"]
     if db is not None:
-        if db.cache not in ("none",) and not db.cache.startswith("none"):
-            parts.append("redis" if db.cache.startswith("Redis") else "local_cache")
+        if db.cache is Cache.REDIS:
+            parts.append("redis")
+        elif db.cache is Cache.LOCAL:
+            parts.append("local_cache")
         if db.pgbouncer:
             parts.append("pgbouncer")
         parts.append("database")
@@ -106,7 +131,7 @@ def _components(
             parts.append("replicas")
     if data is not None:
         parts += ["data_job", "object_storage"]
-        if data.mode == "streaming":
+        if data.mode is DataMode.STREAMING:
             parts.append("stream")
     parts.append("observability")
     return tuple(dict.fromkeys(parts))

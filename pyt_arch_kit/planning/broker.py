@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import Final, Literal
+
 from pyt_arch_kit.planning._names import named
+from pyt_arch_kit.planning.choices import Broker
 from pyt_arch_kit.planning.model import BrokerPlan, ConcurrencyModel, Decision
 from pyt_arch_kit.requirements import DataMode, Interface, Requirements
 
 __all__ = [
     "BROKER_NAMES",
+    "DECIDE",
     "LOG_BROKER_MIN_EVENTS_S",
+    "BrokerChoice",
     "broker_client",
+    "broker_plan",
     "choose_broker",
+    "decided",
     "plan_broker",
     "proposed_log_broker_is_premature",
 ]
@@ -20,30 +28,37 @@ __all__ = [
 #: organisation already runs.
 LOG_BROKER_MIN_EVENTS_S = 1_000.0
 
-_LOG_BROKERS = ("kafka", "pulsar")
-_QUEUE_BROKERS = ("rabbitmq", "sqs")
+_LOG_BROKERS = (Broker.KAFKA, Broker.PULSAR)
+_QUEUE_BROKERS = (Broker.RABBITMQ, Broker.SQS)
 #: Each broker's name for people.
-BROKER_NAMES = {"kafka": "Kafka", "pulsar": "Pulsar", "rabbitmq": "RabbitMQ", "sqs": "Amazon SQS"}
+BROKER_NAMES = {
+    Broker.KAFKA: "Kafka",
+    Broker.PULSAR: "Pulsar",
+    Broker.RABBITMQ: "RabbitMQ",
+    Broker.SQS: "Amazon SQS",
+}
 #: (sync client, asyncio client) on PyPI.
 _CLIENTS = {
-    "kafka": ("confluent-kafka", "aiokafka"),
-    "pulsar": ("pulsar-client", "pulsar-client"),
-    "rabbitmq": ("pika", "aio-pika"),
-    "sqs": ("boto3", "aioboto3"),
+    Broker.KAFKA: ("confluent-kafka", "aiokafka"),
+    Broker.PULSAR: ("pulsar-client", "pulsar-client"),
+    Broker.RABBITMQ: ("pika", "aio-pika"),
+    Broker.SQS: ("boto3", "aioboto3"),
 }
 #: How consumers keep one aggregate's events in order on each broker.
 _ORDERING = {
-    "kafka": "partition by it",
-    "pulsar": "use it as the message key on a Key_Shared subscription",
-    "rabbitmq": "route by it through a consistent-hash exchange, one consumer per queue",
-    "sqs": "use it as the message group id of a FIFO queue",
+    Broker.KAFKA: "partition by it",
+    Broker.PULSAR: "use it as the message key on a Key_Shared subscription",
+    Broker.RABBITMQ: "route by it through a consistent-hash exchange, one consumer per queue",
+    Broker.SQS: "use it as the message group id of a FIFO queue",
 }
 _TRADE_OFF = {
-    "kafka": "partitions, retention and consumer groups to operate; order holds only within a "
-    "partition",
-    "pulsar": "brokers plus BookKeeper to operate, and a smaller Python ecosystem than Kafka's",
-    "rabbitmq": "no replay once a message is acknowledged, and less throughput than a log broker",
-    "sqs": "at-least-once delivery, order only in FIFO queues, no replay, and tied to AWS",
+    Broker.KAFKA: "partitions, retention and consumer groups to operate; order holds only "
+    "within a partition",
+    Broker.PULSAR: "brokers plus BookKeeper to operate, and a smaller Python ecosystem than "
+    "Kafka's",
+    Broker.RABBITMQ: "no replay once a message is acknowledged, and less throughput than a log "
+    "broker",
+    Broker.SQS: "at-least-once delivery, order only in FIFO queues, no replay, and tied to AWS",
 }
 
 
@@ -66,7 +81,7 @@ def proposed_log_broker_is_premature(req: Requirements) -> bool:
     )
 
 
-def _prefer(candidates: set[str], req: Requirements) -> str:
+def _prefer(candidates: set[Broker], req: Requirements) -> Broker:
     """The log broker first when the numbers justify one, the lighter queue broker otherwise."""
     order = (
         _LOG_BROKERS + _QUEUE_BROKERS
@@ -76,15 +91,35 @@ def _prefer(candidates: set[str], req: Requirements) -> str:
     return next(b for b in order if b in candidates)
 
 
-def choose_broker(req: Requirements) -> tuple[str, str] | None:
+#: ``(broker, why)``: the one broker decision a plan makes.
+BrokerChoice = tuple[Broker, str]
+
+
+class _Decide(Enum):
+    DECIDE = "decide"
+
+
+#: Passed for a broker choice: decide it from the requirements (for a part planned on its own;
+#: :func:`~pyt_arch_kit.planning.plan` decides once and passes the choice to every part).
+DECIDE: Final = _Decide.DECIDE
+
+
+def decided(
+    req: Requirements, chosen: BrokerChoice | Literal[_Decide.DECIDE] | None
+) -> BrokerChoice | None:
+    """The broker choice given, or :func:`choose_broker`'s when it is :data:`DECIDE`."""
+    return choose_broker(req) if chosen is DECIDE else chosen
+
+
+def choose_broker(req: Requirements) -> BrokerChoice | None:
     """``(broker key, why)`` for the broker events go through, or ``None`` for no broker.
 
     A broker the organisation runs comes first (the one the team proposes, if it runs several);
     then one the team proposes, unless a proposed log broker is premature; then Kafka for an
     event interface that names none.
     """
-    run = named(req.infrastructure.existing_services) & set(BROKER_NAMES)
-    proposed = named(req.proposed.technologies) & set(BROKER_NAMES)
+    run = {Broker(b) for b in named(req.infrastructure.existing_services) & set(BROKER_NAMES)}
+    proposed = {Broker(b) for b in named(req.proposed.technologies) & set(BROKER_NAMES)}
     if run:
         key = _prefer(run & proposed or run, req)
         return (
@@ -104,30 +139,40 @@ def choose_broker(req: Requirements) -> tuple[str, str] | None:
             return key, f"proposed by the team, and {why} justify a log broker"
         return key, "proposed by the team; a queue broker is light to run at any rate here"
     if req.interface is Interface.EVENTS:
-        return "kafka", (
+        return Broker.KAFKA, (
             "an event interface with no broker run or proposed: a retained, partitioned log "
             "lets consumers scale out and replay"
         )
     return None
 
 
-def broker_client(key: str, model: ConcurrencyModel) -> str:
+def broker_client(key: Broker, model: ConcurrencyModel) -> str:
     """The client library for this broker under the workers' concurrency model."""
     sync, asynchronous = _CLIENTS[key]
     return asynchronous if model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID) else sync
 
 
+def broker_plan(key: Broker, model: ConcurrencyModel) -> BrokerPlan:
+    """The broker with its name, its client for the concurrency model, and its ordering."""
+    return BrokerPlan(
+        key=key, name=BROKER_NAMES[key], client=broker_client(key, model), ordering=_ORDERING[key]
+    )
+
+
 def plan_broker(
-    req: Requirements, model: ConcurrencyModel
+    req: Requirements,
+    model: ConcurrencyModel,
+    chosen: BrokerChoice | Literal[_Decide.DECIDE] | None = DECIDE,
 ) -> tuple[BrokerPlan | None, list[Decision]]:
-    """The broker, its client for the concurrency model, and the decision with its trade-off."""
-    chosen = choose_broker(req)
+    """The broker, its client for the concurrency model, and the decision with its trade-off.
+
+    ``chosen`` is the plan's broker choice (:func:`choose_broker`), decided here when omitted.
+    """
+    chosen = decided(req, chosen)
     if chosen is None:
         return None, []
     key, why = chosen
-    broker = BrokerPlan(
-        key=key, name=BROKER_NAMES[key], client=broker_client(key, model), ordering=_ORDERING[key]
-    )
+    broker = broker_plan(key, model)
     decision = Decision(
         "broker",
         f"{broker.name} ({broker.client})",

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from pyt_arch_kit.planning.capacity_figures import capacity_figures
+from pyt_arch_kit.planning.choices import QueueScope
 from pyt_arch_kit.planning.latency import (
     QUANTILE,
     Queue,
@@ -201,7 +202,7 @@ def plan_capacity(
         headroom_rps=headroom,
         fanout_slow_probability=slow,
         service_cv=cv,
-        queue=queue.per if online and q_load > 0 else "none",
+        queue=queue.per if online and q_load > 0 else QueueScope.NONE,
         queue_servers=queue.servers,
         queue_server=queue.server,
         queue_utilisation=q_util,
@@ -228,7 +229,7 @@ def p99_at_utilisation(plan: Plan, utilisation: float) -> float:
     cpu_ms, io_ms = service_times(req)
     queue = queue_for(req, plan.concurrency)
     held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
-    if cap.queue == "none" or held_ms == 0:
+    if cap.queue is QueueScope.NONE or held_ms == 0:
         return cap.p99_ms
     servers = cap.instances * queue.servers * queue.queues_per_instance
     peak = utilisation * servers / (held_ms / 1000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from pyt_arch_kit.planning.choices import QueueScope
 from pyt_arch_kit.planning.latency import Queue, service_times
 from pyt_arch_kit.planning.model import CapacityPlan, Figure
 from pyt_arch_kit.planning.queueing import ALLEN_CUNNEEN, DEAN_BARROSO, ERLANG, LITTLE
@@ -35,7 +36,11 @@ def capacity_figures(
     target = req.latency.p99_ms or math.inf
     queues = cap.instances * queue.queues_per_instance
     held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
-    per = f"per {queue.per}" if cap.queue != "none" else "no queue (no CPU time or no requests)"
+    per = (
+        f"per {queue.per}"
+        if cap.queue is not QueueScope.NONE
+        else "no queue (no CPU time or no requests)"
+    )
     figures = [
         Figure(
             "in_flight",

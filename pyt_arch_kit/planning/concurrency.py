@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pyt_arch_kit.planning._names import named
-from pyt_arch_kit.planning.broker import BROKER_NAMES, broker_client, choose_broker
+from pyt_arch_kit.planning.broker import DECIDE, BrokerChoice, _Decide, broker_plan, decided
+from pyt_arch_kit.planning.choices import Framework, Server, WorkerClass, framework_text
 from pyt_arch_kit.planning.model import (
     ConcurrencyModel,
     ConcurrencyPlan,
@@ -118,41 +119,31 @@ def _choose_kept(req: Requirements, cap: Sized, model: ConcurrencyModel, why: st
     return why
 
 
-def _framework(req: Requirements, model: ConcurrencyModel) -> tuple[str, str, str]:
-    """(framework, server, worker class)."""
+def _framework(
+    req: Requirements, model: ConcurrencyModel, broker: BrokerChoice | None
+) -> tuple[Framework, Server, WorkerClass]:
     mandated = named(req.infrastructure.must_use)
     iface = req.interface
     if iface is Interface.GRPC:
         if model in (ConcurrencyModel.PROCESSES,):
-            return "grpcio", "grpc.server (one process per core, SO_REUSEPORT)", "process"
-        return "grpcio (grpc.aio)", "grpc.aio server (one process per core, SO_REUSEPORT)", "aio"
+            return Framework.GRPCIO, Server.GRPC, WorkerClass.PROCESS
+        return Framework.GRPC_AIO, Server.GRPC_AIO, WorkerClass.AIO
     if iface is Interface.BATCH:
-        return "batch job (CLI entry point)", "scheduler (cron / Kubernetes CronJob)", "job"
-    chosen = choose_broker(req)
-    if iface is Interface.EVENTS and chosen is not None:
-        key = chosen[0]
-        name = BROKER_NAMES[key]
+        return Framework.BATCH_JOB, Server.SCHEDULER, WorkerClass.JOB
+    if iface is Interface.EVENTS and broker is not None:
         if model is ConcurrencyModel.SYNC:
-            return (
-                f"FastAPI (commands) + {name} consumer ({broker_client(key, model)})",
-                "gunicorn + consumer processes",
-                "sync",
-            )
-        return (
-            f"FastAPI (commands) + {name} consumers ({broker_client(key, model)})",
-            "uvicorn workers + consumer processes",
-            "uvicorn",
-        )
-    if model in (ConcurrencyModel.SYNC, ConcurrencyModel.THREADS):
-        fw = "Django" if "django" in mandated else "Flask"
-        worker = "gthread" if model is ConcurrencyModel.THREADS else "sync"
-        return fw, f"gunicorn ({worker} workers)", worker
+            return Framework.FASTAPI_CONSUMER, Server.GUNICORN_CONSUMERS, WorkerClass.SYNC
+        return Framework.FASTAPI_CONSUMERS, Server.UVICORN_CONSUMERS, WorkerClass.UVICORN
+    sync_framework = Framework.DJANGO if "django" in mandated else Framework.FLASK
+    if model is ConcurrencyModel.SYNC:
+        return sync_framework, Server.GUNICORN_SYNC, WorkerClass.SYNC
+    if model is ConcurrencyModel.THREADS:
+        return sync_framework, Server.GUNICORN_GTHREAD, WorkerClass.GTHREAD
     if model is ConcurrencyModel.PROCESSES:
-        fw = "Django" if "django" in mandated else "Flask"
-        return fw, "gunicorn (sync workers, one per core)", "sync"
+        return sync_framework, Server.GUNICORN_PER_CORE, WorkerClass.SYNC
     if iface is Interface.GRAPHQL:
-        return "Strawberry GraphQL on FastAPI", "uvicorn workers", "uvicorn"
-    return "FastAPI", "uvicorn workers (under gunicorn or uvicorn --workers)", "uvicorn"
+        return Framework.STRAWBERRY, Server.UVICORN, WorkerClass.UVICORN
+    return Framework.FASTAPI, Server.UVICORN_GUNICORN, WorkerClass.UVICORN
 
 
 _FRAMEWORK_TRADE = {
@@ -170,19 +161,26 @@ _FRAMEWORK_TRADE = {
 
 
 def plan_concurrency(
-    req: Requirements, cap: Sized, model: ConcurrencyModel | None = None
+    req: Requirements,
+    cap: Sized,
+    model: ConcurrencyModel | None = None,
+    *,
+    broker: BrokerChoice | Literal[_Decide.DECIDE] | None = DECIDE,
 ) -> tuple[ConcurrencyPlan, list[Figure], list[Decision]]:
     """Pick the concurrency model, framework, server and worker counts per instance.
 
     ``model`` keeps a model chosen earlier (on the fleet before latency sizing), so that
     adding instances for the p99 target never changes the model the queue was computed for.
+    ``broker`` is the plan's broker choice (an event service's consumers use it), decided
+    here when omitted.
     """
+    broker = decided(req, broker)
     chosen, why = _choose(req, cap)
     if model is None:
         model = chosen
     elif model is not chosen:
         why = _choose_kept(req, cap, model, why)
-    framework, server, worker_class = _framework(req, model)
+    framework, server, worker_class = _framework(req, model, broker)
     cores = cap.cores_per_instance
     pool = 0
     threads = 1
@@ -280,7 +278,8 @@ def plan_concurrency(
         Decision("concurrency", model.value, why, trade, alternatives),
         Decision(
             "framework",
-            f"{framework} on {server}",
+            f"{framework_text(framework, broker_plan(broker[0], model) if broker else None)} "
+            f"on {server}",
             f"fits the {model.value} model for a {iface_name} interface",
             _FRAMEWORK_TRADE[model],
             ("Django", "Flask", "aiohttp", "Litestar"),

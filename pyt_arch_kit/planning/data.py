@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pyt_arch_kit.planning._names import named
+from pyt_arch_kit.planning.choices import DataTool
 from pyt_arch_kit.planning.model import DataPlan, Decision, Figure
 from pyt_arch_kit.requirements import DataMode, Interface, Requirements
 
@@ -33,40 +34,40 @@ def plan_data(req: Requirements) -> tuple[DataPlan | None, list[Figure], list[De
         mandated.add("spark")
     if mode is DataMode.STREAMING and fresh <= 60:
         if size > _POLARS_MAX_GB or "spark" in mandated or "pyspark" in mandated:
-            tool = "Kafka + Spark Structured Streaming (PySpark)"
+            tool = DataTool.SPARK_STREAMING
             why = (
                 f"{size:,.0f} GB per window with {fresh:g} s freshness: a distributed stream "
                 "processor with checkpointed state"
             )
         else:
-            tool = "Kafka + a Python consumer group (confluent-kafka), state in PostgreSQL/Redis"
+            tool = DataTool.KAFKA_CONSUMERS
             why = (
                 f"{fresh:g} s freshness at {size:,.1f} GB per window fits plain consumers; a "
                 "stream-processing cluster would be more to run than the problem needs"
             )
     elif size <= _PANDAS_MAX_GB and "spark" not in mandated:
-        tool = "pandas"
+        tool = DataTool.PANDAS
         why = f"{size:g} GB needs ≈ {ram:g} GB of RAM in pandas: one machine, simplest tool"
     elif size <= _POLARS_MAX_GB and not mandated & {"spark", "pyspark", "dask"}:
-        tool = "polars (lazy, streaming engine)"
+        tool = DataTool.POLARS
         why = (
             f"{size:,.0f} GB would need ≈ {ram:,.0f} GB of RAM in pandas; polars' lazy "
             "streaming engine processes it out of core on one machine, multi-threaded"
         )
     elif size <= _DASK_MAX_GB and not mandated & {"spark", "pyspark"}:
-        tool = "Dask (distributed)"
+        tool = DataTool.DASK
         why = (
             f"{size:,.0f} GB outgrows one machine; Dask keeps the pandas API and Python "
             "tooling across a small cluster"
         )
     else:
-        tool = "PySpark"
+        tool = DataTool.PYSPARK
         why = (
             f"{size:,.0f} GB calls for a mature distributed engine with a query optimiser "
             "and shuffle that scales past a terabyte"
         )
     plan = DataPlan(
-        mode=mode.value, tool=tool, data_gb=size, ram_needed_gb=ram, freshness_s=fresh, why=why
+        mode=mode, tool=tool, data_gb=size, ram_needed_gb=ram, freshness_s=fresh, why=why
     )
     figures = [
         Figure(
@@ -82,7 +83,7 @@ def plan_data(req: Requirements) -> tuple[DataPlan | None, list[Figure], list[De
     decisions = [
         Decision(
             "data processing",
-            tool,
+            tool.value,
             why,
             "a single-machine tool is simpler to run and debug; a distributed one scales but "
             "adds a "

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
-from pyt_arch_kit.planning.broker import choose_broker
+from pyt_arch_kit.planning.broker import DECIDE, BrokerChoice, _Decide, decided
+from pyt_arch_kit.planning.choices import Cache, Driver, Isolation
 from pyt_arch_kit.planning.model import (
     CapacityPlan,
     ConcurrencyModel,
@@ -47,23 +49,15 @@ _DB_SIZES = (2, 4, 8)
 _READS_PER_REPLICA = 3000.0
 
 
-def uses_broker(req: Requirements) -> bool:
-    """Whether the design publishes events through a message broker (with an outbox).
-
-    It does whenever :func:`~pyt_arch_kit.planning.broker.choose_broker` chooses one.
-    """
-    return choose_broker(req) is not None
-
-
-def prepared_statements_fix(driver: str) -> str:
+def prepared_statements_fix(driver: Driver) -> str:
     """How to keep this driver's prepared statements working through PgBouncer's transaction
     pooling (a statement prepared on one server connection is unknown on the next)."""
-    if driver.startswith("asyncpg"):
+    if driver is Driver.ASYNCPG:
         how = (
             "disable asyncpg's statement cache: `prepared_statement_cache_size=0` on the "
             "SQLAlchemy `postgresql+asyncpg` URL (`statement_cache_size=0` for bare asyncpg)"
         )
-    elif driver.startswith("psycopg"):
+    elif driver is Driver.PSYCOPG:
         how = "turn off psycopg 3's automatic preparing: `prepare_threshold=None`"
     else:
         how = "do not use server-side prepared statements"
@@ -75,9 +69,9 @@ def prepared_statements_fix(driver: str) -> str:
     )
 
 
-def read_your_writes(cache: str) -> str:
+def read_your_writes(cache: Cache) -> str:
     """How a cache-aside design keeps a user's own writes visible to them."""
-    if cache.startswith("Redis"):
+    if cache is Cache.REDIS:
         return (
             "on every write, delete the key after the commit (not before), and serve a user's "
             "reads right after their own write from the primary, bypassing the cache: the TTL "
@@ -133,31 +127,30 @@ def _fit(pool: int, overflow: int, per_process: int) -> tuple[int, int]:
     return max(1, per_process), 0
 
 
-def _driver(engine: DatabaseKind, model: ConcurrencyModel) -> str:
+def _driver(engine: DatabaseKind, model: ConcurrencyModel) -> Driver:
     is_async = model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID)
     if engine is DatabaseKind.POSTGRESQL:
-        return "asyncpg via SQLAlchemy 2.0 (async)" if is_async else "psycopg 3 via SQLAlchemy 2.0"
+        return Driver.ASYNCPG if is_async else Driver.PSYCOPG
     if engine is DatabaseKind.MYSQL:
-        return "asyncmy via SQLAlchemy 2.0 (async)" if is_async else "PyMySQL via SQLAlchemy 2.0"
-    return "PyMongo AsyncMongoClient (Motor is deprecated)" if is_async else "PyMongo MongoClient"
+        return Driver.ASYNCMY if is_async else Driver.PYMYSQL
+    return Driver.PYMONGO_ASYNC if is_async else Driver.PYMONGO
 
 
-def _isolation(req: Requirements, engine: DatabaseKind) -> tuple[str, str]:
+def _isolation(req: Requirements, engine: DatabaseKind) -> tuple[Isolation, str]:
     priority = req.consistency.priority
     if engine is DatabaseKind.MONGODB:
         if priority is ConsistencyPriority.STRONG:
             return (
-                "multi-document transactions, writeConcern majority, readConcern snapshot",
+                Isolation.MONGO_TRANSACTIONS,
                 "one transaction per command; retry on TransientTransactionError",
             )
         return (
-            "writeConcern majority, readConcern local",
+            Isolation.MONGO_MAJORITY,
             "single-document atomic updates; no multi-document transactions on the hot path",
         )
     if priority is ConsistencyPriority.STRONG:
         return (
-            "SERIALIZABLE (SSI) for every transaction that reads or writes the invariant's rows "
-            "(balances); READ COMMITTED only for transactions that touch none of them",
+            Isolation.SERIALIZABLE,
             "SSI protects only transactions that themselves run SERIALIZABLE (PostgreSQL docs, "
             "13.2.3): a READ COMMITTED transaction writing a balance can still break the "
             "invariant, so none may. One short transaction per command: lock the accounts in "
@@ -167,9 +160,9 @@ def _isolation(req: Requirements, engine: DatabaseKind) -> tuple[str, str]:
             "with jittered backoff; never hold a transaction across a network call",
         )
     return (
-        "READ COMMITTED (the PostgreSQL default)"
+        Isolation.READ_COMMITTED
         if engine is DatabaseKind.POSTGRESQL
-        else "REPEATABLE READ (the InnoDB default)",
+        else Isolation.REPEATABLE_READ,
         "one transaction per request, opened late and committed early; SELECT … FOR UPDATE "
         "on rows that concurrent requests update",
     )
@@ -264,7 +257,7 @@ def over_the_limit(db: DatabasePlan) -> str:
     """What to do when the pools of every process together can open more connections than a
     MySQL or MongoDB server allows (PgBouncer is PostgreSQL's answer)."""
     need = limit_for(db.total_connections)
-    if db.engine == DatabaseKind.MONGODB.value:
+    if db.engine is DatabaseKind.MONGODB:
         return (
             f"raise the server's net.maxIncomingConnections to at least {need:,} (mongod's "
             "default is far higher, bounded by the open-files limit), or run fewer worker "
@@ -278,9 +271,17 @@ def over_the_limit(db: DatabasePlan) -> str:
 
 
 def plan_database(
-    req: Requirements, cap: CapacityPlan, conc: ConcurrencyPlan
+    req: Requirements,
+    cap: CapacityPlan,
+    conc: ConcurrencyPlan,
+    *,
+    broker: BrokerChoice | Literal[_Decide.DECIDE] | None = DECIDE,
 ) -> tuple[DatabasePlan | None, list[Figure], list[Decision]]:
-    """Size connection pools so that every worker together stays under the server's limit."""
+    """Size connection pools so that every worker together stays under the server's limit.
+
+    ``broker`` is the plan's broker choice (events through a broker need an outbox and
+    idempotency keys), decided here when omitted.
+    """
     engine = req.infrastructure.database or DatabaseKind.POSTGRESQL
     if engine is DatabaseKind.NONE:
         return (
@@ -326,21 +327,21 @@ def plan_database(
     if priority is not ConsistencyPriority.STRONG and stale >= 1 and read_rps > _READS_PER_REPLICA:
         replicas = min(5, math.ceil(read_rps / _READS_PER_REPLICA) - 1) or 1
     if priority is ConsistencyPriority.STRONG:
-        cache, ttl = "none for mutable data (reads go to the primary)", 0.0
+        cache, ttl = Cache.NONE_STRONG, 0.0
     elif stale >= 1 and read_ratio >= 0.7 and peak >= 200:
-        cache, ttl = "Redis, cache-aside", float(min(stale, 300.0))
+        cache, ttl = Cache.REDIS, float(min(stale, 300.0))
     elif stale >= 1 and read_ratio >= 0.7 and peak > 0:
-        cache, ttl = "in-process TTL cache (cachetools)", float(min(stale, 60.0))
+        cache, ttl = Cache.LOCAL, float(min(stale, 60.0))
     else:
-        cache, ttl = "none", 0.0
+        cache, ttl = Cache.NONE, 0.0
     isolation, boundaries = _isolation(req, engine)
-    events = uses_broker(req)
+    events = decided(req, broker) is not None
     strong = priority is ConsistencyPriority.STRONG
     if req.interface is Interface.BATCH:
-        cache, ttl, replicas = "none", 0.0, 0
+        cache, ttl, replicas = Cache.NONE, 0.0, 0
     safety = _data_safety(req, engine, cap.redundancy_required)
     plan = DatabasePlan(
-        engine=engine.value,
+        engine=engine,
         driver=_driver(engine, conc.model),
         pool_size=pool,
         max_overflow=overflow,
@@ -445,7 +446,7 @@ def plan_database(
         _pool_decision(plan, engine, processes, usable),
         Decision(
             "isolation",
-            isolation,
+            isolation.value,
             boundaries,
             "stronger isolation costs retries under contention"
             if strong
@@ -454,7 +455,7 @@ def plan_database(
         ),
         Decision(
             "caching",
-            cache if ttl == 0 else f"{cache} (TTL {ttl:g} s)",
+            cache.value if ttl == 0 else f"{cache} (TTL {ttl:g} s)",
             f"stale reads tolerated for {stale:g} s, {read_ratio:.0%} reads"
             + (f"; {read_your_writes(cache)}" if ttl else ""),
             "a cache adds invalidation work and a failure mode; it pays off only when "

@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pyt_arch_kit.planning.choices import QueueScope
 from pyt_arch_kit.planning.model import ConcurrencyModel, ConcurrencyPlan, P99Levers
 from pyt_arch_kit.planning.queueing import mgc_wait
 from pyt_arch_kit.planning.tail import ResponseTime
@@ -61,8 +62,8 @@ class Queue:
     """What a request queues for under the concurrency model.
 
     Attributes:
-        per: ``"worker"`` (each worker process is its own queue) or ``"instance"`` (the
-            workers of an instance share one queue).
+        per: :attr:`QueueScope.WORKER` (each worker process is its own queue) or
+            :attr:`QueueScope.INSTANCE` (the workers of an instance share one queue).
         servers: c, the servers of one queue.
         queues_per_instance: how many such queues one instance has.
         holds_io: whether a server stays busy while its request waits on IO.
@@ -70,7 +71,7 @@ class Queue:
         why: why this is what queues.
     """
 
-    per: str
+    per: QueueScope
     servers: int
     queues_per_instance: int
     holds_io: bool
@@ -85,7 +86,7 @@ def queue_for(req: Requirements, conc: ConcurrencyPlan) -> Queue:
     grpc = req.interface is Interface.GRPC
     if model in (ConcurrencyModel.SYNC, ConcurrencyModel.PROCESSES) and not grpc:
         return Queue(
-            "instance",
+            QueueScope.INSTANCE,
             workers,
             1,
             True,
@@ -96,7 +97,7 @@ def queue_for(req: Requirements, conc: ConcurrencyPlan) -> Queue:
     if model is ConcurrencyModel.HYBRID:
         pool = max(1, conc.process_pool_workers)
         return Queue(
-            "worker",
+            QueueScope.WORKER,
             pool,
             workers,
             False,
@@ -106,7 +107,7 @@ def queue_for(req: Requirements, conc: ConcurrencyPlan) -> Queue:
         )
     if model is ConcurrencyModel.ASYNCIO:
         return Queue(
-            "worker",
+            QueueScope.WORKER,
             1,
             workers,
             False,
@@ -117,7 +118,7 @@ def queue_for(req: Requirements, conc: ConcurrencyPlan) -> Queue:
             "while the others' IO overlaps",
         )
     return Queue(
-        "worker",
+        QueueScope.WORKER,
         1,
         workers,
         False,

@@ -5,20 +5,42 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pyt_arch_kit.requirements import Assumption, Requirements
+from pyt_arch_kit.planning.choices import (
+    Broker,
+    Cache,
+    DataTool,
+    Driver,
+    FindingKind,
+    Framework,
+    Isolation,
+    QueueScope,
+    Server,
+    WorkerClass,
+)
+from pyt_arch_kit.requirements import Assumption, DatabaseKind, DataMode, Requirements
 
 __all__ = [
+    "Broker",
     "BrokerPlan",
+    "Cache",
     "CapacityPlan",
     "ConcurrencyModel",
     "ConcurrencyPlan",
     "DataPlan",
+    "DataTool",
     "DatabasePlan",
     "Decision",
+    "Driver",
     "Figure",
     "Finding",
+    "FindingKind",
+    "Framework",
+    "Isolation",
     "P99Levers",
     "Plan",
+    "QueueScope",
+    "Server",
+    "WorkerClass",
 ]
 
 
@@ -86,14 +108,15 @@ class Finding:
     """A push-back or warning: where the proposal or the numbers call for a change.
 
     Attributes:
-        kind: ``"push-back"`` (the proposal is more than the need) or ``"warning"`` (a risk in
-            the numbers, e.g. an SLA that queueing cannot meet).
+        kind: :attr:`FindingKind.PUSH_BACK` (the proposal is more than the need) or
+            :attr:`FindingKind.WARNING` (a risk in the numbers, e.g. an SLA that queueing
+            cannot meet).
         title: a one-line statement.
         detail: the evidence, with numbers.
         recommendation: what to do instead.
     """
 
-    kind: str
+    kind: FindingKind
     title: str
     detail: str
     recommendation: str
@@ -152,7 +175,7 @@ class CapacityPlan:
         headroom_rps: extra req/s before cores (or the queue's servers) pass 80 % busy.
         fanout_slow_probability: chance a request waits on a backend's p99 tail.
         service_cv: coefficient of variation of CPU and IO time used by the model.
-        queue: ``"worker"``, ``"instance"`` or ``"none"``: where requests queue.
+        queue: where requests queue (:class:`QueueScope`).
         queue_servers: servers in one queue.
         queue_server: what a server is (``"event loop"``, ``"sync worker"`` …).
         queue_utilisation: utilisation of those servers at peak.
@@ -181,7 +204,7 @@ class CapacityPlan:
     headroom_rps: float
     fanout_slow_probability: float
     service_cv: float = 1.0
-    queue: str = "none"
+    queue: QueueScope = QueueScope.NONE
     queue_servers: int = 0
     queue_server: str = ""
     queue_utilisation: float = 0.0
@@ -198,10 +221,10 @@ class ConcurrencyPlan:
     """How each instance runs requests."""
 
     model: ConcurrencyModel
-    framework: str
-    server: str
+    framework: Framework
+    server: Server
     workers_per_instance: int
-    worker_class: str
+    worker_class: WorkerClass
     process_pool_workers: int
     threads_per_worker: int
     in_flight_per_worker: float
@@ -216,8 +239,8 @@ class DatabasePlan:
     ``rpo`` and ``rto`` state what a failure may lose and how long it may last.
     """
 
-    engine: str
-    driver: str
+    engine: DatabaseKind
+    driver: Driver
     pool_size: int
     max_overflow: int
     total_connections: int
@@ -225,10 +248,10 @@ class DatabasePlan:
     reserved_connections: int
     pgbouncer: bool
     db_busy_connections: float
-    isolation: str
+    isolation: Isolation
     transaction_boundaries: str
     read_replicas: int
-    cache: str
+    cache: Cache
     cache_ttl_s: float
     idempotency_keys: bool
     outbox: bool
@@ -253,13 +276,13 @@ class BrokerPlan:
     """The message broker events go through.
 
     Attributes:
-        key: ``"kafka"``, ``"pulsar"``, ``"rabbitmq"`` or ``"sqs"``.
+        key: which broker (:class:`Broker`).
         name: its name for people, e.g. ``"RabbitMQ"``.
         client: the client library on PyPI for the concurrency model, e.g. ``"aio-pika"``.
         ordering: how to keep one aggregate's events in order on it.
     """
 
-    key: str
+    key: Broker
     name: str
     client: str
     ordering: str
@@ -269,8 +292,8 @@ class BrokerPlan:
 class DataPlan:
     """Bulk data processing: the tool for the data size and freshness."""
 
-    mode: str
-    tool: str
+    mode: DataMode
+    tool: DataTool
     data_gb: float
     ram_needed_gb: float
     freshness_s: float
@@ -278,14 +301,8 @@ class DataPlan:
 
     @property
     def tool_name(self) -> str:
-        """The tool's name: :attr:`tool` up to its first comma outside parentheses
-        (``"polars (lazy, streaming engine)"`` stays whole; ``"Dask, 4 workers"`` is ``"Dask"``)."""
-        depth = 0
-        for i, char in enumerate(self.tool):
-            depth += {"(": 1, ")": -1}.get(char, 0)
-            if char == "," and depth == 0:
-                return self.tool[:i]
-        return self.tool
+        """The tool's name without where its state lives (:attr:`DataTool.short_name`)."""
+        return self.tool.short_name
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pyt_arch_kit.planning.model import (
     Decision,
     fmt_number,
 )
-from pyt_arch_kit.requirements import Interface, Requirements
+from pyt_arch_kit.requirements import DatabaseKind, Interface, Requirements
 
 __all__ = [
     "LB_IDLE_TIMEOUT_S",
@@ -133,7 +133,7 @@ def _load_balancing(conc: ConcurrencyPlan, cap: CapacityPlan) -> Decision:
 
 def _data_safety(db: DatabasePlan) -> Decision:
     days = db.backup_retention_days
-    if db.engine == "mongodb":
+    if db.engine is DatabaseKind.MONGODB:
         choice = (
             "a three-member replica set across zones (w: majority, automatic elections); daily "
             f"snapshots plus the oplog for point-in-time restores over {days} days"
@@ -155,7 +155,7 @@ def _data_safety(db: DatabasePlan) -> Decision:
         f"RPO {db.rpo}; RTO {db.rto}",
         "a synchronous standby adds a network round trip to every commit; without a standby "
         "a failure lasts as long as a restore"
-        if db.engine != "mongodb"
+        if db.engine is not DatabaseKind.MONGODB
         else "w: majority adds a round trip to a second member on every write",
         ("backups only", "a synchronous standby", "a cross-region replica"),
     )

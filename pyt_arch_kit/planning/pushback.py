@@ -6,6 +6,7 @@ import math
 
 from pyt_arch_kit.planning._names import named
 from pyt_arch_kit.planning.broker import LOG_BROKER_MIN_EVENTS_S, proposed_log_broker_is_premature
+from pyt_arch_kit.planning.choices import FindingKind
 from pyt_arch_kit.planning.database import over_the_limit, prepared_statements_fix
 from pyt_arch_kit.planning.model import (
     BrokerPlan,
@@ -17,7 +18,7 @@ from pyt_arch_kit.planning.model import (
     Finding,
     fmt_number,
 )
-from pyt_arch_kit.requirements import Architecture, Requirements
+from pyt_arch_kit.requirements import Architecture, DatabaseKind, Requirements
 
 __all__ = ["find_issues"]
 
@@ -45,7 +46,7 @@ def find_issues(
     if prop.architecture is Architecture.MICROSERVICES and services > max(1, team // 2):
         out.append(
             Finding(
-                "push-back",
+                FindingKind.PUSH_BACK,
                 f"{services} services for {team} engineers is premature distribution",
                 f"The load ({peak:,.0f} req/s peak) fits {cap.instances} instance(s) of one "
                 f"application; {services} services mean {services} deploy pipelines, network calls "
@@ -76,7 +77,7 @@ def find_issues(
         )
         out.append(
             Finding(
-                "push-back",
+                FindingKind.PUSH_BACK,
                 f"{proposed} is more than this event rate needs",
                 f"At {peak:,.0f} events/s a {proposed} cluster (brokers, partitions, consumer "
                 "groups, schema management) is operational weight with no throughput to "
@@ -87,7 +88,7 @@ def find_issues(
     if _mentions(req, "kubernetes", "k8s") and cap.instances <= 3 and team <= 5:
         out.append(
             Finding(
-                "push-back",
+                FindingKind.PUSH_BACK,
                 "Kubernetes is more platform than this service needs",
                 f"{cap.instances} instance(s) and a team of {team}: a cluster's upgrades, "
                 "networking and RBAC would cost more time than the service itself.",
@@ -98,7 +99,7 @@ def find_issues(
     if _mentions(req, "asyncio", "async") and conc.model is ConcurrencyModel.SYNC:
         out.append(
             Finding(
-                "push-back",
+                FindingKind.PUSH_BACK,
                 "async where sync suffices",
                 f"Only {cap.in_flight:.1f} requests are in flight at peak; async code would add "
                 "colour to every function and an event loop to reason about, for no concurrency "
@@ -110,7 +111,7 @@ def find_issues(
     if _mentions(req, "asyncio", "async") and conc.model is ConcurrencyModel.PROCESSES:
         out.append(
             Finding(
-                "push-back",
+                FindingKind.PUSH_BACK,
                 "asyncio will not speed up CPU-bound work",
                 "The requests spend most of their time computing; on an event loop that work "
                 "blocks "
@@ -122,7 +123,7 @@ def find_issues(
     if _mentions(req, "threads", "threading") and conc.model is ConcurrencyModel.PROCESSES:
         out.append(
             Finding(
-                "push-back",
+                FindingKind.PUSH_BACK,
                 "threads will not parallelise pure-Python CPU work",
                 "The GIL lets one thread run Python bytecode at a time (free-threaded CPython, PEP "
                 "703, is still opt-in).",
@@ -132,7 +133,7 @@ def find_issues(
     if _mentions(req, "spark", "pyspark", "dask") and data is not None and data.data_gb <= 100:
         out.append(
             Finding(
-                "push-back",
+                FindingKind.PUSH_BACK,
                 f"a cluster engine for {data.data_gb:,.0f} GB",
                 f"{data.data_gb:,.0f} GB fits one machine with {data.tool}; a cluster adds "
                 "scheduling, shuffle and serialisation overhead that often makes small jobs "
@@ -143,7 +144,7 @@ def find_issues(
     if prop.architecture is Architecture.SERVERLESS and (req.latency.p99_ms or 1e9) < 100:
         out.append(
             Finding(
-                "warning",
+                FindingKind.WARNING,
                 "cold starts threaten the p99 target",
                 f"A p99 of {req.latency.p99_ms:g} ms leaves no room for function cold starts, "
                 "which "
@@ -155,7 +156,7 @@ def find_issues(
     if req.workload.fanout_calls >= 10:
         out.append(
             Finding(
-                "warning",
+                FindingKind.WARNING,
                 "fan-out amplifies tail latency",
                 f"Each request waits on {req.workload.fanout_calls} calls, so "
                 f"{cap.fanout_slow_probability:.0%} of requests hit at least one backend's p99.",
@@ -170,7 +171,7 @@ def find_issues(
     ):
         out.append(
             Finding(
-                "warning",
+                FindingKind.WARNING,
                 "the database is the bottleneck",
                 f"{db.db_busy_connections:,.0f} connections are busy at peak against "
                 f"{db.connection_limit - db.reserved_connections} usable: more app workers cannot "
@@ -182,7 +183,7 @@ def find_issues(
     elif db is not None and db.db_busy_connections > db.useful_connections:
         out.append(
             Finding(
-                "warning",
+                FindingKind.WARNING,
                 "more busy connections than the database serves well",
                 f"{db.db_busy_connections:,.0f} connections are busy at peak; a database server "
                 f"does its best work near {db.useful_connections} active connections (cores × 2 "
@@ -194,7 +195,7 @@ def find_issues(
     if db is not None and db.total_connections > db.connection_limit - db.reserved_connections:
         out.append(
             Finding(
-                "warning",
+                FindingKind.WARNING,
                 "the workers could open more connections than the database allows",
                 f"The pools may open {db.total_connections:,} connections against "
                 f"{db.connection_limit} − {db.reserved_connections} reserved.",
@@ -208,7 +209,7 @@ def find_issues(
     if (req.latency.availability_pct or 0) >= 99.99 and team <= 3:
         out.append(
             Finding(
-                "warning",
+                FindingKind.WARNING,
                 f"{req.latency.availability_pct:g} % with {team} engineers",
                 "Four nines allow ~4.3 minutes of downtime a month, less than one incident's "
                 "response time for a team too small for a sustainable on-call rotation.",
@@ -221,12 +222,12 @@ def find_issues(
 def _cap_active_connections(db: DatabasePlan) -> str:
     """How to keep the connections active on the server near what it serves well, per engine."""
     useful = db.useful_connections
-    if db.engine == "postgresql":
+    if db.engine is DatabaseKind.POSTGRESQL:
         return (
             "put PgBouncer (transaction mode) in front with default_pool_size ≈ "
             f"{useful} to cap active server connections; " + prepared_statements_fix(db.driver)
         )
-    if db.engine == "mysql":
+    if db.engine is DatabaseKind.MYSQL:
         return (
             f"put ProxySQL in front to multiplex the pools onto ≈ {useful} server connections "
             "(its multiplexing stops for a connection holding session state: temporary tables, "
@@ -275,7 +276,7 @@ def _latency_findings(req: Requirements, cap: CapacityPlan) -> list[Finding]:
         fixes.append(f"a looser target (p99 ≥ {_up(lev.target_ms)} ms)")
         out.append(
             Finding(
-                "warning",
+                FindingKind.WARNING,
                 "the p99 target is not met by this plan",
                 f"Estimated p99 {fmt_number(cap.p99_ms)} ms against a target of "
                 f"{fmt_number(target)} ms; the cause is {cause}.",
@@ -290,7 +291,7 @@ def _latency_findings(req: Requirements, cap: CapacityPlan) -> list[Finding]:
     ):
         out.append(
             Finding(
-                "warning",
+                FindingKind.WARNING,
                 "a zone outage breaks the p99 target",
                 f"With a zone lost, {cap.instances_after_failure} instance(s) carry the peak and "
                 f"the p99 rises to {fmt_number(cap.p99_after_failure_ms)} ms against "

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pyt_arch_kit.planning.choices import Cache, DataTool, Framework, Server
+
 if TYPE_CHECKING:
     from pyt_arch_kit.planning.model import Plan
 
@@ -120,9 +122,31 @@ COMPONENTS: tuple[Component, ...] = (
 )
 
 
-def _named(kind: str, *texts: str) -> set[str]:
-    joined = "\n".join(texts)
-    return {c.key for c in COMPONENTS if c.kind == kind and c.named_in(joined)}
+#: The catalogue's keys for each typed choice of a plan.
+_FRAMEWORK_KEYS: dict[Framework, frozenset[str]] = {
+    Framework.FASTAPI: frozenset({"fastapi"}),
+    Framework.STRAWBERRY: frozenset({"strawberry", "fastapi"}),
+    Framework.FLASK: frozenset({"flask"}),
+    Framework.DJANGO: frozenset({"django"}),
+    Framework.GRPCIO: frozenset({"grpc"}),
+    Framework.GRPC_AIO: frozenset({"grpc"}),
+    Framework.BATCH_JOB: frozenset(),
+    Framework.FASTAPI_CONSUMER: frozenset({"fastapi"}),
+    Framework.FASTAPI_CONSUMERS: frozenset({"fastapi"}),
+}
+_PLATFORM_KEYS: dict[Server, frozenset[str]] = {Server.SCHEDULER: frozenset({"kubernetes"})}
+_TOOL_KEYS: dict[DataTool, frozenset[str]] = {
+    DataTool.SPARK_STREAMING: frozenset({"kafka", "pyspark"}),
+    DataTool.KAFKA_CONSUMERS: frozenset({"kafka"}),
+    DataTool.PANDAS: frozenset({"pandas"}),
+    DataTool.POLARS: frozenset({"polars"}),
+    DataTool.DASK: frozenset({"dask"}),
+    DataTool.PYSPARK: frozenset({"pyspark"}),
+}
+_CACHE_KEYS: dict[Cache, frozenset[str]] = {
+    Cache.REDIS: frozenset({"redis"}),
+    Cache.LOCAL: frozenset({"in-process"}),
+}
 
 
 def chosen_components(plan: Plan) -> set[str]:
@@ -133,12 +157,14 @@ def chosen_components(plan: Plan) -> set[str]:
     tool from the data plan, and the platform from the server (``Kubernetes CronJob``).
     """
     conc, db, data, broker = plan.concurrency, plan.database, plan.data, plan.broker
-    tool = data.tool if data is not None else ""
-    keys = _named("framework", conc.framework) | _named("platform", conc.server, conc.framework)
-    keys |= _named("broker", broker.name if broker else "", tool)
-    keys |= _named("data tool", tool)
+    keys = set(_FRAMEWORK_KEYS[conc.framework] | _PLATFORM_KEYS.get(conc.server, frozenset()))
+    if broker is not None:
+        keys.add(broker.key.value)
+    if data is not None:
+        keys |= _TOOL_KEYS[data.tool]
     if db is not None:
-        keys |= _named("database", db.engine) | _named("cache", db.cache)
+        keys.add(db.engine.value)
+        keys |= _CACHE_KEYS.get(db.cache, frozenset())
     return keys
 
 

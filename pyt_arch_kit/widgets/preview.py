@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 
 from pyt_arch_kit.planning import plan as make_plan
+from pyt_arch_kit.planning.choices import FindingKind
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.requirements import Requirements
 from pyt_arch_kit.widgets.results import plural
@@ -49,7 +50,7 @@ def preview_html(p: Plan) -> str:
         if db.pgbouncer:
             text += " (through PgBouncer)"
         items.append((_OK if fits else _BAD).format(f"{text}: {'fits' if fits else 'too many'}"))
-    pushback = sum(1 for f in p.findings if f.kind == "push-back")
+    pushback = sum(1 for f in p.findings if f.kind is FindingKind.PUSH_BACK)
     warnings = len(p.findings) - pushback
     items.append(
         f"{plural(pushback, 'push-back')}, {plural(warnings, 'warning')}"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pyt_arch_kit.markup import inline
+from pyt_arch_kit.planning.choices import Cache, FindingKind, QueueScope, framework_text
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices
 from pyt_arch_kit.planning.database import limit_for
 from pyt_arch_kit.planning.model import DatabasePlan, Plan, fmt_number
-from pyt_arch_kit.requirements import Interface
+from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
 from pyt_arch_kit.writer.guidelines import implementation_guidelines
 from pyt_arch_kit.writer.operations import operational_considerations
@@ -47,7 +48,8 @@ def executive_summary(plan: Plan) -> str:
         )
     else:
         lines.append(
-            f"**Recommendation:** one deployable service built with **{conc.framework}** on "
+            "**Recommendation:** one deployable service built with "
+            f"**{framework_text(conc.framework, plan.broker)}** on "
             f"{conc.server}, running **{cap.instances} instance(s) × {cap.cores_per_instance} "
             f"cores**"
             + (f" across {cap.zones} availability zones" if cap.zones > 1 else "")
@@ -76,7 +78,7 @@ def executive_summary(plan: Plan) -> str:
         ]
     if db is not None and not batch:
         lines.append(_pools_line(db))
-    pushback = [f for f in plan.findings if f.kind == "push-back"]
+    pushback = [f for f in plan.findings if f.kind is FindingKind.PUSH_BACK]
     if pushback:
         lines += ["", "**Push-back on the proposal**", ""]
         lines += [f"- **{f.title}.** {f.detail} *Instead:* {f.recommendation}" for f in pushback]
@@ -116,7 +118,9 @@ def _pools_line(db: DatabasePlan) -> str:
         return (
             f"{over}: PgBouncer multiplexes them onto ~{db.server_connections} server connections."
         )
-    setting = "net.maxIncomingConnections" if db.engine == "mongodb" else "max_connections"
+    setting = (
+        "net.maxIncomingConnections" if db.engine is DatabaseKind.MONGODB else "max_connections"
+    )
     need = limit_for(db.total_connections)
     return f"{over}: raise {setting} to at least {need:,} (see the connection pool decision)."
 
@@ -125,8 +129,8 @@ def _latency_line(plan: Plan) -> str:
     cap, req = plan.capacity, plan.requirements
     target = req.latency.p99_ms or 0
     where = {
-        "worker": f"each worker's {cap.queue_server} is its own queue",
-        "instance": f"the {cap.queue_server}s of an instance share one queue",
+        QueueScope.WORKER: f"each worker's {cap.queue_server} is its own queue",
+        QueueScope.INSTANCE: f"the {cap.queue_server}s of an instance share one queue",
     }.get(cap.queue, "nothing queues")
     verdict = "**met**" if cap.meets_p99 else "**not met** — see Risks for what would meet it"
     return (
@@ -155,7 +159,11 @@ def system_diagram(plan: Plan) -> str:
         if "clients" in plan.components
         else [
             "A scheduler starts the job; it reads its input from storage"
-            + (" or the stream" if plan.data is not None and plan.data.mode == "streaming" else "")
+            + (
+                " or the stream"
+                if plan.data is not None and plan.data.mode is DataMode.STREAMING
+                else ""
+            )
             + "."
         ]
     )
@@ -169,7 +177,7 @@ def system_diagram(plan: Plan) -> str:
             "CPU-heavy steps go to the worker's process pool; the event loop keeps "
             "serving other requests meanwhile."
         )
-    cached = db is not None and db.cache.startswith(("Redis", "in-process"))
+    cached = db is not None and db.cache in (Cache.REDIS, Cache.LOCAL)
     if db is not None and cached:
         steps.append(
             f"Reads try the cache first ({db.cache}, TTL {db.cache_ttl_s:g} s); a write "

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pyt_arch_kit.markup import mermaid_label
+from pyt_arch_kit.planning.choices import framework_text
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
+from pyt_arch_kit.requirements import Interface
 
 __all__ = ["WORKER_NOUN", "mermaid"]
 
@@ -38,19 +40,16 @@ def mermaid(plan: Plan) -> str:
 
     if "clients" in c:
         node("clients", "Clients", "round")
-        grpc = (
-            plan.requirements.interface is not None and plan.requirements.interface.value == "grpc"
-        )
+        grpc = plan.requirements.interface is Interface.GRPC
         node("lb", "L7 gRPC proxy<br/>per-call balancing" if grpc else "Load balancer")
         node(
             "app",
-            f"{conc.framework}<br/>{cap.instances} × {conc.workers_per_instance} "
+            f"{framework_text(conc.framework, plan.broker)}<br/>{cap.instances} × "
+            f"{conc.workers_per_instance} "
             f"{WORKER_NOUN[conc.model]}" + (f"<br/>{cap.zones} zones" if cap.zones > 1 else ""),
         )
         edges += [
-            "    clients -->|HTTPS| lb"
-            if plan.requirements.interface is None or plan.requirements.interface.value != "grpc"
-            else "    clients -->|gRPC| lb",
+            "    clients -->|gRPC| lb" if grpc else "    clients -->|HTTPS| lb",
             "    lb --> app",
         ]
     if "process_pool" in c and "app" in c:

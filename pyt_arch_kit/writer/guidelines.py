@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
-from pyt_arch_kit.requirements import Interface
+from pyt_arch_kit.requirements import DatabaseKind, Interface
 from pyt_arch_kit.writer.snippets import snippets
 
 __all__ = ["implementation_guidelines"]
@@ -27,7 +27,7 @@ def _migrations(plan: Plan) -> list[str]:
     db = plan.database
     if db is None:
         return []
-    if db.engine == "mongodb":
+    if db.engine is DatabaseKind.MONGODB:
         return [
             "### Schema changes",
             "",

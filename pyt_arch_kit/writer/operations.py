@@ -9,7 +9,7 @@ from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
 from pyt_arch_kit.render import figures_table
-from pyt_arch_kit.requirements import Interface
+from pyt_arch_kit.requirements import DatabaseKind, Interface
 
 __all__ = ["BURN_RATE_WINDOWS", "operational_considerations"]
 #: (burn rate, long window, short window, share of a 30-day budget, action): the SRE Workbook's
@@ -189,7 +189,7 @@ def _security(plan: Plan) -> list[str]:
     if db is not None:
         tls = (
             "`tls=true` with certificate validation"
-            if db.engine == "mongodb"
+            if db.engine is DatabaseKind.MONGODB
             else "`sslmode=verify-full` (psycopg) or an `ssl` context that verifies the "
             "server certificate (asyncpg)"
         )

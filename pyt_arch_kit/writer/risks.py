@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pyt_arch_kit.planning.choices import Cache, DataTool, FindingKind, Isolation
 from pyt_arch_kit.planning.database import prepared_statements_fix, read_your_writes
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import RETRY_BUDGET
-from pyt_arch_kit.requirements import Interface
+from pyt_arch_kit.requirements import DatabaseKind, Interface
 
 __all__ = ["risks_and_mitigations"]
 
@@ -49,13 +50,13 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
             f"{db.reserved_connections} connections reserved for operations",
         )
     ]
-    if db.standbys and db.engine != "mongodb":
+    if db.standbys and db.engine is not DatabaseKind.MONGODB:
         kind = "a synchronous" if db.synchronous_standby else "an asynchronous"
         failover = (
             f"{kind} standby in another zone, promoted automatically (RPO {db.rpo}, RTO "
             f"{db.rto}); idempotent retries ride out the failover window"
         )
-    elif db.engine == "mongodb":
+    elif db.engine is DatabaseKind.MONGODB:
         failover = f"a replica-set election (RTO {db.rto}); w: majority writes (RPO {db.rpo})"
     else:
         failover = (
@@ -76,14 +77,14 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
         )
     if db.cache_ttl_s > 0:
         rows.append(("A cache hides a user's own write", read_your_writes(db.cache)))
-    if db.cache.startswith("Redis"):
+    if db.cache is Cache.REDIS:
         rows.append(
             (
                 "Cache stampede on a hot key's expiry",
                 "jitter the TTLs and let one request refresh a key (single-flight)",
             )
         )
-    if db.isolation.startswith("SERIALIZABLE"):
+    if db.isolation is Isolation.SERIALIZABLE:
         rows.append(
             (
                 "Serialization failures and deadlocks under contention",
@@ -112,7 +113,7 @@ def risks_and_mitigations(plan: Plan) -> str:
     rows: list[tuple[str, str]] = [
         (f.title[0].upper() + f.title[1:], f.recommendation)
         for f in plan.findings
-        if f.kind == "warning"
+        if f.kind is FindingKind.WARNING
     ]
     rows += _fleet_risks(plan)
     if "app" in plan.components and conc.model in (
@@ -141,7 +142,7 @@ def risks_and_mitigations(plan: Plan) -> str:
             )
         )
     rows += _database_risks(plan)
-    if plan.data is not None and "PySpark" in plan.data.tool:
+    if plan.data is not None and plan.data.tool in (DataTool.PYSPARK, DataTool.SPARK_STREAMING):
         rows.append(
             (
                 "A rerun's overwrite deletes earlier partitions",

@@ -95,7 +95,7 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
                     "engine, pooling and transactions; async and sync share one API",
                 )
             )
-        rows.append(_row(_DRIVERS[p.driver], db.driver))
+        rows.append(_row(_DRIVERS[p.driver], db.driver.value))
         if db.pgbouncer:
             rows.append(
                 (

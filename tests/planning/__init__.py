@@ -11,12 +11,18 @@ from dataclasses import replace
 from typing import Any
 
 from pyt_arch_kit.planning.model import (
+    Cache,
     CapacityPlan,
     ConcurrencyModel,
     ConcurrencyPlan,
     DatabasePlan,
+    Driver,
+    Framework,
+    Isolation,
+    Server,
+    WorkerClass,
 )
-from pyt_arch_kit.requirements import Requirements
+from pyt_arch_kit.requirements import DatabaseKind, Requirements
 
 
 def req(**sections: Any) -> Requirements:
@@ -59,10 +65,10 @@ def concurrency(
     """A concurrency plan with this model and worker count."""
     return ConcurrencyPlan(
         model=model,
-        framework="FastAPI",
-        server="uvicorn",
+        framework=Framework.FASTAPI,
+        server=Server.UVICORN,
         workers_per_instance=workers,
-        worker_class="uvicorn",
+        worker_class=WorkerClass.UVICORN,
         process_pool_workers=0,
         threads_per_worker=threads,
         in_flight_per_worker=1.0,
@@ -71,8 +77,8 @@ def concurrency(
 
 
 _DB = DatabasePlan(
-    engine="postgresql",
-    driver="asyncpg via SQLAlchemy 2.0 (async)",
+    engine=DatabaseKind.POSTGRESQL,
+    driver=Driver.ASYNCPG,
     pool_size=2,
     max_overflow=1,
     total_connections=60,
@@ -80,10 +86,10 @@ _DB = DatabasePlan(
     reserved_connections=10,
     pgbouncer=False,
     db_busy_connections=5.0,
-    isolation="READ COMMITTED (the PostgreSQL default)",
+    isolation=Isolation.READ_COMMITTED,
     transaction_boundaries="",
     read_replicas=0,
-    cache="none",
+    cache=Cache.NONE,
     cache_ttl_s=0.0,
     idempotency_keys=False,
     outbox=False,

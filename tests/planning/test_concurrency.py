@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
+from pyt_arch_kit.planning.broker import broker_plan
 from pyt_arch_kit.planning.capacity import Fleet
+from pyt_arch_kit.planning.choices import Broker, framework_text
 from pyt_arch_kit.planning.concurrency import cpu_share, plan_concurrency
 from pyt_arch_kit.planning.model import ConcurrencyModel, ConcurrencyPlan
 from tests.planning import resolved
@@ -211,7 +213,9 @@ def test_framework_server_and_worker_class(
     worker_class: str,
 ) -> None:
     conc = choose(1, 9, model=model, interface=interface, infrastructure={"must_use": must_use})
-    assert (conc.framework, conc.server, conc.worker_class) == (framework, server, worker_class)
+    # an event service's framework names its broker (Kafka here: none is run or proposed)
+    text = framework_text(conc.framework, broker_plan(Broker.KAFKA, conc.model))
+    assert (text, conc.server, conc.worker_class) == (framework, server, worker_class)
 
 
 def test_figures_and_decisions() -> None:

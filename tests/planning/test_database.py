@@ -19,7 +19,7 @@ from pyt_arch_kit.planning.database import (
     read_your_writes,
     reserved_for,
 )
-from pyt_arch_kit.planning.model import ConcurrencyModel, DatabasePlan
+from pyt_arch_kit.planning.model import Cache, ConcurrencyModel, DatabasePlan, Driver
 from pyt_arch_kit.writer import write_design
 from tests.planning import capacity, concurrency, req, resolved
 
@@ -473,16 +473,14 @@ def test_no_database_plans_no_pool() -> None:
     ],
 )
 def test_prepared_statement_fix_per_driver(driver: str, fix: str) -> None:
-    text = prepared_statements_fix(driver)
+    text = prepared_statements_fix(Driver(driver))
     assert fix in text
     assert text.startswith("transaction pooling breaks server-side prepared statements: ")
 
 
 def test_read_your_writes_per_cache() -> None:
-    assert read_your_writes("Redis, cache-aside").startswith("on every write, delete the key")
-    assert read_your_writes("in-process TTL cache (cachetools)").startswith(
-        "an in-process cache cannot be invalidated"
-    )
+    assert read_your_writes(Cache.REDIS).startswith("on every write, delete the key")
+    assert read_your_writes(Cache.LOCAL).startswith("an in-process cache cannot be invalidated")
 
 
 # -- MySQL and MongoDB: no PostgreSQL pooler ----------------------------------------------------

@@ -17,7 +17,7 @@ from pyt_arch_kit.planning.latency import (
     response_time,
     service_times,
 )
-from pyt_arch_kit.planning.model import ConcurrencyModel, ConcurrencyPlan
+from pyt_arch_kit.planning.model import ConcurrencyModel, ConcurrencyPlan, QueueScope
 from pyt_arch_kit.planning.tail import ResponseTime
 from tests.planning import concurrency, resolved
 
@@ -80,14 +80,14 @@ def test_cv_of_cpu_plus_io(cpu: float, io: float, cv: float, total: float) -> No
 def test_response_time_splits_the_load_over_the_queues() -> None:
     """Event loops (CPU held): 2,000 req/s over 5 × 4 = 20 loops = 100 req/s each at 4 ms:
     M/G/1 at ρ = 0.4, θ = 1 / 150 s; the service is CPU + IO = 40 ms with cv √(4² + 36²)/40."""
-    loop = Queue("worker", 1, 4, False, "event loop", "")
+    loop = Queue(QueueScope.WORKER, 1, 4, False, "event loop", "")
     rt = response_time(2000, 4, 36, 1.0, loop, 5)
     assert rt.wait_probability == pytest.approx(0.4)
     assert rt.conditional_wait_s == pytest.approx(1 / 150)
     assert rt.service_s == pytest.approx(0.040)
     assert rt.service_cv == pytest.approx(math.hypot(4, 36) / 40)
     # sync workers hold the IO too: 2,000 / 5 = 400 req/s at 40 ms on 9 servers: ρ = 16 / 9
-    sync = Queue("instance", 9, 1, True, "sync worker", "")
+    sync = Queue(QueueScope.INSTANCE, 9, 1, True, "sync worker", "")
     assert response_time(2000, 4, 36, 1.0, sync, 5).wait_probability == 1.0  # unstable
     assert response_time(2000, 4, 36, 1.0, sync, 10).wait_probability < 1.0
     # no instances counts as one
@@ -140,7 +140,7 @@ def test_levers_each_meet_the_target_and_a_little_more_misses() -> None:
         latency={"p50_ms": 10, "p99_ms": 60},
         workload={"cpu_ms_per_request": 4, "io_wait_ms_per_request": 6, "service_cv": 1.0},
     )
-    loop = Queue("worker", 1, 4, False, "event loop", "")
+    loop = Queue(QueueScope.WORKER, 1, 4, False, "event loop", "")
     assert not meets(response_time(800, 4, 6, 1.0, loop, 1), 60)
     lev = find_levers(r, loop, 1, 100, 70.0)
     assert lev.target_ms == 70.0
@@ -164,7 +164,7 @@ def test_no_lever_on_a_time_the_request_does_not_spend() -> None:
         latency={"p50_ms": 5, "p99_ms": 20},
         workload={"cpu_ms_per_request": 4, "io_wait_ms_per_request": 0, "service_cv": 1.0},
     )
-    loop = Queue("worker", 1, 4, False, "event loop", "")
+    loop = Queue(QueueScope.WORKER, 1, 4, False, "event loop", "")
     lev = find_levers(r, loop, 1, 100, 30.0)
     assert lev.io_ms is None and lev.cpu_ms is not None
     with_io = resolved(

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from pyt_arch_kit.planning.model import BrokerPlan, ConcurrencyModel
+from pyt_arch_kit.planning.model import Broker, BrokerPlan, ConcurrencyModel
 from pyt_arch_kit.planning.practices import plan_practices
+from pyt_arch_kit.requirements import DatabaseKind
 from tests.planning import capacity, concurrency, database, resolved
 
 
@@ -48,7 +49,7 @@ def test_idempotency_keys_are_scoped_to_the_caller(interface: str, scope: str) -
 
 @pytest.mark.parametrize(("broker", "name"), [(None, "the broker"), ("RabbitMQ", "RabbitMQ")])
 def test_the_outbox_names_the_broker(broker: str | None, name: str) -> None:
-    plan_broker = BrokerPlan("rabbitmq", broker, "pika", "") if broker else None
+    plan_broker = BrokerPlan(Broker.RABBITMQ, broker, "pika", "") if broker else None
     r = resolved(scale={"peak_rps": 100})
     decisions = plan_practices(r, capacity(), concurrency(), database(outbox=True), plan_broker)
     assert [d.topic for d in decisions] == ["redundancy", "retries", "outbox", "data safety"]
@@ -108,7 +109,8 @@ def test_retries_stay_within_the_p99_deadline_and_a_ten_percent_budget() -> None
     ],
 )
 def test_data_safety(engine: str, standbys: int, sync: bool, start: str) -> None:
-    db = database(engine=engine, standbys=standbys, synchronous_standby=sync, rpo="R", rto="T")
+    kind = DatabaseKind(engine)
+    db = database(engine=kind, standbys=standbys, synchronous_standby=sync, rpo="R", rto="T")
     decision = plan_practices(resolved(interface="batch"), capacity(), concurrency(), db, None)[-1]
     assert decision.topic == "data safety"
     assert decision.choice.startswith(start)

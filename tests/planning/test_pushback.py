@@ -11,10 +11,13 @@ from pyt_arch_kit.planning.model import (
     ConcurrencyModel,
     DatabasePlan,
     DataPlan,
+    DataTool,
+    Driver,
     Finding,
     P99Levers,
 )
 from pyt_arch_kit.planning.pushback import _down, _up, find_issues
+from pyt_arch_kit.requirements import DatabaseKind, DataMode
 from tests.planning import capacity, concurrency, database, resolved
 
 M = ConcurrencyModel
@@ -111,7 +114,7 @@ def test_async_where_sync_suffices_quotes_the_in_flight_requests() -> None:
 
 
 def _data(gb: float) -> DataPlan:
-    return DataPlan("batch", "polars (lazy, streaming engine)", gb, gb * 10, 86400.0, "")
+    return DataPlan(DataMode.BATCH, DataTool.POLARS, gb, gb * 10, 86400.0, "")
 
 
 @pytest.mark.parametrize(("gb", "pushed"), [(100.0, True), (100.5, False), (5.0, True)])
@@ -269,7 +272,8 @@ def test_a_bound_to_reach_rounds_up(value: float, up: str) -> None:
 def test_busy_connections_past_what_mysql_or_mongodb_serve_well_name_no_pgbouncer(
     engine: str, fix: str
 ) -> None:
-    found = issues(db=database(engine=engine, driver="PyMySQL", db_busy_connections=30.0))
+    db = database(engine=DatabaseKind(engine), driver=Driver.PYMYSQL, db_busy_connections=30.0)
+    found = issues(db=db)
     finding = next(f for f in found if f.title.startswith("more busy connections"))
     assert fix in finding.recommendation
     assert "PgBouncer" not in finding.recommendation
@@ -283,7 +287,7 @@ def test_busy_connections_past_what_mysql_or_mongodb_serve_well_name_no_pgbounce
     ],
 )
 def test_pools_over_a_mysql_or_mongodb_limit_say_raise_it(engine: str, start: str) -> None:
-    found = issues(db=database(engine=engine, total_connections=120))
+    found = issues(db=database(engine=DatabaseKind(engine), total_connections=120))
     finding = next(f for f in found if f.title.startswith("the workers could open more"))
     assert finding.recommendation.startswith(start)
     assert "PgBouncer" not in finding.recommendation

@@ -4,11 +4,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pyt_arch_kit.planning.choices import Cache, DataTool, Driver, Framework, Isolation
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
+from pyt_arch_kit.requirements import DatabaseKind
 
 __all__ = ["Profile", "Timeouts", "profile", "timeouts"]
 
-_DATA_KEYS = ("Kafka", "PySpark", "Dask", "polars", "pandas")
+#: Each framework's branch of the code.
+_WEB = {
+    Framework.FASTAPI: "fastapi",
+    Framework.STRAWBERRY: "strawberry",
+    Framework.FLASK: "flask",
+    Framework.DJANGO: "django",
+    Framework.GRPCIO: "grpc",
+    Framework.GRPC_AIO: "grpc",
+    Framework.BATCH_JOB: "",
+    Framework.FASTAPI_CONSUMER: "fastapi",
+    Framework.FASTAPI_CONSUMERS: "fastapi",
+}
+#: Each driver's import name.
+_DRIVER = {
+    Driver.ASYNCPG: "asyncpg",
+    Driver.PSYCOPG: "psycopg",
+    Driver.ASYNCMY: "asyncmy",
+    Driver.PYMYSQL: "pymysql",
+    Driver.PYMONGO_ASYNC: "pymongo",
+    Driver.PYMONGO: "pymongo",
+}
+_CACHE = {Cache.REDIS: "redis", Cache.LOCAL: "local"}
+#: Each data tool's job.
+_DATA = {
+    DataTool.SPARK_STREAMING: "Spark streaming",
+    DataTool.KAFKA_CONSUMERS: "Kafka",
+    DataTool.PANDAS: "pandas",
+    DataTool.POLARS: "polars",
+    DataTool.DASK: "Dask",
+    DataTool.PYSPARK: "PySpark",
+}
 
 
 @dataclass(frozen=True)
@@ -81,52 +113,21 @@ def timeouts(plan: Plan) -> Timeouts:
     )
 
 
-def _web(framework: str) -> str:
-    for needle, name in (
-        ("grpcio", "grpc"),
-        ("Strawberry", "strawberry"),
-        ("FastAPI", "fastapi"),
-        ("Flask", "flask"),
-        ("Django", "django"),
-    ):
-        if needle in framework:
-            return name
-    return ""
-
-
-def _data(plan: Plan) -> str:
-    if plan.data is None:
-        return ""
-    tool = plan.data.tool
-    if "Kafka" in tool and "Spark" in tool:
-        return "Spark streaming"
-    return next((k for k in _DATA_KEYS if k in tool), "pandas")
-
-
 def profile(plan: Plan) -> Profile:
     """The branches this plan's code takes."""
     conc, db = plan.concurrency, plan.database
     iface = plan.requirements.interface.value if plan.requirements.interface else "rest"
-    driver = ""
-    if db is not None:
-        driver = db.driver.split(" ")[0].lower()
-        driver = "pymongo" if driver == "pymongo" else driver
-    cache = ""
-    if db is not None and db.cache.startswith("Redis"):
-        cache = "redis"
-    elif db is not None and db.cache.startswith("in-process"):
-        cache = "local"
     return Profile(
         is_async=conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID),
-        web=_web(conc.framework),
-        dialect="" if db is None else db.engine,
-        driver=driver,
-        cache=cache,
+        web=_WEB[conc.framework],
+        dialect="" if db is None else db.engine.value,
+        driver="" if db is None else _DRIVER[db.driver],
+        cache="" if db is None else _CACHE.get(db.cache, ""),
         ledger=db is not None
-        and db.engine in ("postgresql", "mysql")
-        and (db.outbox or db.isolation.startswith("SERIALIZABLE")),
-        broker=plan.broker.key if plan.broker else "",
-        data=_data(plan),
+        and db.engine in (DatabaseKind.POSTGRESQL, DatabaseKind.MYSQL)
+        and (db.outbox or db.isolation is Isolation.SERIALIZABLE),
+        broker=plan.broker.key.value if plan.broker else "",
+        data="" if plan.data is None else _DATA[plan.data.tool],
         pgbouncer=db is not None and db.pgbouncer,
         serve=iface in ("rest", "graphql", "websocket", "events"),
     )

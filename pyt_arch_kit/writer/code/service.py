@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pyt_arch_kit.planning.choices import WorkerClass
 from pyt_arch_kit.planning.database import limit_for
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.writer.code._template import fill
@@ -355,7 +356,7 @@ def server_config(plan: Plan, p: Profile) -> str:
     worker_class = (
         "uvicorn_worker.UvicornWorker"
         if asgi
-        else ("gthread" if conc.worker_class == "gthread" else "sync")
+        else ("gthread" if conc.worker_class is WorkerClass.GTHREAD else "sync")
     )
     return fill(
         _GUNICORN,
