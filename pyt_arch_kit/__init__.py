@@ -44,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "IncompleteDesignError": "pyt_arch_kit.errors",
     "SettingsError": "pyt_arch_kit.errors",
     "Verification": "pyt_arch_kit.verify",
+    "ResolvedRequirements": "pyt_arch_kit.resolved",
     "Broker": "pyt_arch_kit.planning.choices",
     "Cache": "pyt_arch_kit.planning.choices",
     "DataTool": "pyt_arch_kit.planning.choices",
@@ -77,6 +78,7 @@ __all__ = [
     "Requirements",
     "RequirementsError",
     "RequirementsForm",
+    "ResolvedRequirements",
     "Server",
     "Settings",
     "SettingsError",
@@ -122,6 +124,7 @@ if TYPE_CHECKING:
     from pyt_arch_kit.planning.model import Plan
     from pyt_arch_kit.presets import preset, preset_names
     from pyt_arch_kit.requirements import Requirements, load_requirements
+    from pyt_arch_kit.resolved import ResolvedRequirements
     from pyt_arch_kit.settings import Settings
     from pyt_arch_kit.verify import Verification
     from pyt_arch_kit.widgets import RequirementsForm

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from pyt_arch_kit.requirements import (
+    CPU_BOUND_SHARE,
+    IO_BOUND_SHARE,
     ConsistencyPriority,
     DatabaseKind,
     DataMode,
@@ -32,9 +34,9 @@ def _kind_from_times(r: Requirements) -> tuple[Any, str]:
         share = cpu / (cpu + io)
         kind = (
             WorkloadKind.CPU
-            if share >= 0.6
+            if share >= CPU_BOUND_SHARE
             else WorkloadKind.IO
-            if share <= 0.2
+            if share <= IO_BOUND_SHARE
             else WorkloadKind.MIXED
         )
         return kind, f"CPU is {share:.0%} of request time ({_fmt(cpu)} ms CPU, {_fmt(io)} ms IO)"

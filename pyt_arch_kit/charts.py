@@ -58,7 +58,7 @@ _MAX_RATE = 10_000_000.0  # the bound Requirements puts on rates and sizes
 
 def _service(plan: Plan) -> tuple[float, float, int]:
     """(service ms, CPU ms, cores per instance) exactly as the capacity planner reads them."""
-    cpu_ms, io_ms = service_times(plan.requirements)
+    cpu_ms, io_ms = service_times(plan.resolved)
     return cpu_ms + io_ms, cpu_ms, plan.capacity.cores_per_instance
 
 
@@ -156,8 +156,8 @@ def growth_points(
             f"load_growth_per_month={load_growth_per_month}; give a rate ≥ 0 (0.05 = 5 % a month)"
         )
     req = plan.requirements
-    data0 = req.scale.data_gb or 0.0
-    growth = req.scale.growth_gb_per_month or 0.0
+    data0 = plan.resolved.scale.data_gb
+    growth = plan.resolved.scale.growth_gb_per_month
     points: list[GrowthPoint] = []
     for month in range(months + 1):
         data_gb = data0 + growth * month
@@ -171,8 +171,8 @@ def growth_points(
             GrowthPoint(
                 month=month,
                 load_factor=factor,
-                peak_rps=p.requirements.scale.peak_rps or 0.0,
-                data_gb=p.requirements.scale.data_gb or 0.0,
+                peak_rps=p.resolved.scale.peak_rps,
+                data_gb=p.resolved.scale.data_gb,
                 cores=p.capacity.cores,
                 instances=p.capacity.instances,
                 concurrency=p.concurrency.model.value,

@@ -26,6 +26,8 @@ from pyt_arch_kit.messages import explain, shown_key, unreadable
 from pyt_arch_kit.yamlload import DuplicateKeyError
 
 __all__ = [
+    "CPU_BOUND_SHARE",
+    "IO_BOUND_SHARE",
     "Architecture",
     "Assumption",
     "Consistency",
@@ -59,11 +61,17 @@ class ConsistencyPriority(StrEnum):
 
 
 class WorkloadKind(StrEnum):
-    """Where a request spends its time."""
+    """Where a request spends its time (by :data:`CPU_BOUND_SHARE` and :data:`IO_BOUND_SHARE`)."""
 
     IO = "io"
     CPU = "cpu"
     MIXED = "mixed"
+
+
+#: A request is CPU-bound from this share of its time on CPU (processes, not an event loop).
+CPU_BOUND_SHARE = 0.6
+#: A request is IO-bound up to this share of its time on CPU (an event loop, no process pool).
+IO_BOUND_SHARE = 0.2
 
 
 class DataMode(StrEnum):

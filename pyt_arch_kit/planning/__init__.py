@@ -35,6 +35,7 @@ from pyt_arch_kit.planning.model import (
 from pyt_arch_kit.planning.practices import plan_practices
 from pyt_arch_kit.planning.pushback import find_issues
 from pyt_arch_kit.requirements import DataMode, Interface, Requirements
+from pyt_arch_kit.resolved import ResolvedRequirements, resolve
 
 __all__ = [
     "Broker",
@@ -65,8 +66,9 @@ __all__ = [
 def plan(requirements: Requirements) -> Plan:
     """Compute the plan for a set of requirements.
 
-    Unset fields are filled with stated assumptions first (:meth:`Requirements.resolved`). The
-    result is deterministic: the same requirements always give an equal plan.
+    Unset fields are filled with stated assumptions first
+    (:func:`~pyt_arch_kit.resolved.resolve`). The result is deterministic: the same requirements
+    always give an equal plan.
 
     Example:
         >>> from pyt_arch_kit import Requirements, plan
@@ -75,7 +77,7 @@ def plan(requirements: Requirements) -> Plan:
         >>> p.figure("in_flight").value
         100.0
     """
-    req, assumptions = requirements.resolved()
+    req, assumptions = resolve(requirements)
     chosen = choose_broker(req)  # the plan's one broker decision, passed to every part
     fleet = size_fleet(req)
     first, _, _ = plan_concurrency(req, fleet, broker=chosen)
@@ -87,7 +89,8 @@ def plan(requirements: Requirements) -> Plan:
     practices = plan_practices(req, cap, conc, db, broker)
     findings = find_issues(req, cap, conc, db, data, broker)
     return Plan(
-        requirements=req,
+        requirements=req.requirements,
+        resolved=req,
         assumptions=tuple(assumptions),
         capacity=cap,
         concurrency=conc,
@@ -104,7 +107,7 @@ def plan(requirements: Requirements) -> Plan:
 
 
 def _components(
-    req: Requirements,
+    req: ResolvedRequirements,
     conc: ConcurrencyPlan,
     db: DatabasePlan | None,
     data: DataPlan | None,

@@ -8,7 +8,8 @@ from typing import Final, Literal
 from pyt_arch_kit.planning._names import named
 from pyt_arch_kit.planning.choices import Broker
 from pyt_arch_kit.planning.model import BrokerPlan, ConcurrencyModel, Decision
-from pyt_arch_kit.requirements import DataMode, Interface, Requirements
+from pyt_arch_kit.requirements import DataMode, Interface
+from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
     "BROKER_NAMES",
@@ -62,13 +63,13 @@ _TRADE_OFF = {
 }
 
 
-def _log_broker_justified(req: Requirements) -> bool:
+def _log_broker_justified(req: ResolvedRequirements) -> bool:
     return (
-        req.scale.peak_rps or 0.0
+        req.scale.peak_rps
     ) >= LOG_BROKER_MIN_EVENTS_S or req.workload.data_mode is DataMode.STREAMING
 
 
-def proposed_log_broker_is_premature(req: Requirements) -> bool:
+def proposed_log_broker_is_premature(req: ResolvedRequirements) -> bool:
     """Whether the team proposes Kafka or Pulsar at a rate that does not need one.
 
     True below :data:`LOG_BROKER_MIN_EVENTS_S` events/s, for non-streaming data, when the
@@ -81,7 +82,7 @@ def proposed_log_broker_is_premature(req: Requirements) -> bool:
     )
 
 
-def _prefer(candidates: set[Broker], req: Requirements) -> Broker:
+def _prefer(candidates: set[Broker], req: ResolvedRequirements) -> Broker:
     """The log broker first when the numbers justify one, the lighter queue broker otherwise."""
     order = (
         _LOG_BROKERS + _QUEUE_BROKERS
@@ -105,13 +106,13 @@ DECIDE: Final = _Decide.DECIDE
 
 
 def decided(
-    req: Requirements, chosen: BrokerChoice | Literal[_Decide.DECIDE] | None
+    req: ResolvedRequirements, chosen: BrokerChoice | Literal[_Decide.DECIDE] | None
 ) -> BrokerChoice | None:
     """The broker choice given, or :func:`choose_broker`'s when it is :data:`DECIDE`."""
     return choose_broker(req) if chosen is DECIDE else chosen
 
 
-def choose_broker(req: Requirements) -> BrokerChoice | None:
+def choose_broker(req: ResolvedRequirements) -> BrokerChoice | None:
     """``(broker key, why)`` for the broker events go through, or ``None`` for no broker.
 
     A broker the organisation runs comes first (the one the team proposes, if it runs several);
@@ -134,7 +135,7 @@ def choose_broker(req: Requirements) -> BrokerChoice | None:
             why = (
                 "streaming data"
                 if req.workload.data_mode is DataMode.STREAMING
-                else f"{req.scale.peak_rps or 0:,.0f} events/s at peak"
+                else f"{req.scale.peak_rps:,.0f} events/s at peak"
             )
             return key, f"proposed by the team, and {why} justify a log broker"
         return key, "proposed by the team; a queue broker is light to run at any rate here"
@@ -160,7 +161,7 @@ def broker_plan(key: Broker, model: ConcurrencyModel) -> BrokerPlan:
 
 
 def plan_broker(
-    req: Requirements,
+    req: ResolvedRequirements,
     model: ConcurrencyModel,
     chosen: BrokerChoice | Literal[_Decide.DECIDE] | None = DECIDE,
 ) -> tuple[BrokerPlan | None, list[Decision]]:

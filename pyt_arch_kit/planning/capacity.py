@@ -26,7 +26,8 @@ from pyt_arch_kit.planning.latency import (
 )
 from pyt_arch_kit.planning.model import CapacityPlan, ConcurrencyPlan, Figure, Plan
 from pyt_arch_kit.planning.queueing import fanout_slow_probability, littles_law
-from pyt_arch_kit.requirements import Interface, Requirements
+from pyt_arch_kit.requirements import Interface
+from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
     "FAILOVER_CEILING",
@@ -64,10 +65,10 @@ class Fleet:
     instances: int
 
 
-def _redundancy_required(req: Requirements) -> bool:
+def _redundancy_required(req: ResolvedRequirements) -> bool:
     if req.interface is Interface.BATCH:
         return False
-    return (req.latency.availability_pct or 0) >= REDUNDANCY_SLO_PCT
+    return req.latency.availability_pct >= REDUNDANCY_SLO_PCT
 
 
 def zones_for(instances: int) -> int:
@@ -103,14 +104,14 @@ def _instances_for(load: float, per_instance: float, redundant: bool) -> int:
     return max(1, n)
 
 
-def size_fleet(req: Requirements) -> Fleet:
+def size_fleet(req: ResolvedRequirements) -> Fleet:
     """Instances for the cores the load keeps busy, N+1 across zones when the SLO asks for it.
 
     ``req`` must be resolved (no relevant field unset).
     """
-    peak = req.scale.peak_rps or 0.0
+    peak = req.scale.peak_rps
     cpu_ms, io_ms = service_times(req)
-    cpi = req.infrastructure.cores_per_instance or 1
+    cpi = req.infrastructure.cores_per_instance
     redundant = _redundancy_required(req)
     busy = peak * cpu_ms / 1000
     n = _instances_for(busy, cpi, redundant)
@@ -119,15 +120,15 @@ def size_fleet(req: Requirements) -> Fleet:
     return Fleet(littles_law(peak, (cpu_ms + io_ms) / 1000), busy, cpi, n)
 
 
-def _queue_load(req: Requirements, queue: Queue) -> tuple[float, float]:
+def _queue_load(req: ResolvedRequirements, queue: Queue) -> tuple[float, float]:
     """(busy servers of the queue at peak, servers per instance)."""
     cpu_ms, io_ms = service_times(req)
     held = cpu_ms + io_ms if queue.holds_io else cpu_ms
-    return (req.scale.peak_rps or 0.0) * held / 1000, queue.servers * queue.queues_per_instance
+    return req.scale.peak_rps * held / 1000, queue.servers * queue.queues_per_instance
 
 
 def plan_capacity(
-    req: Requirements, fleet: Fleet, conc: ConcurrencyPlan
+    req: ResolvedRequirements, fleet: Fleet, conc: ConcurrencyPlan
 ) -> tuple[CapacityPlan, list[Figure]]:
     """The fleet that survives a zone loss and meets the p99 target, if any fleet can.
 
@@ -138,11 +139,11 @@ def plan_capacity(
     when no count can meet it (the request's own time misses the target), the plan keeps the
     base and names the levers.
     """
-    peak = req.scale.peak_rps or 0.0
+    peak = req.scale.peak_rps
     cpu_ms, io_ms = service_times(req)
     cpi = fleet.cores_per_instance
-    cv = req.workload.service_cv if req.workload.service_cv is not None else 1.0
-    target = req.latency.p99_ms or math.inf
+    cv = req.workload.service_cv
+    target = req.latency.p99_ms
     redundant = _redundancy_required(req)
     online = peak > 0 and req.interface is not Interface.BATCH
     queue = queue_for(req, conc)
@@ -225,7 +226,7 @@ def p99_at_utilisation(plan: Plan, utilisation: float) -> float:
     ``utilisation`` × servers / s held. At ``capacity.queue_utilisation`` it is
     ``capacity.p99_ms``. With nothing that queues the p99 does not move: it is the plan's.
     """
-    req, cap = plan.requirements, plan.capacity
+    req, cap = plan.resolved, plan.capacity
     cpu_ms, io_ms = service_times(req)
     queue = queue_for(req, plan.concurrency)
     held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms

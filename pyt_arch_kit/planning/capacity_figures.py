@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 from pyt_arch_kit.planning.choices import QueueScope
 from pyt_arch_kit.planning.latency import Queue, service_times
 from pyt_arch_kit.planning.model import CapacityPlan, Figure
 from pyt_arch_kit.planning.queueing import ALLEN_CUNNEEN, DEAN_BARROSO, ERLANG, LITTLE
-from pyt_arch_kit.requirements import Requirements
+from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = ["capacity_figures"]
 
@@ -21,7 +19,7 @@ _TAIL = (
 
 
 def capacity_figures(
-    req: Requirements,
+    req: ResolvedRequirements,
     cap: CapacityPlan,
     queue: Queue,
     base: int,
@@ -30,10 +28,10 @@ def capacity_figures(
 ) -> list[Figure]:
     """The figures of a capacity plan; ``ceilings`` = (U_target, U_failover, SLO % for N+1)."""
     target_u, failover, slo_pct = ceilings
-    peak = req.scale.peak_rps or 0.0
+    peak = req.scale.peak_rps
     cpu_ms, io_ms = service_times(req)
     cpi = cap.cores_per_instance
-    target = req.latency.p99_ms or math.inf
+    target = req.latency.p99_ms
     queues = cap.instances * queue.queues_per_instance
     held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
     per = (

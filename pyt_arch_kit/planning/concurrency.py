@@ -14,7 +14,8 @@ from pyt_arch_kit.planning.model import (
     Decision,
     Figure,
 )
-from pyt_arch_kit.requirements import Interface, Requirements
+from pyt_arch_kit.requirements import CPU_BOUND_SHARE, IO_BOUND_SHARE, Interface
+from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = ["cpu_share", "plan_concurrency"]
 
@@ -36,14 +37,14 @@ class Sized(Protocol):
     def cores_per_instance(self) -> int: ...
 
 
-def cpu_share(req: Requirements) -> float:
+def cpu_share(req: ResolvedRequirements) -> float:
     """Fraction of a request's time spent computing rather than waiting."""
-    cpu = req.workload.cpu_ms_per_request or 0.0
-    io = req.workload.io_wait_ms_per_request or 0.0
+    cpu = req.workload.cpu_ms_per_request
+    io = req.workload.io_wait_ms_per_request
     return cpu / (cpu + io) if cpu + io > 0 else 0.0
 
 
-def _choose(req: Requirements, cap: Sized) -> tuple[ConcurrencyModel, str]:
+def _choose(req: ResolvedRequirements, cap: Sized) -> tuple[ConcurrencyModel, str]:
     share = cpu_share(req)
     if req.interface is Interface.BATCH:
         return ConcurrencyModel.PROCESSES, (
@@ -51,9 +52,9 @@ def _choose(req: Requirements, cap: Sized) -> tuple[ConcurrencyModel, str]:
             "across processes (or a cluster), and the driver stays a plain synchronous program"
         )
     per_instance = cap.in_flight / cap.instances
-    io_ms = req.workload.io_wait_ms_per_request or 0.0
+    io_ms = req.workload.io_wait_ms_per_request
     mandated = named(req.infrastructure.must_use)
-    if share >= 0.6:
+    if share >= CPU_BOUND_SHARE:
         if io_ms >= 10 or req.interface in (Interface.WEBSOCKET, Interface.EVENTS):
             return ConcurrencyModel.HYBRID, (
                 f"CPU is {share:.0%} of request time, so pure-Python work needs processes "
@@ -64,7 +65,7 @@ def _choose(req: Requirements, cap: Sized) -> tuple[ConcurrencyModel, str]:
             f"CPU is {share:.0%} of request time: one worker process per core; threads would "
             "contend on the GIL and an event loop would be blocked"
         )
-    if share > 0.2:
+    if share > IO_BOUND_SHARE:
         return ConcurrencyModel.HYBRID, (
             f"CPU is {share:.0%} of request time: an event loop overlaps the IO, and CPU-heavy "
             "steps run in a process pool so they never block it"
@@ -103,7 +104,7 @@ def _choose(req: Requirements, cap: Sized) -> tuple[ConcurrencyModel, str]:
     )
 
 
-def _choose_kept(req: Requirements, cap: Sized, model: ConcurrencyModel, why: str) -> str:
+def _choose_kept(req: ResolvedRequirements, cap: Sized, model: ConcurrencyModel, why: str) -> str:
     """The reason for a model kept from the fleet before latency sizing.
 
     Instances only grow, so in-flight requests per instance only fall: the one model that can
@@ -120,7 +121,7 @@ def _choose_kept(req: Requirements, cap: Sized, model: ConcurrencyModel, why: st
 
 
 def _framework(
-    req: Requirements, model: ConcurrencyModel, broker: BrokerChoice | None
+    req: ResolvedRequirements, model: ConcurrencyModel, broker: BrokerChoice | None
 ) -> tuple[Framework, Server, WorkerClass]:
     mandated = named(req.infrastructure.must_use)
     iface = req.interface
@@ -161,7 +162,7 @@ _FRAMEWORK_TRADE = {
 
 
 def plan_concurrency(
-    req: Requirements,
+    req: ResolvedRequirements,
     cap: Sized,
     model: ConcurrencyModel | None = None,
     *,
@@ -242,8 +243,8 @@ def plan_concurrency(
             "",
             "CPU ms / (CPU ms + IO ms)",
             (
-                ("CPU ms", req.workload.cpu_ms_per_request or 0.0),
-                ("IO ms", req.workload.io_wait_ms_per_request or 0.0),
+                ("CPU ms", req.workload.cpu_ms_per_request),
+                ("IO ms", req.workload.io_wait_ms_per_request),
             ),
             "the persona's rule: IO-bound → asyncio, CPU-bound → processes, mixed → hybrid",
         ),
@@ -273,7 +274,7 @@ def plan_concurrency(
         ConcurrencyModel.HYBRID: "overlaps IO and uses every core; two execution models to "
         "reason about, and pickling cost on every offloaded call",
     }[model]
-    iface_name = req.interface.value if req.interface else "rest"
+    iface_name = req.interface.value
     decisions = [
         Decision("concurrency", model.value, why, trade, alternatives),
         Decision(

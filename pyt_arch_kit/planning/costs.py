@@ -115,7 +115,7 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
     """One cost line per component of the plan, at these unit prices."""
     cap, db, data = plan.capacity, plan.database, plan.data
     comps = set(plan.components)
-    req = plan.requirements
+    req = plan.resolved
     lines: list[CostLine] = []
     if "app" in comps:
         lines.append(
@@ -191,13 +191,13 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
 
 
 def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:
-    db, req = plan.database, plan.requirements
+    db, req = plan.database, plan.resolved
     assert db is not None
     copies = 1 + db.standbys + db.read_replicas
     what = "primary" + (f" + {db.standbys} standby" if db.standbys else "")
     what += f" + {db.read_replicas} replica(s)" if db.read_replicas else ""
     results_only = plan.data is not None and "app" not in plan.components
-    data_gb = None if results_only else (req.scale.data_gb or 0.0)
+    data_gb = None if results_only else req.scale.data_gb
     stored = (
         "the job's results only: size them"
         if data_gb is None

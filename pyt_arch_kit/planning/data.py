@@ -5,7 +5,8 @@ from __future__ import annotations
 from pyt_arch_kit.planning._names import named
 from pyt_arch_kit.planning.choices import DataTool
 from pyt_arch_kit.planning.model import DataPlan, Decision, Figure
-from pyt_arch_kit.requirements import DataMode, Interface, Requirements
+from pyt_arch_kit.requirements import DataMode, Interface
+from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = ["plan_data"]
 
@@ -19,15 +20,15 @@ _POLARS_MAX_GB = 100.0
 _DASK_MAX_GB = 1000.0
 
 
-def plan_data(req: Requirements) -> tuple[DataPlan | None, list[Figure], list[Decision]]:
+def plan_data(req: ResolvedRequirements) -> tuple[DataPlan | None, list[Figure], list[Decision]]:
     """Pick pandas, polars, Dask, PySpark or a stream processor for the data processed."""
     mode = req.workload.data_mode
     if mode is DataMode.NONE and req.interface is Interface.BATCH:
         mode = DataMode.BATCH
     if mode is DataMode.NONE:
         return None, [], []
-    size = req.workload.batch_data_gb or req.scale.data_gb or 0.0
-    fresh = req.workload.freshness_s or 0.0
+    size = req.workload.batch_data_gb or req.scale.data_gb
+    fresh = req.workload.freshness_s
     ram = size * _PANDAS_FACTOR
     mandated = named(req.infrastructure.must_use)
     if "pyspark" in mandated:  # the package's name for the same engine

@@ -16,12 +16,8 @@ from pyt_arch_kit.planning.model import (
     Figure,
 )
 from pyt_arch_kit.planning.queueing import LITTLE
-from pyt_arch_kit.requirements import (
-    ConsistencyPriority,
-    DatabaseKind,
-    Interface,
-    Requirements,
-)
+from pyt_arch_kit.requirements import ConsistencyPriority, DatabaseKind, Interface
+from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
     "limit_for",
@@ -87,7 +83,7 @@ _RETENTION_DAYS = 14
 
 
 def _data_safety(
-    req: Requirements, engine: DatabaseKind, redundant: bool
+    req: ResolvedRequirements, engine: DatabaseKind, redundant: bool
 ) -> tuple[int, bool, str, str]:
     """(standbys, synchronous, RPO, RTO) for the consistency and availability asked for."""
     strong = req.consistency.priority is ConsistencyPriority.STRONG
@@ -136,7 +132,7 @@ def _driver(engine: DatabaseKind, model: ConcurrencyModel) -> Driver:
     return Driver.PYMONGO_ASYNC if is_async else Driver.PYMONGO
 
 
-def _isolation(req: Requirements, engine: DatabaseKind) -> tuple[Isolation, str]:
+def _isolation(req: ResolvedRequirements, engine: DatabaseKind) -> tuple[Isolation, str]:
     priority = req.consistency.priority
     if engine is DatabaseKind.MONGODB:
         if priority is ConsistencyPriority.STRONG:
@@ -171,10 +167,10 @@ def _isolation(req: Requirements, engine: DatabaseKind) -> tuple[Isolation, str]
 PACELC = "D. Abadi, “Consistency Tradeoffs in Modern Distributed Database System Design”, 2012"
 
 
-def _consistency_decision(req: Requirements) -> Decision:
+def _consistency_decision(req: ResolvedRequirements) -> Decision:
     """Where the system sits on CAP / PACELC, stated as a decision."""
-    priority = req.consistency.priority or ConsistencyPriority.BALANCED
-    stale = req.consistency.stale_read_tolerance_s or 0.0
+    priority = req.consistency.priority
+    stale = req.consistency.stale_read_tolerance_s
     choice, why = {
         ConsistencyPriority.STRONG: (
             "PC/EC: one primary, synchronous commit, reads of mutable data from the primary",
@@ -271,7 +267,7 @@ def over_the_limit(db: DatabasePlan) -> str:
 
 
 def plan_database(
-    req: Requirements,
+    req: ResolvedRequirements,
     cap: CapacityPlan,
     conc: ConcurrencyPlan,
     *,
@@ -282,7 +278,7 @@ def plan_database(
     ``broker`` is the plan's broker choice (events through a broker need an outbox and
     idempotency keys), decided here when omitted.
     """
-    engine = req.infrastructure.database or DatabaseKind.POSTGRESQL
+    engine = req.infrastructure.database
     if engine is DatabaseKind.NONE:
         return (
             None,
@@ -293,10 +289,10 @@ def plan_database(
                 )
             ],
         )
-    peak = req.scale.peak_rps or 0.0
-    calls = req.workload.db_calls_per_request or 0.0
-    db_ms = req.workload.db_ms_per_call or 0.0
-    limit = req.infrastructure.db_max_connections or 100
+    peak = req.scale.peak_rps
+    calls = req.workload.db_calls_per_request
+    db_ms = req.workload.db_ms_per_call
+    limit = req.infrastructure.db_max_connections
     reserved = reserved_for(limit)
     usable = limit - reserved
     busy = peak * calls * db_ms / 1000
@@ -320,8 +316,8 @@ def plan_database(
     hikari = db_cores * 2 + 1
 
     priority = req.consistency.priority
-    stale = req.consistency.stale_read_tolerance_s or 0.0
-    read_ratio = req.scale.read_ratio if req.scale.read_ratio is not None else 0.8
+    stale = req.consistency.stale_read_tolerance_s
+    read_ratio = req.scale.read_ratio
     read_rps = peak * read_ratio
     replicas = 0
     if priority is not ConsistencyPriority.STRONG and stale >= 1 and read_rps > _READS_PER_REPLICA:

@@ -27,7 +27,8 @@ from pyt_arch_kit.planning.choices import QueueScope
 from pyt_arch_kit.planning.model import ConcurrencyModel, ConcurrencyPlan, P99Levers
 from pyt_arch_kit.planning.queueing import mgc_wait
 from pyt_arch_kit.planning.tail import ResponseTime
-from pyt_arch_kit.requirements import Interface, Requirements
+from pyt_arch_kit.requirements import Interface
+from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
     "QUANTILE",
@@ -47,13 +48,13 @@ _Predicate = Callable[[int], bool]
 _FloatPredicate = Callable[[float], bool]
 
 
-def service_times(req: Requirements) -> tuple[float, float]:
+def service_times(req: ResolvedRequirements) -> tuple[float, float]:
     """(CPU ms, IO-wait ms) per request, as the planner reads them.
 
     A time below a nanosecond counts as none: it is no work, and ``1 / x`` would overflow.
     """
-    cpu_ms = req.workload.cpu_ms_per_request or 0.0
-    io_ms = req.workload.io_wait_ms_per_request or 0.0
+    cpu_ms = req.workload.cpu_ms_per_request
+    io_ms = req.workload.io_wait_ms_per_request
     return (cpu_ms if cpu_ms >= 1e-6 else 0.0), (io_ms if io_ms >= 1e-6 else 0.0)
 
 
@@ -79,7 +80,7 @@ class Queue:
     why: str
 
 
-def queue_for(req: Requirements, conc: ConcurrencyPlan) -> Queue:
+def queue_for(req: ResolvedRequirements, conc: ConcurrencyPlan) -> Queue:
     """The queue a request waits in, for this concurrency model and interface."""
     workers = max(1, conc.workers_per_instance)
     model = conc.model
@@ -209,17 +210,17 @@ def _largest(predicate: _FloatPredicate, high: float) -> float | None:
 
 
 def find_levers(
-    req: Requirements, queue: Queue, instances: int, limit: int, p99_ms: float
+    req: ResolvedRequirements, queue: Queue, instances: int, limit: int, p99_ms: float
 ) -> P99Levers:
     """What would meet the p99 target that ``instances`` instances miss.
 
     Each lever is computed by bisection with the others held: more instances (up to
     ``limit``), a lower service-time cv, less CPU per request, less IO wait, or a looser target.
     """
-    peak = req.scale.peak_rps or 0.0
+    peak = req.scale.peak_rps
     cpu_ms, io_ms = service_times(req)
-    cv = req.workload.service_cv if req.workload.service_cv is not None else 1.0
-    target = req.latency.p99_ms or math.inf
+    cv = req.workload.service_cv
+    target = req.latency.p99_ms
 
     def at(cpu: float, io: float, c: float, n: int) -> bool:
         return meets(response_time(peak, cpu, io, c, queue, n), target)

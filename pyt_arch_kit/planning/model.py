@@ -18,6 +18,7 @@ from pyt_arch_kit.planning.choices import (
     WorkerClass,
 )
 from pyt_arch_kit.requirements import Assumption, DatabaseKind, DataMode, Requirements
+from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
     "Broker",
@@ -313,6 +314,7 @@ class Plan:
 
     Attributes:
         requirements: the requirements with every gap filled by an assumption.
+        resolved: the same with every field typed and set (what the planner read).
         assumptions: what was assumed for the gaps.
         capacity, concurrency, database, data: the four parts of the plan.
         figures: every number, with formula, inputs and source.
@@ -323,6 +325,7 @@ class Plan:
     """
 
     requirements: Requirements
+    resolved: ResolvedRequirements
     assumptions: tuple[Assumption, ...]
     capacity: CapacityPlan
     concurrency: ConcurrencyPlan

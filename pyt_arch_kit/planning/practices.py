@@ -12,7 +12,8 @@ from pyt_arch_kit.planning.model import (
     Decision,
     fmt_number,
 )
-from pyt_arch_kit.requirements import DatabaseKind, Interface, Requirements
+from pyt_arch_kit.requirements import DatabaseKind, Interface
+from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
     "LB_IDLE_TIMEOUT_S",
@@ -35,8 +36,8 @@ STRIPE_IDEMPOTENCY = "Stripe API, “Idempotent requests”"
 GRPC_LB = "gRPC docs, “Load Balancing in gRPC” (2017) and the connection-age server options"
 
 
-def _redundancy(req: Requirements, cap: CapacityPlan) -> Decision:
-    slo = req.latency.availability_pct or 0.0
+def _redundancy(req: ResolvedRequirements, cap: CapacityPlan) -> Decision:
+    slo = req.latency.availability_pct
     n, zones, left = cap.instances, cap.zones, cap.instances_after_failure
     where = f"{n} instance(s) across {zones} zones" if zones > 1 else f"{n} instance in one zone"
     if cap.redundancy_required:
@@ -66,8 +67,8 @@ def _redundancy(req: Requirements, cap: CapacityPlan) -> Decision:
     )
 
 
-def _retries(req: Requirements) -> Decision:
-    target = req.latency.p99_ms or 0.0
+def _retries(req: ResolvedRequirements) -> Decision:
+    target = req.latency.p99_ms
     return Decision(
         "retries",
         "retry only idempotent calls (reads, and writes that carry an idempotency key), at one "
@@ -82,7 +83,7 @@ def _retries(req: Requirements) -> Decision:
     )
 
 
-def _idempotency(req: Requirements) -> Decision:
+def _idempotency(req: ResolvedRequirements) -> Decision:
     scope = "the calling service" if req.interface is Interface.GRPC else "the client (API key)"
     return Decision(
         "idempotency",
@@ -162,14 +163,14 @@ def _data_safety(db: DatabasePlan) -> Decision:
 
 
 def plan_practices(
-    req: Requirements,
+    req: ResolvedRequirements,
     cap: CapacityPlan,
     conc: ConcurrencyPlan,
     db: DatabasePlan | None,
     broker: BrokerPlan | None,
 ) -> list[Decision]:
     """The practice decisions that apply to this system, in the order a reader needs them."""
-    online = req.interface is not Interface.BATCH and (req.scale.peak_rps or 0) > 0
+    online = req.interface is not Interface.BATCH and req.scale.peak_rps > 0
     out: list[Decision] = []
     if online:
         out.append(_redundancy(req, cap))

@@ -18,17 +18,18 @@ from pyt_arch_kit.planning.model import (
     Finding,
     fmt_number,
 )
-from pyt_arch_kit.requirements import Architecture, DatabaseKind, Requirements
+from pyt_arch_kit.requirements import Architecture, DatabaseKind
+from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = ["find_issues"]
 
 
-def _mentions(req: Requirements, *names: str) -> bool:
+def _mentions(req: ResolvedRequirements, *names: str) -> bool:
     return bool(named(req.proposed.technologies) & set(names))
 
 
 def find_issues(
-    req: Requirements,
+    req: ResolvedRequirements,
     cap: CapacityPlan,
     conc: ConcurrencyPlan,
     db: DatabasePlan | None,
@@ -37,9 +38,9 @@ def find_issues(
 ) -> list[Finding]:
     """Compare the proposal and the targets with the computed plan (and its chosen broker)."""
     out: list[Finding] = []
-    peak = req.scale.peak_rps or 0.0
-    team = req.infrastructure.team_size or 5
-    services = req.proposed.service_count or 1
+    peak = req.scale.peak_rps
+    team = req.infrastructure.team_size
+    services = req.proposed.service_count
     prop = req.proposed
 
     # More than one service per two engineers means each service lacks an owner who can run it.
@@ -141,7 +142,7 @@ def find_issues(
                 f"Use {data.tool}; move to Dask or PySpark when data outgrows one machine.",
             )
         )
-    if prop.architecture is Architecture.SERVERLESS and (req.latency.p99_ms or 1e9) < 100:
+    if prop.architecture is Architecture.SERVERLESS and req.latency.p99_ms < 100:
         out.append(
             Finding(
                 FindingKind.WARNING,
@@ -206,7 +207,7 @@ def find_issues(
                 else over_the_limit(db)[0].upper() + over_the_limit(db)[1:] + ".",
             )
         )
-    if (req.latency.availability_pct or 0) >= 99.99 and team <= 3:
+    if req.latency.availability_pct >= 99.99 and team <= 3:
         out.append(
             Finding(
                 FindingKind.WARNING,
@@ -239,14 +240,14 @@ def _cap_active_connections(db: DatabasePlan) -> str:
     )
 
 
-def _latency_findings(req: Requirements, cap: CapacityPlan) -> list[Finding]:
+def _latency_findings(req: ResolvedRequirements, cap: CapacityPlan) -> list[Finding]:
     """The p99 target against the queueing model: missed, and what would meet it."""
-    target = req.latency.p99_ms or 0.0
+    target = req.latency.p99_ms
     out: list[Finding] = []
     lev = cap.levers
     if not cap.meets_p99 and lev is not None:
-        cpu_ms = req.workload.cpu_ms_per_request or 0.0
-        io_ms = req.workload.io_wait_ms_per_request or 0.0
+        cpu_ms = req.workload.cpu_ms_per_request
+        io_ms = req.workload.io_wait_ms_per_request
         if lev.instances is None:
             cause = (
                 f"the request's own time: {fmt_number(cpu_ms)} ms CPU + {fmt_number(io_ms)} ms "

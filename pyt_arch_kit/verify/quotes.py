@@ -195,7 +195,7 @@ def plan_values(plan: Plan) -> dict[str, float]:
         plan.concurrency,
         plan.database,
         plan.data,
-        plan.requirements,
+        plan.resolved,
     )
     values: dict[str, float] = {
         "instances": cap.instances,
@@ -208,7 +208,7 @@ def plan_values(plan: Plan) -> dict[str, float]:
         "utilisation_pct": cap.utilisation * 100,
         "target_utilisation_pct": cap.target_utilisation * 100,
         "headroom_rps": cap.headroom_rps,
-        "peak_rps": req.scale.peak_rps or 0.0,
+        "peak_rps": req.scale.peak_rps,
         "workers_per_instance": conc.workers_per_instance,
         "processes": cap.instances * conc.workers_per_instance,
         "threads": conc.threads_per_worker,

@@ -31,8 +31,8 @@ def _cell(text: str) -> str:
 
 def executive_summary(plan: Plan) -> str:
     """What to build, the key numbers, the push-back, and what was assumed."""
-    req, cap, conc, db = plan.requirements, plan.capacity, plan.concurrency, plan.database
-    peak = req.scale.peak_rps or 0.0
+    req, cap, conc, db = plan.resolved, plan.capacity, plan.concurrency, plan.database
+    peak = req.scale.peak_rps
     lines = []
     if req.summary:
         lines += [inline(req.summary), ""]  # data, not markup: it cannot open a fence or a section
@@ -100,7 +100,7 @@ def _after_failure(plan: Plan) -> str:
             f"after losing a zone, {cap.instances_after_failure} instance(s) carry the peak, "
             f"their cores {cap.utilisation_after_failure:.0%} busy (N+1: ceiling 80 %)."
         )
-    slo = plan.requirements.latency.availability_pct or 0
+    slo = plan.resolved.latency.availability_pct
     return f"one instance: the {slo:g} % SLO does not call for N+1."
 
 
@@ -126,8 +126,8 @@ def _pools_line(db: DatabasePlan) -> str:
 
 
 def _latency_line(plan: Plan) -> str:
-    cap, req = plan.capacity, plan.requirements
-    target = req.latency.p99_ms or 0
+    cap, req = plan.capacity, plan.resolved
+    target = req.latency.p99_ms
     where = {
         QueueScope.WORKER: f"each worker's {cap.queue_server} is its own queue",
         QueueScope.INSTANCE: f"the {cap.queue_server}s of an instance share one queue",
@@ -144,7 +144,7 @@ def _latency_line(plan: Plan) -> str:
 def system_diagram(plan: Plan) -> str:
     """The mermaid diagram and the request's path through it."""
     conc, db = plan.concurrency, plan.database
-    grpc = plan.requirements.interface is Interface.GRPC
+    grpc = plan.resolved.interface is Interface.GRPC
     steps = (
         [
             (

@@ -40,7 +40,7 @@ def mermaid(plan: Plan) -> str:
 
     if "clients" in c:
         node("clients", "Clients", "round")
-        grpc = plan.requirements.interface is Interface.GRPC
+        grpc = plan.resolved.interface is Interface.GRPC
         node("lb", "L7 gRPC proxy<br/>per-call balancing" if grpc else "Load balancer")
         node(
             "app",
@@ -94,7 +94,7 @@ def mermaid(plan: Plan) -> str:
             if "broker" in c:
                 edges.append("    broker -->|events| job")
             elif db is not None:
-                every = fmt_number(plan.requirements.workload.freshness_s or 60)
+                every = fmt_number(plan.resolved.workload.freshness_s)
                 edges.append(f"    db -->|new rows every {every} s| job")
             else:
                 node("stream", "incoming events", "queue")

@@ -63,7 +63,7 @@ def _testing(plan: Plan) -> list[str]:
     load = (
         [
             "- **Load**: locust at 1×, 2× and 3× the "
-            f"{fmt_number(plan.requirements.scale.peak_rps or 0)} req/s peak; record p50 and "
+            f"{fmt_number(plan.resolved.scale.peak_rps)} req/s peak; record p50 and "
             "p99 and the spread of handler time (service_cv = std / mean), and compare them "
             f"with the plan's estimates (p50 ≈ {fmt_number(cap.p50_ms)} ms, p99 ≈ "
             f"{fmt_number(cap.p99_ms)} ms at cv {fmt_number(cap.service_cv)}) before launch.",
@@ -96,7 +96,7 @@ def implementation_guidelines(plan: Plan) -> str:
             "callbacks.",
             "",
         ]
-    if plan.requirements.interface is Interface.GRPC:
+    if plan.resolved.interface is Interface.GRPC:
         out += [
             f"Start the {conc.workers_per_instance} server processes of an instance before any "
             "gRPC object exists (grpcio does not survive a fork after it started): a small "

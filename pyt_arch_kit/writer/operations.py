@@ -30,8 +30,8 @@ def _online(plan: Plan) -> bool:
 
 
 def _deployment(plan: Plan) -> list[str]:
-    cap, req = plan.capacity, plan.requirements
-    slo = req.latency.availability_pct or 99.9
+    cap, req = plan.capacity, plan.resolved
+    slo = req.latency.availability_pct
     if not _online(plan):
         return [
             "- A scheduled job (Airflow, cron or a Kubernetes CronJob) with its own service "
@@ -69,7 +69,7 @@ def _deployment(plan: Plan) -> list[str]:
 
 
 def _keepalive(plan: Plan) -> str:
-    conc, iface = plan.concurrency, plan.requirements.interface
+    conc, iface = plan.concurrency, plan.resolved.interface
     if iface is Interface.GRPC:
         return (
             "- Keep-alive: pings every 30 s (`grpc.keepalive_time_ms`), permitted by "
@@ -104,14 +104,14 @@ def _keepalive(plan: Plan) -> str:
 
 
 def _scaling(plan: Plan) -> list[str]:
-    req, cap, db = plan.requirements, plan.capacity, plan.database
+    req, cap, db = plan.resolved, plan.capacity, plan.database
     lines: list[str] = []
     if _online(plan):
         lines += [
             f"- Add an instance when core utilisation (or the {cap.queue_server}s', "
             f"{cap.queue_utilisation:.0%} at peak today) stays above "
             f"{cap.target_utilisation:.0%} for 5 minutes, or when p99 passes "
-            f"{fmt_number((req.latency.p99_ms or 0) * 0.8)} ms (80 % of the target).",
+            f"{fmt_number(req.latency.p99_ms * 0.8)} ms (80 % of the target).",
             f"- Headroom today: about {fmt_number(cap.headroom_rps)} req/s above peak before "
             "cores or workers pass 80 % busy.",
         ]
@@ -147,7 +147,7 @@ def _scaling(plan: Plan) -> list[str]:
 
 
 def _observability(plan: Plan) -> list[str]:
-    avail = plan.requirements.latency.availability_pct or 99.9
+    avail = plan.resolved.latency.availability_pct
     budget = 100 - avail
     minutes = budget / 100 * 30 * 24 * 60
     alerts = "; ".join(
@@ -167,7 +167,7 @@ def _observability(plan: Plan) -> list[str]:
 
 
 def _security(plan: Plan) -> list[str]:
-    req, cap, db = plan.requirements, plan.capacity, plan.database
+    req, cap, db = plan.resolved, plan.capacity, plan.database
     iface = req.interface
     if iface is Interface.GRPC:
         auth = (
@@ -207,7 +207,7 @@ def _security(plan: Plan) -> list[str]:
             "- Rate limiting: a token bucket per client at the edge (gateway or load balancer, "
             "or Redis-backed in the app), answering 429 with Retry-After; no single client "
             f"may take the fleet's headroom ({fmt_number(cap.headroom_rps)} req/s above the "
-            f"{fmt_number(req.scale.peak_rps or 0)} req/s peak)."
+            f"{fmt_number(req.scale.peak_rps)} req/s peak)."
         )
     return lines
 

@@ -16,7 +16,7 @@ def _cell(text: str) -> str:
 
 
 def _fleet_risks(plan: Plan) -> list[tuple[str, str]]:
-    cap, req = plan.capacity, plan.requirements
+    cap, req = plan.capacity, plan.resolved
     if "app" not in plan.components:
         return []
     if cap.zones > 1:
@@ -29,7 +29,7 @@ def _fleet_risks(plan: Plan) -> list[tuple[str, str]]:
                 "capacity",
             )
         ]
-    slo = req.latency.availability_pct or 99.9
+    slo = req.latency.availability_pct
     return [
         (
             "The single instance fails or is redeployed",
@@ -72,7 +72,7 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
             (
                 "Replica lag shows users stale data",
                 "route read-your-writes paths to the primary; alert on lag above "
-                f"{plan.requirements.consistency.stale_read_tolerance_s or 0:g} s",
+                f"{plan.resolved.consistency.stale_read_tolerance_s:g} s",
             )
         )
     if db.cache_ttl_s > 0:
@@ -109,7 +109,7 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
 
 def risks_and_mitigations(plan: Plan) -> str:
     """Risks from the findings and from the plan's choices, each with its mitigation."""
-    conc, req = plan.concurrency, plan.requirements
+    conc, req = plan.concurrency, plan.resolved
     rows: list[tuple[str, str]] = [
         (f.title[0].upper() + f.title[1:], f.recommendation)
         for f in plan.findings
@@ -155,7 +155,7 @@ def risks_and_mitigations(plan: Plan) -> str:
             (
                 "Retry storms amplify an outage",
                 "retry only idempotent calls, at one layer, within one deadline below the "
-                f"{fmt_number(req.latency.p99_ms or 0)} ms p99 target, under a "
+                f"{fmt_number(req.latency.p99_ms)} ms p99 target, under a "
                 f"{RETRY_BUDGET:.0%} retry budget; capped exponential backoff with full "
                 "jitter; circuit breakers",
             )

@@ -148,7 +148,7 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
         _row("hypothesis", "property tests for the domain rules"),
         _row(
             "locust",
-            f"load tests at {plan.requirements.scale.peak_rps or 0:,.0f} req/s peak and beyond",
+            f"load tests at {plan.resolved.scale.peak_rps:,.0f} req/s peak and beyond",
         ),
         (
             PINS_ROW,

@@ -23,6 +23,7 @@ from pyt_arch_kit.planning.model import (
     WorkerClass,
 )
 from pyt_arch_kit.requirements import DatabaseKind, Requirements
+from pyt_arch_kit.resolved import ResolvedRequirements, resolve
 
 
 def req(**sections: Any) -> Requirements:
@@ -30,9 +31,9 @@ def req(**sections: Any) -> Requirements:
     return Requirements.parse(dict(sections))
 
 
-def resolved(**sections: Any) -> Requirements:
+def resolved(**sections: Any) -> ResolvedRequirements:
     """The same, with every unset field filled by its assumption (what the planner sees)."""
-    return req(**sections).resolved()[0]
+    return resolve(req(**sections))[0]
 
 
 _CAP = CapacityPlan(

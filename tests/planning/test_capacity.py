@@ -84,7 +84,7 @@ def test_the_availability_slo_at_99_9_asks_for_n_plus_one(
     assert fleet.busy_cores == pytest.approx(4.0)
     assert fleet.in_flight == pytest.approx(4.0)  # 500 × 8 ms
     assert fleet.instances == instances
-    assert plan(r).capacity.redundancy_required is redundant
+    assert plan(r.requirements).capacity.redundancy_required is redundant
 
 
 @pytest.mark.parametrize(("availability", "instances"), [(99.89, 1), (99.9, 2)])
@@ -101,7 +101,7 @@ def test_minimum_instance_count(availability: float, instances: int) -> None:
 def test_a_batch_job_is_never_sized_for_n_plus_one() -> None:
     r = resolved(interface="batch", latency={"availability_pct": 99.99})
     assert size_fleet(r).instances == 1
-    cap = plan(r).capacity
+    cap = plan(r.requirements).capacity
     assert not cap.redundancy_required and cap.queue == "none"
 
 

@@ -103,7 +103,7 @@ class Timeouts:
 
 def timeouts(plan: Plan) -> Timeouts:
     """Budgets under the p99 target: a call's retries all finish inside it."""
-    p99 = (plan.requirements.latency.p99_ms or 1000) / 1000
+    p99 = plan.resolved.latency.p99_ms / 1000
     return Timeouts(
         p99_s=p99,
         deadline_s=round(0.8 * p99, 3),
@@ -116,7 +116,7 @@ def timeouts(plan: Plan) -> Timeouts:
 def profile(plan: Plan) -> Profile:
     """The branches this plan's code takes."""
     conc, db = plan.concurrency, plan.database
-    iface = plan.requirements.interface.value if plan.requirements.interface else "rest"
+    iface = plan.resolved.interface.value
     return Profile(
         is_async=conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID),
         web=_WEB[conc.framework],

@@ -371,6 +371,6 @@ def server_config(plan: Plan, p: Profile) -> str:
         keepalive_line="keepalive = 75  # above the LB's idle timeout (60 s on common cloud LBs)"
         if worker_class != "sync"
         else DROP,
-        p99=f"{plan.requirements.latency.p99_ms or 0:g}",
+        p99=f"{plan.resolved.latency.p99_ms:g}",
         formula=plan.figure("workers_per_instance").formula,
     )

@@ -1,0 +1,208 @@
+"""Requirements with every field set: what the planner and the writer read.
+
+:meth:`Requirements.resolved` fills each open gap from :data:`~pyt_arch_kit.assumptions.RULES`;
+:func:`resolve` then turns the result into a :class:`ResolvedRequirements`, whose fields are
+never ``None``, so no planner or writer code restates a default as an ``or …`` fallback. A field
+that a rule leaves unset because it does not matter for this system (no database, no data job,
+a batch system's users) gets its neutral value here, in :data:`NOT_APPLICABLE`, the one place
+besides the rules where a value is chosen for the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pyt_arch_kit.requirements import (
+    Architecture,
+    Assumption,
+    ConsistencyPriority,
+    DatabaseKind,
+    DataMode,
+    Hosting,
+    Interface,
+    Requirements,
+    WorkloadKind,
+)
+
+__all__ = [
+    "NOT_APPLICABLE",
+    "ResolvedConsistency",
+    "ResolvedInfrastructure",
+    "ResolvedLatency",
+    "ResolvedProposal",
+    "ResolvedRequirements",
+    "ResolvedScale",
+    "ResolvedWorkload",
+    "resolve",
+]
+
+#: The value of each field a rule may leave unset because it does not matter for this system.
+NOT_APPLICABLE: dict[str, Any] = {
+    "scale.concurrent_users": 0,  # a batch system has no users online
+    "workload.service_cv": 1.0,  # a batch system has no request queue to model
+    "workload.db_ms_per_call": 0.0,  # no database
+    "workload.batch_data_gb": 0.0,  # no data job (0 reads as "the data set's size")
+    "workload.freshness_s": 0.0,  # no data job
+    "infrastructure.db_max_connections": 0,  # no database
+    "proposed.service_count": 1,  # no service count proposed: one deployable
+}
+
+
+@dataclass(frozen=True)
+class ResolvedScale:
+    """Load and data volume, every field set (see :class:`~pyt_arch_kit.requirements.Scale`)."""
+
+    peak_rps: float
+    avg_rps: float
+    concurrent_users: int
+    data_gb: float
+    growth_gb_per_month: float
+    read_ratio: float
+    payload_kb: float
+
+
+@dataclass(frozen=True)
+class ResolvedLatency:
+    """Latency targets and availability, every field set."""
+
+    p50_ms: float
+    p99_ms: float
+    availability_pct: float
+
+
+@dataclass(frozen=True)
+class ResolvedConsistency:
+    """Consistency versus availability, every field set."""
+
+    priority: ConsistencyPriority
+    stale_read_tolerance_s: float
+
+
+@dataclass(frozen=True)
+class ResolvedWorkload:
+    """Where request time goes, every field set."""
+
+    kind: WorkloadKind
+    cpu_ms_per_request: float
+    io_wait_ms_per_request: float
+    db_calls_per_request: float
+    db_ms_per_call: float
+    service_cv: float
+    fanout_calls: int
+    data_mode: DataMode
+    batch_data_gb: float
+    freshness_s: float
+
+
+@dataclass(frozen=True)
+class ResolvedInfrastructure:
+    """Hosting and constraints, every field set."""
+
+    hosting: Hosting
+    database: DatabaseKind
+    db_max_connections: int
+    cores_per_instance: int
+    team_size: int
+    existing_services: tuple[str, ...]
+    must_use: tuple[str, ...]
+    must_avoid: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ResolvedProposal:
+    """The approach the team proposes; ``architecture`` is ``None`` when none is proposed."""
+
+    architecture: Architecture | None
+    service_count: int
+    technologies: tuple[str, ...]
+    notes: str
+
+
+@dataclass(frozen=True)
+class ResolvedRequirements:
+    """Requirements with every gap filled, typed so that no field is ``None``.
+
+    Made once per plan by :func:`resolve`; the planner's functions take it.
+
+    Attributes:
+        requirements: the same requirements as the pydantic model (for JSON and display).
+        name, summary, interface, scale, latency, consistency, workload, infrastructure,
+            proposed: the sections, as in :class:`~pyt_arch_kit.requirements.Requirements`.
+    """
+
+    requirements: Requirements
+    name: str
+    summary: str
+    interface: Interface
+    scale: ResolvedScale
+    latency: ResolvedLatency
+    consistency: ResolvedConsistency
+    workload: ResolvedWorkload
+    infrastructure: ResolvedInfrastructure
+    proposed: ResolvedProposal
+
+
+def _field(req: Requirements, path: str) -> Any:
+    section, _, key = path.rpartition(".")
+    value = getattr(getattr(req, section) if section else req, key)
+    if value is None:
+        value = NOT_APPLICABLE.get(path)
+    if value is None:  # a rule that always answers did not: a bug in RULES, not in the input
+        raise AssertionError(f"{path} is unset after every assumption was applied")
+    return value
+
+
+def resolve(requirements: Requirements) -> tuple[ResolvedRequirements, list[Assumption]]:
+    """Fill every gap with its assumption (:meth:`Requirements.resolved`), every field typed.
+
+    Returns:
+        ``(the resolved requirements, the assumptions made)``.
+
+    Example:
+        >>> from pyt_arch_kit import Requirements
+        >>> req, _ = resolve(Requirements(scale={"peak_rps": 2000}))
+        >>> req.latency.p99_ms, req.infrastructure.cores_per_instance
+        (250.0, 4)
+    """
+    filled, made = requirements.resolved()
+
+    def get(path: str) -> Any:
+        return _field(filled, path)
+
+    i, p = filled.infrastructure, filled.proposed
+    resolved = ResolvedRequirements(
+        requirements=filled,
+        name=filled.name,
+        summary=filled.summary,
+        interface=get("interface"),
+        scale=ResolvedScale(
+            **{k: get(f"scale.{k}") for k in ResolvedScale.__dataclass_fields__},
+        ),
+        latency=ResolvedLatency(
+            **{k: get(f"latency.{k}") for k in ResolvedLatency.__dataclass_fields__},
+        ),
+        consistency=ResolvedConsistency(
+            **{k: get(f"consistency.{k}") for k in ResolvedConsistency.__dataclass_fields__},
+        ),
+        workload=ResolvedWorkload(
+            **{k: get(f"workload.{k}") for k in ResolvedWorkload.__dataclass_fields__},
+        ),
+        infrastructure=ResolvedInfrastructure(
+            hosting=get("infrastructure.hosting"),
+            database=get("infrastructure.database"),
+            db_max_connections=get("infrastructure.db_max_connections"),
+            cores_per_instance=get("infrastructure.cores_per_instance"),
+            team_size=get("infrastructure.team_size"),
+            existing_services=tuple(i.existing_services),
+            must_use=tuple(i.must_use),
+            must_avoid=tuple(i.must_avoid),
+        ),
+        proposed=ResolvedProposal(
+            architecture=p.architecture,
+            service_count=get("proposed.service_count"),
+            technologies=tuple(p.technologies),
+            notes=p.notes,
+        ),
+    )
+    return resolved, made
