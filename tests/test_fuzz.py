@@ -52,7 +52,7 @@ ENUM_VALUES = sorted(
         for obj in vars(requirements_module).values()
         if isinstance(obj, type)
         and issubclass(obj, Enum)
-        and obj.__module__ == requirements_module.__name__
+        and obj.__module__.startswith(requirements_module.__name__ + ".")
         for member in obj
     }
 )

@@ -8,9 +8,9 @@ assumptions already applied (``avg_rps`` derives from the assumed ``peak_rps``) 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pyt_arch_kit.requirements import (
+from pyt_arch_kit.requirements.enums import (
     CPU_BOUND_SHARE,
     IO_BOUND_SHARE,
     ConsistencyPriority,
@@ -18,14 +18,16 @@ from pyt_arch_kit.requirements import (
     DataMode,
     Hosting,
     Interface,
-    Requirements,
     WorkloadKind,
-    _fmt,
 )
+from pyt_arch_kit.requirements.gaps import _fmt
+
+if TYPE_CHECKING:
+    from pyt_arch_kit.requirements.model import Requirements
 
 __all__ = ["RULES"]
 
-_Rule = Callable[[Requirements], tuple[Any, str] | None]
+_Rule = Callable[["Requirements"], tuple[Any, str] | None]
 
 
 def _kind_from_times(r: Requirements) -> tuple[Any, str]:

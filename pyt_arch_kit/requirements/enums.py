@@ -1,0 +1,84 @@
+"""The choices a requirement field takes, and the CPU-share thresholds that name a workload."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "CPU_BOUND_SHARE",
+    "IO_BOUND_SHARE",
+    "Architecture",
+    "ConsistencyPriority",
+    "DataMode",
+    "DatabaseKind",
+    "Hosting",
+    "Interface",
+    "WorkloadKind",
+]
+
+
+class ConsistencyPriority(StrEnum):
+    """Which side of CAP/PACELC the system leans to."""
+
+    STRONG = "strong"
+    BALANCED = "balanced"
+    AVAILABILITY = "availability"
+
+
+class WorkloadKind(StrEnum):
+    """Where a request spends its time (by :data:`CPU_BOUND_SHARE` and :data:`IO_BOUND_SHARE`)."""
+
+    IO = "io"
+    CPU = "cpu"
+    MIXED = "mixed"
+
+
+#: A request is CPU-bound from this share of its time on CPU (processes, not an event loop).
+CPU_BOUND_SHARE = 0.6
+#: A request is IO-bound up to this share of its time on CPU (an event loop, no process pool).
+IO_BOUND_SHARE = 0.2
+
+
+class DataMode(StrEnum):
+    """Whether the system also processes data in bulk."""
+
+    NONE = "none"
+    BATCH = "batch"
+    STREAMING = "streaming"
+
+
+class Hosting(StrEnum):
+    """Where the system runs."""
+
+    CLOUD = "cloud"
+    ON_PREM = "on_prem"
+    HYBRID = "hybrid"
+
+
+class Interface(StrEnum):
+    """How clients talk to the system."""
+
+    REST = "rest"
+    GRPC = "grpc"
+    GRAPHQL = "graphql"
+    WEBSOCKET = "websocket"
+    EVENTS = "events"
+    BATCH = "batch"
+
+
+class DatabaseKind(StrEnum):
+    """The primary data store."""
+
+    POSTGRESQL = "postgresql"
+    MYSQL = "mysql"
+    MONGODB = "mongodb"
+    NONE = "none"
+
+
+class Architecture(StrEnum):
+    """The overall shape the team proposes."""
+
+    MONOLITH = "monolith"
+    MODULAR_MONOLITH = "modular_monolith"
+    MICROSERVICES = "microservices"
+    SERVERLESS = "serverless"

@@ -1,0 +1,287 @@
+"""The sections of the requirements, one model each, with bounds, help and the clarifying question.
+
+Field descriptions, bounds and the clarifying question live on the model itself
+(``json_schema_extra={"question": ...}``) so that the notebook form is generated from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pyt_arch_kit.requirements.enums import (
+    Architecture,
+    ConsistencyPriority,
+    DatabaseKind,
+    DataMode,
+    Hosting,
+    WorkloadKind,
+)
+
+__all__ = [
+    "Consistency",
+    "Infrastructure",
+    "Latency",
+    "ProposedApproach",
+    "Scale",
+    "Workload",
+]
+
+
+def _q(question: str, **extra: Any) -> dict[str, Any]:
+    return {"question": question, **extra}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class Scale(_Section):
+    """Load and data volume."""
+
+    peak_rps: float | None = Field(
+        None,
+        ge=0,
+        le=10_000_000,
+        description="Peak requests per second the system must serve.",
+        json_schema_extra=_q("What peak request rate (requests/s) must it sustain?", widget="log"),
+    )
+    avg_rps: float | None = Field(
+        None,
+        ge=0,
+        le=10_000_000,
+        description="Average requests per second over a day.",
+        json_schema_extra=_q("What is the average request rate over a day?", widget="log"),
+    )
+    concurrent_users: int | None = Field(
+        None,
+        ge=0,
+        le=1_000_000_000,
+        description="Users connected at the same time at peak.",
+        json_schema_extra=_q(
+            "How many users are connected at the same time at peak?", widget="log"
+        ),
+    )
+    data_gb: float | None = Field(
+        None,
+        ge=0,
+        le=10_000_000,
+        description="Data stored today, in GB.",
+        json_schema_extra=_q("How much data is stored today (GB)?", widget="log"),
+    )
+    growth_gb_per_month: float | None = Field(
+        None,
+        ge=0,
+        le=10_000_000,
+        description="How fast stored data grows, in GB per month.",
+        json_schema_extra=_q("How fast does the data grow (GB per month)?", widget="log"),
+    )
+    read_ratio: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Fraction of requests that only read (0.9 = 90 % reads).",
+        json_schema_extra=_q("What fraction of requests only read data?"),
+    )
+    payload_kb: float | None = Field(
+        None,
+        ge=0,
+        le=1_000_000,
+        description="Typical request + response size, in KB.",
+        json_schema_extra=_q("How large is a typical request and response (KB)?", widget="log"),
+    )
+
+
+class Latency(_Section):
+    """Latency targets and the availability SLO."""
+
+    p50_ms: float | None = Field(
+        None,
+        gt=0,
+        le=3_600_000,
+        description="Median latency target, in milliseconds.",
+        json_schema_extra=_q("What median (p50) latency is acceptable (ms)?", widget="log"),
+    )
+    p99_ms: float | None = Field(
+        None,
+        gt=0,
+        le=3_600_000,
+        description="99th-percentile latency target (the SLA), in ms.",
+        json_schema_extra=_q("What p99 latency does the SLA promise (ms)?", widget="log"),
+    )
+    availability_pct: float | None = Field(
+        None,
+        ge=90,
+        lt=100,
+        description="Availability SLO in percent, e.g. 99.9.",
+        json_schema_extra=_q("What availability SLO applies (e.g. 99.9 %)?"),
+    )
+
+
+class Consistency(_Section):
+    """Consistency versus availability."""
+
+    priority: ConsistencyPriority | None = Field(
+        None,
+        description="strong: never show stale or lost writes (ledgers); "
+        "availability: stay up and fast, reconcile later; balanced: in between.",
+        json_schema_extra=_q(
+            "Under a partition or failover, is correctness (strong) or "
+            "staying available more important?"
+        ),
+    )
+    stale_read_tolerance_s: float | None = Field(
+        None,
+        ge=0,
+        le=86_400,
+        description="How old a read may be, in seconds (0 = never stale).",
+        json_schema_extra=_q(
+            "How stale may a read be (seconds)? This decides replicas and caching."
+        ),
+    )
+
+
+class Workload(_Section):
+    """Where the time of a request goes, and any bulk data processing."""
+
+    kind: WorkloadKind | None = Field(
+        None,
+        description="io: waits on databases/services; cpu: computes; mixed: both.",
+        json_schema_extra=_q("Is a request mostly waiting on IO, computing, or both?"),
+    )
+    cpu_ms_per_request: float | None = Field(
+        None,
+        ge=0,
+        le=600_000,
+        description="CPU time one request burns in Python, in ms.",
+        json_schema_extra=_q(
+            "How much CPU time does one request take (ms, profiled)?", widget="log"
+        ),
+    )
+    io_wait_ms_per_request: float | None = Field(
+        None,
+        ge=0,
+        le=600_000,
+        description="Time one request waits on databases and other services, in ms.",
+        json_schema_extra=_q("How long does one request wait on IO (ms)?", widget="log"),
+    )
+    db_calls_per_request: float | None = Field(
+        None,
+        ge=0,
+        le=1000,
+        description="Database round trips per request.",
+        json_schema_extra=_q("How many database round trips does a request make?"),
+    )
+    db_ms_per_call: float | None = Field(
+        None,
+        ge=0,
+        le=600_000,
+        description="Time one database call holds a connection, in ms.",
+        json_schema_extra=_q(
+            "How long does one database call hold a connection (ms)?", widget="log"
+        ),
+    )
+    service_cv: float | None = Field(
+        None,
+        ge=0,
+        le=10,
+        description="Coefficient of variation (standard deviation / mean) of a request's CPU "
+        "time and of its IO wait: 0 = always the same, 1 = exponential, above 1 = heavy tails.",
+        json_schema_extra=_q(
+            "How variable is a request's time: what is the standard deviation of its CPU and "
+            "IO time over the mean (1 = exponential; measure p99 / p50)?"
+        ),
+    )
+    fanout_calls: int = Field(
+        0,
+        ge=0,
+        le=10_000,
+        description="Parallel downstream calls a request waits on (tail amplification).",
+    )
+    data_mode: DataMode = Field(
+        DataMode.NONE,
+        description="Bulk data processing besides requests: none, batch, streaming.",
+    )
+    batch_data_gb: float | None = Field(
+        None,
+        ge=0,
+        le=100_000_000,
+        description="Data one batch run or window processes, in GB.",
+        json_schema_extra=_q("How much data does one batch run process (GB)?", widget="log"),
+    )
+    freshness_s: float | None = Field(
+        None,
+        ge=0,
+        le=31_536_000,
+        description="How fresh processed data must be, in seconds.",
+        json_schema_extra=_q("How fresh must processed data be (seconds)?", widget="log"),
+    )
+
+
+class Infrastructure(_Section):
+    """Where it runs and what it must fit into."""
+
+    hosting: Hosting | None = Field(
+        None,
+        description="cloud, on_prem or hybrid.",
+        json_schema_extra=_q("Does it run in a cloud, on premises, or both?"),
+    )
+    database: DatabaseKind | None = Field(
+        None,
+        description="The primary data store (none if the service keeps no state).",
+        json_schema_extra=_q("Which primary database is available or preferred?"),
+    )
+    db_max_connections: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="The database server's connection limit (PostgreSQL max_connections).",
+        json_schema_extra=_q("What is the database's connection limit (max_connections)?"),
+    )
+    cores_per_instance: int | None = Field(
+        None,
+        ge=1,
+        le=1024,
+        description="CPU cores of one application instance (VM or pod).",
+        json_schema_extra=_q("How many cores does one application instance have?"),
+    )
+    team_size: int | None = Field(
+        None,
+        ge=1,
+        le=10_000,
+        description="Engineers who build and run the system.",
+        json_schema_extra=_q("How many engineers will build and operate it?"),
+    )
+    existing_services: list[str] = Field(
+        default_factory=list,
+        description="Systems it must integrate with (e.g. Redis, Kafka).",
+    )
+    must_use: list[str] = Field(
+        default_factory=list,
+        description="Technologies that are mandated.",
+    )
+    must_avoid: list[str] = Field(
+        default_factory=list,
+        description="Technologies that are ruled out.",
+    )
+
+
+class ProposedApproach(_Section):
+    """What the team already has in mind (the architect pushes back where it does not fit)."""
+
+    architecture: Architecture | None = Field(
+        None,
+        description="monolith, modular_monolith, microservices or serverless.",
+    )
+    service_count: int | None = Field(
+        None,
+        ge=1,
+        le=10_000,
+        description="How many deployable services the proposal has.",
+    )
+    technologies: list[str] = Field(
+        default_factory=list,
+        description="Technologies the proposal relies on (e.g. kafka, kubernetes, asyncio).",
+    )
+    notes: str = Field("", max_length=4000, description="Anything else about the proposal.")
