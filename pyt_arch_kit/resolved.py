@@ -1,11 +1,12 @@
 """Requirements with every field set: what the planner and the writer read.
 
-:meth:`Requirements.resolved` fills each open gap from :data:`~pyt_arch_kit.assumptions.RULES`;
-:func:`resolve` then turns the result into a :class:`ResolvedRequirements`, whose fields are
-never ``None``, so no planner or writer code restates a default as an ``or …`` fallback. A field
-that a rule leaves unset because it does not matter for this system (no database, no data job,
-a batch system's users) gets its neutral value here, in :data:`NOT_APPLICABLE`, the one place
-besides the rules where a value is chosen for the user.
+:meth:`Requirements.resolved` fills each open gap from the assumption rules
+(:data:`~pyt_arch_kit.requirements.assumptions.RULES`); :func:`resolve` then turns the result
+into a :class:`ResolvedRequirements`, whose fields are never ``None``, so no planner or writer
+code restates a default as an ``or …`` fallback. A field that a rule leaves unset because it
+does not matter for this system (no database, no data job, a batch system's users) gets its
+neutral value here, in :data:`NOT_APPLICABLE`, the one place besides the rules where a value is
+chosen for the user.
 """
 
 from __future__ import annotations
