@@ -1,0 +1,117 @@
+"""Consistency and data safety: where the system sits on CAP/PACELC, the isolation its
+transactions run at, and what a database failure may lose (RPO) and how long it lasts (RTO)."""
+
+from __future__ import annotations
+
+from pyt_arch_kit.planning.choices import Isolation
+from pyt_arch_kit.planning.model import Decision
+from pyt_arch_kit.requirements import ConsistencyPriority, DatabaseKind
+from pyt_arch_kit.resolved import ResolvedRequirements
+
+__all__ = [
+    "PACELC",
+    "RETENTION_DAYS",
+    "consistency_decision",
+    "data_safety",
+    "isolation_for",
+]
+
+#: Days of point-in-time backups kept.
+RETENTION_DAYS = 14
+
+
+def data_safety(
+    req: ResolvedRequirements, engine: DatabaseKind, redundant: bool
+) -> tuple[int, bool, str, str]:
+    """(standbys, synchronous, RPO, RTO) for the consistency and availability asked for."""
+    strong = req.consistency.priority is ConsistencyPriority.STRONG
+    if engine is DatabaseKind.MONGODB:
+        return (
+            2,
+            True,
+            "0 for writes acknowledged with w: majority",
+            "≈ 10–30 s (a replica-set election)",
+        )
+    if strong:
+        return 1, True, "0 for committed transactions", "≈ 1–2 min (automated failover)"
+    if redundant:
+        return (
+            1,
+            False,
+            "seconds (the standby's replication lag; alert above 5 s)",
+            "≈ 1–2 min (automated failover)",
+        )
+    return (
+        0,
+        False,
+        "≤ 1 min (WAL archived at least every 60 s)",
+        "the time to restore the base backup and replay WAL: rehearse and measure it",
+    )
+
+
+def isolation_for(req: ResolvedRequirements, engine: DatabaseKind) -> tuple[Isolation, str]:
+    """The isolation (or MongoDB concerns) for the consistency asked for, and the transaction
+    boundaries that go with it."""
+    priority = req.consistency.priority
+    if engine is DatabaseKind.MONGODB:
+        if priority is ConsistencyPriority.STRONG:
+            return (
+                Isolation.MONGO_TRANSACTIONS,
+                "one transaction per command; retry on TransientTransactionError",
+            )
+        return (
+            Isolation.MONGO_MAJORITY,
+            "single-document atomic updates; no multi-document transactions on the hot path",
+        )
+    if priority is ConsistencyPriority.STRONG:
+        return (
+            Isolation.SERIALIZABLE,
+            "SSI protects only transactions that themselves run SERIALIZABLE (PostgreSQL docs, "
+            "13.2.3): a READ COMMITTED transaction writing a balance can still break the "
+            "invariant, so none may. One short transaction per command: lock the accounts in "
+            "id order (SELECT … FOR UPDATE ORDER BY id, so opposite transfers cannot "
+            "deadlock), check the invariant, write the rows and the outbox event, commit; "
+            "retry serialization failures (SQLSTATE 40001) and deadlocks (40P01) a few times "
+            "with jittered backoff; never hold a transaction across a network call",
+        )
+    return (
+        Isolation.READ_COMMITTED
+        if engine is DatabaseKind.POSTGRESQL
+        else Isolation.REPEATABLE_READ,
+        "one transaction per request, opened late and committed early; SELECT … FOR UPDATE "
+        "on rows that concurrent requests update",
+    )
+
+
+PACELC = "D. Abadi, “Consistency Tradeoffs in Modern Distributed Database System Design”, 2012"
+
+
+def consistency_decision(req: ResolvedRequirements) -> Decision:
+    """Where the system sits on CAP / PACELC, stated as a decision."""
+    priority = req.consistency.priority
+    stale = req.consistency.stale_read_tolerance_s
+    choice, why = {
+        ConsistencyPriority.STRONG: (
+            "PC/EC: one primary, synchronous commit, reads of mutable data from the primary",
+            "invariants (balances, stock) must never be violated; under a partition the system "
+            "refuses writes rather than diverge",
+        ),
+        ConsistencyPriority.BALANCED: (
+            "PC/EL: consistent writes on the primary, reads may be served stale "
+            f"for up to {stale:g} s",
+            "writes stay correct; reads trade a bounded staleness for latency",
+        ),
+        ConsistencyPriority.AVAILABILITY: (
+            "PA/EL: stay available and fast, reconcile later",
+            f"stale reads up to {stale:g} s are acceptable; idempotent writes make retries "
+            "and replays safe",
+        ),
+    }[priority]
+    return Decision(
+        "consistency",
+        choice,
+        why + f" ({PACELC})",
+        "stronger consistency costs latency and availability during failover; weaker "
+        "consistency moves reconciliation into the application",
+        ("PC/EC", "PC/EL", "PA/EL"),
+    )
