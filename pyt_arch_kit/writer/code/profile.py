@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-from pyt_arch_kit.planning.choices import Cache, DataTool, Driver, Framework, Isolation
+from pyt_arch_kit.planning.choices import Broker, Cache, DataTool, Driver, Framework, Isolation
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
 from pyt_arch_kit.requirements import DatabaseKind
 
 __all__ = ["Profile", "Timeouts", "profile", "timeouts"]
 
+# The branches' names are literal types: mypy --strict (strict equality) refuses a comparison
+# with a name that is not one of them.
+Web = Literal["fastapi", "strawberry", "flask", "django", "grpc", ""]
+Dialect = Literal["postgresql", "mysql", "mongodb", ""]
+DriverName = Literal["asyncpg", "psycopg", "asyncmy", "pymysql", "pymongo", ""]
+CacheKind = Literal["redis", "local", ""]
+BrokerKey = Literal["kafka", "pulsar", "rabbitmq", "sqs", ""]
+DataJob = Literal["pandas", "polars", "Dask", "PySpark", "Kafka", "Spark streaming", ""]
+
 #: Each framework's branch of the code.
-_WEB = {
+_WEB: dict[Framework, Web] = {
     Framework.FASTAPI: "fastapi",
     Framework.STRAWBERRY: "strawberry",
     Framework.FLASK: "flask",
@@ -23,7 +33,7 @@ _WEB = {
     Framework.FASTAPI_CONSUMERS: "fastapi",
 }
 #: Each driver's import name.
-_DRIVER = {
+_DRIVER: dict[Driver, DriverName] = {
     Driver.ASYNCPG: "asyncpg",
     Driver.PSYCOPG: "psycopg",
     Driver.ASYNCMY: "asyncmy",
@@ -31,9 +41,21 @@ _DRIVER = {
     Driver.PYMONGO_ASYNC: "pymongo",
     Driver.PYMONGO: "pymongo",
 }
-_CACHE = {Cache.REDIS: "redis", Cache.LOCAL: "local"}
+_CACHE: dict[Cache, CacheKind] = {Cache.REDIS: "redis", Cache.LOCAL: "local"}
+_DIALECT: dict[DatabaseKind, Dialect] = {
+    DatabaseKind.POSTGRESQL: "postgresql",
+    DatabaseKind.MYSQL: "mysql",
+    DatabaseKind.MONGODB: "mongodb",
+    DatabaseKind.NONE: "",
+}
+_BROKER: dict[Broker, BrokerKey] = {
+    Broker.KAFKA: "kafka",
+    Broker.PULSAR: "pulsar",
+    Broker.RABBITMQ: "rabbitmq",
+    Broker.SQS: "sqs",
+}
 #: Each data tool's job.
-_DATA = {
+_DATA: dict[DataTool, DataJob] = {
     DataTool.SPARK_STREAMING: "Spark streaming",
     DataTool.KAFKA_CONSUMERS: "Kafka",
     DataTool.PANDAS: "pandas",
@@ -63,13 +85,13 @@ class Profile:
     """
 
     is_async: bool
-    web: str
-    dialect: str
-    driver: str
-    cache: str
+    web: Web
+    dialect: Dialect
+    driver: DriverName
+    cache: CacheKind
     ledger: bool
-    broker: str
-    data: str
+    broker: BrokerKey
+    data: DataJob
     pgbouncer: bool
     serve: bool
 
@@ -120,13 +142,13 @@ def profile(plan: Plan) -> Profile:
     return Profile(
         is_async=conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID),
         web=_WEB[conc.framework],
-        dialect="" if db is None else db.engine.value,
+        dialect="" if db is None else _DIALECT[db.engine],
         driver="" if db is None else _DRIVER[db.driver],
         cache="" if db is None else _CACHE.get(db.cache, ""),
         ledger=db is not None
         and db.engine in (DatabaseKind.POSTGRESQL, DatabaseKind.MYSQL)
         and (db.outbox or db.isolation is Isolation.SERIALIZABLE),
-        broker=plan.broker.key.value if plan.broker else "",
+        broker=_BROKER[plan.broker.key] if plan.broker else "",
         data="" if plan.data is None else _DATA[plan.data.tool],
         pgbouncer=db is not None and db.pgbouncer,
         serve=iface in ("rest", "graphql", "websocket", "events"),
