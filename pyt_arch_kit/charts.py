@@ -258,9 +258,9 @@ def p99_vs_utilisation(plan: Plan) -> Figure:
     fig = _figure()
     ax: Axes = fig.add_subplot()
     cap = plan.capacity
-    req = plan.requirements
+    req = plan.resolved
     service_ms, _cpu_ms, cores = _service(plan)
-    sla = req.latency.p99_ms or math.inf
+    sla = req.latency.p99_ms
     rho_op, p99_op = cap.queue_utilisation, cap.p99_ms
     curve = p99_curve(plan, _grid(rho_op))
     xs = [x for x, _ in curve]

@@ -47,6 +47,9 @@ def _kind_from_times(r: Requirements) -> tuple[Any, str]:
     return WorkloadKind.IO, "most web and API back ends spend their time waiting on IO"
 
 
+#: The data stored when none is given (GB), and the p99 target (ms): each read by two rules.
+_DATA_GB = 10.0
+_P99_MS = 250.0
 _CPU_MS = {WorkloadKind.IO: 5.0, WorkloadKind.MIXED: 20.0, WorkloadKind.CPU: 50.0}
 _IO_MS = {WorkloadKind.IO: 40.0, WorkloadKind.MIXED: 30.0, WorkloadKind.CPU: 5.0}
 
@@ -95,7 +98,7 @@ RULES: list[tuple[str, _Rule]] = [
             )
         ),
     ),
-    ("scale.data_gb", lambda r: (10.0, "a small-to-medium operational database")),
+    ("scale.data_gb", lambda r: (_DATA_GB, "a small-to-medium operational database")),
     (
         "scale.growth_gb_per_month",
         lambda r: (round((r.scale.data_gb or 0) * 0.05, 3), "5 % growth per month"),
@@ -105,14 +108,14 @@ RULES: list[tuple[str, _Rule]] = [
     (
         "latency.p50_ms",
         lambda r: (
-            round(min(50.0, (r.latency.p99_ms or 250.0) / 4), 3),
+            round(min(50.0, (r.latency.p99_ms or _P99_MS) / 4), 3),
             "a responsive interactive API",
         ),
     ),
     (
         "latency.p99_ms",
         lambda r: (
-            max(250.0, (r.latency.p50_ms or 0) * 4),
+            max(_P99_MS, (r.latency.p50_ms or 0) * 4),
             "four times the median, a common SLA shape",
         ),
     ),
@@ -172,7 +175,7 @@ RULES: list[tuple[str, _Rule]] = [
     (
         "workload.batch_data_gb",
         lambda r: (
-            (r.scale.data_gb or 10.0, "one run processes the whole data set")
+            (r.scale.data_gb or _DATA_GB, "one run processes the whole data set")
             if r.workload.data_mode is not DataMode.NONE or r.interface is Interface.BATCH
             else None
         ),
