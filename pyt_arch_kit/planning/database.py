@@ -154,6 +154,20 @@ def _isolation(req: Requirements, engine: DatabaseKind) -> tuple[str, str]:
             "writeConcern majority, readConcern local",
             "single-document atomic updates; no multi-document transactions on the hot path",
         )
+    if priority is ConsistencyPriority.STRONG and engine is DatabaseKind.MYSQL:
+        return (
+            "SERIALIZABLE (InnoDB: every plain SELECT becomes a shared-locking read) for every "
+            "transaction that reads or writes the invariant's rows (balances); READ COMMITTED "
+            "only for transactions that touch none of them",
+            "InnoDB's SERIALIZABLE is locking, not snapshot isolation (MySQL docs, InnoDB "
+            "transaction isolation levels): readers block writers, so contention surfaces as "
+            "deadlocks and lock waits. One short transaction per command: lock the accounts in "
+            "id order (SELECT … FOR UPDATE ORDER BY id, so opposite transfers cannot "
+            "deadlock), check the invariant, write the rows and the outbox event, commit; "
+            "retry deadlocks (error 1213) and lock wait timeouts (1205) a few times with "
+            "jittered backoff, with innodb_lock_wait_timeout cut well below the request "
+            "deadline; never hold a transaction across a network call",
+        )
     if priority is ConsistencyPriority.STRONG:
         return (
             "SERIALIZABLE (SSI) for every transaction that reads or writes the invariant's rows "

@@ -87,9 +87,13 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
         rows.append(
             (
                 "Serialization failures and deadlocks under contention",
-                "retry SQLSTATE 40001 and deadlocks (40P01) a few times with jittered backoff; "
-                "lock accounts in id order so opposite transfers cannot deadlock; keep "
-                "transactions short",
+                (
+                    "retry deadlocks (1213) and lock wait timeouts (1205) a few times"
+                    if db.engine == "mysql"
+                    else "retry SQLSTATE 40001 and deadlocks (40P01) a few times"
+                )
+                + " with jittered backoff; lock accounts in id order so opposite transfers "
+                "cannot deadlock; keep transactions short",
             )
         )
     if db.outbox:
