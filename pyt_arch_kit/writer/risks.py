@@ -86,7 +86,9 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
     if db.isolation.startswith("SERIALIZABLE"):
         rows.append(
             (
-                "Serialization failures and deadlocks under contention",
+                "Deadlocks and lock waits under contention"
+                if db.engine == "mysql"
+                else "Serialization failures and deadlocks under contention",
                 (
                     "retry deadlocks (1213) and lock wait timeouts (1205) a few times"
                     if db.engine == "mysql"
