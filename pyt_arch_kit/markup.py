@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import html as _html
 import re
 
@@ -119,6 +120,7 @@ def _unsafe_url(url: str) -> bool:
     # CommonMark decodes entities in a destination, and browsers drop controls and spaces.
     plain = _html.unescape(url)
     plain = "".join(c for c in plain if c.isprintable() and not c.isspace()).lstrip("<")
+    plain = plain.replace("\\", "")  # ``javascript\:`` is still javascript: to some renderers
     return _UNSAFE_SCHEME.match(plain) is not None
 
 
@@ -135,10 +137,39 @@ def _inert_text(text: str) -> str:
     return _DESTINATION.sub(link, text)
 
 
+# A renderer may not read a code span as code on a line with a table's ``|`` (cells are split
+# first) or a link (its destination or title can swallow the opening backtick): there a span
+# whose text would be live outside code is written as escaped HTML instead.
+_MISREAD_LINE = re.compile(r"\||\]\(|\]:")
+_LIVE_OUTSIDE_CODE = re.compile(r"<[A-Za-z/!?]|\{|\]\(|\]:")
+_CODE_ESCAPES = str.maketrans({c: f"&#{ord(c)};" for c in "|{}[]()`\\*_~!:"})
+
+
+def _code_span(text: str, misread: bool) -> str:
+    """A code span, kept as written unless a renderer could misread it as live text."""
+    ticks = len(text) - len(text.lstrip("`"))
+    inner = text[ticks:-ticks]
+    if not (misread and _LIVE_OUTSIDE_CODE.search(inner)):
+        return text
+    if inner.startswith(" ") and inner.endswith(" ") and inner.strip(" "):
+        inner = inner[1:-1]  # CommonMark strips one space each side
+    return "<code>" + _html.escape(inner, quote=False).translate(_CODE_ESCAPES) + "</code>"
+
+
+def _runs_by_length(line: str) -> dict[int, list[int]]:
+    """The start of every maximal backtick run on a line, by run length (sorted)."""
+    runs: dict[int, list[int]] = {}
+    for m in re.finditer(r"`+", line):
+        runs.setdefault(m.end() - m.start(), []).append(m.start())
+    return runs
+
+
 def _inert_line(line: str) -> str:
     """A line outside fences: text made inert, inline code spans kept as written."""
     out: list[str] = []
     i, start, n = 0, 0, len(line)
+    runs: dict[int, list[int]] | None = None  # built on the first backtick: linear in the line
+    misread = False
     while i < n:
         c = line[i]
         if c == "\\":
@@ -150,15 +181,20 @@ def _inert_line(line: str) -> str:
         run = i
         while i < n and line[i] == "`":
             i += 1
-        ticks = line[run:i]
-        close = re.compile(r"(?<!`)" + ticks + r"(?!`)").search(line, i)
-        if close is None:  # no closing run on this line: shown as text, so that no code span
-            out.append(_inert_text(line[start:run]) + "&#96;" * len(ticks))  # spans lines
+        ticks = i - run
+        if runs is None:
+            runs = _runs_by_length(line)
+            misread = _MISREAD_LINE.search(line) is not None
+        starts = runs.get(ticks, [])
+        k = bisect.bisect_left(starts, i)  # the first run of this length after the opener
+        if k == len(starts):  # no closing run on this line: shown as text, so that no code span
+            out.append(_inert_text(line[start:run]) + "&#96;" * ticks)  # spans lines
             start = i
             continue
+        end = starts[k] + ticks
         out.append(_inert_text(line[start:run]))
-        out.append(line[run : close.end()])  # a code span: shown as written, never HTML
-        i = start = close.end()
+        out.append(_code_span(line[run:end], misread))  # a code span: shown as code, never HTML
+        i = start = end
     out.append(_inert_text(line[start:]))
     return "".join(out)
 
@@ -175,22 +211,52 @@ def _fence_line(line: str, info_at: int) -> str:
     return (body if kept.rstrip() == body.rstrip() else kept.rstrip()) + ending
 
 
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
 def _closes(line: str, fence: str) -> bool:
     close = _FENCE_CLOSE.match(line)
     return close is not None and close.group(1)[0] == fence[0] and len(close.group(1)) >= len(fence)
 
 
-def _longest_closers(lines: list[str]) -> dict[str, list[int]]:
-    """Per fence character, the longest closing run on any line from index ``j`` on."""
-    longest = {"`": [0] * (len(lines) + 1), "~": [0] * (len(lines) + 1)}
+class _Closers:
+    """The closing fence lines of one fence character, asked "is there one of at least this
+    length between these lines?" in O(1) (a sparse table of range maxima over them)."""
+
+    def __init__(self, lines: list[str], char: str) -> None:
+        self.at: list[int] = []  # line indices of the closing lines
+        lengths: list[int] = []
+        for j, line in enumerate(lines):
+            close = _FENCE_CLOSE.match(line)
+            if close and close.group(1)[0] == char:
+                self.at.append(j)
+                lengths.append(len(close.group(1)))
+        self.table = [lengths]
+        span = 1
+        while 2 * span <= len(lengths):
+            row = self.table[-1]
+            self.table.append(list(map(max, row[:-span], row[span:])))
+            span *= 2
+
+    def any_between(self, low: int, high: int, length: int) -> bool:
+        """Whether a line in ``[low, high)`` closes a fence of ``length``."""
+        a, b = bisect.bisect_left(self.at, low), bisect.bisect_left(self.at, high)
+        if a >= b:
+            return False
+        level = (b - a).bit_length() - 1
+        row = self.table[level]
+        return max(row[a], row[b - (1 << level)]) >= length
+
+
+def _shallower(lines: list[str]) -> list[list[int]]:
+    """``[k][j]``: the first non-blank line from ``j`` on indented by fewer than ``k`` spaces."""
+    out = [[len(lines)] * (len(lines) + 1) for _ in range(4)]
     for j in range(len(lines) - 1, -1, -1):
-        for suffix in longest.values():
-            suffix[j] = suffix[j + 1]
-        close = _FENCE_CLOSE.match(lines[j])
-        if close:
-            run = close.group(1)
-            longest[run[0]][j] = max(longest[run[0]][j], len(run))
-    return longest
+        depth = _indent(lines[j]) if lines[j].strip() else 4
+        for k in range(4):
+            out[k][j] = j if depth < k else out[k][j + 1]
+    return out
 
 
 def inert_markdown(text: str) -> str:
@@ -214,21 +280,25 @@ def inert_markdown(text: str) -> str:
         '[click]&#40;javascript:alert(1))'
     """
     lines = _LINE.findall(text)  # CommonMark's line endings only (not U+2028 and kin)
-    longest = _longest_closers(lines)  # so that a fence never closed costs no search
+    closers = {char: _Closers(lines, char) for char in "`~"}  # no search for a fence never
+    shallower = _shallower(lines)  # closed, nor for one a list item ends first: linear
     out: list[str] = []
     i = 0
     while i < len(lines):
         opened = _FENCE_OPEN.match(lines[i])
         if opened and not (opened.group(1)[0] == "`" and "`" in lines[i][opened.end() :]):
             fence = opened.group(1)
-            if longest[fence[0]][i + 1] >= len(fence):  # it closes (an unclosed one is text:
-                out.append(_fence_line(lines[i], opened.end()))  # parsers disagree on its end)
-                i += 1
-                while not _closes(lines[i], fence):
-                    out.append(lines[i])
-                    i += 1
-                out.append(lines[i])
-                i += 1
+            # Kept as code only if it closes (parsers disagree on where an unclosed one ends)
+            # before a line indented less than it: an indented fence may sit in a list item,
+            # which such a line ends, and the fence with it.
+            before = shallower[opened.start(1)][i + 1]
+            if closers[fence[0]].any_between(i + 1, before, len(fence)):
+                end = i + 1
+                while not _closes(lines[end], fence):
+                    end += 1
+                out.append(_fence_line(lines[i], opened.end()))
+                out += lines[i + 1 : end + 1]
+                i = end + 1
                 continue
             # Text, so it must not open a fence either: CommonMark runs one to the end.
             at = opened.start(1)

@@ -29,8 +29,8 @@ from pyt_arch_kit.backends import registry
 
 __all__ = ["MARKER", "StreamRedactor", "redact", "remember", "secrets_in_use", "url_secrets"]
 
-#: What a secret is replaced with.
-MARKER = "sk-ant-…[redacted]"
+#: What a secret is replaced with: the same for every provider's key, and no key's shape.
+MARKER = "[redacted]"
 #: Shorter values are not scrubbed by value (they would mangle ordinary words).
 MIN_LENGTH = 8
 
@@ -121,9 +121,9 @@ def redact(text: str, extra: Iterable[str] = ()) -> str:
     Example:
         >>> key = "sk-ant-" + "api03-abcdefghijklmnop"  # split so no key-like text is published
         >>> redact(f"key {key} end")
-        'key sk-ant-…[redacted] end'
+        'key [redacted] end'
         >>> redact("token=hunter2hunter2", extra=["hunter2hunter2"])
-        'token=sk-ant-…[redacted]'
+        'token=[redacted]'
     """
     return _SHAPE.sub(MARKER, _by_value(text, secrets_in_use(extra)))
 

@@ -230,3 +230,26 @@ def test_security_data_safety_migrations_and_cost_are_inside_the_six_sections(na
     if "app" in d.plan.components:
         assert "Rate limiting" in ops and "Authentication" in ops
     assert "**Cost**" in ops and "as of 2025-06" in ops
+
+
+@pytest.mark.parametrize(
+    ("database", "says", "never"),
+    [
+        ("mysql", ["1213", "1205", "shared-locking read"], ["SSI", "40P01", "PostgreSQL docs"]),
+        ("postgresql", ["SERIALIZABLE (SSI)", "40P01"], ["1213", "InnoDB"]),
+    ],
+)
+def test_strong_consistency_advice_is_the_engines_own(
+    database: str, says: list[str], never: list[str]
+) -> None:
+    p = plan(
+        Requirements.parse(
+            {"consistency": {"priority": "strong"}, "infrastructure": {"database": database}}
+        )
+    )
+    text = write_design(p)
+    prose = re.sub(r"```.*?```", "", text, flags=re.S)  # the code blocks are checked elsewhere
+    for phrase in says:
+        assert phrase in prose, phrase
+    for phrase in never:
+        assert phrase not in prose, phrase

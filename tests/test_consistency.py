@@ -93,6 +93,8 @@ def test_a_design_never_claims_pools_fit_under_a_limit_they_exceed(database: str
     summary = text.split("## System Diagram")[0]
     assert f"more than the {usable} usable" in summary
     assert ("PgBouncer multiplexes" in summary) == (database == "postgresql")
+    # and Operational Considerations agree: the limit is raised first, not worked around
+    assert ("more than the limit: raise it first" in text) == (database != "postgresql")
 
 
 def test_a_pooler_never_holds_more_server_connections_than_the_limit_leaves() -> None:

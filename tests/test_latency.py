@@ -10,6 +10,7 @@ import pytest
 from pyt_arch_kit import Requirements, plan, preset
 from pyt_arch_kit.planning.queueing import erlang_c, mgc_wait
 from pyt_arch_kit.planning.tail import ResponseTime, regularized_gamma
+from tests.planning.test_queueing import erlang_c_in_logs
 
 
 def req(**sections: object) -> Requirements:
@@ -49,19 +50,9 @@ def test_mm8_at_rho_half_with_40_ms_mean_has_a_p99_near_185_ms() -> None:
     assert 180 < p99 < 190
 
 
-def _erlang_c_in_logs(c: int, a: float) -> float:
-    """The textbook formula term by term in log space (lgamma), independent of the package."""
-    rho = a / c
-    logs = [k * math.log(a) - math.lgamma(k + 1) for k in range(c)]
-    top = c * math.log(a) - math.lgamma(c + 1) - math.log(1 - rho)
-    peak = max([*logs, top])
-    below = sum(math.exp(x - peak) for x in logs)
-    return math.exp(top - peak) / (below + math.exp(top - peak))
-
-
 @pytest.mark.parametrize(("c", "a"), [(1500, 1400.0), (4000, 3990.0), (20_000, 19_500.0)])
 def test_erlang_c_past_the_recursion_matches_the_textbook_formula(c: int, a: float) -> None:
-    assert erlang_c(c, a) == pytest.approx(_erlang_c_in_logs(c, a), rel=1e-8)
+    assert erlang_c(c, a) == pytest.approx(erlang_c_in_logs(c, a), rel=1e-8)
 
 
 def test_erlang_c_stays_bounded_for_huge_server_counts() -> None:

@@ -102,10 +102,20 @@ class Isolation(StrEnum):
         "SERIALIZABLE (SSI) for every transaction that reads or writes the invariant's rows "
         "(balances); READ COMMITTED only for transactions that touch none of them"
     )
+    SERIALIZABLE_INNODB = (
+        "SERIALIZABLE (InnoDB: every plain SELECT becomes a shared-locking read) for every "
+        "transaction that reads or writes the invariant's rows (balances); READ COMMITTED "
+        "only for transactions that touch none of them"
+    )
     READ_COMMITTED = "READ COMMITTED (the PostgreSQL default)"
     REPEATABLE_READ = "REPEATABLE READ (the InnoDB default)"
     MONGO_TRANSACTIONS = "multi-document transactions, writeConcern majority, readConcern snapshot"
     MONGO_MAJORITY = "writeConcern majority, readConcern local"
+
+    @property
+    def serializable(self) -> bool:
+        """Whether the invariant's transactions run SERIALIZABLE (SSI, or InnoDB's locking)."""
+        return self in (Isolation.SERIALIZABLE, Isolation.SERIALIZABLE_INNODB)
 
 
 class Broker(StrEnum):

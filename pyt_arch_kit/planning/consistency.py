@@ -63,6 +63,18 @@ def isolation_for(req: ResolvedRequirements, engine: DatabaseKind) -> tuple[Isol
             Isolation.MONGO_MAJORITY,
             "single-document atomic updates; no multi-document transactions on the hot path",
         )
+    if priority is ConsistencyPriority.STRONG and engine is DatabaseKind.MYSQL:
+        return (
+            Isolation.SERIALIZABLE_INNODB,
+            "InnoDB's SERIALIZABLE is locking, not snapshot isolation (MySQL docs, InnoDB "
+            "transaction isolation levels): readers block writers, so contention surfaces as "
+            "deadlocks and lock waits. One short transaction per command: lock the accounts in "
+            "id order (SELECT … FOR UPDATE ORDER BY id, so opposite transfers cannot "
+            "deadlock), check the invariant, write the rows and the outbox event, commit; "
+            "retry deadlocks (error 1213) and lock wait timeouts (1205) a few times with "
+            "jittered backoff, with innodb_lock_wait_timeout cut well below the request "
+            "deadline; never hold a transaction across a network call",
+        )
     if priority is ConsistencyPriority.STRONG:
         return (
             Isolation.SERIALIZABLE,

@@ -85,8 +85,8 @@ class NodeMermaid:
         modules = self.node_modules or find_node_modules()
         if modules is None or not _has_mermaid(modules):
             raise DiagramParserUnavailable(
-                f"no node_modules/mermaid here: run `npm ci` in the checkout (or set "
-                f"{ENV_NODE_MODULES})"
+                "mermaid not found in a node_modules of this folder or its parents: "
+                f"`npm install mermaid` there (`npm ci` in a checkout), or set {ENV_NODE_MODULES}"
             )
         return node, modules
 

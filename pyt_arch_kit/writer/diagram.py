@@ -94,8 +94,9 @@ def mermaid(plan: Plan) -> str:
             if "broker" in c:
                 edges.append("    broker -->|events| job")
             elif db is not None:
-                every = fmt_number(plan.resolved.workload.freshness_s)
-                edges.append(f"    db -->|new rows every {every} s| job")
+                every = plan.data.freshness_s
+                label = f"new rows every {fmt_number(every)} s" if every > 0 else "new rows"
+                edges.append(f"    db -->|{label}| job")
             else:
                 node("stream", "incoming events", "queue")
                 edges.append("    stream --> job")

@@ -117,11 +117,17 @@ def _scaling(plan: Plan) -> list[str]:
         ]
     if db is not None:
         usable = db.connection_limit - db.reserved_connections
-        if db.engine != "postgresql" and not db.pgbouncer:
+        if db.engine is not DatabaseKind.POSTGRESQL and not db.pgbouncer:
+            over = db.total_connections > usable
             lines.append(
                 "- Database connections: the pools may open "
-                f"{db.total_connections:,} of {usable:,} usable; "
-                f"{fmt_number(db.db_busy_connections)} are busy at peak, and the "
+                f"{db.total_connections:,} of {usable:,} usable"
+                + (
+                    " (more than the limit: raise it first, see the connection pool decision)"
+                    if over
+                    else ""
+                )
+                + f"; {fmt_number(db.db_busy_connections)} are busy at peak, and the "
                 f"database serves about {db.useful_connections} active connections well. Watch "
                 "pool wait time; cut round trips per request before adding connections."
             )
@@ -139,8 +145,8 @@ def _scaling(plan: Plan) -> list[str]:
                 f"are busy at peak and the pools may open {db.total_connections:,} of "
                 f"{usable:,} usable. Watch pool wait time and active sessions in "
                 "`pg_stat_activity`; put PgBouncer (transaction mode, `default_pool_size` ≈ "
-                f"{db.useful_connections}) in front when active connections approach "
-                f"{db.useful_connections} or the pools' total would pass {usable:,} — "
+                f"{db.server_connections}) in front when active connections approach "
+                f"{db.server_connections} or the pools' total would pass {usable:,} — "
                 f"{prepared_statements_fix(db.driver)}."
             )
     return lines
@@ -219,7 +225,7 @@ def _data_safety(plan: Plan) -> list[str]:
         decision = plan.decision("data safety")
         lines.append(f"- {decision.choice[0].upper()}{decision.choice[1:]}.")
         lines.append(f"- RPO {db.rpo}; RTO {db.rto}.")
-        if db.standbys and db.engine != "mongodb":
+        if db.standbys and db.engine is not DatabaseKind.MONGODB:
             lines.append(
                 "- Failover: the standby is promoted automatically (Patroni, or the managed "
                 "service's Multi-AZ); clients reconnect through the same endpoint, and the "

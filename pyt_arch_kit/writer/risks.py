@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyt_arch_kit.planning.choices import Cache, DataTool, FindingKind, Isolation
+from pyt_arch_kit.planning.choices import Cache, DataTool, FindingKind
 from pyt_arch_kit.planning.database import prepared_statements_fix, read_your_writes
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import RETRY_BUDGET
@@ -84,13 +84,19 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
                 "jitter the TTLs and let one request refresh a key (single-flight)",
             )
         )
-    if db.isolation is Isolation.SERIALIZABLE:
+    if db.isolation.serializable:
         rows.append(
             (
-                "Serialization failures and deadlocks under contention",
-                "retry SQLSTATE 40001 and deadlocks (40P01) a few times with jittered backoff; "
-                "lock accounts in id order so opposite transfers cannot deadlock; keep "
-                "transactions short",
+                "Deadlocks and lock waits under contention"
+                if db.engine is DatabaseKind.MYSQL
+                else "Serialization failures and deadlocks under contention",
+                (
+                    "retry deadlocks (1213) and lock wait timeouts (1205) a few times"
+                    if db.engine is DatabaseKind.MYSQL
+                    else "retry SQLSTATE 40001 and deadlocks (40P01) a few times"
+                )
+                + " with jittered backoff; lock accounts in id order so opposite transfers "
+                "cannot deadlock; keep transactions short",
             )
         )
     if db.outbox:

@@ -218,7 +218,7 @@ def test_scanner_finds_what_is_planted_in_a_page(tmp_path: Path, html: str) -> N
     "text",
     [
         "placeholder: sk-ant-…  (kept in memory for this session only)",
-        "exported as sk-ant-…[redacted]",
+        "exported as [redacted]",
         "set ANTHROPIC_API_KEY=sk-ant-... in your shell",
         "| ------------------------------------- | table rule |",
         "the CLI prints one line, never a traceback",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pyt_arch_kit.planning.choices import Broker, Cache, DataTool, Driver, Framework, Isolation
+from pyt_arch_kit.planning.choices import Broker, Cache, DataTool, Driver, Framework
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
 from pyt_arch_kit.requirements import DatabaseKind
 
@@ -147,7 +147,7 @@ def profile(plan: Plan) -> Profile:
         cache="" if db is None else _CACHE.get(db.cache, ""),
         ledger=db is not None
         and db.engine in (DatabaseKind.POSTGRESQL, DatabaseKind.MYSQL)
-        and (db.outbox or db.isolation is Isolation.SERIALIZABLE),
+        and (db.outbox or db.isolation.serializable),
         broker=_BROKER[plan.broker.key] if plan.broker else "",
         data="" if plan.data is None else _DATA[plan.data.tool],
         pgbouncer=db is not None and db.pgbouncer,
