@@ -178,7 +178,7 @@ def growth_points(
                 concurrency=p.concurrency.model.value,
                 pgbouncer=bool(db and db.pgbouncer),
                 read_replicas=db.read_replicas if db else 0,
-                data_tool=p.data.tool if p.data else "",
+                data_tool=p.data.tool.value if p.data else "",
                 p99_ms=p.capacity.p99_ms,
                 data_per_run_gb=p.data.data_gb if p.data else 0.0,
             )
