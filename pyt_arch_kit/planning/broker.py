@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pyt_arch_kit.planning._names import named
+from pyt_arch_kit.planning.data import STREAM_FRESHNESS_S, reads_a_log
 from pyt_arch_kit.planning.model import BrokerPlan, ConcurrencyModel, Decision
 from pyt_arch_kit.requirements import DataMode, Interface, Requirements
 
@@ -85,6 +86,17 @@ def choose_broker(req: Requirements) -> tuple[str, str] | None:
     """
     run = named(req.infrastructure.existing_services) & set(BROKER_NAMES)
     proposed = named(req.proposed.technologies) & set(BROKER_NAMES)
+    if reads_a_log(req):  # the stream job consumes Kafka: the plan's one broker is Kafka
+        why = (
+            f"a stream processed within {STREAM_FRESHNESS_S:g} s is consumed from a retained, "
+            "partitioned log that its consumers can replay"
+        )
+        if "kafka" in run:
+            return "kafka", f"the organisation already runs Kafka, and {why}"
+        others = [BROKER_NAMES[b] for b in (*_LOG_BROKERS, *_QUEUE_BROKERS) if b in run]
+        if others:
+            why += f" ({' and '.join(others)}, run today, is not the log the stream job reads)"
+        return "kafka", why
     if run:
         key = _prefer(run & proposed or run, req)
         return (
