@@ -129,3 +129,19 @@ def test_a_streaming_job_is_drawn_reading_from_what_the_plan_has(
     assert source in design.diagram
     assert "Kafka" not in design.diagram
     assert 'job["polars (lazy, streaming engine)"]' in design.diagram  # named whole
+
+
+@pytest.mark.parametrize("services", [[], ["rabbitmq"], ["pulsar"], ["kafka"]])
+def test_a_stream_consumed_as_it_arrives_reads_the_plans_kafka(services: list[str]) -> None:
+    p = plan(
+        Requirements.parse(
+            {
+                "workload": {"data_mode": "streaming", "freshness_s": 10, "batch_data_gb": 5},
+                "infrastructure": {"existing_services": services},
+            }
+        )
+    )
+    assert p.broker is not None and p.broker.key == "kafka"  # the log its code consumes
+    design = Design(title="t", text=write_design(p), plan=p)
+    assert "broker -->|events| job" in design.diagram
+    assert not list(design.verify()), design.verify().to_text()

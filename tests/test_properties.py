@@ -136,3 +136,15 @@ def test_every_diagram_edge_joins_declared_components(r: Requirements) -> None:
     declared = set(re.findall(r"^\s{4}(\w+)[\[\(]", source, re.M))
     for a, b in re.findall(r"^\s{4}(\w+) -[.-]*>(?:\|[^|]*\|)? (\w+)$", source, re.M):
         assert a in declared and b in declared, (a, b, source)
+
+
+def test_twice_the_load_on_one_core_instances_never_needs_fewer_instances() -> None:
+    # Found by hypothesis: at 100 req/s sync workers needed 3 one-core instances for the p99
+    # where event loops need 2, and at 200 req/s the plan switched to event loops and shrank.
+    base, _ = Requirements.parse(
+        {"workload": {"cpu_ms_per_request": 1.0}, "infrastructure": {"cores_per_instance": 1}}
+    ).resolved()
+    low = plan(base)
+    high = plan(base._with("scale.peak_rps", (base.scale.peak_rps or 0) * 2))
+    assert high.capacity.instances >= low.capacity.instances
+    assert high.capacity.cores >= low.capacity.cores

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pyt_arch_kit.planning._names import named
 from pyt_arch_kit.planning.broker import choose_broker, plan_broker
 from pyt_arch_kit.planning.capacity import plan_capacity, size_fleet
 from pyt_arch_kit.planning.choices import (
@@ -82,6 +83,14 @@ def plan(requirements: Requirements) -> Plan:
     fleet = size_fleet(req)
     first, _, _ = plan_concurrency(req, fleet, broker=chosen)
     cap, cap_figs = plan_capacity(req, fleet, first)
+    if first.model is ConcurrencyModel.SYNC and not named(req.infrastructure.must_use) & {
+        "django",
+        "flask",
+    }:  # few requests in flight, but sync workers may need more instances than an event loop
+        loop, _, _ = plan_concurrency(req, fleet, ConcurrencyModel.ASYNCIO, broker=chosen)
+        loop_cap, loop_figs = plan_capacity(req, fleet, loop)
+        if (loop_cap.instances, loop_cap.cores) < (cap.instances, cap.cores):
+            first, cap, cap_figs = loop, loop_cap, loop_figs
     conc, conc_figs, conc_decisions = plan_concurrency(req, cap, first.model, broker=chosen)
     db, db_figs, db_decisions = plan_database(req, cap, conc, broker=chosen)
     broker, broker_decisions = plan_broker(req, conc.model, chosen)

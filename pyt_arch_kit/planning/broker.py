@@ -7,6 +7,7 @@ from typing import Final, Literal
 
 from pyt_arch_kit.planning._names import named
 from pyt_arch_kit.planning.choices import Broker
+from pyt_arch_kit.planning.data import STREAM_FRESHNESS_S, reads_a_log
 from pyt_arch_kit.planning.model import BrokerPlan, ConcurrencyModel, Decision
 from pyt_arch_kit.requirements import DataMode, Interface
 from pyt_arch_kit.resolved import ResolvedRequirements
@@ -121,6 +122,17 @@ def choose_broker(req: ResolvedRequirements) -> BrokerChoice | None:
     """
     run = {Broker(b) for b in named(req.infrastructure.existing_services) & set(BROKER_NAMES)}
     proposed = {Broker(b) for b in named(req.proposed.technologies) & set(BROKER_NAMES)}
+    if reads_a_log(req):  # the stream job consumes Kafka: the plan's one broker is Kafka
+        why = (
+            f"a stream processed within {STREAM_FRESHNESS_S:g} s is consumed from a retained, "
+            "partitioned log that its consumers can replay"
+        )
+        if Broker.KAFKA in run:
+            return Broker.KAFKA, f"the organisation already runs Kafka, and {why}"
+        others = [BROKER_NAMES[b] for b in (*_LOG_BROKERS, *_QUEUE_BROKERS) if b in run]
+        if others:
+            why += f" ({' and '.join(others)}, run today, is not the log the stream job reads)"
+        return Broker.KAFKA, why
     if run:
         key = _prefer(run & proposed or run, req)
         return (

@@ -112,6 +112,14 @@ def _choose_kept(req: ResolvedRequirements, cap: Sized, model: ConcurrencyModel,
     """
     if model is ConcurrencyModel.ASYNCIO:
         share = cpu_share(req)
+        loop_only = req.interface in (Interface.WEBSOCKET, Interface.GRPC)
+        if cap.in_flight <= _SYNC_MAX_IN_FLIGHT and not loop_only:  # chosen over sync by plan()
+            return (
+                f"only {cap.in_flight:.1f} requests are in flight at peak, yet sync workers "
+                "(one request each) would need more instances than event loops for the same "
+                "p99: one event loop per core holds them all, and every call on the request "
+                "path (database driver included) must be async"
+            )
         return (
             f"IO is {1 - share:.0%} of request time and up to "
             f"{cap.in_flight / cap.instances:.0f} requests are in flight per instance: one "

@@ -8,7 +8,11 @@ from pyt_arch_kit.planning.model import DataPlan, Decision, Figure
 from pyt_arch_kit.requirements import DataMode, Interface
 from pyt_arch_kit.resolved import ResolvedRequirements
 
-__all__ = ["plan_data"]
+__all__ = ["STREAM_FRESHNESS_S", "plan_data", "reads_a_log"]
+
+#: At or under this freshness a stream is consumed from a log as it arrives (Kafka), not
+#: micro-batched from the database.
+STREAM_FRESHNESS_S = 60.0
 
 MCKINNEY = (
     "W. McKinney, “Apache Arrow and the ‘10 Things I Hate About pandas’”, 2017: "
@@ -18,6 +22,13 @@ _PANDAS_FACTOR = 10.0
 _PANDAS_MAX_GB = 2.0
 _POLARS_MAX_GB = 100.0
 _DASK_MAX_GB = 1000.0
+
+
+def reads_a_log(req: ResolvedRequirements) -> bool:
+    """Whether the data job consumes a log as events arrive (streaming within
+    :data:`STREAM_FRESHNESS_S`), so that the plan needs Kafka."""
+    fresh = req.workload.freshness_s
+    return req.workload.data_mode is DataMode.STREAMING and fresh <= STREAM_FRESHNESS_S
 
 
 def plan_data(req: ResolvedRequirements) -> tuple[DataPlan | None, list[Figure], list[Decision]]:
@@ -33,7 +44,7 @@ def plan_data(req: ResolvedRequirements) -> tuple[DataPlan | None, list[Figure],
     mandated = named(req.infrastructure.must_use)
     if "pyspark" in mandated:  # the package's name for the same engine
         mandated.add("spark")
-    if mode is DataMode.STREAMING and fresh <= 60:
+    if reads_a_log(req):
         if size > _POLARS_MAX_GB or "spark" in mandated or "pyspark" in mandated:
             tool = DataTool.SPARK_STREAMING
             why = (
