@@ -17,7 +17,8 @@ from pyt_arch_kit.planning.model import (
     Finding,
     fmt_number,
 )
-from pyt_arch_kit.requirements import Architecture, Requirements
+from pyt_arch_kit.planning.validity import validity_finding
+from pyt_arch_kit.requirements import Architecture, Interface, Requirements
 
 __all__ = ["find_issues"]
 
@@ -152,6 +153,8 @@ def find_issues(
             )
         )
     out += _latency_findings(req, cap)
+    outside = validity_finding(req, cap) if req.interface is not Interface.BATCH else None
+    out += [outside] if outside is not None else []
     if req.workload.fanout_calls >= 10:
         out.append(
             Finding(

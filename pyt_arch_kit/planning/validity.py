@@ -1,0 +1,127 @@
+"""Where the p99 model has been checked, and the warning a plan carries outside that range.
+
+The planner's p99 (Allen–Cunneen wait, gamma-fitted request time, the two convolved:
+:mod:`pyt_arch_kit.planning.latency`) was compared with a discrete-event simulation (``ciw``)
+of the same queues over a grid — utilisation 0.3–0.9, 1–64 servers, service-time cv 0.5–3,
+per-worker and shared queues, gamma and lognormal times (``benchmarks/queueing.py``; the
+table is in the planner guide, "How far to trust the p99"). Two limits came out of it:
+
+- **Variability.** Up to a cv of :data:`VALIDATED_MAX_CV` the estimate is within about 10 % of
+  the simulation whether the times are gamma or lognormal. Past it the p99 depends on the
+  *shape* of the distribution, which a mean and a cv do not fix: with the same mean and cv a
+  lognormal request time has a p99 14 % below the gamma's at cv 2 and 28 % below at cv 3.
+- **Utilisation.** Up to :data:`VALIDATED_MAX_UTILISATION` of what queues the error stays
+  within about 10 %; at 0.9 the exponential tail of the wait is pessimistic by up to ~20 % at
+  high cv, and the simulation's own p99 scatters by ± 15 % or more. The planner never plans
+  above it at peak (its ceilings are 0.66, and 0.8 after losing a zone); the chart of the p99
+  against utilisation does.
+
+Pure functions of numbers; no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+
+from pyt_arch_kit.planning.latency import service_times
+from pyt_arch_kit.planning.model import CapacityPlan, Finding, fmt_number
+from pyt_arch_kit.planning.tail import ResponseTime
+from pyt_arch_kit.requirements import Requirements
+
+__all__ = [
+    "VALIDATED_MAX_CV",
+    "VALIDATED_MAX_UTILISATION",
+    "lognormal_quantile",
+    "outside_validated_range",
+    "validity_finding",
+]
+
+#: Past this coefficient of variation the p99 depends on the distribution's shape.
+VALIDATED_MAX_CV = 1.5
+#: Past this utilisation of what queues the simulation was not within the stated error.
+VALIDATED_MAX_UTILISATION = 0.8
+_P99 = 0.99
+
+
+def outside_validated_range(utilisation: float, service_cv: float) -> list[str]:
+    """Why the p99 estimate at this utilisation and cv is outside the checked range.
+
+    Args:
+        utilisation: ρ, the busy fraction of what queues (0 when nothing queues).
+        service_cv: the coefficient of variation of the request's CPU and IO time.
+
+    Returns:
+        One reason per limit passed; empty inside the range.
+
+    Example:
+        >>> outside_validated_range(0.6, 1.0)
+        []
+        >>> outside_validated_range(0.6, 3.0)[0][:17]
+        'service-time cv 3'
+    """
+    reasons = []
+    if service_cv > VALIDATED_MAX_CV + 1e-9:
+        reasons.append(
+            f"service-time cv {fmt_number(service_cv)} is above {fmt_number(VALIDATED_MAX_CV)}"
+            ", where the p99 depends on the shape of the time distribution, not only its "
+            "mean and cv"
+        )
+    if utilisation > VALIDATED_MAX_UTILISATION + 1e-9:
+        reasons.append(
+            f"ρ {fmt_number(utilisation)} is above {fmt_number(VALIDATED_MAX_UTILISATION)}, "
+            "where the queueing tail is approximate and every input moves the p99 a lot"
+        )
+    return reasons
+
+
+def lognormal_quantile(mean: float, cv: float, q: float) -> float:
+    """The q-quantile of a lognormal distribution with this mean and cv.
+
+    Example:
+        >>> round(lognormal_quantile(1.0, 1.0, 0.99), 3)
+        4.905
+    """
+    if mean <= 0:
+        return 0.0
+    if cv <= 0:
+        return mean
+    sigma2 = math.log1p(cv * cv)
+    return math.exp(math.log(mean) - sigma2 / 2 + NormalDist().inv_cdf(q) * math.sqrt(sigma2))
+
+
+def validity_finding(req: Requirements, cap: CapacityPlan) -> Finding | None:
+    """A warning when the plan's p99 comes from outside the range the simulation checked.
+
+    ``req`` are the resolved requirements and ``cap`` their capacity plan, for an online
+    service (a batch job states no p99).
+    """
+    rho = cap.queue_utilisation if cap.queue != "none" else 0.0
+    reasons = outside_validated_range(rho, cap.service_cv)
+    if not reasons:
+        return None
+    cpu_ms, io_ms = service_times(req)
+    mean_s = (cpu_ms + io_ms) / 1000
+    # CPU and IO are independent, each with this cv: their sum varies less
+    cv = cap.service_cv * math.hypot(cpu_ms, io_ms) / (cpu_ms + io_ms) if mean_s > 0 else 0.0
+    gamma_ms = ResponseTime(0.0, 0.0, mean_s, cv).quantile(_P99) * 1000
+    lognormal_ms = lognormal_quantile(mean_s, cv, _P99) * 1000
+    shape = (
+        f" On its own, the request's time ({fmt_number(cpu_ms)} ms CPU + {fmt_number(io_ms)} "
+        f"ms IO, cv {fmt_number(cv)} in all) has a p99 of {fmt_number(gamma_ms)} ms as a "
+        f"gamma (the model's assumption) and {fmt_number(lognormal_ms)} ms as a lognormal of "
+        "the same mean and cv."
+        if cap.service_cv > VALIDATED_MAX_CV and mean_s > 0
+        else ""
+    )
+    return Finding(
+        "warning",
+        "the p99 estimate is outside the model's validated range",
+        f"The estimated p99 of {fmt_number(cap.p99_ms)} ms is for cv "
+        f"{fmt_number(cap.service_cv)} at ρ {fmt_number(rho)}; a simulation (ciw) of the same "
+        f"queues held the model within about 10 % up to cv {fmt_number(VALIDATED_MAX_CV)} and "
+        f"ρ {fmt_number(VALIDATED_MAX_UTILISATION)}, and here {' and '.join(reasons)}.{shape}",
+        "Load-test before trusting it: measure the p50, p99 and cv of the handler time at "
+        "peak and re-plan with them; pyt_arch_kit.simulate.simulate_plan replays this "
+        "queue with gamma or lognormal times.",
+    )
