@@ -4,6 +4,7 @@
                                                   # writes benchmarks/QUEUEING.md
     python3 benchmarks/queueing.py --jobs 2       # the same, two simulations at a time
     python3 benchmarks/queueing.py --quick        # a few points in a minute; prints only
+    python3 benchmarks/queueing.py --tables-only  # rewrite QUEUEING.md from queueing.json
 
 Each point is a queue as the planner models it (:class:`pyt_arch_kit.simulate.QueueCase`):
 utilisation 0.3–0.9, 1–64 servers, service-time cv 0.5–3, the queue alone (no IO; per-worker
@@ -17,8 +18,10 @@ grid, notebooks/10-queueing-check.ipynb a small one.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import itertools
+import json
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pyt_arch_kit.planning.validity import outside_validated_range  # noqa: E402
-from pyt_arch_kit.simulate import Check, QueueCase, check, error_table  # noqa: E402
+from pyt_arch_kit.simulate import (  # noqa: E402
+    Check,
+    QueueCase,
+    SimulatedP99,
+    check,
+    error_table,
+)
 
 UTILISATIONS = (0.3, 0.5, 0.7, 0.8, 0.9)
 SERVERS = (1, 2, 4, 8, 16, 64)
@@ -84,7 +93,7 @@ def points_table(checks: list[Check]) -> str:
             if k.io_ms <= 0
             else ("shared, IO held" if k.shared else "per-worker, IO overlapped")
         )
-        inside = not outside_validated_range(k.utilisation, k.service_cv)
+        inside = not outside_validated_range(k.utilisation, k.service_cv, k.servers)
         s = c.simulated
         rows.append(
             f"| {queue} | {k.distribution} | {k.utilisation:g} | {k.servers} | "
@@ -94,12 +103,74 @@ def points_table(checks: list[Check]) -> str:
     return "\n".join(rows)
 
 
+def save(checks: list[Check], path: Path, header: dict[str, object]) -> None:
+    """Every point's case, planner p99 and simulation, so the tables can be rewritten."""
+    points = [
+        {
+            "case": dataclasses.asdict(c.case),
+            "planner_ms": c.planner_ms,
+            "simulated": dataclasses.asdict(c.simulated),
+        }
+        for c in checks
+    ]
+    path.write_text(json.dumps({**header, "points": points}, indent=1) + "\n", encoding="utf-8")
+
+
+def load(path: Path) -> tuple[list[Check], dict[str, object]]:
+    """The points :func:`save` wrote, and the run's header."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    checks = [
+        Check(
+            QueueCase(**p["case"]),
+            p["planner_ms"],
+            SimulatedP99(
+                **{**p["simulated"], "replications": tuple(p["simulated"]["replications"])}
+            ),
+        )
+        for p in data.pop("points")
+    ]
+    return checks, data
+
+
+def page(checks: list[Check], header: dict[str, object]) -> str:
+    """QUEUEING.md: how it was run, the table per region, then every point."""
+    return (
+        "\n\n".join(
+            [
+                "# The planner's p99 against a simulation",
+                f"Written by `python3 benchmarks/queueing.py` on {header['date']} in "
+                f"{header['minutes']} min: {len(checks)} queues, each simulated with ciw in "
+                f"{REPLICATIONS} replications of {BASE_CUSTOMERS:,} customers (up to 8× that at "
+                "high utilisation) after a 10 % warm-up, with fixed seeds. Error = planner / "
+                "simulated − 1: positive is pessimistic, negative optimistic. CPU 10 ms per "
+                "request; where there is IO, 30 ms. The validated range is "
+                "`pyt_arch_kit.planning.validity.outside_validated_range`: ρ ≤ 0.8, and cv ≤ 1 on "
+                "1–3 servers per queue, ≤ 1.5 on more.",
+                "## Per region",
+                error_table(checks),
+                "## Every point",
+                points_table(checks),
+            ]
+        )
+        + "\n"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a few points; writes nothing")
     parser.add_argument("--jobs", type=int, default=1, help="simulations at a time")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "QUEUEING.md")
+    parser.add_argument(
+        "--tables-only", action="store_true", help="rewrite the page from the saved points"
+    )
     args = parser.parse_args(argv)
+    raw = args.output.with_name("queueing.json")
+    if args.tables_only:
+        checks, header = load(raw)
+        args.output.write_text(page(checks, header), encoding="utf-8")
+        print(error_table(checks))
+        return 0
     cases = grid(args.quick)
     base = 2_000 if args.quick else BASE_CUSTOMERS
     started = time.perf_counter()
@@ -116,25 +187,12 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     elapsed = time.perf_counter() - started
-    text = "\n\n".join(
-        [
-            "# The planner's p99 against a simulation",
-            f"Written by `python3 benchmarks/queueing.py` on "
-            f"{dt.datetime.now(dt.UTC):%Y-%m-%d} in {elapsed / 60:.0f} min: {len(checks)} "
-            f"queues, each simulated with ciw in {REPLICATIONS} replications of "
-            f"{BASE_CUSTOMERS:,} customers (up to 8× that at high utilisation) after a 10 % "
-            "warm-up, fixed seeds. Error = planner / simulated − 1: positive is pessimistic. "
-            "CPU 10 ms per request; where there is IO it is 30 ms. ",
-            "## Per region",
-            error_table(checks),
-            "## Every point",
-            points_table(checks),
-        ]
-    )
     print(error_table(checks))
     if not args.quick:
-        args.output.write_text(text + "\n", encoding="utf-8")
-        print(f"wrote {args.output}", file=sys.stderr)
+        header = {"date": f"{dt.datetime.now(dt.UTC):%Y-%m-%d}", "minutes": round(elapsed / 60)}
+        save(checks, raw, header)
+        args.output.write_text(page(checks, header), encoding="utf-8")
+        print(f"wrote {args.output} and {raw}", file=sys.stderr)
     return 0
 
 

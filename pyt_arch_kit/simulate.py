@@ -41,6 +41,7 @@ from typing import Any, Literal
 
 from pyt_arch_kit.planning.latency import QUANTILE, Queue, queue_for, response_time, service_times
 from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.planning.validity import VALIDATED_MAX_UTILISATION, outside_validated_range
 
 __all__ = [
     "Check",
@@ -339,26 +340,31 @@ def check(case: QueueCase, *, base: int = 10_000, replications: int = 5, seed: i
 
 
 _KINDS = ("queue alone", "per-worker, IO overlapped", "shared, IO held")
-_BANDS = ("ρ ≤ 0.5", "ρ 0.5–0.8", "ρ > 0.8")
-_SPREADS = ("cv ≤ 1.5", "cv > 1.5")
+_REGIONS = ("inside", "cv past the limit", "ρ past 0.8")
 
 
-def region(case: QueueCase) -> tuple[str, str, str, str]:
-    """The region of the grid a case falls in, for :func:`error_table`.
+def region(case: QueueCase) -> tuple[str, str, str]:
+    """Where a case falls, for :func:`error_table`: what queues, the time distribution, and
+    whether it is inside the validated range or past which limit.
 
-    What queues (the queue alone when there is no IO), the time distribution, the
-    utilisation band (≤ 0.5, ≤ 0.8, above) and the cv band (≤ 1.5 or above).
+    What queues is "queue alone" when there is no IO (per-worker and shared queues are then
+    the same queue). The limits are those of
+    :func:`~pyt_arch_kit.planning.validity.outside_validated_range`; a case past both counts
+    as past the utilisation.
     """
     kind = _KINDS[0] if case.io_ms <= 0 else (_KINDS[2] if case.shared else _KINDS[1])
-    rho = case.utilisation
-    band = _BANDS[0] if rho <= 0.5 + 1e-9 else (_BANDS[1] if rho <= 0.8 + 1e-9 else _BANDS[2])
-    spread = _SPREADS[0] if case.service_cv <= 1.5 + 1e-9 else _SPREADS[1]
-    return kind, case.distribution, band, spread
+    if case.utilisation > VALIDATED_MAX_UTILISATION + 1e-9:
+        where = _REGIONS[2]
+    elif outside_validated_range(case.utilisation, case.service_cv, case.servers):
+        where = _REGIONS[1]
+    else:
+        where = _REGIONS[0]
+    return kind, case.distribution, where
 
 
-def _order(key: tuple[str, str, str, str]) -> tuple[int, str, int, int]:
-    kind, dist, band, spread = key
-    return _KINDS.index(kind), dist, _BANDS.index(band), _SPREADS.index(spread)
+def _order(key: tuple[str, str, str]) -> tuple[int, str, int]:
+    kind, dist, where = key
+    return _KINDS.index(kind), dist, _REGIONS.index(where)
 
 
 def error_table(checks: list[Check]) -> str:
@@ -369,13 +375,13 @@ def error_table(checks: list[Check]) -> str:
     the planner's p99, and the median half-width of those intervals (the simulation's own
     noise).
     """
-    groups: dict[tuple[str, str, str, str], list[Check]] = {}
+    groups: dict[tuple[str, str, str], list[Check]] = {}
     for c in checks:
         groups.setdefault(region(c.case), []).append(c)
     rows = [
-        "| queue | times | utilisation | cv | points | median \\|error\\| | worst error "
+        "| queue | times | validated range | points | median \\|error\\| | worst error "
         "| outside the 95 % interval | simulation ± |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|",
+        "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for key in sorted(groups, key=_order):
         members = groups[key]

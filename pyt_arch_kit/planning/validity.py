@@ -3,18 +3,21 @@
 The planner's p99 (Allen–Cunneen wait, gamma-fitted request time, the two convolved:
 :mod:`pyt_arch_kit.planning.latency`) was compared with a discrete-event simulation (``ciw``)
 of the same queues over a grid — utilisation 0.3–0.9, 1–64 servers, service-time cv 0.5–3,
-per-worker and shared queues, gamma and lognormal times (``benchmarks/queueing.py``; the
-table is in the planner guide, "How far to trust the p99"). Two limits came out of it:
+the queue alone, per-worker queues with IO overlapped and shared queues held for IO, with
+gamma times (the model's assumption) and lognormal times of the same mean and cv (another
+shape, with a longer tail): ``benchmarks/queueing.py``, summarised in the planner guide under
+"How far to trust the p99". The planner knows a mean and a cv, not a shape, so its estimate
+is trusted where both shapes agree with it:
 
-- **Variability.** Up to a cv of :data:`VALIDATED_MAX_CV` the estimate is within about 10 % of
-  the simulation whether the times are gamma or lognormal. Past it the p99 depends on the
-  *shape* of the distribution, which a mean and a cv do not fix: with the same mean and cv a
-  lognormal request time has a p99 14 % below the gamma's at cv 2 and 28 % below at cv 3.
-- **Utilisation.** Up to :data:`VALIDATED_MAX_UTILISATION` of what queues the error stays
-  within about 10 %; at 0.9 the exponential tail of the wait is pessimistic by up to ~20 % at
-  high cv, and the simulation's own p99 scatters by ± 15 % or more. The planner never plans
-  above it at peak (its ceilings are 0.66, and 0.8 after losing a zone); the chart of the p99
-  against utilisation does.
+- **Utilisation** up to :data:`VALIDATED_MAX_UTILISATION` of what queues. At 0.9 the
+  exponential tail of the wait is up to ~25 % off at high cv, and the simulation's own p99
+  scatters by ± 15 % or more. The planner never plans above it at peak (its ceilings are
+  0.66, and 0.8 after losing a zone); its chart of the p99 against utilisation does.
+- **Variability** up to a cv of :data:`VALIDATED_MAX_CV` on four or more servers per queue,
+  and :data:`VALIDATED_MAX_CV_FEW_SERVERS` on one to three. Past cv 1.5 the request's own p99
+  depends on the shape (a lognormal's is 12 % below a gamma's at cv 2, 28 % at cv 3). On a
+  single server a long-tailed time also lengthens the waits behind it: at cv 1.5 lognormal
+  times gave a p99 10–28 % above the formula, at cv 2–3 up to 50 %.
 
 Pure functions of numbers; no I/O.
 """
@@ -30,44 +33,65 @@ from pyt_arch_kit.planning.tail import ResponseTime
 from pyt_arch_kit.requirements import Requirements
 
 __all__ = [
+    "FEW_SERVERS",
     "VALIDATED_MAX_CV",
+    "VALIDATED_MAX_CV_FEW_SERVERS",
     "VALIDATED_MAX_UTILISATION",
     "lognormal_quantile",
+    "max_validated_cv",
     "outside_validated_range",
     "validity_finding",
 ]
 
+#: Past this utilisation of what queues the estimate was not within the stated error.
+VALIDATED_MAX_UTILISATION = 0.8
 #: Past this coefficient of variation the p99 depends on the distribution's shape.
 VALIDATED_MAX_CV = 1.5
-#: Past this utilisation of what queues the simulation was not within the stated error.
-VALIDATED_MAX_UTILISATION = 0.8
+#: A queue with this many servers or fewer…
+FEW_SERVERS = 3
+#: … is validated only up to this cv: long-tailed times lengthen the waits behind them.
+VALIDATED_MAX_CV_FEW_SERVERS = 1.0
 _P99 = 0.99
+_SLACK = 1e-9
 
 
-def outside_validated_range(utilisation: float, service_cv: float) -> list[str]:
-    """Why the p99 estimate at this utilisation and cv is outside the checked range.
+def max_validated_cv(servers: int) -> float:
+    """The largest service-time cv validated for a queue of ``servers`` servers."""
+    return VALIDATED_MAX_CV_FEW_SERVERS if servers <= FEW_SERVERS else VALIDATED_MAX_CV
+
+
+def outside_validated_range(utilisation: float, service_cv: float, servers: int) -> list[str]:
+    """Why the p99 estimate for this queue is outside the range the simulation validated.
 
     Args:
         utilisation: ρ, the busy fraction of what queues (0 when nothing queues).
         service_cv: the coefficient of variation of the request's CPU and IO time.
+        servers: c, the servers of one queue (1 for an event loop).
 
     Returns:
         One reason per limit passed; empty inside the range.
 
     Example:
-        >>> outside_validated_range(0.6, 1.0)
+        >>> outside_validated_range(0.6, 1.5, servers=8)
         []
-        >>> outside_validated_range(0.6, 3.0)[0][:17]
-        'service-time cv 3'
+        >>> outside_validated_range(0.6, 1.5, servers=1)[0][:19]
+        'service-time cv 1.5'
     """
     reasons = []
-    if service_cv > VALIDATED_MAX_CV + 1e-9:
+    limit = max_validated_cv(servers)
+    if service_cv > limit + _SLACK and servers <= FEW_SERVERS:
         reasons.append(
-            f"service-time cv {fmt_number(service_cv)} is above {fmt_number(VALIDATED_MAX_CV)}"
-            ", where the p99 depends on the shape of the time distribution, not only its "
-            "mean and cv"
+            f"service-time cv {fmt_number(service_cv)} is above {fmt_number(limit)} on "
+            f"{servers} server{'s' if servers > 1 else ''} per queue, where a long-tailed "
+            "time also lengthens the waits behind it (lognormal times of the same mean and cv "
+            "gave a p99 up to 50 % above the formula)"
         )
-    if utilisation > VALIDATED_MAX_UTILISATION + 1e-9:
+    elif service_cv > limit + _SLACK:
+        reasons.append(
+            f"service-time cv {fmt_number(service_cv)} is above {fmt_number(limit)}, where the "
+            "p99 depends on the shape of the time distribution, not only its mean and cv"
+        )
+    if utilisation > VALIDATED_MAX_UTILISATION + _SLACK:
         reasons.append(
             f"ρ {fmt_number(utilisation)} is above {fmt_number(VALIDATED_MAX_UTILISATION)}, "
             "where the queueing tail is approximate and every input moves the p99 a lot"
@@ -96,8 +120,10 @@ def validity_finding(req: Requirements, cap: CapacityPlan) -> Finding | None:
     ``req`` are the resolved requirements and ``cap`` their capacity plan, for an online
     service (a batch job states no p99).
     """
-    rho = cap.queue_utilisation if cap.queue != "none" else 0.0
-    reasons = outside_validated_range(rho, cap.service_cv)
+    queued = cap.queue != "none"
+    rho = cap.queue_utilisation if queued else 0.0
+    servers = cap.queue_servers if queued else FEW_SERVERS + 1  # the request's own time only
+    reasons = outside_validated_range(rho, cap.service_cv, servers)
     if not reasons:
         return None
     cpu_ms, io_ms = service_times(req)
@@ -118,9 +144,10 @@ def validity_finding(req: Requirements, cap: CapacityPlan) -> Finding | None:
         "warning",
         "the p99 estimate is outside the model's validated range",
         f"The estimated p99 of {fmt_number(cap.p99_ms)} ms is for cv "
-        f"{fmt_number(cap.service_cv)} at ρ {fmt_number(rho)}; a simulation (ciw) of the same "
-        f"queues held the model within about 10 % up to cv {fmt_number(VALIDATED_MAX_CV)} and "
-        f"ρ {fmt_number(VALIDATED_MAX_UTILISATION)}, and here {' and '.join(reasons)}.{shape}",
+        f"{fmt_number(cap.service_cv)} at ρ {fmt_number(rho)}; a simulation (ciw) of such "
+        "queues, with gamma and with lognormal times, agreed with the model within about 10 % "
+        f"up to cv {fmt_number(max_validated_cv(servers))} and ρ "
+        f"{fmt_number(VALIDATED_MAX_UTILISATION)}, and here {'; and '.join(reasons)}.{shape}",
         "Load-test before trusting it: measure the p50, p99 and cv of the handler time at "
         "peak and re-plan with them; pyt_arch_kit.simulate.simulate_plan replays this "
         "queue with gamma or lognormal times.",
