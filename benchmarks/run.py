@@ -42,7 +42,7 @@ SETTINGS = {
     "full": Config(15, 50, 1000, (10_000, 20_000, 40_000), 5, 20, 3),
     "quick": Config(3, 3, 50, (2_500, 5_000, 10_000), 3, 3, 0),
 }
-GROUPS = ("imports", "offline", "stream", "claude", "notebooks", "docs")
+GROUPS = ("imports", "offline", "stream", "claude", "notebooks", "docs", "verify")
 
 
 def _benchmarks(cfg: Config) -> dict[str, Callable[[], list[Row] | Skipped]]:
@@ -50,6 +50,7 @@ def _benchmarks(cfg: Config) -> dict[str, Callable[[], list[Row] | Skipped]]:
     import bench_claude
     import bench_core
     import bench_stream
+    import bench_verify
 
     def ci(job: Callable[[int], list[Row] | Skipped], group: str) -> list[Row] | Skipped:
         if cfg.ci_repeats == 0:
@@ -65,6 +66,7 @@ def _benchmarks(cfg: Config) -> dict[str, Callable[[], list[Row] | Skipped]]:
         "claude": lambda: bench_claude.claude_path(cfg.claude_designs),
         "notebooks": lambda: ci(bench_ci.notebooks, "Notebook CI (pytest --nbmake)"),
         "docs": lambda: ci(bench_ci.docs, "Docs build (mkdocs build)"),
+        "verify": lambda: ci(bench_verify.verify_suite, bench_verify.GROUP),
     }
 
 
@@ -156,6 +158,10 @@ def report(rows: list[Row], skipped: list[Skipped], mode: str, seconds: float) -
         "streams a full-size answer; the time from its last byte to the `Design` object is "
         "compared with the bare SDK (`messages.stream`, `text_stream`, `get_final_message`) "
         "on the same request. No key and no network are involved.",
+        "- **Verification suite**: wall time of `bash scripts/verify.sh` (start PostgreSQL, "
+        "Redis and MariaDB, install every design's stack, import, type-check and run every "
+        "block, then the pin check) with an empty venv cache, as CI runs it, against the "
+        "same with the venvs cached.",
         "",
     ]
     return "\n".join(lines)

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pyt_arch_kit.backends.base import Backend, DesignRequest, get_backend
+from pyt_arch_kit.backends.base import Backend, DesignRequest
+from pyt_arch_kit.backends.registry import get_backend
 from pyt_arch_kit.design import Design
 from pyt_arch_kit.persona import Persona, load_persona
 from pyt_arch_kit.planning import plan as make_plan
@@ -23,10 +24,12 @@ class Architect:
     """Runs a persona on a backend.
 
     Args:
-        backend: ``"offline"`` (default: deterministic, no key, no network), ``"claude"``,
-            ``"replay"``, or a :class:`~pyt_arch_kit.backends.Backend` instance.
+        backend: a name from the registry (:data:`~pyt_arch_kit.backends.registry.BACKENDS`):
+            ``"offline"`` (default: deterministic, no key, no network), ``"claude"``,
+            ``"replay"``, …, or a :class:`~pyt_arch_kit.backends.Backend` instance.
         persona: a :class:`Persona`, a shipped persona name, or an agent file path.
-        model: a model id or alias for the Claude backend (overrides the persona's ``model:``).
+        model: a model id or alias for a backend that talks to a model (for Claude it overrides
+            the persona's ``model:``).
 
     Example:
         >>> from pyt_arch_kit import Architect, preset

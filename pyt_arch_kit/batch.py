@@ -26,14 +26,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pyt_arch_kit._optional import require
 from pyt_arch_kit.architect import Architect, RequirementsLike
 from pyt_arch_kit.backends.claude import ClaudeBackend
 from pyt_arch_kit.cassette import fingerprint
-from pyt_arch_kit.design import Design, Usage
+from pyt_arch_kit.design import Design
 from pyt_arch_kit.errors import BackendError, SettingsError
 from pyt_arch_kit.files import read_bounded, shown_path
 from pyt_arch_kit.persona import Persona
-from pyt_arch_kit.pricing import estimate_cost
 from pyt_arch_kit.settings import Settings
 
 __all__ = ["BatchResults", "design_many", "ledger_path", "pending_batches"]
@@ -167,7 +167,9 @@ def design_many(
     bodies = [backend.body(r) for r in requests]
     prints = [fingerprint(b) for b in bodies]
     where = Path(ledger) if ledger else ledger_path()
+    backend.require_key()  # a batch is always sent: a cassette does not answer one
     client = backend.client()
+    require("anthropic", for_="design_many (the Message Batches API)")
     import anthropic
 
     submitted = batch_id
@@ -175,8 +177,7 @@ def design_many(
         if batch_id is None:
             batch = client.messages.batches.create(
                 requests=[
-                    {"custom_id": f"item-{i}", "params": body}  # type: ignore[typeddict-item]
-                    for i, body in enumerate(bodies)
+                    {"custom_id": f"item-{i}", "params": body} for i, body in enumerate(bodies)
                 ]
             )
             submitted = batch.id
@@ -205,9 +206,7 @@ def design_many(
             on_progress(batch.request_counts.to_dict())
         results = {r.custom_id: r.result for r in client.messages.batches.results(batch.id)}
     except anthropic.AnthropicError as exc:
-        from pyt_arch_kit.backends.claude import _explain
-
-        error = _explain(exc, backend.settings, "")
+        error = backend.explain(exc)
         if submitted:
             raise BackendError(
                 f"{error}; batch {submitted} is recorded in {shown_path(where)}: collect it "
@@ -264,25 +263,10 @@ def _designs(
             continue
         message = result.message
         text = "".join(b.text for b in message.content if b.type == "text")
-        values = {
-            name: max(0, int(getattr(message.usage, name, 0) or 0))
-            for name in (
-                "input_tokens",
-                "output_tokens",
-                "cache_creation_input_tokens",
-                "cache_read_input_tokens",
-            )
-        }
-        cost = estimate_cost(
-            body["model"],
-            values["input_tokens"],
-            values["output_tokens"],
-            values["cache_creation_input_tokens"],
-            values["cache_read_input_tokens"],
-            batch=True,
+        usage = backend.batch_usage(body["model"], message.usage)
+        out.append(
+            backend.design_from(request, text, message.stop_reason, usage, model=body["model"])
         )
-        usage = Usage(**values, cost_usd=cost, requests=1)
-        out.append(backend.design_from(request, body, text, message.stop_reason, usage))
     return out
 
 

@@ -1,11 +1,22 @@
 """Record model exchanges to a file and replay them with no key and no network.
 
+This is the transport-neutral core of record/replay; the HTTP adapter that sits under the SDKs
+is :mod:`pyt_arch_kit.backends.transport`. A request is known by the :func:`fingerprint` of its
+JSON body (never its headers, so never a key). An answer is kept in no provider's wire format:
+each provider's :class:`WireCodec` reads its streamed answer into an exchange as it passes
+(:class:`Recorder`), and writes the exchange back as the bytes its SDK expects on replay
+(:class:`Tape`), so a replay goes through the same SDK and the same streaming loop as a live
+answer. The text recorded is redacted like everything shown (a key echoed by a proxy, even split
+across events, is scrubbed before it is written).
+
 A cassette is JSON: ``{"version": 1, "exchanges": {fingerprint: exchange}, "note": "…"}``, each
-exchange ``{"model", "chunks", "stop_reason", "usage"}``. It is read with a size cap, regular
-files only, and validated against that schema before anything is replayed: a hand-edited or
-damaged cassette (a ``chunks`` string, a mistyped or extra ``usage`` field, deep nesting, a
-5,000-digit number, bytes that are not UTF-8) is one line naming the cassette, the field and the
-fix, never a traceback and never a replay of something else.
+exchange ``{"model", "chunks", "stop_reason", "usage"}`` (the stop reason in the kit's
+vocabulary, e.g. ``end_turn`` or ``max_tokens``, whichever provider answered; cassettes
+recorded before providers were pluggable have the same form and still replay). It is read with a
+size cap, regular files only, and validated against that schema before anything is replayed: a
+hand-edited or damaged cassette (a ``chunks`` string, a mistyped or extra ``usage`` field, deep
+nesting, a 5,000-digit number, bytes that are not UTF-8) is one line naming the cassette, the
+field and the fix, never a traceback and never a replay of something else.
 
 Recording is safe when several designs record at once (threads, processes, pytest-xdist
 workers): each write holds an exclusive lock on a small ``.<name>.lock`` file beside the cassette
@@ -23,19 +34,28 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from pyt_arch_kit.errors import BackendError
 from pyt_arch_kit.files import FileRefusedError, not_regular, read_bounded, shown_path
+from pyt_arch_kit.redaction import StreamRedactor
 
 try:  # POSIX; elsewhere only threads in this process are kept apart
     import fcntl
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["MAX_CASSETTE_BYTES", "Cassette", "fingerprint"]
+__all__ = [
+    "MAX_CASSETTE_BYTES",
+    "Cassette",
+    "MissError",
+    "Recorder",
+    "Tape",
+    "WireCodec",
+    "fingerprint",
+]
 
 #: The largest cassette read (a recorded design is tens of kilobytes).
 MAX_CASSETTE_BYTES = 64 * 1024 * 1024
@@ -72,12 +92,16 @@ class _File(_Strict):
     note: Annotated[str, StringConstraints(max_length=4000)] | None = None
 
 
-def fingerprint(body: dict[str, Any]) -> str:
-    """A stable id of a request: the model, system prompt, messages and token limit.
+def fingerprint(body: dict[str, Any], extra: tuple[str, ...] = ()) -> str:
+    """A stable id of a request body: the model, system prompt, messages and token limit, and
+    the ``extra`` fields a provider names (e.g. ``max_completion_tokens``).
 
-    Headers (and so the key) never enter it.
+    Headers (and so the key) never enter it, nor fields an SDK adds on its own, so an SDK
+    upgrade does not orphan a cassette. A Claude request's id is the same as before other
+    providers were added.
     """
     canonical = {k: body.get(k) for k in ("model", "system", "messages", "max_tokens")}
+    canonical |= {k: body.get(k) for k in extra if k not in canonical}
     raw = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:24]
 
@@ -189,3 +213,158 @@ def _first(exc: ValidationError) -> str:
     what = " ".join(str(err["msg"]).split())[:100]
     more = exc.error_count() - 1
     return f"{shown_path(where)}: {what}" + (f"; {more} more" if more else "")
+
+
+# -- the tape: record and replay through a provider's wire format ------------------------------
+#: The most of an answer's body a recording holds; a longer answer is streamed but not recorded.
+MAX_RECORDED_BYTES = 16 * 1024 * 1024
+
+
+class WireCodec(Protocol):
+    """A provider's streamed answer, as a cassette sees it.
+
+    Attributes:
+        path: the end of the URL path of the streamed request (``/v1/messages``).
+        content_type: the media type of a streamed answer (``text/event-stream``).
+        keys: request fields that change the answer, besides the model, system prompt,
+            messages and ``max_tokens`` (they enter the fingerprint).
+    """
+
+    path: str
+    content_type: str
+    keys: tuple[str, ...]
+
+    def encode(self, exchange: dict[str, Any]) -> Iterator[bytes]:
+        """A recorded exchange as the bytes of the provider's streamed answer."""
+        ...
+
+    def decode(self, events: list[tuple[str, str]]) -> dict[str, Any] | None:
+        """The exchange in a streamed answer's ``(event, data)`` pairs, if it finished."""
+        ...
+
+
+class MissError(BackendError):
+    """A request the cassette cannot answer while nothing may be sent."""
+
+
+class Tape:
+    """A cassette played through a provider's wire format: the core of the HTTP adapters.
+
+    Args:
+        cassette: the file.
+        codec: the provider's wire format.
+        mode: ``auto``, ``record`` or ``replay`` (see :class:`~pyt_arch_kit.settings.Settings`).
+        key_env: the variable a key is read from (named in the message for an unrecorded
+            request).
+        secrets: secret values to scrub from what is recorded (besides those in use).
+    """
+
+    def __init__(
+        self,
+        cassette: Cassette,
+        codec: WireCodec,
+        *,
+        mode: str = "auto",
+        key_env: str = "the API key",
+        secrets: list[str] | None = None,
+    ) -> None:
+        self.cassette = cassette
+        self.codec = codec
+        self.mode = mode
+        self._key_env = key_env
+        self._secrets = list(secrets or [])
+
+    def handles(self, method: str, path: str) -> bool:
+        """Whether a request is a streamed answer this tape records and replays."""
+        return method == "POST" and path.rstrip("/").endswith(self.codec.path)
+
+    def key_of(self, content: bytes) -> str:
+        """The fingerprint of a request's JSON body (its headers never enter it)."""
+        try:
+            body = json.loads(content.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            body = None
+        if not isinstance(body, dict):
+            return hashlib.sha256(content).hexdigest()[:24]
+        return fingerprint(body, self.codec.keys)
+
+    def answer(self, key: str) -> Iterator[bytes] | None:
+        """The recorded answer's bytes, or ``None`` (always ``None`` in record mode)."""
+        if self.mode == "record":
+            return None
+        recorded = self.cassette.get(key)
+        return None if recorded is None else self.codec.encode(recorded)
+
+    def miss(self, key: str) -> MissError:
+        """The error for a request with no recorded answer, when nothing may be sent."""
+        return MissError(
+            f"no recorded answer for request {key} in {shown_path(self.cassette.path)}; record "
+            f"it once with a key ({self._key_env} set, PYT_ARCH_CASSETTE_MODE=auto or record); "
+            "nothing was sent",
+            cause="cassette",
+        )
+
+    def recorder(self, key: str) -> Recorder:
+        """Something to feed an answer's bytes as they arrive; it records a finished answer."""
+        return Recorder(self, key)
+
+
+class Recorder:
+    """Reads a streamed answer as it passes and records it once, if it finished."""
+
+    def __init__(self, tape: Tape, key: str) -> None:
+        self._tape = tape
+        self._key = key
+        self._buffer = b""
+        self._size = 0
+        self._events: list[tuple[str, str]] = []
+        self._done = False
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next bytes of the answer."""
+        if self._done:
+            return
+        self._size += len(chunk)
+        if self._size > MAX_RECORDED_BYTES:
+            self._done = True  # too long to record: it still streams, unrecorded
+            return
+        self._buffer += chunk
+        *blocks, self._buffer = self._buffer.replace(b"\r\n", b"\n").split(b"\n\n")
+        self._events += [e for e in (_event(b) for b in blocks) if e is not None]
+
+    def finish(self) -> None:
+        """The answer ended (read to the end, or closed): record it if it finished.
+
+        Raises:
+            BackendError: if the cassette cannot be written (``cause="cassette"``).
+        """
+        if self._done:
+            return
+        self._done = True
+        tail = _event(self._buffer)
+        events = self._events + ([tail] if tail is not None else [])
+        try:
+            exchange = self._tape.codec.decode(events)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            return  # a stream that breaks the protocol is not recorded
+        if exchange is None or exchange.get("stop_reason") is None:
+            return
+        scrub = StreamRedactor(self._tape._secrets)
+        chunks = [scrub.feed(str(c)) for c in exchange["chunks"]]
+        rest = scrub.flush()
+        if rest:
+            chunks.append(rest)
+        self._tape.cassette.put(self._key, {**exchange, "chunks": [c for c in chunks if c]})
+
+
+def _event(block: bytes) -> tuple[str, str] | None:
+    """One server-sent event's ``(event, data)``; ``None`` for a comment or an empty block."""
+    name, data = "", []
+    for line in block.decode("utf-8", "replace").split("\n"):
+        field, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field == "event":
+            name = value
+        elif field == "data":
+            data.append(value)
+    return (name, "\n".join(data)) if data else None

@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pyt_arch_kit._optional import require
 from pyt_arch_kit.planning import plan as make_plan
 from pyt_arch_kit.planning.capacity import p99_at_utilisation, service_times
 from pyt_arch_kit.planning.model import Plan, fmt_number
@@ -187,8 +188,13 @@ def growth_points(
 # -- drawing ---------------------------------------------------------------------------------
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 @functools.cache
 def _chart_class() -> type[Figure]:
+    require("matplotlib", for_="charts")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -290,7 +296,7 @@ def p99_vs_utilisation(plan: Plan) -> Figure:
         zorder=5,
         label="the plan's operating point",
     )
-    where = f"{cap.instances} instance(s) × {cores} cores"
+    where = f"{_plural(cap.instances, 'instance')} × {_plural(cores, 'core')}"
     if not req.scale.peak_rps:
         where += "\nno online requests: nothing queues"
     ax.annotate(
@@ -325,7 +331,7 @@ def _changes(points: list[GrowthPoint]) -> list[tuple[int, str]]:
         if after.pgbouncer and not before.pgbouncer:
             bits.append("PgBouncer")
         if after.read_replicas != before.read_replicas:
-            bits.append(f"{after.read_replicas} replica(s)")
+            bits.append(_plural(after.read_replicas, "replica"))
         if after.data_tool != before.data_tool:
             bits.append(after.data_tool.split(" (")[0])
         if bits:

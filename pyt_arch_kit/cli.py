@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from pyt_arch_kit import __version__
+from pyt_arch_kit.backends import registry
 from pyt_arch_kit.errors import (
     BackendError,
     IncompleteDesignError,
@@ -67,14 +68,22 @@ def _parser() -> argparse.ArgumentParser:
     _add_source(design)
     design.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
     design.add_argument("--force", action="store_true", help="overwrite --out if it exists")
-    design.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    design.add_argument(
+        "--format",
+        choices=["markdown", "json", "html"],
+        default="markdown",
+        help="html: one self-contained file (diagram drawn, charts, the plan's tables)",
+    )
     design.add_argument(
         "--backend",
-        choices=["offline", "claude", "replay"],
+        choices=registry.names(),
         default=os.environ.get("PYT_ARCH_BACKEND", "offline"),
-        help="who writes the design (default: offline; env PYT_ARCH_BACKEND)",
+        help="who writes the design (default: offline; env PYT_ARCH_BACKEND): "
+        + "; ".join(f"{s.name}: {s.summary}" for s in registry.BACKENDS),
     )
-    design.add_argument("--model", metavar="ID", help="model id or alias for --backend claude")
+    design.add_argument(
+        "--model", metavar="ID", help="model id or alias for a backend that talks to a model"
+    )
     design.add_argument("--persona", metavar="PATH", help="a Claude Code agent file")
     design.add_argument(
         "--no-verify",
@@ -197,7 +206,7 @@ def _design(args: argparse.Namespace, out: TextIO) -> int:
     if args.out:
         _check_out(args.out, args.force)
     architect = Architect(backend=args.backend, persona=args.persona, model=args.model)
-    live = args.format == "markdown" and not args.out and architect.backend.name != "offline"
+    live = args.format == "markdown" and not args.out and architect.backend.streams
 
     def show(piece: str) -> None:
         out.write(piece)
@@ -207,6 +216,8 @@ def _design(args: argparse.Namespace, out: TextIO) -> int:
     if design is None:
         return exit_code
     text = design.to_json() + "\n" if args.format == "json" else design.to_markdown()
+    if args.format == "html":
+        text = design.to_html()
     if args.out and (design.text or design.complete):
         from pyt_arch_kit.exports import write_atomically
 

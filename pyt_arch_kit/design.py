@@ -7,7 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from pyt_arch_kit.markup import inline
+from pyt_arch_kit.markup import inert_markdown, inline
 from pyt_arch_kit.requirements import Assumption, Requirements
 
 if TYPE_CHECKING:
@@ -252,7 +252,17 @@ class Design:
         return head + self.text.strip() + "\n"
 
     def _repr_markdown_(self) -> str:
-        return self.to_markdown()
+        # A model's answer is data: raw HTML in it must not run in a (trusted) notebook.
+        return inert_markdown(self.to_markdown())
+
+    def to_html(self, *, charts: bool = True) -> str:
+        """The design as one self-contained HTML file: diagram drawn, charts and plan inlined.
+
+        See [`design_html`][pyt_arch_kit.report.design_html]; opening it makes no request.
+        """
+        from pyt_arch_kit.report import design_html
+
+        return design_html(self, charts=charts)
 
     def __str__(self) -> str:
         return self.to_markdown()

@@ -12,6 +12,7 @@ __all__ = [
     "DesignInterruptedError",
     "ExportError",
     "IncompleteDesignError",
+    "MissingExtraError",
     "PersonaError",
     "PytArchError",
     "RequirementsError",
@@ -100,3 +101,17 @@ class DesignInterruptedError(IncompleteDesignError, KeyboardInterrupt):
     It is a :class:`KeyboardInterrupt`, so an interrupt still stops the program, and an
     :class:`IncompleteDesignError`, so the text that arrived is kept on :attr:`design`.
     """
+
+
+class MissingExtraError(BackendError, ImportError):
+    """An optional package this feature needs is not installed.
+
+    The message is one line naming the package and the extra that brings it, e.g.
+    ``pip install "pyt_arch_kit[lab]"``. It is an ``ImportError`` (so ``from pyt_arch_kit import
+    RequirementsForm`` fails the way a Python user expects) and a :class:`BackendError` with
+    ``cause="missing_extra"`` (so the command line exits with code 3, like any backend that
+    cannot run).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, cause="missing_extra")

@@ -42,7 +42,7 @@ from pyt_arch_kit.markup import cell, inline
 __all__ = ["FORMATS", "RunLike", "export_design", "export_runs", "redact", "write_atomically"]
 
 #: File suffixes :func:`export_design` understands, and the format each one means.
-FORMATS: dict[str, str] = {".md": "markdown", ".json": "json"}
+FORMATS: dict[str, str] = {".md": "markdown", ".json": "json", ".html": "html"}
 
 _REDACTED = redaction.MARKER
 
@@ -237,6 +237,8 @@ def _format_of(path: Path) -> str:
 
 
 def _render(design: Design, fmt: str, extra: dict[str, Any] | None = None) -> str:
+    if fmt == "html":
+        return design.to_html()
     if fmt == "json":
         data = design.to_dict()
         if extra:
@@ -246,7 +248,10 @@ def _render(design: Design, fmt: str, extra: dict[str, Any] | None = None) -> st
 
 
 def export_design(design: Design, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Save a design as Markdown (``.md``) or JSON (``.json``), chosen by the file's suffix.
+    """Save a design as Markdown (``.md``), JSON (``.json``) or one HTML file (``.html``).
+
+    The suffix picks the format; ``.html`` is the self-contained report of
+    [`design_html`][pyt_arch_kit.report.design_html].
 
     Args:
         design: the design to save (an incomplete one is saved with its note).

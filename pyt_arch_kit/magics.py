@@ -20,8 +20,11 @@ import sys
 import time
 from typing import Any, NoReturn
 
+from pyt_arch_kit._optional import require
+from pyt_arch_kit.backends import registry
 from pyt_arch_kit.errors import PytArchError, RequirementsError, SettingsError
 from pyt_arch_kit.exports import redact
+from pyt_arch_kit.markup import inert_markdown
 from pyt_arch_kit.requirements import Requirements, yaml_data
 
 __all__ = ["architect_magic", "register"]
@@ -41,8 +44,12 @@ def _parser() -> _Parser:
         add_help=False,
     )
     p.add_argument("--preset", help="start from a shipped preset (the body overrides it)")
-    p.add_argument("--backend", default="offline", help="offline (default), claude or replay")
-    p.add_argument("--model", help="model id or alias for Claude (sonnet, opus, haiku)")
+    p.add_argument(
+        "--backend",
+        default="offline",
+        help="who writes: " + "; ".join(f"{s.name}: {s.summary}" for s in registry.BACKENDS),
+    )
+    p.add_argument("--model", help="model id or alias (Claude: sonnet, opus, haiku)")
     p.add_argument("--as", dest="name", help="also store the result in this variable")
     p.add_argument("--plan", action="store_true", help="show only the plan (no backend runs)")
     p.add_argument("--help", action="store_true", help="show this help")
@@ -129,6 +136,7 @@ def _say(exc: PytArchError) -> None:
 
 
 def _display(bundle: dict[str, str], *, display_id: bool = False) -> Any:
+    require("IPython", for_="the %%architect magic")
     from IPython.display import display
 
     return display(bundle, raw=True, display_id=display_id)  # type: ignore[no-untyped-call]
@@ -148,7 +156,7 @@ def _design(requirements: Requirements, backend: str, model: str | None) -> Any:
         nonlocal last
         parts.append(piece)
         if time.monotonic() - last >= _REFRESH_S:
-            handle.update({"text/markdown": "".join(parts)}, raw=True)
+            handle.update({"text/markdown": inert_markdown("".join(parts))}, raw=True)
             last = time.monotonic()
 
     try:
@@ -162,14 +170,14 @@ def _design(requirements: Requirements, backend: str, model: str | None) -> Any:
     except PytArchError:
         _keep(handle, parts)
         raise
-    handle.update({"text/markdown": design.to_markdown()}, raw=True)
+    handle.update({"text/markdown": design._repr_markdown_()}, raw=True)
     return design
 
 
 def _keep(handle: Any, parts: list[str]) -> None:
     """Show every piece that arrived before a failure (the last refresh may be behind)."""
     if parts:
-        handle.update({"text/markdown": "".join(parts)}, raw=True)
+        handle.update({"text/markdown": inert_markdown("".join(parts))}, raw=True)
 
 
 def register(ipython: Any) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import html as _html
 import re
 
-__all__ = ["cell", "html", "inline", "mermaid_label"]
+__all__ = ["cell", "html", "inert_markdown", "inline", "mermaid_label"]
 
 # Characters that are markup anywhere in a line, in at least one of the renderers we feed.
 _ALWAYS = {
@@ -99,3 +99,142 @@ _MERMAID_TABLE = str.maketrans(_MERMAID)
 def mermaid_label(text: str) -> str:
     """``text`` for a mermaid node label in double quotes: one line, no way out of the quotes."""
     return _one_line(str(text)).translate(_MERMAID_TABLE)
+
+
+# -- Markdown someone else wrote (a model's answer) ------------------------------------------
+
+# A fence opens with 3+ backticks or tildes after at most 3 spaces (a backtick fence's info
+# string holds no backtick); any line of the same character, at least as long, closes it.
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+\Z")
+_FENCE_CLOSE = re.compile(r"^\s*(`{3,}|~{3,})\s*$")
+# ``<`` that could start a tag, a comment, a declaration or an autolink.
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+# The start of a link destination, ``](…`` or ``]: …`` (a reference definition).
+_DESTINATION = re.compile(r"\](\(|:)(\s*<?)([^\s()<>\[\]]*)")
+_UNSAFE_SCHEME = re.compile(r"^(?:javascript|vbscript|data|file):", re.IGNORECASE)
+
+
+def _unsafe_url(url: str) -> bool:
+    # CommonMark decodes entities in a destination, and browsers drop controls and spaces.
+    plain = _html.unescape(url)
+    plain = "".join(c for c in plain if c.isprintable() and not c.isspace()).lstrip("<")
+    return _UNSAFE_SCHEME.match(plain) is not None
+
+
+def _inert_text(text: str) -> str:
+    """One stretch of a line outside code: no tags, and no link to an unsafe URL."""
+    text = _TAG_START.sub("&lt;", text).replace("{", "&#123;")  # no attr_list ``{: onclick}``
+
+    def link(m: re.Match[str]) -> str:
+        # An empty destination here may continue on the next line, out of sight: not a link.
+        if m.group(3) and not _unsafe_url(m.group(3)):
+            return m.group(0)
+        return "]&#" + str(ord(m.group(1))) + ";" + m.group(2) + m.group(3)
+
+    return _DESTINATION.sub(link, text)
+
+
+def _inert_line(line: str) -> str:
+    """A line outside fences: text made inert, inline code spans kept as written."""
+    out: list[str] = []
+    i, start, n = 0, 0, len(line)
+    while i < n:
+        c = line[i]
+        if c == "\\":
+            i += 2  # a backslash escape: the next character starts nothing
+            continue
+        if c != "`":
+            i += 1
+            continue
+        run = i
+        while i < n and line[i] == "`":
+            i += 1
+        ticks = line[run:i]
+        close = re.compile(r"(?<!`)" + ticks + r"(?!`)").search(line, i)
+        if close is None:  # no closing run on this line: shown as text, so that no code span
+            out.append(_inert_text(line[start:run]) + "&#96;" * len(ticks))  # spans lines
+            start = i
+            continue
+        out.append(_inert_text(line[start:run]))
+        out.append(line[run : close.end()])  # a code span: shown as written, never HTML
+        i = start = close.end()
+    out.append(_inert_text(line[start:]))
+    return "".join(out)
+
+
+_LANGUAGE = re.compile(r"\s*[\w.+#-]*")
+
+
+def _fence_line(line: str, info_at: int) -> str:
+    """An opening fence keeps its language word; the rest of its info string is dropped."""
+    body = line.rstrip("\r\n")
+    ending = line[len(body) :]
+    language = _LANGUAGE.match(body, info_at)
+    kept = body[: language.end() if language else info_at]
+    return (body if kept.rstrip() == body.rstrip() else kept.rstrip()) + ending
+
+
+def _closes(line: str, fence: str) -> bool:
+    close = _FENCE_CLOSE.match(line)
+    return close is not None and close.group(1)[0] == fence[0] and len(close.group(1)) >= len(fence)
+
+
+def _longest_closers(lines: list[str]) -> dict[str, list[int]]:
+    """Per fence character, the longest closing run on any line from index ``j`` on."""
+    longest = {"`": [0] * (len(lines) + 1), "~": [0] * (len(lines) + 1)}
+    for j in range(len(lines) - 1, -1, -1):
+        for suffix in longest.values():
+            suffix[j] = suffix[j + 1]
+        close = _FENCE_CLOSE.match(lines[j])
+        if close:
+            run = close.group(1)
+            longest[run[0]][j] = max(longest[run[0]][j], len(run))
+    return longest
+
+
+def inert_markdown(text: str) -> str:
+    """Markdown someone else wrote (a model's answer), made safe to render: data, not markup.
+
+    A trusted notebook renders raw HTML in Markdown as it comes, so a design that says
+    ``<img src=x onerror=…>`` would run it. Outside code fences and inline code, every ``<`` that
+    could open a tag, a comment or an autolink becomes ``&lt;`` (shown as ``<``), every ``{`` a
+    character reference (no ``{: onclick=…}`` attribute list), and a link to a ``javascript:``,
+    ``vbscript:``, ``data:`` or ``file:`` URL (or one that starts on the next line) is left as
+    plain text. Code (fenced, or in backticks on one line) is kept byte for byte: ``>=2.7,<3``
+    and ``<br/>`` in a mermaid fence stay as written (an opening fence keeps its language word
+    only; a fence never closed is text); a backtick run left open at the end of a
+    line is shown as text, so that no code span can hide HTML across lines. Every other
+    character is unchanged.
+
+    Example:
+        >>> inert_markdown("Use `<3` and <img src=x onerror=alert(1)>")
+        'Use `<3` and &lt;img src=x onerror=alert(1)>'
+        >>> inert_markdown("[click](javascript:alert(1))")
+        '[click]&#40;javascript:alert(1))'
+    """
+    lines = _LINE.findall(text)  # CommonMark's line endings only (not U+2028 and kin)
+    longest = _longest_closers(lines)  # so that a fence never closed costs no search
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        opened = _FENCE_OPEN.match(lines[i])
+        if opened and not (opened.group(1)[0] == "`" and "`" in lines[i][opened.end() :]):
+            fence = opened.group(1)
+            if longest[fence[0]][i + 1] >= len(fence):  # it closes (an unclosed one is text:
+                out.append(_fence_line(lines[i], opened.end()))  # parsers disagree on its end)
+                i += 1
+                while not _closes(lines[i], fence):
+                    out.append(lines[i])
+                    i += 1
+                out.append(lines[i])
+                i += 1
+                continue
+            # Text, so it must not open a fence either: CommonMark runs one to the end.
+            at = opened.start(1)
+            out.append(_inert_line(lines[i][:at] + "\\" + lines[i][at:]))
+            i += 1
+            continue
+        out.append(_inert_line(lines[i]))
+        i += 1
+    return "".join(out)

@@ -1,4 +1,8 @@
-"""Estimated cost of a model call, from the dated price table in ``prices.json``."""
+"""Estimated cost of a model call, from the dated price table in ``prices.json``.
+
+The table's ``as_of`` dates its prices; an entry with its own ``as_of`` was read on that date.
+A model the table does not list (a local server's, a new one) has no estimate: ``None``, never 0.
+"""
 
 from __future__ import annotations
 

@@ -1,15 +1,57 @@
-"""The request to the model: the persona as a cached system prompt, and the user turn built
-from the requirements and the plan's computed figures (pure: no I/O, no SDK)."""
+"""What a model is asked, in no provider's wire format (pure: no I/O, no SDK).
+
+A :class:`DesignRequest` (persona, requirements, plan, and any follow-up) becomes a
+:class:`Transcript`: the persona's prompt as the system text, and the conversation as
+``(role, text)`` turns, the first one built from the requirements and the plan's computed
+figures. Each provider turns the transcript into its own request body (Claude's system blocks
+with ``cache_control``, OpenAI's ``system`` message, …) in its module under ``backends/``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from pyt_arch_kit.backends.base import DesignRequest
 from pyt_arch_kit.design import SECTIONS
+from pyt_arch_kit.persona import Persona
+from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.render import figures_table
+from pyt_arch_kit.requirements import Requirements
 
-__all__ = ["build_messages", "build_system", "user_turn"]
+__all__ = ["DesignRequest", "Transcript", "transcript", "user_turn"]
+
+
+@dataclass(frozen=True)
+class DesignRequest:
+    """What a backend is asked to write.
+
+    Attributes:
+        persona: who writes (its prompt is the system prompt).
+        requirements: the requirements as the user gave them.
+        plan: the computed plan (requirements resolved, figures, decisions, findings).
+        followup: a follow-up question on an earlier design (``refine``), or ``""``.
+        history: the earlier conversation as ``(role, text)`` pairs, for a follow-up.
+    """
+
+    persona: Persona
+    requirements: Requirements
+    plan: Plan
+    followup: str = ""
+    history: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """The conversation to send, provider-neutral.
+
+    Attributes:
+        system: the persona's prompt (the system instructions).
+        turns: ``(role, text)`` pairs, ``role`` ``"user"`` or ``"assistant"``, alternating and
+            starting and ending with ``"user"``.
+    """
+
+    system: str
+    turns: tuple[tuple[str, str], ...]
+
 
 _INSTRUCTIONS = """Design this system. Deliver exactly these six sections, each as a level-2
 Markdown heading with this exact title, in this order: {sections}.
@@ -21,13 +63,6 @@ Markdown heading with this exact title, in this order: {sections}.
   re-deriving them; say so where you disagree and why.
 - State the assumptions you rely on in the Executive Summary, and push back where the
   proposal is more than the numbers need."""
-
-
-def build_system(request: DesignRequest) -> list[dict[str, Any]]:
-    """The persona's prompt as one system block, marked for prompt caching."""
-    return [
-        {"type": "text", "text": request.persona.prompt, "cache_control": {"type": "ephemeral"}}
-    ]
 
 
 def user_turn(request: DesignRequest) -> str:
@@ -56,15 +91,16 @@ def user_turn(request: DesignRequest) -> str:
     return "\n".join(parts)
 
 
-def build_messages(request: DesignRequest) -> list[dict[str, Any]]:
-    """The conversation: the design request, then any history and a follow-up question."""
-    messages: list[dict[str, Any]] = [{"role": "user", "content": user_turn(request)}]
+def transcript(request: DesignRequest) -> Transcript:
+    """The persona's prompt and the conversation: the design request, then any history and a
+    follow-up question."""
+    turns: list[tuple[str, str]] = [("user", user_turn(request))]
     if request.followup:
         for role, text in request.history:
-            if role == "user" and messages[-1]["role"] == "user":
+            if role == "user" and turns[-1][0] == "user":
                 continue
-            messages.append({"role": role, "content": text})
-        if messages[-1]["role"] == "user":
-            messages.append({"role": "assistant", "content": "(no answer recorded)"})
-        messages.append({"role": "user", "content": request.followup})
-    return messages
+            turns.append((role, text))
+        if turns[-1][0] == "user":
+            turns.append(("assistant", "(no answer recorded)"))
+        turns.append(("user", request.followup))
+    return Transcript(system=request.persona.prompt, turns=tuple(turns))

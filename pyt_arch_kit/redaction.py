@@ -1,11 +1,12 @@
 """Keeping secrets out of everything we show or write: by value, and by shape.
 
-Redaction by shape (anything that looks like ``sk-ant-…``) misses a key of another form (one
-typed into the workbench, a proxy's token), so the secrets actually in use are also scrubbed by
-value: every key a :class:`~pyt_arch_kit.backends.claude.ClaudeBackend` was given (it calls
-:func:`remember`), ``ANTHROPIC_API_KEY`` and ``ANTHROPIC_AUTH_TOKEN``, and the credentials of an
-``ANTHROPIC_BASE_URL`` such as ``https://user:password@proxy`` (also as the ``Authorization:
-Basic`` value the HTTP client makes of them). Each is also looked for percent-encoded and
+Redaction by shape (anything that looks like a registered backend's key, ``sk-ant-…``) misses a
+key of another form (one typed into the workbench, a proxy's token), so the secrets actually in
+use are also scrubbed by value: every key a backend was given (it calls :func:`remember`), the
+key variables of every backend in :mod:`~pyt_arch_kit.backends.registry` (``ANTHROPIC_API_KEY``,
+``ANTHROPIC_AUTH_TOKEN``, ``OPENAI_API_KEY``, …), and the credentials of their base URLs such as
+``https://user:password@proxy`` (also as the ``Authorization: Basic`` value the HTTP client
+makes of them). Each is also looked for percent-encoded and
 JSON-escaped, the forms an echoing proxy or a log line would give it.
 
 :class:`StreamRedactor` does the same for text that arrives in pieces: a secret split across two
@@ -24,6 +25,8 @@ import threading
 from collections.abc import Iterable
 from urllib.parse import quote, unquote, urlsplit
 
+from pyt_arch_kit.backends import registry
+
 __all__ = ["MARKER", "StreamRedactor", "redact", "remember", "secrets_in_use", "url_secrets"]
 
 #: What a secret is replaced with.
@@ -31,10 +34,22 @@ MARKER = "sk-ant-…[redacted]"
 #: Shorter values are not scrubbed by value (they would mangle ordinary words).
 MIN_LENGTH = 8
 
-_SHAPE = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
-# The tail of a text that could still grow into a key-shaped run.
-_SHAPE_TAIL = re.compile(r"(?:s|sk|sk-|sk-a|sk-an|sk-ant|sk-ant-[A-Za-z0-9_\-]*)\Z")
-_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+_SHAPE = registry.key_shapes()
+
+
+def _tail(prefixes: list[str]) -> re.Pattern[str]:
+    """The tail of a text that could still grow into a key-shaped run."""
+    starts = {p[:n] for p in prefixes for n in range(1, len(p))}
+    forms = [re.escape(s) for s in sorted(starts)]
+    forms += [re.escape(p) + registry.KEY_CHARS + "*" for p in prefixes]
+    return re.compile("(?:" + "|".join(forms) + r")\Z")
+
+
+_SHAPE_TAIL = _tail([s.key_prefix for s in registry.BACKENDS if s.key_prefix])
+_ENV = tuple(
+    name for s in registry.BACKENDS for name in (s.key_env, *s.other_key_env) if name is not None
+)
+_URL_ENV = tuple(s.base_url_env for s in registry.BACKENDS if s.base_url_env)
 
 _remembered: set[str] = set()
 _lock = threading.Lock()
@@ -80,7 +95,8 @@ def secrets_in_use(extra: Iterable[str] = ()) -> list[str]:
         values |= _remembered
     for name in _ENV:
         values.add(os.environ.get(name, "").strip())
-    values.update(url_secrets(os.environ.get("ANTHROPIC_BASE_URL")))
+    for name in _URL_ENV:
+        values.update(url_secrets(os.environ.get(name)))
     forms: set[str] = set()
     for value in values:
         if len(value) >= MIN_LENGTH:

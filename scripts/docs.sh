@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the published site into site/:
-#   1. vendor the site's JavaScript (mermaid) from node_modules/ into docs/assets/vendor/;
+#   1. vendor the site's JavaScript (mermaid, KaTeX) from node_modules/ into docs/assets/vendor/;
 #   2. copy notebooks/ to docs/notebooks/ and execute the copies once with nbmake (--overwrite);
 #   3. mkdocs build --strict (mkdocs-jupyter renders the executed copies; execute: false).
 #
@@ -19,12 +19,15 @@ export PYTHONDONTWRITEBYTECODE=1 NO_MKDOCS_2_WARNING=1
 step() { printf '\n==> %s\n' "$*"; }
 started=$SECONDS
 
-step "vendor mermaid for the site"
-if [[ ! -f node_modules/mermaid/dist/mermaid.min.js ]]; then
+step "vendor mermaid and KaTeX for the site (from node_modules, as package-lock.json pins them)"
+if [[ ! -f node_modules/mermaid/dist/mermaid.min.js || ! -f node_modules/katex/dist/katex.min.js ]]; then
   npm ci --no-audit --no-fund
 fi
-mkdir -p docs/assets/vendor
+rm -rf docs/assets/vendor
+mkdir -p docs/assets/vendor/katex
 cp node_modules/mermaid/dist/mermaid.min.js docs/assets/vendor/mermaid.min.js
+cp node_modules/katex/dist/katex.min.js node_modules/katex/dist/katex.min.css docs/assets/vendor/katex/
+cp -r node_modules/katex/dist/fonts docs/assets/vendor/katex/fonts
 
 step "copy notebooks/ to docs/notebooks/ and execute the copies once (nbmake)"
 rm -rf docs/notebooks

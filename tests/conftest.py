@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ["tests.fake_api", "tests.mermaid_parser"]
+pytest_plugins = ["tests.fake_api", "tests.fake_openai", "tests.mermaid_parser"]
 
 # Property tests: 150 examples by default; HYPOTHESIS_PROFILE=soak for a long local run.
 settings.register_profile(
@@ -19,6 +19,16 @@ settings.register_profile(
 )
 settings.register_profile(
     "soak", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+# benchmarks/bench_mutation.py: fewer examples, the same ones every run, no example database
+# carried from one mutant to the next.
+settings.register_profile(
+    "mutation",
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
@@ -74,6 +84,10 @@ def _no_real_key(monkeypatch: pytest.MonkeyPatch) -> None:
         "ANTHROPIC_API_KEY",
         "ANTHROPIC_AUTH_TOKEN",
         "ANTHROPIC_BASE_URL",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "OPENAI_ORG_ID",
+        "OPENAI_PROJECT_ID",
         "PYT_ARCH_CASSETTE",
         "PYT_ARCH_BACKEND",
         "PYT_ARCH_MODEL",

@@ -9,9 +9,6 @@ plan's scale (so the agreement is never vacuous).
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,43 +20,7 @@ from pyt_arch_kit.verify.mermaid import NodeMermaid
 from pyt_arch_kit.writer import write_design
 from tests.test_properties import requirements
 
-#: Disagreements the checker finds in today's offline designs, each a defect in the planner or
-#: writer that another change owns: (what, the problem it gives, requirements that show it).
-#: The sweep tolerates exactly these; the strict xfail below fails once one is fixed, and then
-#: its entry goes.
-KNOWN: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "grpc-imports-fastapi": (
-        "issue 10: a gRPC design's async pool snippet imports fastapi, which its stack does "
-        "not list (writer/snippets.py)",
-        r"^python: .* imports fastapi, .*\(and the plan did not choose FastAPI\)$",
-        {"interface": "grpc", "scale": {"peak_rps": 2000}},
-    ),
-    "pgbouncer-without-postgresql": (
-        "PgBouncer (a PostgreSQL pooler) is planned for MySQL and MongoDB when the workers "
-        "would open more connections than the server allows (planning/database.py)",
-        r"^components: Technology Stack: names PostgreSQL, but the plan's database is "
-        r"(MySQL|MongoDB)$",
-        {"infrastructure": {"database": "mysql", "db_max_connections": 5}},
-    ),
-    "stream-drawn-as-kafka": (
-        "a streaming data job is drawn reading a 'Kafka topic' even when the plan chose no "
-        "Kafka (another broker, or none) and the stack lists no Kafka client "
-        "(writer/diagram.py)",
-        r"^components: System Diagram: names Kafka, but the plan's broker is ",
-        {"workload": {"data_mode": "streaming", "freshness_s": 600, "batch_data_gb": 5}},
-    ),
-}
-
 BROKERS = ["kafka", "pulsar", "rabbitmq", "sqs", "redis", "kubernetes", "grpc", "asyncio"]
-
-
-def unexplained(verdict: Verification) -> list[str]:
-    """Problems that no known finding accounts for."""
-    return [
-        str(p)
-        for p in verdict
-        if not any(re.search(pattern, str(p)) for _, pattern, _ in KNOWN.values())
-    ]
 
 
 def figures_quoted(verdict: Verification) -> dict[str, set[str]]:
@@ -72,7 +33,7 @@ def figures_quoted(verdict: Verification) -> dict[str, set[str]]:
 
 def assert_consistent(design: Design, verdict: Verification) -> None:
     assert design.plan is not None
-    assert not unexplained(verdict), verdict.to_text()
+    assert not list(verdict), verdict.to_text()  # the checker finds no disagreement
     quoted = figures_quoted(verdict)
     if "app" in design.plan.components:  # a service: its size is stated where it is decided
         for section in ("Executive Summary", "System Diagram", "Operational Considerations"):
@@ -80,7 +41,12 @@ def assert_consistent(design: Design, verdict: Verification) -> None:
     else:  # a batch job: the data it is sized for
         assert "data per run (GB)" in quoted.get("Executive Summary", set()), quoted
     if design.plan.database is not None and "app" in design.plan.components:
-        assert "pool size per process" in quoted.get("Implementation Guidelines", set())
+        pool = (  # MongoDB pools per client with no overflow (pymongo's maxPoolSize)
+            "connections per process (pool + overflow)"
+            if design.plan.database.engine == "mongodb"
+            else "pool size per process"
+        )
+        assert pool in quoted.get("Implementation Guidelines", set())
 
 
 @pytest.mark.parametrize("name", preset_names())
@@ -112,12 +78,52 @@ def test_a_sweep_of_requirements_gives_consistent_designs(mermaid: NodeMermaid) 
     assert [v for v in verdicts if v is not None] == []
 
 
+@pytest.mark.parametrize("database", ["postgresql", "mysql", "mongodb"])
+def test_a_design_never_claims_pools_fit_under_a_limit_they_exceed(database: str) -> None:
+    p = plan(
+        Requirements.parse({"infrastructure": {"database": database, "db_max_connections": 5}})
+    )
+    assert p.database is not None
+    usable = p.database.connection_limit - p.database.reserved_connections
+    assert p.database.total_connections > usable
+    text = write_design(p)
+    assert f"{p.database.total_connections} ≤ {usable}" not in text
+    assert f"= {p.database.total_connections} ≤ {usable} usable" not in text
+    # and it says what happens instead: PgBouncer, or the limit to raise
+    summary = text.split("## System Diagram")[0]
+    assert f"more than the {usable} usable" in summary
+    assert ("PgBouncer multiplexes" in summary) == (database == "postgresql")
+
+
+def test_a_pooler_never_holds_more_server_connections_than_the_limit_leaves() -> None:
+    # 4 connections allowed, 3 reserved: the database would serve ~5 well, but 1 is all there is.
+    p = plan(
+        Requirements.parse({"infrastructure": {"database": "postgresql", "db_max_connections": 4}})
+    )
+    assert p.database is not None and p.database.pgbouncer
+    usable = p.database.connection_limit - p.database.reserved_connections
+    assert p.database.server_connections == usable < p.database.useful_connections
+    text = write_design(p)
+    assert f"onto ~{usable} server connections" in text
+    assert f"default_pool_size ≈ {p.database.useful_connections}" not in text
+
+
 @pytest.mark.parametrize(
-    "key",
-    [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=KNOWN[k][0])) for k in KNOWN],
+    ("services", "source"),
+    [([], "db -->|new rows every 600 s| job"), (["rabbitmq"], "broker -->|events| job")],
 )
-def test_known_disagreements_are_fixed(key: str) -> None:
-    _, pattern, data = KNOWN[key]
-    p = plan(Requirements.parse(data))
-    verdict = Design(title="t", text=write_design(p), plan=p).verify()
-    assert not any(re.search(pattern, str(problem)) for problem in verdict), verdict.to_text()
+def test_a_streaming_job_is_drawn_reading_from_what_the_plan_has(
+    services: list[str], source: str
+) -> None:
+    p = plan(
+        Requirements.parse(
+            {
+                "workload": {"data_mode": "streaming", "freshness_s": 600, "batch_data_gb": 5},
+                "infrastructure": {"existing_services": services},
+            }
+        )
+    )
+    design = Design(title="t", text=write_design(p), plan=p)
+    assert source in design.diagram
+    assert "Kafka" not in design.diagram
+    assert 'job["polars (lazy, streaming engine)"]' in design.diagram  # named whole

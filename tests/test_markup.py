@@ -21,7 +21,7 @@ from markdown_it import MarkdownIt
 
 from pyt_arch_kit import SECTIONS, Architect, Requirements, preset
 from pyt_arch_kit.design import parse_sections
-from pyt_arch_kit.markup import cell, html, inline, mermaid_label
+from pyt_arch_kit.markup import cell, html, inert_markdown, inline, mermaid_label
 from pyt_arch_kit.render import plan_markdown, requirements_markdown
 from pyt_arch_kit.writer.diagram import mermaid
 
@@ -195,3 +195,72 @@ def test_tilde_fences_and_indented_fences_count() -> None:
 def test_unicode_line_separators_do_not_start_a_heading() -> None:
     text = six({"Executive Summary": "intro\u2028## System Diagram\u2029forged"})
     assert parse_sections(text)["System Diagram"] == "System Diagram body"
+
+
+# -- Markdown a model wrote -------------------------------------------------------------------
+
+MODEL_PAYLOADS = [
+    *PAYLOADS,
+    "\\`<img src=x onerror=\"window.__pwned='escaped-tick'\">`",
+    "[x](<javascript:window.__pwned='angle'>)",
+    "[x](jav&#97;script:window.__pwned='entity-scheme')",
+    "[x]( JaVaScRiPt:window.__pwned='case')",
+    "[ref]\n\n[ref]: javascript:window.__pwned='ref'",
+    "``<img src=x onerror=\"window.__pwned='no-close'\">",
+    "<img\nsrc=x onerror=\"window.__pwned='multiline'\">",
+    "<a href='data:text/html,<script>parent.__pwned=1</script>'>d</a>",
+    "a `\nb\\\\`<img src=x onerror=\"window.__pwned='span-across-lines'\">`",
+    "[x](\njavascript:window.__pwned='next-line')",
+    "[ref]\n\n[ref]:\n  javascript:window.__pwned='def-next-line'",
+    "~~~[x](<javascript:window.__pwned='unclosed-fence-info'>)",
+    "```\n<img src=x onerror=\"window.__pwned='unclosed-fence'\">",
+]
+
+
+def model_design(body: str) -> str:
+    """A six-section answer whose every section carries ``body`` (as a hostile model might)."""
+    return "\n\n".join(f"## {s}\n\n{body}" for s in SECTIONS) + "\n"
+
+
+@pytest.mark.parametrize("engine", list(RENDERERS))
+def test_a_model_answer_with_raw_html_renders_inert_in_every_engine(engine: str) -> None:
+    for payload in MODEL_PAYLOADS:
+        assert_inert(RENDERERS[engine](inert_markdown(model_design(payload))))
+
+
+def test_code_in_a_model_answer_is_kept_byte_for_byte() -> None:
+    text = (
+        "| Library | Version |\n|---|---|\n| pydantic | `>=2.7,<3` |\n\n"
+        '```mermaid\nflowchart LR\n    a["x<br/>y"] --> b\n```\n\n'
+        "~~~python\nif a < b and '<b>' in s:\n    pass\n~~~\n\nUse `` <T> `` generics.\n"
+    )
+    assert inert_markdown(text) == text
+
+
+def test_an_offline_design_displays_exactly_as_written() -> None:
+    design = Architect().design(preset("payments-ledger"))
+    assert design._repr_markdown_() == design.to_markdown()
+
+
+def test_a_model_design_displays_inert_but_keeps_its_text() -> None:
+    from pyt_arch_kit import Design
+
+    text = model_design("<img src=x onerror=\"window.__pwned='img'\"> and `a<b`")
+    design = Design(title="t", text=text)
+    assert_inert(RENDERERS["markdown-it (CommonMark, html on)"](design._repr_markdown_()))
+    assert design.text == text and "<img" in design.to_markdown()  # the file keeps what arrived
+    assert "`a<b`" in design._repr_markdown_()
+
+
+#: Where a model's Markdown is rendered: JupyterLab (marked, a CommonMark dialect) and nbconvert
+#: (mistune). Python-Markdown sees it only in the HTML report, which escapes raw HTML itself.
+MODEL_RENDERERS = ["markdown-it (CommonMark, html on)", "mistune (nbconvert)"]
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.sampled_from([*MODEL_PAYLOADS, "`", "``", "\\", "\n", "```", "~~~", " x ", "]("])),
+    st.sampled_from(MODEL_RENDERERS),
+)
+def test_no_mix_of_hostile_fragments_renders_live_html(parts: list[str], engine: str) -> None:
+    assert_inert(RENDERERS[engine](inert_markdown("".join(parts))))

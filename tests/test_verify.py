@@ -7,19 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from pyt_arch_kit import Architect, Design, preset, preset_names
+from pyt_arch_kit import Architect, Design, Requirements, preset, preset_names
 from pyt_arch_kit.verify import CHECKS, Verification
 from pyt_arch_kit.verify.catalogue import import_names
 from pyt_arch_kit.verify.mermaid import NodeMermaid
 
-IO = Architect().design(preset("io-bound-api"))  # PostgreSQL, Redis, FastAPI; pool 3 + 1
+IO = Architect().design(preset("io-bound-api"))  # PostgreSQL, Redis, FastAPI; pool 2 + 1
 
 #: Offline designs that fail today, each a defect owned by another change. The strict xfail
 #: turns into a failure once it is fixed: then delete the entry.
-FAILING_TODAY = {
-    "grpc-internal": "issue 10: its async pool snippet imports fastapi, which a gRPC stack "
-    "does not list (writer/snippets.py)",
-}
+FAILING_TODAY: dict[str, str] = {}
 
 
 def replaced(design: Design, old: str, new: str, count: int = 1) -> Design:
@@ -52,9 +49,9 @@ def test_every_preset_offline_design_passes_every_check(name: str, mermaid: Node
 
 
 def test_a_wrong_pool_size_in_code_is_the_one_problem() -> None:
-    verdict = replaced(IO, "pool_size=2,  #", "pool_size=12,  #").verify()
+    verdict = replaced(IO, "pool_size: int = 2  #", "pool_size: int = 12  #").verify()
     assert problems(verdict) == [
-        "figures: Implementation Guidelines: “pool_size=12” quotes pool size per process as "
+        "figures: Implementation Guidelines: “pool_size: int = 12” quotes pool size per process as "
         "12; the plan's is 2"
     ]
 
@@ -123,7 +120,7 @@ def test_an_import_outside_the_stack_is_the_one_problem() -> None:
         IO, "import asyncio\nimport random\n", "import asyncio\nimport random\n\nimport requests\n"
     )
     assert problems(design.verify()) == [
-        "python: Implementation Guidelines, python block 5: imports requests, which is neither "
+        "python: Implementation Guidelines, python block 6: imports requests, which is neither "
         "in the standard library nor in the Technology Stack"
     ]
 
@@ -175,7 +172,7 @@ def test_the_apps_own_packages_and_relative_imports_are_allowed() -> None:
         IO.text.replace("import asyncio\nimport random\n", "import asyncio\nimport random\n" + code)
     )
     assert problems(design.verify()) == [
-        "python: Implementation Guidelines, python block 5: imports orders, which is neither in "
+        "python: Implementation Guidelines, python block 6: imports orders, which is neither in "
         "the standard library nor in the Technology Stack"
     ]
     drawn = design.with_text(design.text.replace("```text\napp/\n", "```text\norders/\napp/\n"))
@@ -185,7 +182,7 @@ def test_the_apps_own_packages_and_relative_imports_are_allowed() -> None:
 def test_a_python_block_that_does_not_parse_is_reported_with_its_line() -> None:
     design = replaced(IO, "\nworkers = 4  #", "\nworkers = = 4  #")
     (found,) = problems(design.verify(), "python")
-    assert "python block 3" in found and "does not parse: line 2" in found
+    assert "python block 4" in found and "does not parse: line 3" in found
 
 
 # -- sections, diagram -----------------------------------------------------------------------
@@ -311,9 +308,9 @@ def test_the_status_line_html_escapes_what_the_design_wrote() -> None:
 
 
 def test_a_design_cut_inside_a_code_block_reports_the_block_and_the_missing_sections() -> None:
-    cut = IO.with_text(IO.text[: IO.text.index("call(), timeout=timeout_s)")])
+    cut = IO.with_text(IO.text[: IO.text.index("ratio: float = 0.1")])
     found = problems(cut.verify())
-    assert found[2].startswith("python: Implementation Guidelines, python block 5: does not parse")
+    assert found[2].startswith("python: Implementation Guidelines, python block 6: does not parse")
     assert found[:2] == [
         "sections: Operational Considerations: missing",
         "sections: Risks and Mitigations: missing",
@@ -324,7 +321,7 @@ def test_a_fence_inside_a_list_item_is_read_like_any_other() -> None:
     listed = "\n\n1. Wire the client:\n\n   ```python\n   import requests\n   ```\n"
     design = IO.with_text(IO.text.replace("\n### Testing strategy", listed + "\n### Testing"))
     assert problems(design.verify()) == [
-        "python: Implementation Guidelines, python block 6: imports requests, which is neither "
+        "python: Implementation Guidelines, python block 7: imports requests, which is neither "
         "in the standard library nor in the Technology Stack"
     ]
 
@@ -342,3 +339,21 @@ def test_design_verify_stays_in_the_pure_core() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_mongodb_pool_is_checked_as_pymongo_names_it() -> None:
+    """MongoDB pools per client with no overflow: maxPoolSize is the plan's pool + overflow."""
+    req = Requirements(
+        workload={"io_wait_ms_per_request": 4.0}, infrastructure={"database": "mongodb"}
+    )
+    design = Architect().design(req)
+    db = design.plan.database  # type: ignore[union-attr]
+    assert db is not None
+    per_process = db.pool_size + db.max_overflow
+    assert f"max_pool_size: int = {per_process}" in design.text
+    assert design.verify().ok
+    wrong = replaced(design, f"max_pool_size: int = {per_process}", "max_pool_size: int = 40")
+    assert problems(wrong.verify(), "figures") == [
+        "figures: Implementation Guidelines: “max_pool_size: int = 40” quotes connections per "
+        f"process (pool + overflow) as 40; the plan's is {per_process}"
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -17,8 +18,8 @@ from pyt_arch_kit.settings import Settings
 from pyt_arch_kit.verify.mermaid import NodeMermaid
 from tests.fake_api import FakeAnthropic, Stream
 
-REQ = preset("io-bound-api")  # the plan: pool_size 3, max_overflow 1; FastAPI, PostgreSQL, Redis
-POOL = "pool_size=2,  # ≈ 2 × busy"
+REQ = preset("io-bound-api")  # the plan: pool_size 2, max_overflow 1; FastAPI, PostgreSQL, Redis
+POOL = "pool_size: int = 2  # connections per worker"
 RETRIES = "import asyncio\nimport random\n"
 
 
@@ -26,14 +27,14 @@ def model_answer() -> str:
     """A model's design for REQ with a wrong pool size and an import outside its stack."""
     text = Architect().design(REQ).text
     assert POOL in text and RETRIES in text
-    text = text.replace(POOL, "pool_size=12,  # ≈ 2 × busy")
+    text = text.replace(POOL, "pool_size: int = 12  # connections per worker")
     return text.replace(RETRIES, RETRIES + "\nimport requests\n")
 
 
 EXPECTED = [
-    "python: Implementation Guidelines, python block 5: imports requests, which is neither in "
+    "python: Implementation Guidelines, python block 6: imports requests, which is neither in "
     "the standard library nor in the Technology Stack",
-    "figures: Implementation Guidelines: “pool_size=12” quotes pool size per process as 12; "
+    "figures: Implementation Guidelines: “pool_size: int = 12” quotes pool size per process as 12; "
     "the plan's is 2",
 ]
 
@@ -62,7 +63,7 @@ def test_the_cli_prints_the_verdict_of_a_claude_design_on_stderr(
     fake_api.queue(Stream(model_answer()))
     code, out, err = run(capsys, "design", "--preset", "io-bound-api", "--backend", "claude")
     assert code == 0
-    assert "pool_size=12" in out and "pyt-arch: verify" not in out  # stdout stays the design
+    assert "pool_size: int = 12" in out and "pyt-arch: verify" not in out  # stdout stays the design
     (line,) = [ln for ln in err.splitlines() if ln.startswith("pyt-arch: verify: ")]
     assert line.startswith("pyt-arch: verify: 2 problems (python 1, figures 1); first: python:")
 
@@ -134,6 +135,25 @@ def test_verify_a_directory_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert code == 2 and "is a directory" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.timeout(60)  # a read that waited for the FIFO's writer would hang here
+def test_verify_a_fifo_exits_2_without_waiting_for_a_writer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fifo = tmp_path / "design.md"
+    os.mkfifo(fifo)
+    code, out, err = run(capsys, "verify", str(fifo))
+    assert code == 2 and out == ""
+    assert "FIFO" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_verify_shows_a_hostile_file_name_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "evil\n\x1b[31mdesign.md"
+    code, _, err = run(capsys, "verify", str(path))
+    assert code == 2 and "\x1b" not in err and len(err.strip().splitlines()) == 1, err
+
+
 def test_strict_fails_when_mermaid_cannot_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -177,7 +197,7 @@ def test_the_workbench_lists_the_problems_of_a_claude_design(fake_api: FakeAnthr
     assert run_.state == "done", run_.error
     assert run_.verification is not None and [str(p) for p in run_.verification] == EXPECTED
     status = form.runner.status.value
-    assert "verify: 2 problems" in status and "pool_size=12" in status
+    assert "verify: 2 problems" in status and "pool_size: int = 12" in status
 
 
 # -- the docs --------------------------------------------------------------------------------

@@ -70,11 +70,15 @@ def test_a_new_field_gets_a_widget_from_its_type_alone() -> None:
         enabled: bool = False
 
     made = {name: make_field(f"extra.{name}", info) for name, info in Extra.model_fields.items()}
-    assert isinstance(made["queue_depth"].widget, w.BoundedIntText)
-    assert (made["queue_depth"].widget.min, made["queue_depth"].widget.max) == (1, 5000)
-    assert made["queue_depth"].widget.tooltip == "Messages waiting."
+    # A number box that keeps what is typed; the bounds are stated, and enforced by validation.
+    assert isinstance(made["queue_depth"].widget, w.FloatText)
+    assert (
+        made["queue_depth"].widget.tooltip
+        == "Messages waiting. Allowed: 1 to 5,000, a whole number."
+    )
+    assert made["queue_depth"].toggle.description == "set"  # a labelled toggle
     arrivals = made["arrivals_per_s"]
-    assert isinstance(arrivals.widget, w.BoundedFloatText)  # holds the value, zero included
+    assert isinstance(arrivals.widget, w.FloatText)  # holds the value, zero included
     assert any(
         isinstance(c, w.FloatLogSlider) for c in arrivals.box.children[0].children[1].children
     )
@@ -135,7 +139,9 @@ def test_an_inconsistent_edit_is_shown_at_the_field_and_loses_nothing() -> None:
     form.fields["scale.peak_rps"].widget.value = 4321
     form.fields["latency.p50_ms"].widget.value = 900  # above the preset's p99 of 200 ms
     error = form.fields["latency.p99_ms"].error
-    assert "p99_ms" in error.value and "raise p99_ms or lower p50_ms" in error.value
+    # The message names the fields as the form labels them, not by their Python paths.
+    assert "“Latency › p99 (ms)” (200) is below “Latency › p50 (ms)” (900)" in error.value
+    assert "raise “p99 (ms)” or lower “p50 (ms)”" in error.value and "p99_ms" not in error.value
     assert error.layout.display == ""
     assert form.valid is None
     assert form.runner.design_button.disabled
@@ -416,4 +422,4 @@ def test_the_form_shows_a_useful_line_where_widgets_cannot_render() -> None:
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["text/plain"] == "RequirementsForm('orders-api', valid)"
     form.fields["latency.p50_ms"].widget.value = 900
-    assert form._repr_mimebundle_()["text/plain"] == "RequirementsForm('?', 1 problem(s))"
+    assert form._repr_mimebundle_()["text/plain"] == "RequirementsForm('?', 1 problem)"

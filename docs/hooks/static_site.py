@@ -32,6 +32,14 @@ log = logging.getLogger("mkdocs.hooks.static_site")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 DROPPED = (WIDGET_VIEW, "application/vnd.jupyter.widget-state+json", "application/javascript")
 WIDGET_NOTE = "*An interactive widget shows here when the notebook runs in JupyterLab.*"
+#: The form's output on a static page: the real workbench, as the JupyterLab browser test
+#: captured it (tests/browser/test_jupyterlab.py keeps docs/assets/workbench.png current).
+FORM_SCREENSHOT = (
+    '<figure class="screenshot"><img src="../../assets/workbench.png" alt="The requirements '
+    "form in JupyterLab: fields by section, the open questions, the live preview, Design and "
+    'the result tabs"><figcaption>The form as it shows in JupyterLab (a screenshot taken by '
+    "the test suite; on this static page it does not run).</figcaption></figure>"
+)
 # ipywidgets' own text/plain, e.g. "VBox(children=(HBox(children=(Dropdown(…": noise, not a result.
 _WIDGET_REPR = re.compile(r"^\w+\((?:children=|layout=|description=|value=)")
 
@@ -58,7 +66,10 @@ def static_notebook(nb: dict[str, Any]) -> dict[str, Any]:
                 for mime in DROPPED:
                     data.pop(mime, None)
                 plain = "".join(data.get("text/plain", ""))
-                if (
+                if widget and plain.startswith("RequirementsForm("):
+                    data.clear()
+                    data.update({"text/html": FORM_SCREENSHOT, "text/plain": plain})
+                elif (
                     widget
                     and set(data) <= {"text/plain"}
                     and (not plain or _WIDGET_REPR.match(plain))

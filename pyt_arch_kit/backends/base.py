@@ -8,31 +8,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pyt_arch_kit.design import Design
-from pyt_arch_kit.errors import DesignInterruptedError, SettingsError
-from pyt_arch_kit.persona import Persona
-from pyt_arch_kit.planning.model import Plan
-from pyt_arch_kit.requirements import Requirements
+from pyt_arch_kit.errors import DesignInterruptedError
+from pyt_arch_kit.prompt import DesignRequest
 
-__all__ = ["Backend", "DesignRequest", "Finished", "TextDelta", "get_backend"]
-
-
-@dataclass(frozen=True)
-class DesignRequest:
-    """What a backend is asked to write.
-
-    Attributes:
-        persona: who writes (its prompt is the system prompt).
-        requirements: the requirements as the user gave them.
-        plan: the computed plan (requirements resolved, figures, decisions, findings).
-        followup: a follow-up question on an earlier design (``refine``), or ``""``.
-        history: the earlier conversation as ``(role, text)`` pairs, for a follow-up.
-    """
-
-    persona: Persona
-    requirements: Requirements
-    plan: Plan
-    followup: str = ""
-    history: tuple[tuple[str, str], ...] = ()
+__all__ = ["Backend", "DesignRequest", "Finished", "TextDelta"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +36,8 @@ class Backend(ABC):
     """
 
     name: str = "backend"
+    #: Whether its text arrives over time (a terminal shows it live as it streams in).
+    streams: bool = True
 
     @abstractmethod
     def events(self, request: DesignRequest) -> Iterator[TextDelta | Finished]:
@@ -113,29 +94,3 @@ class Backend(ABC):
             complete=False,
             stop_reason=stop_reason,
         )
-
-
-def get_backend(name: str | Backend | None = None, *, model: str | None = None) -> Backend:
-    """A backend by name: ``offline`` (default), ``claude`` or ``replay``.
-
-    Heavy imports (the anthropic SDK) happen only when that backend is chosen.
-
-    Raises:
-        SettingsError: for an unknown name.
-    """
-    if isinstance(name, Backend):
-        return name
-    key = (name or "offline").strip().lower()
-    if key == "offline":
-        from pyt_arch_kit.backends.offline import OfflineBackend
-
-        return OfflineBackend()
-    if key == "claude":
-        from pyt_arch_kit.backends.claude import ClaudeBackend
-
-        return ClaudeBackend(model=model)
-    if key == "replay":
-        from pyt_arch_kit.backends.replay import ReplayBackend
-
-        return ReplayBackend(model=model)
-    raise SettingsError(f"unknown backend {name!r}; choose offline, claude or replay")

@@ -2,25 +2,40 @@
 
 Whatever goes wrong while a design streams in (an HTTP status, a dropped or stalled connection, a
 server that stops following the streaming protocol, an ``event: error`` mid-answer, a whole-request
-deadline) is explained here as a ``(cause, message)`` pair; the Claude backend turns it into one
-:class:`~pyt_arch_kit.errors.BackendError` (or, when text had arrived, an
-:class:`~pyt_arch_kit.errors.IncompleteDesignError` keeping it). Counts in the messages are the
-HTTP requests actually sent, not the retry setting.
+deadline) is explained here as a ``(cause, message)`` pair; the chat backend
+(:mod:`~pyt_arch_kit.backends.chat`) turns it into one :class:`~pyt_arch_kit.errors.BackendError`
+(or, when text had arrived, an :class:`~pyt_arch_kit.errors.IncompleteDesignError` keeping it).
+Counts in the messages are the HTTP requests actually sent, not the retry setting. The SDKs
+built on ``httpx2`` (``anthropic``, ``openai``) share one error vocabulary; a provider names its
+classes in an :class:`SdkErrors`, and messages name its variables (``ANTHROPIC_API_KEY``,
+``OPENAI_BASE_URL``, …) from :class:`~pyt_arch_kit.settings.Settings`.
 
 Cause codes: ``auth``, ``permission``, ``bad_request``, ``billing``, ``rate_limit``,
 ``overloaded``, ``server``, ``timeout``, ``connection`` (the API could not be reached), ``cut``
 (the answer stopped arriving half-way), ``protocol`` (the server's answer did not follow the
-Messages streaming protocol), and the stop reasons in :data:`STOP_REASONS`.
+streaming protocol), ``cassette``, and the stop reasons in :data:`STOP_REASONS` (each provider
+maps its own, e.g. OpenAI's ``length``, to these).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
+from pyt_arch_kit.errors import PytArchError
 from pyt_arch_kit.settings import Settings, shown_url
 
-__all__ = ["COMPLETE", "STOP_REASONS", "DeadlineError", "ProtocolError", "explain", "stopped"]
+__all__ = [
+    "COMPLETE",
+    "STOP_REASONS",
+    "DeadlineError",
+    "ProtocolError",
+    "SdkErrors",
+    "expect_event_stream",
+    "explain",
+    "stopped",
+]
 
 #: Stop reasons that mean the answer is finished.
 COMPLETE = ("end_turn", "stop_sequence")
@@ -46,12 +61,15 @@ STOP_REASONS: dict[str, str] = {
     ),
 }
 
-# ``event: error`` types → (cause, what to do).
+# The error types an API names in an error body or a mid-stream error → (cause, what to do).
 _ERROR_TYPES: dict[str, tuple[str, str]] = {
+    "server_error": ("server", "try again"),
+    "rate_limit_exceeded": ("rate_limit", "wait a minute, or raise PYT_ARCH_MAX_RETRIES"),
+    "insufficient_quota": ("billing", "check the account's plan and credits"),
     "overloaded_error": ("overloaded", "try again in a few minutes"),
     "api_error": ("server", "try again"),
     "rate_limit_error": ("rate_limit", "wait a minute, or raise PYT_ARCH_MAX_RETRIES"),
-    "authentication_error": ("auth", "check ANTHROPIC_API_KEY"),
+    "authentication_error": ("auth", "check {key_env}"),
     "permission_error": ("permission", "check that the key may use this model"),
     "billing_error": ("billing", "check the account's plan and credits"),
     "invalid_request_error": ("bad_request", "check the model id and PYT_ARCH_MAX_TOKENS"),
@@ -61,12 +79,40 @@ _ERROR_TYPES: dict[str, tuple[str, str]] = {
 }
 
 
+@dataclass(frozen=True)
+class SdkErrors:
+    """A provider SDK's exception classes (both SDKs name them alike).
+
+    Attributes:
+        base: the SDK's base error (a mid-stream error that carries no status is one).
+        status: errors with an HTTP status (``status_code``, ``body``).
+        connection: the API could not be reached (or, once an answer began, it broke off).
+        timeout: no answer in time.
+    """
+
+    base: type[BaseException]
+    status: type[BaseException]
+    connection: type[BaseException]
+    timeout: type[BaseException]
+
+
 class DeadlineError(Exception):
     """The whole request ran past ``PYT_ARCH_TIMEOUT_S`` (raised while reading the stream)."""
 
 
 class ProtocolError(Exception):
-    """The server's answer does not follow the Messages streaming protocol."""
+    """The server's answer does not follow the provider's streaming protocol."""
+
+
+def expect_event_stream(response: Any) -> None:
+    """Refuse a 200 that is not a stream of events (a proxy's page, a captive portal)."""
+    ctype = str(response.headers.get("content-type", ""))
+    if not ctype.lower().startswith("text/event-stream"):
+        shown = "".join(c for c in ctype if c.isprintable())[:60] or "no content type"
+        raise ProtocolError(
+            f"the API answered {response.status_code} with {shown} instead of an event stream "
+            "(a proxy or a sign-in page may have answered)"
+        )
 
 
 def _requests(n: int) -> str:
@@ -77,22 +123,41 @@ def _arrived(chars: int) -> str:
     return f"; the {chars:,} characters that arrived are kept" if chars else ""
 
 
-def _api_message(exc: Any) -> str:
+def _error_body(exc: Any) -> dict[str, Any]:
+    """The error object of an API error: ``body["error"]`` (Anthropic) or ``body`` (OpenAI)."""
     body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        err = body.get("error")
-        if isinstance(err, dict) and isinstance(err.get("message"), str):
-            return " ".join(str(err["message"]).split())[:300]
+    if not isinstance(body, dict):
+        return {}
+    inner = body.get("error")
+    return inner if isinstance(inner, dict) else body
+
+
+def _api_message(exc: Any) -> str:
+    message = _error_body(exc).get("message")
+    if isinstance(message, str):
+        return " ".join(message.split())[:300]
     return str(exc.__class__.__name__)
 
 
 def _error_type(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        err = body.get("error")
-        if isinstance(err, dict) and isinstance(err.get("type"), str):
-            return str(err["type"])
-    return ""
+    err = _error_body(exc)
+    for name in ("type", "code"):
+        if isinstance(err.get(name), str) and err[name] in _ERROR_TYPES:
+            return str(err[name])
+    kind = err.get("type")
+    return kind if isinstance(kind, str) else ""
+
+
+def _ours(exc: BaseException) -> PytArchError | None:
+    """An error of ours (a cassette's) that an SDK wrapped in its own, if there is one."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, PytArchError):
+            return current
+        current = current.__cause__
+    return None
 
 
 def stopped(stop_reason: str | None) -> str:
@@ -115,7 +180,13 @@ def stopped(stop_reason: str | None) -> str:
 
 
 def explain(
-    exc: BaseException, settings: Settings, *, requests: int, chars: int
+    exc: BaseException,
+    settings: Settings,
+    *,
+    requests: int,
+    chars: int,
+    sdk: SdkErrors,
+    started: bool = False,
 ) -> tuple[str, str]:
     """The cause code and the one-line message for an exception raised during a model call.
 
@@ -124,82 +195,97 @@ def explain(
         settings: the settings in force (for the numbers and names in the fix).
         requests: HTTP requests actually sent for this call.
         chars: characters of the answer that arrived before it failed.
+        sdk: the provider SDK's exception classes.
+        started: whether the answer had begun (its status and headers had arrived), so a
+            broken connection is an answer cut off, not an API out of reach.
     """
-    import anthropic
     import httpx2
 
     sent = _requests(requests)
     kept = _arrived(chars)
     timeout = settings.timeout_s
+    ours = _ours(exc)
+    if ours is not None:
+        return getattr(ours, "cause", "backend"), str(ours)
     if isinstance(exc, DeadlineError):
         return "timeout", (
             f"the answer did not finish within PYT_ARCH_TIMEOUT_S={timeout:g} s (the limit for "
             f"the whole request): raise PYT_ARCH_TIMEOUT_S or retry{kept}"
         )
-    if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
+    base_url = settings.base_url_env
+    if isinstance(exc, sdk.timeout | httpx2.TimeoutException):
         return "timeout", (
             f"no answer within {timeout:g} s: raise PYT_ARCH_TIMEOUT_S or retry{kept}"
         )
-    if isinstance(exc, anthropic.APIConnectionError):
+    if isinstance(exc, sdk.connection) and not started:
         where = f" at {shown_url(settings.base_url)}" if settings.base_url else ""
         return "connection", (
-            f"cannot reach the API{where} ({sent}): check the network or ANTHROPIC_BASE_URL"
+            f"cannot reach the API{where} ({sent}): check the network or {base_url}"
         )
-    if isinstance(exc, httpx2.TransportError):  # the body stopped arriving half-way
+    if isinstance(exc, sdk.connection | httpx2.TransportError):  # the body stopped half-way
+        broke = exc.__cause__ if isinstance(exc, sdk.connection) and exc.__cause__ else exc
         return "cut", (
-            f"the connection broke while the answer streamed in ({type(exc).__name__}); "
+            f"the connection broke while the answer streamed in ({type(broke).__name__}); "
             f"run it again{kept}"
         )
-    if isinstance(exc, anthropic.APIStatusError):
+    if isinstance(exc, sdk.status):
         return _status(exc, settings, sent, kept)
+    if isinstance(exc, sdk.base) and _error_body(exc):  # an error sent in a 200 stream
+        return _stopped_with(exc, settings, sent, kept)
     if isinstance(exc, ProtocolError):
-        return "protocol", f"{exc}; check ANTHROPIC_BASE_URL{kept}"
+        return "protocol", f"{exc}; check {base_url}{kept}"
     if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
         return "protocol", (
             "the API sent an event that is not valid JSON; run it again, and check "
-            f"ANTHROPIC_BASE_URL if it persists{kept}"
+            f"{base_url} if it persists{kept}"
         )
     # The SDK asserts on event order (AssertionError, RuntimeError, IndexError, …).
     detail = " ".join(str(exc).split())[:120] or type(exc).__name__
     return "protocol", (
-        f"the API's stream did not follow the Messages protocol ({type(exc).__name__}: "
-        f"{detail}); run it again, and check ANTHROPIC_BASE_URL if it persists{kept}"
+        f"the API's stream did not follow the {settings.protocol} protocol "
+        f"({type(exc).__name__}: {detail}); run it again, and check {base_url} if it "
+        f"persists{kept}"
     )
 
 
-def _status(exc: Any, settings: Settings, sent: str, kept: str) -> tuple[str, str]:
-    import anthropic
+def _stopped_with(exc: Any, settings: Settings, sent: str, kept: str) -> tuple[str, str]:
+    """An error the API sent in the middle of an answer that had started (status 200)."""
+    msg = _api_message(exc)
+    kind = _error_type(exc)
+    cause, fix = _ERROR_TYPES.get(kind, ("server", "try again"))
+    named = "".join(c for c in kind if c.isprintable())[:40] or "an error"
+    fix = fix.format(key_env=settings.key_env)
+    return cause, f"the API stopped the answer with {named} after {sent} ({msg}): {fix}{kept}"
 
+
+#: HTTP status → (cause, message); ``{msg}`` is the API's message, ``{sent}`` the requests sent.
+_STATUS: dict[int, tuple[str, str]] = {
+    401: ("auth", "the API key was rejected (401): check {key_env}"),
+    403: ("permission", "the key may not use this model or workspace (403): {msg}"),
+    404: ("bad_request", "not found (404): {msg}; check the model id"),
+    400: ("bad_request", "the API rejected the request (400): {msg}"),
+    422: ("bad_request", "the API rejected the request (422): {msg}"),
+    429: (
+        "rate_limit",
+        "rate limited (429) after {sent}: wait a minute, or raise PYT_ARCH_MAX_RETRIES "
+        "(now {retries})",
+    ),
+}
+
+
+def _status(exc: Any, settings: Settings, sent: str, kept: str) -> tuple[str, str]:
     status = getattr(exc, "status_code", None)
     msg = _api_message(exc)
     kind = _error_type(exc)
     if status == 200:  # ``event: error`` in the middle of an answer that had started
-        cause, fix = _ERROR_TYPES.get(kind, ("server", "try again"))
-        named = "".join(c for c in kind if c.isprintable())[:40] or "an error"
-        return cause, f"the API stopped the answer with {named} after {sent} ({msg}): {fix}{kept}"
-    table: list[tuple[type[Exception], str, str]] = [
-        (
-            anthropic.AuthenticationError,
-            "auth",
-            "the API key was rejected (401): check ANTHROPIC_API_KEY",
-        ),
-        (
-            anthropic.PermissionDeniedError,
-            "permission",
-            "the key may not use this model or workspace (403): {msg}",
-        ),
-        (anthropic.NotFoundError, "bad_request", "not found (404): {msg}; check the model id"),
-        (anthropic.BadRequestError, "bad_request", "the API rejected the request (400): {msg}"),
-        (
-            anthropic.RateLimitError,
-            "rate_limit",
-            "rate limited (429) after {sent}: wait a minute, or raise PYT_ARCH_MAX_RETRIES "
-            f"(now {settings.max_retries})",
-        ),
-    ]
-    for kind_cls, cause, text in table:
-        if isinstance(exc, kind_cls):
-            return cause, text.format(msg=msg, sent=sent) + kept
+        return _stopped_with(exc, settings, sent, kept)
+    known = _STATUS.get(status) if isinstance(status, int) else None
+    if known is not None:
+        cause, text = known
+        shown = text.format(
+            msg=msg, sent=sent, key_env=settings.key_env, retries=settings.max_retries
+        )
+        return cause, shown + kept
     if status == 529 or kind == "overloaded_error":
         return "overloaded", (
             f"the API is overloaded ({status}) after {sent}: try again in a few minutes{kept}"

@@ -21,6 +21,7 @@ class OfflineBackend(Backend):
     """
 
     name = "offline"
+    streams = False
 
     def events(self, request: DesignRequest) -> Iterator[TextDelta | Finished]:
         """Yield the design in paragraph-sized pieces, then the finished :class:`Design`."""

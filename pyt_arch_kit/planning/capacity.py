@@ -132,8 +132,10 @@ def plan_capacity(
 
     Instances start from the core sizing, grow so that the queue's own servers (sync workers,
     process pools) also stay under the target and failover ceilings, then grow by bisection
-    while the p99 from the queueing model misses the target — up to four times the base; past
-    that, or when no count can meet it, the plan keeps the base and names the levers.
+    while the p99 from the queueing model misses the target — up to four times the base plus
+    four, where the plan stops and names the levers (the count that would meet it among them);
+    when no count can meet it (the request's own time misses the target), the plan keeps the
+    base and names the levers.
     """
     peak = req.scale.peak_rps or 0.0
     cpu_ms, io_ms = service_times(req)

@@ -68,12 +68,30 @@ def _choose(req: Requirements, cap: Sized) -> tuple[ConcurrencyModel, str]:
             f"CPU is {share:.0%} of request time: an event loop overlaps the IO, and CPU-heavy "
             "steps run in a process pool so they never block it"
         )
-    if cap.in_flight <= _SYNC_MAX_IN_FLIGHT and req.interface is not Interface.WEBSOCKET:
+    # A websocket holds its connection open, and a gRPC service runs a grpc.aio server: neither
+    # has a pool of sync workers that each hold one request.
+    loop_only = req.interface in (Interface.WEBSOCKET, Interface.GRPC)
+    if cap.in_flight <= _SYNC_MAX_IN_FLIGHT and loop_only:
+        what = (
+            "a gRPC service runs grpc.aio servers"
+            if req.interface is Interface.GRPC
+            else "websockets hold their connections open"
+        )
+        return ConcurrencyModel.ASYNCIO, (
+            f"only {cap.in_flight:.1f} requests are in flight at peak, but {what}: one event "
+            "loop per core, and every call on the request path (database driver included) "
+            "must be async"
+        )
+    if cap.in_flight <= _SYNC_MAX_IN_FLIGHT:
         return ConcurrencyModel.SYNC, (
             f"only {cap.in_flight:.1f} requests are in flight at peak: synchronous workers are "
             "simpler to write, debug and profile, and async would buy nothing"
         )
-    if mandated & {"django", "flask"} and per_instance <= _THREADS_MAX_PER_INSTANCE:
+    if (
+        mandated & {"django", "flask"}
+        and per_instance <= _THREADS_MAX_PER_INSTANCE
+        and not loop_only
+    ):
         return ConcurrencyModel.THREADS, (
             f"IO-bound with {per_instance:.0f} requests in flight per instance and a mandated "
             "synchronous framework: threads overlap the IO (the GIL is released while waiting)"

@@ -175,7 +175,7 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
         )
         lines.append(
             CostLine(
-                f"Data job ({data.tool.split(',')[0]})",
+                f"Data job ({data.tool_name})",
                 None,
                 "vCPU-h",
                 None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pyt_arch_kit.planning._names import named
 from pyt_arch_kit.planning.model import DataPlan, Decision, Figure
 from pyt_arch_kit.requirements import DataMode, Interface, Requirements
 
@@ -27,7 +28,9 @@ def plan_data(req: Requirements) -> tuple[DataPlan | None, list[Figure], list[De
     size = req.workload.batch_data_gb or req.scale.data_gb or 0.0
     fresh = req.workload.freshness_s or 0.0
     ram = size * _PANDAS_FACTOR
-    mandated = {t.lower() for t in req.infrastructure.must_use}
+    mandated = named(req.infrastructure.must_use)
+    if "pyspark" in mandated:  # the package's name for the same engine
+        mandated.add("spark")
     if mode is DataMode.STREAMING and fresh <= 60:
         if size > _POLARS_MAX_GB or "spark" in mandated or "pyspark" in mandated:
             tool = "Kafka + Spark Structured Streaming (PySpark)"

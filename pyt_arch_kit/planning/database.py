@@ -21,12 +21,27 @@ from pyt_arch_kit.requirements import (
     Requirements,
 )
 
-__all__ = ["plan_database", "prepared_statements_fix", "read_your_writes"]
+__all__ = [
+    "limit_for",
+    "over_the_limit",
+    "plan_database",
+    "prepared_statements_fix",
+    "read_your_writes",
+    "reserved_for",
+]
 
 HIKARI = "HikariCP wiki, “About Pool Sizing”: connections ≈ (cores × 2) + effective spindles"
 PG_LIMITS = (
     "PostgreSQL docs, max_connections (default 100) and superuser_reserved_connections (default 3)"
 )
+#: Where each engine's connection limit is documented (the pools' total must stay under it).
+LIMITS = {
+    DatabaseKind.POSTGRESQL: PG_LIMITS,
+    DatabaseKind.MYSQL: "MySQL docs, max_connections (default 151); each connection is a server "
+    "thread with its own buffers",
+    DatabaseKind.MONGODB: "MongoDB docs, net.maxIncomingConnections; PyMongo docs, maxPoolSize "
+    "(default 100) per MongoClient and server",
+}
 #: Database server sizes considered (vCPU); the largest is the planner's ceiling for one primary.
 _DB_SIZES = (2, 4, 8)
 _READS_PER_REPLICA = 3000.0
@@ -194,6 +209,74 @@ def _consistency_decision(req: Requirements) -> Decision:
     )
 
 
+def _pool_decision(db: DatabasePlan, engine: DatabaseKind, processes: int, usable: int) -> Decision:
+    """The pool sizes, and what to do when they cannot fit under the limit, per engine."""
+    per = db.pool_size + db.max_overflow
+    total, useful = db.total_connections, db.useful_connections
+    sum_up = f"{processes:,} processes × {per} = {total:,}"
+    trade = (
+        "a small pool queues in the app under bursts; a large one overloads the "
+        f"database, which does its best work near {useful} active connections "
+        "((cores × 2) + spindles)"
+    )
+    if engine is DatabaseKind.MONGODB:
+        choice = f"maxPoolSize={db.pool_size} per MongoClient (one client per process)"
+        alternatives: tuple[str, ...] = ("a larger net.maxIncomingConnections", "fewer processes")
+    else:
+        choice = f"pool_size={db.pool_size}, max_overflow={db.max_overflow} per process"
+        alternatives = (
+            ("PgBouncer in transaction mode", "larger max_connections")
+            if engine is DatabaseKind.POSTGRESQL
+            else ("ProxySQL (connection multiplexing)", "larger max_connections")
+        )
+    if db.pgbouncer:
+        choice += " behind PgBouncer (transaction mode)"
+        why = (
+            f"{sum_up} > {usable:,} usable connections: PgBouncer multiplexes them onto "
+            f"~{db.server_connections} server connections (default_pool_size), what the "
+            "database serves well"
+        )
+        trade += "; " + prepared_statements_fix(db.driver)
+    elif total > usable:
+        why = f"{sum_up} > {usable:,} usable connections: " + over_the_limit(db)
+    else:
+        why = f"{sum_up} ≤ {usable:,} usable connections"
+    return Decision("connection pool", choice, why, trade, alternatives)
+
+
+def reserved_for(limit: int) -> int:
+    """Connections kept free for operations: 10 %, at least 3, and at least one left to use."""
+    return min(max(3, math.ceil(limit * 0.1)), limit - 1)
+
+
+def limit_for(total: int) -> int:
+    """The smallest connection limit whose usable connections (after :func:`reserved_for`)
+    hold ``total``."""
+    limit = max(total + 3, math.ceil(total * 10 / 9))
+    for _ in range(3):  # the closed form is at most a step short of the rounding
+        if limit - reserved_for(limit) >= total:
+            break
+        limit += 1
+    return limit
+
+
+def over_the_limit(db: DatabasePlan) -> str:
+    """What to do when the pools of every process together can open more connections than a
+    MySQL or MongoDB server allows (PgBouncer is PostgreSQL's answer)."""
+    need = limit_for(db.total_connections)
+    if db.engine == DatabaseKind.MONGODB.value:
+        return (
+            f"raise the server's net.maxIncomingConnections to at least {need:,} (mongod's "
+            "default is far higher, bounded by the open-files limit), or run fewer worker "
+            f"processes; each process keeps one MongoClient with maxPoolSize={db.pool_size}"
+        )
+    return (
+        f"raise max_connections to at least {need:,} (each connection is a server thread "
+        "with its own buffers: check the memory), run fewer worker processes, or put ProxySQL "
+        f"in front to multiplex the pools onto ~{db.server_connections} server connections"
+    )
+
+
 def plan_database(
     req: Requirements, cap: CapacityPlan, conc: ConcurrencyPlan
 ) -> tuple[DatabasePlan | None, list[Figure], list[Decision]]:
@@ -213,7 +296,7 @@ def plan_database(
     calls = req.workload.db_calls_per_request or 0.0
     db_ms = req.workload.db_ms_per_call or 0.0
     limit = req.infrastructure.db_max_connections or 100
-    reserved = min(max(3, math.ceil(limit * 0.1)), limit - 1)
+    reserved = reserved_for(limit)
     usable = limit - reserved
     busy = peak * calls * db_ms / 1000
     processes = cap.instances * conc.workers_per_instance
@@ -226,8 +309,12 @@ def plan_database(
     else:
         pool = 1
     pool, overflow = _fit(pool, pool // 2, usable // processes if processes else usable)
+    if engine is DatabaseKind.MONGODB:  # PyMongo caps each MongoClient at maxPoolSize, no overflow
+        pool, overflow = pool + overflow, 0
     total = processes * (pool + overflow)
-    pgbouncer = total > usable
+    # PgBouncer pools PostgreSQL connections only; for MySQL and MongoDB a total over the
+    # limit is a finding (raise the limit, fewer processes, or ProxySQL for MySQL).
+    pgbouncer = total > usable and engine is DatabaseKind.POSTGRESQL
     db_cores = next((c for c in _DB_SIZES if 2 * c >= busy), _DB_SIZES[-1])
     hikari = db_cores * 2 + 1
 
@@ -292,9 +379,17 @@ def plan_database(
             "Pool size per worker process",
             pool,
             "connections",
-            "≈ 2 × busy connections per process, shrunk to fit the limit",
+            "maxPoolSize = pool + overflow (≈ 2 × busy connections per process, and half "
+            "again), shrunk to fit the limit"
+            if engine is DatabaseKind.MONGODB
+            else "≈ 2 × busy connections per process, shrunk to fit the limit",
             (("busy connections per process", per_process_busy), ("processes", processes)),
-            LITTLE + "; SQLAlchemy QueuePool defaults 5 + 10 overflow, asyncpg 10",
+            LITTLE
+            + (
+                "; PyMongo maxPoolSize (default 100) per MongoClient, no overflow"
+                if engine is DatabaseKind.MONGODB
+                else "; SQLAlchemy QueuePool defaults 5 + 10 overflow, asyncpg 10"
+            ),
         ),
         Figure(
             "total_connections",
@@ -310,7 +405,7 @@ def plan_database(
                 ("max_connections", limit),
                 ("reserved", reserved),
             ),
-            PG_LIMITS,
+            LIMITS[engine],
         ),
         Figure(
             "db_useful_connections",
@@ -347,24 +442,7 @@ def plan_database(
             "one primary is simple and consistent; its write throughput is the ceiling",
             ("PostgreSQL", "MySQL", "MongoDB"),
         ),
-        Decision(
-            "connection pool",
-            f"pool_size={pool}, max_overflow={overflow} per process"
-            + (" behind PgBouncer (transaction mode)" if pgbouncer else ""),
-            (
-                f"{processes:,} processes × {pool + overflow} = {total:,} > {usable:,} usable "
-                f"connections: PgBouncer multiplexes them onto ~{hikari} server connections "
-                "(default_pool_size), what the database serves well"
-                if pgbouncer
-                else f"{processes:,} processes × {pool + overflow} = {total:,} ≤ {usable:,} "
-                "usable connections"
-            ),
-            "a small pool queues in the app under bursts; a large one overloads the "
-            f"database, which does its best work near {hikari} active connections "
-            "((cores × 2) + spindles)"
-            + ("; " + prepared_statements_fix(plan.driver) if pgbouncer else ""),
-            ("PgBouncer in transaction mode", "larger max_connections"),
-        ),
+        _pool_decision(plan, engine, processes, usable),
         Decision(
             "isolation",
             isolation,

@@ -240,6 +240,13 @@ class DatabasePlan:
     rpo: str = ""
     rto: str = ""
 
+    @property
+    def server_connections(self) -> int:
+        """Server connections a pooler (PgBouncer, ProxySQL) should hold: what the database
+        serves well, and never more than the limit leaves usable."""
+        usable = self.connection_limit - self.reserved_connections
+        return max(1, min(self.useful_connections, usable))
+
 
 @dataclass(frozen=True)
 class BrokerPlan:
@@ -268,6 +275,17 @@ class DataPlan:
     ram_needed_gb: float
     freshness_s: float
     why: str
+
+    @property
+    def tool_name(self) -> str:
+        """The tool's name: :attr:`tool` up to its first comma outside parentheses
+        (``"polars (lazy, streaming engine)"`` stays whole; ``"Dask, 4 workers"`` is ``"Dask"``)."""
+        depth = 0
+        for i, char in enumerate(self.tool):
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if char == "," and depth == 0:
+                return self.tool[:i]
+        return self.tool
 
 
 @dataclass(frozen=True)

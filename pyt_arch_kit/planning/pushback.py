@@ -6,7 +6,7 @@ import math
 
 from pyt_arch_kit.planning._names import named
 from pyt_arch_kit.planning.broker import LOG_BROKER_MIN_EVENTS_S, proposed_log_broker_is_premature
-from pyt_arch_kit.planning.database import prepared_statements_fix
+from pyt_arch_kit.planning.database import over_the_limit, prepared_statements_fix
 from pyt_arch_kit.planning.model import (
     BrokerPlan,
     CapacityPlan,
@@ -191,13 +191,10 @@ def find_issues(
                 f"does its best work near {db.useful_connections} active connections (cores × 2 "
                 "+ spindles), beyond which contention raises every query's latency.",
                 "Measure the database under load; cut round trips per request (batch queries, "
-                "cache), or put PgBouncer (transaction mode) in front with default_pool_size ≈ "
-                f"{db.useful_connections} to cap active server connections; "
-                + prepared_statements_fix(db.driver)
-                + ".",
+                "cache), or " + _cap_active_connections(db) + ".",
             )
         )
-    if db is not None and db.pgbouncer:
+    if db is not None and db.total_connections > db.connection_limit - db.reserved_connections:
         out.append(
             Finding(
                 "warning",
@@ -205,8 +202,10 @@ def find_issues(
                 f"The pools may open {db.total_connections:,} connections against "
                 f"{db.connection_limit} − {db.reserved_connections} reserved.",
                 "Put PgBouncer in transaction mode between the app and PostgreSQL, with "
-                f"default_pool_size ≈ {db.useful_connections} server connections (what the "
-                "database serves well); " + prepared_statements_fix(db.driver) + ".",
+                f"default_pool_size ≈ {db.server_connections} server connections (what the "
+                "database serves well); " + prepared_statements_fix(db.driver) + "."
+                if db.pgbouncer
+                else over_the_limit(db)[0].upper() + over_the_limit(db)[1:] + ".",
             )
         )
     if (req.latency.availability_pct or 0) >= 99.99 and team <= 3:
@@ -220,6 +219,26 @@ def find_issues(
             )
         )
     return out
+
+
+def _cap_active_connections(db: DatabasePlan) -> str:
+    """How to keep the connections active on the server near what it serves well, per engine."""
+    useful = db.useful_connections
+    if db.engine == "postgresql":
+        return (
+            "put PgBouncer (transaction mode) in front with default_pool_size ≈ "
+            f"{useful} to cap active server connections; " + prepared_statements_fix(db.driver)
+        )
+    if db.engine == "mysql":
+        return (
+            f"put ProxySQL in front to multiplex the pools onto ≈ {useful} server connections "
+            "(its multiplexing stops for a connection holding session state: temporary tables, "
+            "user variables, open transactions)"
+        )
+    return (
+        "lower maxPoolSize so that the clients together keep about "
+        f"{useful} operations active on the primary"
+    )
 
 
 def _latency_findings(req: Requirements, cap: CapacityPlan) -> list[Finding]:

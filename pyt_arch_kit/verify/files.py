@@ -14,6 +14,7 @@ from typing import Any
 
 from pyt_arch_kit.design import Design
 from pyt_arch_kit.errors import SettingsError
+from pyt_arch_kit.files import FileRefusedError, read_bounded, shown_path
 from pyt_arch_kit.planning import plan as make_plan
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.requirements import Requirements
@@ -26,21 +27,17 @@ _FIX = "give a design saved by `pyt-arch design` (Markdown, or --format json)"
 
 
 def _read(path: Path) -> str:
+    name = shown_path(path)
     try:
-        if path.stat().st_size > MAX_DESIGN_BYTES:
-            raise SettingsError(
-                f"{path}: larger than {MAX_DESIGN_BYTES // 1024 // 1024} MB; {_FIX}"
-            )
-        with path.open("rb") as f:
-            return f.read(MAX_DESIGN_BYTES + 1).decode("utf-8")
+        return read_bounded(path, limit=MAX_DESIGN_BYTES).decode("utf-8")
+    except FileRefusedError as exc:
+        raise SettingsError(f"{name}: {exc}; {_FIX}") from None
     except FileNotFoundError:
-        raise SettingsError(f"{path}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise SettingsError(f"{path}: is a directory; {_FIX}") from None
+        raise SettingsError(f"{name}: no such file; check the path") from None
     except UnicodeDecodeError:
-        raise SettingsError(f"{path}: not UTF-8 text; {_FIX}") from None
+        raise SettingsError(f"{name}: not UTF-8 text; {_FIX}") from None
     except (OSError, ValueError) as exc:
-        raise SettingsError(f"{path}: cannot be read ({exc.__class__.__name__}); {_FIX}") from None
+        raise SettingsError(f"{name}: cannot be read ({exc.__class__.__name__}); {_FIX}") from None
 
 
 def _from_json(path: Path, text: str) -> tuple[Design, Plan | None]:
@@ -48,15 +45,15 @@ def _from_json(path: Path, text: str) -> tuple[Design, Plan | None]:
         data: Any = json.loads(text)
     except (json.JSONDecodeError, RecursionError, ValueError) as exc:
         where = f"line {exc.lineno}: " if isinstance(exc, json.JSONDecodeError) else ""
-        raise SettingsError(f"{path}: {where}not valid JSON; {_FIX}") from None
+        raise SettingsError(f"{shown_path(path)}: {where}not valid JSON; {_FIX}") from None
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
-        raise SettingsError(f'{path}: a JSON design needs a "text" field; {_FIX}')
+        raise SettingsError(f'{shown_path(path)}: a JSON design needs a "text" field; {_FIX}')
     design = Design(title=str(data.get("title") or path.stem), text=data["text"])
     saved = data.get("plan")
     requirements = saved.get("requirements") if isinstance(saved, dict) else None
     if requirements is None:
         return design, None
-    return design, make_plan(Requirements.parse(requirements, source=f"{path} (plan)"))
+    return design, make_plan(Requirements.parse(requirements, source=f"{shown_path(path)} (plan)"))
 
 
 def read_design(path: str | Path) -> tuple[Design, Plan | None]:
@@ -71,6 +68,6 @@ def read_design(path: str | Path) -> tuple[Design, Plan | None]:
     if p.suffix.lower() == ".json" or text.lstrip().startswith("{"):
         return _from_json(p, text)
     if not text.strip():
-        raise SettingsError(f"{p}: empty; {_FIX}")
+        raise SettingsError(f"{shown_path(p)}: empty; {_FIX}")
     title = re.match(r"\s*#\s+(.+)", text)
     return Design(title=title.group(1).strip() if title else p.stem, text=text), None

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 from pydantic import BaseModel
 
+from pyt_arch_kit.compare import Comparison, compare_plans
 from pyt_arch_kit.errors import PytArchError, RequirementsError
 from pyt_arch_kit.presets import preset, preset_names
-from pyt_arch_kit.requirements import Requirements
-from pyt_arch_kit.widgets.fields import FieldWidget, make_field
+from pyt_arch_kit.requirements import Requirements, _fmt
+from pyt_arch_kit.widgets.fields import FieldWidget, label_of, make_field
+from pyt_arch_kit.widgets.preview import preview_html, preview_plan
+from pyt_arch_kit.widgets.results import plural
 from pyt_arch_kit.widgets.runner import DesignRunner, Run
 
 __all__ = ["RequirementsForm"]
 
 _CHOOSE = "(choose a preset)"
+_PATH = re.compile(r"\b([a-z]+)\.([a-z0-9_]+)\b")
+_KEY = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 
 
 class RequirementsForm:
@@ -27,18 +33,23 @@ class RequirementsForm:
     description as help, grouped by section (System, Scale, Latency, Consistency, Workload,
     Infrastructure, Proposed approach). Edits are validated as you make them: a problem shows at
     its field and nothing you entered is lost. The clarifying questions still open are listed
-    beside the form. Below it, the Design button runs the persona and streams the design in.
+    beside the form, and unset fields say at the field what the design assumes for them. A live
+    preview under the form shows the planner's key figures after every valid edit. Below it, the
+    Design button runs the persona and streams the design in; a design stays on screen until a
+    newer one replaces it, and says so when the form no longer matches it.
 
     Args:
         requirements: start from these, or from a preset's name.
         backend: ``"offline"`` (default) or ``"claude"``.
 
     Example:
+        ```pycon
         >>> form = RequirementsForm("io-bound-api")
         >>> form.requirements.scale.peak_rps
         2000.0
         >>> form.run().design.complete
         True
+        ```
     """
 
     def __init__(
@@ -56,8 +67,11 @@ class RequirementsForm:
         )
         self.message = w.HTML("")
         self.gaps = w.HTML("")
-        self.runner = DesignRunner(self.validate, backend=backend)
-        left = w.VBox([self.preset, self.sections, self.message], layout=w.Layout(width="62%"))
+        self.preview = w.HTML("")
+        self.runner = DesignRunner(self.validate, backend=backend, label=self.label)
+        left = w.VBox(
+            [self.preset, self.sections, self.message, self.preview], layout=w.Layout(width="62%")
+        )
         right = w.VBox(
             [w.HTML("<b>Clarifying questions still open</b>"), self.gaps],
             layout=w.Layout(width="38%", padding="0 0 0 1em"),
@@ -71,6 +85,7 @@ class RequirementsForm:
         if isinstance(requirements, str):
             requirements = preset(requirements)
         self.set_requirements(requirements or Requirements())
+        self._show_preset()
 
     def _build_sections(self) -> Any:
         groups: list[tuple[str, list[FieldWidget]]] = [("System", [])]
@@ -128,6 +143,40 @@ class RequirementsForm:
             self._quiet = False
         self.validate()
 
+    # -- what the form shows ------------------------------------------------------------------
+
+    def label(self, path: str) -> str:
+        """A field's name as the form shows it, e.g. ``Latency › p99 (ms)``."""
+        section, _, _key = path.rpartition(".")
+        return f"{_title(section)} › {label_of(path)}" if section else label_of(path)
+
+    def on_screen(self, message: str) -> str:
+        """A validation message with field paths replaced by the labels the form shows."""
+
+        def dotted(m: re.Match[str]) -> str:
+            path = f"{m.group(1)}.{m.group(2)}"
+            return f"“{self.label(path)}”" if path in self.fields else m.group(0)
+
+        keys = {p.rpartition(".")[2]: p for p in self.fields}
+
+        def bare(m: re.Match[str]) -> str:
+            path = keys.get(m.group(0))
+            return f"“{label_of(path)}”" if path else m.group(0)
+
+        return _KEY.sub(bare, _PATH.sub(dotted, message))
+
+    def _show_preset(self) -> None:
+        """Show the preset the form holds, if it holds one exactly."""
+        current = self.valid
+        match = next((n for n in preset_names() if current == preset(n)), None)
+        value = match or _CHOOSE
+        if self.preset.value != value:
+            self._quiet = True
+            try:
+                self.preset.value = value
+            finally:
+                self._quiet = False
+
     # -- live validation ---------------------------------------------------------------------
 
     def validate(self) -> Requirements | None:
@@ -147,32 +196,39 @@ class RequirementsForm:
             for loc, msg in exc.problems:
                 target = self.fields.get(loc) or self.fields.get(loc.split(" ")[0])
                 if target is not None:
-                    target.show_error(msg)
+                    target.show_error(self.on_screen(msg))
                 else:
-                    unplaced.append(f"{loc}: {msg}" if loc else msg)
+                    unplaced.append(self.on_screen(f"{loc}: {msg}" if loc else msg))
             self.message.value = (
                 "<span style='color:#b00020'>Fix the marked fields.</span>"
                 + "".join(f"<br>⚠ {html.escape(m)}" for m in unplaced)
             )
         self._show_gaps()
+        self.preview.value = preview_html(preview_plan(self.valid)) if self.valid else ""
         self.runner.set_ready(self.valid is not None)
+        self.runner.view.mark(self.valid, running=self.runner.running)
         return self.valid
 
     def _show_gaps(self) -> None:
         if self.valid is None:
             self.gaps.value = "<i>(shown again once the fields are valid)</i>"
+            for field in self.fields.values():
+                field.show_unset(None)
             return
         gaps = self.valid.gaps()
+        assumed = {g.field: _fmt(g.assumed) for g in gaps}
+        for path, field in self.fields.items():
+            field.show_unset(assumed.get(path))
         if not gaps:
             self.gaps.value = "<i>None: every field that matters is set.</i>"
             return
         items = "".join(
-            f"<li>{html.escape(g.question)}<br><small>assuming <b>"
-            f"{html.escape(str(getattr(g.assumed, 'value', g.assumed)))}</b>: "
-            f"{html.escape(g.because)}</small></li>"
+            f"<li>{html.escape(g.question)}<br><small>{html.escape(self.label(g.field))}: "
+            f"assuming <b>{html.escape(assumed[g.field])}</b> — "
+            f"{html.escape(self.on_screen(g.because))}</small></li>"
             for g in gaps
         )
-        self.gaps.value = f"<ol style='padding-left:1.2em'>{items}</ol>"
+        self.gaps.value = f"<ol style='padding-left:1.2em;line-height:1.4'>{items}</ol>"
 
     def _edited(self, field: FieldWidget) -> Any:
         def on_edit(change: dict[str, Any]) -> None:
@@ -182,15 +238,17 @@ class RequirementsForm:
                 field.toggle.value = True  # editing a value sets the field (and revalidates)
                 return
             self.validate()
+            self._show_preset()
 
         return on_edit
 
     def _on_change(self, _change: dict[str, Any]) -> None:
         if not self._quiet:
             self.validate()
+            self._show_preset()
 
     def _on_preset(self, change: dict[str, Any]) -> None:
-        if change["new"] in preset_names():
+        if not self._quiet and change["new"] in preset_names():
             self.set_requirements(preset(change["new"]))
 
     # -- running -----------------------------------------------------------------------------
@@ -219,8 +277,46 @@ class RequirementsForm:
         """Every run of this form (requirements, plan, design, usage, error), oldest first."""
         return self.runner.runs
 
+    def compare(self, a: Run | int = -2, b: Run | int = -1) -> Comparison:
+        """What changed between two runs: requirements, decisions and figures with deltas.
+
+        Args:
+            a: a run, or its index in :attr:`runs` (default: the one before last).
+            b: a run, or its index in :attr:`runs` (default: the last).
+
+        Raises:
+            PytArchError: if there are not two runs with a plan to compare.
+        """
+        picked: list[Run] = []
+        for which in (a, b):
+            if isinstance(which, Run):
+                picked.append(which)
+                continue
+            try:
+                picked.append(self.runs[which])
+            except IndexError:
+                raise PytArchError(
+                    f"no run {which} to compare: this form has {plural(len(self.runs), 'run')}; "
+                    "press Design (or call form.run()) again"
+                ) from None
+        first, second = picked
+        if first.plan is None or second.plan is None:
+            raise PytArchError("a run without a plan cannot be compared; pick runs that planned")
+        names = tuple(
+            f"run {self.runs.index(r) + 1}" if r in self.runs else "a run" for r in picked
+        )
+        return compare_plans(
+            first.plan,
+            second.plan,
+            titles=(names[0], names[1]),
+            requirements=(first.requirements, second.requirements),
+        )
+
     def export(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Save the latest design as Markdown (``.md``) or JSON (``.json``).
+        """Save the latest design as Markdown (``.md``), JSON (``.json``) or HTML (``.html``).
+
+        ``.html`` is one self-contained file (diagram drawn, charts and the plan's tables) to
+        send to a team.
 
         Raises:
             PytArchError: if nothing ran yet, or the file exists and ``overwrite`` is not set.
@@ -239,7 +335,7 @@ class RequirementsForm:
         return bundle
 
     def __repr__(self) -> str:
-        state = "valid" if self.valid is not None else f"{len(self.problems)} problem(s)"
+        state = "valid" if self.valid is not None else plural(len(self.problems), "problem")
         return f"RequirementsForm({self.valid.name if self.valid else '?'!r}, {state})"
 
 

@@ -14,26 +14,40 @@ from typing import Any
 import ipywidgets as w
 
 from pyt_arch_kit.architect import Architect
-from pyt_arch_kit.design import SECTIONS, Design, Usage
+from pyt_arch_kit.backends import registry
+from pyt_arch_kit.design import Design, Usage
 from pyt_arch_kit.errors import BackendError, IncompleteDesignError, PytArchError
 from pyt_arch_kit.exports import redact
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.requirements import Requirements
 from pyt_arch_kit.settings import Secret
 from pyt_arch_kit.verify import Verification
-from pyt_arch_kit.widgets.view import StreamingMarkdown, markdown_output
+from pyt_arch_kit.widgets.results import ResultsView
+from pyt_arch_kit.widgets.view import StreamingMarkdown
 
 __all__ = ["DesignRunner", "Run"]
 
 _RED = "<span style='color:#b00020'>{}</span>"
-#: Tab titles short enough for ipywidgets' fixed tab width (each tab's heading has the full name).
-_TAB_TITLES = dict(
-    zip(
-        SECTIONS,
-        ("Summary", "Diagram", "Stack", "Guidelines", "Operations", "Risks"),
-        strict=True,
-    )
+#: What a backend's message says in command-line terms, and what the form calls the same thing.
+_FORM_TERMS = (
+    ("use the offline backend (--backend offline)", "switch Backend to Offline"),
+    ("(--backend offline)", "(switch Backend to Offline)"),
+    ("--backend offline", "Backend: Offline"),
+    ("--force", "overwrite=True"),
 )
+_NO_KEY = (
+    "no API key: paste one into the API key field above (kept in memory, never saved), or set "
+    "ANTHROPIC_API_KEY before starting Jupyter — or switch Backend to Offline"
+)
+
+
+def in_form_terms(message: str, cause: str = "") -> str:
+    """A backend's message in the form's own terms (its toggles and fields, not CLI flags)."""
+    if cause == "no_key":
+        return _NO_KEY
+    for cli, form in _FORM_TERMS:
+        message = message.replace(cli, form)
+    return message
 
 
 @dataclass
@@ -88,24 +102,28 @@ class DesignRunner:
 
     Args:
         read: returns the form's valid requirements, or ``None`` (showing why at the fields).
-        backend: the backend selected at first (``"offline"`` or ``"claude"``).
+        backend: the backend selected at first (a name in the backend registry).
     """
 
-    def __init__(self, read: Callable[[], Requirements | None], backend: str = "offline") -> None:
+    def __init__(
+        self,
+        read: Callable[[], Requirements | None],
+        backend: str = "offline",
+        label: Callable[[str], str] = str,
+    ) -> None:
         self._read = read
         self.runs: list[Run] = []
-        self._key: Secret | None = None  # in memory only: never in a widget's state
+        self._keys: dict[str, Secret] = {}  # per backend, in memory only: never in a widget
         self._job = _Job()
         self._job.done.set()
         self._ready = False
         self.backend = w.ToggleButtons(
-            options=[("Offline", "offline"), ("Claude", "claude")],
+            options=[(s.label, s.name) for s in registry.BACKENDS if s.in_workbench],
             value=backend,
             description="Backend",
         )
         self.model = w.Dropdown(
-            options=["sonnet", "opus", "haiku"],
-            value="sonnet",
+            options=registry.spec(backend).models or [""],
             description="Model",
             layout=w.Layout(width="14em"),
         )
@@ -121,7 +139,8 @@ class DesignRunner:
         )
         self.status = w.HTML("")
         self.stream = StreamingMarkdown()
-        self.results = w.Tab()
+        self.view = ResultsView(label)
+        self.results = self.view.tabs  # the tabs of the design on screen
         self.key_row = w.HBox([self.model, self.key])
         self.widget = w.VBox(
             [
@@ -129,7 +148,7 @@ class DesignRunner:
                 self.key_row,
                 w.HBox([self.design_button, self.stop_button, self.status]),
                 self.stream.widget,
-                self.results,
+                self.view.widget,
             ]
         )
         self.key.observe(self._take_key, names="value")
@@ -141,7 +160,12 @@ class DesignRunner:
     # -- controls ----------------------------------------------------------------------------
 
     def _show_key_row(self) -> None:
-        self.key_row.layout.display = "" if self.backend.value == "claude" else "none"
+        chosen = registry.spec(self.backend.value)
+        self.key_row.layout.display = "" if chosen.key_env else "none"
+        models = [m for m in (os.environ.get("PYT_ARCH_MODEL", "").strip(),) if m]
+        models += [m for m in chosen.models if m not in models]
+        if models and list(self.model.options) != models:
+            self.model.options = models
         self.key.placeholder = (
             "a key is set: paste another and press Enter to replace it"
             if self.has_key
@@ -151,20 +175,21 @@ class DesignRunner:
     def _take_key(self, change: dict[str, Any]) -> None:
         value = str(change["new"] or "").strip()
         if value:
-            self._key = Secret(value)
+            self._keys[self.backend.value] = Secret(value)
             self.key.value = ""  # never leave the key in the widget (or the saved notebook)
             self._show_key_row()
             self.status.value = "API key set for this session"
 
     def forget_key(self) -> None:
-        """Drop the key typed into the form (``ANTHROPIC_API_KEY`` is used again, if set)."""
-        self._key = None
+        """Drop the key typed into the form (its variable, e.g. ``ANTHROPIC_API_KEY``, is used)."""
+        self._keys.pop(self.backend.value, None)
         self._show_key_row()
 
     @property
     def has_key(self) -> bool:
-        """Whether a key is set here or in ``ANTHROPIC_API_KEY``."""
-        return bool(self._key or os.environ.get("ANTHROPIC_API_KEY", "").strip())
+        """Whether the chosen backend has a key set here or in its variable."""
+        env = registry.spec(self.backend.value).key_env
+        return bool(self._keys.get(self.backend.value) or (env and os.environ.get(env, "").strip()))
 
     def set_ready(self, ready: bool) -> None:
         """Enable the Design button for valid requirements when no run is in progress."""
@@ -177,13 +202,13 @@ class DesignRunner:
         return not self._job.done.is_set()
 
     def architect(self) -> Architect:
-        """The architect for the chosen backend (and key, for Claude)."""
-        if self.backend.value == "claude":
-            from pyt_arch_kit.backends.claude import ClaudeBackend
-
-            key = self._key.reveal() if self._key else None
-            return Architect(backend=ClaudeBackend(model=self.model.value, api_key=key))
-        return Architect()
+        """The architect for the chosen backend (with the model and key chosen here)."""
+        chosen = registry.spec(self.backend.value)
+        if not chosen.talks_to_a_model:
+            return Architect(backend=chosen.name)
+        key = self._keys.get(chosen.name)
+        backend = chosen.create(model=self.model.value, api_key=key.reveal() if key else None)
+        return Architect(backend=backend)
 
     # -- running -----------------------------------------------------------------------------
 
@@ -199,7 +224,7 @@ class DesignRunner:
         self._job = job = _Job()
         self.stream.reset()
         self.stream.widget.layout.display = ""
-        self.results.children = ()
+        self.view.mark(requirements, running=True)  # the design on screen stays until replaced
         self.design_button.disabled, self.stop_button.disabled = True, False
         self.status.value = "running…"
         job.thread = threading.Thread(
@@ -260,7 +285,7 @@ class DesignRunner:
             run.design = exc.design if isinstance(exc.design, Design) else None
             run.error, run.text = redact(str(exc)), exc.partial_text
         except BackendError as exc:
-            run.error, run.text = redact(str(exc)), exc.partial_text
+            run.error, run.text = redact(in_form_terms(str(exc), exc.cause)), exc.partial_text
             if exc.cause == "auth":
                 self.forget_key()  # a rejected key is not kept for the next run
         except PytArchError as exc:
@@ -302,51 +327,25 @@ class DesignRunner:
             bits.append("everything that arrived is kept")
         self.status.value = " · ".join(bits)
         if run.design is not None:
-            self.show_design(run.design, run.plan)
+            self.view.show(run, len(self.runs))
+        else:
+            self.view.failed = run  # the design on screen (if any) stays, and says so
+        self.view.mark(self._read())
         # A finished design lives in the tabs; the streamed copy stays only to show what
         # arrived from a run that did not finish.
         self.stream.widget.layout.display = "none" if run.state == "done" else ""
 
-    def show_design(self, design: Design, plan: Plan | None) -> None:
-        """Fill the result tabs: the six sections, the plan and its charts."""
-        tabs: list[tuple[str, Any]] = []
-        for name in SECTIONS:
-            body = design.sections.get(name, "*(missing from the answer)*")
-            tabs.append((_TAB_TITLES[name], _markdown_widget(f"## {name}\n\n{body}")))
-        if plan is not None:
-            tabs.append(("Plan", _markdown_widget(plan._repr_markdown_())))
-            tabs.append(("Charts", _charts(plan)))
-        self.results.children = [widget for _, widget in tabs]
-        for i, (title, _) in enumerate(tabs):
-            self.results.set_title(i, title)
-
     def export(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Save the latest design as Markdown (``.md``) or JSON (``.json``).
+        """Save the latest design as Markdown (``.md``), JSON (``.json``) or HTML (``.html``).
+
+        A run that failed produced no design: the one before it is saved.
 
         Raises:
             PytArchError: if nothing ran yet, or the file exists and ``overwrite`` is not set.
         """
         from pyt_arch_kit.exports import export_design
 
-        design = self.runs[-1].design if self.runs else None
+        design = next((r.design for r in reversed(self.runs) if r.design is not None), None)
         if design is None:
             raise PytArchError("nothing to export yet: run a design first")
         return export_design(design, path, overwrite=overwrite)
-
-
-def _markdown_widget(text: str) -> Any:
-    out = w.Output()
-    out.outputs = (markdown_output(text),)
-    return out
-
-
-def _charts(plan: Plan) -> Any:
-    from pyt_arch_kit.charts import capacity_vs_growth, p99_vs_utilisation, png
-
-    half = w.Layout(width="49%")
-    return w.HBox(
-        [
-            w.Image(value=png(p99_vs_utilisation(plan)), format="png", layout=half),
-            w.Image(value=png(capacity_vs_growth(plan)), format="png", layout=half),
-        ]
-    )

@@ -8,15 +8,17 @@ from typing import Any
 
 import ipywidgets as w
 
+from pyt_arch_kit.markup import inert_markdown
+
 __all__ = ["StreamingMarkdown", "markdown_output"]
 
 
 def markdown_output(text: str) -> dict[str, Any]:
-    """A Jupyter ``display_data`` output that shows ``text`` as Markdown."""
+    """A Jupyter ``display_data`` output that shows ``text`` as Markdown (raw HTML in it inert)."""
     return {
         "output_type": "display_data",
         "metadata": {},
-        "data": {"text/markdown": text, "text/plain": text},
+        "data": {"text/markdown": inert_markdown(text), "text/plain": text},
     }
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pyt_arch_kit.markup import inline
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices
-from pyt_arch_kit.planning.model import Plan, fmt_number
+from pyt_arch_kit.planning.database import limit_for
+from pyt_arch_kit.planning.model import DatabasePlan, Plan, fmt_number
 from pyt_arch_kit.requirements import Interface
 from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
 from pyt_arch_kit.writer.guidelines import implementation_guidelines
@@ -74,12 +75,7 @@ def executive_summary(plan: Plan) -> str:
             _latency_line(plan),
         ]
     if db is not None and not batch:
-        lines.append(
-            f"- Database: {fmt_number(db.db_busy_connections)} connection(s) busy at peak; pools "
-            f"of {db.pool_size} + {db.max_overflow} overflow per process keep all workers at "
-            f"{db.total_connections} ≤ {db.connection_limit - db.reserved_connections} usable "
-            f"connections" + (" (through PgBouncer)" if db.pgbouncer else "") + "."
-        )
+        lines.append(_pools_line(db))
     pushback = [f for f in plan.findings if f.kind == "push-back"]
     if pushback:
         lines += ["", "**Push-back on the proposal**", ""]
@@ -104,6 +100,25 @@ def _after_failure(plan: Plan) -> str:
         )
     slo = plan.requirements.latency.availability_pct or 0
     return f"one instance: the {slo:g} % SLO does not call for N+1."
+
+
+def _pools_line(db: DatabasePlan) -> str:
+    """The database figure: busy connections, and whether every pool fits under the limit."""
+    usable = db.connection_limit - db.reserved_connections
+    pools = (
+        f"- Database: {fmt_number(db.db_busy_connections)} connection(s) busy at peak; pools "
+        f"of {db.pool_size} + {db.max_overflow} overflow per process"
+    )
+    if db.total_connections <= usable:
+        return f"{pools} keep all workers at {db.total_connections} ≤ {usable} usable connections."
+    over = f"{pools} open up to {db.total_connections} connections, more than the {usable} usable"
+    if db.pgbouncer:
+        return (
+            f"{over}: PgBouncer multiplexes them onto ~{db.server_connections} server connections."
+        )
+    setting = "net.maxIncomingConnections" if db.engine == "mongodb" else "max_connections"
+    need = limit_for(db.total_connections)
+    return f"{over}: raise {setting} to at least {need:,} (see the connection pool decision)."
 
 
 def _latency_line(plan: Plan) -> str:

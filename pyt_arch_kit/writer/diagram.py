@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pyt_arch_kit.markup import mermaid_label
-from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
+from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 
 __all__ = ["WORKER_NOUN", "mermaid"]
 
@@ -89,13 +89,19 @@ def mermaid(plan: Plan) -> str:
         if db is not None:
             edges.append("    consumers -->|idempotent writes| db")
     if "data_job" in c and plan.data is not None:
-        node("job", plan.data.tool.split(",")[0])
+        node("job", plan.data.tool_name)
         node("lake", "Object storage<br/>Parquet", "db")
-        if "stream" in c:
-            node("stream", "Kafka topic", "queue")
-            edges += ["    stream --> job"]
-            if "app" in c:
-                edges.append("    app -->|events| stream")
+        if "stream" in c:  # what the stream is read from: the plan's broker, else the database
+            if "broker" in c:
+                edges.append("    broker -->|events| job")
+            elif db is not None:
+                every = fmt_number(plan.requirements.workload.freshness_s or 60)
+                edges.append(f"    db -->|new rows every {every} s| job")
+            else:
+                node("stream", "incoming events", "queue")
+                edges.append("    stream --> job")
+                if "app" in c:
+                    edges.append("    app -->|events| stream")
         edges.append("    job -->|columnar output| lake")
         if db is not None and "app" not in c:
             edges.append("    job -->|results| db")

@@ -128,7 +128,7 @@ def _scaling(plan: Plan) -> list[str]:
         elif db.pgbouncer:
             lines.append(
                 f"- PgBouncer (transaction mode) holds the pools' {db.total_connections:,} "
-                f"client connections (`max_client_conn`) on about {db.useful_connections} "
+                f"client connections (`max_client_conn`) on about {db.server_connections} "
                 f"server connections (`default_pool_size`), what the database serves well; "
                 f"{prepared_statements_fix(db.driver)}."
             )

@@ -167,3 +167,26 @@ def artifacts() -> Path:
     """Where screenshots go (gitignored)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+#: Runs in the page: for every drawn mermaid diagram (in a shadow root or not), the smallest
+#: effective font size of its text in CSS pixels (font size × the scale the SVG is drawn at),
+#: and whether a pan/zoom control wraps it.
+DIAGRAM_FONTS_JS = """() => {
+  const svgs = [];
+  for (const el of document.querySelectorAll('div.mermaid, pre.mermaid')) {
+    const root = el.shadowRoot || el;
+    const svg = root.querySelector('svg');
+    if (svg) svgs.push([el, svg]);
+  }
+  return svgs.map(([el, svg]) => {
+    const box = svg.getBoundingClientRect();
+    const vb = svg.viewBox && svg.viewBox.baseVal;
+    const scale = vb && vb.width ? box.width / vb.width : 1;
+    const sizes = Array.from(svg.querySelectorAll('text, .nodeLabel, .edgeLabel'))
+      .filter(t => (t.textContent || '').trim())
+      .map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+    return {min_px: sizes.length ? Math.min(...sizes) : null, width: box.width,
+            zoom: !!el.closest('.panzoom-box, [data-panzoom]')};
+  });
+}"""

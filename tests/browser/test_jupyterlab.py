@@ -1,8 +1,15 @@
 """The workbench in a real JupyterLab, driven by Debian's Chromium like a user would.
 
 JupyterLab runs on 127.0.0.1 with a token, in a temporary folder holding a copy of the quick-start
-notebook, with no API key in its environment. The test runs every cell from the Run menu, changes
-the peak request rate in the form, clicks Design, and waits for the new design to appear.
+notebook, with no API key in its environment. The test opens the notebook (which must not show as
+modified), runs every cell from the Run menu, changes the peak request rate in the form, sees the
+live preview follow and the design marked out of date, clicks Design, and waits for the new design.
+
+It also keeps the site's screenshot of the workbench current: it writes
+``docs/assets/workbench.png`` and, beside it, ``workbench.json`` — the texts the form shows
+(sections, labels, buttons, tabs). If those texts differ from the committed ``workbench.json``,
+the test fails: the screenshot on the site is stale, and the fresh one it just wrote is to be
+committed with the change that altered the form.
 """
 
 from __future__ import annotations
@@ -11,7 +18,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -29,6 +35,19 @@ from tests.browser.conftest import ROOT, Traffic
 pytestmark = pytest.mark.browser
 
 NOTEBOOK = ROOT / "notebooks" / "01-quick-start.ipynb"
+SCREENSHOT = ROOT / "docs" / "assets" / "workbench.png"
+FINGERPRINT = SCREENSHOT.with_suffix(".json")
+# Runs in the page: the texts that define how the form looks (not numbers, not timings).
+FORM_TEXTS_JS = """form => ({
+  sections: Array.from(form.querySelectorAll('.jupyter-widget-Collapse-header'))
+    .map(e => e.textContent.trim()),
+  labels: Array.from(form.querySelectorAll('.widget-label, .widget-label-basic'))
+    .map(e => e.textContent.replace(/\\u200b/g, '').trim()).filter(Boolean),
+  buttons: Array.from(form.querySelectorAll('button'))
+    .map(e => e.textContent.trim()).filter(Boolean),
+  tabs: Array.from(form.querySelectorAll('.lm-TabBar-tabLabel'))
+    .map(e => e.textContent.trim()),
+})"""
 # User settings for this JupyterLab only: keep every cell in the page (no virtual scrolling), and
 # never ask for news or updates.
 SETTINGS = {
@@ -69,7 +88,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = tmp_path_factory.mktemp("lab")
     root = base / "root"
     root.mkdir()
-    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    # The notebook as committed, with the Python version this kernel reports: the one field
+    # JupyterLab updates on every machine whose Python differs (see scripts/normalise-notebooks.py).
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    nb["metadata"]["language_info"]["version"] = sys.version.split()[0]
+    (root / NOTEBOOK.name).write_text(json.dumps(nb, indent=1), encoding="utf-8")
     settings = base / "settings"
     for name, value in SETTINGS.items():
         path = settings / name
@@ -138,6 +161,9 @@ def test_form_in_jupyterlab_designs_after_an_edit(
     page.goto(lab)
     page.locator(".jp-NotebookPanel .jp-Notebook").wait_for()
     page.locator("#jp-main-statusbar", has_text="Idle").wait_for(timeout=120_000)
+    page.wait_for_timeout(1_000)  # let JupyterLab settle the kernel's metadata
+    tab = page.locator(".lm-TabBar-tab.jp-mod-current")
+    assert "jp-mod-dirty" not in (tab.get_attribute("class") or ""), "opened as modified"
 
     _menu(page, "Run", "Run All Cells")
     # Every code cell has run when none is queued or running ([*]) and the last has a number.
@@ -161,11 +187,14 @@ def test_form_in_jupyterlab_designs_after_an_edit(
     form.scroll_into_view_if_needed()
     form.locator(".jupyter-widget-Collapse-header", has_text="Scale").first.click()  # open it
     # A log field is a slider (for orders of magnitude) beside a number box (the exact value).
-    row = form.locator(".widget-hbox", has=page.locator("label", has_text="peak rps")).last
+    row = form.locator(".widget-hbox", has=page.locator("label", has_text="peak (req/s)")).last
     number = row.locator("input[type='number']")
     number.fill("7000")
     number.press("Enter")
     assert number.input_value() == "7000"
+    # The live preview follows the edit, and the design on screen says it is out of date.
+    form.locator(".widget-html", has_text="Live preview").first.wait_for()
+    form.locator(".widget-html", has_text="Out of date").first.wait_for()
 
     results = form.locator(".widget-tab").filter(
         has=page.get_by_role("heading", name="Executive Summary")
@@ -179,3 +208,31 @@ def test_form_in_jupyterlab_designs_after_an_edit(
     page.screenshot(path=str(artifacts / "jupyterlab-form.png"))
     failed = [p for p in traffic.problems() if p.startswith("failed request")]
     assert not failed, failed
+    _keep_the_screenshot_fresh(page, form)
+
+
+def _keep_the_screenshot_fresh(page: Any, form: Any) -> None:
+    """Fail, with a fresh screenshot written, if the site's one no longer shows this form.
+
+    The screenshot is rewritten when the form's texts changed, when it is missing, or when
+    ``PYT_ARCH_SCREENSHOT=update`` asks for it (a change of look alone); otherwise the committed
+    file is left alone, so that a test run leaves the working tree clean.
+    """
+    form.locator(".jupyter-widget-Collapse-header", has_text="Scale").first.click()  # close
+    form.locator(".jupyter-widget-Collapse-header", has_text="System").first.click()  # open
+    page.set_viewport_size({"width": 1280, "height": 2400})  # the whole form in view
+    form.evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(500)
+    texts = form.evaluate(FORM_TEXTS_JS)
+    committed = (
+        json.loads(FINGERPRINT.read_text(encoding="utf-8")) if FINGERPRINT.is_file() else None
+    )
+    stale = committed != texts or not SCREENSHOT.is_file()
+    if stale or os.environ.get("PYT_ARCH_SCREENSHOT") == "update":
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        form.screenshot(path=str(SCREENSHOT), animations="disabled")
+        FINGERPRINT.write_text(json.dumps(texts, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    assert not stale, (
+        "the workbench looks different from docs/assets/workbench.png: commit the fresh "
+        "docs/assets/workbench.png and workbench.json this test just wrote"
+    )

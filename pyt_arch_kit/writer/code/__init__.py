@@ -1,0 +1,59 @@
+"""Runnable code for the critical parts of a design, filled in with the plan's numbers.
+
+Each block starts with a ``# path`` comment naming the file it belongs in (``app/db.py``,
+``gunicorn.conf.py`` …), so that the blocks together form a package a reader can run; the
+verification suite (``tests/verify``) lays them out exactly so and runs them against real
+services.
+"""
+
+from __future__ import annotations
+
+from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.writer.code import jobs, ledger, resilience, rpc, service
+from pyt_arch_kit.writer.code.profile import Profile, profile, timeouts
+
+__all__ = ["Profile", "profile", "snippets"]
+
+
+def snippets(plan: Plan) -> list[tuple[str, str]]:
+    """``(title, python source)`` for each critical part the plan needs."""
+    p, t = profile(plan), timeouts(plan)
+    db = plan.database
+    out: list[tuple[str, str]] = []
+    if db is not None or p.serve or p.web == "grpc":
+        out.append(("Settings from the environment", service.settings(plan, p, t)))
+    if db is not None:
+        title = (
+            "MongoDB client per worker process"
+            if p.dialect == "mongodb"
+            else "Connection pool per worker process"
+        )
+        out.append((title, service.database(plan, p)))
+    if p.serve:
+        out.append(("The app and its lifespan", service.app_module(plan, p)))
+        out.append(("Server configuration", service.server_config(plan, p)))
+    if p.web == "grpc":
+        out.append(("gRPC server", rpc.grpc_server(plan, p)))
+    if plan.concurrency.process_pool_workers:
+        out.append(("CPU work in a process pool", rpc.cpu_pool(plan)))
+    if p.ledger:
+        out.append(
+            (
+                "Exactly-once command: SERIALIZABLE, idempotency key, outbox",
+                ledger.ledger(p, t),
+            )
+        )
+        if db is not None and db.outbox:
+            out.append(("Outbox relay", jobs.outbox_relay(p)))
+    if p.cache == "redis":
+        out.append(("Cache-aside with a bounded TTL", resilience.cache(p)))
+    elif p.cache == "local":
+        out.append(("In-process TTL cache", resilience.cache(p)))
+    if p.serve or p.web == "grpc":
+        out.append(
+            ("Timeouts and retries: deadline, budget, transient errors", resilience.retries(p))
+        )
+    if plan.data is not None:
+        kind, code = jobs.data_job(plan, p)
+        out.append((f"Data job ({kind})", code))
+    return out

@@ -1,0 +1,243 @@
+"""Data jobs (pandas, polars, Dask, PySpark, Kafka consumers) and the outbox relay."""
+
+from __future__ import annotations
+
+from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.writer.code._template import fill, flavour
+from pyt_arch_kit.writer.code.profile import Profile
+
+__all__ = ["data_job", "outbox_relay"]
+
+_DATA = {
+    "pandas": '''
+        # app/job.py
+        import pandas as pd
+
+        COLUMNS = ["day", "customer_id", "amount"]  # what the job writes
+
+
+        def run(source: str, target: str) -> None:
+            """@gb@ GB: fits in memory (pandas needs ≈ @ram@ GB). Daily totals per customer."""
+            df = pd.read_parquet(source, columns=["customer_id", "amount", "ts"])
+            df["day"] = df["ts"].dt.floor("D")  # a timestamp column Parquet stores natively
+            daily = df.groupby(["day", "customer_id"], as_index=False)["amount"].sum()
+            daily[COLUMNS].to_parquet(target, index=False)
+    ''',
+    "polars": '''
+        # app/job.py
+        import polars as pl
+
+        COLUMNS = ["day", "customer_id", "amount"]  # what the job writes
+
+
+        def run(source: str, target: str) -> None:
+            """@gb@ GB: lazy scan + streaming engine, out of core on one machine."""
+            (
+                pl.scan_parquet(source)
+                .select("customer_id", "amount", "ts")
+                .group_by(pl.col("ts").dt.date().alias("day"), "customer_id")
+                .agg(pl.col("amount").sum())
+                .select(COLUMNS)
+                .sink_parquet(target)
+            )
+    ''',
+    "Dask": '''
+        # app/job.py
+        import dask.dataframe as dd
+        from dask.distributed import Client
+
+        COLUMNS = ["day", "customer_id", "amount"]  # what the job writes
+
+
+        def run(source: str, target: str, scheduler: str | None = None) -> None:
+            """@gb@ GB across a small cluster, with the pandas API.
+
+            ``scheduler`` is the cluster's address ("tcp://scheduler:8786"); None starts a local
+            one in this process. Writes one Parquet directory partitioned by ``day``.
+            """
+            with Client(scheduler) if scheduler else Client(processes=False):
+                df = dd.read_parquet(source, columns=["customer_id", "amount", "ts"])
+                df["day"] = df["ts"].dt.strftime("%Y-%m-%d")  # one string type in every part
+                daily = df.groupby(["day", "customer_id"])["amount"].sum().reset_index()
+                daily[COLUMNS].to_parquet(target, partition_on=["day"], write_index=False)
+    ''',
+    "PySpark": '''
+        # app/job.py
+        from pyspark.sql import SparkSession
+        from pyspark.sql import functions as F
+
+        COLUMNS = ["customer_id", "amount", "day"]  # day is the partition directory
+
+
+        def run(source: str, target: str, spark: SparkSession | None = None) -> None:
+            """@gb@ GB: distributed, with adaptive query execution.
+
+            Overwrites only the days this run computed: dynamic partition overwrite keeps every
+            earlier day (the default, static, would delete them all).
+            """
+            spark = spark or (
+                SparkSession.builder.appName("pipeline")
+                .config("spark.sql.adaptive.enabled", "true")
+                .getOrCreate()
+            )
+            spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+            df = spark.read.parquet(source).select("customer_id", "amount", "ts")
+            daily = df.groupBy(F.to_date("ts").alias("day"), "customer_id").agg(
+                F.sum("amount").alias("amount")
+            )
+            daily.write.mode("overwrite").partitionBy("day").parquet(target)
+    ''',
+    "Spark streaming": '''
+        # app/job.py
+        from pyspark.sql import SparkSession
+        from pyspark.sql import functions as F
+
+
+        def run(topic: str, target: str, checkpoint: str) -> None:
+            """@gb@ GB per window, @fresh@ s freshness: Structured Streaming from Kafka
+            (needs the spark-sql-kafka package on the cluster's classpath).
+
+            The checkpoint makes restarts resume where they stopped; the file sink writes each
+            micro-batch exactly once.
+            """
+            spark = SparkSession.builder.appName("stream").getOrCreate()
+            events = (
+                spark.readStream.format("kafka")
+                .option("kafka.bootstrap.servers", "kafka:9092")
+                .option("subscribe", topic)
+                .load()
+            )
+            parsed = events.select(
+                F.col("key").cast("string").alias("customer_id"),
+                F.col("timestamp").alias("ts"),
+                F.to_date("timestamp").alias("day"),
+            )
+            (
+                parsed.writeStream.format("parquet")
+                .option("path", target)
+                .option("checkpointLocation", checkpoint)
+                .partitionBy("day")
+                .trigger(processingTime="@fresh@ seconds")
+                .start()
+                .awaitTermination()
+            )
+    ''',
+    "Kafka": '''
+        # app/job.py
+        import json
+        from collections.abc import Callable
+        from typing import Any
+
+        from confluent_kafka import Consumer
+
+        CONFIG: dict[str, Any] = {
+            "bootstrap.servers": "kafka:9092",
+            "group.id": "pipeline",
+            "enable.auto.commit": False,  # commit after the work is durable
+            "auto.offset.reset": "earliest",
+            "max.poll.interval.ms": 300_000,
+        }
+
+
+        def run(
+            apply: Callable[[dict[str, Any]], None], topic: str = "events", max_messages: int = 0
+        ) -> None:
+            """Freshness @fresh@ s: a consumer group; commit offsets after ``apply`` succeeded.
+
+            ``apply`` must be idempotent (an upsert keyed by the event id): after a crash the
+            uncommitted events are delivered again. ``max_messages`` > 0 stops after that many.
+            """
+            consumer = Consumer(CONFIG)
+            consumer.subscribe([topic])
+            done = 0
+            try:
+                while not max_messages or done < max_messages:
+                    msg = consumer.poll(1.0)
+                    if msg is None or msg.error():
+                        continue
+                    apply(json.loads(msg.value() or b"{}"))
+                    consumer.commit(message=msg, asynchronous=False)
+                    done += 1
+            finally:
+                consumer.close()
+    ''',
+}
+
+
+def data_job(plan: Plan, p: Profile) -> tuple[str, str]:
+    """``(kind, app/job.py)`` for the data tool the plan chose."""
+    data = plan.data
+    assert data is not None
+    return p.data, fill(
+        _DATA[p.data],
+        gb=f"{data.data_gb:,.0f}",
+        ram=f"{data.ram_needed_gb:,.0f}",
+        fresh=f"{data.freshness_s:g}",
+    )
+
+
+_RELAY = '''
+    # app/relay.py
+    """The outbox relay: publish committed events in order, at least once, then mark them.
+
+    Run one or more relays; SKIP LOCKED lets them share the table without double work inside a
+    batch. Consumers dedupe by ``event_id`` (a crash between publish and mark re-sends a batch).
+    """
+
+    import json
+    from collections.abc import @Awaitable@, Callable
+    from typing import Any
+
+    from sqlalchemy import text
+    @sa_import@
+
+    Publish = Callable[[str, str, dict[str, Any]], @Awaitable_None@]  # (topic, key, event)
+    BATCH = 100
+
+
+    @async@def relay_once(sessions: @sessionmaker@[@Session@], publish: Publish) -> int:
+        """Publish up to BATCH unpublished events, oldest first; the number published."""
+        @async@with sessions() as session, session.begin():
+            rows = (
+                @await@session.execute(
+                    text("SELECT id, event_id, aggregate_key, topic, @payload@ FROM outbox "
+                         "WHERE published_at IS NULL ORDER BY id LIMIT :n "
+                         "FOR UPDATE SKIP LOCKED"),
+                    {"n": BATCH},
+                )
+            ).all()
+            for _id, _event_id, aggregate_key, topic, payload in rows:
+                # the aggregate key is the message key: one account's events stay in order
+                @await@publish(topic, str(aggregate_key), json.loads(payload))
+            if rows:
+                @await@session.execute(
+                    text("UPDATE outbox SET published_at = @now@ WHERE id IN :ids")
+                    .bindparams(bindparam("ids", expanding=True)),
+                    {"ids": [row[0] for row in rows]},
+                )
+            return len(rows)
+'''
+
+
+def outbox_relay(p: Profile) -> str:
+    """``app/relay.py``: the relay that drains the ledger's outbox to the broker."""
+    sa_import = (
+        "from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker"
+        if p.is_async
+        else "from sqlalchemy.orm import Session, sessionmaker"
+    )
+    text = fill(
+        _RELAY,
+        sa_import=sa_import,
+        Awaitable="Awaitable" if p.is_async else "",
+        Awaitable_None="Awaitable[None]" if p.is_async else "None",
+        sessionmaker="async_sessionmaker" if p.is_async else "sessionmaker",
+        Session="AsyncSession" if p.is_async else "Session",
+        payload="CAST(payload AS text)" if p.dialect == "postgresql" else "payload",
+        now="now()" if p.dialect == "postgresql" else "UTC_TIMESTAMP(6)",
+        **flavour(p.is_async),
+    )
+    text = text.replace("from sqlalchemy import text", "from sqlalchemy import bindparam, text")
+    return text.replace(
+        "from collections.abc import , Callable", "from collections.abc import Callable"
+    )

@@ -1,0 +1,283 @@
+"""The exactly-once money-moving command: schema, locking order, retries, idempotency, outbox."""
+
+from __future__ import annotations
+
+from pyt_arch_kit.writer.code._template import fill, flavour
+from pyt_arch_kit.writer.code.profile import Profile, Timeouts
+
+__all__ = ["ledger"]
+
+_SCHEMA = {
+    "postgresql": '''(
+        """CREATE TABLE IF NOT EXISTS accounts (
+            id bigint PRIMARY KEY,
+            balance bigint NOT NULL CHECK (balance >= 0)
+        )""",
+        """CREATE TABLE IF NOT EXISTS idempotency_keys (
+            client_id text NOT NULL,
+            idem_key uuid NOT NULL,
+            fingerprint text NOT NULL,
+            response jsonb NOT NULL,
+            expires_at timestamptz NOT NULL,
+            PRIMARY KEY (client_id, idem_key)
+        )""",
+        """CREATE TABLE IF NOT EXISTS outbox (
+            id bigserial PRIMARY KEY,
+            event_id uuid NOT NULL UNIQUE,
+            aggregate_key text NOT NULL,
+            topic text NOT NULL,
+            payload jsonb NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            published_at timestamptz
+        )""",
+    )''',
+    "mysql": '''(
+        """CREATE TABLE IF NOT EXISTS accounts (
+            id BIGINT PRIMARY KEY,
+            balance BIGINT NOT NULL,
+            CONSTRAINT balance_not_negative CHECK (balance >= 0)
+        ) ENGINE=InnoDB""",
+        """CREATE TABLE IF NOT EXISTS idempotency_keys (
+            client_id VARCHAR(64) NOT NULL,
+            idem_key CHAR(36) NOT NULL,
+            fingerprint CHAR(64) NOT NULL,
+            response JSON NOT NULL,
+            expires_at DATETIME(6) NOT NULL,
+            PRIMARY KEY (client_id, idem_key)
+        ) ENGINE=InnoDB""",
+        """CREATE TABLE IF NOT EXISTS outbox (
+            id BIGINT AUTO_INCREMENT PRIMARY KEY,
+            event_id CHAR(36) NOT NULL UNIQUE,
+            aggregate_key VARCHAR(64) NOT NULL,
+            topic VARCHAR(64) NOT NULL,
+            payload JSON NOT NULL,
+            created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+            published_at DATETIME(6) NULL
+        ) ENGINE=InnoDB""",
+    )''',
+}
+
+_SQL = {
+    "postgresql": {
+        "now": "now()",
+        "expires": "now() + interval '24 hours'",
+        "uuid": "CAST(:k AS uuid)",
+        "event": "CAST(:e AS uuid)",
+        "json": "CAST(:r AS jsonb)",
+        "payload": "CAST(:p AS jsonb)",
+        "response": "CAST(response AS text)",
+        "retryable": '{"40001": "serialization failure", "40P01": "deadlock", '
+        '"23505": "concurrent duplicate key"}',
+        "code": 'getattr(exc.orig, "sqlstate", None)',
+        "key_param": "key",
+    },
+    "mysql": {
+        "now": "UTC_TIMESTAMP(6)",
+        "expires": "UTC_TIMESTAMP(6) + INTERVAL 24 HOUR",
+        "uuid": ":k",
+        "event": ":e",
+        "json": ":r",
+        "payload": ":p",
+        "response": "response",
+        "retryable": '{1213: "deadlock", 1205: "lock wait timeout", '
+        '1062: "concurrent duplicate key"}',
+        "code": "exc.orig.args[0] if exc.orig is not None and exc.orig.args else None",
+        "key_param": "str(key)",
+    },
+}
+
+_LEDGER = '''
+    # app/ledger.py
+    """Move money exactly once, @dialect_name@.
+
+    * The whole command runs at SERIALIZABLE (only transactions that themselves run SERIALIZABLE
+      are protected), locks both accounts in id order (opposite transfers cannot deadlock) and
+      checks the debit's row count, so a balance never goes negative and money is never created.
+    * @retry_doc@ are retried with jittered backoff, at most MAX_ATTEMPTS
+      attempts within DEADLINE_S; past that LedgerBusy is raised and nothing was written, so the
+      client may retry later with the same idempotency key.
+    * Idempotency keys are scoped to the client, expire after 24 h, carry a fingerprint of the
+      request and store the response: a replay returns the original outcome (``replayed=True``),
+      and a reused key with other parameters raises KeyReused (answer 422).
+    * A committed transfer writes exactly one outbox row (event id, aggregate key) in the same
+      commit; a relay publishes it.
+    """
+
+    @asyncio_import@import hashlib
+    import json
+    import random
+    import time
+    import uuid
+    from dataclasses import asdict, dataclass
+    from typing import Any, Literal, cast
+
+    from sqlalchemy import CursorResult, text
+    from sqlalchemy.exc import DBAPIError
+    @sa_import@
+
+    SCHEMA = @schema@
+    RETRYABLE: dict[Any, str] = @retryable@
+    MAX_ATTEMPTS = 10
+    DEADLINE_S = @deadline@  # the p99 target: a transfer never waits longer than that
+
+
+    class LedgerBusy(Exception):
+        """Contention outlasted the retry budget; nothing was written (answer 503)."""
+
+
+    class KeyReused(Exception):
+        """The idempotency key was used before with other parameters (answer 422)."""
+
+
+    @dataclass(frozen=True)
+    class Outcome:
+        """What happened to a transfer request."""
+
+        status: Literal["committed", "refused"]
+        event_id: str = ""  # the outbox event of a committed transfer
+        reason: str = ""  # why a transfer was refused
+        replayed: bool = False  # the stored answer to an earlier request with the same key
+
+
+    @async@def create_schema(engine: @Engine@) -> None:
+        """The tables this module needs (use your migration tool in production)."""
+        @async@with engine.begin() as conn:
+            for statement in SCHEMA:
+                @await@conn.execute(text(statement))
+
+
+    def fingerprint(source: int, target: int, cents: int) -> str:
+        """What the key was first used for; another request under the key is rejected."""
+        return hashlib.sha256(f"{source}:{target}:{cents}".encode()).hexdigest()
+
+
+    @async@def transfer(
+        sessions: @sessionmaker@[@Session@],
+        client_id: str,
+        key: uuid.UUID,
+        source: int,
+        target: int,
+        cents: int,
+    ) -> Outcome:
+        """Debit ``source`` and credit ``target`` once per ``(client_id, key)``."""
+        if cents <= 0 or source == target:
+            raise ValueError("cents must be positive and the accounts must differ")
+        started = time.monotonic()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return @await@_attempt(sessions, client_id, key, source, target, cents)
+            except DBAPIError as exc:
+                code = @code@
+                if code not in RETRYABLE:
+                    raise
+                pause = random.uniform(0, min(0.05, 0.002 * 2**attempt))
+                if attempt == MAX_ATTEMPTS or time.monotonic() - started + pause > DEADLINE_S:
+                    raise LedgerBusy(f"{RETRYABLE[code]} after {attempt} attempt(s)") from exc
+                @await@@sleep@(pause)
+        raise AssertionError("unreachable")
+
+
+    @async@def _attempt(
+        sessions: @sessionmaker@[@Session@],
+        client_id: str,
+        key: uuid.UUID,
+        source: int,
+        target: int,
+        cents: int,
+    ) -> Outcome:
+        ids = {"c": client_id, "k": @key_param@}
+        @async@with sessions() as session, session.begin():
+            @await@session.connection(execution_options={"isolation_level": "SERIALIZABLE"})
+            @await@session.execute(
+                text("DELETE FROM idempotency_keys WHERE client_id = :c "
+                     "AND idem_key = @uuid@ AND expires_at <= @now@"),
+                ids,
+            )
+            stored = (
+                @await@session.execute(
+                    text("SELECT fingerprint, @response@ FROM idempotency_keys "
+                         "WHERE client_id = :c AND idem_key = @uuid@"),
+                    ids,
+                )
+            ).first()
+            if stored is not None:
+                if stored[0] != fingerprint(source, target, cents):
+                    raise KeyReused(f"key {key} was used for another transfer")
+                return Outcome(**{**json.loads(stored[1]), "replayed": True})
+            rows = (
+                @await@session.execute(
+                    text("SELECT id, balance FROM accounts WHERE id IN (:s, :t) "
+                         "ORDER BY id FOR UPDATE"),
+                    {"s": source, "t": target},
+                )
+            ).all()
+            balances = {int(row[0]): int(row[1]) for row in rows}
+            if len(balances) < 2:
+                outcome = Outcome("refused", reason="unknown account")
+            elif balances[source] < cents:
+                outcome = Outcome("refused", reason="insufficient funds")
+            else:
+                debit = cast(
+                    "CursorResult[Any]",
+                    @await@session.execute(
+                        text("UPDATE accounts SET balance = balance - :c "
+                             "WHERE id = :s AND balance >= :c"),
+                        {"c": cents, "s": source},
+                    ),
+                )
+                if debit.rowcount != 1:  # never credit without the matching debit
+                    raise RuntimeError("the debit did not apply; rolled back")
+                @await@session.execute(
+                    text("UPDATE accounts SET balance = balance + :c WHERE id = :t"),
+                    {"c": cents, "t": target},
+                )
+                event_id = str(uuid.uuid4())
+                @await@session.execute(
+                    text("INSERT INTO outbox (event_id, aggregate_key, topic, payload) "
+                         "VALUES (@event@, :a, 'transfers', @payload@)"),
+                    {
+                        "e": event_id,
+                        "a": f"account:{source}",
+                        "p": json.dumps({"event_id": event_id, "source": source,
+                                         "target": target, "cents": cents}),
+                    },
+                )
+                outcome = Outcome("committed", event_id=event_id)
+            @await@session.execute(
+                text("INSERT INTO idempotency_keys "
+                     "(client_id, idem_key, fingerprint, response, expires_at) "
+                     "VALUES (:c, @uuid@, :f, @json@, @expires@)"),
+                {**ids, "f": fingerprint(source, target, cents),
+                 "r": json.dumps(asdict(outcome))},
+            )
+            return outcome
+'''
+
+
+def ledger(p: Profile, t: Timeouts) -> str:
+    """``app/ledger.py`` for PostgreSQL or MySQL, async or sync."""
+    sql = _SQL[p.dialect]
+    sa_import = (
+        "from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker"
+        if p.is_async
+        else "from sqlalchemy.engine import Engine\n"
+        "from sqlalchemy.orm import Session, sessionmaker"
+    )
+    return fill(
+        _LEDGER,
+        dialect_name="on PostgreSQL" if p.dialect == "postgresql" else "on MySQL/MariaDB (InnoDB)",
+        retry_doc="Serialization failures (40001), deadlocks (40P01) and a concurrent first use "
+        "of the same key (23505)"
+        if p.dialect == "postgresql"
+        else "Deadlocks (1213), lock wait timeouts (1205) and a concurrent first use of the same "
+        "key (1062)",
+        asyncio_import="import asyncio\n" if p.is_async else "",
+        sa_import=sa_import,
+        schema=_SCHEMA[p.dialect].replace("\n    ", "\n"),
+        deadline=t.p99_s,
+        Engine="AsyncEngine" if p.is_async else "Engine",
+        sessionmaker="async_sessionmaker" if p.is_async else "sessionmaker",
+        Session="AsyncSession" if p.is_async else "Session",
+        **sql,
+        **flavour(p.is_async),
+    )

@@ -1,0 +1,375 @@
+"""The service's code: settings, database engine, the app, its server and its CPU pool."""
+
+from __future__ import annotations
+
+from pyt_arch_kit.planning.database import limit_for
+from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.writer.code._template import fill
+from pyt_arch_kit.writer.code.profile import Profile, Timeouts
+
+__all__ = ["app_module", "database", "server_config", "settings"]
+
+DROP = "@drop@"
+
+_SETTINGS = '''
+    # app/settings.py
+    @secret_import@
+    from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+    class Settings(BaseSettings):
+        """Configuration from the environment (12-factor); secrets never logged.
+
+        Every number here is the plan's, and the code reads these fields: change one with an
+        environment variable (APP_POOL_SIZE=…), never by editing a copy elsewhere.
+        """
+
+        model_config = SettingsConfigDict(env_prefix="APP_", env_file=".env")
+
+        @fields@
+
+
+    settings = Settings()  # raises a clear validation error at start-up if misconfigured
+'''
+
+
+def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
+    """``app/settings.py``: the plan's numbers as typed, overridable settings."""
+    db = plan.database
+    fields: list[str] = []
+    if db is not None:
+        per_process = db.pool_size + db.max_overflow
+        fields.append(f"database_url: SecretStr  # {p.url_scheme}://user:password@host/db")
+        if p.dialect == "mongodb":  # one pool per client, no overflow: pymongo's maxPoolSize
+            fields.append(f"max_pool_size: int = {per_process}  # connections per worker process")
+        else:
+            fields += [
+                f"pool_size: int = {db.pool_size}  # connections per worker process",
+                f"max_overflow: int = {db.max_overflow}  # extra connections a burst may open",
+            ]
+        fields.append(
+            f"pool_timeout_s: float = {t.pool_s}  # wait for a connection, then fail fast"
+        )
+    if p.cache == "redis":
+        fields += [
+            'redis_url: str = "redis://cache:6379/0"',
+            f"cache_timeout_s: float = {t.cache_s}  # a slow cache costs at most this",
+        ]
+    if p.cache:
+        fields.append(
+            f"cache_ttl_s: float = {db.cache_ttl_s if db else 0:g}"
+            "  # the stale-read tolerance from the requirements"
+        )
+    if p.serve or p.web == "grpc":
+        fields += [
+            f"request_deadline_s: float = {t.deadline_s}  # a call with its retries: under the p99",
+            f"attempt_timeout_s: float = {t.attempt_s}  # one try of an outbound call",
+        ]
+    return fill(
+        _SETTINGS,
+        fields="\n    ".join(fields),
+        secret_import="from pydantic import SecretStr" if db else DROP,
+    )
+
+
+_SQL_ENGINE = '''
+    # app/db.py
+    from sqlalchemy@ext@ import @Engine@, @create_engine@
+    from sqlalchemy@orm@ import @Session@, @sessionmaker@
+
+    from app.settings import settings
+
+
+    def make_engine() -> @Engine@:
+        """One engine (and pool) per worker process, created after the fork, never at import.
+
+        @processes@ processes × (@pool@ + @overflow@) = @total@ connections @bound@.
+        """
+        return @create_engine@(
+            settings.database_url.get_secret_value(),  # @scheme@://…
+            pool_size=settings.pool_size,  # @pool_why@
+            max_overflow=settings.max_overflow,
+            pool_timeout=settings.pool_timeout_s,  # fail fast rather than queue past the p99
+            pool_pre_ping=True,
+            pool_recycle=1800,@connect_args@
+        )
+
+
+    def make_sessions(engine: @Engine@) -> @sessionmaker@[@Session@]:
+        """Sessions bound to this process's engine; one short transaction per unit of work."""
+        return @sessionmaker@(engine, expire_on_commit=False)
+'''
+
+_MONGO = '''
+    # app/db.py
+    from typing import Any
+
+    from pymongo import @Client@
+
+    from app.settings import settings
+
+
+    def make_client() -> @Client@[dict[str, Any]]:
+        """One client (and pool) per worker process, created after the fork, never at import.
+
+        @processes@ processes × @per_process@ = @total@ connections at most.
+        """
+        return @Client@(
+            settings.database_url.get_secret_value(),  # mongodb://…
+            maxPoolSize=settings.max_pool_size,
+            waitQueueTimeoutMS=int(settings.pool_timeout_s * 1000),
+            serverSelectionTimeoutMS=int(settings.request_deadline_s * 1000),
+            retryWrites=True,
+            w="majority",
+        )
+'''
+
+_PGBOUNCER = {
+    "asyncpg": (
+        "\n        # PgBouncer in transaction mode: no server-side prepared statements"
+        "\n        connect_args={"
+        '"statement_cache_size": 0, "prepared_statement_cache_size": 0},'
+    ),
+    "psycopg": (
+        "\n        # PgBouncer in transaction mode: no server-side prepared statements"
+        '\n        connect_args={"prepare_threshold": None},'
+    ),
+}
+
+
+def database(plan: Plan, p: Profile) -> str:
+    """``app/db.py``: the engine (or client) built from the settings, per process."""
+    db, cap, conc = plan.database, plan.capacity, plan.concurrency
+    assert db is not None
+    processes = cap.instances * conc.workers_per_instance
+    usable = db.connection_limit - db.reserved_connections
+    if p.dialect == "mongodb":
+        return fill(
+            _MONGO,
+            Client="AsyncMongoClient" if p.is_async else "MongoClient",
+            processes=processes,
+            per_process=db.pool_size + db.max_overflow,
+            total=processes * (db.pool_size + db.max_overflow),
+        )
+    names = (
+        {
+            "ext": ".ext.asyncio",
+            "orm": ".ext.asyncio",
+            "Engine": "AsyncEngine",
+            "create_engine": "create_async_engine",
+            "Session": "AsyncSession",
+            "sessionmaker": "async_sessionmaker",
+        }
+        if p.is_async
+        else {
+            "ext": "",
+            "orm": ".orm",
+            "Engine": "Engine",
+            "create_engine": "create_engine",
+            "Session": "Session",
+            "sessionmaker": "sessionmaker",
+        }
+    )
+    text = fill(
+        _SQL_ENGINE,
+        processes=processes,
+        pool=db.pool_size,
+        overflow=db.max_overflow,
+        total=db.total_connections,
+        bound=(
+            f"to PgBouncer,\n    which multiplexes them onto ≤ {usable} server connections"
+            if p.pgbouncer
+            else f"≤ {usable} usable"
+            if db.total_connections <= usable
+            else f"> {usable} usable:\n    raise max_connections to at least "
+            f"{limit_for(db.total_connections):,} (see the connection pool decision)"
+        ),
+        scheme=p.url_scheme,
+        pool_why="≈ 2 × busy connections per worker (Little's law)"
+        if p.is_async
+        else f"one per {conc.worker_class} thread",
+        connect_args=_PGBOUNCER.get(p.driver, "") if p.pgbouncer else "",
+        **names,
+    )
+    if p.is_async:  # one import line for the four asyncio names
+        text = text.replace(
+            "from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine\n"
+            "from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker\n",
+            "from sqlalchemy.ext.asyncio import (\n    AsyncEngine,\n    AsyncSession,\n"
+            "    async_sessionmaker,\n    create_async_engine,\n)\n",
+        )
+    return text
+
+
+_FASTAPI = '''
+    # app/main.py
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI
+    @graphql_imports@
+    @local_imports@
+
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Per worker process, after the fork: open the pool and clients, close them on exit."""
+        @open_db@
+        @start_pool@
+        try:
+            yield
+        finally:
+            @stop_pool@
+            @close_db@
+
+
+    app = FastAPI(lifespan=lifespan)
+    @graphql@
+
+
+    @app.get("/healthz")
+    @def@ healthz() -> dict[str, str]:
+        """Liveness and readiness of this process; it does not query the shared database, so a
+        database blip does not pull every instance out of rotation at once."""
+        return {"status": "ok"}
+'''
+
+_GRAPHQL_IMPORTS = "import strawberry\nfrom strawberry.fastapi import GraphQLRouter"
+_GRAPHQL = '''
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def health(self) -> str:
+            """The schema's smallest query; add your types next to it."""
+            return "ok"
+
+
+    app.include_router(GraphQLRouter(strawberry.Schema(query=Query)), prefix="/graphql")
+'''
+
+_FLASK = '''
+    # app/main.py
+    from flask import Flask
+
+    @db_import@
+
+    # gunicorn imports this module in each worker after the fork (preload_app = False), so
+    # every worker process gets its own pool.
+    @open_db@
+    app = Flask(__name__)
+
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        """Liveness and readiness of this process; it does not query the shared database."""
+        return {"status": "ok"}
+'''
+
+_DJANGO = '''
+    # app/main.py
+    from django.conf import settings as django_settings
+    from django.core.wsgi import get_wsgi_application
+    from django.http import HttpRequest, JsonResponse
+    from django.urls import path
+
+    @db_import@
+
+
+    def healthz(request: HttpRequest) -> JsonResponse:
+        """Liveness and readiness of this process; it does not query the shared database."""
+        return JsonResponse({"status": "ok"})
+
+
+    urlpatterns = [path("healthz", healthz)]
+    django_settings.configure(
+        ROOT_URLCONF=__name__, ALLOWED_HOSTS=["*"], SECRET_KEY="set-from-the-environment"
+    )
+    # gunicorn imports this module in each worker after the fork: one pool per worker.
+    @open_db@
+    app = get_wsgi_application()
+'''
+
+
+def app_module(plan: Plan, p: Profile) -> str:
+    """``app/main.py``: the web app with its per-process resources and a health route."""
+    db, pool = p.dialect, plan.concurrency.process_pool_workers
+    if p.web in ("fastapi", "strawberry"):
+        if db == "mongodb":
+            db_import, open_db = "from app.db import make_client", "app.state.db = make_client()"
+            close_db = ("await " if p.is_async else "") + "app.state.db.close()"
+        elif db:
+            db_import = "from app.db import make_engine, make_sessions"
+            open_db = "engine = make_engine()\napp.state.sessions = make_sessions(engine)"
+            close_db = ("await " if p.is_async else "") + "engine.dispose()"
+        else:
+            db_import = open_db = close_db = DROP
+        cpu_import = "from app.cpu import start_pool, stop_pool" if pool else DROP
+        text = fill(
+            _FASTAPI,
+            graphql_imports=_GRAPHQL_IMPORTS if p.web == "strawberry" else DROP,
+            graphql=fill(_GRAPHQL) if p.web == "strawberry" else DROP,
+            local_imports="\n".join(
+                ["", *(line for line in (db_import, cpu_import) if line != DROP)]
+            )
+            if db or pool
+            else DROP,
+            open_db=open_db.replace("\n", "\n    "),
+            close_db=close_db,
+            start_pool="start_pool()" if pool else DROP,
+            stop_pool="stop_pool()" if pool else DROP,
+            **{"def": "async def" if p.is_async else "def"},
+        )
+        if not (db or pool):
+            text = text.replace("    try:\n        yield\n    finally:\n", "    yield\n")
+        return text.replace("\n\n\n\n\n", "\n\n\n")
+    if db == "mongodb":
+        db_import, open_db = "from app.db import make_client", "db = make_client()"
+    elif db:
+        db_import = "from app.db import make_engine, make_sessions"
+        open_db = "Session = make_sessions(make_engine())"
+    else:
+        db_import = open_db = DROP
+    return fill(_DJANGO if p.web == "django" else _FLASK, db_import=db_import, open_db=open_db)
+
+
+_GUNICORN = """
+    # gunicorn.conf.py — @instances@ instance(s) × @cores@ cores each
+    bind = "0.0.0.0:8000"
+    workers = @workers@  # @formula@
+    worker_class = "@worker_class@"
+    @threads_line@
+    timeout = 30  # kill a stuck worker; the p99 target is @p99@ ms
+    graceful_timeout = 30  # finish in-flight requests on deploy
+    @keepalive_line@
+    preload_app = False  # import the app in each worker after the fork: a pool per process
+    max_requests = 5000  # recycle workers to bound slow leaks
+    max_requests_jitter = 500
+"""
+
+
+def server_config(plan: Plan, p: Profile) -> str:
+    """``gunicorn.conf.py`` for the workers the plan sized."""
+    cap, conc = plan.capacity, plan.concurrency
+    asgi = p.web in ("fastapi", "strawberry")
+    worker_class = (
+        "uvicorn_worker.UvicornWorker"
+        if asgi
+        else ("gthread" if conc.worker_class == "gthread" else "sync")
+    )
+    return fill(
+        _GUNICORN,
+        instances=cap.instances,
+        cores=cap.cores_per_instance,
+        workers=conc.workers_per_instance,
+        worker_class=worker_class,
+        threads_line=f"threads = {conc.threads_per_worker}  # per worker: overlaps the IO waits"
+        if worker_class == "gthread"
+        else DROP,
+        # gunicorn's sync worker closes every connection after its response (no keepalive)
+        keepalive_line="keepalive = 75  # above the LB's idle timeout (60 s on common cloud LBs)"
+        if worker_class != "sync"
+        else DROP,
+        p99=f"{plan.requirements.latency.p99_ms or 0:g}",
+        formula=plan.figure("workers_per_instance").formula,
+    )

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Verified designs: every code block the offline writer hands out, for every branch it has,
+# installed with its design's own Technology Stack, imported, type-checked and run against
+# throwaway PostgreSQL, Redis and MariaDB (Debian's packages, 127.0.0.1, temp dirs); then the
+# stack's version ranges are checked against the package index.
+#
+#   bash scripts/verify.sh
+#
+# Venvs are cached under .cache/verify-venvs (PYT_ARCH_VERIFY_CACHE), one per stack profile.
+# Installing the services uses apt-get: run as root (as CI does) or with them installed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+need=()
+[ -x /usr/lib/postgresql/15/bin/pg_ctl ] || need+=(postgresql-15)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v mariadbd >/dev/null || need+=(mariadb-server)
+command -v java >/dev/null || need+=(openjdk-17-jre-headless)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]} (Debian)"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
+  "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
+    "${need[@]}" >/dev/null
+fi
+
+export PYT_ARCH_VERIFY_CACHE="${PYT_ARCH_VERIFY_CACHE:-$PWD/.cache/verify-venvs}"
+state="$(mktemp -d)/services.json"
+cleanup() { python3 -m tests.verify.services stop || true; }
+trap cleanup EXIT
+python3 -m tests.verify.services start >/dev/null
+cp "${TMPDIR:-/tmp}/pyt-arch-verify-services.json" "$state"
+export PYT_ARCH_VERIFY_SERVICES="$state"
+
+started=$SECONDS
+python3 -m pytest -n 2 --dist loadgroup --durations=10 -m verify tests/verify
+echo "verification suite: $((SECONDS - started)) s"
+
+started=$SECONDS
+python3 scripts/check_pins.py --jobs 2
+echo "pin check: $((SECONDS - started)) s"

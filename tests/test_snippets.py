@@ -1,0 +1,167 @@
+"""The code a design hands out states the pitfalls right (read from the generated design).
+
+These read the text; ``tests/verify`` runs the same code against real services.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pyt_arch_kit import plan
+from pyt_arch_kit.presets import preset, preset_names
+from pyt_arch_kit.writer import write_design
+from pyt_arch_kit.writer.code import profile
+from pyt_arch_kit.writer.pins import CHECKED, NEWEST, RANGES
+from pyt_arch_kit.writer.stack import PINS_ROW, stack
+from tests.verify.designs import DESIGNS, uncovered
+from tests.verify.harness import blocks
+
+ALL = {**{n: preset(n) for n in preset_names()}, **DESIGNS}
+
+
+def _code(name: str) -> dict[str, str]:
+    return {b.path: b.code for b in blocks(write_design(plan(ALL[name])))}
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_block_names_its_file_and_compiles(name: str) -> None:
+    for path, code in _code(name).items():
+        compile(code, path, "exec")
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_imports_stay_inside_the_stack(name: str) -> None:
+    """No block imports a library its Technology Stack does not list (e.g. fastapi in gRPC)."""
+    p = plan(ALL[name])
+    listed = {re.split(r"[\[<>=]", lib)[0].lower() for lib, _, _ in stack(p)}
+    import_names = {
+        "pydantic_settings": "pydantic-settings",
+        "sqlalchemy": "sqlalchemy",
+        "psycopg": "psycopg",
+        "confluent_kafka": "confluent-kafka",
+        "uvicorn_worker": "uvicorn-worker",
+        "dask": "dask",
+        "pyspark": "pyspark",
+        "strawberry": "strawberry-graphql",
+        "grpc": "grpcio",
+        "cachetools": "cachetools",
+        "pymongo": "pymongo",
+        "pymysql": "pymysql",
+    }
+    stdlib = {
+        "asyncio",
+        "collections",
+        "concurrent",
+        "contextlib",
+        "dataclasses",
+        "hashlib",
+        "json",
+        "multiprocessing",
+        "random",
+        "threading",
+        "time",
+        "typing",
+        "uuid",
+    }
+    for path, code in _code(name).items():
+        for top in re.findall(r"^\s*(?:from|import) (\w+)", code, re.M):
+            if top in stdlib or top in ("app", "__future__"):
+                continue
+            assert import_names.get(top, top).lower() in listed, f"{name} {path} imports {top}"
+
+
+def test_grpc_design_has_no_web_framework_and_creates_its_engine() -> None:
+    code = _code("grpc-internal")["app/grpc_server.py"]
+    assert "fastapi" not in code
+    assert "make_engine()" in code
+    assert "grpc.max_connection_age_ms" in code and '"grpc.so_reuseport", 1' in code
+    # forked before any gRPC object: the server is created in the child's _run only
+    assert code.index("def _run") < code.index("grpc.aio.server(") < code.index("def serve")
+
+
+def test_a_sync_flask_app_gets_the_sync_redis_client() -> None:
+    code = _code("cpu-inference")
+    assert "from redis import Redis" in code["app/cache.py"]
+    assert "redis.asyncio" not in "".join(code.values())
+
+
+def test_the_ledger_locks_in_id_order_retries_deadlocks_and_keeps_keys_a_day() -> None:
+    code = _code("payments-ledger")["app/ledger.py"]
+    assert "ORDER BY id FOR UPDATE" in code
+    assert '"40P01"' in code and '"40001"' in code
+    assert "interval '24 hours'" in code and "fingerprint" in code
+    assert "PRIMARY KEY (client_id, idem_key)" in code
+    assert "event_id uuid NOT NULL UNIQUE" in code and "aggregate_key" in code
+    assert "debit.rowcount != 1" in code
+    assert "CREATE TABLE IF NOT EXISTS accounts" in code  # the DDL is part of the block
+
+
+def test_cache_aside_catches_redis_errors_and_invalidates_on_write() -> None:
+    code = _code("io-bound-api")["app/cache.py"]
+    assert "except RedisError" in code and "except OSError" not in code
+    assert "def invalidate" in code
+    assert "Retry(NoBackoff(), 0)" in code
+
+
+def test_retries_have_a_deadline_a_budget_and_need_idempotency() -> None:
+    code = _code("io-bound-api")["app/retries.py"]
+    assert "idempotent: bool" in code and "RetryBudget" in code and "ratio: float = 0.1" in code
+    assert "httpx.TransportError" in code and "redis.exceptions.ConnectionError" in code
+    p = plan(preset("io-bound-api"))
+    deadline = float(
+        re.search(
+            r"request_deadline_s: float = ([\d.]+)", _code("io-bound-api")["app/settings.py"]
+        ).group(1)
+    )  # type: ignore[union-attr]
+    assert deadline < (p.requirements.latency.p99_ms or 0) / 1000
+
+
+def test_settings_pool_fields_are_what_the_engine_reads() -> None:
+    code = _code("io-bound-api")
+    assert "pool_size=settings.pool_size" in code["app/db.py"]
+    assert "max_overflow=settings.max_overflow" in code["app/db.py"]
+    p = plan(preset("io-bound-api"))
+    assert f"pool_size: int = {p.database.pool_size}" in code["app/settings.py"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_keepalive_only_where_the_worker_honours_it(name: str) -> None:
+    conf = _code(name).get("gunicorn.conf.py")
+    if conf is None:
+        return
+    if 'worker_class = "sync"' in conf:
+        assert "keepalive =" not in conf
+    else:
+        assert int(re.search(r"keepalive = (\d+)", conf).group(1)) > 60  # type: ignore[union-attr]
+
+
+def test_spark_overwrites_only_the_days_it_computed() -> None:
+    code = _code("big-data-pipeline")["app/job.py"]
+    assert '"spark.sql.sources.partitionOverwriteMode", "dynamic"' in code
+
+
+def test_mongodb_designs_get_pymongo_not_sqlalchemy() -> None:
+    for name in ("websocket-mongodb-pulsar", "flask-processes-mongodb-sync"):
+        code = "".join(_code(name).values())
+        assert "sqlalchemy" not in code.lower() and "pymongo" in code
+        assert not any(lib.startswith("SQLAlchemy") for lib, _, _ in stack(plan(ALL[name])))
+
+
+def test_every_range_admits_the_newest_release_in_the_dated_table() -> None:
+    from packaging.requirements import Requirement
+
+    for key, spec in RANGES.items():
+        req = Requirement(f"{key}{spec}")
+        assert req.specifier.contains(NEWEST[req.name], prereleases=True), key
+
+
+def test_the_design_states_the_date_its_pins_were_checked() -> None:
+    text = write_design(plan(preset("io-bound-api")))
+    assert f"| {PINS_ROW} | `{CHECKED}` |" in text
+
+
+def test_the_verification_designs_take_every_branch() -> None:
+    assert uncovered() == []
+    assert {profile(plan(r)).web for r in DESIGNS.values()} >= {"grpc", "django", "strawberry"}

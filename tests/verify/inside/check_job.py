@@ -1,0 +1,91 @@
+"""The data job writes the columns (and partitions) it says, with the right sums."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import os
+from pathlib import Path
+
+import app.job as job
+import pytest
+
+SOURCE = inspect.getsource(job)
+
+
+def sample(path: Path, day: dt.date) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    start = dt.datetime.combine(day, dt.time(8))
+    table = pa.table(
+        {
+            "customer_id": [1, 1, 2, 2, 2],
+            "amount": [10.0, 5.0, 1.0, 2.0, 3.0],
+            "ts": [start + dt.timedelta(minutes=i) for i in range(5)],
+        }
+    )
+    pq.write_table(table, path)
+
+
+def read_all(target: Path) -> list[dict[str, object]]:
+    import pyarrow.dataset as ds
+
+    table = ds.dataset(str(target), format="parquet", partitioning="hive").to_table()
+    return table.to_pylist()
+
+
+def test_the_job_writes_its_columns(tmp_path: Path) -> None:
+    if "confluent_kafka" in SOURCE:
+        pytest.skip("a consumer: see test_the_consumer_config_is_valid")
+    if "pyspark" in SOURCE:
+        pytest.skip("see test_spark_keeps_earlier_days")
+    source, target = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    sample(source, dt.date(2026, 1, 5))
+    job.run(str(source), str(target))
+    rows = read_all(target)
+    assert set(rows[0]) == set(job.COLUMNS)
+    totals = {(r["customer_id"], str(r["day"])[:10]): r["amount"] for r in rows}
+    assert totals == {(1, "2026-01-05"): 15.0, (2, "2026-01-05"): 6.0}
+    if "partition_on" in SOURCE:
+        assert (target / "day=2026-01-05").is_dir()
+
+
+def test_spark_keeps_earlier_days(tmp_path: Path) -> None:
+    if "pyspark" not in SOURCE:
+        pytest.skip("not a Spark job")
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[1]")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.driver.memory", "512m")
+        .getOrCreate()
+    )
+    try:
+        target = tmp_path / "daily"
+        for i, day in enumerate((dt.date(2026, 1, 5), dt.date(2026, 1, 6))):
+            source = tmp_path / f"in{i}.parquet"
+            sample(source, day)
+            job.run(str(source), str(target), spark=spark)
+        days = sorted(p.name for p in target.glob("day=*"))
+        assert days == ["day=2026-01-05", "day=2026-01-06"], "an earlier day was deleted"
+        rows = spark.read.parquet(str(target)).collect()
+        assert sorted(rows[0].asDict()) == sorted(job.COLUMNS)
+    finally:
+        spark.stop()
+
+
+def test_the_consumer_config_is_valid() -> None:
+    if "confluent_kafka" not in SOURCE:
+        pytest.skip("not a Kafka consumer")
+    from confluent_kafka import Consumer, KafkaException
+
+    config = {**job.CONFIG, "bootstrap.servers": "127.0.0.1:9"}
+    Consumer(config).close()  # librdkafka parses every key here
+    with pytest.raises(KafkaException):
+        Consumer({**config, "not.a.real.key": 1})

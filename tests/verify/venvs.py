@@ -1,0 +1,142 @@
+"""One cached virtualenv per stack profile: the design's own Technology Stack, installed.
+
+A venv is keyed by a hash of its requirement lines and the Python it runs on, and lives under
+``.cache/verify-venvs/`` (override with ``PYT_ARCH_VERIFY_CACHE``); ``scripts/test.sh`` starts
+CI from an empty cache. ``uv`` installs when it is there (one download per package for all the
+venvs), ``pip`` otherwise.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.writer.stack import stack
+
+__all__ = ["NOT_ON_PYPI", "TOOLS", "cache_dir", "ensure", "python312", "requirements"]
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Stack rows that are not PyPI packages.
+NOT_ON_PYPI = {
+    "CPython",
+    "PgBouncer",
+    "Pins checked",
+    "concurrent.futures",
+    "spark-sql-kafka-0-10",
+}
+#: What the suite itself needs in every venv beside the stack: the type checker and stubs.
+TOOLS = ("mypy>=1.11", "types-cachetools")
+
+
+def cache_dir() -> Path:
+    """Where the venvs (and uv's download cache) live."""
+    return Path(os.environ.get("PYT_ARCH_VERIFY_CACHE", ROOT / ".cache" / "verify-venvs"))
+
+
+def _runs(python: str) -> bool:
+    done = subprocess.run(
+        [python, "-c", "import sys; assert sys.version_info >= (3, 12)"], capture_output=True
+    )
+    return done.returncode == 0
+
+
+def python312() -> str | None:
+    """A working CPython ≥ 3.12 (the stack's floor); else this interpreter (≥ 3.11), or None."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [str(p) for p in sorted(pyenv.glob("3.12*/bin/python3.12"), reverse=True)]
+    candidates += [found for name in ("python3.12", "python3.13") if (found := shutil.which(name))]
+    candidates += [str(p) for p in sorted(pyenv.glob("3.13*/bin/python3.13"), reverse=True)]
+    candidates.append(sys.executable)
+    found = next((c for c in candidates if _runs(c)), None)
+    if found is None and sys.version_info >= (3, 11):
+        # no 3.12 on this machine: verify on this interpreter rather than not at all
+        print(f"note: no CPython >= 3.12 found; verifying on {sys.version.split()[0]}")
+        return sys.executable
+    return found
+
+
+def requirements(plan: Plan) -> list[str]:
+    """The stack's PyPI rows as requirement lines (``name range``), sorted."""
+    lines = {f"{lib}{ver}" for lib, ver, _ in stack(plan) if lib not in NOT_ON_PYPI}
+    return sorted(lines)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure(reqs: list[str], python: str) -> Path:
+    """The venv for these requirements, built once (safe across pytest-xdist workers).
+
+    Raises:
+        RuntimeError: if the install fails, with the installer's output.
+    """
+    lines = [*reqs, *TOOLS]
+    version = subprocess.run(
+        [python, "-c", "import sys; print(sys.version)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    key = hashlib.sha256("\n".join([version, *lines]).encode()).hexdigest()[:16]
+    root = cache_dir()
+    venv = root / key
+    with _locked(root / f"{key}.lock"):
+        if (venv / ".ready").exists():
+            return venv
+        shutil.rmtree(venv, ignore_errors=True)
+        (root / f"{key}.txt").write_text("\n".join(lines) + "\n")
+        uv = shutil.which("uv")
+        env = {**os.environ, "UV_CACHE_DIR": str(root / "uv-cache"), "PIP_NO_INPUT": "1"}
+        if uv:
+            steps = [
+                [uv, "venv", "--quiet", "--python", python, str(venv)],
+                [
+                    uv,
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--python",
+                    str(venv / "bin" / "python"),
+                    "-r",
+                    str(root / f"{key}.txt"),
+                ],
+            ]
+        else:
+            steps = [
+                [python, "-m", "venv", str(venv)],
+                [
+                    str(venv / "bin" / "python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "-r",
+                    str(root / f"{key}.txt"),
+                ],
+            ]
+        for step in steps:
+            done = subprocess.run(step, capture_output=True, text=True, env=env)
+            if done.returncode != 0:
+                raise RuntimeError(
+                    f"installing the stack failed ({' '.join(step[:3])} …):\n"
+                    + done.stdout[-3000:]
+                    + done.stderr[-3000:]
+                )
+        (venv / ".ready").write_text("\n".join(lines) + "\n")
+    return venv
