@@ -16,10 +16,11 @@ reports the simulated p99 with a 95 % confidence interval over independent repli
   with ``round_robin_over=k`` it gets every k-th arrival instead (Erlang-k gaps), the
   "evenly split" case the planner does not model.
 
-This is an edge, not the pure core: it needs ``ciw`` (``pip install ciw``; it ships with the
-``dev`` extra), imported only when a simulation runs. Each call seeds its own replications and
-restores the global ``random`` and ``numpy.random`` states afterwards, so it is repeatable and
-leaves no trace.
+This is an edge, not the pure core: it needs ``ciw``, the ``simulate`` extra
+(``pip install "pyt_arch_kit[simulate]"``), imported only when a simulation runs; without it a
+simulation raises :class:`~pyt_arch_kit.errors.MissingExtraError` naming that extra. Each call
+seeds its own replications and restores the global ``random`` and ``numpy.random`` states (and
+ciw's own generator) afterwards, so it is repeatable and leaves no trace.
 
 Example:
     >>> from pyt_arch_kit import plan, preset
@@ -39,11 +40,14 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Literal
 
+from pyt_arch_kit._optional import require
 from pyt_arch_kit.planning.latency import QUANTILE, Queue, queue_for, response_time, service_times
 from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.planning.queueing import erlang_c
 from pyt_arch_kit.planning.validity import VALIDATED_MAX_UTILISATION, outside_validated_range
 
 __all__ = [
+    "RESOLVED",
     "Check",
     "Distribution",
     "QueueCase",
@@ -142,12 +146,7 @@ def planner_p99(case: QueueCase) -> float:
 
 
 def _ciw() -> ModuleType:
-    try:
-        return importlib.import_module("ciw")
-    except ModuleNotFoundError as exc:
-        raise ModuleNotFoundError(
-            "simulating a queue needs ciw: pip install ciw (it comes with pyt_arch_kit[dev])"
-        ) from exc
+    return require("ciw", for_="simulating a queue")
 
 
 def _times(ciw: ModuleType, mean_s: float, cv: float, distribution: Distribution) -> Any:
@@ -230,7 +229,7 @@ def simulate(
     Raises:
         ValueError: when the load is not below the servers' capacity or a count is out of
             range.
-        ModuleNotFoundError: when ``ciw`` is not installed.
+        MissingExtraError: when ``ciw`` is not installed (the ``simulate`` extra).
     """
     if not 0 < case.utilisation < 1:
         raise ValueError("utilisation must be in (0, 1): an unstable queue has no p99")
@@ -240,9 +239,9 @@ def simulate(
         raise ValueError(
             f"customers in [1, {_MAX_CUSTOMERS:,}] and replications in [2, {_MAX_REPLICATIONS}]"
         )
-    ciw = _ciw()
+    ciw: Any = _ciw()  # a module: Any, so that ciw.rng can be put back
     numpy = importlib.import_module("numpy")
-    saved = random.getstate(), numpy.random.get_state()
+    saved = random.getstate(), numpy.random.get_state(), getattr(ciw, "rng", None)
     try:
         p99s = tuple(
             _one_replication(ciw, case, customers, warmup, seed + i, round_robin_over)
@@ -251,6 +250,8 @@ def simulate(
     finally:
         random.setstate(saved[0])
         numpy.random.set_state(saved[1])
+        if saved[2] is not None:  # ciw.seed also replaces ciw's own numpy generator
+            ciw.rng = saved[2]
     mean = statistics.fmean(p99s)
     half = _T95.get(replications - 1, _T95_LARGE) * statistics.stdev(p99s) / math.sqrt(replications)
     return SimulatedP99(mean, mean - half, mean + half, p99s, customers)
@@ -318,27 +319,37 @@ class Check:
         return self.simulated.low_ms <= self.planner_ms <= self.simulated.high_ms
 
 
-def customers_for(utilisation: float, base: int = 10_000) -> int:
-    """Customers per replication for a stable p99 at this utilisation.
+def customers_for(utilisation: float, base: int = 10_000, servers: int = 1) -> int:
+    """Customers per replication for a p99 of similar noise at this utilisation.
 
-    A queue's busy periods lengthen as 1 / (1 − ρ)², and with them the run needed to sample
-    its tail: ``base`` up to ρ = 0.5, then ``base · (0.5 / (1 − ρ))²``, at most 8 × ``base``.
+    The p99 of a queue that waits is set by its long busy periods, whose customers all wait
+    long together, so far fewer of its samples are independent than it has customers; busy
+    periods lengthen as 1 / (1 − ρ)². So ``base`` is scaled by ``(0.5 / (1 − ρ))²`` (at least
+    1, at most 8) for the share of requests that wait (Erlang C): a queue of many servers at
+    the same ρ rarely waits, and its p99 is the request's own time, sampled independently.
+
+    Example:
+        >>> customers_for(0.5, 1_000), customers_for(0.8, 1_000), customers_for(0.8, 1_000, 64)
+        (1000, 5200, 1294)
     """
-    scale = (0.5 / max(1 - utilisation, 1e-9)) ** 2
-    return round(base * min(8.0, max(1.0, scale)))
+    scale = min(8.0, max(1.0, (0.5 / max(1 - utilisation, 1e-9)) ** 2))
+    waiting = erlang_c(max(1, servers), utilisation * max(1, servers))
+    return round(base * (1 + (scale - 1) * waiting))
 
 
 def check(case: QueueCase, *, base: int = 10_000, replications: int = 5, seed: int = 1) -> Check:
-    """The planner's p99 for ``case`` against a simulation of ``customers_for(ρ, base)``."""
+    """The planner's p99 for ``case`` against a simulation of ``customers_for(ρ, base, c)``."""
     sim = simulate(
         case,
-        customers=customers_for(case.utilisation, base),
+        customers=customers_for(case.utilisation, base, case.servers),
         replications=replications,
         seed=seed,
     )
     return Check(case, planner_p99(case), sim)
 
 
+#: A simulated p99 pinned within this (the 95 % interval's half-width) can judge a 10 % error.
+RESOLVED = 0.05
 _KINDS = ("queue alone", "per-worker, IO overlapped", "shared, IO held")
 _REGIONS = ("inside", "cv past the limit", "ρ past 0.8")
 
@@ -367,31 +378,34 @@ def _order(key: tuple[str, str, str]) -> tuple[int, str, int]:
     return _KINDS.index(kind), dist, _REGIONS.index(where)
 
 
-def error_table(checks: list[Check]) -> str:
+def error_table(checks: list[Check], resolved: float = RESOLVED) -> str:
     """The planner's error per region of the grid, as a Markdown table.
 
-    Columns: points, the median size and the worst (largest in size, with its sign) of the
-    relative error of the p99, at how many points the simulation's 95 % interval excludes
-    the planner's p99, and the median half-width of those intervals (the simulation's own
-    noise).
+    A point is *resolved* when the simulation's 95 % interval is within ``± resolved`` of its
+    p99; elsewhere the simulation's own noise is as large as the error being measured, and
+    the point neither confirms nor refutes the planner. Columns: points, resolved points, the
+    median size and the worst (largest in size, with its sign) of the relative error of the
+    p99 over the resolved points, at how many points (of all) the simulation's 95 % interval
+    excludes the planner's p99, and the median half-width of those intervals.
     """
     groups: dict[tuple[str, str, str], list[Check]] = {}
     for c in checks:
         groups.setdefault(region(c.case), []).append(c)
     rows = [
-        "| queue | times | validated range | points | median \\|error\\| | worst error "
-        "| outside the 95 % interval | simulation ± |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| queue | times | validated range | points | resolved (± ≤ "
+        f"{resolved * 100:.0f} %) | median \\|error\\| | worst error | outside the 95 % interval "
+        "| simulation ± |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for key in sorted(groups, key=_order):
         members = groups[key]
-        errors = [c.error for c in members]
-        worst = max(errors, key=abs)
-        median = statistics.median(abs(e) for e in errors)
+        sharp = [c.error for c in members if c.simulated.half_width <= resolved]
+        median = f"{statistics.median(abs(e) for e in sharp):.1%}" if sharp else "—"
+        worst = f"{max(sharp, key=abs):+.1%}" if sharp else "—"
         outside = sum(not c.within_interval for c in members)
         noise = statistics.median(c.simulated.half_width for c in members)
         rows.append(
-            f"| {' | '.join(key)} | {len(members)} | {median:.1%} | {worst:+.1%} "
+            f"| {' | '.join(key)} | {len(members)} | {len(sharp)} | {median} | {worst} "
             f"| {outside} | {noise:.1%} |"
         )
     return "\n".join(rows)

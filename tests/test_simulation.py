@@ -16,13 +16,21 @@ import sys
 import pytest
 
 from pyt_arch_kit import Requirements, plan, preset
+from pyt_arch_kit.errors import MissingExtraError
 from pyt_arch_kit.planning.validity import (
     VALIDATED_MAX_CV,
     VALIDATED_MAX_CV_FEW_SERVERS,
     VALIDATED_MAX_UTILISATION,
     outside_validated_range,
 )
-from pyt_arch_kit.simulate import QueueCase, check, planner_p99, simulate, simulate_plan
+from pyt_arch_kit.simulate import (
+    Check,
+    QueueCase,
+    customers_for,
+    planner_p99,
+    simulate,
+    simulate_plan,
+)
 
 pytest.importorskip("ciw")
 
@@ -34,13 +42,19 @@ TITLE = "the p99 estimate is outside the model's validated range"
 
 
 # -- the simulation itself ------------------------------------------------------------------
+#
+# A p99 needs far more customers than a mean: its 1 % tail comes from a few long busy periods,
+# whose customers all wait long together, so 10,000 customers at ρ 0.5 on one server give
+# replications that scatter by ± 6 % or more (85–105 ms around 92 ms), ± 10 % at ρ 0.7 and cv
+# 0.5. Each case below has enough for its interval to be well inside the bound it is judged by;
+# the grid with the costly points is benchmarks/queueing.py.
 
 
 def test_the_simulation_reproduces_the_mm1_closed_form() -> None:
     """M/M/1: the response time is exponential with rate μ − λ, so p99 = ln 100 / (μ − λ)."""
-    case = QueueCase(0.5, 1, True, 1.0, cpu_ms=10)  # μ = 100/s, λ = 50/s
-    sim = simulate(case, customers=10_000, replications=4, seed=11)
-    exact_ms = math.log(100) / (100 - 50) * 1000  # 92.1 ms
+    case = QueueCase(0.3, 1, True, 1.0, cpu_ms=10)  # μ = 100/s, λ = 30/s
+    sim = simulate(case, customers=15_000, replications=5, seed=11)
+    exact_ms = math.log(100) / (100 - 30) * 1000  # 65.8 ms
     assert sim.low_ms <= exact_ms <= sim.high_ms
     assert sim.half_width < NOISE_BOUND
 
@@ -65,33 +79,41 @@ def test_an_unstable_queue_has_no_p99_to_simulate() -> None:
         simulate(QueueCase(1.0, 4, True, 1.0))
 
 
-def test_without_ciw_the_error_names_the_install(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_ciw_the_error_names_the_simulate_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ciw", None)  # what an environment without ciw sees
-    with pytest.raises(ModuleNotFoundError, match=r"pip install ciw"):
+    with pytest.raises(MissingExtraError, match=r'pip install "pyt_arch_kit\[simulate\]"'):
         simulate(QueueCase(0.5, 1, True, 1.0), customers=100, replications=2)
+
+
+def test_busier_queues_get_more_customers_and_queues_that_rarely_wait_do_not() -> None:
+    assert customers_for(0.3, 1_000) == customers_for(0.5, 1_000) == 1_000
+    assert customers_for(0.8, 1_000, servers=1) > 5 * customers_for(0.5, 1_000)
+    assert customers_for(0.8, 1_000, servers=64) < customers_for(0.8, 1_000, servers=4)
+    assert 7_000 < customers_for(0.99, 1_000) <= 8_000
 
 
 # -- inside the validated range: within 10 % ------------------------------------------------
 
 INSIDE = [
-    # the queue alone (no IO): per-worker and shared queues coincide
-    pytest.param(QueueCase(0.3, 1, True, 0.5), id="queue-rho0.3-c1-cv0.5"),
-    pytest.param(QueueCase(0.6, 1, True, 1.0), id="queue-rho0.6-c1-cv1"),
-    pytest.param(QueueCase(0.7, 4, True, 1.5), id="queue-rho0.7-c4-cv1.5"),
-    pytest.param(QueueCase(0.5, 64, True, 0.5), id="queue-rho0.5-c64-cv0.5"),
-    # the same mean and cv, another shape: lognormal times
-    pytest.param(QueueCase(0.5, 8, True, 1.5, distribution="lognormal"), id="lognormal-c8-cv1.5"),
     # an event loop: CPU queues, IO overlaps and holds nothing
-    pytest.param(QueueCase(0.6, 1, False, 1.0, io_ms=30), id="per-worker-io-rho0.6-c1-cv1"),
+    pytest.param(QueueCase(0.6, 1, False, 1.0, io_ms=30), 10_000, id="per-worker-io-rho0.6-c1"),
+    # eight servers, cv at the limit
+    pytest.param(QueueCase(0.7, 8, True, 1.5), 10_000, id="queue-rho0.7-c8-cv1.5"),
     # sync workers, held for CPU + IO (the sum of two gammas is not a gamma)
-    pytest.param(QueueCase(0.7, 8, True, 1.5, io_ms=30), id="shared-io-rho0.7-c8-cv1.5"),
+    pytest.param(QueueCase(0.7, 8, True, 1.5, io_ms=30), 8_000, id="shared-io-rho0.7-c8-cv1.5"),
+    # the same mean and cv, another shape: lognormal times
+    pytest.param(
+        QueueCase(0.5, 8, True, 1.5, distribution="lognormal"), 15_000, id="lognormal-c8-cv1.5"
+    ),
 ]
 
 
-@pytest.mark.parametrize("case", INSIDE)
-def test_inside_the_validated_range_the_planner_is_within_ten_percent(case: QueueCase) -> None:
+@pytest.mark.parametrize(("case", "customers"), INSIDE)
+def test_inside_the_validated_range_the_planner_is_within_ten_percent(
+    case: QueueCase, customers: int
+) -> None:
     assert not outside_validated_range(case.utilisation, case.service_cv, case.servers)
-    result = check(case, base=3_000, replications=6, seed=1)
+    result = Check(case, planner_p99(case), simulate(case, customers=customers, replications=5))
     assert result.simulated.half_width < NOISE_BOUND, "the simulation is too noisy to judge"
     assert abs(result.error) <= ERROR_BOUND, (
         f"planner {result.planner_ms:.1f} ms, simulated {result.simulated.p99_ms:.1f} ms "
@@ -103,21 +125,26 @@ def test_inside_the_validated_range_the_planner_is_within_ten_percent(case: Queu
 
 
 @pytest.mark.parametrize(
-    ("case", "direction"),
+    ("case", "customers", "direction"),
     [
         # many servers: the request's own tail decides, and a lognormal's p99 at cv 3 is far
         # below a gamma's: the planner is pessimistic
-        pytest.param(QueueCase(0.3, 8, True, 3.0, distribution="lognormal"), 1, id="c8-cv3"),
-        # one server: a lognormal's long times lengthen the waits behind them: optimistic
-        pytest.param(QueueCase(0.5, 1, True, 2.0, distribution="lognormal"), -1, id="c1-cv2"),
+        pytest.param(
+            QueueCase(0.3, 8, True, 3.0, distribution="lognormal"), 10_000, 1, id="c8-cv3"
+        ),
+        # one server, cv just past its limit of 1: a lognormal's long times lengthen the waits
+        # behind them, and the planner is optimistic
+        pytest.param(
+            QueueCase(0.5, 1, True, 1.5, distribution="lognormal"), 20_000, -1, id="c1-cv1.5"
+        ),
     ],
 )
 def test_past_the_validated_cv_the_shape_moves_the_p99_beyond_the_bound(
-    case: QueueCase, direction: int
+    case: QueueCase, customers: int, direction: int
 ) -> None:
     assert outside_validated_range(case.utilisation, case.service_cv, case.servers)
-    result = check(case, base=3_000, replications=6, seed=1)
-    assert result.error * direction > 2 * ERROR_BOUND
+    result = Check(case, planner_p99(case), simulate(case, customers=customers, replications=5))
+    assert result.error * direction > ERROR_BOUND
     assert not result.within_interval
 
 
