@@ -271,6 +271,18 @@ def simulate_plan(
     queue is simulated at its share of the peak. ``distribution="lognormal"`` draws the CPU
     and IO times from lognormals of the plan's means and cv instead of the model's gammas.
 
+    Args:
+        plan: a plan of an online service (:func:`~pyt_arch_kit.planning.plan`).
+        distribution: what the CPU and IO times are drawn from.
+        customers: customers measured per replication; at a utilisation above 0.5 on few
+            servers, use :func:`customers_for` for an interval of similar width.
+        replications: independent runs, for the confidence interval.
+        seed: the first replication's seed.
+
+    Returns:
+        The simulated p99 with its 95 % confidence interval, to set beside
+        ``plan.capacity.p99_ms``.
+
     Raises:
         ValueError: when nothing queues in the plan (no load, or no CPU and IO time).
     """

@@ -121,6 +121,18 @@ def test_inside_the_validated_range_the_planner_is_within_ten_percent(
     )
 
 
+def test_inside_the_range_lognormal_times_on_one_server_make_the_planner_optimistic() -> None:
+    """The finding the range's statement carries: the planner knows a mean and a cv, not a
+    shape. At cv 1 a lognormal's own p99 is 6.5 % above a gamma's (4.90 against 4.61 means),
+    and on one server its long times lengthen the waits behind them too: about 11 % in all
+    (benchmarks/QUEUEING.md), where gamma times agree within 1 %."""
+    case = QueueCase(0.3, 1, True, 1.0, distribution="lognormal")
+    assert not outside_validated_range(case.utilisation, case.service_cv, case.servers)
+    result = Check(case, planner_p99(case), simulate(case, customers=20_000, replications=5))
+    assert result.planner_ms < result.simulated.low_ms  # below the whole 95 % interval
+    assert result.error < -ERROR_BOUND / 2
+
+
 # -- outside it: off by more, and the plan says so ------------------------------------------
 
 
