@@ -98,7 +98,7 @@ INSIDE = [
     # an event loop: CPU queues, IO overlaps and holds nothing
     pytest.param(QueueCase(0.6, 1, False, 1.0, io_ms=30), 10_000, id="per-worker-io-rho0.6-c1"),
     # eight servers, cv at the limit
-    pytest.param(QueueCase(0.7, 8, True, 1.5), 10_000, id="queue-rho0.7-c8-cv1.5"),
+    pytest.param(QueueCase(0.7, 8, True, 1.5), 14_000, id="queue-rho0.7-c8-cv1.5"),
     # sync workers, held for CPU + IO (the sum of two gammas is not a gamma)
     pytest.param(QueueCase(0.7, 8, True, 1.5, io_ms=30), 8_000, id="shared-io-rho0.7-c8-cv1.5"),
     # the same mean and cv, another shape: lognormal times

@@ -20,9 +20,9 @@ behind them).
 - **Variability** up to a cv of :data:`VALIDATED_MAX_CV` on four or more servers per queue,
   and :data:`VALIDATED_MAX_CV_FEW_SERVERS` on one to three. Past cv 1.5 the request's own p99
   depends on the shape (a lognormal's is 12 % below a gamma's at cv 2, 28 % at cv 3: the
-  planner is pessimistic by up to 40 % on many servers). On one server a long-tailed time
-  also lengthens the waits behind it: at cv 1.5 lognormal times gave a p99 18–22 % above the
-  formula, at cv 2–3 up to twice it.
+  planner is pessimistic by up to 40 % on many servers). On one or two servers a long-tailed
+  time also lengthens the waits behind it: at cv 1.5 lognormal times left the planner 15–18 %
+  below the simulated p99, at cv 2–3 the simulated p99 was up to about twice the formula's.
 
 Pure functions of numbers; no I/O.
 """
@@ -89,7 +89,7 @@ def outside_validated_range(utilisation: float, service_cv: float, servers: int)
             f"service-time cv {fmt_number(service_cv)} is above {fmt_number(limit)} on "
             f"{servers} server{'s' if servers > 1 else ''} per queue, where a long-tailed "
             "time also lengthens the waits behind it (lognormal times of the same mean and cv "
-            "gave a p99 up to 50 % above the formula)"
+            "gave a p99 about 20 % above the formula at cv 1.5, up to twice it at cv 2–3)"
         )
     elif service_cv > limit + _SLACK:
         reasons.append(
