@@ -159,7 +159,7 @@ def load(path: Path) -> tuple[list[Check], dict[str, object]]:
 def page(
     checks: list[Check],
     header: dict[str, object],
-    edge_checks: list[Check] | None = None,
+    edges_run: tuple[list[Check], dict[str, object]] | None = None,
 ) -> str:
     """QUEUEING.md: how it was run, the table per region, the edges, then every point."""
     parts = [
@@ -180,12 +180,13 @@ def page(
         "neither confirm nor refute the planner (the last column is their median noise).",
         error_table(checks),
     ]
-    if edge_checks:
+    if edges_run:
+        edge_checks, edge_header = edges_run
         parts += [
             "## The edges of the validated range, resolved",
-            f"`python3 benchmarks/queueing.py --edges`: the queue alone, {REPLICATIONS} "
-            f"replications of {EDGE_CUSTOMERS:,} customers (up to 8× that where requests "
-            "wait).",
+            f"`python3 benchmarks/queueing.py --edges`, on {edge_header['date']} in "
+            f"{edge_header['minutes']} min: the queue alone, {REPLICATIONS} replications of "
+            f"{EDGE_CUSTOMERS:,} customers (up to 8× that where requests wait).",
             error_table(edge_checks),
             points_table(edge_checks),
         ]
@@ -193,8 +194,8 @@ def page(
     return "\n\n".join(parts) + "\n"
 
 
-def _saved_edges(path: Path) -> list[Check] | None:
-    return load(path)[0] if path.is_file() else None
+def _saved_edges(path: Path) -> tuple[list[Check], dict[str, object]] | None:
+    return load(path) if path.is_file() else None
 
 
 def main(argv: list[str] | None = None) -> int:
