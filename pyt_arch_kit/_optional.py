@@ -2,8 +2,9 @@
 
 ``import pyt_arch_kit`` needs only pydantic and PyYAML. The Claude backend needs the anthropic
 SDK (the ``claude`` extra); the workbench needs ipywidgets, IPython and matplotlib (the ``lab``
-extra). Every place that imports one of them goes through :func:`require`, so a missing package is
-a :class:`~pyt_arch_kit.errors.MissingExtraError` that names the extra to install, never a bare
+extra); :mod:`pyt_arch_kit.simulate` needs ciw (the ``simulate`` extra). Every place that
+imports one of them goes through :func:`require`, so a missing package is a
+:class:`~pyt_arch_kit.errors.MissingExtraError` that names the extra to install, never a bare
 ``ModuleNotFoundError`` with a traceback.
 """
 
@@ -22,6 +23,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "ipywidgets": ("ipywidgets", "lab"),
     "IPython": ("ipython", "lab"),
     "matplotlib": ("matplotlib", "lab"),
+    "ciw": ("ciw", "simulate"),
 }
 
 

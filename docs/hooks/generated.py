@@ -8,7 +8,8 @@ defines is rendered here at build time from the code itself, so the docs cannot 
 - ``presets``: the shipped scenarios with their headline inputs and planned numbers.
 - ``preset-yaml NAME``: a preset's requirements as YAML.
 - ``figures PRESET KEY[,KEY…]``: figures from the real planner, with formula, inputs and source.
-- ``decisions PRESET TOPIC[,TOPIC…]`` and ``findings PRESET``: the planner's choices.
+- ``decisions PRESET TOPIC[,TOPIC…]`` and ``findings PRESET [SECTION.FIELD=VALUE…] [--only
+  WORDS]``: the planner's choices (for a preset with fields changed, if given).
 - ``call FUNCTION ARGS…``: a queueing function evaluated, e.g. ``call littles_law 2000 0.05``.
 - ``constant MODULE NAME``: a constant of the package, e.g. the target utilisation.
 - ``design PRESET [SECTION|SECTION…]``: sections of an offline design, headings demoted.
@@ -199,12 +200,28 @@ def _decisions(args: list[str]) -> str:
 
 
 def _findings(args: list[str]) -> str:
-    (name,) = args
-    p = _preset_plan(name)
-    if not p.findings:
+    """``findings PRESET [SECTION.FIELD=VALUE …] [--only WORDS]``: the planner's findings for a
+    preset, optionally with fields changed and only the findings whose title has WORDS."""
+    from pyt_arch_kit import Requirements, plan, preset
+
+    name, *rest = args
+    only = ""
+    if "--only" in rest:
+        at = rest.index("--only")
+        rest, only = rest[:at], " ".join(rest[at + 1 :])
+    data = preset(name).model_dump(mode="json", exclude_none=True)
+    for override in rest:
+        path, sep, value = override.partition("=")
+        section, dot, field = path.partition(".")
+        if not sep or not dot:
+            raise ValueError(f"{override!r} is not SECTION.FIELD=VALUE")
+        data.setdefault(section, {})[field] = json.loads(value)
+    p = plan(Requirements.parse(data, source=name))
+    shown = [f for f in p.findings if only in f.title]
+    if not shown:
         raise ValueError(f"preset {name} has no findings to show")
     return "\n".join(
-        f"- **{f.kind}: {_cell(f.title)}** — {f.detail} *{f.recommendation}*" for f in p.findings
+        f"- **{f.kind}: {_cell(f.title)}** — {f.detail} *{f.recommendation}*" for f in shown
     )
 
 

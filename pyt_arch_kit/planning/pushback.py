@@ -25,7 +25,8 @@ from pyt_arch_kit.planning.model import (
     Finding,
     fmt_number,
 )
-from pyt_arch_kit.requirements import Architecture, DatabaseKind
+from pyt_arch_kit.planning.validity import validity_finding
+from pyt_arch_kit.requirements import Architecture, DatabaseKind, Interface
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = ["RULES", "Facts", "Rule", "find_issues"]
@@ -226,6 +227,17 @@ def _over_the_limit(f: Facts) -> tuple[str, str, str]:
 
 
 #: The push-back and warning rules, in the order their findings are listed.
+def _outside_validated_range(f: Facts) -> bool:
+    """The p99 comes from queues the simulation did not check (an online service only)."""
+    return f.req.interface is not Interface.BATCH and validity_finding(f.req, f.cap) is not None
+
+
+def _validity(f: Facts) -> tuple[str, str, str]:
+    finding = validity_finding(f.req, f.cap)
+    assert finding is not None
+    return finding.title, finding.detail, finding.recommendation
+
+
 RULES: tuple[Rule, ...] = (
     Rule(FindingKind.PUSH_BACK, _too_many_services, _premature_distribution),
     Rule(
@@ -310,6 +322,7 @@ RULES: tuple[Rule, ...] = (
             "replaced within minutes.",
         ),
     ),
+    Rule(FindingKind.WARNING, _outside_validated_range, _validity),
     Rule(
         FindingKind.WARNING,
         lambda f: f.req.workload.fanout_calls >= 10,
