@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -138,11 +139,18 @@ def test_every_diagram_edge_joins_declared_components(r: Requirements) -> None:
         assert a in declared and b in declared, (a, b, source)
 
 
-def test_twice_the_load_on_one_core_instances_never_needs_fewer_instances() -> None:
+@pytest.mark.parametrize("must_use", [[], ["django"]])
+def test_twice_the_load_on_one_core_instances_never_needs_fewer_instances(
+    must_use: list[str],
+) -> None:
     # Found by hypothesis: at 100 req/s sync workers needed 3 one-core instances for the p99
-    # where event loops need 2, and at 200 req/s the plan switched to event loops and shrank.
+    # where event loops (or threads, under Django) need 2, and at 200 req/s the plan switched
+    # models and shrank.
     base, _ = Requirements.parse(
-        {"workload": {"cpu_ms_per_request": 1.0}, "infrastructure": {"cores_per_instance": 1}}
+        {
+            "workload": {"cpu_ms_per_request": 1.0},
+            "infrastructure": {"cores_per_instance": 1, "must_use": must_use},
+        }
     ).resolved()
     low = plan(base)
     high = plan(base._with("scale.peak_rps", (base.scale.peak_rps or 0) * 2))

@@ -83,14 +83,18 @@ def plan(requirements: Requirements) -> Plan:
     fleet = size_fleet(req)
     first, _, _ = plan_concurrency(req, fleet, broker=chosen)
     cap, cap_figs = plan_capacity(req, fleet, first)
-    if first.model is ConcurrencyModel.SYNC and not named(req.infrastructure.must_use) & {
-        "django",
-        "flask",
-    }:  # few requests in flight, but sync workers may need more instances than an event loop
-        loop, _, _ = plan_concurrency(req, fleet, ConcurrencyModel.ASYNCIO, broker=chosen)
-        loop_cap, loop_figs = plan_capacity(req, fleet, loop)
-        if (loop_cap.instances, loop_cap.cores) < (cap.instances, cap.cores):
-            first, cap, cap_figs = loop, loop_cap, loop_figs
+    if first.model is ConcurrencyModel.SYNC:
+        # Few requests in flight, but a sync worker holds one each: an event loop (or threads,
+        # under a mandated Django or Flask) may meet the p99 with fewer instances.
+        other = (
+            ConcurrencyModel.THREADS
+            if named(req.infrastructure.must_use) & {"django", "flask"}
+            else ConcurrencyModel.ASYNCIO
+        )
+        alt, _, _ = plan_concurrency(req, fleet, other, broker=chosen)
+        alt_cap, alt_figs = plan_capacity(req, fleet, alt)
+        if (alt_cap.instances, alt_cap.cores) < (cap.instances, cap.cores):
+            first, cap, cap_figs = alt, alt_cap, alt_figs
     conc, conc_figs, conc_decisions = plan_concurrency(req, cap, first.model, broker=chosen)
     db, db_figs, db_decisions = plan_database(req, cap, conc, broker=chosen)
     broker, broker_decisions = plan_broker(req, conc.model, chosen)

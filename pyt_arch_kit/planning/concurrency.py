@@ -125,6 +125,12 @@ def _choose_kept(req: ResolvedRequirements, cap: Sized, model: ConcurrencyModel,
             f"{cap.in_flight / cap.instances:.0f} requests are in flight per instance: one "
             "event loop per core holds them all without a thread each"
         )
+    if model is ConcurrencyModel.THREADS and cap.in_flight <= _SYNC_MAX_IN_FLIGHT:
+        return (  # chosen over sync by plan()
+            f"only {cap.in_flight:.1f} requests are in flight at peak, yet sync workers (one "
+            "request each) would need more instances than threads for the same p99: threads "
+            "under the mandated framework overlap the IO (the GIL is released while waiting)"
+        )
     return why
 
 
