@@ -33,9 +33,9 @@ __all__ = [
 class Framework(StrEnum):
     """The web or service framework an instance runs.
 
-    ``FASTAPI_CONSUMER`` and ``FASTAPI_CONSUMERS`` are an event-driven service: FastAPI for
-    commands plus broker consumers (sync and async workers); their text names the broker
-    (:func:`framework_text`).
+    ``FLASK_CONSUMER`` and ``FASTAPI_CONSUMERS`` are an event-driven service: a web framework
+    for commands plus broker consumers — Flask on sync workers (a WSGI app, as gunicorn's sync
+    workers need), FastAPI on event loops; their text names the broker (:func:`framework_text`).
     """
 
     FASTAPI = "FastAPI"
@@ -45,7 +45,7 @@ class Framework(StrEnum):
     GRPCIO = "grpcio"
     GRPC_AIO = "grpcio (grpc.aio)"
     BATCH_JOB = "batch job (CLI entry point)"
-    FASTAPI_CONSUMER = "FastAPI (commands) + consumer"
+    FLASK_CONSUMER = "Flask (commands) + consumer"
     FASTAPI_CONSUMERS = "FastAPI (commands) + consumers"
 
 
@@ -169,8 +169,8 @@ def framework_text(framework: Framework, broker: BrokerPlan | None) -> str:
         >>> framework_text(Framework.FLASK, None)
         'Flask'
     """
-    if broker is not None and framework is Framework.FASTAPI_CONSUMER:
-        return f"FastAPI (commands) + {broker.name} consumer ({broker.client})"
+    if broker is not None and framework is Framework.FLASK_CONSUMER:
+        return f"Flask (commands) + {broker.name} consumer ({broker.client})"
     if broker is not None and framework is Framework.FASTAPI_CONSUMERS:
         return f"FastAPI (commands) + {broker.name} consumers ({broker.client})"
     return framework.value

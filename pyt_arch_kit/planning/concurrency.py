@@ -147,7 +147,7 @@ def _framework(
         return Framework.BATCH_JOB, Server.SCHEDULER, WorkerClass.JOB
     if iface is Interface.EVENTS and broker is not None:
         if model is ConcurrencyModel.SYNC:
-            return Framework.FASTAPI_CONSUMER, Server.GUNICORN_CONSUMERS, WorkerClass.SYNC
+            return Framework.FLASK_CONSUMER, Server.GUNICORN_CONSUMERS, WorkerClass.SYNC
         return Framework.FASTAPI_CONSUMERS, Server.UVICORN_CONSUMERS, WorkerClass.UVICORN
     sync_framework = Framework.DJANGO if "django" in mandated else Framework.FLASK
     if model is ConcurrencyModel.SYNC:

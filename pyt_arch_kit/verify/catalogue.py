@@ -131,7 +131,7 @@ _FRAMEWORK_KEYS: dict[Framework, frozenset[str]] = {
     Framework.GRPCIO: frozenset({"grpc"}),
     Framework.GRPC_AIO: frozenset({"grpc"}),
     Framework.BATCH_JOB: frozenset(),
-    Framework.FASTAPI_CONSUMER: frozenset({"fastapi"}),
+    Framework.FLASK_CONSUMER: frozenset({"flask"}),
     Framework.FASTAPI_CONSUMERS: frozenset({"fastapi"}),
 }
 _PLATFORM_KEYS: dict[Server, frozenset[str]] = {Server.SCHEDULER: frozenset({"kubernetes"})}

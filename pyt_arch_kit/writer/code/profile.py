@@ -29,7 +29,7 @@ _WEB: dict[Framework, Web] = {
     Framework.GRPCIO: "grpc",
     Framework.GRPC_AIO: "grpc",
     Framework.BATCH_JOB: "",
-    Framework.FASTAPI_CONSUMER: "fastapi",
+    Framework.FLASK_CONSUMER: "flask",
     Framework.FASTAPI_CONSUMERS: "fastapi",
 }
 #: Each driver's import name.
