@@ -190,7 +190,7 @@ def test_threads_per_worker(in_flight: float, cores: int, threads: int) -> None:
             "events",
             M.SYNC,
             [],
-            "FastAPI (commands) + Kafka consumer (confluent-kafka)",
+            "Flask (commands) + Kafka consumer (confluent-kafka)",
             "gunicorn + consumer processes",
             "sync",
         ),
