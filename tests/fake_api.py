@@ -205,40 +205,37 @@ class Received:
     body: dict[str, Any]
 
 
-class FakeAnthropic:
-    """The server: start it, script it, read what it received."""
+class LocalServer:
+    """A fake API on 127.0.0.1: scripted replies, what it received, start and stop.
+
+    A provider's fake sets :attr:`handler` (its wire format) and :attr:`url_suffix` (what the
+    SDK's base URL ends with).
+    """
+
+    handler: type[BaseHTTPRequestHandler]
+    url_suffix = ""
 
     def __init__(self) -> None:
         self.requests: list[Received] = []
         self.script: deque[Reply] = deque()
         self.default: Stream = Stream(design_text())
         self.sent_text: list[str] = []
-        self.last_byte_at: float = 0.0
         self.stalling = threading.Event()
-        self.batch_error: Status | None = None  # set: batch polls answer this error
         self._cache: set[str] = set()
-        self._batches: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self.base_url = ""
-
-    # -- control -------------------------------------------------------------------------
 
     def queue(self, *replies: Reply) -> None:
         """Answer the next requests with these replies, in order."""
         self.script.extend(replies)
 
-    @property
-    def messages(self) -> list[Received]:
-        """Requests to ``POST /v1/messages``."""
-        return [r for r in self.requests if r.path.rstrip("/") == "/v1/messages"]
-
     def start(self) -> str:
-        handler = type("Handler", (_Handler,), {"fake": self})
+        handler = type("Handler", (self.handler,), {"fake": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}{self.url_suffix}"
         return self.base_url
 
     def stop(self) -> None:
@@ -250,6 +247,23 @@ class FakeAnthropic:
     def next_reply(self) -> Reply:
         with self._lock:
             return self.script.popleft() if self.script else self.default
+
+
+class FakeAnthropic(LocalServer):
+    """The server: start it, script it, read what it received."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_byte_at: float = 0.0
+        self.batch_error: Status | None = None  # set: batch polls answer this error
+        self._batches: dict[str, dict[str, Any]] = {}
+
+    # -- control -------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[Received]:
+        """Requests to ``POST /v1/messages``."""
+        return [r for r in self.requests if r.path.rstrip("/") == "/v1/messages"]
 
     # -- the model's side ----------------------------------------------------------------
 
@@ -585,6 +599,9 @@ class _Handler(BaseHTTPRequestHandler):
         results.reverse()  # the API does not promise input order
         self.fake._batches[bid] = {"id": bid, "results": results, "polls": 0}
         self._json(200, _batch_view(self.fake, self.fake._batches[bid]))
+
+
+FakeAnthropic.handler = _Handler
 
 
 def _batch_view(fake: FakeAnthropic, batch: dict[str, Any]) -> dict[str, Any]:

@@ -19,11 +19,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -34,17 +32,16 @@ from tests.fake_api import (
     Echo,
     ErrorEvent,
     Hang,
+    LocalServer,
     Malformed,
     NonJSON,
     RawSSE,
     Received,
-    Reply,
     Stall,
     Status,
     Stream,
     Trickle,
     _tokens,
-    design_text,
 )
 
 FAKE_OPENAI_KEY = "sk-proj-FAKEopenaiKEYfortests0123456789abcdefghijklmnopqrstuvwxyz-BBBB"
@@ -60,47 +57,19 @@ _ERRORS = {
 }
 
 
-class FakeOpenAI:
+class FakeOpenAI(LocalServer):
     """The server: start it, script it, read what it received."""
 
-    def __init__(self) -> None:
-        self.requests: list[Received] = []
-        self.script: deque[Reply] = deque()
-        self.default: Stream = Stream(design_text())
-        self.sent_text: list[str] = []
-        self.stalling = threading.Event()
-        self.reports_usage = True  # False: a server that ignores stream_options
-        self._cache: set[str] = set()
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self.base_url = ""
+    url_suffix = "/v1"
 
-    def queue(self, *replies: Reply) -> None:
-        """Answer the next requests with these replies, in order."""
-        self.script.extend(replies)
+    def __init__(self) -> None:
+        super().__init__()
+        self.reports_usage = True  # False: a server that ignores stream_options
 
     @property
     def completions(self) -> list[Received]:
         """Requests to ``POST /v1/chat/completions``."""
         return [r for r in self.requests if r.path.rstrip("/") == "/v1/chat/completions"]
-
-    def start(self) -> str:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-        return self.base_url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def next_reply(self) -> Reply:
-        with self._lock:
-            return self.script.popleft() if self.script else self.default
 
     def usage_for(self, body: dict[str, Any], text: str) -> dict[str, Any]:
         """Prompt tokens (the system message cached after its first sight) and output tokens."""
@@ -282,6 +251,9 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         self.fake.sent_text.pop()
         return False
+
+
+FakeOpenAI.handler = _Handler
 
 
 @pytest.fixture
