@@ -55,6 +55,8 @@ _EXPORTS: dict[str, str] = {
     "QueueScope": "pyt_arch_kit.planning.choices",
     "Server": "pyt_arch_kit.planning.choices",
     "WorkerClass": "pyt_arch_kit.planning.choices",
+    "Question": "pyt_arch_kit.questions",
+    "rank_questions": "pyt_arch_kit.questions",
 }
 
 __all__ = [
@@ -74,6 +76,7 @@ __all__ = [
     "PersonaError",
     "Plan",
     "PytArchError",
+    "Question",
     "QueueScope",
     "Requirements",
     "RequirementsError",
@@ -93,6 +96,7 @@ __all__ = [
     "plan",
     "preset",
     "preset_names",
+    "rank_questions",
 ]
 
 if TYPE_CHECKING:
@@ -123,6 +127,7 @@ if TYPE_CHECKING:
     )
     from pyt_arch_kit.planning.model import Plan
     from pyt_arch_kit.presets import preset, preset_names
+    from pyt_arch_kit.questions import Question, rank_questions
     from pyt_arch_kit.requirements import Requirements, load_requirements
     from pyt_arch_kit.resolved import ResolvedRequirements
     from pyt_arch_kit.settings import Settings

@@ -124,9 +124,11 @@ def _parser() -> argparse.ArgumentParser:
 
     gaps = sub.add_parser(
         "gaps",
-        help="the clarifying questions still open",
-        description="List the questions the architect would still ask, and "
-        "the assumption the design makes for each.",
+        help="the clarifying questions still open, the ones that matter first",
+        description="List the questions the architect would still ask, the ones whose answer "
+        "would change the design most first, with the assumption the design makes for each "
+        "and what a plausible other answer would change (re-planned, not guessed). Questions "
+        "whose answers change nothing are listed last.",
     )
     _add_source(gaps)
 
@@ -306,11 +308,21 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
 
     req = _requirements(args)
     if args.command == "gaps":
-        gaps = req.gaps()
-        if not gaps:
+        from pyt_arch_kit.questions import rank_questions
+
+        ranked = rank_questions(req)
+        if not ranked:
             out.write("No open questions: every field that matters is set.\n")
-        for g in gaps:
-            out.write(f"- {g.field}: {g.question}\n    assuming {_fmt(g.assumed)}: {g.because}\n")
+        for q in ranked:
+            g = q.gap
+            out.write(
+                f"- {g.field}: {g.question}\n    assuming {_fmt(g.assumed)}: {g.because}\n"
+                + (
+                    f"    would change: {q.impact()}\n"
+                    if q.changes_design
+                    else "    does not change this design (within the answers tried)\n"
+                )
+            )
         return EXIT_OK
     computed = make_plan(req)
     if args.format == "json":

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pyt_arch_kit.backends.base import Backend, DesignRequest, Finished, TextDelta
 from pyt_arch_kit.design import Design
 from pyt_arch_kit.errors import BackendError
+from pyt_arch_kit.questions import rank_questions
 from pyt_arch_kit.writer import write_design
 
 __all__ = ["OfflineBackend"]
@@ -31,7 +32,9 @@ class OfflineBackend(Backend):
                 "change the requirements and design again, or use --backend claude",
                 cause="unsupported",
             )
-        text = write_design(request.plan)
+        # The open questions, ranked by what their answer would change (a few dozen re-plans,
+        # so only here, where the design shows them; write_design alone keeps schema order).
+        text = write_design(request.plan, questions=rank_questions(request.requirements))
         for piece in re.split(r"(?<=\n\n)", text):
             if piece:
                 yield TextDelta(piece)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from pyt_arch_kit.markup import inline
 from pyt_arch_kit.planning.choices import Cache, FindingKind, QueueScope, framework_text
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices
@@ -13,6 +16,9 @@ from pyt_arch_kit.writer.guidelines import implementation_guidelines
 from pyt_arch_kit.writer.operations import operational_considerations
 from pyt_arch_kit.writer.risks import risks_and_mitigations
 from pyt_arch_kit.writer.stack import stack
+
+if TYPE_CHECKING:
+    from pyt_arch_kit.questions import Question
 
 __all__ = [
     "executive_summary",
@@ -29,8 +35,13 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def executive_summary(plan: Plan) -> str:
-    """What to build, the key numbers, the push-back, and what was assumed."""
+def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -> str:
+    """What to build, the key numbers, the push-back, and what was assumed.
+
+    With ``questions`` (:func:`~pyt_arch_kit.questions.rank_questions` of the same
+    requirements) the assumptions are listed in that order, each with what a plausible other
+    answer would change; without, in schema order.
+    """
     req, cap, conc, db = plan.resolved, plan.capacity, plan.concurrency, plan.database
     peak = req.scale.peak_rps
     lines = []
@@ -87,10 +98,38 @@ def executive_summary(plan: Plan) -> str:
         f"- **{d.topic.capitalize()}:** {d.choice} — {d.why}. *Trade-off:* {d.trade_off}."
         for d in plan.decisions
     ]
-    if plan.assumptions:
-        lines += ["", "**Assumptions** (open questions; answer them to sharpen the plan)", ""]
-        lines += [f"- {a}" for a in plan.assumptions]
+    lines += _assumptions(plan, questions)
     return "\n".join(lines)
+
+
+def _assumptions(plan: Plan, questions: Sequence[Question] | None) -> list[str]:
+    if not plan.assumptions:
+        return []
+    by_field = {a.field: a for a in plan.assumptions}
+    ranked = [q for q in questions or () if q.field in by_field]
+    if not ranked:
+        return [
+            "",
+            "**Assumptions** (open questions; answer them to sharpen the plan)",
+            "",
+            *(f"- {a}" for a in plan.assumptions),
+        ]
+    lines = [
+        "",
+        "**Assumptions** (open questions, the ones whose answer would change this design "
+        "first; each re-planned with plausible other answers)",
+        "",
+    ]
+    for q in ranked:
+        said = (
+            f"*Would change:* {q.impact()}."
+            if q.changes_design
+            else "*Does not change this design* (within the answers tried)."
+        )
+        lines.append(f"- {by_field[q.field]}. {said}")
+    asked = {q.field for q in ranked}
+    lines += [f"- {a}" for a in plan.assumptions if a.field not in asked]
+    return lines
 
 
 def _after_failure(plan: Plan) -> str:
@@ -218,13 +257,19 @@ def technology_stack(plan: Plan) -> str:
     return "\n".join(rows)
 
 
-def write_design(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> str:
+def write_design(
+    plan: Plan,
+    prices: UnitPrices = UNIT_PRICES,
+    questions: Sequence[Question] | None = None,
+) -> str:
     """The whole design as Markdown, with the six ``##`` sections in order.
 
     ``prices`` are the unit prices the cost lines use (a dated table; pass your own).
+    ``questions`` (:func:`~pyt_arch_kit.questions.rank_questions`) order the assumptions by
+    how much their answer would change the design, each with what it would change.
     """
     parts = [
-        ("Executive Summary", executive_summary(plan)),
+        ("Executive Summary", executive_summary(plan, questions)),
         ("System Diagram", system_diagram(plan)),
         ("Technology Stack", technology_stack(plan)),
         ("Implementation Guidelines", implementation_guidelines(plan)),
