@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pyt_arch_kit.compare import Comparison, compare_plans
 from pyt_arch_kit.errors import PytArchError, RequirementsError
 from pyt_arch_kit.presets import preset, preset_names
+from pyt_arch_kit.questions import rank_questions
 from pyt_arch_kit.requirements import Requirements, _fmt
 from pyt_arch_kit.widgets.fields import FieldWidget, label_of, make_field
 from pyt_arch_kit.widgets.preview import preview_html, preview_plan
@@ -33,7 +34,8 @@ class RequirementsForm:
     description as help, grouped by section (System, Scale, Latency, Consistency, Workload,
     Infrastructure, Proposed approach). Edits are validated as you make them: a problem shows at
     its field and nothing you entered is lost. The clarifying questions still open are listed
-    beside the form, and unset fields say at the field what the design assumes for them. A live
+    beside the form, the ones whose answer would change the design first (each with what it
+    would change), and unset fields say at the field what the design assumes for them. A live
     preview under the form shows the planner's key figures after every valid edit. Below it, the
     Design button runs the persona and streams the design in; a design stays on screen until a
     newer one replaces it, and says so when the form no longer matches it.
@@ -73,7 +75,10 @@ class RequirementsForm:
             [self.preset, self.sections, self.message, self.preview], layout=w.Layout(width="62%")
         )
         right = w.VBox(
-            [w.HTML("<b>Clarifying questions still open</b>"), self.gaps],
+            [
+                w.HTML("<b>Clarifying questions still open</b> (what changes the design first)"),
+                self.gaps,
+            ],
             layout=w.Layout(width="38%", padding="0 0 0 1em"),
         )
         self.widget = w.VBox([w.HBox([left, right]), self.runner.widget])
@@ -222,11 +227,18 @@ class RequirementsForm:
         if not gaps:
             self.gaps.value = "<i>None: every field that matters is set.</i>"
             return
+        ranked = rank_questions(self.valid)  # the ones that would change the design first
         items = "".join(
-            f"<li>{html.escape(g.question)}<br><small>{html.escape(self.label(g.field))}: "
-            f"assuming <b>{html.escape(assumed[g.field])}</b> — "
-            f"{html.escape(self.on_screen(g.because))}</small></li>"
-            for g in gaps
+            f"<li>{html.escape(q.gap.question)}<br><small>{html.escape(self.label(q.field))}: "
+            f"assuming <b>{html.escape(assumed[q.field])}</b> — "
+            f"{html.escape(self.on_screen(q.gap.because))}<br>"
+            + (
+                f"<b>Would change:</b> {html.escape(self.on_screen(q.impact()))}"
+                if q.changes_design
+                else "<i>Does not change this design</i> (within the answers tried)"
+            )
+            + "</small></li>"
+            for q in ranked
         )
         self.gaps.value = f"<ol style='padding-left:1.2em;line-height:1.4'>{items}</ol>"
 
