@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyt_arch_kit._optional import require
 from pyt_arch_kit.planning import plan as make_plan
+from pyt_arch_kit.planning.bom import HORIZON_MONTHS
 from pyt_arch_kit.planning.capacity import p99_at_utilisation, service_times
 from pyt_arch_kit.planning.choices import QueueScope
 from pyt_arch_kit.planning.model import Plan, fmt_number
@@ -128,7 +129,7 @@ def _scaled(req: Requirements, factor: float, data_gb: float) -> Requirements:
 
 
 def growth_points(
-    plan: Plan, *, months: int = 24, load_growth_per_month: float | None = None
+    plan: Plan, *, months: int = HORIZON_MONTHS, load_growth_per_month: float | None = None
 ) -> list[GrowthPoint]:
     """Re-run the planner month by month as data and load grow.
 
@@ -341,7 +342,7 @@ def _changes(points: list[GrowthPoint]) -> list[tuple[int, str]]:
 
 
 def capacity_vs_growth(
-    plan: Plan, *, months: int = 24, load_growth_per_month: float | None = None
+    plan: Plan, *, months: int = HORIZON_MONTHS, load_growth_per_month: float | None = None
 ) -> Figure:
     """Cores, instances and stored data over the growth horizon, from re-running the planner.
 

@@ -9,10 +9,11 @@ from pydantic import BaseModel
 from pyt_arch_kit.markup import cell, inline
 
 if TYPE_CHECKING:
+    from pyt_arch_kit.planning.bom import BomLine
     from pyt_arch_kit.planning.model import Figure, Plan
     from pyt_arch_kit.requirements import Requirements
 
-__all__ = ["figures_table", "plan_markdown", "requirements_markdown"]
+__all__ = ["figures_table", "materials_table", "plan_markdown", "requirements_markdown"]
 
 
 def _cell(text: str) -> str:
@@ -61,6 +62,30 @@ def figures_table(figures: tuple[Figure, ...] | list[Figure], *, sources: bool =
     return "\n".join(rows)
 
 
+def materials_table(lines: tuple[BomLine, ...] | list[BomLine]) -> str:
+    """The bill of materials as a Markdown table: one row per part, then the totals."""
+    from pyt_arch_kit.planning.model import fmt_number
+
+    def num(v: float) -> str:
+        return fmt_number(round(v, 2) if v >= 0.01 or v == 0 else v)
+
+    rows = [
+        "| Part | Count | Cores | RAM (GB) | Storage (GB) | Basis |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    rows += [
+        f"| {_cell(x.part)} | {x.count} | {num(x.cores)} | {num(x.ram_gb)} | "
+        f"{num(x.storage_gb)} | {_cell(x.basis)} |"
+        for x in lines
+    ]
+    rows.append(
+        f"| **Parts in all** | | {num(sum(x.cores for x in lines))} | "
+        f"{num(sum(x.ram_gb for x in lines))} | {num(sum(x.storage_gb for x in lines))} | "
+        "backups and network: the bill's figures |"
+    )
+    return "\n".join(rows)
+
+
 def plan_markdown(plan: Plan) -> str:
     """The plan: figures with formulas, decisions with trade-offs, findings, assumptions."""
     lines = [
@@ -75,6 +100,8 @@ def plan_markdown(plan: Plan) -> str:
         f"| {_cell(d.topic)} | {_cell(d.choice)} | {_cell(d.why)} | {_cell(d.trade_off)} |"
         for d in plan.decisions
     ]
+    if plan.materials:
+        lines += ["", "**Bill of materials**", "", materials_table(plan.materials)]
     if plan.findings:
         lines += ["", "**Findings**", ""]
         lines += [

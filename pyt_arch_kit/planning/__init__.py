@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from pyt_arch_kit.planning._names import named
+from pyt_arch_kit.planning.bom import bill_figures, materials
 from pyt_arch_kit.planning.broker import choose_broker, plan_broker
 from pyt_arch_kit.planning.capacity import plan_capacity, size_fleet
 from pyt_arch_kit.planning.choices import (
@@ -101,7 +104,7 @@ def plan(requirements: Requirements) -> Plan:
     data, data_figs, data_decisions = plan_data(req)
     practices = plan_practices(req, cap, conc, db, broker)
     findings = find_issues(req, cap, conc, db, data, broker)
-    return Plan(
+    done = Plan(
         requirements=req.requirements,
         resolved=req,
         assumptions=tuple(assumptions),
@@ -116,6 +119,11 @@ def plan(requirements: Requirements) -> Plan:
         findings=tuple(findings),
         components=_components(req, conc, db, data, broker),
         broker=broker,
+    )
+    # The bill of materials is read off the finished plan (every part sized), then appended.
+    lines = materials(done)
+    return dataclasses.replace(
+        done, figures=done.figures + tuple(bill_figures(done, lines)), materials=lines
     )
 
 

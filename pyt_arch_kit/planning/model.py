@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pyt_arch_kit.planning.choices import (
     Broker,
@@ -19,6 +20,9 @@ from pyt_arch_kit.planning.choices import (
 )
 from pyt_arch_kit.requirements import Assumption, DatabaseKind, DataMode, Requirements
 from pyt_arch_kit.resolved import ResolvedRequirements
+
+if TYPE_CHECKING:
+    from pyt_arch_kit.planning.bom import BomLine
 
 __all__ = [
     "Broker",
@@ -322,6 +326,8 @@ class Plan:
         findings: push-back and warnings.
         components: the components of the system, in diagram order.
         broker: the message broker events go through, or ``None``.
+        materials: the bill of materials, one line per part (cores, RAM, storage); its
+            totals are the ``bom_*`` figures (:mod:`pyt_arch_kit.planning.bom`).
     """
 
     requirements: Requirements
@@ -336,6 +342,7 @@ class Plan:
     findings: tuple[Finding, ...]
     components: tuple[str, ...] = field(default=())
     broker: BrokerPlan | None = None
+    materials: tuple[BomLine, ...] = ()
 
     def figure(self, key: str) -> Figure:
         """The figure with this key.

@@ -8,7 +8,8 @@ from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices, bill_of_materia
 from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
-from pyt_arch_kit.render import figures_table
+from pyt_arch_kit.planning.bom import HORIZON_MONTHS
+from pyt_arch_kit.render import figures_table, materials_table
 from pyt_arch_kit.requirements import DatabaseKind, Interface
 
 __all__ = ["BURN_RATE_WINDOWS", "operational_considerations"]
@@ -294,6 +295,14 @@ def operational_considerations(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> 
     safety = _data_safety(plan)
     if safety:
         out += ["", "**Data safety**", "", *safety]
+    if plan.materials:
+        out += [
+            "",
+            f"**Bill of materials** (cores, RAM and storage per part, storage at "
+            f"{HORIZON_MONTHS} months; the totals are in the capacity plan below)",
+            "",
+            materials_table(plan.materials),
+        ]
     out += ["", "**Cost** (a line per component; blanks where no honest price is known)", ""]
     out += _cost(plan, prices)
     out += [

@@ -1,0 +1,381 @@
+"""The bill of materials: cores, RAM, storage and network the finished plan asks for.
+
+One :class:`BomLine` per part of the system (the application fleet, its process pools, the
+database primary with its standbys and read replicas, the cache, the broker, the data job), each
+sized from a stated figure: the RAM of a worker from :data:`WORKER_RSS_MB`, the database's RAM
+from its working set, Redis's from the keys a TTL cache holds. The totals are :class:`Figure`
+objects (keys ``bom_*``) with formula, inputs and source, so they show in the plan's tables
+like every other number. Storage is sized for the growth horizon (:data:`HORIZON_MONTHS`).
+
+A new part is one function ``(plan) -> list[BomLine]`` added to :data:`PARTS`; the totals add
+up whatever the parts return.
+
+Example:
+    >>> from pyt_arch_kit import plan, preset
+    >>> p = plan(preset("io-bound-api"))
+    >>> [line.part for line in p.materials][:2]
+    ['Application workers', 'Database primary']
+    >>> p.figure("bom_cores").value == sum(line.cores for line in p.materials)
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pyt_arch_kit.planning.choices import Broker, Cache, DataTool
+from pyt_arch_kit.planning.model import Figure
+
+if TYPE_CHECKING:
+    from pyt_arch_kit.planning.model import Plan
+
+__all__ = [
+    "BACKUP_RETENTION_SOURCE",
+    "DB_GB_PER_CORE",
+    "DB_HOT_SHARE",
+    "HORIZON_MONTHS",
+    "PARTS",
+    "WORKER_RSS_MB",
+    "BomLine",
+    "bill_figures",
+    "materials",
+]
+
+#: The growth horizon storage is sized for, in months (the capacity chart's horizon too).
+HORIZON_MONTHS = 24
+#: Resident memory of one Python worker process with its web framework, driver and ORM
+#: imported, in MB: an assumption to replace with a measurement (``ps -o rss``, or smem's PSS
+#: when gunicorn ``--preload`` shares pages between workers).
+WORKER_RSS_MB = 150.0
+_RSS_SOURCE = (
+    "stated assumption, 150 MB per CPython worker (measure it: ps -o rss); every gunicorn or "
+    "uvicorn worker and every ProcessPoolExecutor worker holds its own copy of the app "
+    "(J. Sleppy, 'Gunicorn Application Preloading', 2021)"
+)
+#: RAM per database core of a general-purpose instance (AWS m7g/m7i, RDS db.m7g: 4 GiB/vCPU).
+DB_GB_PER_CORE = 4.0
+#: The share of the stored data that queries touch often (the working set): an assumption to
+#: replace with a measurement (the buffer cache hit ratio in ``pg_stat_database``).
+DB_HOT_SHARE = 0.2
+#: The share of a database server's RAM that caches data (shared_buffers plus the OS page
+#: cache): PostgreSQL's ``effective_cache_size`` guidance.
+_CACHE_SHARE = 0.75
+_DB_SOURCE = (
+    "PostgreSQL documentation, 20.4 Resource Consumption (shared_buffers ≈ 25 % of RAM) and "
+    "20.7 Query Planning (effective_cache_size: shared_buffers + OS cache); AWS EC2/RDS "
+    "general-purpose instances: 4 GiB per vCPU"
+)
+BACKUP_RETENTION_SOURCE = (
+    "PostgreSQL documentation, 26.3 Continuous Archiving and Point-in-Time Recovery: a base "
+    "backup plus the WAL archived since"
+)
+#: Redis memory per byte of cached value: per-key overhead, allocator fragmentation and
+#: replication buffers (Redis documentation, "Memory optimization").
+_REDIS_OVERHEAD = 2.0
+_REDIS_CORES = 2  # a managed node (ElastiCache m7g.large: 2 vCPU)
+#: Kafka brokers keep 7 days (``log.retention.hours`` = 168) on 3 replicas
+#: (``replication.factor`` 3 in production); the JVM heap is 6 GB (Kafka documentation, 6.6).
+_RETENTION_DAYS = 7.0
+_BROKER_COPIES = 3
+_KAFKA_HEAP_GB = 6.0
+_SECONDS_PER_MONTH = 30 * 86_400
+
+
+@dataclass(frozen=True)
+class BomLine:
+    """One part of the bill of materials.
+
+    Attributes:
+        part: what it is, e.g. ``"Application workers"``.
+        count: how many machines, nodes or processes it is made of.
+        cores: cores in all.
+        ram_gb: RAM in all, in GB, from the stated figure in ``basis``.
+        storage_gb: storage in all at the growth horizon, in GB (every copy).
+        basis: how each number was sized.
+    """
+
+    part: str
+    count: int
+    cores: float
+    ram_gb: float
+    storage_gb: float
+    basis: str
+
+
+def _data_at_horizon(plan: Plan) -> float:
+    s = plan.resolved.scale
+    return s.data_gb + s.growth_gb_per_month * HORIZON_MONTHS
+
+
+def _writes_per_s(plan: Plan) -> float:
+    s = plan.resolved.scale
+    return s.avg_rps * (1 - s.read_ratio)
+
+
+def _app(plan: Plan) -> list[BomLine]:
+    if "app" not in plan.components:
+        return []
+    cap, conc = plan.capacity, plan.concurrency
+    workers = cap.instances * conc.workers_per_instance
+    ram = workers * WORKER_RSS_MB / 1000
+    return [
+        BomLine(
+            "Application workers",
+            cap.instances,
+            float(cap.instances * cap.cores_per_instance),
+            ram,
+            0.0,
+            f"{cap.instances} instance(s) × {cap.cores_per_instance} cores; {workers} worker "
+            f"process(es) × {WORKER_RSS_MB:g} MB RSS",
+        )
+    ]
+
+
+def _process_pool(plan: Plan) -> list[BomLine]:
+    conc, cap = plan.concurrency, plan.capacity
+    if not conc.process_pool_workers or "app" not in plan.components:
+        return []
+    procs = cap.instances * conc.workers_per_instance * conc.process_pool_workers
+    return [
+        BomLine(
+            "Process-pool workers",
+            procs,
+            0.0,
+            procs * WORKER_RSS_MB / 1000,
+            0.0,
+            f"{procs} ProcessPoolExecutor process(es) × {WORKER_RSS_MB:g} MB RSS, on the "
+            "application instances' cores",
+        )
+    ]
+
+
+def _results_only(plan: Plan) -> bool:
+    """A batch job's database holds its results, not the data set (sized by the user)."""
+    return plan.data is not None and "app" not in plan.components
+
+
+def _db_data_gb(plan: Plan) -> float:
+    return 0.0 if plan.database is None or _results_only(plan) else _data_at_horizon(plan)
+
+
+def _db_ram_per_node(plan: Plan) -> float:
+    db = plan.database
+    assert db is not None
+    working_set = DB_HOT_SHARE * _db_data_gb(plan)
+    return float(max(db.db_cores * DB_GB_PER_CORE, math.ceil(working_set / _CACHE_SHARE)))
+
+
+def _database(plan: Plan) -> list[BomLine]:
+    db = plan.database
+    if db is None:
+        return []
+    data = _db_data_gb(plan)
+    ram = _db_ram_per_node(plan)
+    stored = "the job's results only: size them" if _results_only(plan) else f"{data:,.0f} GB"
+    basis = (
+        f"{db.db_cores} cores; RAM max({db.db_cores} × {DB_GB_PER_CORE:g} GB, working set "
+        f"{DB_HOT_SHARE:.0%} of the data / {_CACHE_SHARE:.0%}) = {ram:,.0f} GB; {stored} at "
+        f"{HORIZON_MONTHS} months"
+    )
+    lines = [BomLine("Database primary", 1, float(db.db_cores), ram, data, basis)]
+    for name, n in (("Database standbys", db.standbys), ("Database read replicas", db.read_replicas)):
+        if n:
+            lines.append(
+                BomLine(name, n, float(n * db.db_cores), n * ram, n * data, f"{n} × the primary")
+            )
+    return lines
+
+
+def _cache_gb(plan: Plan) -> float:
+    db, s = plan.database, plan.resolved.scale
+    assert db is not None
+    keys_bytes_gb = s.peak_rps * s.read_ratio * db.cache_ttl_s * s.payload_kb / 1e6
+    return min(keys_bytes_gb, _data_at_horizon(plan)) * _REDIS_OVERHEAD
+
+
+def _cache(plan: Plan) -> list[BomLine]:
+    db = plan.database
+    if db is None or db.cache is not Cache.REDIS:
+        return []
+    per_node = _cache_gb(plan)
+    return [
+        BomLine(
+            "Redis cache nodes",
+            2,
+            float(2 * _REDIS_CORES),
+            2 * per_node,
+            0.0,
+            f"primary + replica; data ≤ reads/s × TTL {db.cache_ttl_s:g} s × payload (Little's "
+            f"law, each miss stores a key for one TTL), × {_REDIS_OVERHEAD:g} for Redis's "
+            "overhead",
+        )
+    ]
+
+
+def _broker(plan: Plan) -> list[BomLine]:
+    broker = plan.broker
+    if broker is None:
+        return []
+    req = plan.resolved
+    if broker.key in {x.strip().lower() for x in req.infrastructure.existing_services}:
+        return [BomLine(broker.name, 0, 0.0, 0.0, 0.0, "already run by the organisation")]
+    stored = (
+        _writes_per_s(plan) * req.scale.payload_kb * 86_400 * _RETENTION_DAYS * _BROKER_COPIES
+    ) / 1e6
+    if broker.key is Broker.SQS:
+        return [BomLine(broker.name, 0, 0.0, 0.0, 0.0, "managed: no nodes to size")]
+    heap = _KAFKA_HEAP_GB if broker.key is Broker.KAFKA else 0.0
+    return [
+        BomLine(
+            f"{broker.name} brokers",
+            _BROKER_COPIES,
+            0.0,
+            _BROKER_COPIES * heap,
+            stored,
+            f"{_BROKER_COPIES} nodes; events at the average write rate kept "
+            f"{_RETENTION_DAYS:g} days × {_BROKER_COPIES} copies"
+            + (f"; {heap:g} GB JVM heap each" if heap else "; RAM and cores: vendor's sizing"),
+        )
+    ]
+
+
+def _data_job(plan: Plan) -> list[BomLine]:
+    data = plan.data
+    if data is None:
+        return []
+    stored = _data_at_horizon(plan)
+    single = data.tool in (DataTool.PANDAS, DataTool.POLARS)
+    ram = data.ram_needed_gb if data.tool is DataTool.PANDAS else 0.0
+    cores = float(plan.capacity.cores_per_instance) if single else 0.0
+    return [
+        BomLine(
+            f"Data job ({data.tool_name}) and object storage",
+            1 if single else 0,
+            cores,
+            ram,
+            stored,
+            (
+                f"one machine of {plan.capacity.cores_per_instance} cores; "
+                if single
+                else "the cluster is sized from a timed test run; "
+            )
+            + (f"pandas needs ≈ {data.ram_needed_gb:,.0f} GB; " if ram else "")
+            + f"Parquet at {HORIZON_MONTHS} months",
+        )
+    ]
+
+
+#: The parts, in the order the bill lists them: each ``(plan) -> list[BomLine]``.
+PARTS: tuple[Callable[[Plan], list[BomLine]], ...] = (
+    _app,
+    _process_pool,
+    _database,
+    _cache,
+    _broker,
+    _data_job,
+)
+
+
+def materials(plan: Plan) -> tuple[BomLine, ...]:
+    """The bill of materials of a finished plan: one line per part (:data:`PARTS`)."""
+    return tuple(line for part in PARTS for line in part(plan))
+
+
+def bill_figures(plan: Plan, lines: tuple[BomLine, ...]) -> list[Figure]:
+    """The totals of the bill as figures (keys ``bom_*``), with formula, inputs and source."""
+    req, db = plan.resolved, plan.database
+    s = req.scale
+    cores = sum(line.cores for line in lines)
+    ram = sum(line.ram_gb for line in lines)
+    data_h = _data_at_horizon(plan)
+    copies = 0 if db is None else 1 + db.standbys + db.read_replicas
+    retention = 0 if db is None else db.backup_retention_days
+    wal_gb = _writes_per_s(plan) * s.payload_kb * 86_400 * retention / 1e6
+    backups = 0.0 if db is None else _db_data_gb(plan) + wal_gb
+    storage = sum(line.storage_gb for line in lines) + backups
+    online = "app" in plan.components
+    peak = s.peak_rps if online else 0.0
+    replicas = 0 if db is None else db.standbys + db.read_replicas
+    client_mbps = peak * s.payload_kb * 8 / 1000
+    repl_mbps = peak * (1 - s.read_ratio) * s.payload_kb * 8 / 1000 * replicas
+    parts = ", ".join(f"{line.part} {line.cores:g}" for line in lines if line.cores)
+    rams = ", ".join(f"{line.part} {line.ram_gb:.3g}" for line in lines if line.ram_gb)
+    return [
+        Figure(
+            "bom_cores",
+            "Cores in all (bill of materials)",
+            cores,
+            "cores",
+            "Σ cores of each part",
+            (("parts", parts or "none"),),
+            "the plan's fleet, database and cache sizes (see each part's line)",
+        ),
+        Figure(
+            "bom_ram_gb",
+            "RAM in all (bill of materials)",
+            round(ram, 3),
+            "GB",
+            "Σ RAM of each part (workers × RSS, database working set, cache data)",
+            (("parts", rams or "none"), ("worker RSS MB", WORKER_RSS_MB)),
+            _RSS_SOURCE + "; " + _DB_SOURCE,
+        ),
+        Figure(
+            "bom_data_horizon_gb",
+            f"Data stored at {HORIZON_MONTHS} months",
+            round(data_h, 3),
+            "GB",
+            "D + g · H",
+            (("D", s.data_gb), ("g", s.growth_gb_per_month), ("H", HORIZON_MONTHS)),
+            "linear growth at the stated rate (the capacity chart's horizon)",
+        ),
+        Figure(
+            "bom_backup_gb",
+            "Backups (base backup + WAL over the retention)",
+            round(backups, 3),
+            "GB",
+            "D_db + writes/s · payload · 86,400 · retention days",
+            (
+                ("D_db", round(_db_data_gb(plan), 3)),
+                ("writes/s", round(_writes_per_s(plan), 3)),
+                ("payload KB", s.payload_kb),
+                ("retention days", retention),
+            ),
+            BACKUP_RETENTION_SOURCE,
+        ),
+        Figure(
+            "bom_storage_gb",
+            "Storage in all (bill of materials)",
+            round(storage, 3),
+            "GB",
+            "D_db × database copies + backups + broker log + object storage",
+            (("D_db", round(_db_data_gb(plan), 3)), ("database copies", copies)),
+            "each part's stored data at the horizon; " + BACKUP_RETENTION_SOURCE,
+        ),
+        Figure(
+            "bom_network_mbps",
+            "Network at peak (clients + replication)",
+            round(client_mbps + repl_mbps, 3),
+            "Mbit/s",
+            "λ · payload · 8 + λ · (1 − r) · payload · 8 · copies",
+            (
+                ("λ", peak),
+                ("payload KB", s.payload_kb),
+                ("r", s.read_ratio),
+                ("copies", replicas),
+            ),
+            "request and response bytes at the peak rate; each standby and replica receives "
+            "the writes (PostgreSQL documentation, 27.2 Log-Shipping Standby Servers)",
+        ),
+        Figure(
+            "bom_transfer_gb_month",
+            "Client transfer per month",
+            round((s.avg_rps if online else 0.0) * s.payload_kb * _SECONDS_PER_MONTH / 1e6, 3),
+            "GB",
+            "λ_avg · payload · 30 days",
+            (("λ_avg", s.avg_rps if online else 0.0), ("payload KB", s.payload_kb)),
+            "the average rate over a month (what a provider bills for egress)",
+        ),
+    ]
