@@ -181,7 +181,10 @@ def _database(plan: Plan) -> list[BomLine]:
         f"{HORIZON_MONTHS} months"
     )
     lines = [BomLine("Database primary", 1, float(db.db_cores), ram, data, basis)]
-    for name, n in (("Database standbys", db.standbys), ("Database read replicas", db.read_replicas)):
+    for name, n in (
+        ("Database standbys", db.standbys),
+        ("Database read replicas", db.read_replicas),
+    ):
         if n:
             lines.append(
                 BomLine(name, n, float(n * db.db_cores), n * ram, n * data, f"{n} × the primary")

@@ -3,12 +3,12 @@ safety, cost and the capacity figures — every number read from the plan."""
 
 from __future__ import annotations
 
+from pyt_arch_kit.planning.bom import HORIZON_MONTHS
 from pyt_arch_kit.planning.capacity import FAILOVER_CEILING
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices, bill_of_materials, monthly_total
 from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
-from pyt_arch_kit.planning.bom import HORIZON_MONTHS
 from pyt_arch_kit.render import figures_table, materials_table
 from pyt_arch_kit.requirements import DatabaseKind, Interface
 
