@@ -42,13 +42,14 @@ SETTINGS = {
     "full": Config(15, 50, 1000, (10_000, 20_000, 40_000), 5, 20, 3),
     "quick": Config(3, 3, 50, (2_500, 5_000, 10_000), 3, 3, 0),
 }
-GROUPS = ("imports", "offline", "stream", "claude", "notebooks", "docs", "verify")
+GROUPS = ("imports", "offline", "questions", "stream", "claude", "notebooks", "docs", "verify")
 
 
 def _benchmarks(cfg: Config) -> dict[str, Callable[[], list[Row] | Skipped]]:
     import bench_ci
     import bench_claude
     import bench_core
+    import bench_questions
     import bench_stream
     import bench_verify
 
@@ -62,6 +63,7 @@ def _benchmarks(cfg: Config) -> dict[str, Callable[[], list[Row] | Skipped]]:
         "offline": lambda: (
             bench_core.preset_latency(cfg.preset_repeats) + bench_core.sweep(cfg.sweep)
         ),
+        "questions": lambda: bench_questions.question_ranking(max(3, cfg.preset_repeats // 5)),
         "stream": lambda: bench_stream.streaming(list(cfg.stream_sizes), cfg.stream_repeats),
         "claude": lambda: bench_claude.claude_path(cfg.claude_designs),
         "notebooks": lambda: ci(bench_ci.notebooks, "Notebook CI (pytest --nbmake)"),

@@ -22,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -240,31 +239,49 @@ def _changes(before: dict[str, str], after: dict[str, str]) -> tuple[tuple[Chang
     return changes, score
 
 
-def rank_questions(requirements: Requirements, *, budget: int = MAX_REPLANS) -> list[Question]:
+def rank_questions(
+    requirements: Requirements, *, budget: int = MAX_REPLANS, base: Plan | None = None
+) -> list[Question]:
     """The open questions, the ones whose answer changes the design most first.
 
     Each open question (:meth:`Requirements.gaps`) is answered with a few plausible values in
     turn (:data:`PROBES`; every alternative of a choice), the plan is recomputed, and what
     changed (:func:`design_facts`) is recorded. Questions are ordered by the total change,
-    ties (and the questions that change nothing, listed last) in schema order.
+    ties (and the questions that change nothing, listed last) in schema order. The last few
+    rankings are remembered, so showing the same requirements again costs nothing.
 
     Args:
         requirements: the requirements as given (their unset fields are the questions).
         budget: the most re-plans to make; probes past it are not tried.
+        base: ``plan(requirements)`` if already computed (saves one plan).
 
     Returns:
         One :class:`Question` per open question.
     """
-    return list(_ranked(requirements.model_dump_json(), max(0, budget)))
+    gaps = requirements.gaps()
+    if not gaps:
+        return []
+    key = (requirements.model_dump_json(), max(0, budget))
+    ranked = _MEMO.get(key)
+    if ranked is None:
+        ranked = _rank(requirements, gaps, key[1], base or make_plan(requirements))
+        if len(_MEMO) >= _MEMO_SIZE:
+            del _MEMO[next(iter(_MEMO))]  # the oldest
+        _MEMO[key] = ranked
+    return list(ranked)
 
 
-@functools.lru_cache(maxsize=32)
-def _ranked(key: str, budget: int) -> tuple[Question, ...]:
-    requirements = Requirements.model_validate_json(key)
-    before = design_facts(make_plan(requirements))
+_MEMO: dict[tuple[str, int], tuple[Question, ...]] = {}
+_MEMO_SIZE = 32
+
+
+def _rank(
+    requirements: Requirements, gaps: list[Gap], budget: int, base: Plan
+) -> tuple[Question, ...]:
+    before = design_facts(base)
     left = budget
     questions: list[Question] = []
-    for gap in requirements.gaps():
+    for gap in gaps:
         probes: list[Probe] = []
         for value, relative in _candidates(gap):
             if left <= 0:

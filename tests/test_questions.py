@@ -16,7 +16,7 @@ import pytest
 from pyt_arch_kit import Requirements, plan, rank_questions
 from pyt_arch_kit.cli import main
 from pyt_arch_kit.planning.model import Plan
-from pyt_arch_kit.questions import Question, _ranked
+from pyt_arch_kit.questions import _MEMO, Question
 from pyt_arch_kit.requirements import _fmt
 
 #: A small admin tool: a handful of users, the rest left open.
@@ -104,7 +104,7 @@ def test_questions_that_change_nothing_are_listed_last_and_say_so() -> None:
 def test_the_ranking_is_deterministic() -> None:
     req = Requirements.parse(ADMIN)
     first = rank_questions(req)
-    _ranked.cache_clear()
+    _MEMO.clear()
     assert rank_questions(req) == first
     assert [q.field for q in rank_questions(req)] == [q.field for q in first]
 

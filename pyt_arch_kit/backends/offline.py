@@ -19,10 +19,20 @@ class OfflineBackend(Backend):
 
     It streams the design paragraph by paragraph, so the workbench and the CLI show it the same
     way as a model's answer.
+
+    Args:
+        questions: rank the open questions by what their answer would change and list the
+            assumptions in that order, each with what it would change
+            (:func:`~pyt_arch_kit.questions.rank_questions`: a few dozen re-plans, remembered
+            for the same requirements). ``False`` lists them in schema order and skips the
+            re-plans: for sweeps of many designs nobody reads one by one.
     """
 
     name = "offline"
     streams = False
+
+    def __init__(self, *, questions: bool = True) -> None:
+        self.questions = questions
 
     def events(self, request: DesignRequest) -> Iterator[TextDelta | Finished]:
         """Yield the design in paragraph-sized pieces, then the finished :class:`Design`."""
@@ -34,7 +44,8 @@ class OfflineBackend(Backend):
             )
         # The open questions, ranked by what their answer would change (a few dozen re-plans,
         # so only here, where the design shows them; write_design alone keeps schema order).
-        text = write_design(request.plan, questions=rank_questions(request.requirements))
+        ranked = rank_questions(request.requirements, base=request.plan) if self.questions else None
+        text = write_design(request.plan, questions=ranked)
         for piece in re.split(r"(?<=\n\n)", text):
             if piece:
                 yield TextDelta(piece)
