@@ -43,10 +43,16 @@ MAX_REPLANS = 64
 #: Weight of a flipped decision, SLA verdict or pool fit against one doubling of the instances.
 _FLIP_WEIGHT = 4.0
 
-_Values = Callable[[Any], list[Any]]
+
+@dataclass(frozen=True)
+class _Answers:
+    """The answers tried for one field: ``values(assumed)``, relative to it or fixed."""
+
+    values: Callable[[Any], list[Any]]
+    relative: bool
 
 
-def _times(*factors: float, whole: bool = False) -> _Values:
+def _times(*factors: float, whole: bool = False) -> _Answers:
     """Multiples of the assumed value (for a zero, the factors themselves as values)."""
 
     def values(v: Any) -> list[Any]:
@@ -54,17 +60,17 @@ def _times(*factors: float, whole: bool = False) -> _Values:
         out = [base * f for f in factors]
         return [max(1, round(x)) for x in out] if whole else out
 
-    return values
+    return _Answers(values, relative=True)
 
 
-def _fixed(*choices: Any) -> _Values:
-    return lambda v: [c for c in choices if c != v]
+def _fixed(*choices: Any) -> _Answers:
+    return _Answers(lambda v: [c for c in choices if c != v], relative=False)
 
 
 #: Per field: the plausible answers tried, from the assumed value. Loads and sizes ×0.1 and ×10;
 #: shares, targets and counts over a range an architect would meet; choices over every
 #: alternative (added in :func:`_candidates`).
-PROBES: dict[str, _Values] = {
+PROBES: dict[str, _Answers] = {
     "scale.peak_rps": _times(0.1, 10),
     "scale.avg_rps": _times(0.1, 10),
     "scale.concurrent_users": _times(0.1, 10, whole=True),
@@ -201,19 +207,14 @@ def _candidates(gap: Gap) -> list[tuple[Any, str]]:
     assumed = gap.assumed
     if isinstance(assumed, StrEnum):
         return [(m, "") for m in type(assumed) if m is not assumed]
-    values = PROBES.get(gap.field)
-    if values is None:
+    answers = PROBES.get(gap.field)
+    if answers is None:
         return []
     out: list[tuple[Any, str]] = []
-    for v in values(assumed):
-        ratio = v / assumed if isinstance(assumed, int | float) and assumed else None
-        relative = "" if ratio is None or _is_fixed(gap.field) else f"×{fmt_number(ratio)}"
-        out.append((v, relative))
+    for v in answers.values(assumed):
+        relative = answers.relative and isinstance(assumed, int | float) and assumed
+        out.append((v, f"×{fmt_number(v / assumed)}" if relative else ""))
     return out
-
-
-def _is_fixed(field: str) -> bool:
-    return PROBES[field].__qualname__.startswith("_fixed")
 
 
 def _answered(req: Requirements, field: str, value: Any) -> Requirements | None:
