@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 from pyt_arch_kit import Requirements, plan, rank_questions
 from pyt_arch_kit.cli import main
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.questions import _MEMO, Question
 from pyt_arch_kit.requirements import _fmt
+from tests.test_properties import requirements
 
 #: A small admin tool: a handful of users, the rest left open.
 ADMIN = {
@@ -43,6 +45,15 @@ READ: dict[str, Callable[[Plan], str]] = {
     "database": lambda p: "none" if p.database is None else p.database.engine.value,
     "broker": lambda p: "none" if p.broker is None else p.broker.name,
     "data tool": lambda p: "none" if p.data is None else p.data.tool_name,
+    "pools fit the connection limit": lambda p: (
+        "n/a"
+        if p.database is None
+        else "yes"
+        if p.database.pgbouncer
+        or p.database.total_connections
+        <= p.database.connection_limit - p.database.reserved_connections
+        else "no"
+    ),
     "p99 meets the target": lambda p: (
         ("yes" if p.capacity.meets_p99 else "no") if "app" in p.components else "n/a"
     ),
@@ -62,6 +73,7 @@ def check_claims(req: Requirements, ranked: list[Question]) -> None:
         for probe in q.probes:
             after = plan(answered(req, q.field, probe.value))
             for change in probe.changes:
+                assert change.aspect in READ, change  # every claim is checked here
                 if change.aspect in READ:
                     assert READ[change.aspect](before) == change.before, (q.field, change)
                     assert READ[change.aspect](after) == change.after, (q.field, change)
@@ -147,3 +159,14 @@ def test_the_offline_design_lists_assumptions_in_ranked_order() -> None:
     listed = [ln.split("`")[1] for ln in block.splitlines() if ln.startswith("- `")]
     assert listed == [q.field for q in rank_questions(req)]
     assert "*Would change:*" in block and "*Does not change this design*" in block
+
+
+@settings(max_examples=8, deadline=None)
+@given(requirements())
+def test_every_open_question_is_ranked_once_changers_first(req: Requirements) -> None:
+    ranked = rank_questions(req, budget=24)
+    assert sorted(q.field for q in ranked) == sorted(g.field for g in req.gaps())
+    moving = [q.changes_design for q in ranked]
+    assert moving == sorted(moving, reverse=True)
+    assert sum(len(q.probes) for q in ranked) <= 24
+    check_claims(req, ranked)
