@@ -15,7 +15,7 @@ __all__ = ["RDS_MAX_CONNECTIONS", "database_hosting", "managed"]
 
 #: Amazon RDS for PostgreSQL's default ``max_connections``, per instance class (AWS RDS docs,
 #: "Maximum number of database connections").
-RDS_MAX_CONNECTIONS = "LEAST({DBInstanceClassMemory/9531392}, 5000)"
+RDS_MAX_CONNECTIONS = "LEAST(DBInstanceClassMemory / 9531392, 5000)"
 
 _MANAGED = {
     DatabaseKind.POSTGRESQL: "Amazon RDS / Aurora PostgreSQL, Cloud SQL or Azure Database for "

@@ -154,7 +154,7 @@ def system_diagram(plan: Plan) -> str:
                 "which balances each call, not each connection, across "
                 if grpc
                 else "A client opens a WebSocket through the load balancer, which gives it to "
-                "the instance with the fewest connections among "
+                "the instance with the fewest open sockets, across "
                 if sockets_held(plan)
                 else "A client request reaches the load balancer, which spreads it across "
             )
