@@ -107,7 +107,7 @@ def plan(requirements: Requirements) -> Plan:
     if db is not None:
         practices.append(database_hosting(req, db))
     if holds_sockets(req):
-        practices += websocket_decisions(req, cap, conc)
+        practices += websocket_decisions(req, cap, conc, db)
     field_figs = traffic_figures(req, cap) + connection_figures(req, cap, conc, db)
     findings = find_issues(req, cap, conc, db, data, broker)
     return Plan(

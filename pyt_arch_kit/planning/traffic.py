@@ -28,13 +28,14 @@ __all__ = [
 ]
 
 #: CPU ms to decode and encode one KB of JSON with the standard library (``json.loads`` +
-#: ``json.dumps``): measured at ≈ 0.02 ms/KB on a 25 KB list of small objects (CPython 3.12);
-#: orjson is several times faster. An assumption: profile your own payloads.
+#: ``json.dumps``): measured at ≈ 0.022 ms/KB of process time on lists of small objects from
+#: 1 KB to 270 KB (CPython 3.11, ``benchmarks/bench_json.py``); orjson is several times faster.
+#: An assumption: profile your own payloads.
 JSON_MS_PER_KB = 0.02
 JSON_SOURCE = (
-    "stdlib json loads + dumps ≈ 0.02 ms per KB, measured on a 25 KB list of small objects "
-    "(CPython 3.12); orjson's README benchmarks show it several times faster — an assumption, "
-    "profile your payloads"
+    "stdlib json loads + dumps ≈ 0.02 ms of CPU per KB, measured on lists of small objects "
+    "(CPython 3.11, benchmarks/bench_json.py); orjson's README benchmarks show it several "
+    "times faster — an assumption, profile your payloads"
 )
 #: Baseline network bandwidth per vCPU of a general-purpose VM, in Mbit/s: AWS m6i.xlarge
 #: (4 vCPU) has a 1.5625 Gbit/s baseline ("up to 12.5 Gbit/s" is a burst).

@@ -8,14 +8,23 @@ sockets at once. Each decision here is worded from the plan's socket figures.
 
 from __future__ import annotations
 
-from pyt_arch_kit.planning.model import CapacityPlan, ConcurrencyPlan, Decision, fmt_number
+from pyt_arch_kit.planning.choices import Cache
+from pyt_arch_kit.planning.model import (
+    CapacityPlan,
+    ConcurrencyPlan,
+    DatabasePlan,
+    Decision,
+    fmt_number,
+)
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S
+from pyt_arch_kit.requirements import DatabaseKind
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
     "HEARTBEAT_S",
     "RECONNECT_BASE_S",
     "RECONNECT_CAP_S",
+    "broadcast_bus",
     "websocket_decisions",
 ]
 
@@ -28,10 +37,58 @@ _JITTER = "M. Brooker, AWS Architecture Blog, “Exponential Backoff and Jitter�
 _ALB = f"AWS ALB idle timeout, default {LB_IDLE_TIMEOUT_S} s (ELB docs, “Connection idle timeout”)"
 
 
+def broadcast_bus(db: DatabasePlan | None) -> str:
+    """What carries a broadcast to every worker: the plan's Redis, else PostgreSQL's
+    LISTEN/NOTIFY, else a Redis the plan does not size yet."""
+    if db is not None and db.cache is Cache.REDIS:
+        return "Redis pub/sub"
+    if db is not None and db.engine is DatabaseKind.POSTGRESQL:
+        return "PostgreSQL LISTEN/NOTIFY"
+    return "Redis pub/sub (a small Redis, not yet in this plan's diagram or costs)"
+
+
+def _broadcast(processes: int, per_worker: float, bus: str) -> Decision:
+    if bus.startswith("PostgreSQL"):
+        how = (
+            "PostgreSQL LISTEN/NOTIFY: each worker process holds one listening connection "
+            "(outside its pool) and writes each notification to its own sockets"
+        )
+        limits = (
+            "a NOTIFY payload is at most 8,000 bytes (send ids, not documents) and is "
+            "delivered only to listeners connected at the time; move to Redis pub/sub when "
+            "notifications pass a few thousand per second"
+        )
+    else:
+        how = (
+            f"{bus}: each worker process subscribes once per channel it has sockets for, "
+            "and writes each published message to its own sockets"
+        )
+        limits = (
+            "pub/sub is at-most-once: a worker that is reconnecting misses messages, so "
+            "clients resynchronise from the database (a last-seen version) after a "
+            "reconnect; use Redis Streams if every message must be replayable"
+        )
+    return Decision(
+        "broadcast",
+        how,
+        f"a message for many users must reach every one of the {processes} worker processes "
+        "that may hold their sockets; the bus delivers it once per worker (not once per "
+        f"socket), and each worker's event loop fans it out to its ≈ {fmt_number(per_worker)} "
+        "sockets. Send with a timeout per socket and drop (or disconnect) a client whose send "
+        "buffer is full, so one slow reader cannot stall the loop",
+        limits,
+        ("Redis Streams (replayable, more state)", "a broker topic per worker"),
+    )
+
+
 def websocket_decisions(
-    req: ResolvedRequirements, cap: CapacityPlan, conc: ConcurrencyPlan
+    req: ResolvedRequirements,
+    cap: CapacityPlan,
+    conc: ConcurrencyPlan,
+    db: DatabasePlan | None = None,
 ) -> list[Decision]:
     """Balancing, broadcast, heartbeats and reconnects for a service that holds sockets."""
+    bus = broadcast_bus(db)
     users = req.scale.concurrent_users
     n, workers = cap.instances, conc.workers_per_instance
     per_instance = users / max(1, n)
@@ -52,21 +109,7 @@ def websocket_decisions(
             "only as users reconnect",
             ("sticky sessions (needed only if state lives in the process)", "round robin"),
         ),
-        Decision(
-            "broadcast",
-            "Redis pub/sub: each worker process subscribes once per channel it has sockets "
-            "for, and writes each published message to its own sockets",
-            f"a message for many users must reach every one of the {n * workers} worker "
-            "processes that may hold their sockets; Redis delivers it once per subscribed "
-            "worker (not once per socket), and each worker's event loop fans it out to its "
-            f"≈ {fmt_number(per_worker)} sockets. Send with a timeout per socket and drop "
-            "(or disconnect) a client whose send buffer is full, so one slow reader cannot "
-            "stall the loop",
-            "pub/sub is at-most-once: a worker that is reconnecting to Redis misses messages, "
-            "so clients resynchronise from the database (a last-seen version) after a "
-            "reconnect; use Redis Streams if every message must be replayable",
-            ("Redis Streams (replayable, more state)", "a broker topic per worker"),
-        ),
+        _broadcast(n * workers, per_worker, bus),
         Decision(
             "heartbeats",
             f"a ping every {HEARTBEAT_S} s from the server (uvicorn `--ws-ping-interval "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pyt_arch_kit.planning.connections import FD_SOFT_LIMIT, fd_limit_to_set
 from pyt_arch_kit.planning.hosting import RDS_MAX_CONNECTIONS, managed
 from pyt_arch_kit.planning.model import Plan, fmt_number
-from pyt_arch_kit.planning.websocket import HEARTBEAT_S, RECONNECT_CAP_S
+from pyt_arch_kit.planning.websocket import HEARTBEAT_S, RECONNECT_CAP_S, broadcast_bus
 from pyt_arch_kit.requirements import DatabaseKind
 
 __all__ = [
@@ -93,9 +93,10 @@ def socket_guideline(plan: Plan) -> list[str]:
     """An Implementation Guidelines paragraph for a WebSocket handler."""
     if not sockets_held(plan):
         return []
+    bus = broadcast_bus(plan.database).split(" (")[0]
     return [
-        "Each worker keeps its sockets in a dict keyed by channel, subscribes to Redis "
-        "pub/sub for those channels, and fans a published message out with a send timeout "
+        "Each worker keeps its sockets in a dict keyed by channel, listens on "
+        f"{bus} for those channels, and fans a message out with a send timeout "
         "per socket; a client that cannot keep up is disconnected, not buffered. The "
         "handler authenticates on connect, keeps no state the user cannot rebuild from "
         "Redis or the database, and on reconnect resynchronises from a last-seen version.",

@@ -132,3 +132,13 @@ def test_hosting_decides_who_runs_the_database() -> None:
     on_prem = plan(_with(r, infrastructure__hosting=Hosting.ON_PREM)).decision("database hosting")
     assert "managed service" in cloud.choice and "parameter group" in cloud.why
     assert "Patroni" in on_prem.choice and "pgBackRest" in on_prem.why
+
+
+def test_broadcast_rides_the_plans_redis_else_postgres_listen_notify() -> None:
+    r = preset("realtime-websocket")
+    with_redis = plan(r)
+    no_cache = plan(_with(r, consistency__stale_read_tolerance_s=0.0))
+    assert "redis" in with_redis.components
+    assert with_redis.decision("broadcast").choice.startswith("Redis pub/sub:")
+    assert "redis" not in no_cache.components
+    assert no_cache.decision("broadcast").choice.startswith("PostgreSQL LISTEN/NOTIFY")
