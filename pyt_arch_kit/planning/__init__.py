@@ -21,8 +21,10 @@ from pyt_arch_kit.planning.choices import (
     WorkerClass,
 )
 from pyt_arch_kit.planning.concurrency import plan_concurrency
+from pyt_arch_kit.planning.connections import connection_figures, holds_sockets
 from pyt_arch_kit.planning.data import plan_data
 from pyt_arch_kit.planning.database import plan_database
+from pyt_arch_kit.planning.hosting import database_hosting
 from pyt_arch_kit.planning.model import (
     BrokerPlan,
     CapacityPlan,
@@ -38,6 +40,8 @@ from pyt_arch_kit.planning.model import (
 )
 from pyt_arch_kit.planning.practices import plan_practices
 from pyt_arch_kit.planning.pushback import find_issues
+from pyt_arch_kit.planning.traffic import traffic_figures
+from pyt_arch_kit.planning.websocket import websocket_decisions
 from pyt_arch_kit.requirements import DataMode, Interface, Requirements
 from pyt_arch_kit.resolved import ResolvedRequirements, resolve
 
@@ -103,6 +107,11 @@ def plan(requirements: Requirements) -> Plan:
     broker, broker_decisions = plan_broker(req, conc.model, chosen)
     data, data_figs, data_decisions = plan_data(req)
     practices = plan_practices(req, cap, conc, db, broker)
+    if db is not None:
+        practices.append(database_hosting(req, db))
+    if holds_sockets(req):
+        practices += websocket_decisions(req, cap, conc, db)
+    field_figs = traffic_figures(req, cap) + connection_figures(req, cap, conc, db)
     findings = find_issues(req, cap, conc, db, data, broker)
     done = Plan(
         requirements=req.requirements,
@@ -112,7 +121,7 @@ def plan(requirements: Requirements) -> Plan:
         concurrency=conc,
         database=db,
         data=data,
-        figures=tuple(cap_figs + conc_figs + db_figs + data_figs),
+        figures=tuple(cap_figs + conc_figs + db_figs + data_figs + field_figs),
         decisions=tuple(
             conc_decisions + db_decisions + broker_decisions + practices + data_decisions
         ),

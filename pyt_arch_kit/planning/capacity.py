@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pyt_arch_kit.planning.capacity_figures import capacity_figures
 from pyt_arch_kit.planning.choices import QueueScope
+from pyt_arch_kit.planning.connections import socket_instances
 from pyt_arch_kit.planning.latency import (
     QUANTILE,
     Queue,
@@ -105,7 +106,8 @@ def _instances_for(load: float, per_instance: float, redundant: bool) -> int:
 
 
 def size_fleet(req: ResolvedRequirements) -> Fleet:
-    """Instances for the cores the load keeps busy, N+1 across zones when the SLO asks for it.
+    """Instances for the cores the load keeps busy, N+1 across zones when the SLO asks for it,
+    and for the memory of the sockets a WebSocket service holds open.
 
     ``req`` must be resolved (no relevant field unset).
     """
@@ -117,6 +119,9 @@ def size_fleet(req: ResolvedRequirements) -> Fleet:
     n = _instances_for(busy, cpi, redundant)
     if redundant:
         n = max(n, 2)
+    # Long-lived sockets: enough instances to hold every connected user in memory, after a
+    # zone loss too (0 when the service holds none).
+    n = max(n, socket_instances(req, req.scale.concurrent_users, redundant))
     return Fleet(littles_law(peak, (cpu_ms + io_ms) / 1000), busy, cpi, n)
 
 

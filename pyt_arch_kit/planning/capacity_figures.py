@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pyt_arch_kit.planning.choices import QueueScope
+from pyt_arch_kit.planning.connections import socket_instances
 from pyt_arch_kit.planning.latency import Queue, service_times
 from pyt_arch_kit.planning.model import CapacityPlan, Figure
 from pyt_arch_kit.planning.queueing import ALLEN_CUNNEEN, DEAN_BARROSO, ERLANG, LITTLE
@@ -39,6 +40,10 @@ def capacity_figures(
         if cap.queue is not QueueScope.NONE
         else "no queue (no CPU time or no requests)"
     )
+    floor = socket_instances(req, req.scale.concurrent_users, cap.redundancy_required)
+    sockets: tuple[tuple[str, float | str], ...] = (
+        (("instances for open sockets (memory, N+1)", floor),) if floor else ()
+    )
     figures = [
         Figure(
             "in_flight",
@@ -72,14 +77,16 @@ def capacity_figures(
             "Application instances",
             cap.instances,
             "instances",
-            "max(⌈busy / (c · U_target)⌉, N+1: survivors of a zone loss ≤ U_failover), "
-            "+ more (bisection) while the p99 misses, up to 4× + 4",
+            "max(⌈busy / (c · U_target)⌉, N+1: survivors of a zone loss ≤ U_failover"
+            + (", survivors hold every socket: ⌈users / sockets per instance⌉" if floor else "")
+            + "), + more (bisection) while the p99 misses, up to 4× + 4",
             (
                 ("busy cores", cap.busy_cores),
                 ("cores per instance", cpi),
                 ("U_target", target_u),
                 ("U_failover", failover if cap.redundancy_required else "n/a"),
                 ("base (utilisation and N+1)", base),
+                *sockets,
             ),
             "N+1 redundancy across zones; " + ERLANG,
         ),

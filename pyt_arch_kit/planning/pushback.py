@@ -15,6 +15,16 @@ from pyt_arch_kit.planning._names import named
 from pyt_arch_kit.planning.broker import LOG_BROKER_MIN_EVENTS_S, proposed_log_broker_is_premature
 from pyt_arch_kit.planning.choices import FindingKind
 from pyt_arch_kit.planning.database import over_the_limit, prepared_statements_fix
+from pyt_arch_kit.planning.field_findings import (
+    descriptors_past_limit,
+    descriptors_warning,
+    network_heavy,
+    network_warning,
+    p50_missed,
+    p50_warning,
+    serialisation_heavy,
+    serialisation_warning,
+)
 from pyt_arch_kit.planning.model import (
     BrokerPlan,
     CapacityPlan,
@@ -322,6 +332,7 @@ RULES: tuple[Rule, ...] = (
             "replaced within minutes.",
         ),
     ),
+    Rule(FindingKind.WARNING, p50_missed, p50_warning),
     Rule(FindingKind.WARNING, _outside_validated_range, _validity),
     Rule(
         FindingKind.WARNING,
@@ -334,6 +345,9 @@ RULES: tuple[Rule, ...] = (
             "gracefully (answer with the results that arrived).",
         ),
     ),
+    Rule(FindingKind.WARNING, network_heavy, network_warning),
+    Rule(FindingKind.WARNING, serialisation_heavy, serialisation_warning),
+    Rule(FindingKind.WARNING, descriptors_past_limit, descriptors_warning),
     Rule(FindingKind.WARNING, _database_is_the_bottleneck, _bottleneck),
     Rule(FindingKind.WARNING, _busy_past_useful, _busy_connections),
     Rule(

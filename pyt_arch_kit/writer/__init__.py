@@ -15,6 +15,7 @@ from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
 from pyt_arch_kit.writer.guidelines import implementation_guidelines
 from pyt_arch_kit.writer.operations import operational_considerations
 from pyt_arch_kit.writer.risks import risks_and_mitigations
+from pyt_arch_kit.writer.sockets import socket_summary, sockets_held
 from pyt_arch_kit.writer.stack import stack
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
             f"{cap.utilisation:.0%} utilisation (target ≤ {cap.target_utilisation:.0%}); "
             + _after_failure(plan),
             _latency_line(plan),
+            *socket_summary(plan),
         ]
     if db is not None and not batch:
         lines.append(_pools_line(db))
@@ -190,6 +192,9 @@ def system_diagram(plan: Plan) -> str:
                 "A client's calls go through an L7 gRPC proxy (or client-side round_robin), "
                 "which balances each call, not each connection, across "
                 if grpc
+                else "A client opens a WebSocket through the load balancer, which gives it to "
+                "the instance with the fewest open sockets, across "
+                if sockets_held(plan)
                 else "A client request reaches the load balancer, which spreads it across "
             )
             + f"{plan.capacity.instances} instance(s)"

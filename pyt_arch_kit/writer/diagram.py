@@ -27,6 +27,7 @@ def mermaid(plan: Plan) -> str:
     db = plan.database
     nodes: list[str] = []
     edges: list[str] = []
+    ws = any(f.key == "sockets_per_instance" for f in plan.figures)  # long-lived sockets
 
     def node(key: str, label: str, shape: str = "rect") -> None:
         text = "<br/>".join(mermaid_label(part) for part in label.split("<br/>"))
@@ -41,7 +42,14 @@ def mermaid(plan: Plan) -> str:
     if "clients" in c:
         node("clients", "Clients", "round")
         grpc = plan.resolved.interface is Interface.GRPC
-        node("lb", "L7 gRPC proxy<br/>per-call balancing" if grpc else "Load balancer")
+        node(
+            "lb",
+            "L7 gRPC proxy<br/>per-call balancing"
+            if grpc
+            else "Load balancer<br/>least connections"
+            if ws
+            else "Load balancer",
+        )
         node(
             "app",
             f"{framework_text(conc.framework, plan.broker)}<br/>{cap.instances} × "
@@ -49,7 +57,11 @@ def mermaid(plan: Plan) -> str:
             f"{WORKER_NOUN[conc.model]}" + (f"<br/>{cap.zones} zones" if cap.zones > 1 else ""),
         )
         edges += [
-            "    clients -->|gRPC| lb" if grpc else "    clients -->|HTTPS| lb",
+            "    clients -->|gRPC| lb"
+            if grpc
+            else "    clients -->|WSS| lb"
+            if ws
+            else "    clients -->|HTTPS| lb",
             "    lb --> app",
         ]
     if "process_pool" in c and "app" in c:
@@ -58,6 +70,8 @@ def mermaid(plan: Plan) -> str:
     if "redis" in c and "app" in c and db is not None:
         node("cache", f"Redis cache<br/>TTL {db.cache_ttl_s:g} s", "db")
         edges.append("    app -->|cache-aside| cache")
+        if ws:
+            edges.append("    cache -.->|pub/sub broadcast| app")
     if "local_cache" in c and "app" in c and db is not None:
         node("cache", f"in-process TTL cache<br/>{db.cache_ttl_s:g} s")
         edges.append("    app --> cache")

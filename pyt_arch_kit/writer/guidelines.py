@@ -5,6 +5,7 @@ from __future__ import annotations
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.requirements import DatabaseKind, Interface
 from pyt_arch_kit.writer.snippets import snippets
+from pyt_arch_kit.writer.sockets import socket_guideline
 
 __all__ = ["implementation_guidelines"]
 
@@ -96,6 +97,7 @@ def implementation_guidelines(plan: Plan) -> str:
             "callbacks.",
             "",
         ]
+    out += socket_guideline(plan)
     if plan.resolved.interface is Interface.GRPC:
         out += [
             f"Start the {conc.workers_per_instance} server processes of an instance before any "

@@ -11,6 +11,12 @@ from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
 from pyt_arch_kit.render import figures_table, materials_table
 from pyt_arch_kit.requirements import DatabaseKind, Interface
+from pyt_arch_kit.writer.sockets import (
+    autoscaling_lines,
+    failover_line,
+    hosting_lines,
+    socket_operations,
+)
 
 __all__ = ["BURN_RATE_WINDOWS", "operational_considerations"]
 #: (burn rate, long window, short window, share of a 30-day budget, action): the SRE Workbook's
@@ -115,6 +121,8 @@ def _scaling(plan: Plan) -> list[str]:
             f"{fmt_number(req.latency.p99_ms * 0.8)} ms (80 % of the target).",
             f"- Headroom today: about {fmt_number(cap.headroom_rps)} req/s above peak before "
             "cores or workers pass 80 % busy.",
+            *autoscaling_lines(plan),
+            *socket_operations(plan),
         ]
     if db is not None:
         usable = db.connection_limit - db.reserved_connections
@@ -227,11 +235,8 @@ def _data_safety(plan: Plan) -> list[str]:
         lines.append(f"- {decision.choice[0].upper()}{decision.choice[1:]}.")
         lines.append(f"- RPO {db.rpo}; RTO {db.rto}.")
         if db.standbys and db.engine is not DatabaseKind.MONGODB:
-            lines.append(
-                "- Failover: the standby is promoted automatically (Patroni, or the managed "
-                "service's Multi-AZ); clients reconnect through the same endpoint, and the "
-                "failover window is spent from the error budget."
-            )
+            lines.append(failover_line(plan))
+        lines += hosting_lines(plan)
         lines.append(
             "- Restore drill every quarter: restore to a point in time into a scratch "
             "instance, time it, and check the data — a backup never restored is a hope."

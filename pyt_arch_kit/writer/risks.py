@@ -7,6 +7,7 @@ from pyt_arch_kit.planning.database import prepared_statements_fix, read_your_wr
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import RETRY_BUDGET
 from pyt_arch_kit.requirements import DatabaseKind, Interface
+from pyt_arch_kit.writer.sockets import socket_risks
 
 __all__ = ["risks_and_mitigations"]
 
@@ -122,6 +123,7 @@ def risks_and_mitigations(plan: Plan) -> str:
         if f.kind is FindingKind.WARNING
     ]
     rows += _fleet_risks(plan)
+    rows += socket_risks(plan)
     if "app" in plan.components and conc.model in (
         ConcurrencyModel.ASYNCIO,
         ConcurrencyModel.HYBRID,

@@ -108,8 +108,16 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
             rows.append(_row("alembic", "versioned schema migrations (expand, then contract)"))
         if p.cache == "redis":
             client = "redis.asyncio" if p.is_async else "sync redis"
+            broadcast = (
+                " and pub/sub broadcast to every worker's sockets"
+                if any(f.key == "sockets_per_instance" for f in plan.figures)
+                else ""
+            )
             rows.append(
-                _row("redis", f"{client} client for cache-aside (TTL {db.cache_ttl_s:g} s)")
+                _row(
+                    "redis",
+                    f"{client} client for cache-aside (TTL {db.cache_ttl_s:g} s){broadcast}",
+                )
             )
         if p.cache == "local":
             rows.append(_row("cachetools", "bounded in-process TTL cache"))
