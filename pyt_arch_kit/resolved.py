@@ -45,6 +45,9 @@ NOT_APPLICABLE: dict[str, Any] = {
     "workload.db_ms_per_call": 0.0,  # no database
     "workload.batch_data_gb": 0.0,  # no data job (0 reads as "the data set's size")
     "workload.freshness_s": 0.0,  # no data job
+    "workload.window_h": 0.0,  # no batch job
+    "workload.mb_per_s_per_core": 0.0,  # not measured: the engine's stated figure
+    "workload.events_per_s": 0.0,  # no streaming job
     "infrastructure.db_max_connections": 0,  # no database
     "proposed.service_count": 1,  # no service count proposed: one deployable
 }
@@ -94,6 +97,9 @@ class ResolvedWorkload:
     data_mode: DataMode
     batch_data_gb: float
     freshness_s: float
+    window_h: float = 0.0
+    mb_per_s_per_core: float = 0.0
+    events_per_s: float = 0.0
 
 
 @dataclass(frozen=True)

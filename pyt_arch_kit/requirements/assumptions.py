@@ -59,7 +59,47 @@ def _kind(r: Requirements) -> WorkloadKind:
 
 
 def _uses_db(r: Requirements) -> bool:
-    return r.infrastructure.database is not DatabaseKind.NONE
+    db = r.infrastructure.database
+    if db is None:  # its rule comes later: a batch job is assumed to have none
+        return r.interface is not Interface.BATCH
+    return db is not DatabaseKind.NONE
+
+
+#: The batch window assumed when neither it nor the freshness is given (hours): a nightly run.
+NIGHTLY_WINDOW_H = 6.0
+#: Peak over the daily average, for events as for requests (the ``scale.avg_rps`` rule's 4).
+_PEAK_TO_AVERAGE = 4.0
+
+
+def _batch(r: Requirements) -> bool:
+    return r.workload.data_mode is DataMode.BATCH or (
+        r.interface is Interface.BATCH and r.workload.data_mode is DataMode.NONE
+    )
+
+
+def _window_h(r: Requirements) -> tuple[Any, str] | None:
+    if not _batch(r):
+        return None
+    fresh = r.workload.freshness_s
+    if fresh:  # given: a run must land inside it, with time to rerun a failed one
+        return (
+            round(fresh / 3600 / 2, 3),
+            f"half of the {_fmt(fresh)} s freshness: a failed run can be rerun whole and "
+            "still land inside it",
+        )
+    return NIGHTLY_WINDOW_H, "a nightly window (e.g. 00:00–06:00) before the working day"
+
+
+def _events_per_s(r: Requirements) -> tuple[Any, str] | None:
+    if r.workload.data_mode is not DataMode.STREAMING:
+        return None
+    gb, kb = r.workload.batch_data_gb or 0.0, r.scale.payload_kb or 4.0
+    rate = gb * 1_000_000 / kb / 86_400 * _PEAK_TO_AVERAGE
+    return (
+        round(rate, 3),
+        f"{_fmt(gb)} GB a day in {_fmt(kb)} KB events, peaking at {_fmt(_PEAK_TO_AVERAGE)}× "
+        "the daily average",
+    )
 
 
 RULES: list[tuple[str, _Rule]] = [
@@ -180,6 +220,7 @@ RULES: list[tuple[str, _Rule]] = [
             else None
         ),
     ),
+    ("workload.window_h", _window_h),
     (
         "workload.freshness_s",
         lambda r: (
@@ -190,10 +231,19 @@ RULES: list[tuple[str, _Rule]] = [
             else None
         ),
     ),
+    ("workload.events_per_s", _events_per_s),
     ("infrastructure.hosting", lambda r: (Hosting.CLOUD, "the common case")),
     (
         "infrastructure.database",
-        lambda r: (DatabaseKind.POSTGRESQL, "a relational default that covers most needs"),
+        lambda r: (
+            (
+                DatabaseKind.NONE,
+                "a batch job reads and writes files in object storage; name a database if "
+                "its results go to one",
+            )
+            if r.interface is Interface.BATCH
+            else (DatabaseKind.POSTGRESQL, "a relational default that covers most needs")
+        ),
     ),
     (
         "infrastructure.db_max_connections",

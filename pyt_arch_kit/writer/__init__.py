@@ -11,6 +11,7 @@ from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
 from pyt_arch_kit.writer.guidelines import implementation_guidelines
 from pyt_arch_kit.writer.operations import operational_considerations
+from pyt_arch_kit.writer.pipeline import pipeline_summary
 from pyt_arch_kit.writer.risks import risks_and_mitigations
 from pyt_arch_kit.writer.stack import stack
 
@@ -67,6 +68,7 @@ def executive_summary(plan: Plan) -> str:
             f"- {fmt_number(plan.data.data_gb)} GB per run would need ≈ "
             f"{fmt_number(plan.data.ram_needed_gb)} GB of RAM in pandas (5–10× the data)."
         )
+        lines += pipeline_summary(plan)
     if not batch:
         lines += [
             f"- {fmt_number(cap.in_flight)} requests in flight at {fmt_number(peak)} req/s peak "
