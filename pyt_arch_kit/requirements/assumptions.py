@@ -67,6 +67,8 @@ def _uses_db(r: Requirements) -> bool:
 
 #: The batch window assumed when neither it nor the freshness is given (hours): a nightly run.
 NIGHTLY_WINDOW_H = 6.0
+#: The shortest batch window (hours), as ``workload.window_h`` allows: fresher data is streamed.
+MIN_WINDOW_H = 0.1
 #: Peak over the daily average, for events as for requests (the ``scale.avg_rps`` rule's 4).
 _PEAK_TO_AVERAGE = 4.0
 
@@ -82,10 +84,16 @@ def _window_h(r: Requirements) -> tuple[Any, str] | None:
         return None
     fresh = r.workload.freshness_s
     if fresh:  # given: a run must land inside it, with time to rerun a failed one
+        window = max(MIN_WINDOW_H, fresh / 3600 / 2)
         return (
-            round(fresh / 3600 / 2, 3),
+            window,
             f"half of the {_fmt(fresh)} s freshness: a failed run can be rerun whole and "
-            "still land inside it",
+            "still land inside it"
+            + (
+                " (6 minutes at least: fresher data is a stream's job)"
+                if window == MIN_WINDOW_H
+                else ""
+            ),
         )
     return NIGHTLY_WINDOW_H, "a nightly window (e.g. 00:00–06:00) before the working day"
 

@@ -219,7 +219,7 @@ class Workload(_Section):
     )
     window_h: float | None = Field(
         None,
-        gt=0,
+        ge=0.1,
         le=168,
         description="Hours one batch run must finish in (e.g. 6 for a nightly window).",
         json_schema_extra=_q(
@@ -228,7 +228,7 @@ class Workload(_Section):
     )
     mb_per_s_per_core: float | None = Field(
         None,
-        gt=0,
+        ge=0.1,
         le=10_000,
         description="Measured throughput of one core of the data engine, in MB/s (overrides "
         "the planner's stated figure for the engine).",
