@@ -40,7 +40,12 @@ def executive_summary(plan: Plan) -> str:
     batch = plan.data is not None and "app" not in plan.components
     if batch and plan.data is not None:
         lines.append(
-            f"**Recommendation:** a scheduled batch job on **{plan.data.tool}**"
+            (
+                "**Recommendation:** a long-running stream job on "
+                if plan.data.mode is DataMode.STREAMING
+                else "**Recommendation:** a scheduled batch job on "
+            )
+            + f"**{plan.data.tool}**"
             + (f", writing results to **{db.engine}**" if db else "")
             + ". "
             + plan.data.why[0].upper()

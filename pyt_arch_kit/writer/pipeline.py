@@ -77,7 +77,16 @@ def pipeline_label(plan: Plan) -> str:
 
 
 def pipeline_deployment(plan: Plan) -> list[str]:
-    """Deployment lines for a batch job: what starts it and when it must be done."""
+    """Deployment lines for a job: what starts a batch and when it must be done, or how a
+    stream job keeps running."""
+    if (s := _stream(plan)) is not None:
+        return [
+            "- A long-running job (a Kubernetes Deployment, or a Spark driver under the "
+            "cluster manager's restart policy) with its own service account; on a crash it "
+            "restarts and resumes from its committed offsets or checkpoint.",
+            f"- Health is the lag: alert when it passes the {fmt_number(s.lag_budget_s)} s lag "
+            "budget, not on a request endpoint.",
+        ]
     if (p := _batch(plan)) is None:
         return []
     return [
