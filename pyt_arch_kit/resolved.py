@@ -45,6 +45,14 @@ NOT_APPLICABLE: dict[str, Any] = {
     "workload.db_ms_per_call": 0.0,  # no database
     "workload.batch_data_gb": 0.0,  # no data job (0 reads as "the data set's size")
     "workload.freshness_s": 0.0,  # no data job
+    # A batch system serves no requests: these only keep its (unused) request model defined,
+    # at the values an API would be assumed to have.
+    "scale.read_ratio": 0.8,
+    "scale.payload_kb": 4.0,
+    "latency.p50_ms": 50.0,
+    "latency.p99_ms": 250.0,
+    "workload.cpu_ms_per_request": 20.0,
+    "workload.io_wait_ms_per_request": 30.0,
     "workload.window_h": 0.0,  # no batch job
     "workload.mb_per_s_per_core": 0.0,  # not measured: the engine's stated figure
     "workload.events_per_s": 0.0,  # no streaming job

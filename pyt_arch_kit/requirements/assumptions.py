@@ -58,6 +58,11 @@ def _kind(r: Requirements) -> WorkloadKind:
     return r.workload.kind or WorkloadKind.IO
 
 
+def _requests(rule: _Rule) -> _Rule:
+    """A rule about requests: a batch system serves none, so it asks nothing of them."""
+    return lambda r: None if r.interface is Interface.BATCH else rule(r)
+
+
 def _uses_db(r: Requirements) -> bool:
     db = r.infrastructure.database
     if db is None:  # its rule comes later: a batch job is assumed to have none
@@ -151,20 +156,31 @@ RULES: list[tuple[str, _Rule]] = [
         "scale.growth_gb_per_month",
         lambda r: (round((r.scale.data_gb or 0) * 0.05, 3), "5 % growth per month"),
     ),
-    ("scale.read_ratio", lambda r: (0.8, "most APIs read far more than they write")),
-    ("scale.payload_kb", lambda r: (4.0, "small JSON documents")),
+    ("scale.read_ratio", _requests(lambda r: (0.8, "most APIs read far more than they write"))),
+    (
+        "scale.payload_kb",
+        lambda r: (
+            None
+            if r.interface is Interface.BATCH and r.workload.data_mode is not DataMode.STREAMING
+            else (4.0, "small JSON documents")
+        ),
+    ),
     (
         "latency.p50_ms",
-        lambda r: (
-            round(min(50.0, (r.latency.p99_ms or _P99_MS) / 4), 3),
-            "a responsive interactive API",
+        _requests(
+            lambda r: (
+                round(min(50.0, (r.latency.p99_ms or _P99_MS) / 4), 3),
+                "a responsive interactive API",
+            )
         ),
     ),
     (
         "latency.p99_ms",
-        lambda r: (
-            max(_P99_MS, (r.latency.p50_ms or 0) * 4),
-            "four times the median, a common SLA shape",
+        _requests(
+            lambda r: (
+                max(_P99_MS, (r.latency.p50_ms or 0) * 4),
+                "four times the median, a common SLA shape",
+            )
         ),
     ),
     ("latency.availability_pct", lambda r: (99.9, "three nines: ~43 min of downtime a month")),
@@ -186,16 +202,20 @@ RULES: list[tuple[str, _Rule]] = [
     ("workload.kind", _kind_from_times),
     (
         "workload.cpu_ms_per_request",
-        lambda r: (
-            _CPU_MS[_kind(r)],
-            f"typical for a {_kind(r).value}-bound request; profile to confirm",
+        _requests(
+            lambda r: (
+                _CPU_MS[_kind(r)],
+                f"typical for a {_kind(r).value}-bound request; profile to confirm",
+            )
         ),
     ),
     (
         "workload.io_wait_ms_per_request",
-        lambda r: (
-            _IO_MS[_kind(r)],
-            f"typical for a {_kind(r).value}-bound request; measure to confirm",
+        _requests(
+            lambda r: (
+                _IO_MS[_kind(r)],
+                f"typical for a {_kind(r).value}-bound request; measure to confirm",
+            )
         ),
     ),
     (
