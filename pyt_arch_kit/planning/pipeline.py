@@ -342,7 +342,10 @@ def _scheduler(req: ResolvedRequirements) -> Decision:
         "one job on a fixed schedule needs a trigger, a retry and an alert, which a CronJob "
         "gives (concurrencyPolicy: Forbid so runs never overlap)"
         + (
-            f"; {', '.join(sorted(asked))} pays off once jobs depend on each other" if asked else ""
+            f"; {', '.join(n.capitalize() for n in sorted(asked))} pays off once jobs "
+            "depend on each other"
+            if asked
+            else ""
         ),
         "no dependency graph, backfill UI or lineage; move to Airflow, Dagster or Prefect when "
         "several jobs depend on each other",

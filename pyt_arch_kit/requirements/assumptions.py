@@ -151,7 +151,14 @@ RULES: list[tuple[str, _Rule]] = [
             )
         ),
     ),
-    ("scale.data_gb", lambda r: (_DATA_GB, "a small-to-medium operational database")),
+    (
+        "scale.data_gb",
+        lambda r: (
+            (r.workload.batch_data_gb, "at least the data one run of the job reads")
+            if r.workload.batch_data_gb and r.workload.data_mode is not DataMode.NONE
+            else (_DATA_GB, "a small-to-medium operational database")
+        ),
+    ),
     (
         "scale.growth_gb_per_month",
         lambda r: (round((r.scale.data_gb or 0) * 0.05, 3), "5 % growth per month"),
