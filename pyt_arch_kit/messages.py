@@ -112,7 +112,7 @@ def shown_key(key: Any, limit: int = 40) -> str:
 
 def unknown_key(loc: tuple[Any, ...], model: type[BaseModel]) -> str:
     """The message for an unknown field: the nearest allowed name, and all of them."""
-    key = shown_key(loc[-1])
+    key = shown_key(loc[-1], 24)  # the location names it in full: the list needs the room
     if len(loc) == 1:
         allowed = list(model.model_fields)
     else:

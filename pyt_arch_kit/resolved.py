@@ -45,6 +45,17 @@ NOT_APPLICABLE: dict[str, Any] = {
     "workload.db_ms_per_call": 0.0,  # no database
     "workload.batch_data_gb": 0.0,  # no data job (0 reads as "the data set's size")
     "workload.freshness_s": 0.0,  # no data job
+    # A batch system serves no requests: these only keep its (unused) request model defined,
+    # at the values an API would be assumed to have.
+    "scale.read_ratio": 0.8,
+    "scale.payload_kb": 4.0,
+    "latency.p50_ms": 50.0,
+    "latency.p99_ms": 250.0,
+    "workload.cpu_ms_per_request": 20.0,
+    "workload.io_wait_ms_per_request": 30.0,
+    "workload.window_h": 0.0,  # no batch job
+    "workload.mb_per_s_per_core": 0.0,  # not measured: the engine's stated figure
+    "workload.events_per_s": 0.0,  # no streaming job
     "infrastructure.db_max_connections": 0,  # no database
     "proposed.service_count": 1,  # no service count proposed: one deployable
 }
@@ -94,6 +105,9 @@ class ResolvedWorkload:
     data_mode: DataMode
     batch_data_gb: float
     freshness_s: float
+    window_h: float = 0.0
+    mb_per_s_per_core: float = 0.0
+    events_per_s: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -160,8 +160,19 @@ def _presets(_args: list[str]) -> str:
         req = preset(name)
         p = _preset_plan(name)
         c = p.capacity
+        job = p.pipeline
         shape = (
-            f"{c.instances} × {c.cores_per_instance} cores, {p.concurrency.model.value}"
+            (
+                f"{job.executors} × {job.executor_cores}-core executor(s), "
+                f"≈ {_num(job.run_time_h)} h of a {_num(job.window_h)} h window"
+                if job.mode.value == "batch"
+                else f"{job.partitions} partitions, {job.consumers} consumers"
+            )
+            if job is not None and "app" not in p.components
+            else f"{c.instances} × {c.cores_per_instance} cores, {p.concurrency.model.value}"
+        )
+        shape = (
+            shape
             + (f", {p.database.engine}" if p.database else "")
             + (f", {p.data.tool}" if p.data else "")
         )

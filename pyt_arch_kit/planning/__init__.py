@@ -36,8 +36,10 @@ from pyt_arch_kit.planning.model import (
     Figure,
     Finding,
     P99Levers,
+    PipelinePlan,
     Plan,
 )
+from pyt_arch_kit.planning.pipeline import plan_pipeline
 from pyt_arch_kit.planning.practices import plan_practices
 from pyt_arch_kit.planning.pushback import find_issues
 from pyt_arch_kit.planning.traffic import traffic_figures
@@ -63,6 +65,7 @@ __all__ = [
     "Framework",
     "Isolation",
     "P99Levers",
+    "PipelinePlan",
     "Plan",
     "QueueScope",
     "Server",
@@ -106,6 +109,7 @@ def plan(requirements: Requirements) -> Plan:
     db, db_figs, db_decisions = plan_database(req, cap, conc, broker=chosen)
     broker, broker_decisions = plan_broker(req, conc.model, chosen)
     data, data_figs, data_decisions = plan_data(req)
+    pipeline, pipe_figs, pipe_decisions, pipe_findings = plan_pipeline(req, data)
     practices = plan_practices(req, cap, conc, db, broker)
     if db is not None:
         practices.append(database_hosting(req, db))
@@ -113,6 +117,8 @@ def plan(requirements: Requirements) -> Plan:
         practices += websocket_decisions(req, cap, conc, db)
     field_figs = traffic_figures(req, cap) + connection_figures(req, cap, conc, db)
     findings = find_issues(req, cap, conc, db, data, broker)
+    if req.interface is Interface.BATCH:  # no request traffic: no request-serving figures
+        cap_figs, conc_figs, field_figs = [], [], []
     done = Plan(
         requirements=req.requirements,
         resolved=req,
@@ -121,13 +127,19 @@ def plan(requirements: Requirements) -> Plan:
         concurrency=conc,
         database=db,
         data=data,
-        figures=tuple(cap_figs + conc_figs + db_figs + data_figs + field_figs),
+        figures=tuple(cap_figs + conc_figs + db_figs + data_figs + field_figs + pipe_figs),
         decisions=tuple(
-            conc_decisions + db_decisions + broker_decisions + practices + data_decisions
+            conc_decisions
+            + db_decisions
+            + broker_decisions
+            + practices
+            + data_decisions
+            + pipe_decisions
         ),
-        findings=tuple(findings),
+        findings=tuple(findings + pipe_findings),
         components=_components(req, conc, db, data, broker),
         broker=broker,
+        pipeline=pipeline,
     )
     # The bill of materials is read off the finished plan (every part sized), then appended.
     lines = materials(done)

@@ -42,6 +42,7 @@ __all__ = [
     "Framework",
     "Isolation",
     "P99Levers",
+    "PipelinePlan",
     "Plan",
     "QueueScope",
     "Server",
@@ -311,6 +312,52 @@ class DataPlan:
 
 
 @dataclass(frozen=True)
+class PipelinePlan:
+    """A data job sized as such (:mod:`~pyt_arch_kit.planning.pipeline`).
+
+    Batch fields are set for a batch job, streaming fields for a stream; the others keep their
+    defaults.
+
+    Attributes:
+        mode: batch or streaming.
+        window_h: hours one batch run must finish in.
+        mb_per_s_per_core: throughput of one core of the engine (stated or measured).
+        cores: cores that finish a run inside the window with the safety factor.
+        executors, executor_cores, nodes: the fleet (Spark executors, worker nodes).
+        run_time_h: estimated run time on that fleet.
+        executor_memory_gb: heap per executor.
+        input_partitions, output_files: input splits and output files per run.
+        shuffle_gb: data a run shuffles (assumed share of the input).
+        scheduler: what starts the job.
+        events_per_s, partitions, consumers: a stream's peak rate, topic partitions and
+            consumers in the group (0 when the stream is not read from a log).
+        lag_budget_s: consumer lag to alert at, from the freshness.
+        semantics: the delivery guarantee.
+        distributed: whether the batch runs on a cluster (executors on nodes) or one machine.
+    """
+
+    mode: DataMode
+    window_h: float = 0.0
+    mb_per_s_per_core: float = 0.0
+    cores: int = 0
+    executors: int = 0
+    executor_cores: int = 0
+    nodes: int = 0
+    run_time_h: float = 0.0
+    executor_memory_gb: float = 0.0
+    input_partitions: int = 0
+    output_files: int = 0
+    shuffle_gb: float = 0.0
+    scheduler: str = ""
+    events_per_s: float = 0.0
+    partitions: int = 0
+    consumers: int = 0
+    lag_budget_s: float = 0.0
+    semantics: str = ""
+    distributed: bool = False
+
+
+@dataclass(frozen=True)
 class Plan:
     """Everything the planner computed for a set of requirements.
 
@@ -328,6 +375,7 @@ class Plan:
         broker: the message broker events go through, or ``None``.
         materials: the bill of materials, one line per part (cores, RAM, storage); its
             totals are the ``bom_*`` figures (:mod:`pyt_arch_kit.planning.bom`).
+        pipeline: the data job sized by its window or its stream, or ``None``.
     """
 
     requirements: Requirements
@@ -343,6 +391,7 @@ class Plan:
     components: tuple[str, ...] = field(default=())
     broker: BrokerPlan | None = None
     materials: tuple[BomLine, ...] = ()
+    pipeline: PipelinePlan | None = None
 
     def figure(self, key: str) -> Figure:
         """The figure with this key.

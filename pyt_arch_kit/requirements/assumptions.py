@@ -58,8 +58,61 @@ def _kind(r: Requirements) -> WorkloadKind:
     return r.workload.kind or WorkloadKind.IO
 
 
+def _requests(rule: _Rule) -> _Rule:
+    """A rule about requests: a batch system serves none, so it asks nothing of them."""
+    return lambda r: None if r.interface is Interface.BATCH else rule(r)
+
+
 def _uses_db(r: Requirements) -> bool:
-    return r.infrastructure.database is not DatabaseKind.NONE
+    db = r.infrastructure.database
+    if db is None:  # its rule comes later: a batch job is assumed to have none
+        return r.interface is not Interface.BATCH
+    return db is not DatabaseKind.NONE
+
+
+#: The batch window assumed when neither it nor the freshness is given (hours): a nightly run.
+NIGHTLY_WINDOW_H = 6.0
+#: The shortest batch window (hours), as ``workload.window_h`` allows: fresher data is streamed.
+MIN_WINDOW_H = 0.1
+#: Peak over the daily average, for events as for requests (the ``scale.avg_rps`` rule's 4).
+_PEAK_TO_AVERAGE = 4.0
+
+
+def _batch(r: Requirements) -> bool:
+    return r.workload.data_mode is DataMode.BATCH or (
+        r.interface is Interface.BATCH and r.workload.data_mode is DataMode.NONE
+    )
+
+
+def _window_h(r: Requirements) -> tuple[Any, str] | None:
+    if not _batch(r):
+        return None
+    fresh = r.workload.freshness_s
+    if fresh:  # given: a run must land inside it, with time to rerun a failed one
+        window = max(MIN_WINDOW_H, fresh / 3600 / 2)
+        return (
+            window,
+            f"half of the {_fmt(fresh)} s freshness: a failed run can be rerun whole and "
+            "still land inside it"
+            + (
+                " (6 minutes at least: fresher data is a stream's job)"
+                if window == MIN_WINDOW_H
+                else ""
+            ),
+        )
+    return NIGHTLY_WINDOW_H, "a nightly window (e.g. 00:00–06:00) before the working day"
+
+
+def _events_per_s(r: Requirements) -> tuple[Any, str] | None:
+    if r.workload.data_mode is not DataMode.STREAMING:
+        return None
+    gb, kb = r.workload.batch_data_gb or 0.0, r.scale.payload_kb or 4.0
+    rate = gb * 1_000_000 / kb / 86_400 * _PEAK_TO_AVERAGE
+    return (
+        round(rate, 3),
+        f"{_fmt(gb)} GB a day in {_fmt(kb)} KB events, peaking at {_fmt(_PEAK_TO_AVERAGE)}× "
+        "the daily average",
+    )
 
 
 RULES: list[tuple[str, _Rule]] = [
@@ -98,25 +151,43 @@ RULES: list[tuple[str, _Rule]] = [
             )
         ),
     ),
-    ("scale.data_gb", lambda r: (_DATA_GB, "a small-to-medium operational database")),
+    (
+        "scale.data_gb",
+        lambda r: (
+            (r.workload.batch_data_gb, "at least the data one run of the job reads")
+            if r.workload.batch_data_gb and r.workload.data_mode is not DataMode.NONE
+            else (_DATA_GB, "a small-to-medium operational database")
+        ),
+    ),
     (
         "scale.growth_gb_per_month",
         lambda r: (round((r.scale.data_gb or 0) * 0.05, 3), "5 % growth per month"),
     ),
-    ("scale.read_ratio", lambda r: (0.8, "most APIs read far more than they write")),
-    ("scale.payload_kb", lambda r: (4.0, "small JSON documents")),
+    ("scale.read_ratio", _requests(lambda r: (0.8, "most APIs read far more than they write"))),
+    (
+        "scale.payload_kb",
+        lambda r: (
+            None
+            if r.interface is Interface.BATCH and r.workload.data_mode is not DataMode.STREAMING
+            else (4.0, "small JSON documents")
+        ),
+    ),
     (
         "latency.p50_ms",
-        lambda r: (
-            round(min(50.0, (r.latency.p99_ms or _P99_MS) / 4), 3),
-            "a responsive interactive API",
+        _requests(
+            lambda r: (
+                round(min(50.0, (r.latency.p99_ms or _P99_MS) / 4), 3),
+                "a responsive interactive API",
+            )
         ),
     ),
     (
         "latency.p99_ms",
-        lambda r: (
-            max(_P99_MS, (r.latency.p50_ms or 0) * 4),
-            "four times the median, a common SLA shape",
+        _requests(
+            lambda r: (
+                max(_P99_MS, (r.latency.p50_ms or 0) * 4),
+                "four times the median, a common SLA shape",
+            )
         ),
     ),
     ("latency.availability_pct", lambda r: (99.9, "three nines: ~43 min of downtime a month")),
@@ -138,16 +209,20 @@ RULES: list[tuple[str, _Rule]] = [
     ("workload.kind", _kind_from_times),
     (
         "workload.cpu_ms_per_request",
-        lambda r: (
-            _CPU_MS[_kind(r)],
-            f"typical for a {_kind(r).value}-bound request; profile to confirm",
+        _requests(
+            lambda r: (
+                _CPU_MS[_kind(r)],
+                f"typical for a {_kind(r).value}-bound request; profile to confirm",
+            )
         ),
     ),
     (
         "workload.io_wait_ms_per_request",
-        lambda r: (
-            _IO_MS[_kind(r)],
-            f"typical for a {_kind(r).value}-bound request; measure to confirm",
+        _requests(
+            lambda r: (
+                _IO_MS[_kind(r)],
+                f"typical for a {_kind(r).value}-bound request; measure to confirm",
+            )
         ),
     ),
     (
@@ -180,6 +255,7 @@ RULES: list[tuple[str, _Rule]] = [
             else None
         ),
     ),
+    ("workload.window_h", _window_h),
     (
         "workload.freshness_s",
         lambda r: (
@@ -190,10 +266,19 @@ RULES: list[tuple[str, _Rule]] = [
             else None
         ),
     ),
+    ("workload.events_per_s", _events_per_s),
     ("infrastructure.hosting", lambda r: (Hosting.CLOUD, "the common case")),
     (
         "infrastructure.database",
-        lambda r: (DatabaseKind.POSTGRESQL, "a relational default that covers most needs"),
+        lambda r: (
+            (
+                DatabaseKind.NONE,
+                "a batch job reads and writes files in object storage; name a database if "
+                "its results go to one",
+            )
+            if r.interface is Interface.BATCH
+            else (DatabaseKind.POSTGRESQL, "a relational default that covers most needs")
+        ),
     ),
     (
         "infrastructure.db_max_connections",

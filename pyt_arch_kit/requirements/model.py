@@ -93,6 +93,18 @@ class Requirements(BaseModel):
                 "workload.cpu_ms_per_request is 0 but workload.kind is 'cpu'; give the profiled "
                 "CPU time per request or choose kind 'io'"
             )
+        if (
+            w.window_h is not None
+            and w.freshness_s is not None
+            and w.freshness_s > 0
+            and w.window_h * 3600 > w.freshness_s
+        ):
+            problems.append(
+                f"workload.window_h ({_fmt(w.window_h)} h) is longer than workload.freshness_s "
+                f"({_fmt(w.freshness_s)} s = {_fmt(w.freshness_s / 3600)} h); a run that "
+                "outlasts the freshness can never keep the data that fresh — shorten window_h "
+                "or raise freshness_s"
+            )
         overlap = {t.lower() for t in self.infrastructure.must_use} & {
             t.lower() for t in self.infrastructure.must_avoid
         }

@@ -217,6 +217,29 @@ class Workload(_Section):
         description="How fresh processed data must be, in seconds.",
         json_schema_extra=_q("How fresh must processed data be (seconds)?", widget="log"),
     )
+    window_h: float | None = Field(
+        None,
+        ge=0.1,
+        le=168,
+        description="Hours one batch run must finish in (e.g. 6 for a nightly window).",
+        json_schema_extra=_q(
+            "In how many hours must one batch run finish (its window, e.g. 6 h at night)?"
+        ),
+    )
+    mb_per_s_per_core: float | None = Field(
+        None,
+        ge=0.1,
+        le=10_000,
+        description="Measured throughput of one core of the data engine, in MB/s (overrides "
+        "the planner's stated figure for the engine).",
+    )
+    events_per_s: float | None = Field(
+        None,
+        ge=0,
+        le=100_000_000,
+        description="Peak events per second a streaming job consumes.",
+        json_schema_extra=_q("How many events per second arrive at peak?", widget="log"),
+    )
 
 
 class Infrastructure(_Section):

@@ -14,6 +14,7 @@ from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
 from pyt_arch_kit.writer.guidelines import implementation_guidelines
 from pyt_arch_kit.writer.operations import operational_considerations
+from pyt_arch_kit.writer.pipeline import pipeline_summary
 from pyt_arch_kit.writer.risks import risks_and_mitigations
 from pyt_arch_kit.writer.sockets import socket_summary, sockets_held
 from pyt_arch_kit.writer.stack import stack
@@ -51,7 +52,12 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
     batch = plan.data is not None and "app" not in plan.components
     if batch and plan.data is not None:
         lines.append(
-            f"**Recommendation:** a scheduled batch job on **{plan.data.tool}**"
+            (
+                "**Recommendation:** a long-running stream job on "
+                if plan.data.mode is DataMode.STREAMING
+                else "**Recommendation:** a scheduled batch job on "
+            )
+            + f"**{plan.data.tool}**"
             + (f", writing results to **{db.engine}**" if db else "")
             + ". "
             + plan.data.why[0].upper()
@@ -79,6 +85,7 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
             f"- {fmt_number(plan.data.data_gb)} GB per run would need ≈ "
             f"{fmt_number(plan.data.ram_needed_gb)} GB of RAM in pandas (5–10× the data)."
         )
+        lines += pipeline_summary(plan)
     if not batch:
         lines += [
             f"- {fmt_number(cap.in_flight)} requests in flight at {fmt_number(peak)} req/s peak "

@@ -6,6 +6,7 @@ from pyt_arch_kit.markup import mermaid_label
 from pyt_arch_kit.planning.choices import framework_text
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.requirements import Interface
+from pyt_arch_kit.writer.pipeline import pipeline_label
 
 __all__ = ["WORKER_NOUN", "mermaid"]
 
@@ -102,7 +103,7 @@ def mermaid(plan: Plan) -> str:
         if db is not None:
             edges.append("    consumers -->|idempotent writes| db")
     if "data_job" in c and plan.data is not None:
-        node("job", plan.data.tool_name)
+        node("job", plan.data.tool_name + pipeline_label(plan))
         node("lake", "Object storage<br/>Parquet", "db")
         if "stream" in c:  # what the stream is read from: the plan's broker, else the database
             if "broker" in c:

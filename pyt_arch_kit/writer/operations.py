@@ -11,6 +11,7 @@ from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
 from pyt_arch_kit.render import figures_table, materials_table
 from pyt_arch_kit.requirements import DatabaseKind, Interface
+from pyt_arch_kit.writer.pipeline import pipeline_deployment, pipeline_observability
 from pyt_arch_kit.writer.sockets import (
     autoscaling_lines,
     failover_line,
@@ -40,6 +41,8 @@ def _deployment(plan: Plan) -> list[str]:
     cap, req = plan.capacity, plan.resolved
     slo = req.latency.availability_pct
     if not _online(plan):
+        if plan.pipeline is not None and pipeline_deployment(plan):
+            return pipeline_deployment(plan)
         return [
             "- A scheduled job (Airflow, cron or a Kubernetes CronJob) with its own service "
             "account; a failed run is retried whole, and a rerun overwrites only the "
@@ -165,6 +168,12 @@ def _observability(plan: Plan) -> list[str]:
     avail = plan.resolved.latency.availability_pct
     budget = 100 - avail
     minutes = budget / 100 * 30 * 24 * 60
+    if not _online(plan) and plan.pipeline is not None:  # a job: its runs, not requests
+        return [
+            "- Traces and structured logs per run (OpenTelemetry), each line with the run id.",
+            *pipeline_observability(plan),
+        ]
+    extra = pipeline_observability(plan)  # a service with a data job besides
     alerts = "; ".join(
         f"{action} at {rate:g}× ({min(100.0, rate * budget):.3g} % errors) over both "
         f"{long} and {short} ({share:.0%} of the budget)"
@@ -178,6 +187,7 @@ def _observability(plan: Plan) -> list[str]:
         f"- SLO {avail:g} %: an error budget of {minutes:,.0f} minutes a month. Multiwindow, "
         f"multi-burn-rate alerts (SRE Workbook, ch. 5): {alerts}. The short window ends the "
         "alert soon after the burn stops.",
+        *extra,
     ]
 
 

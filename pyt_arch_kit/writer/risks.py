@@ -7,6 +7,7 @@ from pyt_arch_kit.planning.database import prepared_statements_fix, read_your_wr
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import RETRY_BUDGET
 from pyt_arch_kit.requirements import DatabaseKind, Interface
+from pyt_arch_kit.writer.pipeline import pipeline_risks
 from pyt_arch_kit.writer.sockets import socket_risks
 
 __all__ = ["risks_and_mitigations"]
@@ -134,7 +135,10 @@ def risks_and_mitigations(plan: Plan) -> str:
                 "async drivers only; asyncio debug mode in tests; offload CPU work",
             )
         )
-    if conc.model in (ConcurrencyModel.PROCESSES, ConcurrencyModel.HYBRID):
+    if "app" in plan.components and conc.model in (
+        ConcurrencyModel.PROCESSES,
+        ConcurrencyModel.HYBRID,
+    ):
         rows.append(
             (
                 "Pickling cost outweighs offloaded work",
@@ -150,6 +154,7 @@ def risks_and_mitigations(plan: Plan) -> str:
             )
         )
     rows += _database_risks(plan)
+    rows += pipeline_risks(plan)
     if plan.data is not None and plan.data.tool in (DataTool.PYSPARK, DataTool.SPARK_STREAMING):
         rows.append(
             (
@@ -168,13 +173,22 @@ def risks_and_mitigations(plan: Plan) -> str:
                 "jitter; circuit breakers",
             )
         )
-    rows.append(
-        (
-            "Estimates differ from production",
-            "load-test before launch; re-run the plan with measured CPU and IO times and their "
-            "variability (service_cv = std / mean)",
+    if "app" in plan.components or plan.pipeline is None:
+        rows.append(
+            (
+                "Estimates differ from production",
+                "load-test before launch; re-run the plan with measured CPU and IO times and "
+                "their variability (service_cv = std / mean)",
+            )
         )
-    )
+    if plan.pipeline is not None:
+        rows.append(
+            (
+                "The data job's throughput differs from the stated figure",
+                "time a full-size run on a copy of the data and re-run the plan with "
+                "workload.mb_per_s_per_core (or events/s per consumer) measured",
+            )
+        )
     table = ["| Risk | Mitigation |", "|---|---|"]
     table += [f"| {_cell(r)} | {_cell(m)} |" for r, m in rows]
     return "\n".join(table)

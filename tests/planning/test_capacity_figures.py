@@ -82,7 +82,7 @@ def test_one_instance_loses_the_instance_not_a_zone_and_has_no_failover_ceiling(
 
 
 def test_nothing_queues_without_requests() -> None:
-    f = figures(interface="batch")
+    f = figures(scale={"peak_rps": 0})  # a batch interface has no request figures at all
     assert f["p99_estimate_ms"].formula.endswith("(no queue (no CPU time or no requests))")
     assert dict(f["wait_probability"].inputs)["a = λ · s held per queue"] == 0.0
     assert dict(f["p99_estimate_ms"].inputs)["target p99 ms"] == 250.0

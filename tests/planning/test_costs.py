@@ -100,7 +100,12 @@ def test_a_broker_is_listed_without_a_guessed_price(existing: list[str], note: s
 
 
 def test_a_batch_job_prices_storage_and_leaves_the_cluster_to_a_test_run() -> None:
-    bill = lines(interface="batch", scale={"data_gb": 300}, workload={"batch_data_gb": 40})
+    bill = lines(
+        interface="batch",
+        scale={"data_gb": 300},
+        workload={"batch_data_gb": 40},
+        infrastructure={"database": "postgresql"},  # results go to a database it names
+    )
     assert "Application compute" not in bill and "Load balancer" not in bill
     stored = bill["Object storage (Parquet)"]
     assert (stored.quantity, stored.monthly) == (300.0, pytest.approx(300 * 0.023))

@@ -277,6 +277,7 @@ def test_a_batch_job_has_no_cache_and_no_replicas() -> None:
         interface="batch",
         scale={"peak_rps": 9000, "read_ratio": 1.0},
         consistency={"priority": "balanced", "stale_read_tolerance_s": 30},
+        infrastructure={"database": "postgresql"},  # a batch job names its database
     )
     assert (db.cache, db.cache_ttl_s, db.read_replicas) == ("none", 0.0, 0)
 

@@ -1,0 +1,481 @@
+"""Batch and streaming jobs sized as such: cores for the window, executors, files, partitions.
+
+A batch job is sized by the data one run reads and the hours it must finish in; a streaming
+job by its event rate and the freshness it must keep. Every number is a :class:`Figure` with its
+formula, inputs and source; the data tool itself comes from :func:`~.data.plan_data`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pyt_arch_kit.planning._names import named
+from pyt_arch_kit.planning.choices import DataTool, FindingKind
+from pyt_arch_kit.planning.data import reads_a_log
+from pyt_arch_kit.planning.model import (
+    DataPlan,
+    Decision,
+    Figure,
+    Finding,
+    PipelinePlan,
+    fmt_number,
+)
+from pyt_arch_kit.requirements import DataMode
+from pyt_arch_kit.resolved import ResolvedRequirements
+
+__all__ = [
+    "EXECUTOR_CORES",
+    "MB_PER_S_PER_CORE",
+    "SAFETY_FACTOR",
+    "batch_cores",
+    "plan_pipeline",
+]
+
+#: Throughput of one core, MB/s of compressed columnar input read, transformed and written,
+#: per engine: a stated planning assumption (set ``workload.mb_per_s_per_core`` from a timed run).
+MB_PER_S_PER_CORE: dict[DataTool, float] = {
+    DataTool.PANDAS: 50.0,  # one core: pandas runs single-threaded
+    DataTool.POLARS: 100.0,  # vectorised, multi-threaded Rust kernels
+    DataTool.DASK: 25.0,  # pandas partitions plus scheduling and shuffle
+    DataTool.PYSPARK: 25.0,  # scan, shuffle and aggregate of Parquet on the JVM
+    DataTool.SPARK_STREAMING: 25.0,
+    DataTool.KAFKA_CONSUMERS: 5.0,  # Python deserialising and handling each event
+}
+THROUGHPUT_SOURCE = (
+    "a planning assumption per engine, not a benchmark: measure one run (input bytes / "
+    "(task time × cores), the Spark UI's stage metrics or the job's own timing) and set "
+    "workload.mb_per_s_per_core"
+)
+#: Size the fleet to finish in 1 / SAFETY_FACTOR of the window: stragglers, skew and one retry.
+SAFETY_FACTOR = 1.5
+#: Cores per Spark executor (and per Dask worker): beyond ~5 concurrent tasks an executor's
+#: HDFS/object-store client throughput and GC suffer.
+EXECUTOR_CORES = 5
+RYZA = (
+    "S. Ryza, “How-to: Tune Your Apache Spark Jobs (Part 2)”, Cloudera Engineering Blog, 2015: "
+    "5 cores per executor, one core and 1 GB per node left to the OS and node daemons"
+)
+#: A worker node's cores when the requirements' instance is smaller, and its RAM per core (GB):
+#: a memory-optimised node (e.g. 16 vCPU, 128 GB).
+NODE_CORES = 16
+RAM_PER_CORE_GB = 8.0
+OVERHEAD = 0.10
+SPARK_MEMORY = (
+    "Spark docs, “Configuration”: spark.executor.memoryOverhead = max(384 MiB, "
+    "0.10 × spark.executor.memory)"
+)
+#: Input split and target output file sizes (MB).
+SPLIT_MB = 128.0
+FILE_MB = 256.0
+SPARK_FILES = (
+    "Spark docs, “Performance Tuning”: spark.sql.files.maxPartitionBytes = 128 MB; Apache "
+    "Parquet docs, “Configurations”: large row groups (512 MB–1 GB) and files of 128 MB–1 GB; "
+    "aim for 128–512 MB files"
+)
+#: Share of the input a wide stage shuffles (after column pruning): an assumption to measure.
+SHUFFLE_SHARE = 0.5
+SHUFFLE_PARTITION_MB = 128.0
+SPARK_AQE = (
+    "Spark docs, “Performance Tuning”, adaptive query execution: shuffle partitions coalesced "
+    "towards spark.sql.adaptive.advisoryPartitionSizeInBytes"
+)
+#: Kafka: what one partition takes from a producer (MB/s); a Python consumer's events/s.
+PARTITION_MB_S = 10.0
+PYTHON_CONSUMER_EVENTS_S = 2000.0
+STREAM_HEADROOM = 2.0
+RAO = (
+    "J. Rao, “How to choose the number of topics/partitions in a Kafka cluster?”, Confluent "
+    "blog, 2015: partitions ≥ max(t / p, t / c); consumers in a group ≤ partitions"
+)
+LAG_SHARE = 0.5
+_ORCHESTRATORS = {"airflow", "dagster", "prefect"}
+_DISTRIBUTED = {DataTool.PYSPARK, DataTool.DASK, DataTool.SPARK_STREAMING}
+
+
+def batch_cores(data_gb: float, window_h: float, mb_per_s_per_core: float) -> int:
+    """Cores that finish ``data_gb`` inside ``window_h`` hours with the safety factor.
+
+    Example:
+        >>> batch_cores(3000, 6, 25)
+        9
+    """
+    if data_gb <= 0:
+        return 1
+    need = data_gb * 1000 * SAFETY_FACTOR / (mb_per_s_per_core * window_h * 3600)
+    return max(1, math.ceil(need - 1e-9))
+
+
+def _throughput(req: ResolvedRequirements, tool: DataTool) -> tuple[float, str]:
+    measured = req.workload.mb_per_s_per_core
+    if measured > 0:
+        return measured, "measured (workload.mb_per_s_per_core)"
+    return MB_PER_S_PER_CORE[tool], THROUGHPUT_SOURCE
+
+
+def plan_pipeline(
+    req: ResolvedRequirements, data: DataPlan | None
+) -> tuple[PipelinePlan | None, list[Figure], list[Decision], list[Finding]]:
+    """Size the data job: a batch by its window, a stream by its rate and freshness."""
+    if data is None:
+        return None, [], [], []
+    if data.mode is DataMode.STREAMING:
+        return _streaming(req, data)
+    return _batch(req, data)
+
+
+def _batch(
+    req: ResolvedRequirements, data: DataPlan
+) -> tuple[PipelinePlan, list[Figure], list[Decision], list[Finding]]:
+    gb, window = data.data_gb, req.workload.window_h
+    rate, source = _throughput(req, data.tool)
+    cores = batch_cores(gb, window, rate)
+    distributed = data.tool in _DISTRIBUTED
+    node_cores = max(req.infrastructure.cores_per_instance, NODE_CORES)
+    if distributed:
+        per_executor = EXECUTOR_CORES
+        per_node = max(1, (node_cores - 1) // EXECUTOR_CORES)
+    else:  # one machine: pandas on one core, polars on all of them
+        per_executor = 1 if data.tool is DataTool.PANDAS else cores
+        per_node = 1
+    executors = math.ceil(cores / per_executor)
+    nodes = math.ceil(executors / per_node)
+    fleet = executors * per_executor
+    run_h = gb * 1000 / (rate * fleet) / 3600
+    executor_gb = (node_cores * RAM_PER_CORE_GB - 1) / per_node / (1 + OVERHEAD)
+    splits = max(1, math.ceil(gb * 1000 / SPLIT_MB))
+    files = max(1, math.ceil(gb * 1000 / FILE_MB))
+    shuffle_gb = gb * SHUFFLE_SHARE
+    shuffle_parts = max(1, math.ceil(shuffle_gb * 1000 / SHUFFLE_PARTITION_MB))
+    figures = [
+        Figure(
+            "batch_data_gb",
+            "Data per run",
+            gb,
+            "GB",
+            "workload.batch_data_gb",
+            (("data per run GB", gb),),
+            "the requirements (or the stated assumption)",
+        ),
+        Figure(
+            "mb_per_s_per_core",
+            "Throughput per core",
+            rate,
+            "MB/s",
+            f"stated for {data.tool_name}, or measured",
+            (("engine", data.tool_name),),
+            source,
+        ),
+        Figure(
+            "batch_cores",
+            "Cores to finish inside the window",
+            cores,
+            "cores",
+            "⌈data MB × safety / (MB/s per core × window s)⌉",
+            (
+                ("data MB", gb * 1000),
+                ("safety", SAFETY_FACTOR),
+                ("MB/s per core", rate),
+                ("window h", window),
+            ),
+            "batch sizing: work / (rate × time); safety factor for stragglers, skew and one "
+            "retry (the same headroom as a 0.66 utilisation target)",
+        ),
+        Figure(
+            "executors",
+            "Executors" if distributed else "Worker processes",
+            executors,
+            "executors" if distributed else "processes",
+            "⌈cores / cores per executor⌉",
+            (("cores", cores), ("cores per executor", per_executor)),
+            RYZA
+            if distributed
+            else "one machine: a single process (pandas) or one process using every core (polars)",
+        ),
+        Figure(
+            "nodes",
+            "Worker nodes",
+            nodes,
+            "nodes",
+            "⌈executors / ⌊(node cores − 1) / cores per executor⌋⌉"
+            if distributed
+            else "one machine",
+            (("executors", executors), ("node cores", node_cores), ("per node", per_node)),
+            RYZA,
+        ),
+        Figure(
+            "run_time_h",
+            "Estimated run time",
+            run_h,
+            "h",
+            "data MB / (MB/s per core × cores on the fleet) / 3600",
+            (("data MB", gb * 1000), ("MB/s per core", rate), ("fleet cores", fleet)),
+            "work / rate; compare it with the window (workload.window_h)",
+        ),
+        Figure(
+            "window_h",
+            "Batch window",
+            window,
+            "h",
+            "workload.window_h",
+            (("window h", window),),
+            "the requirements (or the stated assumption)",
+        ),
+        Figure(
+            "executor_memory_gb",
+            "Memory per executor (heap)",
+            executor_gb,
+            "GB",
+            "(node cores × RAM per core − 1 GB) / executors per node / (1 + overhead)",
+            (
+                ("node cores", node_cores),
+                ("RAM per core GB", RAM_PER_CORE_GB),
+                ("executors per node", per_node),
+                ("overhead", OVERHEAD),
+            ),
+            f"{SPARK_MEMORY}; {RYZA}",
+        ),
+        Figure(
+            "input_partitions",
+            "Input partitions",
+            splits,
+            "partitions",
+            "⌈data MB / 128 MB⌉",
+            (("data MB", gb * 1000), ("split MB", SPLIT_MB)),
+            SPARK_FILES,
+        ),
+        Figure(
+            "output_files",
+            "Output files per run",
+            files,
+            "files",
+            "⌈output MB / 256 MB⌉, output assumed as large as the input",
+            (("output MB", gb * 1000), ("file MB", FILE_MB)),
+            SPARK_FILES,
+        ),
+        Figure(
+            "shuffle_gb",
+            "Shuffle volume per run",
+            shuffle_gb,
+            "GB",
+            "data GB × share shuffled (assumed: one wide stage on half the input)",
+            (("data GB", gb), ("share", SHUFFLE_SHARE)),
+            SPARK_AQE,
+        ),
+        Figure(
+            "shuffle_partitions",
+            "Shuffle partitions",
+            shuffle_parts,
+            "partitions",
+            "⌈shuffle MB / 128 MB⌉",
+            (("shuffle MB", shuffle_gb * 1000), ("partition MB", SHUFFLE_PARTITION_MB)),
+            SPARK_AQE,
+        ),
+    ]
+    decisions = [_reruns(data), _scheduler(req)]
+    findings = _orchestrator_pushback(req)
+    if not distributed and cores > node_cores:
+        findings.append(
+            Finding(
+                FindingKind.WARNING,
+                f"{data.tool_name} would need more cores than one machine has",
+                f"{cores} cores finish {fmt_number(gb)} GB in {fmt_number(window)} h at "
+                f"{fmt_number(rate)} MB/s per core; one machine of {node_cores} cores does not.",
+                "a distributed engine (Dask or PySpark), or a wider window",
+            )
+        )
+    if run_h > window:
+        findings.append(
+            Finding(
+                FindingKind.WARNING,
+                "The run does not fit its window",
+                f"{fmt_number(gb)} GB at {fmt_number(rate)} MB/s per core on {fleet} core(s) "
+                f"takes ≈ {fmt_number(run_h)} h, more than the {fmt_number(window)} h window.",
+                "move to a distributed engine, cut the data read (partition pruning, columns), "
+                "or widen the window",
+            )
+        )
+    pipeline = PipelinePlan(
+        mode=DataMode.BATCH,
+        window_h=window,
+        mb_per_s_per_core=rate,
+        cores=cores,
+        executors=executors,
+        executor_cores=per_executor,
+        nodes=nodes,
+        run_time_h=run_h,
+        executor_memory_gb=executor_gb,
+        input_partitions=splits,
+        output_files=files,
+        shuffle_gb=shuffle_gb,
+        scheduler=decisions[1].choice,
+        distributed=distributed,
+    )
+    return pipeline, figures, decisions, findings
+
+
+def _reruns(data: DataPlan) -> Decision:
+    if data.tool in (DataTool.PYSPARK, DataTool.SPARK_STREAMING):
+        how = (
+            "each run overwrites only the date partitions it computes "
+            "(spark.sql.sources.partitionOverwriteMode=dynamic)"
+        )
+    else:
+        how = (
+            "each run writes its date partition to a temporary path and renames it over the old one"
+        )
+    return Decision(
+        "reruns and backfills",
+        "idempotent runs: overwrite partitions, never append",
+        f"a failed or repeated run must leave the same output as one clean run; {how}, and a "
+        "backfill is the same job run once per past date",
+        "overwriting a partition rewrites all of it; appending would be cheaper and would "
+        "duplicate rows on every retry",
+        ("append with de-duplication downstream", "MERGE into a table format (Delta, Iceberg)"),
+    )
+
+
+def _scheduler(req: ResolvedRequirements) -> Decision:
+    asked = named(req.proposed.technologies) & _ORCHESTRATORS
+    return Decision(
+        "scheduler",
+        "cron / Kubernetes CronJob",
+        "one job on a fixed schedule needs a trigger, a retry and an alert, which a CronJob "
+        "gives (concurrencyPolicy: Forbid so runs never overlap)"
+        + (
+            f"; {', '.join(n.capitalize() for n in sorted(asked))} pays off once jobs "
+            "depend on each other"
+            if asked
+            else ""
+        ),
+        "no dependency graph, backfill UI or lineage; move to Airflow, Dagster or Prefect when "
+        "several jobs depend on each other",
+        ("Airflow", "Dagster", "Prefect"),
+    )
+
+
+def _orchestrator_pushback(req: ResolvedRequirements) -> list[Finding]:
+    asked = named(req.proposed.technologies) & _ORCHESTRATORS
+    if not asked or req.proposed.service_count > 1:
+        return []
+    name = sorted(asked)[0].capitalize()
+    return [
+        Finding(
+            FindingKind.PUSH_BACK,
+            f"{name} for one scheduled job",
+            f"The proposal runs one job on a schedule; {name} adds a scheduler, a metadata "
+            "database and workers to run and upgrade.",
+            "a Kubernetes CronJob (or cron) with a retry and a 'not finished by' alert; adopt "
+            f"{name} when several jobs depend on each other",
+        )
+    ]
+
+
+def _streaming(
+    req: ResolvedRequirements, data: DataPlan
+) -> tuple[PipelinePlan, list[Figure], list[Decision], list[Finding]]:
+    events = req.workload.events_per_s
+    kb = req.scale.payload_kb
+    mb_s = events * kb / 1000
+    fresh = data.freshness_s
+    lag_s = fresh * LAG_SHARE
+    spark = data.tool is DataTool.SPARK_STREAMING
+    rate, source = _throughput(req, data.tool)
+    figures = [
+        Figure(
+            "events_per_s",
+            "Events per second at peak",
+            events,
+            "events/s",
+            "workload.events_per_s",
+            (("events/s", events),),
+            "the requirements (or the stated assumption)",
+        ),
+        Figure(
+            "stream_mb_s",
+            "Stream throughput at peak",
+            mb_s,
+            "MB/s",
+            "events/s × event KB / 1000",
+            (("events/s", events), ("event KB", kb)),
+            "unit conversion",
+        ),
+    ]
+    partitions = consumers = 0
+    if reads_a_log(req):
+        per_consumer_mb = rate if spark else PYTHON_CONSUMER_EVENTS_S * kb / 1000
+        if req.workload.mb_per_s_per_core > 0:
+            per_consumer_mb = rate
+        need = max(mb_s / PARTITION_MB_S, mb_s / per_consumer_mb) * STREAM_HEADROOM
+        partitions = max(1, math.ceil(need - 1e-9))
+        consumers = partitions
+        figures += [
+            Figure(
+                "consumer_mb_s",
+                "Throughput per consumer",
+                per_consumer_mb,
+                "MB/s",
+                "a core of the stream engine" if spark else "events/s per Python consumer × KB",
+                (("engine", data.tool_name),),
+                source
+                if spark
+                else f"{fmt_number(PYTHON_CONSUMER_EVENTS_S)} events/s per "
+                f"Python consumer process: {THROUGHPUT_SOURCE}",
+            ),
+            Figure(
+                "stream_partitions",
+                "Topic partitions",
+                partitions,
+                "partitions",
+                "⌈max(t / p, t / c) × headroom⌉",
+                (
+                    ("t MB/s", mb_s),
+                    ("p MB/s per partition", PARTITION_MB_S),
+                    ("c MB/s per consumer", per_consumer_mb),
+                    ("headroom", STREAM_HEADROOM),
+                ),
+                RAO,
+            ),
+            Figure(
+                "stream_consumers",
+                "Consumers in the group" if not spark else "Stream cores (one task a partition)",
+                consumers,
+                "consumers" if not spark else "cores",
+                "= partitions (one consumer a partition; more would sit idle)",
+                (("partitions", partitions),),
+                RAO,
+            ),
+        ]
+    figures.append(
+        Figure(
+            "lag_budget_s",
+            "Consumer lag budget",
+            lag_s,
+            "s",
+            "freshness s × 0.5 (the other half is for processing and catching up)",
+            (("freshness s", fresh), ("share", LAG_SHARE)),
+            "freshness is end-to-end: lag plus processing must stay under it",
+        )
+    )
+    semantics = Decision(
+        "delivery semantics",
+        "exactly-once into a checkpointed file sink"
+        if spark
+        else "at-least-once with an idempotent sink",
+        "Structured Streaming's checkpointed offsets and idempotent file sink give end-to-end "
+        "exactly-once; a Kafka or database sink downstream is at-least-once again"
+        if spark
+        else "commit offsets after the sink write (enable.auto.commit=false); a crash replays "
+        "the events since the last commit, so the sink upserts by event id",
+        "exactly-once needs the engine's checkpoint and a sink that joins it; at-least-once "
+        "needs every write to be idempotent",
+        ("at-most-once (commit first)", "Kafka transactions (read-process-write to Kafka)"),
+    )
+    pipeline = PipelinePlan(
+        mode=DataMode.STREAMING,
+        events_per_s=events,
+        partitions=partitions,
+        consumers=consumers,
+        lag_budget_s=lag_s,
+        semantics=semantics.choice,
+    )
+    return pipeline, figures, [semantics], []

@@ -1,0 +1,153 @@
+"""What the sections say about a data job sized by its window or its stream.
+
+Every number is read from :class:`~pyt_arch_kit.planning.model.PipelinePlan`, the same values
+as the plan's figures, so the sections agree with the capacity table.
+"""
+
+from __future__ import annotations
+
+from pyt_arch_kit.planning.model import PipelinePlan, Plan, fmt_number
+from pyt_arch_kit.requirements import DataMode
+
+__all__ = [
+    "pipeline_deployment",
+    "pipeline_label",
+    "pipeline_observability",
+    "pipeline_risks",
+    "pipeline_summary",
+]
+
+
+def _batch(plan: Plan) -> PipelinePlan | None:
+    p = plan.pipeline
+    return p if p is not None and p.mode is DataMode.BATCH else None
+
+
+def _stream(plan: Plan) -> PipelinePlan | None:
+    p = plan.pipeline
+    return p if p is not None and p.mode is DataMode.STREAMING else None
+
+
+def _fleet(p: PipelinePlan) -> str:
+    if p.distributed:
+        return f"{p.executors} executor(s) of {p.executor_cores} cores on {p.nodes} worker node(s)"
+    return f"{p.executors} process(es) of {p.executor_cores} core(s) on one machine"
+
+
+def pipeline_summary(plan: Plan) -> list[str]:
+    """The Executive Summary's lines on the data job's size."""
+    if (p := _batch(plan)) is not None:
+        verdict = "inside" if p.run_time_h <= p.window_h else "**outside**"
+        return [
+            f"- {p.cores} core(s) finish a run inside the {fmt_number(p.window_h)} h window at "
+            f"{fmt_number(p.mb_per_s_per_core)} MB/s per core with a safety factor: "
+            f"{_fleet(p)}, an estimated run time of {fmt_number(p.run_time_h)} h ({verdict} "
+            "the window).",
+            f"- {fmt_number(p.input_partitions)} input partitions of ≤ 128 MB, "
+            f"{fmt_number(p.output_files)} output files of ~256 MB, "
+            f"{fmt_number(p.shuffle_gb)} GB shuffled (assumed: half the input).",
+        ]
+    if (p := _stream(plan)) is not None:
+        lines = [f"- {fmt_number(p.events_per_s)} events/s at peak."]
+        if p.partitions:
+            lines.append(
+                f"- {p.partitions} topic partitions and {p.consumers} consumer(s) in the group "
+                "(throughput per partition and per consumer, with 2× headroom)."
+            )
+        lines.append(
+            f"- Consumer lag budget {fmt_number(p.lag_budget_s)} s (half the freshness); "
+            f"{p.semantics}."
+        )
+        return lines
+    return []
+
+
+def pipeline_label(plan: Plan) -> str:
+    """The data job's size for its diagram node (empty when there is none)."""
+    if (p := _batch(plan)) is not None:
+        fleet = (
+            f"{p.executors} × {p.executor_cores}-core executor(s)"
+            if p.distributed
+            else f"one machine, {p.cores} core(s)"
+        )
+        return f"<br/>{fleet}, ≈ {fmt_number(p.run_time_h)} h"
+    if (p := _stream(plan)) is not None and p.partitions:
+        return f"<br/>{p.consumers} consumer(s), {p.partitions} partitions"
+    return ""
+
+
+def pipeline_deployment(plan: Plan) -> list[str]:
+    """Deployment lines for a job: what starts a batch and when it must be done, or how a
+    stream job keeps running."""
+    if (s := _stream(plan)) is not None:
+        return [
+            "- A long-running job (a Kubernetes Deployment, or a Spark driver under the "
+            "cluster manager's restart policy) with its own service account; on a crash it "
+            "restarts and resumes from its committed offsets or checkpoint.",
+            f"- Health is the lag: alert when it passes the {fmt_number(s.lag_budget_s)} s lag "
+            "budget, not on a request endpoint.",
+        ]
+    if (p := _batch(plan)) is None:
+        return []
+    return [
+        f"- Started by {p.scheduler} at the window's opening, one run at a time "
+        "(`concurrencyPolicy: Forbid`); a failed run is retried whole, and a rerun overwrites "
+        "only the partitions it writes.",
+        f'- Alert "job not finished by the window\'s end": page when a run is still going '
+        f"{fmt_number(p.window_h)} h after it started, or failed; the estimate is "
+        f"{fmt_number(p.run_time_h)} h.",
+    ]
+
+
+def pipeline_observability(plan: Plan) -> list[str]:
+    """The job's own metrics: run time against the window, skew, bytes; or consumer lag."""
+    if (p := _batch(plan)) is not None:
+        return [
+            "- Per run: start, end, rows and bytes read and written, and the run time; chart "
+            f"the run-time trend against the {fmt_number(p.window_h)} h window and raise a "
+            "ticket when it passes 80 % of it, before it misses.",
+            "- Partition skew: the longest task of each stage against its median (the Spark "
+            "UI's stage summary); above 5× a few keys hold the run back — salt or split them.",
+            "- Output: file count and sizes per partition (target 128–512 MB files; many small "
+            "files slow every reader).",
+        ]
+    if (p := _stream(plan)) is not None:
+        return [
+            f"- Consumer lag, in seconds behind the newest event: alert when it passes the "
+            f"{fmt_number(p.lag_budget_s)} s lag budget for 5 minutes, page when it keeps "
+            "growing.",
+            "- Throughput in and out (events/s), processing time per batch or event, and "
+            "rebalances of the consumer group.",
+        ]
+    return []
+
+
+def pipeline_risks(plan: Plan) -> list[tuple[str, str]]:
+    """Risks a data job's size brings."""
+    if (p := _batch(plan)) is not None:
+        return [
+            (
+                "The data grows past the window",
+                f"the run takes ≈ {fmt_number(p.run_time_h)} h of a "
+                f"{fmt_number(p.window_h)} h window; watch the run-time trend, and add "
+                "executors (cores scale with data per run) before it passes 80 %",
+            ),
+            (
+                "Skewed keys or small files slow a run",
+                "watch task-time skew per stage (salt hot keys, adaptive skew join) and the "
+                "output file count (repartition to files of 128–512 MB before writing)",
+            ),
+        ]
+    if (p := _stream(plan)) is not None:
+        return [
+            (
+                "Consumer lag outgrows the freshness",
+                f"alert at the {fmt_number(p.lag_budget_s)} s lag budget; add consumers up to "
+                "the partition count, then partitions (keys move: plan it)",
+            ),
+            (
+                "Replayed events after a crash",
+                f"{p.semantics}: every write is keyed by the event id",
+            ),
+        ]
+    return []
