@@ -83,7 +83,8 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
     if p.web == "grpc":
         rows.append(_row("grpcio", "gRPC server, HTTP/2 multiplexing, SO_REUSEPORT"))
         rows.append(_row("grpcio-tools", "generate stubs from the .proto contract"))
-    if conc.process_pool_workers or conc.model is ConcurrencyModel.PROCESSES:
+    online = "app" in plan.components
+    if conc.process_pool_workers or (conc.model is ConcurrencyModel.PROCESSES and online):
         rows.append(
             ("concurrent.futures", "stdlib", "ProcessPoolExecutor: CPU work outside the GIL")
         )
@@ -154,10 +155,14 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
         _row("structlog", "structured JSON logs with request ids"),
         _row("pytest", "unit and integration tests"),
         _row("hypothesis", "property tests for the domain rules"),
-        _row(
-            "locust",
-            f"load tests at {plan.resolved.scale.peak_rps:,.0f} req/s peak and beyond",
-        ),
+    ]
+    if online:  # a job with no request traffic is load-tested by a timed full-size run
+        rows.append(
+            _row(
+                "locust", f"load tests at {plan.resolved.scale.peak_rps:,.0f} req/s peak and beyond"
+            )
+        )
+    rows += [
         (
             PINS_ROW,
             CHECKED,
