@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pyt_arch_kit.planning.choices import Broker, Cache, DataTool
-from pyt_arch_kit.planning.model import Figure
+from pyt_arch_kit.planning.connections import SOCKET_KIB, SOCKET_SOURCE, holds_sockets
+from pyt_arch_kit.planning.model import Figure, fmt_number
+from pyt_arch_kit.planning.pipeline import NODE_CORES, RAM_PER_CORE_GB, RYZA
 
 if TYPE_CHECKING:
     from pyt_arch_kit.planning.model import Plan
@@ -82,6 +84,7 @@ _RETENTION_DAYS = 7.0
 _BROKER_COPIES = 3
 _KAFKA_HEAP_GB = 6.0
 _SECONDS_PER_MONTH = 30 * 86_400
+_KIB_PER_GB = 1e6 / 1.024  # KiB in a (decimal) GB
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,11 @@ def _app(plan: Plan) -> list[BomLine]:
     cap, conc = plan.capacity, plan.concurrency
     workers = cap.instances * conc.workers_per_instance
     ram = workers * WORKER_RSS_MB / 1000
+    sockets = ""
+    if holds_sockets(plan.resolved):  # every connected user's socket holds buffers
+        users = plan.resolved.scale.concurrent_users
+        ram += users * SOCKET_KIB / _KIB_PER_GB
+        sockets = f"; {users:,} open WebSockets × {SOCKET_KIB:g} KiB"
     return [
         BomLine(
             "Application workers",
@@ -129,7 +137,7 @@ def _app(plan: Plan) -> list[BomLine]:
             ram,
             0.0,
             f"{cap.instances} instance(s) × {cap.cores_per_instance} cores; {workers} worker "
-            f"process(es) × {WORKER_RSS_MB:g} MB RSS",
+            f"process(es) × {WORKER_RSS_MB:g} MB RSS{sockets}",
         )
     ]
 
@@ -246,10 +254,37 @@ def _broker(plan: Plan) -> list[BomLine]:
 
 
 def _data_job(plan: Plan) -> list[BomLine]:
-    data = plan.data
+    data, pipe = plan.data, plan.pipeline
     if data is None:
         return []
     stored = _data_at_horizon(plan)
+    if pipe is not None and pipe.distributed and pipe.nodes:
+        node_cores = max(plan.resolved.infrastructure.cores_per_instance, NODE_CORES)
+        return [
+            BomLine(
+                f"Data job ({data.tool_name}) worker nodes and object storage",
+                pipe.nodes,
+                float(pipe.nodes * node_cores),
+                pipe.nodes * node_cores * RAM_PER_CORE_GB,
+                stored,
+                f"{pipe.nodes} node(s) × {node_cores} cores × {RAM_PER_CORE_GB:g} GB per core "
+                f"for {pipe.executors} executor(s) of {pipe.executor_cores} cores, for the "
+                f"{fmt_number(pipe.run_time_h)} h a run takes (plus a driver); Parquet at "
+                f"{HORIZON_MONTHS} months",
+            )
+        ]
+    if pipe is not None and pipe.consumers:
+        return [
+            BomLine(
+                f"Stream consumers ({data.tool_name}) and object storage",
+                pipe.consumers,
+                float(pipe.consumers),
+                pipe.consumers * WORKER_RSS_MB / 1000,
+                stored,
+                f"{pipe.consumers} consumer(s), one per partition, a core and "
+                f"{WORKER_RSS_MB:g} MB each; Parquet at {HORIZON_MONTHS} months",
+            )
+        ]
     single = data.tool in (DataTool.PANDAS, DataTool.POLARS)
     ram = data.ram_needed_gb if data.tool is DataTool.PANDAS else 0.0
     cores = float(plan.capacity.cores_per_instance) if single else 0.0
@@ -323,7 +358,11 @@ def bill_figures(plan: Plan, lines: tuple[BomLine, ...]) -> list[Figure]:
             "GB",
             "Σ RAM of each part (workers × RSS, database working set, cache data)",
             (("parts", rams or "none"), ("worker RSS MB", WORKER_RSS_MB)),
-            _RSS_SOURCE + "; " + _DB_SOURCE,
+            "; ".join(
+                [_RSS_SOURCE, _DB_SOURCE]
+                + ([SOCKET_SOURCE] if holds_sockets(req) else [])
+                + ([RYZA] if plan.pipeline is not None and plan.pipeline.distributed else [])
+            ),
         ),
         Figure(
             "bom_data_horizon_gb",

@@ -9,6 +9,7 @@ from pyt_arch_kit import Requirements, plan, preset, preset_names
 from pyt_arch_kit.charts import growth_points
 from pyt_arch_kit.planning.bom import DB_HOT_SHARE, HORIZON_MONTHS, WORKER_RSS_MB
 from pyt_arch_kit.planning.choices import Cache
+from pyt_arch_kit.planning.connections import SOCKET_KIB, holds_sockets
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.render import plan_markdown
 from pyt_arch_kit.writer import write_design
@@ -44,7 +45,20 @@ def check_totals(p: Plan) -> None:
         cap, conc = p.capacity, p.concurrency
         _, cores, ram, _ = line(p, "Application workers")
         assert cores == cap.instances * cap.cores_per_instance
-        assert ram == pytest.approx(cap.instances * conc.workers_per_instance * WORKER_RSS_MB / 1e3)
+        users = p.resolved.scale.concurrent_users if holds_sockets(p.resolved) else 0
+        assert ram == pytest.approx(
+            cap.instances * conc.workers_per_instance * WORKER_RSS_MB / 1e3
+            + users * SOCKET_KIB * 1.024e-6
+        )
+    if p.pipeline is not None and p.pipeline.distributed:
+        count, cores, ram, _ = next(
+            (x.count, x.cores, x.ram_gb, x.storage_gb)
+            for x in p.materials
+            if "worker nodes" in x.part
+        )
+        assert count == p.pipeline.nodes
+        assert cores >= p.pipeline.executors * p.pipeline.executor_cores
+        assert ram >= p.pipeline.executors * p.pipeline.executor_memory_gb
 
 
 @pytest.mark.parametrize("name", preset_names())
