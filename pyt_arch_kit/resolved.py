@@ -47,6 +47,7 @@ NOT_APPLICABLE: dict[str, Any] = {
     "workload.freshness_s": 0.0,  # no data job
     "infrastructure.db_max_connections": 0,  # no database
     "proposed.service_count": 1,  # no service count proposed: one deployable
+    "workload.cache_keys": 1,  # no read cache can pay off: the key count is not used
 }
 
 
@@ -94,6 +95,7 @@ class ResolvedWorkload:
     data_mode: DataMode
     batch_data_gb: float
     freshness_s: float
+    cache_keys: int
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,14 @@ import math
 from typing import Literal
 
 from pyt_arch_kit.planning.broker import DECIDE, BrokerChoice, _Decide, decided
+from pyt_arch_kit.planning.cache import (
+    COLD_CACHE,
+    cache_figures,
+    cache_load,
+    choose_cache,
+    hit_summary,
+    replica_figures,
+)
 from pyt_arch_kit.planning.choices import Cache, Driver
 from pyt_arch_kit.planning.consistency import (
     RETENTION_DAYS,
@@ -83,6 +91,18 @@ def read_your_writes(cache: Cache) -> str:
         "an in-process cache cannot be invalidated on other instances: a user's reads right "
         "after their own write bypass it and read the primary; the TTL bounds everyone else's"
     )
+
+
+def _replicas(req: ResolvedRequirements, read_rps: float) -> int:
+    """Asynchronous read replicas for ``read_rps`` reads reaching the database."""
+    if (
+        req.interface is Interface.BATCH
+        or req.consistency.priority is ConsistencyPriority.STRONG
+        or req.consistency.stale_read_tolerance_s < 1
+        or read_rps <= _READS_PER_REPLICA
+    ):
+        return 0
+    return min(5, math.ceil(read_rps / _READS_PER_REPLICA) - 1) or 1
 
 
 def _fit(pool: int, overflow: int, per_process: int) -> tuple[int, int]:
@@ -203,8 +223,23 @@ def plan_database(
     limit = req.infrastructure.db_max_connections
     reserved = reserved_for(limit)
     usable = limit - reserved
-    busy = peak * calls * db_ms / 1000
     processes = cap.instances * conc.workers_per_instance
+    priority = req.consistency.priority
+    stale = req.consistency.stale_read_tolerance_s
+    read_ratio = req.scale.read_ratio
+    cache, ttl = choose_cache(req)
+    load = cache_load(
+        cache=cache,
+        ttl_s=ttl,
+        peak_rps=peak,
+        read_ratio=read_ratio,
+        calls_per_request=calls,
+        keys=req.workload.cache_keys,
+        payload_kb=req.scale.payload_kb,
+        processes=processes,
+        measured_hit_ratio=req.requirements.workload.cache_hit_ratio,
+    )
+    busy = load.queries_per_s * db_ms / 1000
     per_process_busy = busy / processes if processes else 0.0
 
     if conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID):
@@ -223,26 +258,12 @@ def plan_database(
     db_cores = next((c for c in _DB_SIZES if 2 * c >= busy), _DB_SIZES[-1])
     hikari = db_cores * 2 + 1
 
-    priority = req.consistency.priority
-    stale = req.consistency.stale_read_tolerance_s
-    read_ratio = req.scale.read_ratio
-    read_rps = peak * read_ratio
-    replicas = 0
-    if priority is not ConsistencyPriority.STRONG and stale >= 1 and read_rps > _READS_PER_REPLICA:
-        replicas = min(5, math.ceil(read_rps / _READS_PER_REPLICA) - 1) or 1
-    if priority is ConsistencyPriority.STRONG:
-        cache, ttl = Cache.NONE_STRONG, 0.0
-    elif stale >= 1 and read_ratio >= 0.7 and peak >= 200:
-        cache, ttl = Cache.REDIS, float(min(stale, 300.0))
-    elif stale >= 1 and read_ratio >= 0.7 and peak > 0:
-        cache, ttl = Cache.LOCAL, float(min(stale, 60.0))
-    else:
-        cache, ttl = Cache.NONE, 0.0
+    read_rps = load.read_rps
+    replicas = _replicas(req, read_rps)
+    replicas_without = _replicas(req, load.read_rps_without)
     isolation, boundaries = isolation_for(req, engine)
     events = decided(req, broker) is not None
     strong = priority is ConsistencyPriority.STRONG
-    if req.interface is Interface.BATCH:
-        cache, ttl, replicas = Cache.NONE, 0.0, 0
     safety = data_safety(req, engine, cap.redundancy_required)
     plan = DatabasePlan(
         engine=engine,
@@ -268,6 +289,10 @@ def plan_database(
         backup_retention_days=RETENTION_DAYS,
         rpo=safety[2],
         rto=safety[3],
+        cache_hit_ratio=load.hit_ratio,
+        db_queries_per_s=load.queries_per_s,
+        db_queries_per_s_without_cache=load.queries_per_s_without,
+        read_replicas_without_cache=replicas_without,
     )
     figures = [
         Figure(
@@ -275,8 +300,15 @@ def plan_database(
             "Connections busy at peak",
             busy,
             "connections",
-            "L_db = λ · calls per request · s per call",
-            (("λ", peak), ("calls per request", calls), ("s per call", db_ms / 1000)),
+            "L_db = database queries/s · s per call (queries/s = (writes + read misses) · "
+            "calls per request)",
+            (
+                ("λ", peak),
+                ("calls per request", calls),
+                ("cache hit ratio", load.hit_ratio),
+                ("database queries/s", load.queries_per_s),
+                ("s per call", db_ms / 1000),
+            ),
             LITTLE,
         ),
         Figure(
@@ -325,18 +357,10 @@ def plan_database(
             HIKARI,
         ),
     ]
-    if replicas:
-        figures.append(
-            Figure(
-                "read_replicas",
-                "Read replicas",
-                replicas,
-                "replicas",
-                "⌈read req/s / reads per replica⌉ − 1 (the primary serves reads too)",
-                (("read req/s", read_rps), ("reads per replica (assumed)", _READS_PER_REPLICA)),
-                "capacity planning rule of thumb; measure one replica's read throughput",
-            )
-        )
+    if ttl:
+        figures += cache_figures(load, cache, ttl, db_ms)
+    if replicas or replicas_without:
+        figures += replica_figures(replicas, replicas_without, read_rps, _READS_PER_REPLICA)
     decisions = [
         consistency_decision(req),
         Decision(
@@ -361,9 +385,10 @@ def plan_database(
             "caching",
             cache.value if ttl == 0 else f"{cache} (TTL {ttl:g} s)",
             f"stale reads tolerated for {stale:g} s, {read_ratio:.0%} reads"
-            + (f"; {read_your_writes(cache)}" if ttl else ""),
+            + (f"; {hit_summary(load)}; {read_your_writes(cache)}" if ttl else ""),
             "a cache adds invalidation work and a failure mode; it pays off only when "
-            "reads dominate and staleness is allowed",
+            "reads dominate and staleness is allowed"
+            + (f"; {COLD_CACHE}" if ttl else ""),
             ("no cache", "Redis", "CDN"),
         ),
     ]
@@ -372,7 +397,9 @@ def plan_database(
             Decision(
                 "read replicas",
                 f"{replicas} asynchronous read replica(s)",
-                f"{read_rps:,.0f} reads/s at peak, stale reads allowed for {stale:g} s",
+                f"{read_rps:,.0f} reads/s at peak reach the database"
+                + (" (the cache's misses)" if ttl else "")
+                + f", stale reads allowed for {stale:g} s",
                 "replica lag means a user may not see their own write: read-your-writes paths go "
                 "to the primary",
                 ("primary only", "cache"),

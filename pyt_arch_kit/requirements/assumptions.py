@@ -62,6 +62,26 @@ def _uses_db(r: Requirements) -> bool:
     return r.infrastructure.database is not DatabaseKind.NONE
 
 
+def _cache_keys(r: Requirements) -> tuple[Any, str] | None:
+    """The working set a read cache sees: one object per payload of the stored data."""
+    c = r.consistency
+    if (
+        not _uses_db(r)
+        or r.interface is Interface.BATCH
+        or c.priority is ConsistencyPriority.STRONG
+        or (c.stale_read_tolerance_s or 0) < 1
+        or r.workload.cache_hit_ratio is not None
+    ):
+        return None  # no read cache can be planned, or its hit ratio is given
+    data_gb = _DATA_GB if r.scale.data_gb is None else r.scale.data_gb
+    kb = max(r.scale.payload_kb or 0.0, 1.0)
+    keys = max(1, min(round(data_gb * 1_000_000 / kb), 1_000_000_000_000))
+    return keys, (
+        f"one cached object per {_fmt(kb)} KB payload of the {_fmt(data_gb)} GB stored: "
+        "replace with the distinct keys reads ask for"
+    )
+
+
 RULES: list[tuple[str, _Rule]] = [
     (
         "interface",
@@ -205,4 +225,5 @@ RULES: list[tuple[str, _Rule]] = [
     ),
     ("infrastructure.cores_per_instance", lambda r: (4, "a common VM or pod size")),
     ("infrastructure.team_size", lambda r: (5, "one small team")),
+    ("workload.cache_keys", _cache_keys),
 ]
