@@ -16,6 +16,7 @@ from pyt_arch_kit.planning.choices import Cache
 from pyt_arch_kit.planning.model import Figure
 from pyt_arch_kit.planning.queueing import LITTLE
 from pyt_arch_kit.requirements import ConsistencyPriority, Interface
+from pyt_arch_kit.requirements.enums import CACHE_READ_SHARE
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
@@ -63,9 +64,9 @@ def choose_cache(req: ResolvedRequirements) -> tuple[Cache, float]:
         return Cache.NONE, 0.0
     if req.consistency.priority is ConsistencyPriority.STRONG:
         return Cache.NONE_STRONG, 0.0
-    if stale >= 1 and read_ratio >= 0.7 and peak >= 200:
+    if stale >= 1 and read_ratio >= CACHE_READ_SHARE and peak >= 200:
         return Cache.REDIS, float(min(stale, 300.0))
-    if stale >= 1 and read_ratio >= 0.7 and peak > 0:
+    if stale >= 1 and read_ratio >= CACHE_READ_SHARE and peak > 0:
         return Cache.LOCAL, float(min(stale, 60.0))
     return Cache.NONE, 0.0
 

@@ -30,6 +30,7 @@ from pyt_arch_kit.planning.model import (
     Figure,
 )
 from pyt_arch_kit.planning.queueing import LITTLE
+from pyt_arch_kit.planning.stores import store_plan
 from pyt_arch_kit.requirements import ConsistencyPriority, DatabaseKind, Interface
 from pyt_arch_kit.resolved import ResolvedRequirements
 
@@ -53,6 +54,16 @@ LIMITS = {
     "thread with its own buffers",
     DatabaseKind.MONGODB: "MongoDB docs, net.maxIncomingConnections; PyMongo docs, maxPoolSize "
     "(default 100) per MongoClient and server",
+    DatabaseKind.TIMESCALEDB: PG_LIMITS + "; TimescaleDB runs inside PostgreSQL",
+    DatabaseKind.REDIS: "Redis docs, maxclients (default 10000); redis-py ConnectionPool "
+    "max_connections per client",
+}
+_SQL_POOLS = "; SQLAlchemy QueuePool defaults 5 + 10 overflow, asyncpg 10"
+_POOL_SOURCES = {
+    DatabaseKind.MYSQL: "; SQLAlchemy QueuePool defaults 5 + 10 overflow",
+    DatabaseKind.MONGODB: "; PyMongo maxPoolSize (default 100) per MongoClient, no overflow",
+    DatabaseKind.REDIS: "; redis-py ConnectionPool max_connections (unbounded by default: "
+    "set it) per client, no overflow",
 }
 #: Database server sizes considered (vCPU); the largest is the planner's ceiling for one primary.
 _DB_SIZES = (2, 4, 8)
@@ -119,8 +130,10 @@ def _fit(pool: int, overflow: int, per_process: int) -> tuple[int, int]:
 
 def _driver(engine: DatabaseKind, model: ConcurrencyModel) -> Driver:
     is_async = model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID)
-    if engine is DatabaseKind.POSTGRESQL:
+    if engine.postgres:
         return Driver.ASYNCPG if is_async else Driver.PSYCOPG
+    if engine is DatabaseKind.REDIS:
+        return Driver.REDIS_ASYNC if is_async else Driver.REDIS
     if engine is DatabaseKind.MYSQL:
         return Driver.ASYNCMY if is_async else Driver.PYMYSQL
     return Driver.PYMONGO_ASYNC if is_async else Driver.PYMONGO
@@ -139,11 +152,17 @@ def _pool_decision(db: DatabasePlan, engine: DatabaseKind, processes: int, usabl
     if engine is DatabaseKind.MONGODB:
         choice = f"maxPoolSize={db.pool_size} per MongoClient (one client per process)"
         alternatives: tuple[str, ...] = ("a larger net.maxIncomingConnections", "fewer processes")
+    elif engine is DatabaseKind.REDIS:
+        choice = (
+            f"ConnectionPool(max_connections={db.pool_size}) per process "
+            "(BlockingConnectionPool to wait, not fail, when it is exhausted)"
+        )
+        alternatives = ("a larger maxclients", "fewer processes")
     else:
         choice = f"pool_size={db.pool_size}, max_overflow={db.max_overflow} per process"
         alternatives = (
             ("PgBouncer in transaction mode", "larger max_connections")
-            if engine is DatabaseKind.POSTGRESQL
+            if engine.postgres
             else ("ProxySQL (connection multiplexing)", "larger max_connections")
         )
     if db.pgbouncer:
@@ -181,6 +200,11 @@ def over_the_limit(db: DatabasePlan) -> str:
     """What to do when the pools of every process together can open more connections than a
     MySQL or MongoDB server allows (PgBouncer is PostgreSQL's answer)."""
     need = limit_for(db.total_connections)
+    if db.engine is DatabaseKind.REDIS:
+        return (
+            f"raise maxclients to at least {need:,} (and the open-files limit with it), or "
+            f"run fewer worker processes; each keeps one ConnectionPool of {db.pool_size}"
+        )
     if db.engine is DatabaseKind.MONGODB:
         return (
             f"raise the server's net.maxIncomingConnections to at least {need:,} (mongod's "
@@ -228,6 +252,8 @@ def plan_database(
     stale = req.consistency.stale_read_tolerance_s
     read_ratio = req.scale.read_ratio
     cache, ttl = choose_cache(req)
+    if engine is DatabaseKind.REDIS:  # the store is the cache: nothing to put in front of it
+        cache, ttl = Cache.NONE, 0.0
     load = cache_load(
         cache=cache,
         ttl_s=ttl,
@@ -249,12 +275,12 @@ def plan_database(
     else:
         pool = 1
     pool, overflow = _fit(pool, pool // 2, usable // processes if processes else usable)
-    if engine is DatabaseKind.MONGODB:  # PyMongo caps each MongoClient at maxPoolSize, no overflow
+    if engine in (DatabaseKind.MONGODB, DatabaseKind.REDIS):  # one cap per client, no overflow
         pool, overflow = pool + overflow, 0
     total = processes * (pool + overflow)
     # PgBouncer pools PostgreSQL connections only; for MySQL and MongoDB a total over the
     # limit is a finding (raise the limit, fewer processes, or ProxySQL for MySQL).
-    pgbouncer = total > usable and engine is DatabaseKind.POSTGRESQL
+    pgbouncer = total > usable and engine.postgres
     db_cores = next((c for c in _DB_SIZES if 2 * c >= busy), _DB_SIZES[-1])
     hikari = db_cores * 2 + 1
 
@@ -281,7 +307,7 @@ def plan_database(
         cache=cache,
         cache_ttl_s=ttl,
         idempotency_keys=strong or events or read_ratio < 0.5,
-        outbox=events and engine is not DatabaseKind.MONGODB,
+        outbox=events and engine not in (DatabaseKind.MONGODB, DatabaseKind.REDIS),
         useful_connections=hikari,
         db_cores=db_cores,
         standbys=safety[0],
@@ -316,17 +342,13 @@ def plan_database(
             "Pool size per worker process",
             pool,
             "connections",
-            "maxPoolSize = pool + overflow (≈ 2 × busy connections per process, and half "
-            "again), shrunk to fit the limit"
-            if engine is DatabaseKind.MONGODB
+            ("maxPoolSize" if engine is DatabaseKind.MONGODB else "max_connections")
+            + " = pool + overflow (≈ 2 × busy connections per process, and half again), "
+            "shrunk to fit the limit"
+            if engine in (DatabaseKind.MONGODB, DatabaseKind.REDIS)
             else "≈ 2 × busy connections per process, shrunk to fit the limit",
             (("busy connections per process", per_process_busy), ("processes", processes)),
-            LITTLE
-            + (
-                "; PyMongo maxPoolSize (default 100) per MongoClient, no overflow"
-                if engine is DatabaseKind.MONGODB
-                else "; SQLAlchemy QueuePool defaults 5 + 10 overflow, asyncpg 10"
-            ),
+            LITTLE + _POOL_SOURCES.get(engine, _SQL_POOLS),
         ),
         Figure(
             "total_connections",
@@ -369,7 +391,7 @@ def plan_database(
             "the requirements' primary store, with a driver that matches the "
             f"{conc.model.value} workers",
             "one primary is simple and consistent; its write throughput is the ceiling",
-            ("PostgreSQL", "MySQL", "MongoDB"),
+            ("PostgreSQL", "MySQL", "MongoDB", "TimescaleDB", "Redis"),
         ),
         _pool_decision(plan, engine, processes, usable),
         Decision(
@@ -387,8 +409,7 @@ def plan_database(
             f"stale reads tolerated for {stale:g} s, {read_ratio:.0%} reads"
             + (f"; {hit_summary(load)}; {read_your_writes(cache)}" if ttl else ""),
             "a cache adds invalidation work and a failure mode; it pays off only when "
-            "reads dominate and staleness is allowed"
-            + (f"; {COLD_CACHE}" if ttl else ""),
+            "reads dominate and staleness is allowed" + (f"; {COLD_CACHE}" if ttl else ""),
             ("no cache", "Redis", "CDN"),
         ),
     ]
@@ -405,4 +426,5 @@ def plan_database(
                 ("primary only", "cache"),
             )
         )
-    return plan, figures, decisions
+    more_figures, more_decisions = store_plan(req, plan)
+    return plan, figures + more_figures, decisions + more_decisions

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pyt_arch_kit.requirements.enums import (
+    CACHE_READ_SHARE,
     CPU_BOUND_SHARE,
     IO_BOUND_SHARE,
     ConsistencyPriority,
@@ -54,6 +55,19 @@ _CPU_MS = {WorkloadKind.IO: 5.0, WorkloadKind.MIXED: 20.0, WorkloadKind.CPU: 50.
 _IO_MS = {WorkloadKind.IO: 40.0, WorkloadKind.MIXED: 30.0, WorkloadKind.CPU: 5.0}
 
 
+#: Each store's default connection limit, as its documentation states it.
+_DEFAULT_LIMITS: dict[DatabaseKind, tuple[int, str]] = {
+    DatabaseKind.POSTGRESQL: (100, "PostgreSQL's default max_connections"),
+    DatabaseKind.TIMESCALEDB: (100, "PostgreSQL's default max_connections (TimescaleDB)"),
+    DatabaseKind.MYSQL: (151, "MySQL's default max_connections"),
+    DatabaseKind.MONGODB: (
+        65_536,
+        "mongod's default net.maxIncomingConnections (the open-files limit binds first)",
+    ),
+    DatabaseKind.REDIS: (10_000, "Redis's default maxclients"),
+}
+
+
 def _kind(r: Requirements) -> WorkloadKind:
     return r.workload.kind or WorkloadKind.IO
 
@@ -70,6 +84,9 @@ def _cache_keys(r: Requirements) -> tuple[Any, str] | None:
         or r.interface is Interface.BATCH
         or c.priority is ConsistencyPriority.STRONG
         or (c.stale_read_tolerance_s or 0) < 1
+        or (r.scale.read_ratio or 0) < CACHE_READ_SHARE
+        or not r.scale.peak_rps
+        or r.infrastructure.database is DatabaseKind.REDIS  # the store is the cache
         or r.workload.cache_hit_ratio is not None
     ):
         return None  # no read cache can be planned, or its hit ratio is given
@@ -218,7 +235,7 @@ RULES: list[tuple[str, _Rule]] = [
     (
         "infrastructure.db_max_connections",
         lambda r: (
-            (100, "PostgreSQL's default max_connections")
+            _DEFAULT_LIMITS[r.infrastructure.database or DatabaseKind.POSTGRESQL]
             if r.infrastructure.database is not DatabaseKind.NONE
             else None
         ),

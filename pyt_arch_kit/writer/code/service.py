@@ -41,7 +41,7 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
     if db is not None:
         per_process = db.pool_size + db.max_overflow
         fields.append(f"database_url: SecretStr  # {p.url_scheme}://user:password@host/db")
-        if p.dialect == "mongodb":  # one pool per client, no overflow: pymongo's maxPoolSize
+        if p.dialect in ("mongodb", "redis"):  # one cap per client, no overflow
             fields.append(f"max_pool_size: int = {per_process}  # connections per worker process")
         else:
             fields += [
@@ -61,7 +61,7 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
             f"cache_ttl_s: float = {db.cache_ttl_s if db else 0:g}"
             "  # the stale-read tolerance from the requirements"
         )
-    if p.serve or p.web == "grpc":
+    if p.serve or p.web == "grpc" or p.dialect == "redis":
         fields += [
             f"request_deadline_s: float = {t.deadline_s}  # a call with its retries: under the p99",
             f"attempt_timeout_s: float = {t.attempt_s}  # one try of an outbound call",
@@ -125,6 +125,32 @@ _MONGO = '''
         )
 '''
 
+_REDIS_STORE = '''
+    # app/db.py
+    import @module@ as redis
+
+    from app.settings import settings
+
+
+    def make_client() -> redis.Redis:
+        """One client (and connection pool) per worker process, created after the fork.
+
+        @processes@ processes × @per_process@ = @total@ connections ≤ @usable@ usable (maxclients).
+        Redis is the store here, not a cache: run it with `appendonly yes`, `appendfsync
+        everysec` (a crash loses at most ~1 s of writes) and `maxmemory-policy noeviction`
+        (a full store refuses writes instead of evicting data).
+        """
+        pool = redis.BlockingConnectionPool.from_url(
+            settings.database_url.get_secret_value(),  # redis://… (rediss:// for TLS)
+            max_connections=settings.max_pool_size,  # ConnectionPool's default is 2**31
+            timeout=settings.pool_timeout_s,  # wait for a free connection, then fail fast
+            socket_timeout=settings.request_deadline_s,
+            socket_connect_timeout=settings.request_deadline_s,
+            health_check_interval=30,
+        )
+        return redis.Redis(connection_pool=pool)
+'''
+
 _PGBOUNCER = {
     "asyncpg": (
         "\n        # PgBouncer in transaction mode: no server-side prepared statements"
@@ -144,6 +170,16 @@ def database(plan: Plan, p: Profile) -> str:
     assert db is not None
     processes = cap.instances * conc.workers_per_instance
     usable = db.connection_limit - db.reserved_connections
+    if p.dialect == "redis":
+        per_process = db.pool_size + db.max_overflow
+        return fill(
+            _REDIS_STORE,
+            module="redis.asyncio" if p.is_async else "redis",
+            processes=processes,
+            per_process=per_process,
+            total=processes * per_process,
+            usable=usable,
+        )
     if p.dialect == "mongodb":
         return fill(
             _MONGO,
@@ -299,6 +335,9 @@ def app_module(plan: Plan, p: Profile) -> str:
         if db == "mongodb":
             db_import, open_db = "from app.db import make_client", "app.state.db = make_client()"
             close_db = ("await " if p.is_async else "") + "app.state.db.close()"
+        elif db == "redis":
+            db_import, open_db = "from app.db import make_client", "app.state.db = make_client()"
+            close_db = "await app.state.db.aclose()" if p.is_async else "app.state.db.close()"
         elif db:
             db_import = "from app.db import make_engine, make_sessions"
             open_db = "engine = make_engine()\napp.state.sessions = make_sessions(engine)"
@@ -324,7 +363,7 @@ def app_module(plan: Plan, p: Profile) -> str:
         if not (db or pool):
             text = text.replace("    try:\n        yield\n    finally:\n", "    yield\n")
         return text.replace("\n\n\n\n\n", "\n\n\n")
-    if db == "mongodb":
+    if db in ("mongodb", "redis"):
         db_import, open_db = "from app.db import make_client", "db = make_client()"
     elif db:
         db_import = "from app.db import make_engine, make_sessions"
