@@ -52,17 +52,29 @@ def _migrations(plan: Plan) -> list[str]:
         "under the migration role), never at start-up by every instance. Every step stays "
         "compatible with the version still running, because a rolling deploy runs both:",
         "",
-        "1. **Expand**: add nullable columns or new tables; build indexes with "
-        "`CREATE INDEX CONCURRENTLY` (outside a transaction).",
+        "1. **Expand**: add nullable columns or new tables; build indexes "
+        + (
+            "online (`ALTER TABLE … ADD INDEX …, ALGORITHM=INPLACE, LOCK=NONE`).",
+            "with `CREATE INDEX CONCURRENTLY` (outside a transaction).",
+        )[db.engine.postgres],
         "2. Deploy code that writes both the old and the new shape and still reads the old.",
         "3. **Backfill** in batches of ~1,000 rows, each its own short transaction.",
-        "4. Switch reads to the new shape; then make it NOT NULL (add the constraint "
-        "`NOT VALID`, then `VALIDATE CONSTRAINT`).",
+        "4. Switch reads to the new shape; then make it NOT NULL "
+        + (
+            "(`ALTER TABLE … MODIFY … NOT NULL, ALGORITHM=INPLACE, LOCK=NONE` once no row is "
+            "NULL; InnoDB rebuilds the table online).",
+            "(add the constraint `NOT VALID`, then `VALIDATE CONSTRAINT`).",
+        )[db.engine.postgres],
         "5. **Contract**: drop the old column in a later release, once nothing reads it.",
         "",
-        "Set `lock_timeout` (e.g. `SET lock_timeout = '5s'`) on every migration, so DDL waiting "
-        "behind a long transaction fails and retries instead of queueing every query on the "
-        "table behind it.",
+        (
+            "Set `lock_wait_timeout` for the session (e.g. `SET lock_wait_timeout = 5`) on every "
+            "migration, so DDL waiting for the metadata lock behind a long transaction fails "
+            "and retries instead of queueing every query on the table behind it.",
+            "Set `lock_timeout` (e.g. `SET lock_timeout = '5s'`) on every migration, so DDL "
+            "waiting behind a long transaction fails and retries instead of queueing every "
+            "query on the table behind it.",
+        )[db.engine.postgres],
         "",
         *_hypertable(plan),
     ]

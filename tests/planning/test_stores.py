@@ -94,6 +94,12 @@ def test_no_postgresql_advice_for_other_engines(database: str) -> None:
     assert "(PostgreSQL, Redis)" not in text
     name = {"mongodb": "MongoDB", "mysql": "MySQL"}[database]
     assert f"containers ({name}, Redis)" in text
+    assert "CONCURRENTLY" not in text and "lock_timeout" not in text  # PostgreSQL DDL
+
+
+def test_mysql_migrations_use_innodb_online_ddl() -> None:
+    _, text = _design("mysql")
+    assert "ALGORITHM=INPLACE, LOCK=NONE" in text and "lock_wait_timeout" in text
 
 
 def test_mongodb_uses_pymongo_async_not_motor() -> None:
