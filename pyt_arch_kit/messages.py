@@ -111,8 +111,12 @@ def shown_key(key: Any, limit: int = 40) -> str:
 
 
 def unknown_key(loc: tuple[Any, ...], model: type[BaseModel]) -> str:
-    """The message for an unknown field: the nearest allowed name, and all of them."""
-    key = shown_key(loc[-1], 24)  # the location names it in full: the list needs the room
+    """The message for an unknown field: the nearest allowed name, and all of them.
+
+    The field is echoed cut to 24 characters (its location before the message shows 40), so
+    that the line stays short with every allowed name listed.
+    """
+    key = shown_key(loc[-1], 24)
     if len(loc) == 1:
         allowed = list(model.model_fields)
     else:

@@ -58,6 +58,7 @@ NOT_APPLICABLE: dict[str, Any] = {
     "workload.events_per_s": 0.0,  # no streaming job
     "infrastructure.db_max_connections": 0,  # no database
     "proposed.service_count": 1,  # no service count proposed: one deployable
+    "workload.cache_keys": 1,  # no read cache can pay off: the key count is not used
 }
 
 
@@ -105,6 +106,7 @@ class ResolvedWorkload:
     data_mode: DataMode
     batch_data_gb: float
     freshness_s: float
+    cache_keys: int
     window_h: float = 0.0
     mb_per_s_per_core: float = 0.0
     events_per_s: float = 0.0

@@ -231,6 +231,7 @@ def test_async_pool_follows_littles_law_on_database_time() -> None:
                 "io_wait_ms_per_request": 45,
                 "db_calls_per_request": 2,
                 "db_ms_per_call": 5,
+                "cache_hit_ratio": 0.0,  # no reads served by the cache: every call counts
             },
         )
     )

@@ -16,6 +16,7 @@ REQUIRED = {
     "payments-ledger",
     "big-data-pipeline",
     "internal-tool-pushback",
+    "timeseries-ingest",
 }
 
 
@@ -53,3 +54,6 @@ def test_presets_exercise_the_persona_s_method() -> None:
     assert len([f for f in tool.findings if f.kind == "push-back"]) >= 3
     data = Architect().plan(preset("big-data-pipeline")).data
     assert data is not None and "PySpark" in data.tool
+    metrics = Architect().plan(preset("timeseries-ingest"))
+    assert metrics.database is not None and metrics.database.engine == "timescaledb"
+    assert metrics.figure("timescale_retention_days").value == 90  # 4,500 GB / 50 GB a day

@@ -63,7 +63,7 @@ def test_a_wrong_pool_size_in_code_is_the_one_problem() -> None:
         ("**5 instance(s) × 4 cores**", "**6 instance(s) × 4 cores**", "application instances"),
         ("Estimated p99 170 ms", "Estimated p99 30 ms", "estimated p99 (ms) as 30"),
         ("at 60 ≤ 180 usable", "at 96 ≤ 180 usable", "connections all workers may open"),
-        ("18 connection(s) busy", "9 connection(s) busy", "connections busy at peak as 9"),
+        ("16.72 connection(s) busy", "9 connection(s) busy", "connections busy at peak as 9"),
         ("(TTL 5 s)", "(TTL 30 s)", "cache TTL (s) as 30"),
     ],
 )

@@ -84,6 +84,8 @@ class Driver(StrEnum):
     PYMYSQL = "PyMySQL via SQLAlchemy 2.0"
     PYMONGO_ASYNC = "PyMongo AsyncMongoClient (Motor is deprecated)"
     PYMONGO = "PyMongo MongoClient"
+    REDIS_ASYNC = "redis-py redis.asyncio (ConnectionPool)"
+    REDIS = "redis-py (ConnectionPool)"
 
 
 class Cache(StrEnum):
@@ -111,6 +113,7 @@ class Isolation(StrEnum):
     REPEATABLE_READ = "REPEATABLE READ (the InnoDB default)"
     MONGO_TRANSACTIONS = "multi-document transactions, writeConcern majority, readConcern snapshot"
     MONGO_MAJORITY = "writeConcern majority, readConcern local"
+    REDIS_MULTI = "single commands and MULTI/EXEC blocks (atomic, no rollback); WATCH to check"
 
     @property
     def serializable(self) -> bool:

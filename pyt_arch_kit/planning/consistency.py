@@ -25,6 +25,14 @@ def data_safety(
 ) -> tuple[int, bool, str, str]:
     """(standbys, synchronous, RPO, RTO) for the consistency and availability asked for."""
     strong = req.consistency.priority is ConsistencyPriority.STRONG
+    if engine is DatabaseKind.REDIS:
+        return (
+            1,
+            False,
+            "≤ 1 s of acknowledged writes (AOF with appendfsync everysec), plus the "
+            "replica's lag on a failover (replication is asynchronous)",
+            "≈ 10–30 s (Sentinel or a managed service promotes the replica)",
+        )
     if engine is DatabaseKind.MONGODB:
         return (
             2,
@@ -53,6 +61,12 @@ def isolation_for(req: ResolvedRequirements, engine: DatabaseKind) -> tuple[Isol
     """The isolation (or MongoDB concerns) for the consistency asked for, and the transaction
     boundaries that go with it."""
     priority = req.consistency.priority
+    if engine is DatabaseKind.REDIS:
+        return (
+            Isolation.REDIS_MULTI,
+            "one command, or one MULTI/EXEC block (or Lua script) per request: atomic, "
+            "without rollback; WATCH for a check-and-set across keys",
+        )
     if engine is DatabaseKind.MONGODB:
         if priority is ConsistencyPriority.STRONG:
             return (
@@ -87,9 +101,7 @@ def isolation_for(req: ResolvedRequirements, engine: DatabaseKind) -> tuple[Isol
             "with jittered backoff; never hold a transaction across a network call",
         )
     return (
-        Isolation.READ_COMMITTED
-        if engine is DatabaseKind.POSTGRESQL
-        else Isolation.REPEATABLE_READ,
+        Isolation.READ_COMMITTED if engine.postgres else Isolation.REPEATABLE_READ,
         "one transaction per request, opened late and committed early; SELECT … FOR UPDATE "
         "on rows that concurrent requests update",
     )

@@ -6,6 +6,14 @@ import math
 from typing import Literal
 
 from pyt_arch_kit.planning.broker import DECIDE, BrokerChoice, _Decide, decided
+from pyt_arch_kit.planning.cache import (
+    COLD_CACHE,
+    cache_figures,
+    cache_load,
+    choose_cache,
+    hit_summary,
+    replica_figures,
+)
 from pyt_arch_kit.planning.choices import Cache, Driver
 from pyt_arch_kit.planning.consistency import (
     RETENTION_DAYS,
@@ -21,10 +29,21 @@ from pyt_arch_kit.planning.model import (
     Decision,
     Figure,
 )
+from pyt_arch_kit.planning.pools import (
+    fit,
+    limit_for,
+    over_the_limit,
+    pool_decision,
+    prepared_statements_fix,
+    reserved_for,
+)
 from pyt_arch_kit.planning.queueing import LITTLE
+from pyt_arch_kit.planning.stores import store_plan
 from pyt_arch_kit.requirements import ConsistencyPriority, DatabaseKind, Interface
 from pyt_arch_kit.resolved import ResolvedRequirements
 
+#: Re-exported: callers import these from here (pools.py holds them).
+_fit = fit
 __all__ = [
     "limit_for",
     "over_the_limit",
@@ -45,30 +64,20 @@ LIMITS = {
     "thread with its own buffers",
     DatabaseKind.MONGODB: "MongoDB docs, net.maxIncomingConnections; PyMongo docs, maxPoolSize "
     "(default 100) per MongoClient and server",
+    DatabaseKind.TIMESCALEDB: PG_LIMITS + "; TimescaleDB runs inside PostgreSQL",
+    DatabaseKind.REDIS: "Redis docs, maxclients (default 10000); redis-py ConnectionPool "
+    "max_connections per client",
+}
+_SQL_POOLS = "; SQLAlchemy QueuePool defaults 5 + 10 overflow, asyncpg 10"
+_POOL_SOURCES = {
+    DatabaseKind.MYSQL: "; SQLAlchemy QueuePool defaults 5 + 10 overflow",
+    DatabaseKind.MONGODB: "; PyMongo maxPoolSize (default 100) per MongoClient, no overflow",
+    DatabaseKind.REDIS: "; redis-py ConnectionPool max_connections (unbounded by default: "
+    "set it) per client, no overflow",
 }
 #: Database server sizes considered (vCPU); the largest is the planner's ceiling for one primary.
 _DB_SIZES = (2, 4, 8)
 _READS_PER_REPLICA = 3000.0
-
-
-def prepared_statements_fix(driver: Driver) -> str:
-    """How to keep this driver's prepared statements working through PgBouncer's transaction
-    pooling (a statement prepared on one server connection is unknown on the next)."""
-    if driver is Driver.ASYNCPG:
-        how = (
-            "disable asyncpg's statement cache: `prepared_statement_cache_size=0` on the "
-            "SQLAlchemy `postgresql+asyncpg` URL (`statement_cache_size=0` for bare asyncpg)"
-        )
-    elif driver is Driver.PSYCOPG:
-        how = "turn off psycopg 3's automatic preparing: `prepare_threshold=None`"
-    else:
-        how = "do not use server-side prepared statements"
-    return (
-        "transaction pooling breaks server-side prepared statements: "
-        + how
-        + ", or run PgBouncer ≥ 1.21 with `max_prepared_statements` set; and keep no session "
-        "state (SET, advisory locks, LISTEN) across transactions"
-    )
 
 
 def read_your_writes(cache: Cache) -> str:
@@ -85,93 +94,27 @@ def read_your_writes(cache: Cache) -> str:
     )
 
 
-def _fit(pool: int, overflow: int, per_process: int) -> tuple[int, int]:
-    """Shrink (pool, overflow) to at most ``per_process`` connections, overflow first.
-
-    Closed form: overflow gives way first, then the pool, which keeps at least one connection.
-    """
-    if pool + overflow <= per_process:
-        return pool, overflow
-    if pool <= per_process:
-        return pool, per_process - pool
-    return max(1, per_process), 0
+def _replicas(req: ResolvedRequirements, read_rps: float) -> int:
+    """Asynchronous read replicas for ``read_rps`` reads reaching the database."""
+    if (
+        req.interface is Interface.BATCH
+        or req.consistency.priority is ConsistencyPriority.STRONG
+        or req.consistency.stale_read_tolerance_s < 1
+        or read_rps <= _READS_PER_REPLICA
+    ):
+        return 0
+    return min(5, math.ceil(read_rps / _READS_PER_REPLICA) - 1) or 1
 
 
 def _driver(engine: DatabaseKind, model: ConcurrencyModel) -> Driver:
     is_async = model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID)
-    if engine is DatabaseKind.POSTGRESQL:
+    if engine.postgres:
         return Driver.ASYNCPG if is_async else Driver.PSYCOPG
+    if engine is DatabaseKind.REDIS:
+        return Driver.REDIS_ASYNC if is_async else Driver.REDIS
     if engine is DatabaseKind.MYSQL:
         return Driver.ASYNCMY if is_async else Driver.PYMYSQL
     return Driver.PYMONGO_ASYNC if is_async else Driver.PYMONGO
-
-
-def _pool_decision(db: DatabasePlan, engine: DatabaseKind, processes: int, usable: int) -> Decision:
-    """The pool sizes, and what to do when they cannot fit under the limit, per engine."""
-    per = db.pool_size + db.max_overflow
-    total, useful = db.total_connections, db.useful_connections
-    sum_up = f"{processes:,} processes × {per} = {total:,}"
-    trade = (
-        "a small pool queues in the app under bursts; a large one overloads the "
-        f"database, which does its best work near {useful} active connections "
-        "((cores × 2) + spindles)"
-    )
-    if engine is DatabaseKind.MONGODB:
-        choice = f"maxPoolSize={db.pool_size} per MongoClient (one client per process)"
-        alternatives: tuple[str, ...] = ("a larger net.maxIncomingConnections", "fewer processes")
-    else:
-        choice = f"pool_size={db.pool_size}, max_overflow={db.max_overflow} per process"
-        alternatives = (
-            ("PgBouncer in transaction mode", "larger max_connections")
-            if engine is DatabaseKind.POSTGRESQL
-            else ("ProxySQL (connection multiplexing)", "larger max_connections")
-        )
-    if db.pgbouncer:
-        choice += " behind PgBouncer (transaction mode)"
-        why = (
-            f"{sum_up} > {usable:,} usable connections: PgBouncer multiplexes them onto "
-            f"~{db.server_connections} server connections (default_pool_size), what the "
-            "database serves well"
-        )
-        trade += "; " + prepared_statements_fix(db.driver)
-    elif total > usable:
-        why = f"{sum_up} > {usable:,} usable connections: " + over_the_limit(db)
-    else:
-        why = f"{sum_up} ≤ {usable:,} usable connections"
-    return Decision("connection pool", choice, why, trade, alternatives)
-
-
-def reserved_for(limit: int) -> int:
-    """Connections kept free for operations: 10 %, at least 3, and at least one left to use."""
-    return min(max(3, math.ceil(limit * 0.1)), limit - 1)
-
-
-def limit_for(total: int) -> int:
-    """The smallest connection limit whose usable connections (after :func:`reserved_for`)
-    hold ``total``."""
-    limit = max(total + 3, math.ceil(total * 10 / 9))
-    for _ in range(3):  # the closed form is at most a step short of the rounding
-        if limit - reserved_for(limit) >= total:
-            break
-        limit += 1
-    return limit
-
-
-def over_the_limit(db: DatabasePlan) -> str:
-    """What to do when the pools of every process together can open more connections than a
-    MySQL or MongoDB server allows (PgBouncer is PostgreSQL's answer)."""
-    need = limit_for(db.total_connections)
-    if db.engine is DatabaseKind.MONGODB:
-        return (
-            f"raise the server's net.maxIncomingConnections to at least {need:,} (mongod's "
-            "default is far higher, bounded by the open-files limit), or run fewer worker "
-            f"processes; each process keeps one MongoClient with maxPoolSize={db.pool_size}"
-        )
-    return (
-        f"raise max_connections to at least {need:,} (each connection is a server thread "
-        "with its own buffers: check the memory), run fewer worker processes, or put ProxySQL "
-        f"in front to multiplex the pools onto ~{db.server_connections} server connections"
-    )
 
 
 def plan_database(
@@ -203,8 +146,25 @@ def plan_database(
     limit = req.infrastructure.db_max_connections
     reserved = reserved_for(limit)
     usable = limit - reserved
-    busy = peak * calls * db_ms / 1000
     processes = cap.instances * conc.workers_per_instance
+    priority = req.consistency.priority
+    stale = req.consistency.stale_read_tolerance_s
+    read_ratio = req.scale.read_ratio
+    cache, ttl = choose_cache(req)
+    if engine is DatabaseKind.REDIS:  # the store is the cache: nothing to put in front of it
+        cache, ttl = Cache.NONE, 0.0
+    load = cache_load(
+        cache=cache,
+        ttl_s=ttl,
+        peak_rps=peak,
+        read_ratio=read_ratio,
+        calls_per_request=calls,
+        keys=req.workload.cache_keys,
+        payload_kb=req.scale.payload_kb,
+        processes=processes,
+        measured_hit_ratio=req.requirements.workload.cache_hit_ratio,
+    )
+    busy = load.queries_per_s * db_ms / 1000
     per_process_busy = busy / processes if processes else 0.0
 
     if conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID):
@@ -213,36 +173,22 @@ def plan_database(
         pool = conc.threads_per_worker
     else:
         pool = 1
-    pool, overflow = _fit(pool, pool // 2, usable // processes if processes else usable)
-    if engine is DatabaseKind.MONGODB:  # PyMongo caps each MongoClient at maxPoolSize, no overflow
+    pool, overflow = fit(pool, pool // 2, usable // processes if processes else usable)
+    if engine in (DatabaseKind.MONGODB, DatabaseKind.REDIS):  # one cap per client, no overflow
         pool, overflow = pool + overflow, 0
     total = processes * (pool + overflow)
     # PgBouncer pools PostgreSQL connections only; for MySQL and MongoDB a total over the
     # limit is a finding (raise the limit, fewer processes, or ProxySQL for MySQL).
-    pgbouncer = total > usable and engine is DatabaseKind.POSTGRESQL
+    pgbouncer = total > usable and engine.postgres
     db_cores = next((c for c in _DB_SIZES if 2 * c >= busy), _DB_SIZES[-1])
     hikari = db_cores * 2 + 1
 
-    priority = req.consistency.priority
-    stale = req.consistency.stale_read_tolerance_s
-    read_ratio = req.scale.read_ratio
-    read_rps = peak * read_ratio
-    replicas = 0
-    if priority is not ConsistencyPriority.STRONG and stale >= 1 and read_rps > _READS_PER_REPLICA:
-        replicas = min(5, math.ceil(read_rps / _READS_PER_REPLICA) - 1) or 1
-    if priority is ConsistencyPriority.STRONG:
-        cache, ttl = Cache.NONE_STRONG, 0.0
-    elif stale >= 1 and read_ratio >= 0.7 and peak >= 200:
-        cache, ttl = Cache.REDIS, float(min(stale, 300.0))
-    elif stale >= 1 and read_ratio >= 0.7 and peak > 0:
-        cache, ttl = Cache.LOCAL, float(min(stale, 60.0))
-    else:
-        cache, ttl = Cache.NONE, 0.0
+    read_rps = load.read_rps
+    replicas = _replicas(req, read_rps)
+    replicas_without = _replicas(req, load.read_rps_without)
     isolation, boundaries = isolation_for(req, engine)
     events = decided(req, broker) is not None
     strong = priority is ConsistencyPriority.STRONG
-    if req.interface is Interface.BATCH:
-        cache, ttl, replicas = Cache.NONE, 0.0, 0
     safety = data_safety(req, engine, cap.redundancy_required)
     plan = DatabasePlan(
         engine=engine,
@@ -260,7 +206,7 @@ def plan_database(
         cache=cache,
         cache_ttl_s=ttl,
         idempotency_keys=strong or events or read_ratio < 0.5,
-        outbox=events and engine is not DatabaseKind.MONGODB,
+        outbox=events and engine not in (DatabaseKind.MONGODB, DatabaseKind.REDIS),
         useful_connections=hikari,
         db_cores=db_cores,
         standbys=safety[0],
@@ -268,6 +214,10 @@ def plan_database(
         backup_retention_days=RETENTION_DAYS,
         rpo=safety[2],
         rto=safety[3],
+        cache_hit_ratio=load.hit_ratio,
+        db_queries_per_s=load.queries_per_s,
+        db_queries_per_s_without_cache=load.queries_per_s_without,
+        read_replicas_without_cache=replicas_without,
     )
     figures = [
         Figure(
@@ -275,8 +225,15 @@ def plan_database(
             "Connections busy at peak",
             busy,
             "connections",
-            "L_db = λ · calls per request · s per call",
-            (("λ", peak), ("calls per request", calls), ("s per call", db_ms / 1000)),
+            "L_db = database queries/s · s per call (queries/s = (writes + read misses) · "
+            "calls per request)",
+            (
+                ("λ", peak),
+                ("calls per request", calls),
+                ("cache hit ratio", load.hit_ratio),
+                ("database queries/s", load.queries_per_s),
+                ("s per call", db_ms / 1000),
+            ),
             LITTLE,
         ),
         Figure(
@@ -284,17 +241,13 @@ def plan_database(
             "Pool size per worker process",
             pool,
             "connections",
-            "maxPoolSize = pool + overflow (≈ 2 × busy connections per process, and half "
-            "again), shrunk to fit the limit"
-            if engine is DatabaseKind.MONGODB
+            ("maxPoolSize" if engine is DatabaseKind.MONGODB else "max_connections")
+            + " = pool + overflow (≈ 2 × busy connections per process, and half again), "
+            "shrunk to fit the limit"
+            if engine in (DatabaseKind.MONGODB, DatabaseKind.REDIS)
             else "≈ 2 × busy connections per process, shrunk to fit the limit",
             (("busy connections per process", per_process_busy), ("processes", processes)),
-            LITTLE
-            + (
-                "; PyMongo maxPoolSize (default 100) per MongoClient, no overflow"
-                if engine is DatabaseKind.MONGODB
-                else "; SQLAlchemy QueuePool defaults 5 + 10 overflow, asyncpg 10"
-            ),
+            LITTLE + _POOL_SOURCES.get(engine, _SQL_POOLS),
         ),
         Figure(
             "total_connections",
@@ -325,18 +278,10 @@ def plan_database(
             HIKARI,
         ),
     ]
-    if replicas:
-        figures.append(
-            Figure(
-                "read_replicas",
-                "Read replicas",
-                replicas,
-                "replicas",
-                "⌈read req/s / reads per replica⌉ − 1 (the primary serves reads too)",
-                (("read req/s", read_rps), ("reads per replica (assumed)", _READS_PER_REPLICA)),
-                "capacity planning rule of thumb; measure one replica's read throughput",
-            )
-        )
+    if ttl:
+        figures += cache_figures(load, cache, ttl, db_ms)
+    if replicas or replicas_without:
+        figures += replica_figures(replicas, replicas_without, read_rps, _READS_PER_REPLICA)
     decisions = [
         consistency_decision(req),
         Decision(
@@ -345,9 +290,9 @@ def plan_database(
             "the requirements' primary store, with a driver that matches the "
             f"{conc.model.value} workers",
             "one primary is simple and consistent; its write throughput is the ceiling",
-            ("PostgreSQL", "MySQL", "MongoDB"),
+            ("PostgreSQL", "MySQL", "MongoDB", "TimescaleDB", "Redis"),
         ),
-        _pool_decision(plan, engine, processes, usable),
+        pool_decision(plan, engine, processes, usable),
         Decision(
             "isolation",
             isolation.value,
@@ -361,9 +306,9 @@ def plan_database(
             "caching",
             cache.value if ttl == 0 else f"{cache} (TTL {ttl:g} s)",
             f"stale reads tolerated for {stale:g} s, {read_ratio:.0%} reads"
-            + (f"; {read_your_writes(cache)}" if ttl else ""),
+            + (f"; {hit_summary(load)}; {read_your_writes(cache)}" if ttl else ""),
             "a cache adds invalidation work and a failure mode; it pays off only when "
-            "reads dominate and staleness is allowed",
+            "reads dominate and staleness is allowed" + (f"; {COLD_CACHE}" if ttl else ""),
             ("no cache", "Redis", "CDN"),
         ),
     ]
@@ -372,10 +317,13 @@ def plan_database(
             Decision(
                 "read replicas",
                 f"{replicas} asynchronous read replica(s)",
-                f"{read_rps:,.0f} reads/s at peak, stale reads allowed for {stale:g} s",
+                f"{read_rps:,.0f} reads/s at peak reach the database"
+                + (" (the cache's misses)" if ttl else "")
+                + f", stale reads allowed for {stale:g} s",
                 "replica lag means a user may not see their own write: read-your-writes paths go "
                 "to the primary",
                 ("primary only", "cache"),
             )
         )
-    return plan, figures, decisions
+    more_figures, more_decisions = store_plan(req, plan)
+    return plan, figures + more_figures, decisions + more_decisions

@@ -134,7 +134,12 @@ def _load_balancing(conc: ConcurrencyPlan, cap: CapacityPlan) -> Decision:
 
 def _data_safety(db: DatabasePlan) -> Decision:
     days = db.backup_retention_days
-    if db.engine is DatabaseKind.MONGODB:
+    if db.engine is DatabaseKind.REDIS:
+        choice = (
+            "AOF (appendfsync everysec) on the primary, a replica in another zone promoted by "
+            f"Sentinel; hourly RDB snapshots copied to object storage, kept {days} days"
+        )
+    elif db.engine is DatabaseKind.MONGODB:
         choice = (
             "a three-member replica set across zones (w: majority, automatic elections); daily "
             f"snapshots plus the oplog for point-in-time restores over {days} days"
@@ -156,8 +161,10 @@ def _data_safety(db: DatabasePlan) -> Decision:
         f"RPO {db.rpo}; RTO {db.rto}",
         "a synchronous standby adds a network round trip to every commit; without a standby "
         "a failure lasts as long as a restore"
-        if db.engine is not DatabaseKind.MONGODB
-        else "w: majority adds a round trip to a second member on every write",
+        if db.engine not in (DatabaseKind.MONGODB, DatabaseKind.REDIS)
+        else "w: majority adds a round trip to a second member on every write"
+        if db.engine is DatabaseKind.MONGODB
+        else "replication is asynchronous: a failover loses the replica's lag too",
         ("backups only", "a synchronous standby", "a cross-region replica"),
     )
 

@@ -371,7 +371,7 @@ RULES: tuple[Rule, ...] = (
 def _cap_active_connections(db: DatabasePlan) -> str:
     """How to keep the connections active on the server near what it serves well, per engine."""
     useful = db.useful_connections
-    if db.engine is DatabaseKind.POSTGRESQL:
+    if db.engine.postgres:
         return (
             "put PgBouncer (transaction mode) in front with default_pool_size ≈ "
             f"{useful} to cap active server connections; " + prepared_statements_fix(db.driver)
@@ -381,6 +381,12 @@ def _cap_active_connections(db: DatabasePlan) -> str:
             f"put ProxySQL in front to multiplex the pools onto ≈ {useful} server connections "
             "(its multiplexing stops for a connection holding session state: temporary tables, "
             "user variables, open transactions)"
+        )
+    if db.engine is DatabaseKind.REDIS:
+        return (
+            "Redis runs commands on one thread: cut round trips with pipelines and MULTI "
+            "blocks, and shard (Redis Cluster) when one core is busy, rather than add "
+            "connections"
         )
     return (
         "lower maxPoolSize so that the clients together keep about "

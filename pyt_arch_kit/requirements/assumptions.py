@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pyt_arch_kit.requirements.enums import (
+    CACHE_READ_SHARE,
     CPU_BOUND_SHARE,
     IO_BOUND_SHARE,
     ConsistencyPriority,
@@ -52,6 +53,19 @@ _DATA_GB = 10.0
 _P99_MS = 250.0
 _CPU_MS = {WorkloadKind.IO: 5.0, WorkloadKind.MIXED: 20.0, WorkloadKind.CPU: 50.0}
 _IO_MS = {WorkloadKind.IO: 40.0, WorkloadKind.MIXED: 30.0, WorkloadKind.CPU: 5.0}
+
+
+#: Each store's default connection limit, as its documentation states it.
+_DEFAULT_LIMITS: dict[DatabaseKind, tuple[int, str]] = {
+    DatabaseKind.POSTGRESQL: (100, "PostgreSQL's default max_connections"),
+    DatabaseKind.TIMESCALEDB: (100, "PostgreSQL's default max_connections (TimescaleDB)"),
+    DatabaseKind.MYSQL: (151, "MySQL's default max_connections"),
+    DatabaseKind.MONGODB: (
+        65_536,
+        "mongod's default net.maxIncomingConnections (the open-files limit binds first)",
+    ),
+    DatabaseKind.REDIS: (10_000, "Redis's default maxclients"),
+}
 
 
 def _kind(r: Requirements) -> WorkloadKind:
@@ -112,6 +126,29 @@ def _events_per_s(r: Requirements) -> tuple[Any, str] | None:
         round(rate, 3),
         f"{_fmt(gb)} GB a day in {_fmt(kb)} KB events, peaking at {_fmt(_PEAK_TO_AVERAGE)}× "
         "the daily average",
+    )
+
+
+def _cache_keys(r: Requirements) -> tuple[Any, str] | None:
+    """The working set a read cache sees: one object per payload of the stored data."""
+    c = r.consistency
+    if (
+        not _uses_db(r)
+        or r.interface is Interface.BATCH
+        or c.priority is ConsistencyPriority.STRONG
+        or (c.stale_read_tolerance_s or 0) < 1
+        or (r.scale.read_ratio or 0) < CACHE_READ_SHARE
+        or not r.scale.peak_rps
+        or r.infrastructure.database is DatabaseKind.REDIS  # the store is the cache
+        or r.workload.cache_hit_ratio is not None
+    ):
+        return None  # no read cache can be planned, or its hit ratio is given
+    data_gb = _DATA_GB if r.scale.data_gb is None else r.scale.data_gb
+    kb = max(r.scale.payload_kb or 0.0, 1.0)
+    keys = max(1, min(round(data_gb * 1_000_000 / kb), 1_000_000_000_000))
+    return keys, (
+        f"one cached object per {_fmt(kb)} KB payload of the {_fmt(data_gb)} GB stored: "
+        "replace with the distinct keys reads ask for"
     )
 
 
@@ -283,11 +320,12 @@ RULES: list[tuple[str, _Rule]] = [
     (
         "infrastructure.db_max_connections",
         lambda r: (
-            (100, "PostgreSQL's default max_connections")
+            _DEFAULT_LIMITS[r.infrastructure.database or DatabaseKind.POSTGRESQL]
             if r.infrastructure.database is not DatabaseKind.NONE
             else None
         ),
     ),
     ("infrastructure.cores_per_instance", lambda r: (4, "a common VM or pod size")),
     ("infrastructure.team_size", lambda r: (5, "one small team")),
+    ("workload.cache_keys", _cache_keys),
 ]

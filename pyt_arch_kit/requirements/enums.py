@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "CACHE_READ_SHARE",
     "CPU_BOUND_SHARE",
     "IO_BOUND_SHARE",
     "Architecture",
@@ -35,6 +36,8 @@ class WorkloadKind(StrEnum):
 
 #: A request is CPU-bound from this share of its time on CPU (processes, not an event loop).
 CPU_BOUND_SHARE = 0.6
+#: A read cache is planned from this share of reads (with stale reads allowed for ≥ 1 s).
+CACHE_READ_SHARE = 0.7
 #: A request is IO-bound up to this share of its time on CPU (an event loop, no process pool).
 IO_BOUND_SHARE = 0.2
 
@@ -67,12 +70,20 @@ class Interface(StrEnum):
 
 
 class DatabaseKind(StrEnum):
-    """The primary data store."""
+    """The primary data store: relational (PostgreSQL, MySQL), document (MongoDB), time-series
+    (TimescaleDB, a PostgreSQL extension) or key-value (Redis, with persistence)."""
 
     POSTGRESQL = "postgresql"
     MYSQL = "mysql"
     MONGODB = "mongodb"
     NONE = "none"
+    TIMESCALEDB = "timescaledb"
+    REDIS = "redis"
+
+    @property
+    def postgres(self) -> bool:
+        """Whether the store is PostgreSQL underneath (TimescaleDB is an extension of it)."""
+        return self in (DatabaseKind.POSTGRESQL, DatabaseKind.TIMESCALEDB)
 
 
 class Architecture(StrEnum):

@@ -240,6 +240,22 @@ class Workload(_Section):
         description="Peak events per second a streaming job consumes.",
         json_schema_extra=_q("How many events per second arrive at peak?", widget="log"),
     )
+    cache_keys: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000_000_000,
+        description="Distinct keys (objects) reads ask for: the read cache's working set.",
+        json_schema_extra=_q(
+            "How many distinct objects do reads ask for (the cache's working set)?", widget="log"
+        ),
+    )
+    cache_hit_ratio: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="A measured read-cache hit ratio (0–1); replaces the planner's TTL/Zipf "
+        "model when set.",
+    )
 
 
 class Infrastructure(_Section):

@@ -79,6 +79,10 @@ COMPONENTS: tuple[Component, ...] = (
         ("asyncmy", "pymysql", "aiomysql", "mysqlclient", "mysql-connector-python"),
     ),
     Component("mongodb", "MongoDB", "database", ("mongodb", "mongo"), ("pymongo", "motor")),
+    # TimescaleDB is a PostgreSQL extension: its plan chooses PostgreSQL too (same drivers).
+    Component(
+        "timescaledb", "TimescaleDB", "database", ("timescaledb", "timescale"), ("timescaledb",)
+    ),
     Component("redis", "Redis", "cache", ("redis",), ("redis", "hiredis")),
     Component(
         "in-process",
@@ -164,6 +168,8 @@ def chosen_components(plan: Plan) -> set[str]:
         keys |= _TOOL_KEYS[data.tool]
     if db is not None:
         keys.add(db.engine.value)
+        if db.engine.postgres:
+            keys.add("postgresql")
         keys |= _CACHE_KEYS.get(db.cache, frozenset())
     return keys
 
@@ -200,6 +206,7 @@ _IMPORTS: dict[str, tuple[str, ...]] = {
     "opencv-python": ("cv2",),
     "opencv-python-headless": ("cv2",),
     "pgbouncer": (),
+    "timescaledb": (),  # a server extension, not a Python package
     "pillow": ("PIL",),
     "protobuf": ("google",),
     "psycopg-binary": ("psycopg",),

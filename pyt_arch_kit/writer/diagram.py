@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyt_arch_kit.markup import mermaid_label
 from pyt_arch_kit.planning.choices import framework_text
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
-from pyt_arch_kit.requirements import Interface
+from pyt_arch_kit.requirements import DatabaseKind, Interface
 from pyt_arch_kit.writer.pipeline import pipeline_label
 
 __all__ = ["WORKER_NOUN", "mermaid"]
@@ -78,7 +78,12 @@ def mermaid(plan: Plan) -> str:
         edges.append("    app --> cache")
     if db is not None:
         target = "app" if "app" in c else "job"
-        node("db", f"{db.engine} primary", "db")
+        node(
+            "db",
+            f"{db.engine} primary"
+            + ("<br/>PostgreSQL + extension" if db.engine is DatabaseKind.TIMESCALEDB else ""),
+            "db",
+        )
         if "pgbouncer" in c:
             node("bouncer", "PgBouncer<br/>transaction mode")
             edges += [

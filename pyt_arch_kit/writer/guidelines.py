@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
+from pyt_arch_kit.planning.model import Cache, ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.requirements import DatabaseKind, Interface
 from pyt_arch_kit.writer.snippets import snippets
 from pyt_arch_kit.writer.sockets import socket_guideline
@@ -28,6 +28,15 @@ def _migrations(plan: Plan) -> list[str]:
     db = plan.database
     if db is None:
         return []
+    if db.engine is DatabaseKind.REDIS:
+        return [
+            "### Key schema changes",
+            "",
+            "Keys carry a version prefix (`v2:user:{id}`); a reader falls back to the previous "
+            "prefix and rewrites the value in the new shape, and a SCAN-driven backfill "
+            "(batches of ~1,000 keys) moves the rest before the old prefix is dropped.",
+            "",
+        ]
     if db.engine is DatabaseKind.MONGODB:
         return [
             "### Schema changes",
@@ -44,19 +53,97 @@ def _migrations(plan: Plan) -> list[str]:
         "under the migration role), never at start-up by every instance. Every step stays "
         "compatible with the version still running, because a rolling deploy runs both:",
         "",
-        "1. **Expand**: add nullable columns or new tables; build indexes with "
-        "`CREATE INDEX CONCURRENTLY` (outside a transaction).",
+        "1. **Expand**: add nullable columns or new tables; build indexes "
+        + (
+            "online (`ALTER TABLE … ADD INDEX …, ALGORITHM=INPLACE, LOCK=NONE`).",
+            "with `CREATE INDEX CONCURRENTLY` (outside a transaction).",
+        )[db.engine.postgres],
         "2. Deploy code that writes both the old and the new shape and still reads the old.",
         "3. **Backfill** in batches of ~1,000 rows, each its own short transaction.",
-        "4. Switch reads to the new shape; then make it NOT NULL (add the constraint "
-        "`NOT VALID`, then `VALIDATE CONSTRAINT`).",
+        "4. Switch reads to the new shape; then make it NOT NULL "
+        + (
+            "(`ALTER TABLE … MODIFY … NOT NULL, ALGORITHM=INPLACE, LOCK=NONE` once no row is "
+            "NULL; InnoDB rebuilds the table online).",
+            "(add the constraint `NOT VALID`, then `VALIDATE CONSTRAINT`).",
+        )[db.engine.postgres],
         "5. **Contract**: drop the old column in a later release, once nothing reads it.",
         "",
-        "Set `lock_timeout` (e.g. `SET lock_timeout = '5s'`) on every migration, so DDL waiting "
-        "behind a long transaction fails and retries instead of queueing every query on the "
-        "table behind it.",
+        (
+            "Set `lock_wait_timeout` for the session (e.g. `SET lock_wait_timeout = 5`) on every "
+            "migration, so DDL waiting for the metadata lock behind a long transaction fails "
+            "and retries instead of queueing every query on the table behind it.",
+            "Set `lock_timeout` (e.g. `SET lock_timeout = '5s'`) on every migration, so DDL "
+            "waiting behind a long transaction fails and retries instead of queueing every "
+            "query on the table behind it.",
+        )[db.engine.postgres],
+        "",
+        *_hypertable(plan),
+    ]
+
+
+def _hypertable(plan: Plan) -> list[str]:
+    """TimescaleDB's DDL for the plan's chunk interval, compression and retention."""
+    db = plan.database
+    if db is None or db.engine is not DatabaseKind.TIMESCALEDB:
+        return []
+    figures = {f.key: f.value for f in plan.figures}
+    chunk = figures.get("timescale_chunk_interval_h", 168.0)
+    keep = figures.get("timescale_retention_days")
+    compress = max(1, -(-int(chunk) // 24)) * 2
+    sql = [
+        "CREATE EXTENSION IF NOT EXISTS timescaledb;",
+        "CREATE TABLE metrics (",
+        "    time      timestamptz      NOT NULL,",
+        "    series_id bigint           NOT NULL,",
+        "    value     double precision NOT NULL",
+        ");",
+        "SELECT create_hypertable('metrics', by_range('time', "
+        f"INTERVAL '{fmt_number(chunk)} hours'));",
+        "CREATE INDEX ON metrics (series_id, time DESC);",
+        "ALTER TABLE metrics SET (timescaledb.compress,",
+        "    timescaledb.compress_segmentby = 'series_id', timescaledb.compress_orderby = 'time');",
+        f"SELECT add_compression_policy('metrics', INTERVAL '{compress} days');",
+    ]
+    if keep:
+        sql.append(f"SELECT add_retention_policy('metrics', INTERVAL '{fmt_number(keep)} days');")
+    sql += [
+        "CREATE MATERIALIZED VIEW metrics_1h WITH (timescaledb.continuous) AS",
+        "    SELECT series_id, time_bucket('1 hour', time) AS bucket, avg(value), max(value)",
+        "    FROM metrics GROUP BY series_id, bucket;",
+        "SELECT add_continuous_aggregate_policy('metrics_1h', start_offset => INTERVAL '3 hours',",
+        "    end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '30 minutes');",
+    ]
+    return [
+        "### Hypertable (TimescaleDB)",
+        "",
+        "An Alembic revision runs this DDL (`op.execute`); writes go in batches "
+        "(`COPY` or multi-row `INSERT`), with the drivers and pools of PostgreSQL:",
+        "",
+        "```sql",
+        *sql,
+        "```",
         "",
     ]
+
+
+_STORE_NAMES = {
+    DatabaseKind.POSTGRESQL: "PostgreSQL",
+    DatabaseKind.MYSQL: "MySQL",
+    DatabaseKind.MONGODB: "MongoDB",
+    DatabaseKind.TIMESCALEDB: "TimescaleDB",
+    DatabaseKind.REDIS: "Redis",
+}
+
+
+def _services(plan: Plan) -> str:
+    """The real services the integration tests start: the store, and Redis when it caches."""
+    db = plan.database
+    names = [] if db is None else [_STORE_NAMES.get(db.engine, db.engine.value)]
+    if db is not None and db.cache is Cache.REDIS and "Redis" not in names:
+        names.append("Redis")
+    if plan.broker is not None:
+        names.append(plan.broker.name)
+    return ", ".join(names) or "the services it calls"
 
 
 def _testing(plan: Plan) -> list[str]:
@@ -80,8 +167,8 @@ def _testing(plan: Plan) -> list[str]:
         "",
         "- **Unit**: the domain layer with pytest and hypothesis properties (invariants such as "
         "balances never going negative).",
-        "- **Integration**: adapters against real services in containers (PostgreSQL, Redis), "
-        "including pool exhaustion and timeouts.",
+        "- **Integration**: adapters against real services in containers "
+        f"({_services(plan)}), including pool exhaustion and timeouts.",
         *load,
     ]
 

@@ -129,7 +129,7 @@ def _scaling(plan: Plan) -> list[str]:
         ]
     if db is not None:
         usable = db.connection_limit - db.reserved_connections
-        if db.engine is not DatabaseKind.POSTGRESQL and not db.pgbouncer:
+        if not db.engine.postgres and not db.pgbouncer:
             over = db.total_connections > usable
             lines.append(
                 "- Database connections: the pools may open "
@@ -191,6 +191,16 @@ def _observability(plan: Plan) -> list[str]:
     ]
 
 
+#: How each non-PostgreSQL store's driver verifies the server's certificate.
+_TLS = {
+    DatabaseKind.MONGODB: "`tls=true` with certificate validation (PyMongo)",
+    DatabaseKind.MYSQL: "an `ssl` context that verifies the server certificate and host name "
+    "(`ssl=` in the asyncmy / PyMySQL connect arguments; `ssl_verify_identity` for PyMySQL)",
+    DatabaseKind.REDIS: 'a `rediss://` URL with `ssl_cert_reqs="required"` (redis-py), '
+    "and an ACL user per service instead of the default user",
+}
+
+
 def _security(plan: Plan) -> list[str]:
     req, cap, db = plan.resolved, plan.capacity, plan.database
     iface = req.interface
@@ -212,11 +222,10 @@ def _security(plan: Plan) -> list[str]:
         )
     lines = [auth]
     if db is not None:
-        tls = (
-            "`tls=true` with certificate validation"
-            if db.engine is DatabaseKind.MONGODB
-            else "`sslmode=verify-full` (psycopg) or an `ssl` context that verifies the "
-            "server certificate (asyncpg)"
+        tls = _TLS.get(
+            db.engine,
+            "`sslmode=verify-full` (psycopg) or an `ssl` context that verifies the "
+            "server certificate (asyncpg)",
         )
         lines.append(
             f"- Database: TLS with server verification, {tls}; the application's role has "

@@ -79,6 +79,14 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
         )
     if db.cache_ttl_s > 0:
         rows.append(("A cache hides a user's own write", read_your_writes(db.cache)))
+    if db.engine is DatabaseKind.REDIS:
+        rows.append(
+            (
+                "Redis store runs out of memory",
+                "maxmemory-policy noeviction refuses writes (OOM errors) instead of dropping "
+                "data: alert at 80 % of maxmemory (INFO memory) and add memory or shards first",
+            )
+        )
     if db.cache is Cache.REDIS:
         rows.append(
             (

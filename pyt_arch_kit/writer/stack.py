@@ -7,7 +7,9 @@ no async client for a sync app). Ranges come from :mod:`pyt_arch_kit.writer.pins
 
 from __future__ import annotations
 
-from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
+from pyt_arch_kit.planning.choices import Driver
+from pyt_arch_kit.planning.model import ConcurrencyModel, DatabasePlan, Plan
+from pyt_arch_kit.requirements import DatabaseKind
 from pyt_arch_kit.writer.code.profile import profile
 from pyt_arch_kit.writer.pins import CHECKED, RANGES
 
@@ -42,6 +44,19 @@ _DATA = {
     "Spark streaming": "pyspark",
     "Kafka": "confluent-kafka",
 }
+
+
+def _driver_why(db: DatabasePlan) -> str:
+    """The driver's row: its name, and why it over the alternatives where that is news."""
+    if db.driver is Driver.PYMONGO_ASYNC:
+        return (
+            "PyMongo's AsyncMongoClient: native asyncio, GA since May 2025; Motor is "
+            "deprecated (bug fixes only until May 2026, critical fixes until May 2027), so new "
+            "code starts here and Motor code migrates by swapping the import"
+        )
+    if db.engine is DatabaseKind.TIMESCALEDB:
+        return f"{db.driver.value}; TimescaleDB is PostgreSQL with an extension, same driver"
+    return db.driver.value
 
 
 def _row(name: str, why: str) -> tuple[str, str, str]:
@@ -96,7 +111,26 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
                     "engine, pooling and transactions; async and sync share one API",
                 )
             )
-        rows.append(_row(_DRIVERS[p.driver], db.driver.value))
+        if db.engine is DatabaseKind.REDIS:
+            client = "redis.asyncio" if p.is_async else "sync redis"
+            rows.append(
+                _row(
+                    "redis",
+                    f"{client} client for the store; one ConnectionPool per process "
+                    f"(max_connections={db.pool_size})",
+                )
+            )
+        else:
+            rows.append(_row(_DRIVERS[p.driver], _driver_why(db)))
+        if db.engine is DatabaseKind.TIMESCALEDB:
+            rows.append(
+                (
+                    "TimescaleDB",
+                    ">=2.13",
+                    "PostgreSQL extension on the server: hypertables, compression, retention "
+                    "policies, continuous aggregates",
+                )
+            )
         if db.pgbouncer:
             rows.append(
                 (

@@ -48,9 +48,12 @@ def figures_and_decisions(**sections: Any) -> tuple[dict[str, Any], dict[str, An
     return {f.key: f for f in figs}, {d.topic: d for d in decs}
 
 
+#: A measured hit ratio of 0 keeps the cache from taking load off the database, so the
+#: worked examples size for every call (the cache's own sizing: tests/planning/test_cache.py).
+NO_HITS = {"cache_hit_ratio": 0.0}
 BASE: dict[str, Any] = {
     "scale": {"peak_rps": 2000, "read_ratio": 0.9},
-    "workload": {"db_calls_per_request": 2, "db_ms_per_call": 5},
+    "workload": {"db_calls_per_request": 2, "db_ms_per_call": 5, **NO_HITS},
     "infrastructure": {"db_max_connections": 100},
 }
 
@@ -182,7 +185,8 @@ def test_database_size_is_the_smallest_with_two_connections_per_busy_core(
     """1,000 req/s × 1 call × db_ms: busy = db_ms connections; the smallest of 2/4/8 vCPU with
     2 × cores ≥ busy, else 8; useful connections = 2 × cores + 1."""
     db = db_plan(
-        scale={"peak_rps": 1000}, workload={"db_calls_per_request": 1, "db_ms_per_call": db_ms}
+        scale={"peak_rps": 1000},
+        workload={"db_calls_per_request": 1, "db_ms_per_call": db_ms, **NO_HITS},
     )
     assert db.db_busy_connections == pytest.approx(db_ms)
     assert (db.db_cores, db.useful_connections) == (cores, 2 * cores + 1)
@@ -207,6 +211,7 @@ def test_read_replicas_count(peak: float, replicas: int) -> None:
     db = db_plan(
         scale={"peak_rps": peak, "read_ratio": 1.0},
         consistency={"priority": "balanced", "stale_read_tolerance_s": 5},
+        workload=NO_HITS,
     )
     assert db.read_replicas == replicas
 
@@ -231,11 +236,12 @@ def test_read_replica_figure_and_decision_state_the_count() -> None:
     r = resolved(
         scale={"peak_rps": 10000, "read_ratio": 0.9},
         consistency={"priority": "balanced", "stale_read_tolerance_s": 2},
+        workload=NO_HITS,
     )
     _, figs, decs = plan_database(r, capacity(instances=5), concurrency())
     fig = next(f for f in figs if f.key == "read_replicas")
     assert fig.value == 2  # ⌈9,000 / 3,000⌉ − 1
-    assert dict(fig.inputs)["read req/s"] == pytest.approx(9000.0)
+    assert dict(fig.inputs)["read req/s reaching the database"] == pytest.approx(9000.0)
     dec = next(d for d in decs if d.topic == "read replicas")
     assert dec.choice == "2 asynchronous read replica(s)"
     assert "9,000 reads/s" in dec.why and "2 s" in dec.why
@@ -392,6 +398,8 @@ def test_figures_carry_the_worked_example() -> None:
     assert dict(figs["db_busy_connections"].inputs) == {
         "λ": 2000.0,
         "calls per request": 2.0,
+        "cache hit ratio": 0.0,
+        "database queries/s": 4000.0,
         "s per call": 0.005,
     }
     assert figs["pool_size"].value == 2
@@ -454,7 +462,10 @@ def test_the_caching_decision_states_the_ttl_and_read_your_writes() -> None:
         consistency={"priority": "balanced", "stale_read_tolerance_s": 5},
     )
     assert decs["caching"].choice == "Redis, cache-aside (TTL 5 s)"
-    assert decs["caching"].why.startswith("stale reads tolerated for 5 s, 90% reads; on every")
+    assert decs["caching"].why.startswith(
+        "stale reads tolerated for 5 s, 90% reads; a modelled hit ratio of "
+    )
+    assert "; on every write, delete the key after the commit" in decs["caching"].why
     _, none = figures_and_decisions(consistency={"priority": "strong"})
     assert none["caching"].choice == "none for mutable data (reads go to the primary)"
 

@@ -31,7 +31,14 @@ def test_more_load_never_fewer_cores_instances_or_busy_connections(
     assert high.capacity.busy_cores >= low.capacity.busy_cores
     assert high.capacity.cores >= low.capacity.cores
     assert high.capacity.instances >= low.capacity.instances
-    if low.database is not None and high.database is not None:
+    # Misses λpᵢ / (1 + λpᵢT) grow with λ, so the database's load grows with the load, except
+    # where more load moves the reads from one in-process cache per worker to one shared
+    # Redis (200 req/s), which hits more often: that step lowers it on purpose.
+    if (
+        low.database is not None
+        and high.database is not None
+        and low.database.cache is high.database.cache
+    ):
         assert high.database.db_busy_connections >= low.database.db_busy_connections
 
 

@@ -89,6 +89,8 @@ def app_env(project: Project, svc: services_mod.Services) -> dict[str, str]:
         env["APP_DATABASE_URL"] = svc.postgres_url(p.url_scheme, db_name)
     elif p.dialect == "mysql":
         env["APP_DATABASE_URL"] = svc.mariadb_url(p.url_scheme, db_name)
+    elif p.dialect == "redis":  # Redis as the store: its own logical database
+        env["APP_DATABASE_URL"] = svc.redis_url.rsplit("/", 1)[0] + "/3"
     elif p.dialect == "mongodb":  # MongoDB is not packaged in Debian: nothing listens here
         env["APP_DATABASE_URL"] = "mongodb://127.0.0.1:9/verify"
     db, cap, conc = plan.database, plan.capacity, plan.concurrency

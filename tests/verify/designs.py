@@ -1,13 +1,13 @@
 """Requirements that together take every branch the offline writer's code has.
 
-The writer's choices (:class:`pyt_arch_kit.writer.code.Profile`): concurrency model (sync,
-threads, asyncio, processes, hybrid) and so sync or async code; framework (FastAPI, Strawberry,
-Flask, Django, gRPC aio and sync, batch); database and driver (PostgreSQL asyncpg/psycopg,
-MySQL asyncmy/PyMySQL, MongoDB async/sync, none); PgBouncer; cache (Redis async/sync,
-in-process async/sync, none); the ledger (PostgreSQL and MySQL, async and sync); brokers (Kafka,
-Pulsar, RabbitMQ, SQS, each sync and async); data tools (pandas, polars, Dask, PySpark, Kafka
-consumers, Spark streaming). :func:`uncovered` names any branch value no design here takes, and
-a test fails on it, so a new branch in the writer needs a design here.
+The writer's choices (:class:`pyt_arch_kit.writer.code.Profile`): concurrency model (sync, threads,
+asyncio, processes, hybrid) and so sync or async code; framework (FastAPI, Strawberry, Flask,
+Django, gRPC aio and sync, batch); database and driver (PostgreSQL asyncpg/psycopg, MySQL
+asyncmy/PyMySQL, MongoDB async/sync, Redis as the store async/sync, none); PgBouncer; cache (Redis
+async/sync, in-process async/sync, none); the ledger (PostgreSQL and MySQL, async and sync); brokers
+(Kafka, Pulsar, RabbitMQ, SQS, each sync and async); data tools (pandas, polars, Dask, PySpark,
+Kafka consumers, Spark streaming). :func:`uncovered` names any branch value no design here takes,
+and a test fails on it, so a new branch in the writer needs a design here.
 """
 
 from __future__ import annotations
@@ -64,6 +64,15 @@ def _req(name: str, **fields: Any) -> Requirements:
 #: name → requirements; each name says the branches it takes.
 DESIGNS: dict[str, Requirements] = {
     "fastapi-asyncpg-redis": _req("fastapi-asyncpg-redis"),
+    "fastapi-redis-store": _req(
+        "fastapi-redis-store", infrastructure={"database": "redis", "db_max_connections": 10000}
+    ),
+    "flask-redis-store-sync": _req(
+        "flask-redis-store-sync",
+        workload={"cpu_ms_per_request": 5, "io_wait_ms_per_request": 20},
+        scale={"peak_rps": 20},
+        infrastructure={"database": "redis", "must_use": ["Flask"]},
+    ),
     "fastapi-ledger-kafka": _req(
         "fastapi-ledger-kafka",
         interface="events",
@@ -203,8 +212,8 @@ DESIGNS: dict[str, Requirements] = {
 EXPECTED: dict[str, set[Any]] = {
     "is_async": {True, False},
     "web": {"fastapi", "strawberry", "flask", "django", "grpc", ""},
-    "dialect": {"postgresql", "mysql", "mongodb", ""},
-    "driver": {"asyncpg", "psycopg", "asyncmy", "pymysql", "pymongo", ""},
+    "dialect": {"postgresql", "mysql", "mongodb", "redis", ""},
+    "driver": {"asyncpg", "psycopg", "asyncmy", "pymysql", "pymongo", "redis", ""},
     "cache": {"redis", "local", ""},
     "ledger": {True, False},
     "broker": {"kafka", "pulsar", "rabbitmq", "sqs", ""},

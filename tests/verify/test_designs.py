@@ -113,6 +113,12 @@ def test_settings_drive_the_pool_and_connections_stay_under_the_total(
     proj.check("pool", env)
 
 
+@pytest.mark.parametrize("name", _designs(lambda p: p.dialect == "redis"))
+def test_redis_store_pool_is_the_plans_and_bounded(name: str, project: Make) -> None:
+    proj, env = project(name)
+    proj.check("store", env)
+
+
 @pytest.mark.parametrize("name", _designs(lambda p: p.serve))
 def test_server_starts_its_workers_and_serves(name: str, project: Make) -> None:
     proj, env = project(name)

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOT_ON_PYPI = {
     "CPython",
     "PgBouncer",
+    "TimescaleDB",
     "Pins checked",
     "concurrent.futures",
     "spark-sql-kafka-0-10",

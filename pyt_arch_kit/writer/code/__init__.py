@@ -23,11 +23,10 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
     if db is not None or p.serve or p.web == "grpc":
         out.append(("Settings from the environment", service.settings(plan, p, t)))
     if db is not None:
-        title = (
-            "MongoDB client per worker process"
-            if p.dialect == "mongodb"
-            else "Connection pool per worker process"
-        )
+        title = {
+            "mongodb": "MongoDB client per worker process",
+            "redis": "Redis client per worker process (Redis is the store)",
+        }.get(p.dialect, "Connection pool per worker process")
         out.append((title, service.database(plan, p)))
     if p.serve:
         out.append(("The app and its lifespan", service.app_module(plan, p)))

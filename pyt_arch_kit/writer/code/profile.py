@@ -14,8 +14,8 @@ __all__ = ["Profile", "Timeouts", "profile", "timeouts"]
 # The branches' names are literal types: mypy --strict (strict equality) refuses a comparison
 # with a name that is not one of them.
 Web = Literal["fastapi", "strawberry", "flask", "django", "grpc", ""]
-Dialect = Literal["postgresql", "mysql", "mongodb", ""]
-DriverName = Literal["asyncpg", "psycopg", "asyncmy", "pymysql", "pymongo", ""]
+Dialect = Literal["postgresql", "mysql", "mongodb", "redis", ""]
+DriverName = Literal["asyncpg", "psycopg", "asyncmy", "pymysql", "pymongo", "redis", ""]
 CacheKind = Literal["redis", "local", ""]
 BrokerKey = Literal["kafka", "pulsar", "rabbitmq", "sqs", ""]
 DataJob = Literal["pandas", "polars", "Dask", "PySpark", "Kafka", "Spark streaming", ""]
@@ -40,6 +40,8 @@ _DRIVER: dict[Driver, DriverName] = {
     Driver.PYMYSQL: "pymysql",
     Driver.PYMONGO_ASYNC: "pymongo",
     Driver.PYMONGO: "pymongo",
+    Driver.REDIS_ASYNC: "redis",
+    Driver.REDIS: "redis",
 }
 _CACHE: dict[Cache, CacheKind] = {Cache.REDIS: "redis", Cache.LOCAL: "local"}
 _DIALECT: dict[DatabaseKind, Dialect] = {
@@ -47,6 +49,8 @@ _DIALECT: dict[DatabaseKind, Dialect] = {
     DatabaseKind.MYSQL: "mysql",
     DatabaseKind.MONGODB: "mongodb",
     DatabaseKind.NONE: "",
+    DatabaseKind.TIMESCALEDB: "postgresql",  # PostgreSQL with the extension: the same code
+    DatabaseKind.REDIS: "redis",
 }
 _BROKER: dict[Broker, BrokerKey] = {
     Broker.KAFKA: "kafka",
@@ -72,9 +76,10 @@ class Profile:
     Attributes:
         is_async: the request path runs on an event loop (asyncio or hybrid workers).
         web: ``"fastapi"``, ``"strawberry"``, ``"flask"``, ``"django"``, ``"grpc"`` or ``""``.
-        dialect: ``"postgresql"``, ``"mysql"``, ``"mongodb"`` or ``""`` (no database).
+        dialect: ``"postgresql"`` (TimescaleDB too), ``"mysql"``, ``"mongodb"``, ``"redis"``
+            (Redis as the store) or ``""`` (no database).
         driver: the driver's import name (``asyncpg``, ``psycopg``, ``asyncmy``, ``pymysql``,
-            ``pymongo``) or ``""``.
+            ``pymongo``, ``redis``) or ``""``.
         cache: ``"redis"``, ``"local"`` or ``""``.
         ledger: the exactly-once command (SERIALIZABLE or outbox) is part of the design.
         broker: the broker key (``kafka``, ``pulsar``, ``rabbitmq``, ``sqs``) or ``""``.
@@ -104,6 +109,7 @@ class Profile:
             "asyncmy": "mysql+asyncmy",
             "pymysql": "mysql+pymysql",
             "pymongo": "mongodb",
+            "redis": "redis",
         }.get(self.driver, "")
 
     @property
@@ -146,7 +152,7 @@ def profile(plan: Plan) -> Profile:
         driver="" if db is None else _DRIVER[db.driver],
         cache="" if db is None else _CACHE.get(db.cache, ""),
         ledger=db is not None
-        and db.engine in (DatabaseKind.POSTGRESQL, DatabaseKind.MYSQL)
+        and (db.engine.postgres or db.engine is DatabaseKind.MYSQL)
         and (db.outbox or db.isolation.serializable),
         broker=_BROKER[plan.broker.key] if plan.broker else "",
         data="" if plan.data is None else _DATA[plan.data.tool],

@@ -223,7 +223,7 @@ def retries(p: Profile) -> str:
     """``app/retries.py``: deadline, idempotency, retry budget, the stack's transient errors."""
     imports: list[str] = []
     transient: list[str] = []
-    if p.cache == "redis":
+    if p.cache == "redis" or p.dialect == "redis":
         imports.append("import redis.exceptions")
         transient.append("redis.exceptions.ConnectionError,  # redis-py's own (not builtins)")
         transient.append("redis.exceptions.TimeoutError,")

@@ -82,6 +82,12 @@ def grpc_server(plan: Plan, p: Profile) -> str:
         open_db = "engine = make_engine()  # the pool belongs to this process"
         close_db = ("await " if p.is_async else "") + "engine.dispose()"
         db_arg, db_type = ", make_sessions(engine)", f", {session_type}"
+    elif p.dialect == "redis":
+        module = "redis.asyncio" if p.is_async else "redis"
+        db_import = f"import {module} as redis\n\nfrom app.db import make_client"
+        open_db = "client = make_client()  # the pool belongs to this process"
+        close_db = "await client.aclose()" if p.is_async else "client.close()"
+        db_arg, db_type = ", client", ", redis.Redis"
     elif p.dialect == "mongodb":
         db_import = "from typing import Any\n\nfrom pymongo import " + (
             "AsyncMongoClient\n\nfrom app.db import make_client"

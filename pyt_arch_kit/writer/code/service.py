@@ -7,6 +7,7 @@ from pyt_arch_kit.planning.database import limit_for
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.writer.code._template import fill
 from pyt_arch_kit.writer.code.profile import Profile, Timeouts
+from pyt_arch_kit.writer.code.stores import redis_store
 
 __all__ = ["app_module", "database", "server_config", "settings"]
 
@@ -41,7 +42,7 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
     if db is not None:
         per_process = db.pool_size + db.max_overflow
         fields.append(f"database_url: SecretStr  # {p.url_scheme}://user:password@host/db")
-        if p.dialect == "mongodb":  # one pool per client, no overflow: pymongo's maxPoolSize
+        if p.dialect in ("mongodb", "redis"):  # one cap per client, no overflow
             fields.append(f"max_pool_size: int = {per_process}  # connections per worker process")
         else:
             fields += [
@@ -61,7 +62,7 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
             f"cache_ttl_s: float = {db.cache_ttl_s if db else 0:g}"
             "  # the stale-read tolerance from the requirements"
         )
-    if p.serve or p.web == "grpc":
+    if p.serve or p.web == "grpc" or p.dialect == "redis":
         fields += [
             f"request_deadline_s: float = {t.deadline_s}  # a call with its retries: under the p99",
             f"attempt_timeout_s: float = {t.attempt_s}  # one try of an outbound call",
@@ -144,6 +145,8 @@ def database(plan: Plan, p: Profile) -> str:
     assert db is not None
     processes = cap.instances * conc.workers_per_instance
     usable = db.connection_limit - db.reserved_connections
+    if p.dialect == "redis":
+        return redis_store(plan, p)
     if p.dialect == "mongodb":
         return fill(
             _MONGO,
@@ -299,6 +302,9 @@ def app_module(plan: Plan, p: Profile) -> str:
         if db == "mongodb":
             db_import, open_db = "from app.db import make_client", "app.state.db = make_client()"
             close_db = ("await " if p.is_async else "") + "app.state.db.close()"
+        elif db == "redis":
+            db_import, open_db = "from app.db import make_client", "app.state.db = make_client()"
+            close_db = "await app.state.db.aclose()" if p.is_async else "app.state.db.close()"
         elif db:
             db_import = "from app.db import make_engine, make_sessions"
             open_db = "engine = make_engine()\napp.state.sessions = make_sessions(engine)"
@@ -324,7 +330,7 @@ def app_module(plan: Plan, p: Profile) -> str:
         if not (db or pool):
             text = text.replace("    try:\n        yield\n    finally:\n", "    yield\n")
         return text.replace("\n\n\n\n\n", "\n\n\n")
-    if db == "mongodb":
+    if db in ("mongodb", "redis"):
         db_import, open_db = "from app.db import make_client", "db = make_client()"
     elif db:
         db_import = "from app.db import make_engine, make_sessions"
