@@ -22,17 +22,26 @@ _MANAGED = {
     "PostgreSQL",
     DatabaseKind.MYSQL: "Amazon RDS / Aurora MySQL, Cloud SQL or Azure Database for MySQL",
     DatabaseKind.MONGODB: "MongoDB Atlas (or Amazon DocumentDB where its API subset suffices)",
+    DatabaseKind.TIMESCALEDB: "Timescale Cloud (Amazon RDS and Cloud SQL do not offer the "
+    "TimescaleDB extension)",
+    DatabaseKind.REDIS: "Amazon MemoryDB (a durable transaction log; ElastiCache is a cache), "
+    "Redis Cloud or Memorystore for Redis",
 }
 _FAILOVER = {
     DatabaseKind.POSTGRESQL: "Patroni (with etcd or Consul) promoting the standby, behind a "
     "virtual IP or HAProxy",
     DatabaseKind.MYSQL: "MySQL InnoDB Cluster (Group Replication + MySQL Router) or Orchestrator",
     DatabaseKind.MONGODB: "the replica set's own elections (three members, one per zone or rack)",
+    DatabaseKind.TIMESCALEDB: "Patroni (with etcd or Consul) promoting the standby, behind a "
+    "virtual IP or HAProxy",
+    DatabaseKind.REDIS: "Redis Sentinel (three sentinels, one per zone) promoting the replica",
 }
 _BACKUPS = {
     DatabaseKind.POSTGRESQL: "pgBackRest (or WAL-G): base backups plus WAL archiving",
     DatabaseKind.MYSQL: "Percona XtraBackup plus binlog archiving",
     DatabaseKind.MONGODB: "filesystem snapshots plus the oplog (or Percona Backup for MongoDB)",
+    DatabaseKind.TIMESCALEDB: "pgBackRest (or WAL-G): base backups plus WAL archiving",
+    DatabaseKind.REDIS: "RDB snapshots and the AOF, copied off the host",
 }
 
 
@@ -48,8 +57,8 @@ def database_hosting(req: ResolvedRequirements, db: DatabasePlan) -> Decision:
     if managed(req):
         limits = (
             f"max_connections follows the instance class ({RDS_MAX_CONNECTIONS} on RDS)"
-            if engine is not DatabaseKind.MONGODB
-            else "connection limits follow the cluster tier"
+            if engine in (DatabaseKind.POSTGRESQL, DatabaseKind.MYSQL)
+            else "connection limits follow the service's tier"
         )
         link = (
             "; on-premises callers reach it over a private link (Direct Connect, Cloud "
