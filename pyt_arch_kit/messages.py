@@ -113,8 +113,8 @@ def shown_key(key: Any, limit: int = 40) -> str:
 def unknown_key(loc: tuple[Any, ...], model: type[BaseModel]) -> str:
     """The message for an unknown field: the nearest allowed name, and all of them.
 
-    The field is echoed cut to 24 characters (its location before the message shows 40), so
-    that the line stays short with every allowed name listed.
+    The field is echoed cut to 24 characters (its location before the message shows 40), and
+    the allowed names are listed while they fit one short line, then counted.
     """
     key = shown_key(loc[-1], 24)
     if len(loc) == 1:
@@ -129,4 +129,21 @@ def unknown_key(loc: tuple[Any, ...], model: type[BaseModel]) -> str:
         )
     near = difflib.get_close_matches(key, allowed, n=1)
     hint = f"did you mean '{near[0]}'? " if near else ""
-    return f"unknown field '{key}'; {hint}allowed: {', '.join(allowed)}"
+    return f"unknown field '{key}'; {hint}allowed: {_names(allowed)}"
+
+
+#: The most characters of allowed names an unknown-field message lists (the line stays short).
+_NAMES_BUDGET = 110
+
+
+def _names(allowed: list[str]) -> str:
+    """The allowed names, as many as fit the budget, then how many there are in all."""
+    text = ", ".join(allowed)
+    if len(text) <= _NAMES_BUDGET:
+        return text
+    shown: list[str] = []
+    for name in allowed:
+        if len(", ".join([*shown, name])) > _NAMES_BUDGET:
+            break
+        shown.append(name)
+    return f"{', '.join(shown)}, … ({len(allowed)} in all: see the requirements guide)"

@@ -234,6 +234,7 @@ def cache_load(
     if cached and measured_hit_ratio is not None:
         hit = measured_hit_ratio
     miss_reads = reads * (1 - hit)
+    without = peak_rps * calls_per_request
     return CacheLoad(
         hit_ratio=hit,
         measured=cached and measured_hit_ratio is not None,
@@ -241,8 +242,9 @@ def cache_load(
         keys=keys,
         cached_keys=held,
         memory_mb=held * payload_kb / 1024,
-        queries_per_s=(writes + miss_reads) * calls_per_request,
-        queries_per_s_without=peak_rps * calls_per_request,
+        # never above the load without a cache (writes + reads rounds differently at h = 0)
+        queries_per_s=min(without, (writes + miss_reads) * calls_per_request),
+        queries_per_s_without=without,
         read_rps=miss_reads,
         read_rps_without=reads,
         peak_rps=peak_rps,
