@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from pyt_arch_kit.planning.pushback import Facts
 
 __all__ = [
+    "LOW_HIT_RATIO",
+    "cache_barely_helps",
+    "cache_warning",
     "descriptors_past_limit",
     "descriptors_warning",
     "network_heavy",
@@ -126,4 +129,38 @@ def p50_warning(f: Facts) -> tuple[str, str, str]:
         f"{fmt_number(f.cap.service_cv)}), and instances cannot shorten a request's own time.",
         "Cut the typical request's work (fewer or batched database calls, a cache for hot "
         "reads, less CPU per request), or agree a p50 target the work allows.",
+    )
+
+
+#: Under this modelled hit ratio a read cache takes too little load off the database to be
+#: worth its invalidation work and failure mode, unless a measurement says otherwise.
+LOW_HIT_RATIO = 0.3
+
+
+def cache_barely_helps(f: Facts) -> bool:
+    """The plan has a read cache, and the model (not a measurement) says it rarely hits."""
+    db = f.db
+    return (
+        db is not None
+        and db.cache.value != "none"
+        and f.req.requirements.workload.cache_hit_ratio is None
+        and db.cache_hit_ratio < LOW_HIT_RATIO
+    )
+
+
+def cache_warning(f: Facts) -> tuple[str, str, str]:
+    db = f.db
+    assert db is not None
+    return (
+        "the cache may take little load off the database",
+        f"The TTL model gives a hit ratio of {db.cache_hit_ratio:.0%}: "
+        f"{fmt_number(f.req.workload.cache_keys)} keys read at "
+        f"{fmt_number(f.req.scale.peak_rps * f.req.scale.read_ratio)} reads/s with a "
+        f"{fmt_number(db.cache_ttl_s)} s TTL; the database still serves "
+        f"{fmt_number(db.db_queries_per_s)} of {fmt_number(db.db_queries_per_s_without_cache)} "
+        "queries/s.",
+        "Measure the hit ratio on real traffic before building the cache and set "
+        "workload.cache_hit_ratio (or workload.cache_keys to the keys reads really ask for); "
+        "if it stays low, a longer TTL where staleness allows, caching only the hot keys, or "
+        "a read replica instead offloads more.",
     )

@@ -16,6 +16,8 @@ from pyt_arch_kit.planning.broker import LOG_BROKER_MIN_EVENTS_S, proposed_log_b
 from pyt_arch_kit.planning.choices import FindingKind
 from pyt_arch_kit.planning.database import over_the_limit, prepared_statements_fix
 from pyt_arch_kit.planning.field_findings import (
+    cache_barely_helps,
+    cache_warning,
     descriptors_past_limit,
     descriptors_warning,
     network_heavy,
@@ -348,6 +350,7 @@ RULES: tuple[Rule, ...] = (
     Rule(FindingKind.WARNING, network_heavy, network_warning),
     Rule(FindingKind.WARNING, serialisation_heavy, serialisation_warning),
     Rule(FindingKind.WARNING, descriptors_past_limit, descriptors_warning),
+    Rule(FindingKind.WARNING, cache_barely_helps, cache_warning),
     Rule(FindingKind.WARNING, _database_is_the_bottleneck, _bottleneck),
     Rule(FindingKind.WARNING, _busy_past_useful, _busy_connections),
     Rule(

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pyt_arch_kit import Requirements, plan
+from pyt_arch_kit import Requirements, plan, preset
 from pyt_arch_kit.planning.cache import ZIPF_ALPHA, cache_load, ttl_hit_ratio
 from pyt_arch_kit.planning.model import Cache
 from tests.planning import req
@@ -192,3 +192,18 @@ def test_moving_to_a_shared_cache_can_lower_the_database_load() -> None:
     assert (below.cache, above.cache) == (Cache.LOCAL, Cache.REDIS)
     assert above.cache_hit_ratio > below.cache_hit_ratio
     assert above.db_busy_connections < below.db_busy_connections
+
+
+def test_a_cache_the_model_says_rarely_hits_is_called_out_unless_measured() -> None:
+    base = preset("io-bound-api").model_dump()
+    title = "the cache may take little load off the database"
+
+    def titles(**workload: object) -> list[str]:
+        data = {**base, "workload": {**base["workload"], **workload}}
+        return [f.title for f in plan(Requirements.model_validate(data)).findings]
+
+    many = plan(preset("io-bound-api"))
+    assert many.database is not None and many.database.cache_hit_ratio < 0.3
+    assert title in titles()  # 83 M keys at a 5 s TTL: the model gives ~8 %
+    assert title not in titles(cache_keys=5_000)  # reads concentrate on few keys
+    assert title not in titles(cache_hit_ratio=0.1)  # a measurement is the user's call
