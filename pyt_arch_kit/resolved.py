@@ -20,6 +20,7 @@ from pyt_arch_kit.requirements import (
     ConsistencyPriority,
     DatabaseKind,
     DataMode,
+    DataShape,
     Hosting,
     Interface,
     Requirements,
@@ -104,6 +105,7 @@ class ResolvedWorkload:
     service_cv: float
     fanout_calls: int
     data_mode: DataMode
+    data_shape: DataShape
     batch_data_gb: float
     freshness_s: float
     cache_keys: int

@@ -17,6 +17,7 @@ from pyt_arch_kit.requirements.enums import (
     ConsistencyPriority,
     DatabaseKind,
     DataMode,
+    DataShape,
     Hosting,
     Interface,
     WorkloadKind,
@@ -150,6 +151,24 @@ def _cache_keys(r: Requirements) -> tuple[Any, str] | None:
         f"one cached object per {_fmt(kb)} KB payload of the {_fmt(data_gb)} GB stored: "
         "replace with the distinct keys reads ask for"
     )
+
+
+#: The store assumed for each shape of data (``workload.data_shape``) when none is named.
+_STORES: dict[DataShape, tuple[DatabaseKind, str]] = {
+    DataShape.RELATIONAL: (DatabaseKind.POSTGRESQL, "a relational default that covers most needs"),
+    DataShape.TIME_SERIES: (
+        DatabaseKind.TIMESCALEDB,
+        "time-series data: PostgreSQL with hypertables, compression and retention by chunk",
+    ),
+    DataShape.KEY_VALUE: (
+        DatabaseKind.REDIS,
+        "values fetched by key: an in-memory store, persisted (AOF)",
+    ),
+    DataShape.DOCUMENT: (
+        DatabaseKind.MONGODB,
+        "self-contained nested records with varying fields: a document store",
+    ),
+}
 
 
 RULES: list[tuple[str, _Rule]] = [
@@ -314,7 +333,7 @@ RULES: list[tuple[str, _Rule]] = [
                 "its results go to one",
             )
             if r.interface is Interface.BATCH
-            else (DatabaseKind.POSTGRESQL, "a relational default that covers most needs")
+            else _STORES[r.workload.data_shape]
         ),
     ),
     (

@@ -11,6 +11,7 @@ __all__ = [
     "Architecture",
     "ConsistencyPriority",
     "DataMode",
+    "DataShape",
     "DatabaseKind",
     "Hosting",
     "Interface",
@@ -48,6 +49,15 @@ class DataMode(StrEnum):
     NONE = "none"
     BATCH = "batch"
     STREAMING = "streaming"
+
+
+class DataShape(StrEnum):
+    """What the stored data looks like: it picks the store when none is named."""
+
+    RELATIONAL = "relational"  # entities and relations, transactions: PostgreSQL
+    TIME_SERIES = "time_series"  # timestamped measurements, appended, queried by range: TimescaleDB
+    KEY_VALUE = "key_value"  # values fetched by key, no queries across them: Redis, persisted
+    DOCUMENT = "document"  # self-contained nested records with varying fields: MongoDB
 
 
 class Hosting(StrEnum):

@@ -15,6 +15,7 @@ from pyt_arch_kit.requirements.enums import (
     ConsistencyPriority,
     DatabaseKind,
     DataMode,
+    DataShape,
     Hosting,
     WorkloadKind,
 )
@@ -202,6 +203,11 @@ class Workload(_Section):
     data_mode: DataMode = Field(
         DataMode.NONE,
         description="Bulk data processing besides requests: none, batch, streaming.",
+    )
+    data_shape: DataShape = Field(
+        DataShape.RELATIONAL,
+        description="What the stored data looks like: relational, time_series, key_value or "
+        "document; picks the store when infrastructure.database is not given.",
     )
     batch_data_gb: float | None = Field(
         None,

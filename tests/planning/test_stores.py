@@ -111,3 +111,29 @@ def test_mongodb_uses_pymongo_async_not_motor() -> None:
         for line in text.splitlines()
         if line.startswith("| ") and line.count("|") >= 4
     ]
+
+
+@pytest.mark.parametrize(
+    ("shape", "engine"),
+    [
+        ("relational", DatabaseKind.POSTGRESQL),
+        ("time_series", DatabaseKind.TIMESCALEDB),
+        ("key_value", DatabaseKind.REDIS),
+        ("document", DatabaseKind.MONGODB),
+    ],
+)
+def test_the_shape_of_the_data_picks_the_store_when_none_is_named(
+    shape: str, engine: DatabaseKind
+) -> None:
+    p = plan(req(scale={"peak_rps": 500}, workload={"data_shape": shape}))
+    assert p.database is not None and p.database.engine is engine
+    (made,) = [a for a in p.assumptions if a.field == "infrastructure.database"]
+    assert made.value is engine
+    named = plan(
+        req(
+            scale={"peak_rps": 500},
+            workload={"data_shape": shape},
+            infrastructure={"database": "mysql"},
+        )
+    )
+    assert named.database is not None and named.database.engine is DatabaseKind.MYSQL
