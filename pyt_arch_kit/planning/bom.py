@@ -30,6 +30,8 @@ from pyt_arch_kit.planning.choices import Broker, Cache, DataTool
 from pyt_arch_kit.planning.connections import SOCKET_KIB, SOCKET_SOURCE, holds_sockets
 from pyt_arch_kit.planning.model import Figure, fmt_number
 from pyt_arch_kit.planning.pipeline import NODE_CORES, RAM_PER_CORE_GB, RYZA
+from pyt_arch_kit.planning.stores import REDIS_PERSISTENCE
+from pyt_arch_kit.requirements import DatabaseKind
 
 if TYPE_CHECKING:
     from pyt_arch_kit.planning.model import Plan
@@ -165,29 +167,85 @@ def _results_only(plan: Plan) -> bool:
     return plan.data is not None and "app" not in plan.components
 
 
+def _retained(plan: Plan) -> bool:
+    """A time-series store whose retention policy drops chunks as fast as new data arrives."""
+    db, s = plan.database, plan.resolved.scale
+    return db is not None and db.engine is DatabaseKind.TIMESCALEDB and s.growth_gb_per_month > 0
+
+
 def _db_data_gb(plan: Plan) -> float:
-    return 0.0 if plan.database is None or _results_only(plan) else _data_at_horizon(plan)
+    if plan.database is None or _results_only(plan):
+        return 0.0
+    # a retention policy keeps the stored data at what it is now (TimescaleDB's retention days
+    # are data_gb / GB per day): it does not grow over the horizon
+    return plan.resolved.scale.data_gb if _retained(plan) else _data_at_horizon(plan)
 
 
 def _db_ram_per_node(plan: Plan) -> float:
     db = plan.database
     assert db is not None
+    if db.engine is DatabaseKind.TIMESCALEDB:  # the chunk interval keeps new chunks in memory
+        return float(db.db_cores * DB_GB_PER_CORE)
     working_set = DB_HOT_SHARE * _db_data_gb(plan)
     return float(max(db.db_cores * DB_GB_PER_CORE, math.ceil(working_set / _CACHE_SHARE)))
+
+
+def _redis_store(plan: Plan) -> list[BomLine]:
+    """Redis as the store: each shard's host holds twice maxmemory (the persistence fork)."""
+    db = plan.database
+    assert db is not None
+    host_gb = plan.figure("redis_host_memory_gb").value
+    used = plan.figure("redis_memory_gb").value
+    shards = max(1, round(2 * used / host_gb)) if host_gb else 1
+    basis = (
+        f"{shards} shard(s) × {_REDIS_CORES} cores and {fmt_number(host_gb)} GB (2 × maxmemory "
+        "for the fork of BGSAVE and AOF rewrites); disk: the RDB snapshot and the AOF, each "
+        "about the data"
+    )
+    lines = [
+        BomLine(
+            "Redis store primaries",
+            shards,
+            float(shards * _REDIS_CORES),
+            shards * host_gb,
+            2 * used,
+            basis,
+        )
+    ]
+    if db.standbys:
+        n = db.standbys * shards
+        lines.append(
+            BomLine(
+                "Redis store replicas",
+                n,
+                float(n * _REDIS_CORES),
+                n * host_gb,
+                n * 2 * used / shards,
+                f"{db.standbys} per shard, in another zone",
+            )
+        )
+    return lines
 
 
 def _database(plan: Plan) -> list[BomLine]:
     db = plan.database
     if db is None:
         return []
+    if db.engine is DatabaseKind.REDIS:
+        return _redis_store(plan)
     data = _db_data_gb(plan)
     ram = _db_ram_per_node(plan)
     stored = "the job's results only: size them" if _results_only(plan) else f"{data:,.0f} GB"
-    basis = (
-        f"{db.db_cores} cores; RAM max({db.db_cores} × {DB_GB_PER_CORE:g} GB, working set "
-        f"{DB_HOT_SHARE:.0%} of the data / {_CACHE_SHARE:.0%}) = {ram:,.0f} GB; {stored} at "
-        f"{HORIZON_MONTHS} months"
+    if _retained(plan):
+        stored += " (the retention policy drops old chunks as new ones arrive)"
+    sizing = (
+        f"RAM {db.db_cores} × {DB_GB_PER_CORE:g} GB (the chunk interval keeps the newest "
+        "chunks in a quarter of it)"
+        if db.engine is DatabaseKind.TIMESCALEDB
+        else f"RAM max({db.db_cores} × {DB_GB_PER_CORE:g} GB, working set {DB_HOT_SHARE:.0%} "
+        f"of the data / {_CACHE_SHARE:.0%})"
     )
+    basis = f"{db.db_cores} cores; {sizing} = {ram:,.0f} GB; {stored} at {HORIZON_MONTHS} months"
     lines = [BomLine("Database primary", 1, float(db.db_cores), ram, data, basis)]
     for name, n in (
         ("Database standbys", db.standbys),
@@ -333,6 +391,9 @@ def bill_figures(plan: Plan, lines: tuple[BomLine, ...]) -> list[Figure]:
     retention = 0 if db is None else db.backup_retention_days
     wal_gb = _writes_per_s(plan) * s.payload_kb * 86_400 * retention / 1e6
     backups = 0.0 if db is None else _db_data_gb(plan) + wal_gb
+    redis = db is not None and db.engine is DatabaseKind.REDIS
+    if redis:  # no WAL to archive: a daily RDB snapshot, kept for the retention
+        backups = _db_data_gb(plan) * retention
     storage = sum(line.storage_gb for line in lines) + backups
     online = "app" in plan.components
     peak = s.peak_rps if online else 0.0
@@ -375,17 +436,23 @@ def bill_figures(plan: Plan, lines: tuple[BomLine, ...]) -> list[Figure]:
         ),
         Figure(
             "bom_backup_gb",
-            "Backups (base backup + WAL over the retention)",
+            "Backups (daily RDB snapshots over the retention)"
+            if redis
+            else "Backups (base backup + WAL over the retention)",
             round(backups, 3),
             "GB",
-            "D_db + writes/s · payload · 86,400 · retention days",
-            (
+            "D_db · retention days"
+            if redis
+            else "D_db + writes/s · payload · 86,400 · retention days",
+            (("D_db", round(_db_data_gb(plan), 3)), ("retention days", retention))
+            if redis
+            else (
                 ("D_db", round(_db_data_gb(plan), 3)),
                 ("writes/s", round(_writes_per_s(plan), 3)),
                 ("payload KB", s.payload_kb),
                 ("retention days", retention),
             ),
-            BACKUP_RETENTION_SOURCE,
+            REDIS_PERSISTENCE if redis else BACKUP_RETENTION_SOURCE,
         ),
         Figure(
             "bom_storage_gb",

@@ -12,6 +12,7 @@ from pyt_arch_kit.planning.choices import Cache
 from pyt_arch_kit.planning.connections import SOCKET_KIB, holds_sockets
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.render import plan_markdown
+from pyt_arch_kit.requirements import DatabaseKind
 from pyt_arch_kit.writer import write_design
 from tests.test_properties import requirements
 
@@ -73,7 +74,13 @@ def test_the_totals_are_the_sum_of_the_parts(req: Requirements) -> None:
 
 
 def test_database_copies_are_sized_like_the_primary_for_the_working_set() -> None:
-    p = plan(preset("grpc-internal"))  # a standby and a read replica
+    p = plan(  # the read-heavy API, with a cache that never hits: replicas and a standby
+        Requirements(
+            scale={"peak_rps": 20_000, "read_ratio": 0.95},
+            consistency={"stale_read_tolerance_s": 30},
+            workload={"cache_hit_ratio": 0.0},
+        )
+    )
     db = p.database
     assert db is not None and db.standbys and db.read_replicas
     _, cores, ram, stored = line(p, "Database primary")
@@ -123,3 +130,26 @@ def test_the_bill_is_shown_in_the_plan_and_the_design() -> None:
         for x in p.materials:
             assert f"| {x.part} |" in text
         assert "RAM in all (bill of materials)" in text
+
+
+def test_a_time_series_store_keeps_what_its_retention_keeps_and_its_chunks_in_memory() -> None:
+    p = plan(preset("timeseries-ingest"))
+    db = p.database
+    assert db is not None and db.engine is DatabaseKind.TIMESCALEDB
+    _, _, ram, stored = line(p, "Database primary")
+    assert stored == pytest.approx(p.resolved.scale.data_gb)  # no growth past the retention
+    assert ram == db.db_cores * 4
+    check_totals(p)
+
+
+def test_redis_as_the_store_is_billed_by_memory_per_shard_with_room_for_the_fork() -> None:
+    p = plan(
+        Requirements(scale={"peak_rps": 3000, "data_gb": 200}, workload={"data_shape": "key_value"})
+    )
+    used, host = p.figure("redis_memory_gb").value, p.figure("redis_host_memory_gb").value
+    count, _, ram, stored = line(p, "Redis store primaries")
+    assert count * host == pytest.approx(2 * used)  # every shard's host holds 2 × its share
+    assert ram == pytest.approx(2 * used) and stored == pytest.approx(2 * used)
+    assert not [x for x in p.materials if x.part.startswith("Database")]
+    assert p.figure("bom_backup_gb").formula == "D_db · retention days"
+    check_totals(p)
