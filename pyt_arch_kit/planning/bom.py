@@ -259,10 +259,16 @@ def _database(plan: Plan) -> list[BomLine]:
 
 
 def _cache_gb(plan: Plan) -> float:
-    db, s = plan.database, plan.resolved.scale
-    assert db is not None
-    keys_bytes_gb = s.peak_rps * s.read_ratio * db.cache_ttl_s * s.payload_kb / 1e6
-    return min(keys_bytes_gb, _data_at_horizon(plan)) * _REDIS_OVERHEAD
+    """The keys the TTL model holds at once (its ``cache_memory_mb`` figure), with overhead;
+    with a measured hit ratio (no model), at most one key per read per TTL (Little's law)."""
+    figures = {f.key: f.value for f in plan.figures}
+    if "cache_memory_mb" in figures:
+        held_gb = figures["cache_memory_mb"] / 1000
+    else:
+        db, s = plan.database, plan.resolved.scale
+        assert db is not None
+        held_gb = s.peak_rps * s.read_ratio * db.cache_ttl_s * s.payload_kb / 1e6
+    return min(held_gb, _data_at_horizon(plan)) * _REDIS_OVERHEAD
 
 
 def _cache(plan: Plan) -> list[BomLine]:
@@ -277,9 +283,8 @@ def _cache(plan: Plan) -> list[BomLine]:
             float(2 * _REDIS_CORES),
             2 * per_node,
             0.0,
-            f"primary + replica; data ≤ reads/s × TTL {db.cache_ttl_s:g} s × payload (Little's "
-            f"law, each miss stores a key for one TTL), × {_REDIS_OVERHEAD:g} for Redis's "
-            "overhead",
+            f"primary + replica; the keys the TTL model holds at once (TTL {db.cache_ttl_s:g} s) "
+            f"× payload, × {_REDIS_OVERHEAD:g} for Redis's overhead",
         )
     ]
 
