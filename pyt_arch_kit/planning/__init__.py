@@ -163,7 +163,9 @@ def _components(
     if db is not None and (db.outbox or req.interface is Interface.EVENTS):
         parts += ["outbox_relay", "broker", "consumers"]
     elif req.interface is Interface.EVENTS or broker is not None:
-        parts += ["broker", "consumers"]
+        # a stream job with no service in front is itself the broker's consumer
+        alone = req.interface is Interface.BATCH and data is not None
+        parts += ["broker"] if alone else ["broker", "consumers"]
     if db is not None:
         if db.cache is Cache.REDIS:
             parts.append("redis")

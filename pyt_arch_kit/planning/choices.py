@@ -45,6 +45,7 @@ class Framework(StrEnum):
     GRPCIO = "grpcio"
     GRPC_AIO = "grpcio (grpc.aio)"
     BATCH_JOB = "batch job (CLI entry point)"
+    STREAM_JOB = "stream job (long-running entry point)"
     FLASK_CONSUMER = "Flask (commands) + consumer"
     FASTAPI_CONSUMERS = "FastAPI (commands) + consumers"
 
@@ -55,6 +56,7 @@ class Server(StrEnum):
     GRPC = "grpc.server (one process per core, SO_REUSEPORT)"
     GRPC_AIO = "grpc.aio server (one process per core, SO_REUSEPORT)"
     SCHEDULER = "scheduler (cron / Kubernetes CronJob)"
+    SUPERVISOR = "supervisor (a Kubernetes Deployment that restarts it from its checkpoint)"
     GUNICORN_CONSUMERS = "gunicorn + consumer processes"
     UVICORN_CONSUMERS = "uvicorn workers + consumer processes"
     GUNICORN_SYNC = "gunicorn (sync workers)"

@@ -14,7 +14,7 @@ from pyt_arch_kit.planning.model import (
     Decision,
     Figure,
 )
-from pyt_arch_kit.requirements import CPU_BOUND_SHARE, IO_BOUND_SHARE, Interface
+from pyt_arch_kit.requirements import CPU_BOUND_SHARE, IO_BOUND_SHARE, DataMode, Interface
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = ["cpu_share", "plan_concurrency"]
@@ -46,6 +46,11 @@ def cpu_share(req: ResolvedRequirements) -> float:
 
 def _choose(req: ResolvedRequirements, cap: Sized) -> tuple[ConcurrencyModel, str]:
     share = cpu_share(req)
+    if req.interface is Interface.BATCH and req.workload.data_mode is DataMode.STREAMING:
+        return ConcurrencyModel.PROCESSES, (
+            "a stream job has no requests to overlap: its engine spreads the partitions across "
+            "processes (or a cluster), and the driver is one long-running program"
+        )
     if req.interface is Interface.BATCH:
         return ConcurrencyModel.PROCESSES, (
             "a batch job has no requests to overlap: its data engine parallelises the work "
@@ -143,6 +148,8 @@ def _framework(
         if model in (ConcurrencyModel.PROCESSES,):
             return Framework.GRPCIO, Server.GRPC, WorkerClass.PROCESS
         return Framework.GRPC_AIO, Server.GRPC_AIO, WorkerClass.AIO
+    if iface is Interface.BATCH and req.workload.data_mode is DataMode.STREAMING:
+        return Framework.STREAM_JOB, Server.SUPERVISOR, WorkerClass.JOB
     if iface is Interface.BATCH:
         return Framework.BATCH_JOB, Server.SCHEDULER, WorkerClass.JOB
     if iface is Interface.EVENTS and broker is not None:

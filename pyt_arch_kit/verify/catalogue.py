@@ -135,10 +135,14 @@ _FRAMEWORK_KEYS: dict[Framework, frozenset[str]] = {
     Framework.GRPCIO: frozenset({"grpc"}),
     Framework.GRPC_AIO: frozenset({"grpc"}),
     Framework.BATCH_JOB: frozenset(),
+    Framework.STREAM_JOB: frozenset(),
     Framework.FLASK_CONSUMER: frozenset({"flask"}),
     Framework.FASTAPI_CONSUMERS: frozenset({"fastapi"}),
 }
-_PLATFORM_KEYS: dict[Server, frozenset[str]] = {Server.SCHEDULER: frozenset({"kubernetes"})}
+_PLATFORM_KEYS: dict[Server, frozenset[str]] = {
+    Server.SCHEDULER: frozenset({"kubernetes"}),
+    Server.SUPERVISOR: frozenset({"kubernetes"}),
+}
 _TOOL_KEYS: dict[DataTool, frozenset[str]] = {
     DataTool.SPARK_STREAMING: frozenset({"kafka", "pyspark"}),
     DataTool.KAFKA_CONSUMERS: frozenset({"kafka"}),

@@ -209,13 +209,12 @@ def system_diagram(plan: Plan) -> str:
         ]
         if "clients" in plan.components
         else [
-            "A scheduler starts the job; it reads its input from storage"
-            + (
-                " or the stream"
+            (
+                "The job runs continuously under its supervisor, restarting from its checkpoint; "
+                "it reads the stream as events arrive."
                 if plan.data is not None and plan.data.mode is DataMode.STREAMING
-                else ""
+                else "A scheduler starts the job; it reads its input from storage."
             )
-            + "."
         ]
     )
     if "app" in plan.components:

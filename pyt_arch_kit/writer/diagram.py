@@ -98,15 +98,17 @@ def mermaid(plan: Plan) -> str:
             edges.append(f"    {target} -->|stale-ok reads| replicas")
     if "broker" in c:
         node("broker", plan.broker.name if plan.broker else "Message broker", "queue")
-        node("consumers", "Consumers<br/>idempotent handlers")
+        if "consumers" in c:
+            node("consumers", "Consumers<br/>idempotent handlers")
         if "outbox_relay" in c and db is not None:
             node("relay", "Outbox relay")
             edges += ["    db -->|outbox rows| relay", "    relay --> broker"]
         elif "app" in c:
             edges.append("    app -->|events| broker")
-        edges.append("    broker --> consumers")
-        if db is not None:
-            edges.append("    consumers -->|idempotent writes| db")
+        if "consumers" in c:
+            edges.append("    broker --> consumers")
+            if db is not None:
+                edges.append("    consumers -->|idempotent writes| db")
     if "data_job" in c and plan.data is not None:
         node("job", plan.data.tool_name + pipeline_label(plan))
         node("lake", "Object storage<br/>Parquet", "db")

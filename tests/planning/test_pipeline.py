@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pyt_arch_kit import Requirements, RequirementsError, plan, preset
+from pyt_arch_kit.planning import Framework, Server
 from pyt_arch_kit.planning.pipeline import batch_cores
 from pyt_arch_kit.writer import write_design
 
@@ -170,3 +171,15 @@ def test_the_planned_fleet_never_shrinks_as_the_window_tightens(
     assert fleets[0] is not None and fleets[1] is not None
     assert fleets[0].executors >= fleets[1].executors
     assert fleets[0].run_time_h <= fleets[1].run_time_h
+
+
+def test_a_stream_job_runs_under_a_supervisor_and_is_its_brokers_consumer() -> None:
+    p = plan(preset("streaming-pipeline"))
+    assert p.concurrency.framework is Framework.STREAM_JOB
+    assert p.concurrency.server is Server.SUPERVISOR
+    assert "broker" in p.components and "consumers" not in p.components
+    diagram = write_design(p).split("## System Diagram")[1].split("## Technology Stack")[0]
+    assert "Consumers" not in diagram and "scheduler" not in diagram.lower()
+    assert "broker -->|events| job" in diagram
+    nightly = plan(preset("nightly-batch"))
+    assert nightly.concurrency.server is Server.SCHEDULER

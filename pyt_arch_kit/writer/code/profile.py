@@ -29,6 +29,7 @@ _WEB: dict[Framework, Web] = {
     Framework.GRPCIO: "grpc",
     Framework.GRPC_AIO: "grpc",
     Framework.BATCH_JOB: "",
+    Framework.STREAM_JOB: "",
     Framework.FLASK_CONSUMER: "flask",
     Framework.FASTAPI_CONSUMERS: "fastapi",
 }
