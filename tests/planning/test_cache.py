@@ -8,6 +8,7 @@ with the plain sum.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -67,28 +68,20 @@ def test_hit_ratio_grows_with_ttl_and_rate_and_stays_a_ratio(
     assert ttl_hit_ratio(lookups, ttl, keys * 2)[0] <= hit + 1e-12  # more keys, fewer hits
 
 
+#: 1,000 req/s, 90 % reads over 100,000 keys of 4 KB with a 30 s TTL.
+_LOAD: dict[str, Any] = {
+    "ttl_s": 30,
+    "peak_rps": 1000,
+    "read_ratio": 0.9,
+    "keys": 100_000,
+    "payload_kb": 4,
+}
+
+
 def test_an_in_process_cache_hits_less_than_one_shared_cache() -> None:
     """Each of 16 processes sees 1/16 of the reads: each key is refilled 16 times per TTL."""
-    shared = cache_load(
-        cache=Cache.REDIS,
-        ttl_s=30,
-        peak_rps=1000,
-        read_ratio=0.9,
-        calls_per_request=1,
-        keys=100_000,
-        payload_kb=4,
-        processes=16,
-    )
-    local = cache_load(
-        cache=Cache.LOCAL,
-        ttl_s=30,
-        peak_rps=1000,
-        read_ratio=0.9,
-        calls_per_request=1,
-        keys=100_000,
-        payload_kb=4,
-        processes=16,
-    )
+    shared = cache_load(cache=Cache.REDIS, calls_per_request=1, processes=16, **_LOAD)
+    local = cache_load(cache=Cache.LOCAL, calls_per_request=1, processes=16, **_LOAD)
     assert local.lookups_per_s == pytest.approx(900 / 16)
     assert local.hit_ratio < shared.hit_ratio
     assert local.queries_per_s > shared.queries_per_s
@@ -96,15 +89,7 @@ def test_an_in_process_cache_hits_less_than_one_shared_cache() -> None:
 
 def test_a_measured_hit_ratio_replaces_the_model() -> None:
     load = cache_load(
-        cache=Cache.REDIS,
-        ttl_s=30,
-        peak_rps=1000,
-        read_ratio=0.9,
-        calls_per_request=2,
-        keys=100_000,
-        payload_kb=4,
-        processes=4,
-        measured_hit_ratio=0.5,
+        cache=Cache.REDIS, calls_per_request=2, processes=4, measured_hit_ratio=0.5, **_LOAD
     )
     # writes 100 + read misses 900 × 0.5 = 550 req/s, × 2 calls
     assert load.measured and load.queries_per_s == pytest.approx(1100.0)
