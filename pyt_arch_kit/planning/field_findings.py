@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pyt_arch_kit.planning.choices import Cache
 from pyt_arch_kit.planning.connections import (
     FD_SOFT_LIMIT,
     fd_limit_to_set,
@@ -142,7 +143,7 @@ def cache_barely_helps(f: Facts) -> bool:
     db = f.db
     return (
         db is not None
-        and db.cache.value != "none"
+        and db.cache in (Cache.REDIS, Cache.LOCAL)
         and f.req.requirements.workload.cache_hit_ratio is None
         and db.cache_hit_ratio < LOW_HIT_RATIO
     )

@@ -192,3 +192,9 @@ def test_a_cache_the_model_says_rarely_hits_is_called_out_unless_measured() -> N
     assert title in titles()  # 83 M keys at a 5 s TTL: the model gives ~8 %
     assert title not in titles(cache_keys=5_000)  # reads concentrate on few keys
     assert title not in titles(cache_hit_ratio=0.1)  # a measurement is the user's call
+
+
+def test_a_plan_without_a_read_cache_gets_no_cache_warning() -> None:
+    p = plan(preset("payments-ledger"))  # strong consistency: no cache for mutable data
+    assert p.database is not None and p.database.cache is Cache.NONE_STRONG
+    assert "the cache may take little load off the database" not in [f.title for f in p.findings]
