@@ -408,7 +408,8 @@ def _streaming(
         per_consumer_mb = rate if spark else PYTHON_CONSUMER_EVENTS_S * kb / 1000
         if req.workload.mb_per_s_per_core > 0:
             per_consumer_mb = rate
-        need = max(mb_s / PARTITION_MB_S, mb_s / per_consumer_mb) * STREAM_HEADROOM
+        by_consumer = mb_s / per_consumer_mb if per_consumer_mb > 0 else 0.0  # 0 KB events
+        need = max(mb_s / PARTITION_MB_S, by_consumer) * STREAM_HEADROOM
         partitions = max(1, math.ceil(need - 1e-9))
         consumers = partitions
         figures += [

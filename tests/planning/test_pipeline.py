@@ -183,3 +183,8 @@ def test_a_stream_job_runs_under_a_supervisor_and_is_its_brokers_consumer() -> N
     assert "broker -->|events| job" in diagram
     nightly = plan(preset("nightly-batch"))
     assert nightly.concurrency.server is Server.SCHEDULER
+
+
+def test_a_stream_of_empty_events_is_planned_not_divided_by_zero() -> None:
+    p = plan(Requirements(scale={"payload_kb": 0.0}, workload={"data_mode": "streaming"}))
+    assert p.pipeline is not None and p.pipeline.partitions >= 1
