@@ -363,10 +363,12 @@ class _StdoutError(Exception):
 class _Out:
     """Standard output that reports a failed write as :class:`_StdoutError`."""
 
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream  # None when the shell closed it (`>&-`)
 
     def write(self, text: str) -> int:
+        if self._stream is None:
+            raise _StdoutError(OSError(errno.EBADF, "it is closed"))
         try:
             written = self._stream.write(text)
             self._stream.flush()
@@ -375,6 +377,8 @@ class _Out:
         return written
 
     def flush(self) -> None:
+        if self._stream is None:
+            raise _StdoutError(OSError(errno.EBADF, "it is closed"))
         try:
             self._stream.flush()
         except OSError as exc:
@@ -399,7 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _drop_stdout()
         if exc.error.errno == errno.EPIPE:  # the reader left (`| head`): nothing to say
             return EXIT_PIPE
-        _error(f"cannot write to standard output ({exc}); use --out FILE")
+        fix = "use --out FILE" if args.command == "design" else "redirect it to a file"
+        _error(f"cannot write to standard output ({exc}); {fix}")
         return EXIT_OUTPUT
     except BackendError as exc:
         _error(str(exc))
