@@ -182,6 +182,8 @@ def assert_clean(data: dict[str, Any], tmp: Path) -> None:
 @example(data={"latency": {"p99_ms": 0.001}})
 @example(data={"latency": {"p50_ms": 3_600_000}})
 @example(data={"workload": {"data_mode": "batch", "freshness_s": 100}})
+@example(data={"workload": {"data_mode": "batch", "window_h": 118}})
+@example(data={"workload": {"data_mode": "streaming", "window_h": 1}})
 @example(data={"workload": {"data_mode": "batch", "freshness_s": 31_536_000}})
 @example(
     data={

@@ -190,6 +190,19 @@ def _p99_ms(r: Requirements) -> tuple[Any, str]:
     return value, because
 
 
+def _freshness_s(r: Requirements) -> tuple[Any, str] | None:
+    if r.workload.data_mode is DataMode.STREAMING:
+        fresh, because = 5.0, "a few seconds is what streaming is usually chosen for"
+    elif r.workload.data_mode is DataMode.BATCH or r.interface is Interface.BATCH:
+        fresh, because = 86_400.0, "a daily batch"
+    else:
+        return None
+    window_s = (r.workload.window_h or 0.0) * 3600
+    if window_s > fresh:  # a stated window is never longer than the assumed freshness
+        return window_s, "as fresh as the stated window lets a run keep the data"
+    return fresh, because
+
+
 #: The store assumed for each shape of data (``workload.data_shape``) when none is named.
 _STORES: dict[DataShape, tuple[DatabaseKind, str]] = {
     DataShape.RELATIONAL: (DatabaseKind.POSTGRESQL, "a relational default that covers most needs"),
@@ -329,16 +342,7 @@ RULES: list[tuple[str, _Rule]] = [
         ),
     ),
     ("workload.window_h", _window_h),
-    (
-        "workload.freshness_s",
-        lambda r: (
-            (5.0, "a few seconds is what streaming is usually chosen for")
-            if r.workload.data_mode is DataMode.STREAMING
-            else (86_400.0, "a daily batch")
-            if r.workload.data_mode is DataMode.BATCH or r.interface is Interface.BATCH
-            else None
-        ),
-    ),
+    ("workload.freshness_s", _freshness_s),
     ("workload.events_per_s", _events_per_s),
     ("infrastructure.hosting", lambda r: (Hosting.CLOUD, "the common case")),
     (
