@@ -361,7 +361,12 @@ class _StdoutError(Exception):
 
 
 class _Out:
-    """Standard output that reports a failed write as :class:`_StdoutError`."""
+    """Standard output that reports a failed write as :class:`_StdoutError`.
+
+    Everything written is made inert for a terminal first (:func:`pyt_arch_kit.terminal.inert`):
+    a design, a cassette's chunks and a persona's fields come from outside, and a control
+    character in them would act on the terminal (or on whoever ``cat``s the redirected file).
+    """
 
     def __init__(self, stream: TextIO | None) -> None:
         self._stream = stream  # None when the shell closed it (`>&-`)
@@ -369,8 +374,10 @@ class _Out:
     def write(self, text: str) -> int:
         if self._stream is None:
             raise _StdoutError(OSError(errno.EBADF, "it is closed"))
+        from pyt_arch_kit.terminal import inert
+
         try:
-            written = self._stream.write(text)
+            written = self._stream.write(inert(text))
             self._stream.flush()
         except OSError as exc:
             raise _StdoutError(exc) from None
