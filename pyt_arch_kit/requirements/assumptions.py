@@ -176,7 +176,7 @@ def _peak_rps(r: Requirements) -> tuple[Any, str]:
 
 def _p50_ms(r: Requirements) -> tuple[Any, str]:
     p99 = r.latency.p99_ms or _P99_MS
-    value = min(50.0, p99 / 4)
+    value = min(50.0, p99 / 4) or p99  # a p99 of 5e-324 ms has no smaller positive quarter
     # Rounded for display, but never to 0: a stated p99 of 0.001 ms gets a median below it.
     return round(value, 3) or value, "a responsive interactive API"
 
