@@ -42,7 +42,17 @@ SETTINGS = {
     "full": Config(15, 50, 1000, (10_000, 20_000, 40_000), 5, 20, 3),
     "quick": Config(3, 3, 50, (2_500, 5_000, 10_000), 3, 3, 0),
 }
-GROUPS = ("imports", "offline", "questions", "stream", "claude", "notebooks", "docs", "verify")
+GROUPS = (
+    "imports",
+    "offline",
+    "questions",
+    "stream",
+    "claude",
+    "notebooks",
+    "docs",
+    "verify",
+    "server",
+)
 
 
 def _benchmarks(cfg: Config) -> dict[str, Callable[[], list[Row] | Skipped]]:
@@ -50,6 +60,7 @@ def _benchmarks(cfg: Config) -> dict[str, Callable[[], list[Row] | Skipped]]:
     import bench_claude
     import bench_core
     import bench_questions
+    import bench_server
     import bench_stream
     import bench_verify
 
@@ -69,6 +80,11 @@ def _benchmarks(cfg: Config) -> dict[str, Callable[[], list[Row] | Skipped]]:
         "notebooks": lambda: ci(bench_ci.notebooks, "Notebook CI (pytest --nbmake)"),
         "docs": lambda: ci(bench_ci.docs, "Docs build (mkdocs build)"),
         "verify": lambda: ci(bench_verify.verify_suite, bench_verify.GROUP),
+        "server": lambda: (
+            Skipped(bench_server.GROUP, "skipped by --quick (minutes of open-loop load)")
+            if cfg.ci_repeats == 0
+            else bench_server.server_vs_planner()
+        ),
     }
 
 
@@ -164,9 +180,25 @@ def report(rows: list[Row], skipped: list[Skipped], mode: str, seconds: float) -
         "Redis and MariaDB, install every design's stack, import, type-check and run every "
         "block, then the pin check) with an empty venv cache, as CI runs it, against the "
         "same with the venvs cached.",
+        "- **Predicted vs measured** (`benchmarks/bench_server.py`, needs the `bench` extra): "
+        "a real gunicorn (sync workers) and uvicorn (one event loop; one loop with a "
+        "one-process pool) on 127.0.0.1, with the worker counts the planner gives one core, "
+        "serve a handler that burns a CPU time and sleeps an IO wait drawn from gammas (means "
+        f"{bench_server_means()}, cv 1). An asyncio client in another process sends Poisson "
+        "arrivals open-loop at 30, 50 and 70 % of the capacity (each request on its own "
+        "connection, latency from its scheduled time). The baseline is the planner's p50/p99 "
+        "(`plan_concurrency`, `queue_for`, `response_time` at one instance) given the CPU time "
+        "as it ran on the machine at that point (the server times its CPU part; on a shared "
+        "machine it takes several times its CPU time); the ratio is measured ÷ planner.",
         "",
     ]
     return "\n".join(lines)
+
+
+def bench_server_means() -> str:
+    import bench_server
+
+    return f"{bench_server.CPU_MS:g} ms CPU, {bench_server.IO_MS:g} ms IO"
 
 
 def main(argv: list[str] | None = None) -> int:

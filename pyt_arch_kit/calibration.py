@@ -1,0 +1,557 @@
+"""Calibrate a requirements file from measured request timings: the plan starts from your service.
+
+Reads what a load test measured — a locust stats CSV (``*_stats.csv``), a locust history CSV
+(``*_stats_history.csv``) or a file of request timings in milliseconds — and estimates the three
+workload fields the planner's queue model runs on: ``cpu_ms_per_request``,
+``io_wait_ms_per_request`` and ``service_cv``.
+
+How it estimates (measure at a low rate, where requests hardly queue):
+
+- **Mean service time** = the mean response time. With the rate and the worker count given, the
+  utilisation ρ = rate × mean ÷ workers is stated, and a note warns when ρ > 0.5 (queueing is then
+  a large part of the times, and the estimate is high).
+- **Spread**: from raw timings, the coefficient of variation of the response time is their
+  standard deviation ÷ mean. A locust CSV has no standard deviation: the cv is the gamma's (the
+  planner's own service-time shape) whose mean and 99th percentile are the measured ones.
+- **CPU vs IO**: no response time tells CPU from waiting. Give the CPU time per request
+  (``cpu_ms``, from a profiler) or the server's process CPU-seconds counter over the run
+  (``cpu_seconds``, divided by the request count); the IO wait is the mean minus the CPU.
+- **service_cv**: the planner takes one cv for the CPU time and for the IO wait, and sums them as
+  independent, so the total's cv is ``cv × hypot(cpu, io) / (cpu + io)``; ``service_cv`` is the cv
+  that reproduces the measured total.
+
+Everything here takes text and values and returns values; reading and writing files is the
+CLI's job (``pyt-arch calibrate``).
+
+Example:
+    >>> cal = calibrate(read_timings("\\n".join(["40", "50", "60"] * 10)), cpu_ms=5)
+    >>> cal.cpu_ms_per_request, cal.io_wait_ms_per_request, cal.service_cv
+    (5.0, 45.0, 0.18)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import statistics
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pyt_arch_kit.errors import PytArchError
+
+if TYPE_CHECKING:
+    from pyt_arch_kit.requirements import Requirements
+
+__all__ = [
+    "MAX_TIMINGS",
+    "Calibration",
+    "CalibrationError",
+    "Measurements",
+    "calibrate",
+    "read_locust",
+    "read_measurements",
+    "read_timings",
+    "update_requirements_text",
+]
+
+#: The most timings read from one file (a long load test at a few thousand requests/s).
+MAX_TIMINGS = 5_000_000
+#: The fewest timings that give a mean and a spread worth planning on.
+MIN_TIMINGS = 10
+#: Above this utilisation the measured times are mostly queueing, not service.
+HIGH_UTILISATION = 0.5
+_CV_MAX = 10.0  # the field's bound
+
+
+class CalibrationError(PytArchError, ValueError):
+    """The measurements (or the numbers given with them) cannot be calibrated from.
+
+    The message names the line, column or option and what to do.
+    """
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """Response times as measured: a mean, a median, a p99 and how they were read.
+
+    Attributes:
+        count: requests measured.
+        mean_ms, median_ms, p99_ms: the response time's mean, median and 99th percentile.
+        cv: the response time's coefficient of variation, or ``None`` when the source has no
+            spread but percentiles (a locust CSV: :func:`calibrate` fits it).
+        rps: the rate the source reports (locust's Requests/s), if any.
+        failures: failed requests the source reports.
+        source: what was read, for people (``"locust stats, row Aggregated"``).
+    """
+
+    count: int
+    mean_ms: float
+    median_ms: float
+    p99_ms: float
+    cv: float | None
+    rps: float | None = None
+    failures: int = 0
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The workload fields estimated from measurements, and how.
+
+    Attributes:
+        cpu_ms_per_request, io_wait_ms_per_request, service_cv: the values to plan with.
+        measurements: what they were estimated from.
+        total_cv: the response time's cv (measured or fitted).
+        utilisation: rate × mean ÷ workers, when both were given.
+        method: one line per estimate, saying how it was made.
+        notes: warnings (high utilisation, few samples, failures).
+    """
+
+    cpu_ms_per_request: float
+    io_wait_ms_per_request: float
+    service_cv: float
+    measurements: Measurements
+    total_cv: float
+    utilisation: float | None = None
+    method: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def values(self) -> dict[str, float]:
+        """The three ``workload`` fields, by name."""
+        return {
+            "cpu_ms_per_request": self.cpu_ms_per_request,
+            "io_wait_ms_per_request": self.io_wait_ms_per_request,
+            "service_cv": self.service_cv,
+        }
+
+    def apply(self, requirements: Requirements) -> Requirements:
+        """``requirements`` with the three workload fields set to these values."""
+        workload = requirements.workload.model_copy(update=self.values)
+        return requirements.model_copy(update={"workload": workload})
+
+    def _repr_markdown_(self) -> str:
+        rows = "\n".join(f"| `workload.{k}` | {_num(v)} |" for k, v in self.values.items())
+        lines = "\n".join(f"- {x}" for x in (*self.method, *self.notes))
+        return f"| field | value |\n|---|---:|\n{rows}\n\n{lines}\n"
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def _number(text: str, where: str, what: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        shown = text.strip()[:40]
+        raise CalibrationError(f"{where}: {shown!r} is not a number; {what}") from None
+    if not math.isfinite(value) or value < 0:
+        raise CalibrationError(f"{where}: {text.strip()[:40]} is not a time; {what}")
+    return value
+
+
+def _summary(values: list[float], source: str) -> Measurements:
+    if len(values) < MIN_TIMINGS:
+        raise CalibrationError(
+            f"{source}: {len(values)} timing(s); give at least {MIN_TIMINGS} (a few hundred "
+            "make a p99)"
+        )
+    ordered = sorted(values)
+    mean = statistics.fmean(ordered)
+    if mean <= 0:
+        raise CalibrationError(f"{source}: every timing is 0 ms; give times in milliseconds")
+    rank = max(1, min(len(ordered), math.ceil(0.99 * len(ordered))))
+    return Measurements(
+        count=len(ordered),
+        mean_ms=mean,
+        median_ms=statistics.median(ordered),
+        p99_ms=ordered[rank - 1],
+        cv=statistics.pstdev(ordered, mean) / mean,
+        source=source,
+    )
+
+
+def read_timings(text: str, *, column: str | None = None) -> Measurements:
+    """Request timings in ms: one number a line, or a CSV with a header and ``column``.
+
+    Blank lines and lines starting with ``#`` are skipped. A CSV with one column needs no
+    ``column``.
+
+    Raises:
+        CalibrationError: a line that is not a number (its line number and the fix), a missing
+            column, fewer than :data:`MIN_TIMINGS` timings or more than :data:`MAX_TIMINGS`.
+    """
+    lines = text.splitlines()
+    first = next((ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")), "")
+    if column is None and "," not in first:
+        values: list[float] = []
+        for n, line in enumerate(lines, 1):
+            s = line.strip()
+            if not s or s.startswith("#"):
+                continue
+            values.append(_number(s, f"line {n}", "give one time in milliseconds per line"))
+            if len(values) > MAX_TIMINGS:
+                raise CalibrationError(f"more than {MAX_TIMINGS:,} timings; give a sample")
+        return _summary(values, f"{len(values):,} timings")
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader, [])]
+    if column is None:
+        if len(header) != 1:
+            raise CalibrationError(
+                f"line 1: {len(header)} columns ({', '.join(header[:6])}); name the one with "
+                "the times in ms (--column NAME)"
+            )
+        column = header[0]
+    if column not in header:
+        raise CalibrationError(
+            f"line 1: no column {column!r} (there are: {', '.join(header[:12])}); check --column"
+        )
+    at = header.index(column)
+    values = []
+    for n, row in enumerate(reader, 2):
+        if not row or not any(c.strip() for c in row):
+            continue
+        if at >= len(row):
+            raise CalibrationError(f"line {n}: no value in column {column!r}; fill it or drop it")
+        values.append(_number(row[at], f"line {n}, column {column!r}", "give a time in ms"))
+        if len(values) > MAX_TIMINGS:
+            raise CalibrationError(f"more than {MAX_TIMINGS:,} timings; give a sample")
+    return _summary(values, f"{len(values):,} timings from column {column!r}")
+
+
+_LOCUST = ("Request Count", "Average Response Time", "Median Response Time", "99%")
+_HISTORY = ("Total Request Count", "Total Average Response Time", "Total Median Response Time")
+
+
+def read_locust(text: str, *, name: str | None = None) -> Measurements:
+    """A locust ``--csv`` file: ``*_stats.csv`` (one row per request name and ``Aggregated``)
+    or ``*_stats_history.csv`` (its last row for the name, cumulative totals).
+
+    Args:
+        text: the CSV's text.
+        name: the row's ``Name`` (e.g. ``/orders``) or ``"Type Name"`` (``"GET /orders"``);
+            default ``Aggregated``, every request together.
+
+    Raises:
+        CalibrationError: not a locust stats CSV (the columns it lacks), no such row, no
+            requests in it, or a cell that is not a number.
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in reader.fieldnames or []]
+    history = all(c in header for c in _HISTORY)
+    wanted = _HISTORY if history else _LOCUST
+    missing = [c for c in wanted if c not in header]
+    if missing:
+        raise CalibrationError(
+            f"line 1: not a locust stats CSV (no column {', '.join(repr(c) for c in missing)}); "
+            "give locust's *_stats.csv or *_stats_history.csv (locust --csv PREFIX)"
+        )
+    target = name or "Aggregated"
+    found: dict[str, tuple[int, dict[str, str]]] = {}  # by "Type Name"; a history's last row
+    names: list[str] = []
+    for n, row in enumerate(reader, 2):
+        row_name = (row.get("Name") or "").strip()
+        typed = f"{(row.get('Type') or '').strip()} {row_name}".strip()
+        names.append(typed)
+        if target in (row_name, typed):
+            found[typed] = (n, row)
+    if not found:
+        shown = ", ".join(dict.fromkeys(names[:8]))
+        raise CalibrationError(f"no row named {target!r} (rows: {shown or 'none'}); check --name")
+    if len(found) > 1:
+        raise CalibrationError(
+            f"{len(found)} rows are named {target!r} ({', '.join(found)}); give the type too, "
+            f"e.g. --name {next(iter(found))!r}"
+        )
+    n, row = next(iter(found.values()))
+    prefix = "Total " if history else ""
+
+    def cell(col: str) -> float:
+        return _number(
+            row.get(col) or "", f"line {n}, column {col!r}", "re-run locust or pick another row"
+        )
+
+    count = int(cell(f"{prefix}Request Count"))
+    if count == 0:
+        raise CalibrationError(f"line {n}: row {target!r} has no requests; pick another row")
+    mean = cell(f"{prefix}Average Response Time")
+    if mean <= 0:
+        raise CalibrationError(f"line {n}: row {target!r} has a mean of 0 ms; nothing to plan on")
+    kind = "locust history (last row)" if history else "locust stats"
+    return Measurements(
+        count=count,
+        mean_ms=mean,
+        median_ms=cell(f"{prefix}Median Response Time"),
+        p99_ms=cell("99%"),
+        cv=None,
+        rps=cell("Requests/s"),
+        failures=int(cell(f"{prefix}Failure Count")) if f"{prefix}Failure Count" in header else 0,
+        source=f"{kind}, row {target!r}, {count:,} requests",
+    )
+
+
+def read_measurements(
+    text: str, *, column: str | None = None, name: str | None = None
+) -> Measurements:
+    """A locust CSV (told by its header) or request timings (:func:`read_timings`)."""
+    first = text.split("\n", 1)[0]
+    if "Average Response Time" in first or "Request Count" in first:
+        return read_locust(text, name=name)
+    if name is not None:
+        raise CalibrationError("--name picks a row of a locust CSV; this file is timings")
+    return read_timings(text, column=column)
+
+
+# -- estimating -----------------------------------------------------------------------------
+
+
+def _gamma_p99_ratio(cv: float) -> float:
+    """The 99th percentile of a gamma of mean 1 and coefficient of variation ``cv``."""
+    from pyt_arch_kit.planning.tail import ResponseTime
+
+    return ResponseTime(0.0, 0.0, 1.0, cv).quantile(0.99)
+
+
+def _fit_cv(mean_ms: float, p99_ms: float) -> tuple[float, bool]:
+    """The cv of the gamma with this mean and p99; ``(cv, reached)``.
+
+    The ratio p99 / mean of a gamma grows with the cv up to a peak (about 4.6 at cv 1, higher
+    beyond) and falls again for extreme cvs; the search stays below the peak and within the
+    field's bound. ``reached`` is false when the measured ratio is beyond it.
+    """
+    target = p99_ms / mean_ms
+    lo, hi = 0.0, 0.05
+    while hi < _CV_MAX and _gamma_p99_ratio(hi) < target:
+        nxt = min(_CV_MAX, hi * 1.5)
+        if _gamma_p99_ratio(nxt) < _gamma_p99_ratio(hi):  # past the peak
+            return hi, False
+        lo, hi = hi, nxt
+    if _gamma_p99_ratio(hi) < target:
+        return hi, False
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        if _gamma_p99_ratio(mid) < target:
+            lo = mid
+        else:
+            hi = mid
+    return hi, True
+
+
+def _num(x: float) -> str:
+    return format(round(x, 2), "g")
+
+
+def calibrate(
+    measured: Measurements,
+    *,
+    cpu_ms: float | None = None,
+    cpu_seconds: float | None = None,
+    requests: int | None = None,
+    rps: float | None = None,
+    workers: int | None = None,
+) -> Calibration:
+    """Estimate ``cpu_ms_per_request``, ``io_wait_ms_per_request`` and ``service_cv``.
+
+    Args:
+        measured: what was measured (:func:`read_timings`, :func:`read_locust`).
+        cpu_ms: the CPU time of one request, in ms (a profiler's figure).
+        cpu_seconds: or the server's process CPU-seconds counter over the run (its delta), which
+            is divided by ``requests`` (default: the measured request count).
+        requests: requests the CPU counter covers.
+        rps: the rate the measurements were taken at (default: the rate a locust CSV reports).
+        workers: the server's concurrency (worker processes, or threads), to state ρ.
+
+    Raises:
+        CalibrationError: no CPU figure, or one larger than the mean response time.
+
+    Example:
+        >>> m = Measurements(count=1000, mean_ms=50, median_ms=35, p99_ms=230, cv=None)
+        >>> cal = calibrate(m, cpu_seconds=10, requests=1000)
+        >>> cal.cpu_ms_per_request, cal.io_wait_ms_per_request, cal.service_cv
+        (10.0, 40.0, 1.21)
+    """
+    mean = measured.mean_ms
+    if cpu_ms is not None and cpu_seconds is not None:
+        raise CalibrationError("give --cpu-ms or --cpu-seconds, not both")
+    if cpu_ms is None and cpu_seconds is None:
+        raise CalibrationError(
+            "response times cannot tell CPU from IO wait: give --cpu-ms (CPU per request, from a "
+            "profiler) or --cpu-seconds (the server's process CPU-seconds counter over the run)"
+        )
+    method = [f"mean response time {_num(mean)} ms ({measured.source}) taken as the service time"]
+    if cpu_seconds is not None:
+        count = requests if requests is not None else measured.count
+        if count <= 0:
+            raise CalibrationError("--requests must be a positive count of requests")
+        cpu = cpu_seconds * 1000 / count
+        method.append(f"CPU {_num(cpu)} ms = {cpu_seconds:g} CPU-seconds ÷ {count:,} requests")
+        option = "--cpu-seconds"
+    else:
+        assert cpu_ms is not None
+        cpu = cpu_ms
+        method.append(f"CPU {_num(cpu)} ms as given")
+        option = "--cpu-ms"
+    if not math.isfinite(cpu) or cpu < 0:
+        raise CalibrationError(f"{option} must be a time of 0 or more")
+    if cpu > mean:
+        raise CalibrationError(
+            f"{option}: CPU per request ({_num(cpu)} ms) is more than the mean response time "
+            f"({_num(mean)} ms); check the figure, or that the counter covers only these requests"
+        )
+    cpu = float(round(cpu, 2))
+    io_ms = round(mean - cpu, 2)
+    method.append(f"IO wait {_num(io_ms)} ms = mean − CPU")
+    if measured.cv is not None:
+        total_cv = measured.cv
+        method.append(f"response-time cv {total_cv:.2f} = standard deviation ÷ mean")
+        notes: list[str] = []
+    else:
+        total_cv, reached = _fit_cv(mean, max(measured.p99_ms, mean))
+        method.append(
+            f"response-time cv {total_cv:.2f}: the gamma with mean {_num(mean)} ms and p99 "
+            f"{_num(measured.p99_ms)} ms (locust gives percentiles, not a standard deviation)"
+        )
+        notes = (
+            []
+            if reached
+            else [f"p99 ÷ mean = {measured.p99_ms / mean:.1f} is beyond any gamma's; cv capped"]
+        )
+    spread = math.hypot(cpu, io_ms) / (cpu + io_ms) if cpu + io_ms > 0 else 1.0
+    service_cv = round(min(_CV_MAX, total_cv / spread), 2)
+    method.append(
+        f"service_cv {service_cv:g}: the cv of CPU and of IO that sums to a total cv of "
+        f"{total_cv:.2f} (× (cpu + io) ÷ hypot(cpu, io) = × {1 / spread:.2f})"
+    )
+    rate = rps if rps is not None else measured.rps
+    utilisation = None
+    if rate is not None and workers:
+        utilisation = rate * mean / 1000 / workers
+        method.append(f"ρ ≈ {utilisation:.2f} = {rate:g} req/s × {_num(mean)} ms ÷ {workers}")
+        if utilisation > HIGH_UTILISATION:
+            notes.append(
+                f"measured at ρ ≈ {utilisation:.2f}: queueing is in these times, so the service "
+                "time is overestimated; measure at a lower rate"
+            )
+    if measured.count < 100:
+        notes.append(f"{measured.count} requests: the p99 and the cv are rough; measure more")
+    if measured.failures:
+        notes.append(f"{measured.failures:,} failed requests are in locust's figures")
+    return Calibration(
+        cpu_ms_per_request=cpu,
+        io_wait_ms_per_request=io_ms,
+        service_cv=service_cv,
+        measurements=measured,
+        total_cv=total_cv,
+        utilisation=utilisation,
+        method=tuple(method),
+        notes=tuple(notes),
+    )
+
+
+# -- writing --------------------------------------------------------------------------------
+
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:(.*)$")
+
+
+def _edit_yaml(text: str, values: dict[str, float]) -> str | None:
+    """``text`` with the workload fields set in place (comments and layout kept), or ``None``
+    when its ``workload`` is not a plain block mapping this edit can be sure of."""
+    lines = text.splitlines(keepends=True)
+    start = None
+    for i, line in enumerate(lines):
+        m = _TOP_KEY.match(line.rstrip("\r\n"))
+        if m and m.group(1) == "workload":
+            rest = m.group(2).strip()
+            if rest and not rest.startswith("#"):
+                return None  # flow style ({...}), an alias, or a value on the key's line
+            start = i
+    newline = "\r\n" if text.endswith("\r\n") else "\n"
+    if start is None:
+        body = "".join(f"  {k}: {_num(v)}{newline}" for k, v in values.items())
+        sep = "" if not text or text.endswith("\n") else newline
+        return f"{text}{sep}workload:{newline}{body}"
+    end = start + 1
+    indent = None
+    last = start
+    while end < len(lines):
+        raw = lines[end].rstrip("\r\n")
+        if raw.strip() and not raw.startswith((" ", "\t")) and not raw.lstrip().startswith("#"):
+            break  # the next top-level key
+        if raw.strip() and not raw.lstrip().startswith("#"):
+            if "\t" in raw[: len(raw) - len(raw.lstrip())]:
+                return None
+            here = len(raw) - len(raw.lstrip(" "))
+            indent = here if indent is None else indent
+            last = end
+        end += 1
+    pad = " " * (indent or 2)
+    todo = dict(values)
+    for i in range(start + 1, last + 1):
+        raw = lines[i].rstrip("\r\n")
+        ending = lines[i][len(raw) :]
+        for key in list(todo):
+            m = re.match(rf"^{pad}{key}\s*:\s*([^#\s][^#]*?)?(\s+#.*)?$", raw)
+            if m:
+                comment = m.group(2) or ""
+                lines[i] = f"{pad}{key}: {_num(todo.pop(key))}{comment}{ending or newline}"
+    added = [f"{pad}{k}: {_num(v)}{newline}" for k, v in todo.items()]
+    if added and not lines[last].endswith("\n"):
+        lines[last] += newline
+    lines[last + 1 : last + 1] = added
+    return "".join(lines)
+
+
+def update_requirements_text(
+    text: str, calibration: Calibration, *, json_file: bool = False
+) -> tuple[str, list[str], bool]:
+    """The requirements text with the calibrated workload fields, what was done, and whether the
+    file's comments and layout were kept.
+
+    YAML is edited in place: the three lines are replaced (a comment after a value stays) or
+    added under ``workload:``, and everything else, comments included, is left as it was. A
+    ``workload`` written in flow style (``workload: {...}``) cannot be edited safely: the text is
+    then re-written from its values, and the notes say that its comments are not kept. JSON has
+    no comments: it is re-written with its keys in their order.
+
+    Raises:
+        RequirementsError: the text (or the result) is not valid requirements.
+    """
+    from pyt_arch_kit.requirements import Requirements
+
+    values = calibration.values
+    old = Requirements.from_yaml(text)
+    changes = [
+        f"workload.{k}: {_shown(getattr(old.workload, k))} → {_num(v)}" for k, v in values.items()
+    ]
+    if json_file:
+        data: dict[str, Any] = json.loads(text)
+        workload = data.setdefault("workload", {})
+        workload.update({k: float(_num(v)) for k, v in values.items()})
+        notes = [*changes, "JSON has no comments; re-written with its keys in their order"]
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n", notes, True
+    edited = _edit_yaml(text, values)
+    if edited is not None and _same(Requirements.from_yaml(edited), calibration.apply(old)):
+        return edited, [*changes, "edited in place: comments and layout kept"], True
+    rewritten = calibration.apply(old).to_yaml()
+    notes = [
+        *changes,
+        "workload is not a plain block here (flow style?): the file is re-written from its "
+        "values, so its comments and layout are not kept",
+    ]
+    return rewritten, notes, False
+
+
+def _same(a: Requirements, b: Requirements) -> bool:
+    return a.model_dump() == b.model_dump()
+
+
+def _shown(value: float | None) -> str:
+    return "unset" if value is None else _num(value)
+
+
+def workload_yaml(calibration: Calibration) -> str:
+    """The three fields as a ``workload:`` block, to paste into a requirements file."""
+    return "workload:\n" + "".join(f"  {k}: {_num(v)}\n" for k, v in calibration.values.items())
