@@ -359,6 +359,13 @@ def server_vs_planner(
     return rows
 
 
+def _baseline(what: str, ms: float) -> tuple[str, float | None]:
+    """The planner's figure as a baseline; an unstable queue (ρ ≥ 1) has none."""
+    if math.isfinite(ms):
+        return f"planner {what}", ms / 1000
+    return f"planner {what} (unstable: ρ ≥ 1)", None
+
+
 def _rows(model: str, m: Measured, probe: Measured) -> list[Row]:
     nominal = predict(model, m.rate)
     if not m.latencies_ms:
@@ -390,14 +397,13 @@ def _rows(model: str, m: Measured, probe: Measured) -> list[Row]:
         f"client late p99 {percentile(m.late_ms, 99):.1f} ms"
     )
     return [
-        Row(GROUP, f"{label}: p50", m.p(50) / 1000, "s", "planner p50", pred.p50_ms / 1000),
+        Row(GROUP, f"{label}: p50", m.p(50) / 1000, "s", *_baseline("p50", pred.p50_ms)),
         Row(
             GROUP,
             f"{label}: p99",
             p99 / 1000,
             "s",
-            "planner p99",
-            pred.p99_ms / 1000,
+            *_baseline("p99", pred.p99_ms),
             target=f"{verdict}; measured p99 95 % interval {lo:.0f}–{hi:.0f} ms",
             note=note,
         ),
