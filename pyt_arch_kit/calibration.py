@@ -153,6 +153,25 @@ def _number(text: str, where: str, what: str) -> float:
     return value
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _rows(text: str) -> list[list[str]]:
+    """The rows of a CSV text, or one line naming where it stops being CSV."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        raise CalibrationError(
+            f"line {reader.line_num}: not readable as CSV ({exc}); give a CSV or one number a line"
+        ) from None
+
+
 def _summary(values: list[float], source: str) -> Measurements:
     if len(values) < MIN_TIMINGS:
         raise CalibrationError(
@@ -186,7 +205,7 @@ def read_timings(text: str, *, column: str | None = None) -> Measurements:
     """
     lines = text.splitlines()
     first = next((ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")), "")
-    if column is None and "," not in first:
+    if column is None and "," not in first and _is_number(first):
         values: list[float] = []
         for n, line in enumerate(lines, 1):
             s = line.strip()
@@ -196,8 +215,8 @@ def read_timings(text: str, *, column: str | None = None) -> Measurements:
             if len(values) > MAX_TIMINGS:
                 raise CalibrationError(f"more than {MAX_TIMINGS:,} timings; give a sample")
         return _summary(values, f"{len(values):,} timings")
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader, [])]
+    rows = _rows(text)
+    header = [h.strip() for h in rows[0]] if rows else []
     if column is None:
         if len(header) != 1:
             raise CalibrationError(
@@ -211,7 +230,7 @@ def read_timings(text: str, *, column: str | None = None) -> Measurements:
         )
     at = header.index(column)
     values = []
-    for n, row in enumerate(reader, 2):
+    for n, row in enumerate(rows[1:], 2):
         if not row or not any(c.strip() for c in row):
             continue
         if at >= len(row):
@@ -239,8 +258,8 @@ def read_locust(text: str, *, name: str | None = None) -> Measurements:
         CalibrationError: not a locust stats CSV (the columns it lacks), no such row, no
             requests in it, or a cell that is not a number.
     """
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in reader.fieldnames or []]
+    table = _rows(text)
+    header = [h.strip() for h in table[0]] if table else []
     history = all(c in header for c in _HISTORY)
     wanted = _HISTORY if history else _LOCUST
     missing = [c for c in wanted if c not in header]
@@ -252,7 +271,8 @@ def read_locust(text: str, *, name: str | None = None) -> Measurements:
     target = name or "Aggregated"
     found: dict[str, tuple[int, dict[str, str]]] = {}  # by "Type Name"; a history's last row
     names: list[str] = []
-    for n, row in enumerate(reader, 2):
+    for n, cells in enumerate(table[1:], 2):
+        row = dict(zip(header, cells, strict=False))
         row_name = (row.get("Name") or "").strip()
         typed = f"{(row.get('Type') or '').strip()} {row_name}".strip()
         names.append(typed)
@@ -414,11 +434,17 @@ def calibrate(
             f"response-time cv {total_cv:.2f}: the gamma with mean {_num(mean)} ms and p99 "
             f"{_num(measured.p99_ms)} ms (locust gives percentiles, not a standard deviation)"
         )
-        notes = (
-            []
-            if reached
-            else [f"p99 ÷ mean = {measured.p99_ms / mean:.1f} is beyond any gamma's; cv capped"]
-        )
+        notes = []
+        if not reached:
+            notes.append(
+                f"p99 ÷ mean = {measured.p99_ms / mean:.1f} is beyond any gamma's: the cv is "
+                "the largest a gamma fits, and the planner's p99 will be below the measured one"
+            )
+        if measured.p99_ms < mean:
+            notes.append(
+                "the p99 is below the mean: a few requests far slower than the rest (timeouts?) "
+                "make the mean; look at them before planning on these figures"
+            )
     spread = math.hypot(cpu, io_ms) / (cpu + io_ms) if cpu + io_ms > 0 else 1.0
     service_cv = round(min(_CV_MAX, total_cv / spread), 2)
     method.append(

@@ -16,6 +16,7 @@ import pytest
 from pyt_arch_kit import Requirements, calibrate, plan
 from pyt_arch_kit.calibration import (
     CalibrationError,
+    Measurements,
     read_locust,
     read_measurements,
     read_timings,
@@ -93,6 +94,17 @@ def test_the_cv_fitted_to_locust_percentiles_reproduces_its_p99() -> None:
     assert any("gamma" in line for line in cal.method)
 
 
+@pytest.mark.parametrize(
+    ("p99_ms", "note"),
+    [(1000.0, "beyond any gamma's"), (5.0, "the p99 is below the mean")],
+)
+def test_locust_figures_no_gamma_fits_are_said_so(p99_ms: float, note: str) -> None:
+    m = Measurements(count=1000, mean_ms=10, median_ms=4, p99_ms=p99_ms, cv=None)
+    cal = calibrate(m, cpu_ms=1)
+    assert any(note in n for n in cal.notes)
+    assert 0 <= cal.service_cv <= 10
+
+
 def test_a_csv_that_is_not_locusts_names_the_missing_columns() -> None:
     text = "Type,Name,Request Count,Median Response Time\nGET,/a,3,4\n"
     with pytest.raises(CalibrationError, match=r"line 1: not a locust stats CSV.*'99%'"):
@@ -123,10 +135,16 @@ def test_timings_csv_needs_the_column_when_it_has_several() -> None:
         read_timings(text, column="ms")
 
 
+def test_a_one_column_csv_with_a_header_is_read_by_that_column() -> None:
+    m = read_timings("elapsed_ms\n" + "\n".join(["12"] * 20))
+    assert (m.count, m.mean_ms) == (20, 12.0) and "'elapsed_ms'" in m.source
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("10\n12\nabc\n", r"line 3: 'abc' is not a number"),
+        ("ms,url\n" + "9" * 200_000 + ",/a\n", r"line 2: not readable as CSV \(field larger"),
         ("10\n-3\n", r"line 2: -3 is not a time"),
         ("10\nnan\n", r"line 2: nan is not a time"),
         ("10\n11\n", r"2 timing\(s\); give at least 10"),
@@ -134,7 +152,7 @@ def test_timings_csv_needs_the_column_when_it_has_several() -> None:
 )
 def test_bad_timings_name_the_line_and_the_fix(text: str, message: str) -> None:
     with pytest.raises(CalibrationError, match=message):
-        read_timings(text)
+        read_timings(text, column="ms" if text.startswith("ms,") else None)
 
 
 def test_the_timing_count_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
