@@ -156,7 +156,7 @@ def test_bad_timings_name_the_line_and_the_fix(text: str, message: str) -> None:
 
 
 def test_the_timing_count_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pyt_arch_kit.calibration as module
+    import pyt_arch_kit.measured as module
 
     monkeypatch.setattr(module, "MAX_TIMINGS", 50)
     with pytest.raises(CalibrationError, match="more than 50 timings; give a sample"):
