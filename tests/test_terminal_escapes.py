@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pyt_arch_kit.cli import main
 from pyt_arch_kit.terminal import inert
@@ -98,3 +100,11 @@ def test_an_agent_files_escapes_are_inert(
     assert code == 0, err
     assert RAW.search(out) is None
     assert "evil\\u001b]0;title\\u0007" in out and "\\u202eright" in out
+
+
+@given(st.text())
+def test_any_text_is_inert_and_json_of_it_decodes_to_the_same_text(text: str) -> None:
+    shown = inert(text)
+    assert RAW.search(shown.replace("\n", "").replace("\t", "")) is None
+    encoded = json.dumps({"text": text}, ensure_ascii=False)
+    assert json.loads(inert(encoded))["text"] == text
