@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from pyt_arch_kit.design import APPENDIX
 from pyt_arch_kit.markup import inline
 from pyt_arch_kit.planning.choices import Cache, FindingKind, QueueScope, framework_text
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices
@@ -13,7 +14,7 @@ from pyt_arch_kit.planning.model import DatabasePlan, Plan, fmt_number
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
 from pyt_arch_kit.writer.guidelines import implementation_guidelines
-from pyt_arch_kit.writer.operations import operational_considerations
+from pyt_arch_kit.writer.operations import appendix, operational_considerations
 from pyt_arch_kit.writer.pipeline import pipeline_summary
 from pyt_arch_kit.writer.risks import risks_and_mitigations
 from pyt_arch_kit.writer.sockets import socket_summary, sockets_held
@@ -279,7 +280,8 @@ def write_design(
     prices: UnitPrices = UNIT_PRICES,
     questions: Sequence[Question] | None = None,
 ) -> str:
-    """The whole design as Markdown, with the six ``##`` sections in order.
+    """The whole design as Markdown: the six ``##`` sections in order, then the appendix
+    (bill of materials, cost per line, the capacity figures with formulas and sources).
 
     ``prices`` are the unit prices the cost lines use (a dated table; pass your own).
     ``questions`` (:func:`~pyt_arch_kit.questions.rank_questions`) order the assumptions by
@@ -293,4 +295,5 @@ def write_design(
         ("Operational Considerations", operational_considerations(plan, prices)),
         ("Risks and Mitigations", risks_and_mitigations(plan)),
     ]
+    parts.append((APPENDIX, appendix(plan, prices)))
     return "\n\n".join(f"## {title}\n\n{body}" for title, body in parts) + "\n"

@@ -3,6 +3,7 @@ safety, cost and the capacity figures — every number read from the plan."""
 
 from __future__ import annotations
 
+from pyt_arch_kit.design import APPENDIX
 from pyt_arch_kit.planning.bom import HORIZON_MONTHS
 from pyt_arch_kit.planning.capacity import FAILOVER_CEILING
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices, bill_of_materials, monthly_total
@@ -19,7 +20,7 @@ from pyt_arch_kit.writer.sockets import (
     socket_operations,
 )
 
-__all__ = ["BURN_RATE_WINDOWS", "operational_considerations"]
+__all__ = ["BURN_RATE_WINDOWS", "appendix", "operational_considerations"]
 #: (burn rate, long window, short window, share of a 30-day budget, action): the SRE Workbook's
 #: multiwindow, multi-burn-rate alerts (ch. 5, "Alerting on SLOs").
 BURN_RATE_WINDOWS = (
@@ -308,8 +309,8 @@ def _cost(plan: Plan, prices: UnitPrices) -> list[str]:
 
 
 def operational_considerations(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> str:
-    """Deployment, health, scaling, observability, security, data safety, cost, and the
-    capacity figures."""
+    """Deployment, health, scaling, observability, security, data safety and the cost's total
+    (its lines, the bill of materials and the capacity figures are in :func:`appendix`)."""
     out = ["**Deployment**", "", *_deployment(plan)]
     scaling = _scaling(plan)
     if scaling:
@@ -319,15 +320,30 @@ def operational_considerations(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> 
     safety = _data_safety(plan)
     if safety:
         out += ["", "**Data safety**", "", *safety]
+    total, unpriced = monthly_total(bill_of_materials(plan, prices))
+    out += [
+        "",
+        f"**Cost**: about {total:,.0f} {prices.currency} a month at {prices.as_of} list prices"
+        + (f" ({unpriced} line(s) without an honest price)" if unpriced else "")
+        + f", the fleet at its peak size. Every line, the bill of materials and every figure "
+        f"with its formula and source: the appendix ({APPENDIX}).",
+    ]
+    return "\n".join(out)
+
+
+def appendix(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> str:
+    """The reference after the six sections: the bill of materials, the cost per line and
+    the capacity figures, each with its formula, inputs and source."""
+    out: list[str] = []
     if plan.materials:
         out += [
-            "",
             f"**Bill of materials** (cores, RAM and storage per part, storage at "
-            f"{HORIZON_MONTHS} months; the totals are in the capacity plan below)",
+            f"{HORIZON_MONTHS} months)",
             "",
             materials_table(plan.materials),
+            "",
         ]
-    out += ["", "**Cost** (a line per component; blanks where no honest price is known)", ""]
+    out += ["**Cost** (a line per component; blanks where no honest price is known)", ""]
     out += _cost(plan, prices)
     out += [
         "",
