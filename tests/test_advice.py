@@ -72,12 +72,12 @@ def test_the_pgbouncer_trigger_uses_the_design_s_own_useful_connections(name: st
 # -- SSI, deadlocks, idempotency, the outbox --------------------------------------------------
 
 
-def test_ssi_is_stated_as_protecting_only_serializable_transactions() -> None:
+def test_the_ledger_states_one_mechanism_row_locks_in_id_order() -> None:
     d = preset_design("payments-ledger")
     assert "READ COMMITTED elsewhere" not in d.text
     summary = section(d, "Executive Summary")
-    assert "only transactions that themselves run SERIALIZABLE" in summary
-    assert "13.2.3" in summary
+    assert "one mechanism, row locks" in summary and "13.2.1" in summary
+    assert "Not SERIALIZABLE on top" in summary
     for title in ("Executive Summary", "Risks and Mitigations"):
         text = section(d, title)
         assert "40P01" in text and "id order" in text, title
@@ -181,7 +181,7 @@ def test_burn_rate_alerts_have_the_workbook_s_short_windows(name: str) -> None:
 
 
 def test_cache_aside_keeps_a_user_s_own_writes_visible() -> None:
-    d = preset_design("io-bound-api")
+    d = preset_design("grpc-internal")
     assert d.plan is not None and d.plan.database is not None
     assert d.plan.database.cache.startswith("Redis")
     caching = d.plan.decision("caching").why
@@ -235,8 +235,8 @@ def test_security_data_safety_migrations_and_cost_are_inside_the_six_sections(na
 @pytest.mark.parametrize(
     ("database", "says", "never"),
     [
-        ("mysql", ["1213", "1205", "shared-locking read"], ["SSI", "40P01", "PostgreSQL docs"]),
-        ("postgresql", ["SERIALIZABLE (SSI)", "40P01"], ["1213", "InnoDB"]),
+        ("mysql", ["1213", "1205", "InnoDB locking reads"], ["SSI", "40P01", "PostgreSQL docs"]),
+        ("postgresql", ["13.2.1 Read Committed", "40P01"], ["1213", "InnoDB"]),
     ],
 )
 def test_strong_consistency_advice_is_the_engines_own(

@@ -7,6 +7,7 @@ from pyt_arch_kit.planning.database import prepared_statements_fix, read_your_wr
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import RETRY_BUDGET
 from pyt_arch_kit.requirements import DatabaseKind, Interface
+from pyt_arch_kit.writer.code.profile import timeouts
 from pyt_arch_kit.writer.pipeline import pipeline_risks
 from pyt_arch_kit.writer.sockets import socket_risks
 
@@ -41,14 +42,40 @@ def _fleet_risks(plan: Plan) -> list[tuple[str, str]]:
     ]
 
 
+def _retry_fit(plan: Plan) -> str:
+    """Whether a retry fits in the call's deadline, with the settings' own numbers."""
+    t = timeouts(plan)
+    deadline, attempt = fmt_number(t.deadline_s * 1000), fmt_number(t.attempt_s * 1000)
+    p99 = fmt_number(plan.resolved.latency.p99_ms)
+    if 2 * t.attempt_s <= t.deadline_s:
+        return (
+            f"every attempt ({attempt} ms each, settings.attempt_timeout_s) inside one "
+            f"{deadline} ms deadline below the {p99} ms p99 target"
+        )
+    return (
+        f"but here one attempt ({attempt} ms) takes the whole {deadline} ms deadline below the "
+        f"{p99} ms p99 target, so no retry fits: a failed call fails fast, and the caller "
+        "retries it"
+    )
+
+
 def _database_risks(plan: Plan) -> list[tuple[str, str]]:
     db = plan.database
     if db is None:
         return []
+    t = timeouts(plan)
+    pool_ms, deadline_ms = fmt_number(t.pool_s * 1000), fmt_number(t.deadline_s * 1000)
+    wait = (
+        f"the pool wait (pool_timeout_s = {pool_ms} ms) ends inside the call's {deadline_ms} ms "
+        "deadline, so a burst fails fast"
+        if t.pool_s <= t.deadline_s
+        else f"the pool wait (pool_timeout_s = {pool_ms} ms) outlasts the call's {deadline_ms} "
+        "ms deadline: cut it below the deadline, or a burst fails late instead of fast"
+    )
     rows = [
         (
             "Connection pool exhaustion under a burst",
-            f"pool_timeout below the p99 target, shed load with 503 + Retry-After, keep "
+            f"{wait}; shed load with 503 + Retry-After; keep "
             f"{db.reserved_connections} connections reserved for operations",
         )
     ]
@@ -94,19 +121,18 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
                 "jitter the TTLs and let one request refresh a key (single-flight)",
             )
         )
-    if db.isolation.serializable:
+    if db.isolation.locks_invariant:
         rows.append(
             (
-                "Deadlocks and lock waits under contention"
-                if db.engine is DatabaseKind.MYSQL
-                else "Serialization failures and deadlocks under contention",
+                "A hot account serialises its commands on the row lock",
                 (
-                    "retry deadlocks (1213) and lock wait timeouts (1205) a few times"
+                    "innodb_lock_wait_timeout below the deadline; retry deadlocks (1213) and "
+                    "lock wait timeouts (1205) a few times"
                     if db.engine is DatabaseKind.MYSQL
-                    else "retry SQLSTATE 40001 and deadlocks (40P01) a few times"
+                    else "lock_timeout below the deadline; retry deadlocks (40P01) a few times"
                 )
-                + " with jittered backoff; lock accounts in id order so opposite transfers "
-                "cannot deadlock; keep transactions short",
+                + " with jittered backoff; accounts locked in id order, transactions short; "
+                "watch lock waits per account and split a hot account into sub-accounts",
             )
         )
     if db.outbox:
@@ -175,10 +201,10 @@ def risks_and_mitigations(plan: Plan) -> str:
         rows.append(
             (
                 "Retry storms amplify an outage",
-                "retry only idempotent calls, at one layer, within one deadline below the "
-                f"{fmt_number(req.latency.p99_ms)} ms p99 target, under a "
-                f"{RETRY_BUDGET:.0%} retry budget; capped exponential backoff with full "
-                "jitter; circuit breakers",
+                "retry only idempotent calls, at one layer, "
+                + _retry_fit(plan)
+                + f", under a {RETRY_BUDGET:.0%} retry budget; capped exponential backoff "
+                "with full jitter; circuit breakers",
             )
         )
     if "app" in plan.components or plan.pipeline is None:
