@@ -26,18 +26,6 @@ SMALL = ("internal-tool-pushback", "nightly-batch", "big-data-pipeline", "stream
 #: The largest share of one service design's 8-grams that may appear verbatim in another's.
 SHARED_CEILING = 0.15
 
-#: Presets whose main text is still over its budget (issue 20: cut them, then drop them here).
-OVER_BUDGET = {
-    "big-data-pipeline",
-    "cpu-inference",
-    "grpc-internal",
-    "internal-tool-pushback",
-    "io-bound-api",
-    "payments-ledger",
-    "realtime-websocket",
-    "timeseries-ingest",
-}
-
 NAMES = preset_names()
 _DESIGNS: dict[str, str] = {}
 
@@ -66,22 +54,18 @@ def shared_share(a: str, b: str, n: int = 8) -> float:
     return sum(g in grams_b for g in grams_a) / len(grams_a) if grams_a else 0.0
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="still over budget"))
-        if n in OVER_BUDGET
-        else n
-        for n in NAMES
-    ],
-)
+@pytest.mark.parametrize("name", NAMES)
 def test_the_main_text_is_within_its_reading_budget(name: str) -> None:
     budget = SMALL_BUDGET if name in SMALL else SERVICE_BUDGET
     words = len(_words(main_text(_design(name))))
     assert words <= budget, f"{name}: {words} words of main text, budget {budget}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20: the service designs still share 57-74 %")
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 20, open: the service designs still share 42-60 % of their 8-grams (the "
+    "decision and operations templates of planning/ and writer/ are worded alike)",
+)
 def test_no_two_service_designs_share_more_than_15_percent_of_their_words() -> None:
     services = [n for n in NAMES if n not in SMALL]
     worst = max(
@@ -93,6 +77,19 @@ def test_no_two_service_designs_share_more_than_15_percent_of_their_words() -> N
     assert worst[0] <= SHARED_CEILING, (
         f"{worst[1]} shares {worst[0]:.0%} of its 8-grams with {worst[2]}"
     )
+
+
+#: Today's worst share (io-bound-api vs timeseries-ingest, 60 %), with a little room: a guard
+#: against shared text growing back while the 15 % target above is still open.
+SHARED_TODAY = 0.65
+
+
+def test_shared_text_does_not_grow_back() -> None:
+    services = [n for n in NAMES if n not in SMALL]
+    worst = max(
+        (shared_share(_design(a), _design(b)), a, b) for a, b in itertools.permutations(services, 2)
+    )
+    assert worst[0] <= SHARED_TODAY, f"{worst[1]} shares {worst[0]:.0%} with {worst[2]}"
 
 
 def test_the_figures_are_an_appendix_after_the_six_sections() -> None:

@@ -110,7 +110,8 @@ def check_consistent(p: Plan) -> None:
         assert f"may open {total}" in s[OPS] or f"pools' {total} client" in s[OPS]
         opened = fmt_number(db.total_connections)
         assert f"| Connections all workers may open | {opened} " in s[APPX]
-        assert f"keep {db.reserved_connections} connections reserved" in s[RISKS]
+        if db.db_busy_connections >= 0.1 * db.total_connections:  # else the pools idle
+            assert f"keep {db.reserved_connections} connections reserved" in s[RISKS]
         line = next(
             ln
             for ln in s[OPS].splitlines()

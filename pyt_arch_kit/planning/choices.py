@@ -95,7 +95,7 @@ class Cache(StrEnum):
 
     NONE = "none"
     NONE_STRONG = "none for mutable data (reads go to the primary)"
-    MEASURE_FIRST = "none until measured (the modelled hit ratio is too low to pay for one)"
+    MEASURE_FIRST = "none until measured (the modelled hit ratio is too low)"
     REDIS = "Redis, cache-aside"
     LOCAL = "in-process TTL cache (cachetools)"
 

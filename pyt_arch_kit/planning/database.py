@@ -133,14 +133,11 @@ def _caching_decision(
         return Decision(
             "caching",
             cache.value,
-            f"stale reads are tolerated for {stale:g} s and {read_ratio:.0%} are reads, but "
-            f"{was} with a {was_ttl:g} s TTL would hit only about {was_load.hit_ratio:.0%} of "
-            f"them by the TTL model (keys read evenly enough that few repeat within a TTL): "
-            f"the database would still serve {was_load.queries_per_s:,.0f} of "
+            f"{was} with a {was_ttl:g} s TTL would hit about {was_load.hit_ratio:.0%} of "
+            f"reads by the TTL model, leaving the database {was_load.queries_per_s:,.0f} of "
             f"{was_load.queries_per_s_without:,.0f} queries/s. Measure the hit ratio on real "
-            "traffic first (the keys reads ask for, over the TTL) and set "
-            "workload.cache_hit_ratio: add the cache if it is high, cache only the hot keys, "
-            "or lengthen the TTL where staleness allows",
+            "traffic first (set workload.cache_hit_ratio), then add it, or cache only the "
+            "hot keys",
             "the database is sized to serve every read; a cache built later on evidence "
             "changes the pools and the bill",
             ("no cache", "Redis", "CDN"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pyt_arch_kit.planning.choices import Cache, DataTool, FindingKind
-from pyt_arch_kit.planning.database import prepared_statements_fix, read_your_writes
+from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import RETRY_BUDGET
 from pyt_arch_kit.requirements import DatabaseKind, Interface
@@ -72,25 +72,27 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
         else f"the pool wait (pool_timeout_s = {pool_ms} ms) outlasts the call's {deadline_ms} "
         "ms deadline: cut it below the deadline, or a burst fails late instead of fast"
     )
-    rows = [
-        (
-            "Connection pool exhaustion under a burst",
-            f"{wait}; shed load with 503 + Retry-After; keep "
-            f"{db.reserved_connections} connections reserved for operations",
-        )
-    ]
+    rows = (
+        [
+            (
+                "Connection pool exhaustion under a burst",
+                f"{wait}; shed load with 503 + Retry-After; keep "
+                f"{db.reserved_connections} connections reserved for operations",
+            )
+        ]
+        if db.db_busy_connections >= 0.1 * db.total_connections  # else the pools idle
+        else []
+    )
     if db.standbys and db.engine is not DatabaseKind.MONGODB:
         kind = "a synchronous" if db.synchronous_standby else "an asynchronous"
         failover = (
-            f"{kind} standby in another zone, promoted automatically (RPO {db.rpo}, RTO "
-            f"{db.rto}); idempotent retries ride out the failover window"
+            f"{kind} standby in another zone, promoted automatically (RTO {db.rto}; RPO: "
+            "Data safety); idempotent retries ride out the failover window"
         )
     elif db.engine is DatabaseKind.MONGODB:
         failover = f"a replica-set election (RTO {db.rto}); w: majority writes (RPO {db.rpo})"
     else:
-        failover = (
-            f"no standby: restore from the point-in-time backups (RPO {db.rpo}; RTO {db.rto})"
-        )
+        failover = "no standby: a point-in-time restore (RPO and RTO: Data safety)"
     rows.append(("Database primary failure", failover))
     if db.pgbouncer:
         rows.append(
@@ -105,7 +107,13 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
             )
         )
     if db.cache_ttl_s > 0:
-        rows.append(("A cache hides a user's own write", read_your_writes(db.cache)))
+        rows.append(
+            (
+                "A cache hides a user's own write",
+                "delete the key after the commit; a user's reads right after their own write "
+                "go to the primary",
+            )
+        )
     if db.engine is DatabaseKind.REDIS:
         rows.append(
             (
@@ -201,18 +209,18 @@ def risks_and_mitigations(plan: Plan) -> str:
         rows.append(
             (
                 "Retry storms amplify an outage",
-                "retry only idempotent calls, at one layer, "
+                "idempotent calls only, "
                 + _retry_fit(plan)
                 + f", under a {RETRY_BUDGET:.0%} retry budget; capped exponential backoff "
                 "with full jitter; circuit breakers",
             )
         )
-    if "app" in plan.components or plan.pipeline is None:
+    if "app" not in plan.components and plan.pipeline is None:
         rows.append(
             (
                 "Estimates differ from production",
-                "load-test before launch; re-run the plan with measured CPU and IO times and "
-                "their variability (service_cv = std / mean)",
+                "time a full-size run before the first scheduled one, and re-run the plan "
+                "with the measured figures",
             )
         )
     if plan.pipeline is not None:
