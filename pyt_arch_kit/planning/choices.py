@@ -138,7 +138,7 @@ class Isolation(StrEnum):
         return self in (Isolation.SERIALIZABLE, Isolation.SERIALIZABLE_INNODB)
 
     @property
-    def locks_invariant(self) -> bool:
+    def locks_rows(self) -> bool:
         """Whether the invariant's rows are guarded (by row locks, or by SERIALIZABLE)."""
         return self.serializable or self in (Isolation.LOCKED, Isolation.LOCKED_INNODB)
 

@@ -154,7 +154,7 @@ def _testing(plan: Plan) -> list[str]:
         "- **Unit**: the domain layer with pytest and hypothesis properties"
         + (
             " (no balance ever negative; every transfer's postings sum to zero)."
-            if plan.database is not None and plan.database.isolation.locks_invariant
+            if plan.database is not None and plan.database.isolation.locks_rows
             else "."
         ),
         "- **Integration**: adapters against real services in containers "

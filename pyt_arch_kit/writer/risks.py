@@ -129,7 +129,7 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
                 "jitter the TTLs and let one request refresh a key (single-flight)",
             )
         )
-    if db.isolation.locks_invariant:
+    if db.isolation.locks_rows:
         rows.append(
             (
                 "A hot account serialises its commands on the row lock",
