@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from pyt_arch_kit import SECTIONS, Architect, Requirements, preset
-from pyt_arch_kit.design import Design, parse_sections
+from pyt_arch_kit.design import APPENDIX, Design, parse_sections
 from pyt_arch_kit.markup import cell, html, inert_markdown, inline, mermaid_label
 from pyt_arch_kit.render import plan_markdown, requirements_markdown
 from pyt_arch_kit.writer.diagram import mermaid
@@ -107,7 +107,7 @@ def test_a_hostile_design_renders_as_text_in_every_engine(engine: str) -> None:
     design = Architect().design(req)
     render = RENDERERS[engine]
     soup = assert_inert(render(design.to_markdown()))
-    assert [h.get_text() for h in soup.find_all("h2")] == list(SECTIONS)
+    assert [h.get_text() for h in soup.find_all("h2")] == [*SECTIONS, APPENDIX]
     assert len(soup.find_all("h1")) == 1
     text = soup.get_text()
     assert "window.__pwned='script'" in text and "<img src=x" in text  # shown, as data
@@ -137,7 +137,7 @@ def test_no_summary_or_name_changes_the_designs_structure(summary: str, name: st
     soup = BeautifulSoup(
         RENDERERS["markdown-it (CommonMark, html on)"](design.to_markdown()), "html.parser"
     )
-    assert [h.get_text() for h in soup.find_all("h2")] == list(SECTIONS)
+    assert [h.get_text() for h in soup.find_all("h2")] == [*SECTIONS, APPENDIX]
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
