@@ -162,6 +162,7 @@ def design_many(
         SettingsError: if ``batch_id`` was submitted for other requirements.
     """
     backend = ClaudeBackend(settings or Settings.from_env(), model=model)
+    backend.require_sdk()  # a missing SDK is named before a missing key
     architect = Architect(backend=backend, persona=persona)
     requests = [architect.request(v) for v in variants]
     bodies = [backend.body(r) for r in requests]

@@ -29,6 +29,7 @@ from tests.fake_api import (
     Echo,
     ErrorEvent,
     Fault,
+    Hang,
     Malformed,
     NonJSON,
     RawSSE,
@@ -235,6 +236,20 @@ def test_a_server_trickling_keep_alives_is_stopped_by_the_whole_request_deadline
         Architect(backend="openai").design(REQ)
     assert info.value.cause == "timeout" and "whole request" in str(info.value)
     assert info.value.design.text == fake_openai.sent_text[0]
+
+
+@pytest.mark.timeout(60)
+def test_a_server_that_never_answers_gets_one_deadline_for_all_attempts(
+    fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYT_ARCH_TIMEOUT_S", "2")
+    monkeypatch.setenv("PYT_ARCH_MAX_RETRIES", "2")
+    fake_openai.queue(Hang(40), Hang(40), Hang(40))
+    with pytest.raises(BackendError) as info:
+        Architect(backend="openai").design(REQ)
+    assert info.value.cause == "timeout"
+    assert "PYT_ARCH_TIMEOUT_S=2 s" in str(info.value) and "whole request" in str(info.value)
+    assert len(fake_openai.requests) == 1
 
 
 def test_a_stream_closed_before_its_finish_reason_is_a_cut(fake_openai: FakeOpenAI) -> None:

@@ -34,6 +34,7 @@ from tests.fake_api import (
     ErrorEvent,
     FakeAnthropic,
     Fault,
+    Hang,
     Malformed,
     NonJSON,
     RawSSE,
@@ -159,6 +160,22 @@ def test_a_server_trickling_pings_is_stopped_by_the_whole_request_deadline(
     assert info.value.cause == "timeout"
     assert "PYT_ARCH_TIMEOUT_S=2 s" in str(info.value) and "whole request" in str(info.value)
     assert info.value.design.text == fake_api.sent_text[0]
+
+
+@pytest.mark.timeout(60)
+def test_a_server_that_never_answers_gets_one_deadline_for_all_attempts(
+    fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each retry used to get the whole limit again (2 s x 3 attempts + backoff = 12 s) while
+    # the message said 2 s: an attempt that would start after the deadline is not sent.
+    monkeypatch.setenv("PYT_ARCH_TIMEOUT_S", "2")
+    monkeypatch.setenv("PYT_ARCH_MAX_RETRIES", "2")
+    fake_api.queue(Hang(40), Hang(40), Hang(40))
+    with pytest.raises(BackendError) as info:
+        claude().design(REQ)
+    assert info.value.cause == "timeout"
+    assert "PYT_ARCH_TIMEOUT_S=2 s" in str(info.value) and "whole request" in str(info.value)
+    assert len(fake_api.messages) == 1
 
 
 STOP_REASONS = ("max_tokens", "refusal", "pause_turn", "tool_use", "model_context_window_exceeded")

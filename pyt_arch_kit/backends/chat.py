@@ -25,8 +25,8 @@ from typing import Any, ClassVar, Protocol
 from pyt_arch_kit._optional import require
 from pyt_arch_kit.backends import registry
 from pyt_arch_kit.backends.base import Backend, DesignRequest, Finished, TextDelta
+from pyt_arch_kit.backends.deadline import Meter
 from pyt_arch_kit.backends.faults import COMPLETE, SdkErrors, explain, stopped
-from pyt_arch_kit.backends.transport import Meter, http_client
 from pyt_arch_kit.cassette import Cassette, Tape, WireCodec
 from pyt_arch_kit.design import Design, Usage
 from pyt_arch_kit.errors import BackendError, IncompleteDesignError, SettingsError
@@ -327,7 +327,15 @@ class ChatBackend(Backend):
                     key_env=self.settings.key_env,
                     secrets=self._secrets(),
                 )
-            http = http_client(self.default_http_client(), self._meter, tape, send=send)
+            from pyt_arch_kit.backends.transport import http_client  # needs the SDK's httpx2
+
+            http = http_client(
+                self.default_http_client(),
+                self._meter,
+                tape,
+                send=send,
+                sdk_error=self.sdk_errors().base,
+            )
             retries = self.settings.max_retries if send else 0
             self._client = self.connect(key, http, max_retries=retries)
         return self._client
