@@ -35,6 +35,7 @@ from tests.fake_api import (
     FakeAnthropic,
     Fault,
     Hang,
+    Hold,
     Malformed,
     NonJSON,
     RawSSE,
@@ -330,11 +331,44 @@ def _child_env(fake_api: FakeAnthropic) -> dict[str, str]:
     return env
 
 
+def _interruptible() -> None:
+    """In the child, before exec: Ctrl-C at its default, whatever the test runner set (a child
+    inherits an ignored SIGINT, and Python then never turns it into KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _wait_until_read(pid: int, port: int) -> None:
+    """Wait until the child has read every byte sent on its connection from ``port`` and sleeps
+    waiting for more: the deterministic point to interrupt it at (the server holds the answer).
+
+    Linux shows each socket's unread bytes in ``/proc/net/tcp`` and each process's state in
+    ``/proc/PID/stat``; elsewhere this falls back to a pause.
+    """
+    tcp = Path("/proc/net/tcp")
+    if not tcp.exists():
+        time.sleep(2)
+        return
+    local = f"0100007F:{port:04X}"
+    calm = 0
+    for _ in range(1200):  # 60 s at most
+        unread = [
+            int(fields[4].split(":")[1], 16)
+            for fields in (line.split() for line in tcp.read_text().splitlines()[1:])
+            if fields[1] == local
+        ]
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        calm = calm + 1 if unread == [0] and state == "S" else 0
+        if calm == 3:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the child never read what the server sent")
+
+
 @pytest.mark.timeout(120)
 def test_ctrl_c_while_streaming_writes_what_arrived_to_out_and_exits_130(
     fake_api: FakeAnthropic, tmp_path: Path
 ) -> None:
-    fake_api.queue(Stream(TEXT, fault=Stall(30), fault_after=210))
+    fake_api.queue(Stream(TEXT, fault=Hold(90), fault_after=210))
     out = tmp_path / "design.md"
     child = subprocess.Popen(
         [sys.executable, "-m", "pyt_arch_kit", *CLAUDE, "--out", str(out)],
@@ -342,9 +376,10 @@ def test_ctrl_c_while_streaming_writes_what_arrived_to_out_and_exits_130(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_interruptible,
     )
     assert fake_api.stalling.wait(60), "the answer never started"
-    time.sleep(0.3)  # let the child read what was sent before the stall
+    _wait_until_read(child.pid, fake_api.held_port)
     child.send_signal(signal.SIGINT)
     _out, err = child.communicate(timeout=60)
     assert child.returncode == 130, err

@@ -160,6 +160,10 @@ class ChatBackend(Backend):
         """The secret values this backend holds (scrubbed by value from all it returns)."""
         return [self._key.reveal()] if self._key else []
 
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret in use (this backend's key included) redacted."""
+        return redact(text, self._secrets())
+
     def events(self, request: DesignRequest) -> Iterator[TextDelta | Finished]:
         """Stream the design's text, then finish with the :class:`Design`.
 

@@ -135,8 +135,8 @@ def _error_body(exc: Any) -> dict[str, Any]:
 
 def _api_message(exc: Any) -> str:
     message = _error_body(exc).get("message")
-    if isinstance(message, str):
-        return " ".join(message.split())[:300]
+    if isinstance(message, str):  # one line, no escape sequences from the server
+        return " ".join("".join(c if c.isprintable() else " " for c in message).split())[:300]
     return str(exc.__class__.__name__)
 
 
