@@ -302,6 +302,21 @@ def test_an_unreachable_server_is_a_connection_error_naming_the_base_url(
     assert info.value.cause == "connection" and "OPENAI_BASE_URL" in str(info.value)
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1:1:1", "http://[::1", "localhost:11434/v1"])
+def test_a_malformed_base_url_is_one_line_naming_the_variable_and_exit_2(
+    fake_openai: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    assert main(OPENAI) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("pyt-arch: error: OPENAI_BASE_URL=") and "/v1" in err
+    assert fake_openai.requests == []
+
+
 def test_a_missing_sdk_is_one_line_naming_the_extra(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
