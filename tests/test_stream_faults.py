@@ -179,6 +179,19 @@ def test_a_server_that_never_answers_gets_one_deadline_for_all_attempts(
     assert len(fake_api.messages) == 1
 
 
+def test_a_retry_after_past_the_deadline_is_the_rate_limit_now_not_a_timeout_later(
+    fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYT_ARCH_TIMEOUT_S", "2")
+    monkeypatch.setenv("PYT_ARCH_MAX_RETRIES", "2")
+    wait = {"retry-after-ms": "30000", "retry-after": "30"}
+    fake_api.queue(Status(429, "slow down", headers=wait), Status(429, "slow down", headers=wait))
+    with pytest.raises(BackendError) as info:
+        claude().design(REQ)
+    assert info.value.cause == "rate_limit" and "after 1 request" in str(info.value)
+    assert len(fake_api.messages) == 1
+
+
 STOP_REASONS = ("max_tokens", "refusal", "pause_turn", "tool_use", "model_context_window_exceeded")
 
 

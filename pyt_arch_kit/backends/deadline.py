@@ -9,7 +9,10 @@ attempt:
   :class:`~pyt_arch_kit.backends.faults.DeadlineError` at the next bytes that arrive;
 - the SDK retries a timed-out attempt with its full timeout again: :func:`shorten` gives each
   attempt only the time left, and an attempt that would start after the deadline is refused
-  (with an error of the SDK's own family, which the SDKs neither wrap nor retry).
+  (with an error of the SDK's own family, which the SDKs neither wrap nor retry);
+- an answer whose ``retry-after`` ends past the deadline is marked ``x-should-retry: false``
+  (:func:`after_deadline`), which both SDKs honour: the user hears about the rate limit now
+  rather than a timeout after the wait.
 
 :class:`Meter` holds the deadline and counts the requests actually sent, per thread. This module
 imports no SDK and no HTTP library at import time.
@@ -24,7 +27,7 @@ from typing import Any
 
 from pyt_arch_kit.backends.faults import DeadlineError
 
-__all__ = ["Meter", "bound", "late_error", "shorten"]
+__all__ = ["Meter", "after_deadline", "bound", "late_error", "shorten"]
 
 
 class Meter:
@@ -86,6 +89,19 @@ def shorten(request: Any, deadline: float, late: type[DeadlineError]) -> None:
             name: left if value is None else min(float(value), left)
             for name, value in limits.items()
         }
+
+
+def after_deadline(headers: Any, deadline: float) -> bool:
+    """Whether an answer's ``retry-after-ms`` / ``retry-after`` (seconds) wait ends past the
+    deadline (an HTTP-date or a missing header: ``False``, the SDK's own backoff applies)."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            wait = float(headers.get(name, "")) * scale
+        except ValueError:
+            continue
+        if wait > 0:
+            return time.monotonic() + wait >= deadline
+    return False
 
 
 def bound(response: Any, deadline: float, late: type[DeadlineError] = DeadlineError) -> None:

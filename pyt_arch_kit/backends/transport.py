@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx2
 
-from pyt_arch_kit.backends.deadline import Meter, bound, late_error, shorten
+from pyt_arch_kit.backends.deadline import Meter, after_deadline, bound, late_error, shorten
 from pyt_arch_kit.backends.faults import DeadlineError
 from pyt_arch_kit.cassette import Recorder, Tape
 
@@ -57,6 +57,8 @@ class NetworkTransport(httpx2.BaseTransport):
         response = self._client.send(request, stream=True)
         if deadline is not None:
             bound(response, deadline, self._late)
+            if after_deadline(response.headers, deadline):  # waiting would outlast the call
+                response.headers["x-should-retry"] = "false"
         return response
 
     def close(self) -> None:
