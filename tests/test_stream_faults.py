@@ -24,6 +24,7 @@ from IPython.utils.capture import capture_output
 
 from pyt_arch_kit import Architect, BackendError, Design, IncompleteDesignError, preset
 from pyt_arch_kit.backends.claude import ClaudeBackend
+from pyt_arch_kit.backends.faults import DeadlineError, ProtocolError
 from pyt_arch_kit.cli import main
 from pyt_arch_kit.pricing import estimate_cost
 from pyt_arch_kit.settings import Settings
@@ -190,6 +191,33 @@ def test_a_retry_after_past_the_deadline_is_the_rate_limit_now_not_a_timeout_lat
         claude().design(REQ)
     assert info.value.cause == "rate_limit" and "after 1 request" in str(info.value)
     assert len(fake_api.messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("inner", "cause"),
+    [
+        (DeadlineError("the whole-request deadline passed"), "timeout"),
+        (ProtocolError("the API sent text before message_start"), "protocol"),
+        (ConnectionResetError(104, "Connection reset by peer"), "cut"),
+    ],
+)
+def test_a_failure_is_classified_by_what_the_sdk_wrapped_not_by_the_wrapper(
+    inner: Exception, cause: str
+) -> None:
+    # anthropic 2.17 wraps every failure to read the body in APIConnectionError; whatever the
+    # next release wraps, or how deep, the cause chain says what happened.
+    import anthropic
+    import httpx2
+
+    request = httpx2.Request("POST", "http://127.0.0.1:9/v1/messages")
+    try:
+        try:
+            raise inner
+        except Exception as err:
+            raise anthropic.APIConnectionError(request=request) from err
+    except anthropic.APIConnectionError as wrapped:
+        error = ClaudeBackend(Settings.from_env()).explain(wrapped, chars=10, started=True)
+    assert error.cause == cause and "\n" not in str(error)
 
 
 STOP_REASONS = ("max_tokens", "refusal", "pause_turn", "tool_use", "model_context_window_exceeded")
