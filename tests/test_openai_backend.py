@@ -195,7 +195,7 @@ def test_a_rejected_key_exits_3_in_one_line_naming_the_variable(
 
 FAULTS: dict[str, tuple[Fault, str]] = {
     "cut mid-chunk": (Cut(), "cut"),
-    "stall": (Stall(3.0), "timeout"),
+    "stall": (Stall(8.0), "timeout"),
     "malformed chunk": (Malformed(), "protocol"),
     "error mid-stream": (ErrorEvent("server_error", "The server had an error"), "server"),
 }
@@ -205,7 +205,9 @@ FAULTS: dict[str, tuple[Fault, str]] = {
 def test_every_fault_is_one_backend_error_that_keeps_the_text(
     fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    monkeypatch.setenv("PYT_ARCH_TIMEOUT_S", "1")
+    # The whole call's limit: short, yet long enough that a loaded machine still reaches the
+    # fault (a cut, a bad event) before it; a stall outlasts it.
+    monkeypatch.setenv("PYT_ARCH_TIMEOUT_S", "3")
     monkeypatch.setenv("PYT_ARCH_MAX_RETRIES", "0")
     fault, cause = FAULTS[name]
     fake_openai.queue(Stream(TEXT, fault=fault, fault_after=140))
