@@ -304,7 +304,11 @@ def test_the_status_line_html_escapes_what_the_design_wrote() -> None:
     fragment = design.verify().to_html()
     assert "<img" not in fragment and "&lt;img" in fragment
     assert fragment.startswith("<details") and "verify: 1 problem<" in fragment
-    assert IO.verify().to_html().startswith("verified ✓ (diagram syntax not checked")
+    assert (
+        IO.verify()
+        .to_html()
+        .startswith("no problems found, 1 of 5 not checked ✓ (diagram syntax not checked")
+    )
 
 
 def test_a_design_cut_inside_a_code_block_reports_the_block_and_the_missing_sections() -> None:
