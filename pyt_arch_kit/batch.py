@@ -162,6 +162,7 @@ def design_many(
         SettingsError: if ``batch_id`` was submitted for other requirements.
     """
     backend = ClaudeBackend(settings or Settings.from_env(), model=model)
+    backend.require_sdk()  # a missing SDK is named before a missing key
     architect = Architect(backend=backend, persona=persona)
     requests = [architect.request(v) for v in variants]
     bodies = [backend.body(r) for r in requests]
@@ -207,10 +208,16 @@ def design_many(
         results = {r.custom_id: r.result for r in client.messages.batches.results(batch.id)}
     except anthropic.AnthropicError as exc:
         error = backend.explain(exc)
+        if batch_id is not None and isinstance(exc, anthropic.NotFoundError):
+            raise _unknown(batch_id, where) from None
         if submitted:
+            kept = (
+                f"batch {submitted} is recorded in {shown_path(where)}"
+                if _recorded(submitted, where)
+                else f"batch {submitted} may still be running"
+            )
             raise BackendError(
-                f"{error}; batch {submitted} is recorded in {shown_path(where)}: collect it "
-                f"with design_many(variants, batch_id={submitted!r})",
+                f"{error}; {kept}: collect it with design_many(variants, batch_id={submitted!r})",
                 cause=error.cause,
             ) from None
         raise error from None
@@ -225,6 +232,27 @@ def design_many(
     out.batch_id = batch.id
     _record(where, {"id": batch.id, "state": "collected", "count": len(out)})
     return out
+
+
+def _recorded(batch_id: str, ledger: Path) -> bool:
+    """Whether the ledger holds this batch's submission."""
+    with contextlib.suppress(SettingsError):
+        return any(e["id"] == batch_id and e.get("state") == "submitted" for e in _entries(ledger))
+    return False
+
+
+def _unknown(batch_id: str, ledger: Path) -> BackendError:
+    """The API knows no batch by this id: say so, and where the known ones are listed."""
+    shown = "".join(c for c in batch_id if c.isprintable())[:80]
+    where = (
+        f"it is in {shown_path(ledger)}, so the API may have deleted it (results are kept 29 days)"
+        if _recorded(batch_id, ledger)
+        else f"pending_batches() lists the batches recorded in {shown_path(ledger)}"
+    )
+    return BackendError(
+        f"no batch {shown!r} was found with this key (404): check the id; {where}",
+        cause="bad_request",
+    )
 
 
 def _same_requests(batch_id: str, prints: list[str], ledger: Path) -> None:
@@ -251,8 +279,8 @@ def _designs(
     for i, (request, body) in enumerate(zip(requests, bodies, strict=True)):
         result: Any = results.get(f"item-{i}")
         if result is None or result.type != "succeeded":
-            kind = getattr(result, "type", "missing")
-            detail = _error_text(result)
+            kind = _one_line(str(getattr(result, "type", "missing")))
+            detail = _one_line(backend.scrub(_error_text(result)))
             out.append(
                 BackendError(
                     f"item {i} ({request.requirements.name}): {kind}"
@@ -262,12 +290,18 @@ def _designs(
             )
             continue
         message = result.message
-        text = "".join(b.text for b in message.content if b.type == "text")
+        text = backend.scrub("".join(b.text for b in message.content if b.type == "text"))
         usage = backend.batch_usage(body["model"], message.usage)
         out.append(
             backend.design_from(request, text, message.stop_reason, usage, model=body["model"])
         )
     return out
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """Text from the API as one line of printable characters (no escape sequences)."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _error_text(result: Any) -> str:

@@ -12,6 +12,17 @@ JSON-escaped, the forms an echoing proxy or a log line would give it.
 :class:`StreamRedactor` does the same for text that arrives in pieces: a secret split across two
 pieces is held back until it can be scrubbed whole, so a live terminal never shows it either.
 
+A secret is scrubbed whatever its length, by this rule:
+
+- a value of :data:`MIN_LENGTH` (8) characters or more is scrubbed wherever it appears;
+- a shorter one (a local server's ``hunter2``) is scrubbed wherever it stands as a whole token,
+  not touching a letter or a digit (``key: hunter2``, ``Bearer hunter2``, ``"hunter2"``), so a
+  short key does not mangle the words that contain it;
+- a value under :data:`MIN_SHORT` (4) characters is a placeholder (``x`` for a local server that
+  wants no key), not a secret anyone could keep: scrubbing it would mangle ordinary text, so it
+  is left alone. The user name of a base URL is scrubbed only when it is 8 characters or more
+  (``admin`` is no secret); its password follows the rule above.
+
 Secrets are remembered in memory only, for the life of the process; nothing here is written.
 """
 
@@ -23,6 +34,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import quote, unquote, urlsplit
 
 from pyt_arch_kit.backends import registry
@@ -31,8 +43,10 @@ __all__ = ["MARKER", "StreamRedactor", "redact", "remember", "secrets_in_use", "
 
 #: What a secret is replaced with: the same for every provider's key, and no key's shape.
 MARKER = "[redacted]"
-#: Shorter values are not scrubbed by value (they would mangle ordinary words).
+#: Values this long are scrubbed wherever they appear; shorter ones only as a whole token.
 MIN_LENGTH = 8
+#: Shorter values are placeholders, not secrets: they are not scrubbed (see the module's rule).
+MIN_SHORT = 4
 
 _SHAPE = registry.key_shapes()
 
@@ -69,8 +83,8 @@ def url_secrets(url: str | None) -> list[str]:
         user, _, password = userinfo.partition(":")
         plain = f"{unquote(user)}:{unquote(password)}"
         basic = base64.b64encode(plain.encode("utf-8")).decode("ascii")  # HTTP Basic auth
-        found += [userinfo, plain, basic, basic.rstrip("="), user, password]
-        found += [unquote(user), unquote(password)]
+        found += [userinfo, plain, basic, basic.rstrip("="), password, unquote(password)]
+        found += [u for u in (user, unquote(user)) if len(u) >= MIN_LENGTH]  # not `admin`
     return [s for s in found if s]
 
 
@@ -79,13 +93,13 @@ def remember(*values: str | None) -> None:
     with _lock:
         for value in values:
             value = (value or "").strip()
-            if len(value) >= MIN_LENGTH:
+            if len(value) >= MIN_SHORT:
                 _remembered.add(value)
 
 
 def _variants(value: str) -> set[str]:
     forms = {value, quote(value, safe=""), json.dumps(value)[1:-1]}
-    return {f for f in forms if len(f) >= MIN_LENGTH}
+    return {f for f in forms if len(f) >= MIN_SHORT}
 
 
 def secrets_in_use(extra: Iterable[str] = ()) -> list[str]:
@@ -99,15 +113,24 @@ def secrets_in_use(extra: Iterable[str] = ()) -> list[str]:
         values.update(url_secrets(os.environ.get(name)))
     forms: set[str] = set()
     for value in values:
-        if len(value) >= MIN_LENGTH:
+        if len(value) >= MIN_SHORT:
             forms |= _variants(value)
     return sorted(forms, key=lambda s: (-len(s), s))
+
+
+@lru_cache(maxsize=256)
+def _token(secret: str) -> re.Pattern[str]:
+    """A short secret standing as a whole token (no letter or digit either side)."""
+    return re.compile(r"(?<![^\W_])" + re.escape(secret) + r"(?![^\W_])")
 
 
 def _by_value(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         if secret in text:
-            text = text.replace(secret, MARKER)
+            if len(secret) >= MIN_LENGTH:
+                text = text.replace(secret, MARKER)
+            else:
+                text = _token(secret).sub(MARKER, text)
     return text
 
 
@@ -124,6 +147,8 @@ def redact(text: str, extra: Iterable[str] = ()) -> str:
         'key [redacted] end'
         >>> redact("token=hunter2hunter2", extra=["hunter2hunter2"])
         'token=[redacted]'
+        >>> redact("Bearer hunter2; hunter2s", extra=["hunter2"])  # short: whole tokens only
+        'Bearer [redacted]; hunter2s'
     """
     return _SHAPE.sub(MARKER, _by_value(text, secrets_in_use(extra)))
 
@@ -146,7 +171,7 @@ class StreamRedactor:
         """How many trailing characters could be the start of a secret or a key shape."""
         keep = 0
         for secret in self._secrets:
-            tail = text[-(len(secret) - 1) :]
+            tail = text[-(len(secret) - 1) :]  # (every secret has at least MIN_SHORT characters)
             at = tail.find(secret[0])
             while at != -1 and len(tail) - at > keep:
                 if secret.startswith(tail[at:]):

@@ -18,7 +18,9 @@ Replies:
     ``Stream(text, fault=..., fault_after=N)`` — an answer that goes wrong after N characters of
     text, in one of the ways a network or a server can (see the fault classes below):
     :class:`Cut` (dropped mid-chunk), :class:`Stall` (no bytes for a while),
-    :class:`Trickle` (``ping`` events forever), :class:`Malformed` (an event that is not JSON),
+    :class:`Trickle` (``ping`` events forever), :class:`Hold` (the text so far, then nothing
+    until released: a deterministic point to interrupt the client at),
+    :class:`Malformed` (an event that is not JSON),
     :class:`ErrorEvent` (``event: error``, as the API sends ``overloaded_error``),
     :class:`DeltasFirst` (text deltas before ``message_start``).
     ``Status(code, message, headers={})`` — an error answer (429, 529, 401, …).
@@ -93,6 +95,15 @@ class Trickle:
 
 
 @dataclass
+class Hold:
+    """Hold the answer open (no bytes) until :attr:`LocalServer.release` is set or ``seconds``
+    pass, then drop the connection: the answer never finishes by itself. The peer's port is
+    :attr:`LocalServer.held_port`, set with :attr:`LocalServer.stalling` when the hold begins."""
+
+    seconds: float = 60.0
+
+
+@dataclass
 class Malformed:
     """Send an event whose data is not JSON, then drop the connection."""
 
@@ -112,7 +123,7 @@ class DeltasFirst:
     """Send text deltas before ``message_start`` (the SDK asserts on the order)."""
 
 
-Fault = Cut | Stall | Trickle | Malformed | ErrorEvent | DeltasFirst
+Fault = Cut | Stall | Trickle | Hold | Malformed | ErrorEvent | DeltasFirst
 
 
 @dataclass
@@ -221,6 +232,8 @@ class LocalServer:
         self.default: Stream = Stream(design_text())
         self.sent_text: list[str] = []
         self.stalling = threading.Event()
+        self.release = threading.Event()  # ends a Hold
+        self.held_port = 0  # the client's port of the connection a Hold holds
         self._cache: set[str] = set()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -239,6 +252,7 @@ class LocalServer:
         return self.base_url
 
     def stop(self) -> None:
+        self.release.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -482,6 +496,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(f"{len(event) + 40:x}\r\n".encode() + event)  # short chunk
                 self.wfile.flush()
                 return True
+            if isinstance(fault, Hold):
+                self.fake.held_port = self.client_address[1]
+                self.fake.stalling.set()
+                self.fake.release.wait(fault.seconds)
+                return True
             if isinstance(fault, Stall | Trickle):
                 self.fake.stalling.set()
             if isinstance(fault, Stall):
@@ -569,6 +588,9 @@ class _Handler(BaseHTTPRequestHandler):
         results = []
         for item in body.get("requests", []):
             reply = self.fake.next_reply()
+            if isinstance(reply, Echo):
+                echoed = f"## Executive Summary\n\nYou sent: {self._echo()}\n"
+                reply = Stream(echoed, reply.stop_reason)
             if isinstance(reply, Status):
                 results.append(
                     {
@@ -579,7 +601,8 @@ class _Handler(BaseHTTPRequestHandler):
                                 "type": "error",
                                 "error": {
                                     "type": _ERROR_TYPES.get(reply.code, "api_error"),
-                                    "message": reply.message,
+                                    "message": reply.message
+                                    + (f" (you sent {self._echo(True)})" if reply.echo else ""),
                                 },
                             },
                         },

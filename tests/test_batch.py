@@ -6,7 +6,8 @@ import pytest
 
 from pyt_arch_kit import BackendError, Design, preset
 from pyt_arch_kit.batch import design_many
-from tests.fake_api import FakeAnthropic, Status, Stream, design_text
+from pyt_arch_kit.redaction import MARKER
+from tests.fake_api import Echo, FakeAnthropic, Status, Stream, design_text
 
 
 def sweep() -> list[dict[str, object]]:
@@ -51,3 +52,30 @@ def test_a_failed_item_is_kept_in_its_place_not_raised(fake_api: FakeAnthropic) 
 def test_batch_without_a_key_fails_before_sending(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(BackendError, match="ANTHROPIC_API_KEY"):
         design_many(sweep(), poll_interval_s=0)
+
+
+@pytest.mark.parametrize("key", ["plainkey-0123456789abcdef", "hunter2"])
+def test_a_key_echoed_in_a_batch_result_is_redacted_everywhere(
+    fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+    fake_api.queue(Echo())
+    (design,) = design_many(sweep()[:1], poll_interval_s=0, on_submit=lambda i: None)
+    assert isinstance(design, Design) and "You sent" in design.text
+    created = next(r for r in fake_api.requests if r.path == "/v1/messages/batches")
+    sent = created.headers.get("x-api-key") or created.headers["authorization"].split()[-1]
+    assert sent == key  # it was sent, and echoed back
+    shown = [design.text, repr(design), design.to_json(), design._repr_markdown_()]
+    assert [s[:80] for s in shown if key in s] == []
+    assert MARKER in design.text
+
+
+def test_a_batch_error_keeps_neither_the_key_nor_escape_sequences(
+    fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "hunter2")
+    fake_api.queue(Status(400, "bad \x1b]0;pwned\x07 request \x1b[2J", echo=True))
+    (error,) = design_many(sweep()[:1], poll_interval_s=0, on_submit=lambda i: None)
+    assert isinstance(error, BackendError) and "bad" in str(error) and "request" in str(error)
+    assert "hunter2" not in str(error) and "hunter2" not in repr(error)
+    assert "\x1b" not in str(error) and "\x07" not in str(error) and "\n" not in str(error)

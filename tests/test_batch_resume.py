@@ -116,9 +116,13 @@ def test_a_failure_after_submission_names_the_batch_to_collect(
     assert "\n" not in str(info.value)
 
 
-def test_an_unknown_batch_id_is_one_line(fake_api: FakeAnthropic) -> None:
-    with pytest.raises(BackendError, match="not found"):
+def test_an_unknown_batch_id_is_one_line_that_blames_the_id(fake_api: FakeAnthropic) -> None:
+    with pytest.raises(BackendError) as info:
         design_many(sweep(100), batch_id="msgbatch_nope", poll_interval_s=0)
+    message = str(info.value)
+    assert "msgbatch_nope" in message and "check the id" in message and "\n" not in message
+    assert "model id" not in message  # a batch id, not the model, was wrong
+    assert "is recorded" not in message and "pending_batches()" in message  # it never was
 
 
 def test_the_ledger_survives_concurrent_submitters_and_a_damaged_line(

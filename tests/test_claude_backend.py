@@ -276,3 +276,21 @@ def test_bad_settings_name_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=name):
         Settings.from_env()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:1:1", "http://[::1", "http://me:hunter2@[::1", "127.0.0.1:8080", "http://"],
+)
+def test_a_malformed_base_url_is_one_line_naming_the_variable_and_exit_2(
+    fake_api: FakeAnthropic,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+    assert main(["design", "--preset", "io-bound-api", "--backend", "claude"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("pyt-arch: error: ANTHROPIC_BASE_URL=") and "e.g. http://" in err
+    assert "hunter2" not in err and fake_api.requests == []

@@ -29,6 +29,7 @@ from tests.fake_api import (
     Echo,
     ErrorEvent,
     Fault,
+    Hang,
     Malformed,
     NonJSON,
     RawSSE,
@@ -194,7 +195,7 @@ def test_a_rejected_key_exits_3_in_one_line_naming_the_variable(
 
 FAULTS: dict[str, tuple[Fault, str]] = {
     "cut mid-chunk": (Cut(), "cut"),
-    "stall": (Stall(3.0), "timeout"),
+    "stall": (Stall(8.0), "timeout"),
     "malformed chunk": (Malformed(), "protocol"),
     "error mid-stream": (ErrorEvent("server_error", "The server had an error"), "server"),
 }
@@ -204,7 +205,9 @@ FAULTS: dict[str, tuple[Fault, str]] = {
 def test_every_fault_is_one_backend_error_that_keeps_the_text(
     fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    monkeypatch.setenv("PYT_ARCH_TIMEOUT_S", "1")
+    # The whole call's limit: short, yet long enough that a loaded machine still reaches the
+    # fault (a cut, a bad event) before it; a stall outlasts it.
+    monkeypatch.setenv("PYT_ARCH_TIMEOUT_S", "3")
     monkeypatch.setenv("PYT_ARCH_MAX_RETRIES", "0")
     fault, cause = FAULTS[name]
     fake_openai.queue(Stream(TEXT, fault=fault, fault_after=140))
@@ -235,6 +238,20 @@ def test_a_server_trickling_keep_alives_is_stopped_by_the_whole_request_deadline
         Architect(backend="openai").design(REQ)
     assert info.value.cause == "timeout" and "whole request" in str(info.value)
     assert info.value.design.text == fake_openai.sent_text[0]
+
+
+@pytest.mark.timeout(60)
+def test_a_server_that_never_answers_gets_one_deadline_for_all_attempts(
+    fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYT_ARCH_TIMEOUT_S", "2")
+    monkeypatch.setenv("PYT_ARCH_MAX_RETRIES", "2")
+    fake_openai.queue(Hang(40), Hang(40), Hang(40))
+    with pytest.raises(BackendError) as info:
+        Architect(backend="openai").design(REQ)
+    assert info.value.cause == "timeout"
+    assert "PYT_ARCH_TIMEOUT_S=2 s" in str(info.value) and "whole request" in str(info.value)
+    assert len(fake_openai.requests) == 1
 
 
 def test_a_stream_closed_before_its_finish_reason_is_a_cut(fake_openai: FakeOpenAI) -> None:
@@ -285,6 +302,21 @@ def test_an_unreachable_server_is_a_connection_error_naming_the_base_url(
     with pytest.raises(BackendError) as info:
         openai(model="gpt-5.4-mini").design(REQ)
     assert info.value.cause == "connection" and "OPENAI_BASE_URL" in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:1:1", "http://[::1", "localhost:11434/v1"])
+def test_a_malformed_base_url_is_one_line_naming_the_variable_and_exit_2(
+    fake_openai: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    assert main(OPENAI) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("pyt-arch: error: OPENAI_BASE_URL=") and "/v1" in err
+    assert fake_openai.requests == []
 
 
 def test_a_missing_sdk_is_one_line_naming_the_extra(

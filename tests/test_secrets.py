@@ -162,3 +162,24 @@ def test_streamed_text_is_redacted_however_it_is_split(
     assert secret not in joined
     assert not any(secret in s for s in shown)
     assert joined == redact(text, extra=[secret])
+
+
+def test_a_short_key_is_scrubbed_where_it_stands_alone_and_words_are_left_whole(
+    fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = "hunter2"  # a local server's key: shorter than any provider's
+    monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+    fake_api.queue(Echo(), Echo(), Status(400, "bad", echo=True))
+    assert main(CLAUDE) == 0  # streamed live, split across deltas
+    design = Architect(backend=ClaudeBackend(Settings.from_env())).design(REQ)
+    with pytest.raises(BackendError) as info:
+        Architect(backend=ClaudeBackend(Settings.from_env())).design(REQ)
+    assert sent_key(fake_api) == key and MARKER in design.text
+    out, err = capsys.readouterr()
+    assert [
+        t[:80] for t in (out, err, design.text, design.to_json(), str(info.value)) if key in t
+    ] == []
+    # The rule: a short secret goes where it is a whole token, not inside longer words.
+    assert redact("hunter2s and xhunter2", extra=[key]) == "hunter2s and xhunter2"
+    assert redact("key=hunter2; 'hunter2'", extra=[key]) == f"key={MARKER}; '{MARKER}'"
+    assert redact("a 2 x cache", extra=["a", "x"]) == "a 2 x cache"  # placeholders, not secrets

@@ -24,6 +24,7 @@ from IPython.utils.capture import capture_output
 
 from pyt_arch_kit import Architect, BackendError, Design, IncompleteDesignError, preset
 from pyt_arch_kit.backends.claude import ClaudeBackend
+from pyt_arch_kit.backends.faults import DeadlineError, ProtocolError
 from pyt_arch_kit.cli import main
 from pyt_arch_kit.pricing import estimate_cost
 from pyt_arch_kit.settings import Settings
@@ -34,6 +35,8 @@ from tests.fake_api import (
     ErrorEvent,
     FakeAnthropic,
     Fault,
+    Hang,
+    Hold,
     Malformed,
     NonJSON,
     RawSSE,
@@ -52,7 +55,7 @@ CLAUDE = ["design", "--preset", "io-bound-api", "--backend", "claude"]
 # fault → the cause code the user gets
 FAULTS: dict[str, tuple[Fault, str]] = {
     "cut mid-chunk": (Cut(), "cut"),
-    "stall": (Stall(3.0), "timeout"),
+    "stall": (Stall(8.0), "timeout"),
     "malformed event": (Malformed(), "protocol"),
     "error event": (ErrorEvent(), "overloaded"),
     "deltas before message_start": (DeltasFirst(), "protocol"),
@@ -61,7 +64,9 @@ FAULTS: dict[str, tuple[Fault, str]] = {
 
 @pytest.fixture(autouse=True)
 def _short_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYT_ARCH_TIMEOUT_S", "1")
+    # The whole call's limit: short, yet long enough that a loaded machine still reaches the
+    # fault (a cut, a bad event) before it; a stall outlasts it.
+    monkeypatch.setenv("PYT_ARCH_TIMEOUT_S", "3")
     monkeypatch.setenv("PYT_ARCH_MAX_RETRIES", "0")
 
 
@@ -159,6 +164,62 @@ def test_a_server_trickling_pings_is_stopped_by_the_whole_request_deadline(
     assert info.value.cause == "timeout"
     assert "PYT_ARCH_TIMEOUT_S=2 s" in str(info.value) and "whole request" in str(info.value)
     assert info.value.design.text == fake_api.sent_text[0]
+
+
+@pytest.mark.timeout(60)
+def test_a_server_that_never_answers_gets_one_deadline_for_all_attempts(
+    fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each retry used to get the whole limit again (2 s x 3 attempts + backoff = 12 s) while
+    # the message said 2 s: an attempt that would start after the deadline is not sent.
+    monkeypatch.setenv("PYT_ARCH_TIMEOUT_S", "2")
+    monkeypatch.setenv("PYT_ARCH_MAX_RETRIES", "2")
+    fake_api.queue(Hang(40), Hang(40), Hang(40))
+    with pytest.raises(BackendError) as info:
+        claude().design(REQ)
+    assert info.value.cause == "timeout"
+    assert "PYT_ARCH_TIMEOUT_S=2 s" in str(info.value) and "whole request" in str(info.value)
+    assert len(fake_api.messages) == 1
+
+
+def test_a_retry_after_past_the_deadline_is_the_rate_limit_now_not_a_timeout_later(
+    fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYT_ARCH_TIMEOUT_S", "2")
+    monkeypatch.setenv("PYT_ARCH_MAX_RETRIES", "2")
+    wait = {"retry-after-ms": "30000", "retry-after": "30"}
+    fake_api.queue(Status(429, "slow down", headers=wait), Status(429, "slow down", headers=wait))
+    with pytest.raises(BackendError) as info:
+        claude().design(REQ)
+    assert info.value.cause == "rate_limit" and "after 1 request" in str(info.value)
+    assert len(fake_api.messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("inner", "cause"),
+    [
+        (DeadlineError("the whole-request deadline passed"), "timeout"),
+        (ProtocolError("the API sent text before message_start"), "protocol"),
+        (ConnectionResetError(104, "Connection reset by peer"), "cut"),
+    ],
+)
+def test_a_failure_is_classified_by_what_the_sdk_wrapped_not_by_the_wrapper(
+    inner: Exception, cause: str
+) -> None:
+    # anthropic 2.17 wraps every failure to read the body in APIConnectionError; whatever the
+    # next release wraps, or how deep, the cause chain says what happened.
+    import anthropic
+    import httpx2
+
+    request = httpx2.Request("POST", "http://127.0.0.1:9/v1/messages")
+    try:
+        try:
+            raise inner
+        except Exception as err:
+            raise anthropic.APIConnectionError(request=request) from err
+    except anthropic.APIConnectionError as wrapped:
+        error = ClaudeBackend(Settings.from_env()).explain(wrapped, chars=10, started=True)
+    assert error.cause == cause and "\n" not in str(error)
 
 
 STOP_REASONS = ("max_tokens", "refusal", "pause_turn", "tool_use", "model_context_window_exceeded")
@@ -313,11 +374,44 @@ def _child_env(fake_api: FakeAnthropic) -> dict[str, str]:
     return env
 
 
+def _interruptible() -> None:
+    """In the child, before exec: Ctrl-C at its default, whatever the test runner set (a child
+    inherits an ignored SIGINT, and Python then never turns it into KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _wait_until_read(pid: int, port: int) -> None:
+    """Wait until the child has read every byte sent on its connection from ``port`` and sleeps
+    waiting for more: the deterministic point to interrupt it at (the server holds the answer).
+
+    Linux shows each socket's unread bytes in ``/proc/net/tcp`` and each process's state in
+    ``/proc/PID/stat``; elsewhere this falls back to a pause.
+    """
+    tcp = Path("/proc/net/tcp")
+    if not tcp.exists():
+        time.sleep(2)
+        return
+    local = f"0100007F:{port:04X}"
+    calm = 0
+    for _ in range(1200):  # 60 s at most
+        unread = [
+            int(fields[4].split(":")[1], 16)
+            for fields in (line.split() for line in tcp.read_text().splitlines()[1:])
+            if fields[1] == local
+        ]
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        calm = calm + 1 if unread == [0] and state == "S" else 0
+        if calm == 3:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the child never read what the server sent")
+
+
 @pytest.mark.timeout(120)
 def test_ctrl_c_while_streaming_writes_what_arrived_to_out_and_exits_130(
     fake_api: FakeAnthropic, tmp_path: Path
 ) -> None:
-    fake_api.queue(Stream(TEXT, fault=Stall(30), fault_after=210))
+    fake_api.queue(Stream(TEXT, fault=Hold(90), fault_after=210))
     out = tmp_path / "design.md"
     child = subprocess.Popen(
         [sys.executable, "-m", "pyt_arch_kit", *CLAUDE, "--out", str(out)],
@@ -325,9 +419,10 @@ def test_ctrl_c_while_streaming_writes_what_arrived_to_out_and_exits_130(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_interruptible,
     )
     assert fake_api.stalling.wait(60), "the answer never started"
-    time.sleep(0.3)  # let the child read what was sent before the stall
+    _wait_until_read(child.pid, fake_api.held_port)
     child.send_signal(signal.SIGINT)
     _out, err = child.communicate(timeout=60)
     assert child.returncode == 130, err

@@ -21,21 +21,22 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit
 
 from pyt_arch_kit._optional import require
 from pyt_arch_kit.backends import registry
 from pyt_arch_kit.backends.base import Backend, DesignRequest, Finished, TextDelta
+from pyt_arch_kit.backends.deadline import Meter
 from pyt_arch_kit.backends.faults import COMPLETE, SdkErrors, explain, stopped
-from pyt_arch_kit.backends.transport import Meter, http_client
 from pyt_arch_kit.cassette import Cassette, Tape, WireCodec
 from pyt_arch_kit.design import Design, Usage
 from pyt_arch_kit.errors import BackendError, IncompleteDesignError, SettingsError
 from pyt_arch_kit.pricing import estimate_cost
 from pyt_arch_kit.prompt import transcript
 from pyt_arch_kit.redaction import StreamRedactor, redact, remember, url_secrets
-from pyt_arch_kit.settings import Secret, Settings
+from pyt_arch_kit.settings import Secret, Settings, shown_url
 
-__all__ = ["ChatBackend", "Outcome", "Reply", "Tokens", "tokens"]
+__all__ = ["ChatBackend", "Outcome", "Reply", "Tokens", "base_url_problem", "tokens"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,34 @@ class Reply(Protocol):
         ...
 
 
+def base_url_problem(url: str | None) -> str | None:
+    """What is wrong with a base URL (``None``: nothing, or none is set).
+
+    Example:
+        >>> base_url_problem("http://127.0.0.1:1:1")
+        "its port '1:1' is not a number from 1 to 65535"
+    """
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:  # ``http://[::1``
+        return f"it cannot be read as a URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "it must start with http:// or https://"
+    if not parts.hostname:
+        return "it names no host"
+    try:
+        port = parts.port
+    except ValueError:
+        raw = parts.netloc.rpartition("@")[2].rpartition("]")[2].partition(":")[2]
+        shown = "".join(c for c in raw if c.isprintable())[:20]
+        return f"its port {shown!r} is not a number from 1 to 65535"
+    if port == 0:
+        return "its port 0 is not a number from 1 to 65535"
+    return None
+
+
 def tokens(value: Any) -> int:
     """A token count as reported, never negative (a negative count must not lower the cost)."""
     try:
@@ -101,6 +130,8 @@ class ChatBackend(Backend):
     provider: ClassVar[str] = ""
     #: The provider's streamed answer as a cassette records and replays it.
     codec: ClassVar[WireCodec]
+    #: A base URL of the right form, for the message about a malformed one.
+    example_base_url: ClassVar[str] = "http://127.0.0.1:8080"
 
     def __init__(
         self,
@@ -159,6 +190,10 @@ class ChatBackend(Backend):
     def _secrets(self) -> list[str]:
         """The secret values this backend holds (scrubbed by value from all it returns)."""
         return [self._key.reveal()] if self._key else []
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret in use (this backend's key included) redacted."""
+        return redact(text, self._secrets())
 
     def events(self, request: DesignRequest) -> Iterator[TextDelta | Finished]:
         """Stream the design's text, then finish with the :class:`Design`.
@@ -297,6 +332,21 @@ class ChatBackend(Backend):
         if entry is not None and entry.sdk:
             require(entry.sdk, for_=f"the {entry.label} backend")
 
+    def check_base_url(self) -> None:
+        """Refuse a malformed base URL in one line naming its variable (before any request).
+
+        Raises:
+            SettingsError: naming the variable (``ANTHROPIC_BASE_URL``, …) and the fix.
+        """
+        problem = base_url_problem(self.settings.base_url)
+        if problem is not None:
+            env = self.settings.base_url_env
+            raise SettingsError(
+                f"{env}={shown_url(self.settings.base_url)} is not a usable base URL: "
+                f"{problem}; set it to the API's address, e.g. {self.example_base_url}, "
+                f"or unset {env} for the provider's own"
+            )
+
     def require_key(self) -> str:
         """The key, or the one-line error naming the variable to set (``cause="no_key"``)."""
         if self._key is None:
@@ -315,6 +365,7 @@ class ChatBackend(Backend):
         """
         if self._client is None:
             self.require_sdk()  # a missing SDK is named before a missing key
+            self.check_base_url()
             cassette = self.settings.cassette
             send = not self._replay_only and (self._key is not None or cassette is None)
             key = self.require_key() if send else "replay-only-no-key"
@@ -327,7 +378,15 @@ class ChatBackend(Backend):
                     key_env=self.settings.key_env,
                     secrets=self._secrets(),
                 )
-            http = http_client(self.default_http_client(), self._meter, tape, send=send)
+            from pyt_arch_kit.backends.transport import http_client  # needs the SDK's httpx2
+
+            http = http_client(
+                self.default_http_client(),
+                self._meter,
+                tape,
+                send=send,
+                sdk_error=self.sdk_errors().base,
+            )
             retries = self.settings.max_retries if send else 0
             self._client = self.connect(key, http, max_retries=retries)
         return self._client

@@ -32,6 +32,7 @@ __all__ = [
     "DeadlineError",
     "ProtocolError",
     "SdkErrors",
+    "chain",
     "expect_event_stream",
     "explain",
     "stopped",
@@ -134,8 +135,8 @@ def _error_body(exc: Any) -> dict[str, Any]:
 
 def _api_message(exc: Any) -> str:
     message = _error_body(exc).get("message")
-    if isinstance(message, str):
-        return " ".join(message.split())[:300]
+    if isinstance(message, str):  # one line, no escape sequences from the server
+        return " ".join("".join(c if c.isprintable() else " " for c in message).split())[:300]
     return str(exc.__class__.__name__)
 
 
@@ -148,16 +149,29 @@ def _error_type(exc: Any) -> str:
     return kind if isinstance(kind, str) else ""
 
 
-def _ours(exc: BaseException) -> PytArchError | None:
-    """An error of ours (a cassette's) that an SDK wrapped in its own, if there is one."""
+#: How many links of an exception's cause chain are looked at (a loop or a runaway chain ends).
+_CHAIN_LIMIT = 16
+
+
+def chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it was raised from or while handling (``__cause__``, else
+    ``__context__``), outermost first, at most :data:`_CHAIN_LIMIT` links, each once.
+
+    An SDK wraps what broke in its own error (``anthropic`` 2.17 wraps every failure to read
+    the body in its connection error), so a failure is classified by what the chain holds,
+    not by the wrapper's class.
+    """
+    links: list[BaseException] = []
     seen: set[int] = set()
     current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
+    while current is not None and id(current) not in seen and len(links) < _CHAIN_LIMIT:
         seen.add(id(current))
-        if isinstance(current, PytArchError):
-            return current
-        current = current.__cause__
-    return None
+        links.append(current)
+        following = current.__cause__
+        if following is None and not current.__suppress_context__:
+            following = current.__context__
+        current = following
+    return links
 
 
 def stopped(stop_reason: str | None) -> str:
@@ -204,47 +218,63 @@ def explain(
     sent = _requests(requests)
     kept = _arrived(chars)
     timeout = settings.timeout_s
-    ours = _ours(exc)
-    if ours is not None:
-        return getattr(ours, "cause", "backend"), str(ours)
-    if isinstance(exc, DeadlineError):
-        return "timeout", (
-            f"the answer did not finish within PYT_ARCH_TIMEOUT_S={timeout:g} s (the limit for "
-            f"the whole request): raise PYT_ARCH_TIMEOUT_S or retry{kept}"
-        )
     base_url = settings.base_url_env
-    if isinstance(exc, sdk.timeout | httpx2.TimeoutException):
-        return "timeout", (
-            f"no answer within {timeout:g} s: raise PYT_ARCH_TIMEOUT_S or retry{kept}"
-        )
-    if isinstance(exc, sdk.connection) and not started:
-        where = f" at {shown_url(settings.base_url)}" if settings.base_url else ""
-        return "connection", (
-            f"cannot reach the API{where} ({sent}): check the network or {base_url}"
-        )
-    if isinstance(exc, sdk.connection | httpx2.TransportError):  # the body stopped half-way
-        broke = exc.__cause__ if isinstance(exc, sdk.connection) and exc.__cause__ else exc
-        return "cut", (
-            f"the connection broke while the answer streamed in ({type(broke).__name__}); "
-            f"run it again{kept}"
-        )
-    if isinstance(exc, sdk.status):
-        return _status(exc, settings, sent, kept)
-    if isinstance(exc, sdk.base) and _error_body(exc):  # an error sent in a 200 stream
-        return _stopped_with(exc, settings, sent, kept)
-    if isinstance(exc, ProtocolError):
-        return "protocol", f"{exc}; check {base_url}{kept}"
-    if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
-        return "protocol", (
-            "the API sent an event that is not valid JSON; run it again, and check "
-            f"{base_url} if it persists{kept}"
-        )
+    wrapped: BaseException | None = None  # the connection error the SDK wrapped things in
+    named: BaseException | None = None  # the HTTP library's error under it, if any
+    for link in chain(exc):
+        if isinstance(link, PytArchError):  # ours (a cassette's), raised under the SDK
+            return getattr(link, "cause", "backend"), str(link)
+        if isinstance(link, DeadlineError):
+            return "timeout", (
+                f"the answer did not finish within PYT_ARCH_TIMEOUT_S={timeout:g} s (the limit "
+                f"for the whole request): raise PYT_ARCH_TIMEOUT_S or retry{kept}"
+            )
+        if isinstance(link, sdk.status):
+            return _status(link, settings, sent, kept)
+        if isinstance(link, sdk.base) and _error_body(link):  # an error sent in a 200 stream
+            return _stopped_with(link, settings, sent, kept)
+        if isinstance(link, ProtocolError):
+            return "protocol", f"{link}; check {base_url}{kept}"
+        if isinstance(link, json.JSONDecodeError | UnicodeDecodeError):
+            return "protocol", (
+                "the API sent an event that is not valid JSON; run it again, and check "
+                f"{base_url} if it persists{kept}"
+            )
+        if isinstance(link, sdk.timeout | httpx2.TimeoutException):
+            return "timeout", (
+                f"no answer within {timeout:g} s: raise PYT_ARCH_TIMEOUT_S or retry{kept}"
+            )
+        if isinstance(link, sdk.connection | httpx2.TransportError):
+            wrapped = wrapped or link  # a wrapper: what it wraps may say more
+            if not isinstance(link, sdk.base):
+                named = named or link
+            continue
+        if wrapped is None:
+            break  # not raised under a connection error: the SDK's own check failed
+        return _broken(named or link, settings, sent, kept, started=started)
+    if wrapped is not None:
+        return _broken(named or wrapped, settings, sent, kept, started=started)
     # The SDK asserts on event order (AssertionError, RuntimeError, IndexError, …).
     detail = " ".join(str(exc).split())[:120] or type(exc).__name__
     return "protocol", (
         f"the API's stream did not follow the {settings.protocol} protocol "
         f"({type(exc).__name__}: {detail}); run it again, and check {base_url} if it "
         f"persists{kept}"
+    )
+
+
+def _broken(
+    broke: BaseException, settings: Settings, sent: str, kept: str, *, started: bool
+) -> tuple[str, str]:
+    """The connection failed: the API was out of reach, or (once it answered) it broke off."""
+    if not started:
+        where = f" at {shown_url(settings.base_url)}" if settings.base_url else ""
+        return "connection", (
+            f"cannot reach the API{where} ({sent}): check the network or {settings.base_url_env}"
+        )
+    return "cut", (
+        f"the connection broke while the answer streamed in ({type(broke).__name__}); "
+        f"run it again{kept}"
     )
 
 

@@ -194,6 +194,7 @@ class OpenAIBackend(ChatBackend):
 
     provider: ClassVar[str] = "openai"
     codec: ClassVar[WireCodec] = ChatCompletionsCodec()
+    example_base_url: ClassVar[str] = "http://localhost:11434/v1"
 
     def __init__(
         self,

@@ -6,75 +6,59 @@ The ``anthropic`` and ``openai`` SDKs both send through an ``httpx2.Client`` the
 
 - :class:`NetworkTransport` sends through the SDK's own default client (its proxies from the
   environment, keep-alive and limits), counts the requests actually sent, per thread, and bounds
-  each answer by the whole-request deadline (:mod:`~pyt_arch_kit.backends.deadline`).
+  each attempt and each answer by the whole-request deadline
+  (:mod:`~pyt_arch_kit.backends.deadline`).
 - :class:`CassetteTransport` answers a request recorded in a cassette without sending it, and
   records a finished answer as it streams past; with no network transport under it (replay
   mode, or no key), an unrecorded request fails with its fingerprint and nothing is sent. The
   cassette itself, fingerprints and the provider's wire codec are the transport-neutral core in
   :mod:`pyt_arch_kit.cassette`; this is the small ``httpx2`` adapter over it.
+
+This module imports ``httpx2`` (which comes with an SDK): it is imported only once the SDK has
+been found (:func:`~pyt_arch_kit._optional.require`), never by ``import pyt_arch_kit.backends``.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx2
 
-from pyt_arch_kit.backends.deadline import bound
+from pyt_arch_kit.backends.deadline import Meter, after_deadline, bound, late_error, shorten
+from pyt_arch_kit.backends.faults import DeadlineError
 from pyt_arch_kit.cassette import Recorder, Tape
 
 __all__ = ["CassetteTransport", "Meter", "NetworkTransport", "http_client"]
 
 
-class Meter:
-    """Requests sent and the deadline in force, kept per thread.
+class NetworkTransport(httpx2.BaseTransport):
+    """Sends through ``client`` (the SDK's default), counting and bounding each attempt.
 
-    The SDKs' sync clients send in the thread that asked, so designs running side by side on
-    one backend each count only their own requests and keep their own deadline.
+    Args:
+        client: the SDK's default client.
+        meter: counts requests and holds the deadline.
+        late: the error raised when the deadline passes (one of the SDK's family, so the SDK
+            neither wraps nor retries it).
     """
 
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def sent(self) -> int:
-        """HTTP requests this thread has sent so far."""
-        return int(getattr(self._local, "sent", 0))
-
-    def count(self) -> None:
-        """Count one request sent by this thread."""
-        self._local.sent = self.sent() + 1
-
-    @property
-    def deadline(self) -> float | None:
-        """This thread's deadline (``time.monotonic()`` seconds), if a design set one."""
-        value = getattr(self._local, "deadline", None)
-        return value if isinstance(value, float) else None
-
-    def start(self, seconds: float) -> None:
-        """Start this thread's whole-request deadline."""
-        self._local.deadline = time.monotonic() + seconds
-
-    def stop(self) -> None:
-        """Clear this thread's deadline."""
-        self._local.deadline = None
-
-
-class NetworkTransport(httpx2.BaseTransport):
-    """Sends through ``client`` (the SDK's default), counting and bounding each answer."""
-
-    def __init__(self, client: httpx2.Client, meter: Meter) -> None:
+    def __init__(
+        self, client: httpx2.Client, meter: Meter, late: type[DeadlineError] = DeadlineError
+    ) -> None:
         self._client = client
         self._meter = meter
+        self._late = late
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        deadline = self._meter.deadline
+        if deadline is not None:  # a retry gets the time left, not the whole limit again
+            shorten(request, deadline, self._late)
         self._meter.count()
         response = self._client.send(request, stream=True)
-        deadline = self._meter.deadline
         if deadline is not None:
-            bound(response, deadline)
+            bound(response, deadline, self._late)
+            if after_deadline(response.headers, deadline):  # waiting would outlast the call
+                response.headers["x-should-retry"] = "false"
         return response
 
     def close(self) -> None:
@@ -149,7 +133,12 @@ class CassetteTransport(httpx2.BaseTransport):
 
 
 def http_client(
-    default_client: type[httpx2.Client], meter: Meter, tape: Tape | None, *, send: bool
+    default_client: type[httpx2.Client],
+    meter: Meter,
+    tape: Tape | None,
+    *,
+    send: bool,
+    sdk_error: type[BaseException] = Exception,
 ) -> httpx2.Client:
     """The ``httpx2.Client`` to hand an SDK as ``http_client``.
 
@@ -159,8 +148,10 @@ def http_client(
         meter: counts requests and holds the deadline.
         tape: the cassette, if one is set.
         send: whether anything may be sent (``False``: replay only).
+        sdk_error: the SDK's base error class (the deadline is raised as one of its family).
     """
-    network = NetworkTransport(default_client(), meter) if send else None
+    late = late_error(sdk_error)
+    network = NetworkTransport(default_client(), meter, late) if send else None
     transport: httpx2.BaseTransport | None = network
     if tape is not None:
         transport = CassetteTransport(tape, network)
