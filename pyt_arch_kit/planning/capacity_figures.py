@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyt_arch_kit.planning.choices import QueueScope
 from pyt_arch_kit.planning.connections import socket_instances
-from pyt_arch_kit.planning.latency import Queue, service_times
+from pyt_arch_kit.planning.latency import Queue, service_times, slowest_call
 from pyt_arch_kit.planning.model import CapacityPlan, Figure
 from pyt_arch_kit.planning.queueing import ALLEN_CUNNEEN, DEAN_BARROSO, ERLANG, LITTLE
 from pyt_arch_kit.resolved import ResolvedRequirements
@@ -34,7 +34,11 @@ def capacity_figures(
     cpi = cap.cores_per_instance
     target = req.latency.p99_ms
     queues = cap.instances * queue.queues_per_instance
-    held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
+    fanout = req.workload.fanout_calls
+    slowest = slowest_call(io_ms, cap.service_cv, fanout)
+    waited_ms = io_ms if slowest is None else slowest.expected_s * 1000
+    held_ms = cpu_ms + waited_ms if queue.holds_io else cpu_ms
+    t_is = "W + S" if slowest is None else f"W + CPU + slowest of {fanout} calls"
     per = (
         f"per {queue.per}"
         if cap.queue is not QueueScope.NONE
@@ -158,7 +162,7 @@ def capacity_figures(
             "Estimated p50 latency",
             cap.p50_ms,
             "ms",
-            "P(T > t) = 0.5, T = W + S",
+            f"P(T > t) = 0.5, T = {t_is}",
             (("CPU ms", cpu_ms), ("IO wait ms", io_ms), ("cv", cap.service_cv)),
             _TAIL,
         ),
@@ -167,10 +171,11 @@ def capacity_figures(
             "Estimated p99 latency",
             cap.p99_ms,
             "ms",
-            f"P(T > t) = 0.01, T = W + S ({per})",
+            f"P(T > t) = 0.01, T = {t_is} ({per})",
             (
                 ("CPU ms", cpu_ms),
-                ("IO wait ms", io_ms),
+                ("IO wait ms" if slowest is None else "IO ms per parallel call", io_ms),
+                *((("parallel calls", fanout),) if slowest is not None else ()),
                 ("cv of CPU and IO", cap.service_cv),
                 ("P(wait)", cap.wait_probability),
                 ("θ (ms)", theta_s * 1000),
@@ -197,7 +202,24 @@ def capacity_figures(
             ERLANG,
         ),
     ]
-    fanout = req.workload.fanout_calls
+    if slowest is not None:
+        figures.append(
+            Figure(
+                "slowest_call_p99_ms",
+                f"p99 of the slowest of {fanout} parallel calls",
+                slowest.quantile(0.99) * 1000,
+                "ms",
+                "F_X⁻¹(0.99^{1/N}): P(max of N ≤ t) = F_X(t)ᴺ, X a gamma of the call's mean "
+                "and cv (it is in the p99 above, convolved with the wait and the CPU)",
+                (
+                    ("N (parallel calls)", fanout),
+                    ("ms per call", io_ms),
+                    ("cv", cap.service_cv),
+                    ("mean of the slowest ms", waited_ms),
+                ),
+                "order statistics of independent calls; " + DEAN_BARROSO,
+            )
+        )
     if fanout > 0:
         figures.append(
             Figure(

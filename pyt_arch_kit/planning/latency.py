@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyt_arch_kit.planning.choices import QueueScope
+from pyt_arch_kit.planning.fanout import SlowestCall
 from pyt_arch_kit.planning.model import ConcurrencyModel, ConcurrencyPlan, P99Levers
 from pyt_arch_kit.planning.queueing import mgc_wait
 from pyt_arch_kit.planning.tail import ResponseTime
@@ -39,6 +40,8 @@ __all__ = [
     "queue_for",
     "response_time",
     "service_times",
+    "slowest_call",
+    "waited_io_ms",
 ]
 
 #: The latency target is a 99th percentile.
@@ -136,6 +139,25 @@ def _total_cv(cpu_ms: float, io_ms: float, cv: float) -> float:
     return cv * math.hypot(cpu_ms, io_ms) / total if total > 0 else 0.0
 
 
+def slowest_call(io_ms: float, service_cv: float, fanout: int) -> SlowestCall | None:
+    """The slowest of ``fanout`` parallel calls of ``io_ms`` each, or ``None`` without a
+    fan-out (fewer than two calls, or no IO)."""
+    if fanout < 2 or io_ms <= 0:
+        return None
+    return SlowestCall(fanout, io_ms / 1000, service_cv)
+
+
+def waited_io_ms(io_ms: float, service_cv: float, fanout: int) -> float:
+    """The mean IO wait of a request: one call's, or the slowest of ``fanout`` parallel calls'.
+
+    Example:
+        >>> round(waited_io_ms(10, 1.0, 100), 1)  # 10 ms × H₁₀₀ for exponential calls
+        51.9
+    """
+    slowest = slowest_call(io_ms, service_cv, fanout)
+    return io_ms if slowest is None else slowest.expected_s * 1000
+
+
 def response_time(
     peak_rps: float,
     cpu_ms: float,
@@ -143,23 +165,38 @@ def response_time(
     service_cv: float,
     queue: Queue,
     instances: int,
+    fanout: int = 0,
 ) -> ResponseTime:
     """The response-time distribution at ``instances`` instances (the load split evenly).
 
     Args:
         peak_rps: λ for the whole fleet.
         cpu_ms: mean CPU time of a request.
-        io_ms: mean IO wait of a request.
-        service_cv: coefficient of variation of the CPU time and of the IO wait.
+        io_ms: mean IO wait of a request, or of each of its ``fanout`` parallel calls.
+        service_cv: coefficient of variation of the CPU time and of the IO wait (of a call).
         queue: what queues (:func:`queue_for`).
         instances: application instances sharing the load.
+        fanout: parallel calls a request waits for (``workload.fanout_calls``): its IO wait is
+            then the slowest of them (:class:`~pyt_arch_kit.planning.fanout.SlowestCall`),
+            convolved with the rest of its time, not a mean.
     """
-    total_cv = _total_cv(cpu_ms, io_ms, service_cv)
-    held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
-    held_cv = total_cv if queue.holds_io else service_cv
     queues = max(1, instances) * queue.queues_per_instance
+    slowest = slowest_call(io_ms, service_cv, fanout)
+    if slowest is None:
+        total_cv = _total_cv(cpu_ms, io_ms, service_cv)
+        held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
+        held_cv = total_cv if queue.holds_io else service_cv
+        prob, _mean, theta = mgc_wait(peak_rps / queues, held_ms / 1000, queue.servers, held_cv)
+        return ResponseTime(prob, theta, (cpu_ms + io_ms) / 1000, total_cv)
+    if queue.holds_io:  # a sync worker is held for its CPU and the slowest call
+        fan_ms = slowest.expected_s * 1000
+        held_ms = cpu_ms + fan_ms
+        sd_ms = math.hypot(service_cv * cpu_ms, math.sqrt(slowest.variance_s2) * 1000)
+        held_cv = sd_ms / held_ms if held_ms > 0 else 0.0
+    else:
+        held_ms, held_cv = cpu_ms, service_cv
     prob, _mean, theta = mgc_wait(peak_rps / queues, held_ms / 1000, queue.servers, held_cv)
-    return ResponseTime(prob, theta, (cpu_ms + io_ms) / 1000, total_cv)
+    return ResponseTime(prob, theta, cpu_ms / 1000, service_cv, slowest)
 
 
 def meets(rt: ResponseTime, target_ms: float) -> bool:
@@ -222,10 +259,12 @@ def find_levers(
     cv = req.workload.service_cv
     target = req.latency.p99_ms
 
-    def at(cpu: float, io: float, c: float, n: int) -> bool:
-        return meets(response_time(peak, cpu, io, c, queue, n), target)
+    fanout = req.workload.fanout_calls
 
-    alone = response_time(0.0, cpu_ms, io_ms, cv, queue, instances)
+    def at(cpu: float, io: float, c: float, n: int) -> bool:
+        return meets(response_time(peak, cpu, io, c, queue, n, fanout), target)
+
+    alone = response_time(0.0, cpu_ms, io_ms, cv, queue, instances, fanout)
     floor_ms = alone.quantile(QUANTILE) * 1000
     more = first_true(lambda n: at(cpu_ms, io_ms, cv, n), instances, limit)
     return P99Levers(
