@@ -19,6 +19,7 @@ CPU + IO time as a distribution (:class:`~pyt_arch_kit.planning.tail.ResponseTim
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from pyt_arch_kit.planning.fanout import SlowestCall
 from pyt_arch_kit.planning.model import ConcurrencyModel, ConcurrencyPlan, P99Levers
 from pyt_arch_kit.planning.queueing import mgc_wait
 from pyt_arch_kit.planning.tail import ResponseTime
-from pyt_arch_kit.requirements import Interface
+from pyt_arch_kit.requirements import Balancer, Interface
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "response_time",
     "service_times",
     "slowest_call",
+    "spread",
     "waited_io_ms",
 ]
 
@@ -73,6 +75,8 @@ class Queue:
         holds_io: whether a server stays busy while its request waits on IO.
         server: what a server is, for people (``"sync worker"``, ``"event loop"`` …).
         why: why this is what queues.
+        balancer: how the load balancer spreads requests over the instances
+            (:func:`spread`).
     """
 
     per: QueueScope
@@ -81,10 +85,42 @@ class Queue:
     holds_io: bool
     server: str
     why: str
+    balancer: Balancer = Balancer.RANDOM
+
+
+def spread(queue: Queue, instances: int) -> tuple[int, int, float]:
+    """(queues, servers per queue, Ca² of each queue's arrivals) under the queue's balancer.
+
+    - **random** (e.g. kube-proxy's iptables mode): each queue sees a Poisson share of the
+      load, Ca² = 1: independent M/G/c queues, the planner's model before balancers.
+    - **round robin** (AWS ALB, nginx and Envoy's default): instance i gets every n-th
+      request, Erlang-n inter-arrivals (Ca² = 1/n); a worker that is its own queue then gets
+      a random 1/w of those (the kernel's accept), Ca² = (1/w)(1/n) + (1 − 1/w). Waits by
+      Allen–Cunneen with that Ca² (Harchol-Balter 2013, ch. 24, on task assignment: round
+      robin lowers the variability of each server's arrivals, not their load).
+    - **least outstanding requests** (least connections): a request goes to a server with
+      the fewest in progress, close to one shared queue: one M/G/c over every server of the
+      fleet (Harchol-Balter 2013, ch. 24: join-the-shortest-queue approaches the central
+      queue).
+    """
+    n = max(1, instances)
+    per_instance = queue.queues_per_instance
+    if queue.balancer is Balancer.LEAST_OUTSTANDING:
+        return 1, n * per_instance * queue.servers, 1.0
+    queues = n * per_instance
+    if queue.balancer is Balancer.ROUND_ROBIN:
+        w = per_instance
+        return queues, queue.servers, (1 / w) * (1 / n) + (1 - 1 / w)
+    return queues, queue.servers, 1.0
 
 
 def queue_for(req: ResolvedRequirements, conc: ConcurrencyPlan) -> Queue:
-    """The queue a request waits in, for this concurrency model and interface."""
+    """The queue a request waits in, for this concurrency model, interface and balancer."""
+    queue = _queue_for(req, conc)
+    return dataclasses.replace(queue, balancer=req.infrastructure.balancer)
+
+
+def _queue_for(req: ResolvedRequirements, conc: ConcurrencyPlan) -> Queue:
     workers = max(1, conc.workers_per_instance)
     model = conc.model
     grpc = req.interface is Interface.GRPC
@@ -180,13 +216,13 @@ def response_time(
             then the slowest of them (:class:`~pyt_arch_kit.planning.fanout.SlowestCall`),
             convolved with the rest of its time, not a mean.
     """
-    queues = max(1, instances) * queue.queues_per_instance
+    queues, servers, ca2 = spread(queue, instances)
     slowest = slowest_call(io_ms, service_cv, fanout)
     if slowest is None:
         total_cv = _total_cv(cpu_ms, io_ms, service_cv)
         held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
         held_cv = total_cv if queue.holds_io else service_cv
-        prob, _mean, theta = mgc_wait(peak_rps / queues, held_ms / 1000, queue.servers, held_cv)
+        prob, _mean, theta = mgc_wait(peak_rps / queues, held_ms / 1000, servers, held_cv, ca2)
         return ResponseTime(prob, theta, (cpu_ms + io_ms) / 1000, total_cv)
     if queue.holds_io:  # a sync worker is held for its CPU and the slowest call
         fan_ms = slowest.expected_s * 1000
@@ -195,7 +231,7 @@ def response_time(
         held_cv = sd_ms / held_ms if held_ms > 0 else 0.0
     else:
         held_ms, held_cv = cpu_ms, service_cv
-    prob, _mean, theta = mgc_wait(peak_rps / queues, held_ms / 1000, queue.servers, held_cv)
+    prob, _mean, theta = mgc_wait(peak_rps / queues, held_ms / 1000, servers, held_cv, ca2)
     return ResponseTime(prob, theta, cpu_ms / 1000, service_cv, slowest)
 
 

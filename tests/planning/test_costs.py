@@ -54,8 +54,8 @@ def test_a_service_with_a_database_and_redis() -> None:
     assert bill["Load balancer"].monthly == pytest.approx(16.5)
     assert (bill["Redis cache"].quantity, bill["Redis cache"].monthly) == (2.0, 230.0)
     db = bill["Database (postgresql)"]
-    assert (db.quantity, db.monthly) == (16.0, 928.0)
-    assert db.note.startswith("primary + 1 standby, 8 vCPU each")
+    assert (db.quantity, db.monthly) == (32.0, 1856.0)
+    assert db.note.startswith("primary + 1 standby, 16 vCPU each")
     storage = bill["Database storage"]
     assert (storage.quantity, storage.note) == (500.0, "250 GB × 2 copies")
     assert bill["Backups (PITR window)"].quantity == 250.0
