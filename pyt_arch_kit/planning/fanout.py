@@ -115,13 +115,19 @@ class SlowestCall:
     mean_s: float
     cv: float
 
+    @property
+    def _shape(self) -> float:
+        """The gamma shape 1 / cv², to four significant digits: a search over the cv (the
+        planner's levers) then reuses the few quantile tables it has computed."""
+        return float(f"{1.0 / (self.cv * self.cv):.4g}")
+
     def nodes(self) -> tuple[tuple[float, float], ...]:
         """``(m, weight)``: quantiles of M in seconds and the probability each stands for."""
         if self.cv < 0.01 or self.mean_s <= 0:  # constant calls: the slowest is any of them
             return ((self.mean_s, 1.0),)
-        shape = 1.0 / (self.cv * self.cv)
+        shape = self._shape
         scale = self.mean_s / shape
-        qs = _standard_quantiles(round(shape, 9), max(1, self.calls))
+        qs = _standard_quantiles(shape, max(1, self.calls))
         return tuple((q * scale, w) for q, (_v, w) in zip(qs, _NODES, strict=True))
 
     @property
@@ -144,7 +150,7 @@ class SlowestCall:
             return 1.0
         if self.cv < 0.01 or self.mean_s <= 0:
             return 1.0 if t < self.mean_s else 0.0
-        shape = 1.0 / (self.cv * self.cv)
+        shape = self._shape
         log_p, _log_q = log_gamma_tails(shape, t * shape / self.mean_s)
         return -math.expm1(max(1, self.calls) * log_p)
 
@@ -157,6 +163,6 @@ class SlowestCall:
         """
         if self.cv < 0.01 or self.mean_s <= 0:
             return self.mean_s
-        shape = 1.0 / (self.cv * self.cv)
+        shape = self._shape
         one_call_tail = -math.expm1(math.log1p(-(1.0 - q)) / max(1, self.calls))
         return gamma_upper_quantile(shape, one_call_tail) * self.mean_s / shape

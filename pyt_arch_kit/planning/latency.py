@@ -49,6 +49,8 @@ __all__ = [
 #: The latency target is a 99th percentile.
 QUANTILE = 0.99
 _SEARCH_STEPS = 64
+#: Bisection steps for a lever: 2⁻⁴⁰ of its range, far below what a design prints.
+_LEVER_STEPS = 40
 _Predicate = Callable[[int], bool]
 _FloatPredicate = Callable[[float], bool]
 
@@ -273,7 +275,7 @@ def _largest(predicate: _FloatPredicate, high: float) -> float | None:
     if not predicate(0.0):
         return None
     lo, hi = 0.0, high
-    for _ in range(60):
+    for _ in range(_LEVER_STEPS):
         mid = (lo + hi) / 2
         if predicate(mid):
             lo = mid
