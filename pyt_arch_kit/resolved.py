@@ -17,6 +17,7 @@ from typing import Any
 from pyt_arch_kit.requirements import (
     Architecture,
     Assumption,
+    Balancer,
     ConsistencyPriority,
     DatabaseKind,
     DataMode,
@@ -60,6 +61,14 @@ NOT_APPLICABLE: dict[str, Any] = {
     "infrastructure.db_max_connections": 0,  # no database
     "proposed.service_count": 1,  # no service count proposed: one deployable
     "workload.cache_keys": 1,  # no read cache can pay off: the key count is not used
+    "workload.shuffle_share": 0.0,  # no data job shuffles
+    "workload.partition_mb_s": 0.0,  # not measured: the planner's stated figure
+    "workload.consumer_mb_s": 0.0,  # not measured: the engine's stated figure
+    "workload.cache_ttl_s": 0.0,  # not given: the stale-read tolerance, up to 300 s
+    "workload.cache_zipf_alpha": 0.0,  # not given: the planner's stated 0.8
+    "infrastructure.db_cores": 0,  # not given: sized from the database's load
+    "infrastructure.node_ram_gb": 0.0,  # not given: 8 GB per core of a worker node
+    "infrastructure.balancer": Balancer.ROUND_ROBIN,  # a batch job has no balancer
 }
 
 
@@ -112,6 +121,11 @@ class ResolvedWorkload:
     window_h: float = 0.0
     mb_per_s_per_core: float = 0.0
     events_per_s: float = 0.0
+    shuffle_share: float = 0.0
+    partition_mb_s: float = 0.0
+    consumer_mb_s: float = 0.0
+    cache_ttl_s: float = 0.0
+    cache_zipf_alpha: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,9 @@ class ResolvedInfrastructure:
     existing_services: tuple[str, ...]
     must_use: tuple[str, ...]
     must_avoid: tuple[str, ...]
+    db_cores: int = 0
+    node_ram_gb: float = 0.0
+    balancer: Balancer = Balancer.ROUND_ROBIN
 
 
 @dataclass(frozen=True)
@@ -216,6 +233,9 @@ def resolve(requirements: Requirements) -> tuple[ResolvedRequirements, list[Assu
             existing_services=tuple(i.existing_services),
             must_use=tuple(i.must_use),
             must_avoid=tuple(i.must_avoid),
+            db_cores=get("infrastructure.db_cores"),
+            node_ram_gb=get("infrastructure.node_ram_gb"),
+            balancer=get("infrastructure.balancer"),
         ),
         proposed=ResolvedProposal(
             architecture=p.architecture,

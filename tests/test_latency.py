@@ -117,16 +117,20 @@ def test_cpu_inference_no_longer_claims_met_at_150_ms() -> None:
 
 
 def test_event_loops_queue_per_worker() -> None:
-    """io-bound-api: each uvicorn worker is an M/M/1 queue on CPU (cv 1), so its p99 wait is
-    ln(ρ / 0.01) / (μ − λ_worker) — not the much smaller wait of one queue per instance."""
+    """io-bound-api: each uvicorn worker is a G/G/1 queue on CPU (cv 1), its arrivals a random
+    quarter of its instance's round-robin share (Ca² = (1/4)(1/5) + 3/4 = 0.8), so its p99 wait
+    is θ · ln(ρ / 0.01), θ = (Ca² + 1) / 2 / (μ − λ_worker) — not the much smaller wait of one
+    queue per instance."""
     p = plan(preset("io-bound-api"))
     cap = p.capacity
     workers = cap.instances * p.concurrency.workers_per_instance
     lam = 2000 / workers
     mu = 1000 / 4
     rho = lam / mu
+    ca2 = (1 / 4) * (1 / cap.instances) + 3 / 4
     assert cap.queue == "worker"
-    assert cap.queue_wait_p99_ms == pytest.approx(math.log(rho / 0.01) / (mu - lam) * 1000)
+    theta = (ca2 + 1) / 2 / (mu - lam)
+    assert cap.queue_wait_p99_ms == pytest.approx(math.log(rho / 0.01) * theta * 1000)
     shared = mgc_wait(2000 / cap.instances, 0.004, p.concurrency.workers_per_instance, 1.0)
     shared_p99 = shared[2] * math.log(shared[0] / 0.01) * 1000 if shared[0] > 0.01 else 0.0
     assert cap.queue_wait_p99_ms > 3 * shared_p99

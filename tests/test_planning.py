@@ -379,6 +379,8 @@ def test_busy_connections_beyond_what_the_database_serves_well_are_flagged() -> 
                 "db_calls_per_request": 2,
                 "db_ms_per_call": 5,
             },
+            # 5,000 × 2 × 5 ms = 50 busy connections on the 8 vCPU given (16 served well)
+            infrastructure={"db_cores": 8},
         )
     )
     assert any("serves well" in f.title for f in p.findings)

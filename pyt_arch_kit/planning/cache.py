@@ -70,10 +70,11 @@ def choose_cache(req: ResolvedRequirements) -> tuple[Cache, float]:
         return Cache.NONE, 0.0
     if req.consistency.priority is ConsistencyPriority.STRONG:
         return Cache.NONE_STRONG, 0.0
+    given = req.workload.cache_ttl_s  # 0: not given
     if stale >= 1 and read_ratio >= CACHE_READ_SHARE and peak >= 200:
-        return Cache.REDIS, float(min(stale, 300.0))
+        return Cache.REDIS, float(min(stale, given or 300.0))
     if stale >= 1 and read_ratio >= CACHE_READ_SHARE and peak > 0:
-        return Cache.LOCAL, float(min(stale, 60.0))
+        return Cache.LOCAL, float(min(stale, given or 60.0))
     return Cache.NONE, 0.0
 
 
@@ -220,6 +221,8 @@ class CacheLoad:
     read_rps_without: float
     peak_rps: float = 0.0
     payload_kb: float = 0.0
+    alpha: float = ZIPF_ALPHA
+    alpha_given: bool = False
 
 
 def cache_load(
@@ -233,6 +236,7 @@ def cache_load(
     payload_kb: float,
     processes: int,
     measured_hit_ratio: float | None = None,
+    alpha: float = 0.0,
 ) -> CacheLoad:
     """The database's load at peak behind ``cache``: writes + read misses.
 
@@ -245,7 +249,8 @@ def cache_load(
     cached = cache in (Cache.REDIS, Cache.LOCAL) and ttl_s > 0
     share = max(1, processes) if cache is Cache.LOCAL else 1
     lookups = reads * calls_per_request / share if cached else 0.0
-    hit, held = ttl_hit_ratio(lookups, ttl_s, keys) if cached else (0.0, 0.0)
+    zipf = alpha if alpha > 0 else ZIPF_ALPHA
+    hit, held = ttl_hit_ratio(lookups, ttl_s, keys, zipf) if cached else (0.0, 0.0)
     if cached and measured_hit_ratio is not None:
         hit = measured_hit_ratio
     miss_reads = reads * (1 - hit)
@@ -264,6 +269,8 @@ def cache_load(
         read_rps_without=reads,
         peak_rps=peak_rps,
         payload_kb=payload_kb,
+        alpha=zipf,
+        alpha_given=alpha > 0,
     )
 
 
@@ -291,7 +298,7 @@ def cache_figures(load: CacheLoad, cache: Cache, ttl_s: float, db_ms: float) -> 
                 ("λ (cache reads/s)", load.lookups_per_s),
                 ("T (TTL s)", ttl_s),
                 ("N (keys)", load.keys),
-                ("α (Zipf, assumed)", ZIPF_ALPHA),
+                ("α (Zipf, given)" if load.alpha_given else "α (Zipf, assumed)", load.alpha),
             ),
             JUNG + "; " + BRESLAU,
         )

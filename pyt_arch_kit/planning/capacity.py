@@ -24,6 +24,7 @@ from pyt_arch_kit.planning.latency import (
     queue_for,
     response_time,
     service_times,
+    waited_io_ms,
 )
 from pyt_arch_kit.planning.model import CapacityPlan, ConcurrencyPlan, Figure, Plan
 from pyt_arch_kit.planning.queueing import fanout_slow_probability, littles_law
@@ -116,6 +117,7 @@ def size_fleet(req: ResolvedRequirements) -> Fleet:
     cpi = req.infrastructure.cores_per_instance
     redundant = _redundancy_required(req)
     busy = peak * cpu_ms / 1000
+    io_ms = waited_io_ms(io_ms, req.workload.service_cv, req.workload.fanout_calls)
     n = _instances_for(busy, cpi, redundant)
     if redundant:
         n = max(n, 2)
@@ -128,6 +130,7 @@ def size_fleet(req: ResolvedRequirements) -> Fleet:
 def _queue_load(req: ResolvedRequirements, queue: Queue) -> tuple[float, float]:
     """(busy servers of the queue at peak, servers per instance)."""
     cpu_ms, io_ms = service_times(req)
+    io_ms = waited_io_ms(io_ms, req.workload.service_cv, req.workload.fanout_calls)
     held = cpu_ms + io_ms if queue.holds_io else cpu_ms
     return req.scale.peak_rps * held / 1000, queue.servers * queue.queues_per_instance
 
@@ -159,14 +162,16 @@ def plan_capacity(
     instances = base
     # Instances help only if the request's own time (no queueing) can meet the target; then
     # the fewest that meet it, up to the limit (monotone in the load, like the base).
-    if online and meets(response_time(0.0, cpu_ms, io_ms, cv, queue, base), target):
+    fanout = req.workload.fanout_calls
+    waited_ms = waited_io_ms(io_ms, cv, fanout)
+    if online and meets(response_time(0.0, cpu_ms, io_ms, cv, queue, base, fanout), target):
         found = first_true(
-            lambda n: meets(response_time(peak, cpu_ms, io_ms, cv, queue, n), target),
+            lambda n: meets(response_time(peak, cpu_ms, io_ms, cv, queue, n, fanout), target),
             base,
             limit,
         )
         instances = found if found is not None else limit
-    response = response_time(peak if online else 0.0, cpu_ms, io_ms, cv, queue, instances)
+    response = response_time(peak if online else 0.0, cpu_ms, io_ms, cv, queue, instances, fanout)
     p99 = response.quantile(QUANTILE) * 1000
     p50 = response.quantile(0.5) * 1000
     met = p99 <= target * (1 + 1e-9)
@@ -179,7 +184,7 @@ def plan_capacity(
     utilisation = busy / cores if cores else 0.0
     left = survivors(instances)
     after_util = busy / (left * cpi) if left else (math.inf if busy > 0 else 0.0)
-    after = response_time(peak, cpu_ms, io_ms, cv, queue, left) if left and online else None
+    after = response_time(peak, cpu_ms, io_ms, cv, queue, left, fanout) if left and online else None
     p99_after = after.quantile(QUANTILE) * 1000 if after is not None else math.inf
     if not online:
         p99_after = p99
@@ -187,9 +192,8 @@ def plan_capacity(
     theta = response.conditional_wait_s
     wait99 = theta * math.log(wait_prob / (1 - QUANTILE)) * 1000 if wait_prob > 0.01 else 0.0
     q_util = q_load / (instances * q_per_instance) if q_per_instance else 0.0
-    held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
+    held_ms = cpu_ms + waited_ms if queue.holds_io else cpu_ms
     headroom = _headroom(peak, cores, cpu_ms, held_ms, instances * q_per_instance)
-    fanout = req.workload.fanout_calls
     slow = fanout_slow_probability(fanout)
     cap = CapacityPlan(
         in_flight=fleet.in_flight,
@@ -199,7 +203,7 @@ def plan_capacity(
         instances=instances,
         cores_per_instance=cpi,
         utilisation=utilisation,
-        service_ms=cpu_ms + io_ms,
+        service_ms=cpu_ms + waited_ms,
         p50_ms=p50,
         p99_ms=p99,
         queue_wait_p99_ms=wait99,
@@ -234,12 +238,13 @@ def p99_at_utilisation(plan: Plan, utilisation: float) -> float:
     req, cap = plan.resolved, plan.capacity
     cpu_ms, io_ms = service_times(req)
     queue = queue_for(req, plan.concurrency)
-    held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
+    fanout = req.workload.fanout_calls
+    held_ms = cpu_ms + waited_io_ms(io_ms, cap.service_cv, fanout) if queue.holds_io else cpu_ms
     if cap.queue is QueueScope.NONE or held_ms == 0:
         return cap.p99_ms
     servers = cap.instances * queue.servers * queue.queues_per_instance
     peak = utilisation * servers / (held_ms / 1000)
-    rt = response_time(peak, cpu_ms, io_ms, cap.service_cv, queue, cap.instances)
+    rt = response_time(peak, cpu_ms, io_ms, cap.service_cv, queue, cap.instances, fanout)
     return rt.quantile(QUANTILE) * 1000
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pyt_arch_kit.planning.choices import QueueScope
 from pyt_arch_kit.planning.connections import socket_instances
-from pyt_arch_kit.planning.latency import Queue, service_times
+from pyt_arch_kit.planning.latency import Queue, service_times, slowest_call, spread
 from pyt_arch_kit.planning.model import CapacityPlan, Figure
 from pyt_arch_kit.planning.queueing import ALLEN_CUNNEEN, DEAN_BARROSO, ERLANG, LITTLE
+from pyt_arch_kit.requirements import Balancer
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = ["capacity_figures"]
@@ -34,7 +35,13 @@ def capacity_figures(
     cpi = cap.cores_per_instance
     target = req.latency.p99_ms
     queues = cap.instances * queue.queues_per_instance
-    held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
+    fanout = req.workload.fanout_calls
+    slowest = slowest_call(io_ms, cap.service_cv, fanout)
+    waited_ms = io_ms if slowest is None else slowest.expected_s * 1000
+    held_ms = cpu_ms + waited_ms if queue.holds_io else cpu_ms
+    split_queues, split_servers, ca2 = spread(queue, cap.instances)
+    balancer = queue.balancer.value.replace("_", " ")
+    t_is = "W + S" if slowest is None else f"W + CPU + slowest of {fanout} calls"
     per = (
         f"per {queue.per}"
         if cap.queue is not QueueScope.NONE
@@ -129,14 +136,38 @@ def capacity_figures(
             _DENNING_BUZEN + "; " + queue.why,
         ),
         Figure(
+            "arrival_cv2",
+            f"Arrival variability at each queue ({balancer} balancer)",
+            ca2,
+            "",
+            {
+                Balancer.RANDOM: "Ca² = 1: a random split leaves each queue Poisson arrivals",
+                Balancer.ROUND_ROBIN: "Ca² = (1/w)(1/n) + (1 − 1/w): round robin over n "
+                "instances (Erlang-n), then a random 1/w to each of w worker queues",
+                Balancer.LEAST_OUTSTANDING: "one shared queue over every server of the fleet "
+                "(join the shortest queue ≈ a central queue), Poisson arrivals",
+            }[queue.balancer],
+            (
+                ("instances n", cap.instances),
+                ("queues per instance w", queue.queues_per_instance),
+                ("queues", split_queues),
+                ("servers per queue", split_servers),
+            ),
+            "infrastructure.balancer; M. Harchol-Balter, “Performance Modeling and Design of "
+            "Computer Systems”, 2013, ch. 24 (task assignment in server farms); " + ALLEN_CUNNEEN,
+        ),
+        Figure(
             "wait_probability",
             "Probability a request queues",
             cap.wait_probability,
             "",
             f"C(c, a) (Erlang C), {per}",
             (
-                ("c", queue.servers),
-                ("a = λ · s held per queue", peak / queues * held_ms / 1000 if queues else 0.0),
+                ("c", split_servers),
+                (
+                    "a = λ · s held per queue",
+                    peak / split_queues * held_ms / 1000 if split_queues else 0.0,
+                ),
             ),
             ERLANG,
         ),
@@ -145,9 +176,10 @@ def capacity_figures(
             f"p99 wait in the queue ({queue.server})",
             cap.queue_wait_p99_ms,
             "ms",
-            "t₉₉ = θ · ln(C / 0.01), θ = (1 + Cs²) / 2 / (c/s − λ)",
+            "t₉₉ = θ · ln(C / 0.01), θ = (Ca² + Cs²) / 2 / (c/s − λ)",
             (
                 ("C", cap.wait_probability),
+                ("Ca²", ca2),
                 ("θ (ms)", theta_s * 1000),
                 ("Cs (service cv)", cap.service_cv),
             ),
@@ -158,7 +190,7 @@ def capacity_figures(
             "Estimated p50 latency",
             cap.p50_ms,
             "ms",
-            "P(T > t) = 0.5, T = W + S",
+            f"P(T > t) = 0.5, T = {t_is}",
             (("CPU ms", cpu_ms), ("IO wait ms", io_ms), ("cv", cap.service_cv)),
             _TAIL,
         ),
@@ -167,10 +199,11 @@ def capacity_figures(
             "Estimated p99 latency",
             cap.p99_ms,
             "ms",
-            f"P(T > t) = 0.01, T = W + S ({per})",
+            f"P(T > t) = 0.01, T = {t_is} ({per})",
             (
                 ("CPU ms", cpu_ms),
-                ("IO wait ms", io_ms),
+                ("IO wait ms" if slowest is None else "IO ms per parallel call", io_ms),
+                *((("parallel calls", fanout),) if slowest is not None else ()),
                 ("cv of CPU and IO", cap.service_cv),
                 ("P(wait)", cap.wait_probability),
                 ("θ (ms)", theta_s * 1000),
@@ -197,7 +230,24 @@ def capacity_figures(
             ERLANG,
         ),
     ]
-    fanout = req.workload.fanout_calls
+    if slowest is not None:
+        figures.append(
+            Figure(
+                "slowest_call_p99_ms",
+                f"p99 of the slowest of {fanout} parallel calls",
+                slowest.quantile(0.99) * 1000,
+                "ms",
+                "F_X⁻¹(0.99^{1/N}): P(max of N ≤ t) = F_X(t)ᴺ, X a gamma of the call's mean "
+                "and cv (it is in the p99 above, convolved with the wait and the CPU)",
+                (
+                    ("N (parallel calls)", fanout),
+                    ("ms per call", io_ms),
+                    ("cv", cap.service_cv),
+                    ("mean of the slowest ms", waited_ms),
+                ),
+                "order statistics of independent calls; " + DEAN_BARROSO,
+            )
+        )
     if fanout > 0:
         figures.append(
             Figure(

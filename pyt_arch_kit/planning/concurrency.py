@@ -17,9 +17,17 @@ from pyt_arch_kit.planning.model import (
 from pyt_arch_kit.requirements import CPU_BOUND_SHARE, IO_BOUND_SHARE, DataMode, Interface
 from pyt_arch_kit.resolved import ResolvedRequirements
 
-__all__ = ["cpu_share", "plan_concurrency"]
+__all__ = ["HANDOFF_MS", "POOL_MIN_CPU_MS", "cpu_share", "plan_concurrency", "pool_pays_off"]
 
 GUNICORN = "gunicorn docs, “How Many Workers?”: (2 × cores) + 1"
+#: What handing one task to a process pool costs, in ms: pickling the arguments and the result
+#: and a round trip through the pool's pipes (~0.1–1 ms for small payloads; measured on this
+#: machine by benchmarks/bench_handoff.py).
+HANDOFF_MS = 0.5
+#: A process pool only for CPU work at least this many times the hand-off (the hand-off is
+#: then ≤ 10 % of the work it moves).
+POOL_MIN_WORK_RATIO = 10.0
+POOL_MIN_CPU_MS = HANDOFF_MS * POOL_MIN_WORK_RATIO
 _SYNC_MAX_IN_FLIGHT = 8.0
 _THREADS_MAX_PER_INSTANCE = 32.0
 
@@ -44,8 +52,39 @@ def cpu_share(req: ResolvedRequirements) -> float:
     return cpu / (cpu + io) if cpu + io > 0 else 0.0
 
 
+def pool_pays_off(cpu_ms: float) -> bool:
+    """Whether a request's CPU work outweighs handing it to a process pool (pickling and a
+    pipe round trip, :data:`HANDOFF_MS`): at least :data:`POOL_MIN_CPU_MS` of it.
+
+    Example:
+        >>> pool_pays_off(1.0), pool_pays_off(20.0)  # 1 ms of CPU costs about its hand-off
+        (False, True)
+    """
+    return cpu_ms >= POOL_MIN_CPU_MS
+
+
 def _choose(req: ResolvedRequirements, cap: Sized) -> tuple[ConcurrencyModel, str]:
+    model, why = _choose_model(req, cap)
+    cpu_ms = req.workload.cpu_ms_per_request
     share = cpu_share(req)
+    if (
+        model is not ConcurrencyModel.HYBRID
+        and share > IO_BOUND_SHARE
+        and not pool_pays_off(cpu_ms)
+        and req.interface is not Interface.BATCH
+        and model is not ConcurrencyModel.PROCESSES
+    ):
+        why += (
+            f" (CPU is {share:.0%} of request time, but {cpu_ms:g} ms of it would not pay for "
+            f"a process pool: the hand-off, pickling and a pipe round trip of ~{HANDOFF_MS:g} "
+            f"ms, is worth it from ~{POOL_MIN_CPU_MS:g} ms of CPU work)"
+        )
+    return model, why
+
+
+def _choose_model(req: ResolvedRequirements, cap: Sized) -> tuple[ConcurrencyModel, str]:
+    share = cpu_share(req)
+    pool_ok = pool_pays_off(req.workload.cpu_ms_per_request)
     if req.interface is Interface.BATCH and req.workload.data_mode is DataMode.STREAMING:
         return ConcurrencyModel.PROCESSES, (
             "a stream job has no requests to overlap: its engine spreads the partitions across "
@@ -59,8 +98,9 @@ def _choose(req: ResolvedRequirements, cap: Sized) -> tuple[ConcurrencyModel, st
     per_instance = cap.in_flight / cap.instances
     io_ms = req.workload.io_wait_ms_per_request
     mandated = named(req.infrastructure.must_use)
-    if share >= CPU_BOUND_SHARE:
-        if io_ms >= 10 or req.interface in (Interface.WEBSOCKET, Interface.EVENTS):
+    held_open = req.interface in (Interface.WEBSOCKET, Interface.EVENTS)
+    if share >= CPU_BOUND_SHARE and (pool_ok or not held_open):
+        if pool_ok and (io_ms >= 10 or held_open):
             return ConcurrencyModel.HYBRID, (
                 f"CPU is {share:.0%} of request time, so pure-Python work needs processes "
                 f"(the GIL serialises threads), but {io_ms:g} ms of IO per request is worth "
@@ -70,7 +110,7 @@ def _choose(req: ResolvedRequirements, cap: Sized) -> tuple[ConcurrencyModel, st
             f"CPU is {share:.0%} of request time: one worker process per core; threads would "
             "contend on the GIL and an event loop would be blocked"
         )
-    if share > IO_BOUND_SHARE:
+    if share > IO_BOUND_SHARE and pool_ok:
         return ConcurrencyModel.HYBRID, (
             f"CPU is {share:.0%} of request time: an event loop overlaps the IO, and CPU-heavy "
             "steps run in a process pool so they never block it"

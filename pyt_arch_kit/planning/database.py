@@ -47,6 +47,8 @@ from pyt_arch_kit.resolved import ResolvedRequirements
 #: Re-exported: callers import these from here (pools.py holds them).
 _fit = fit
 __all__ = [
+    "CONNECTIONS_PER_DB_CORE",
+    "db_cores_for",
     "limit_for",
     "over_the_limit",
     "plan_database",
@@ -55,7 +57,14 @@ __all__ = [
     "reserved_for",
 ]
 
-HIKARI = "HikariCP wiki, “About Pool Sizing”: connections ≈ (cores × 2) + effective spindles"
+HIKARI = (
+    "PostgreSQL wiki, “How to Find the Optimal Database Connection Pool Size”: "
+    "(core_count × 2) + effective_spindle_count held for 9.1 and earlier; since 9.2 the "
+    "optimum is “2 to maybe 10 times the cores” (the low end taken here, to raise under a "
+    "load test); HikariCP wiki, “About Pool Sizing”"
+)
+#: Active connections per database core the planner sizes for: the low end of the wiki's range.
+CONNECTIONS_PER_DB_CORE = 2
 PG_LIMITS = (
     "PostgreSQL docs, max_connections (default 100) and superuser_reserved_connections (default 3)"
 )
@@ -77,9 +86,22 @@ _POOL_SOURCES = {
     DatabaseKind.REDIS: "; redis-py ConnectionPool max_connections (unbounded by default: "
     "set it) per client, no overflow",
 }
-#: Database server sizes considered (vCPU); the largest is the planner's ceiling for one primary.
-_DB_SIZES = (2, 4, 8)
+#: The smallest database server the planner sizes (vCPU).
+_MIN_DB_CORES = 2
 _READS_PER_REPLICA = 3000.0
+
+
+def db_cores_for(busy_connections: float) -> int:
+    """vCPU for a primary with ``busy_connections`` active at peak: the smallest power of two
+    (a cloud instance size), at least 2, with 2 × cores ≥ busy. No ceiling: a load past one
+    large server is a finding (replicas, a cache, sharding), not a smaller answer.
+
+    Example:
+        >>> db_cores_for(34.8)  # 17,400 calls/s × 2 ms
+        32
+    """
+    need = max(float(_MIN_DB_CORES), busy_connections / CONNECTIONS_PER_DB_CORE)
+    return int(2 ** math.ceil(math.log2(need) - 1e-12))
 
 
 def read_your_writes(cache: Cache) -> str:
@@ -201,6 +223,7 @@ def plan_database(
             payload_kb=req.scale.payload_kb,
             processes=processes,
             measured_hit_ratio=req.requirements.workload.cache_hit_ratio,
+            alpha=req.workload.cache_zipf_alpha,
         )
 
     load = load_for(cache, ttl)
@@ -225,8 +248,9 @@ def plan_database(
     # PgBouncer pools PostgreSQL connections only; for MySQL and MongoDB a total over the
     # limit is a finding (raise the limit, fewer processes, or ProxySQL for MySQL).
     pgbouncer = total > usable and engine.postgres
-    db_cores = next((c for c in _DB_SIZES if 2 * c >= busy), _DB_SIZES[-1])
-    hikari = db_cores * 2 + 1
+    given_cores = req.infrastructure.db_cores
+    db_cores = given_cores or db_cores_for(busy)
+    hikari = db_cores * CONNECTIONS_PER_DB_CORE
 
     read_rps = load.read_rps
     replicas = _replicas(req, read_rps)
@@ -315,10 +339,15 @@ def plan_database(
             "Connections a database server uses well",
             hikari,
             "connections",
-            "(db cores × 2) + effective spindles",
+            "db cores × 2 (the low end of 2–10 × cores)",
             (
-                ("db cores (smallest of 2/4/8 with 2 × cores ≥ busy)", db_cores),
-                ("spindles (SSD)", 1),
+                (
+                    "db cores (infrastructure.db_cores)"
+                    if given_cores
+                    else "db cores (smallest power of two ≥ 2 with 2 × cores ≥ busy)",
+                    db_cores,
+                ),
+                ("busy connections", busy),
             ),
             HIKARI,
         ),

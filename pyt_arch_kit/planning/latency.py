@@ -19,15 +19,17 @@ CPU + IO time as a distribution (:class:`~pyt_arch_kit.planning.tail.ResponseTim
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyt_arch_kit.planning.choices import QueueScope
+from pyt_arch_kit.planning.fanout import SlowestCall
 from pyt_arch_kit.planning.model import ConcurrencyModel, ConcurrencyPlan, P99Levers
 from pyt_arch_kit.planning.queueing import mgc_wait
 from pyt_arch_kit.planning.tail import ResponseTime
-from pyt_arch_kit.requirements import Interface
+from pyt_arch_kit.requirements import Balancer, Interface
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
@@ -39,11 +41,16 @@ __all__ = [
     "queue_for",
     "response_time",
     "service_times",
+    "slowest_call",
+    "spread",
+    "waited_io_ms",
 ]
 
 #: The latency target is a 99th percentile.
 QUANTILE = 0.99
 _SEARCH_STEPS = 64
+#: Bisection steps for a lever: 2⁻⁴⁰ of its range, far below what a design prints.
+_LEVER_STEPS = 40
 _Predicate = Callable[[int], bool]
 _FloatPredicate = Callable[[float], bool]
 
@@ -70,6 +77,8 @@ class Queue:
         holds_io: whether a server stays busy while its request waits on IO.
         server: what a server is, for people (``"sync worker"``, ``"event loop"`` …).
         why: why this is what queues.
+        balancer: how the load balancer spreads requests over the instances
+            (:func:`spread`).
     """
 
     per: QueueScope
@@ -78,10 +87,42 @@ class Queue:
     holds_io: bool
     server: str
     why: str
+    balancer: Balancer = Balancer.RANDOM
+
+
+def spread(queue: Queue, instances: int) -> tuple[int, int, float]:
+    """(queues, servers per queue, Ca² of each queue's arrivals) under the queue's balancer.
+
+    - **random** (e.g. kube-proxy's iptables mode): each queue sees a Poisson share of the
+      load, Ca² = 1: independent M/G/c queues, the planner's model before balancers.
+    - **round robin** (AWS ALB, nginx and Envoy's default): instance i gets every n-th
+      request, Erlang-n inter-arrivals (Ca² = 1/n); a worker that is its own queue then gets
+      a random 1/w of those (the kernel's accept), Ca² = (1/w)(1/n) + (1 − 1/w). Waits by
+      Allen–Cunneen with that Ca² (Harchol-Balter 2013, ch. 24, on task assignment: round
+      robin lowers the variability of each server's arrivals, not their load).
+    - **least outstanding requests** (least connections): a request goes to a server with
+      the fewest in progress, close to one shared queue: one M/G/c over every server of the
+      fleet (Harchol-Balter 2013, ch. 24: join-the-shortest-queue approaches the central
+      queue).
+    """
+    n = max(1, instances)
+    per_instance = queue.queues_per_instance
+    if queue.balancer is Balancer.LEAST_OUTSTANDING:
+        return 1, n * per_instance * queue.servers, 1.0
+    queues = n * per_instance
+    if queue.balancer is Balancer.ROUND_ROBIN:
+        w = per_instance
+        return queues, queue.servers, (1 / w) * (1 / n) + (1 - 1 / w)
+    return queues, queue.servers, 1.0
 
 
 def queue_for(req: ResolvedRequirements, conc: ConcurrencyPlan) -> Queue:
-    """The queue a request waits in, for this concurrency model and interface."""
+    """The queue a request waits in, for this concurrency model, interface and balancer."""
+    queue = _queue_for(req, conc)
+    return dataclasses.replace(queue, balancer=req.infrastructure.balancer)
+
+
+def _queue_for(req: ResolvedRequirements, conc: ConcurrencyPlan) -> Queue:
     workers = max(1, conc.workers_per_instance)
     model = conc.model
     grpc = req.interface is Interface.GRPC
@@ -136,6 +177,25 @@ def _total_cv(cpu_ms: float, io_ms: float, cv: float) -> float:
     return cv * math.hypot(cpu_ms, io_ms) / total if total > 0 else 0.0
 
 
+def slowest_call(io_ms: float, service_cv: float, fanout: int) -> SlowestCall | None:
+    """The slowest of ``fanout`` parallel calls of ``io_ms`` each, or ``None`` without a
+    fan-out (fewer than two calls, or no IO)."""
+    if fanout < 2 or io_ms <= 0:
+        return None
+    return SlowestCall(fanout, io_ms / 1000, service_cv)
+
+
+def waited_io_ms(io_ms: float, service_cv: float, fanout: int) -> float:
+    """The mean IO wait of a request: one call's, or the slowest of ``fanout`` parallel calls'.
+
+    Example:
+        >>> round(waited_io_ms(10, 1.0, 100), 1)  # 10 ms × H₁₀₀ for exponential calls
+        51.9
+    """
+    slowest = slowest_call(io_ms, service_cv, fanout)
+    return io_ms if slowest is None else slowest.expected_s * 1000
+
+
 def response_time(
     peak_rps: float,
     cpu_ms: float,
@@ -143,23 +203,38 @@ def response_time(
     service_cv: float,
     queue: Queue,
     instances: int,
+    fanout: int = 0,
 ) -> ResponseTime:
     """The response-time distribution at ``instances`` instances (the load split evenly).
 
     Args:
         peak_rps: λ for the whole fleet.
         cpu_ms: mean CPU time of a request.
-        io_ms: mean IO wait of a request.
-        service_cv: coefficient of variation of the CPU time and of the IO wait.
+        io_ms: mean IO wait of a request, or of each of its ``fanout`` parallel calls.
+        service_cv: coefficient of variation of the CPU time and of the IO wait (of a call).
         queue: what queues (:func:`queue_for`).
         instances: application instances sharing the load.
+        fanout: parallel calls a request waits for (``workload.fanout_calls``): its IO wait is
+            then the slowest of them (:class:`~pyt_arch_kit.planning.fanout.SlowestCall`),
+            convolved with the rest of its time, not a mean.
     """
-    total_cv = _total_cv(cpu_ms, io_ms, service_cv)
-    held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
-    held_cv = total_cv if queue.holds_io else service_cv
-    queues = max(1, instances) * queue.queues_per_instance
-    prob, _mean, theta = mgc_wait(peak_rps / queues, held_ms / 1000, queue.servers, held_cv)
-    return ResponseTime(prob, theta, (cpu_ms + io_ms) / 1000, total_cv)
+    queues, servers, ca2 = spread(queue, instances)
+    slowest = slowest_call(io_ms, service_cv, fanout)
+    if slowest is None:
+        total_cv = _total_cv(cpu_ms, io_ms, service_cv)
+        held_ms = cpu_ms + io_ms if queue.holds_io else cpu_ms
+        held_cv = total_cv if queue.holds_io else service_cv
+        prob, _mean, theta = mgc_wait(peak_rps / queues, held_ms / 1000, servers, held_cv, ca2)
+        return ResponseTime(prob, theta, (cpu_ms + io_ms) / 1000, total_cv)
+    if queue.holds_io:  # a sync worker is held for its CPU and the slowest call
+        fan_ms = slowest.expected_s * 1000
+        held_ms = cpu_ms + fan_ms
+        sd_ms = math.hypot(service_cv * cpu_ms, math.sqrt(slowest.variance_s2) * 1000)
+        held_cv = sd_ms / held_ms if held_ms > 0 else 0.0
+    else:
+        held_ms, held_cv = cpu_ms, service_cv
+    prob, _mean, theta = mgc_wait(peak_rps / queues, held_ms / 1000, servers, held_cv, ca2)
+    return ResponseTime(prob, theta, cpu_ms / 1000, service_cv, slowest)
 
 
 def meets(rt: ResponseTime, target_ms: float) -> bool:
@@ -200,7 +275,7 @@ def _largest(predicate: _FloatPredicate, high: float) -> float | None:
     if not predicate(0.0):
         return None
     lo, hi = 0.0, high
-    for _ in range(60):
+    for _ in range(_LEVER_STEPS):
         mid = (lo + hi) / 2
         if predicate(mid):
             lo = mid
@@ -222,10 +297,12 @@ def find_levers(
     cv = req.workload.service_cv
     target = req.latency.p99_ms
 
-    def at(cpu: float, io: float, c: float, n: int) -> bool:
-        return meets(response_time(peak, cpu, io, c, queue, n), target)
+    fanout = req.workload.fanout_calls
 
-    alone = response_time(0.0, cpu_ms, io_ms, cv, queue, instances)
+    def at(cpu: float, io: float, c: float, n: int) -> bool:
+        return meets(response_time(peak, cpu, io, c, queue, n, fanout), target)
+
+    alone = response_time(0.0, cpu_ms, io_ms, cv, queue, instances, fanout)
     floor_ms = alone.quantile(QUANTILE) * 1000
     more = first_true(lambda n: at(cpu_ms, io_ms, cv, n), instances, limit)
     return P99Levers(

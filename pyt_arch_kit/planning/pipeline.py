@@ -11,7 +11,6 @@ import math
 
 from pyt_arch_kit.planning._names import named
 from pyt_arch_kit.planning.choices import DataTool, FindingKind
-from pyt_arch_kit.planning.data import reads_a_log
 from pyt_arch_kit.planning.model import (
     DataPlan,
     Decision,
@@ -20,6 +19,8 @@ from pyt_arch_kit.planning.model import (
     PipelinePlan,
     fmt_number,
 )
+from pyt_arch_kit.planning.stream import plan_stream
+from pyt_arch_kit.planning.throughput import MB_PER_S_PER_CORE, throughput
 from pyt_arch_kit.requirements import DataMode
 from pyt_arch_kit.resolved import ResolvedRequirements
 
@@ -31,24 +32,6 @@ __all__ = [
     "plan_pipeline",
 ]
 
-#: Throughput of one core, MB/s of compressed columnar input read, transformed and written,
-#: per engine: a stated planning assumption (set ``workload.mb_per_s_per_core`` from a timed run).
-MB_PER_S_PER_CORE: dict[DataTool, float] = {
-    DataTool.PANDAS: 50.0,  # one core: pandas runs single-threaded
-    DataTool.POLARS: 100.0,  # vectorised, multi-threaded Rust kernels
-    DataTool.DASK: 25.0,  # pandas partitions plus scheduling and shuffle
-    DataTool.PYSPARK: 25.0,  # scan, shuffle and aggregate of Parquet on the JVM
-    DataTool.SPARK_STREAMING: 25.0,
-    DataTool.KAFKA_CONSUMERS: 5.0,  # Python deserialising and handling each event
-}
-THROUGHPUT_SOURCE = (
-    "a planning assumption per engine, not a benchmark: measure one run (input bytes / "
-    "(task time × cores), the Spark UI's stage metrics or the job's own timing) and set "
-    "workload.mb_per_s_per_core. A published bound for the shuffle-heaviest case: Spark "
-    "sorted 100 TB in 23 min on 6,592 cores, ≈ 11 MB/s per core (R. Xin, “Apache Spark "
-    "officially sets a new record in large-scale sorting”, Databricks blog, 2014); a scan "
-    "and aggregate shuffles far less"
-)
 #: Size the fleet to finish in 1 / SAFETY_FACTOR of the window: stragglers, skew and one retry.
 SAFETY_FACTOR = 1.5
 #: Cores per Spark executor (and per Dask worker): beyond ~5 concurrent tasks an executor's
@@ -75,22 +58,11 @@ SPARK_FILES = (
     "Parquet docs, “Configurations”: large row groups (512 MB–1 GB) and files of 128 MB–1 GB; "
     "aim for 128–512 MB files"
 )
-#: Share of the input a wide stage shuffles (after column pruning): an assumption to measure.
-SHUFFLE_SHARE = 0.5
 SHUFFLE_PARTITION_MB = 128.0
 SPARK_AQE = (
     "Spark docs, “Performance Tuning”, adaptive query execution: shuffle partitions coalesced "
     "towards spark.sql.adaptive.advisoryPartitionSizeInBytes"
 )
-#: Kafka: what one partition takes from a producer (MB/s); a Python consumer's events/s.
-PARTITION_MB_S = 10.0
-PYTHON_CONSUMER_EVENTS_S = 2000.0
-STREAM_HEADROOM = 2.0
-RAO = (
-    "J. Rao, “How to choose the number of topics/partitions in a Kafka cluster?”, Confluent "
-    "blog, 2015: partitions ≥ max(t / p, t / c); consumers in a group ≤ partitions"
-)
-LAG_SHARE = 0.5
 _ORCHESTRATORS = {"airflow", "dagster", "prefect"}
 _DISTRIBUTED = {DataTool.PYSPARK, DataTool.DASK, DataTool.SPARK_STREAMING}
 
@@ -108,13 +80,6 @@ def batch_cores(data_gb: float, window_h: float, mb_per_s_per_core: float) -> in
     return max(1, math.ceil(need - 1e-9))
 
 
-def _throughput(req: ResolvedRequirements, tool: DataTool) -> tuple[float, str]:
-    measured = req.workload.mb_per_s_per_core
-    if measured > 0:
-        return measured, "measured (workload.mb_per_s_per_core)"
-    return MB_PER_S_PER_CORE[tool], THROUGHPUT_SOURCE
-
-
 def plan_pipeline(
     req: ResolvedRequirements, data: DataPlan | None
 ) -> tuple[PipelinePlan | None, list[Figure], list[Decision], list[Finding]]:
@@ -122,7 +87,7 @@ def plan_pipeline(
     if data is None:
         return None, [], [], []
     if data.mode is DataMode.STREAMING:
-        return _streaming(req, data)
+        return plan_stream(req, data)
     return _batch(req, data)
 
 
@@ -130,7 +95,8 @@ def _batch(
     req: ResolvedRequirements, data: DataPlan
 ) -> tuple[PipelinePlan, list[Figure], list[Decision], list[Finding]]:
     gb, window = data.data_gb, req.workload.window_h
-    rate, source = _throughput(req, data.tool)
+    share = req.workload.shuffle_share
+    rate, source = throughput(req, data.tool)
     cores = batch_cores(gb, window, rate)
     distributed = data.tool in _DISTRIBUTED
     node_cores = max(req.infrastructure.cores_per_instance, NODE_CORES)
@@ -144,10 +110,11 @@ def _batch(
     nodes = math.ceil(executors / per_node)
     fleet = executors * per_executor
     run_h = gb * 1000 / (rate * fleet) / 3600
-    executor_gb = (node_cores * RAM_PER_CORE_GB - 1) / per_node / (1 + OVERHEAD)
+    node_ram_gb = req.infrastructure.node_ram_gb or node_cores * RAM_PER_CORE_GB
+    executor_gb = (node_ram_gb - 1) / per_node / (1 + OVERHEAD)
     splits = max(1, math.ceil(gb * 1000 / SPLIT_MB))
     files = max(1, math.ceil(gb * 1000 / FILE_MB))
-    shuffle_gb = gb * SHUFFLE_SHARE
+    shuffle_gb = gb * share
     shuffle_parts = max(1, math.ceil(shuffle_gb * 1000 / SHUFFLE_PARTITION_MB))
     figures = [
         Figure(
@@ -164,8 +131,8 @@ def _batch(
             "Throughput per core",
             rate,
             "MB/s",
-            f"stated for {data.tool_name}, or measured",
-            (("engine", data.tool_name),),
+            f"stated for {data.tool_name} and the shuffle share, or measured",
+            (("engine", data.tool_name), ("shuffle share", share)),
             source,
         ),
         Figure(
@@ -228,10 +195,15 @@ def _batch(
             "Memory per executor (heap)",
             executor_gb,
             "GB",
-            "(node cores × RAM per core − 1 GB) / executors per node / (1 + overhead)",
+            "(node RAM − 1 GB) / executors per node / (1 + overhead); node RAM = "
+            + (
+                "infrastructure.node_ram_gb"
+                if req.infrastructure.node_ram_gb
+                else f"node cores × {RAM_PER_CORE_GB:g} GB (a memory-optimised node)"
+            ),
             (
                 ("node cores", node_cores),
-                ("RAM per core GB", RAM_PER_CORE_GB),
+                ("node RAM GB", node_ram_gb),
                 ("executors per node", per_node),
                 ("overhead", OVERHEAD),
             ),
@@ -260,8 +232,8 @@ def _batch(
             "Shuffle volume per run",
             shuffle_gb,
             "GB",
-            "data GB × share shuffled (assumed: one wide stage on half the input)",
-            (("data GB", gb), ("share", SHUFFLE_SHARE)),
+            "data GB × share shuffled (workload.shuffle_share)",
+            (("data GB", gb), ("share", share)),
             SPARK_AQE,
         ),
         Figure(
@@ -371,115 +343,3 @@ def _orchestrator_pushback(req: ResolvedRequirements) -> list[Finding]:
             f"{name} when several jobs depend on each other",
         )
     ]
-
-
-def _streaming(
-    req: ResolvedRequirements, data: DataPlan
-) -> tuple[PipelinePlan, list[Figure], list[Decision], list[Finding]]:
-    events = req.workload.events_per_s
-    kb = req.scale.payload_kb
-    mb_s = events * kb / 1000
-    fresh = data.freshness_s
-    lag_s = fresh * LAG_SHARE
-    spark = data.tool is DataTool.SPARK_STREAMING
-    rate, source = _throughput(req, data.tool)
-    figures = [
-        Figure(
-            "events_per_s",
-            "Events per second at peak",
-            events,
-            "events/s",
-            "workload.events_per_s",
-            (("events/s", events),),
-            "the requirements (or the stated assumption)",
-        ),
-        Figure(
-            "stream_mb_s",
-            "Stream throughput at peak",
-            mb_s,
-            "MB/s",
-            "events/s × event KB / 1000",
-            (("events/s", events), ("event KB", kb)),
-            "unit conversion",
-        ),
-    ]
-    partitions = consumers = 0
-    if reads_a_log(req):
-        per_consumer_mb = rate if spark else PYTHON_CONSUMER_EVENTS_S * kb / 1000
-        if req.workload.mb_per_s_per_core > 0:
-            per_consumer_mb = rate
-        by_consumer = mb_s / per_consumer_mb if per_consumer_mb > 0 else 0.0  # 0 KB events
-        need = max(mb_s / PARTITION_MB_S, by_consumer) * STREAM_HEADROOM
-        partitions = max(1, math.ceil(need - 1e-9))
-        consumers = partitions
-        figures += [
-            Figure(
-                "consumer_mb_s",
-                "Throughput per consumer",
-                per_consumer_mb,
-                "MB/s",
-                "a core of the stream engine" if spark else "events/s per Python consumer × KB",
-                (("engine", data.tool_name),),
-                source
-                if spark
-                else f"{fmt_number(PYTHON_CONSUMER_EVENTS_S)} events/s per "
-                f"Python consumer process: {THROUGHPUT_SOURCE}",
-            ),
-            Figure(
-                "stream_partitions",
-                "Topic partitions",
-                partitions,
-                "partitions",
-                "⌈max(t / p, t / c) × headroom⌉",
-                (
-                    ("t MB/s", mb_s),
-                    ("p MB/s per partition", PARTITION_MB_S),
-                    ("c MB/s per consumer", per_consumer_mb),
-                    ("headroom", STREAM_HEADROOM),
-                ),
-                RAO,
-            ),
-            Figure(
-                "stream_consumers",
-                "Consumers in the group" if not spark else "Stream cores (one task a partition)",
-                consumers,
-                "consumers" if not spark else "cores",
-                "= partitions (one consumer a partition; more would sit idle)",
-                (("partitions", partitions),),
-                RAO,
-            ),
-        ]
-    figures.append(
-        Figure(
-            "lag_budget_s",
-            "Consumer lag budget",
-            lag_s,
-            "s",
-            "freshness s × 0.5 (the other half is for processing and catching up)",
-            (("freshness s", fresh), ("share", LAG_SHARE)),
-            "freshness is end-to-end: lag plus processing must stay under it",
-        )
-    )
-    semantics = Decision(
-        "delivery semantics",
-        "exactly-once into a checkpointed file sink"
-        if spark
-        else "at-least-once with an idempotent sink",
-        "Structured Streaming's checkpointed offsets and idempotent file sink give end-to-end "
-        "exactly-once; a Kafka or database sink downstream is at-least-once again"
-        if spark
-        else "commit offsets after the sink write (enable.auto.commit=false); a crash replays "
-        "the events since the last commit, so the sink upserts by event id",
-        "exactly-once needs the engine's checkpoint and a sink that joins it; at-least-once "
-        "needs every write to be idempotent",
-        ("at-most-once (commit first)", "Kafka transactions (read-process-write to Kafka)"),
-    )
-    pipeline = PipelinePlan(
-        mode=DataMode.STREAMING,
-        events_per_s=events,
-        partitions=partitions,
-        consumers=consumers,
-        lag_budget_s=lag_s,
-        semantics=semantics.choice,
-    )
-    return pipeline, figures, [semantics], []

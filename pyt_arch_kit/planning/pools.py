@@ -58,7 +58,7 @@ def pool_decision(db: DatabasePlan, engine: DatabaseKind, processes: int, usable
     trade = (
         "a small pool queues in the app under bursts; a large one overloads the "
         f"database, which does its best work near {useful} active connections "
-        "((cores × 2) + spindles)"
+        "(2 × its cores, the low end of the PostgreSQL wiki's 2–10 × cores)"
     )
     if engine is DatabaseKind.MONGODB:
         choice = f"maxPoolSize={db.pool_size} per MongoClient (one client per process)"

@@ -216,8 +216,9 @@ def _busy_connections(f: Facts) -> tuple[str, str, str]:
     return (
         "more busy connections than the database serves well",
         f"{db.db_busy_connections:,.0f} connections are busy at peak; a database server "
-        f"does its best work near {db.useful_connections} active connections (cores × 2 "
-        "+ spindles), beyond which contention raises every query's latency.",
+        f"does its best work near {db.useful_connections} active connections (2 × its "
+        "cores, the low end of 2–10 × cores), beyond which contention raises every "
+        "query's latency.",
         "Measure the database under load; cut round trips per request (batch queries, "
         "cache), or " + _cap_active_connections(db) + ".",
     )

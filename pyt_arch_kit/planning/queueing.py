@@ -124,7 +124,11 @@ def mmc_wait(
 
 
 def mgc_wait(
-    arrival_rate: float, service_s: float, servers: int, service_cv: float
+    arrival_rate: float,
+    service_s: float,
+    servers: int,
+    service_cv: float,
+    arrival_cv2: float = 1.0,
 ) -> tuple[float, float, float]:
     """Waiting in an M/G/c queue by the Allen–Cunneen approximation.
 
@@ -138,6 +142,8 @@ def mgc_wait(
         service_s: mean time a request holds a server, in seconds.
         servers: c.
         service_cv: Cs, the coefficient of variation of that time (1 = exponential).
+        arrival_cv2: Ca², the squared coefficient of variation of the inter-arrival times
+            (1 = Poisson; 1/k for the Erlang-k arrivals a round-robin split over k gives).
 
     Returns:
         ``(probability of waiting, mean wait s, mean wait of those who wait s)``; the waits are
@@ -154,7 +160,7 @@ def mgc_wait(
     if arrival_rate >= capacity:
         return 1.0, math.inf, math.inf
     c = erlang_c(servers, arrival_rate * service_s)
-    theta = (1 + service_cv**2) / 2 / (capacity - arrival_rate)
+    theta = (arrival_cv2 + service_cv**2) / 2 / (capacity - arrival_rate)
     return c, c * theta, theta
 
 

@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-__all__ = ["DETERMINISTIC_CV", "ResponseTime", "regularized_gamma"]
+if TYPE_CHECKING:
+    from pyt_arch_kit.planning.fanout import SlowestCall
+
+__all__ = ["DETERMINISTIC_CV", "ResponseTime", "log_gamma_tails", "regularized_gamma"]
 
 #: Below this coefficient of variation the service time is treated as a constant.
 DETERMINISTIC_CV = 0.01
@@ -73,6 +77,12 @@ def _log_pq(a: float, x: float) -> tuple[float, float]:
     return math.log1p(-math.exp(log_q)) if log_q < 0 else -math.inf, log_q
 
 
+def log_gamma_tails(a: float, x: float) -> tuple[float, float]:
+    """``(log P(a, x), log Q(a, x))`` of the regularized incomplete gamma functions, each
+    accurate where it is small (far tails included)."""
+    return _log_pq(a, x)
+
+
 def regularized_gamma(a: float, x: float) -> tuple[float, float]:
     """The regularized incomplete gamma functions ``(P(a, x), Q(a, x))``, P + Q = 1.
 
@@ -118,17 +128,22 @@ class ResponseTime:
             taken as exponential: exact for M/M/c, the heavy-traffic shape for M/G/c).
         service_s: the mean of ``S``, the request's own time (CPU + IO), in seconds.
         service_cv: the coefficient of variation of ``S`` (standard deviation / mean).
+        slowest: the slowest of N parallel calls the request also waits for, ``M``
+            (:class:`~pyt_arch_kit.planning.fanout.SlowestCall`), or ``None``. With it,
+            ``T = W + S + M``, and ``S`` is the rest of the request's own time (its CPU).
     """
 
     wait_probability: float
     conditional_wait_s: float
     service_s: float
     service_cv: float
+    slowest: SlowestCall | None = None
 
     @property
     def mean_s(self) -> float:
-        """E[T] = P_wait · θ + E[S]."""
-        return self.wait_probability * self.conditional_wait_s + self.service_s
+        """E[T] = P_wait · θ + E[S] (+ E[M])."""
+        extra = self.slowest.expected_s if self.slowest is not None else 0.0
+        return self.wait_probability * self.conditional_wait_s + self.service_s + extra
 
     def _wait_tail(self, t: float) -> float:
         """P(W > t)."""
@@ -139,7 +154,20 @@ class ResponseTime:
         return self.wait_probability * math.exp(-t / self.conditional_wait_s)
 
     def survival(self, t: float) -> float:
-        """P(T > t), for t in seconds."""
+        """P(T > t), for t in seconds.
+
+        With a fan-out, ``P(T > t) = E[P(W + S > t − M)]``: the convolution with the slowest
+        call, a weighted sum over its quantile table.
+        """
+        if self.slowest is None:
+            return self._survival_without_fanout(t)
+        if self.service_s <= 0 and (self.wait_probability <= 0 or self.conditional_wait_s <= 0):
+            return self.slowest.survival(t)  # nothing to convolve with: exact
+        total = sum(w * self._survival_without_fanout(t - m) for m, w in self.slowest.nodes())
+        return min(1.0, max(0.0, total))
+
+    def _survival_without_fanout(self, t: float) -> float:
+        """P(W + S > t)."""
         if t < 0:
             return 1.0
         m, cv, theta = self.service_s, self.service_cv, self.conditional_wait_s
@@ -182,7 +210,8 @@ class ResponseTime:
             return math.inf
         if self.survival(0.0) <= tail:
             return 0.0
-        scale = max(self.service_s, self.conditional_wait_s, 1e-12)
+        fanned = self.slowest.expected_s if self.slowest is not None else 0.0
+        scale = max(self.service_s + fanned, self.conditional_wait_s, 1e-12)
         hi = scale
         for _ in range(2_000):
             if self.survival(hi) <= tail:

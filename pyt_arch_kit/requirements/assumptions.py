@@ -14,6 +14,7 @@ from pyt_arch_kit.requirements.enums import (
     CACHE_READ_SHARE,
     CPU_BOUND_SHARE,
     IO_BOUND_SHARE,
+    Balancer,
     ConsistencyPriority,
     DatabaseKind,
     DataMode,
@@ -368,4 +369,21 @@ RULES: list[tuple[str, _Rule]] = [
     ("infrastructure.cores_per_instance", lambda r: (4, "a common VM or pod size")),
     ("infrastructure.team_size", lambda r: (5, "one small team")),
     ("workload.cache_keys", _cache_keys),
+    (
+        "workload.shuffle_share",
+        lambda r: (
+            (0.5, "one wide stage (a join or group-by) shuffles half the input after pruning")
+            if _batch(r)
+            else None
+        ),
+    ),
+    (
+        "infrastructure.balancer",
+        _requests(
+            lambda r: (
+                Balancer.ROUND_ROBIN,
+                "the default of AWS ALB, nginx, HAProxy and Envoy",
+            )
+        ),
+    ),
 ]

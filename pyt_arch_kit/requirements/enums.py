@@ -9,6 +9,7 @@ __all__ = [
     "CPU_BOUND_SHARE",
     "IO_BOUND_SHARE",
     "Architecture",
+    "Balancer",
     "ConsistencyPriority",
     "DataMode",
     "DataShape",
@@ -25,6 +26,14 @@ class ConsistencyPriority(StrEnum):
     STRONG = "strong"
     BALANCED = "balanced"
     AVAILABILITY = "availability"
+
+
+class Balancer(StrEnum):
+    """How the load balancer picks an instance for each request."""
+
+    RANDOM = "random"
+    ROUND_ROBIN = "round_robin"
+    LEAST_OUTSTANDING = "least_outstanding"
 
 
 class WorkloadKind(StrEnum):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pyt_arch_kit.requirements.enums import (
     Architecture,
+    Balancer,
     ConsistencyPriority,
     DatabaseKind,
     DataMode,
@@ -198,7 +199,8 @@ class Workload(_Section):
         0,
         ge=0,
         le=10_000,
-        description="Parallel downstream calls a request waits on (tail amplification).",
+        description="Parallel downstream calls a request waits for: its IO wait is then the "
+        "slowest of this many calls, each taking io_wait_ms_per_request (0 or 1: no fan-out).",
     )
     data_mode: DataMode = Field(
         DataMode.NONE,
@@ -232,9 +234,33 @@ class Workload(_Section):
             "In how many hours must one batch run finish (its window, e.g. 6 h at night)?"
         ),
     )
+    shuffle_share: float | None = Field(
+        None,
+        ge=0,
+        le=10,
+        description="Share of a data job's input it shuffles across the network (0 = map-only, "
+        "1 = a sort; above 1 when joins expand it); sets the engine's MB/s per core.",
+        json_schema_extra=_q(
+            "What share of its input does the data job shuffle (0 map-only, 1 a full sort)?"
+        ),
+    )
+    partition_mb_s: float | None = Field(
+        None,
+        gt=0,
+        le=10_000,
+        description="Producer throughput one Kafka partition takes, in MB/s (measured with "
+        "kafka-producer-perf-test; the planner's stated figure is 10).",
+    )
+    consumer_mb_s: float | None = Field(
+        None,
+        gt=0,
+        le=100_000,
+        description="Throughput one consumer of the stream handles, in MB/s (e.g. 0.01 for "
+        "1 KB events at 10/s); replaces the engine's stated figure.",
+    )
     mb_per_s_per_core: float | None = Field(
         None,
-        ge=0.1,
+        ge=0.0001,
         le=10_000,
         description="Measured throughput of one core of the data engine, in MB/s (overrides "
         "the planner's stated figure for the engine).",
@@ -254,6 +280,20 @@ class Workload(_Section):
         json_schema_extra=_q(
             "How many distinct objects do reads ask for (the cache's working set)?", widget="log"
         ),
+    )
+    cache_ttl_s: float | None = Field(
+        None,
+        gt=0,
+        le=86_400,
+        description="The read cache's TTL in seconds, at most the stale-read tolerance (the "
+        "planner takes the tolerance up to 300 s for Redis, 60 s in-process, when not given).",
+    )
+    cache_zipf_alpha: float | None = Field(
+        None,
+        gt=0,
+        le=3,
+        description="Zipf exponent α of key popularity (pᵢ ∝ 1/iᵅ; web traces 0.64–0.83, "
+        "Breslau et al. 1999); the planner assumes 0.8 when not given.",
     )
     cache_hit_ratio: float | None = Field(
         None,
@@ -276,6 +316,30 @@ class Infrastructure(_Section):
         None,
         description="The primary data store (none if the service keeps no state).",
         json_schema_extra=_q("Which primary database is available or preferred?"),
+    )
+    db_cores: int | None = Field(
+        None,
+        ge=1,
+        le=1024,
+        description="vCPU of the database server (the primary); sized from its load when "
+        "not given.",
+    )
+    node_ram_gb: float | None = Field(
+        None,
+        gt=0,
+        le=65_536,
+        description="RAM of one data-job worker node, in GB (sizes the executors' memory; "
+        "8 GB per core when not given).",
+    )
+    balancer: Balancer | None = Field(
+        None,
+        description="How the load balancer spreads requests: random, round_robin, or "
+        "least_outstanding (least outstanding requests / least connections); decides whether "
+        "the instances queue apart or as one shared queue.",
+        json_schema_extra=_q(
+            "How does the load balancer pick an instance: random, round robin, or least "
+            "outstanding requests?"
+        ),
     )
     db_max_connections: int | None = Field(
         None,

@@ -45,14 +45,14 @@ def pipeline_summary(plan: Plan) -> list[str]:
             "the window).",
             f"- {fmt_number(p.input_partitions)} input partitions of ≤ 128 MB, "
             f"{fmt_number(p.output_files)} output files of ~256 MB, "
-            f"{fmt_number(p.shuffle_gb)} GB shuffled (assumed: half the input).",
+            f"{fmt_number(p.shuffle_gb)} GB shuffled (workload.shuffle_share).",
         ]
     if (p := _stream(plan)) is not None:
         lines = [f"- {fmt_number(p.events_per_s)} events/s at peak."]
         if p.partitions:
             lines.append(
                 f"- {p.partitions} topic partitions and {p.consumers} consumer(s) in the group "
-                "(throughput per partition and per consumer, with 2× headroom)."
+                "(Rao: max(t / p, t / c); create the topic with twice that for growth)."
             )
         lines.append(
             f"- Consumer lag budget {fmt_number(p.lag_budget_s)} s (half the freshness); "

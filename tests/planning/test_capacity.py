@@ -111,7 +111,8 @@ IO_API: dict[str, Any] = {
     "scale": {"peak_rps": 2000},
     "latency": {"p99_ms": 200, "availability_pct": 99.9},
     "workload": {"cpu_ms_per_request": 4, "io_wait_ms_per_request": 36, "service_cv": 1.0},
-    "infrastructure": {"cores_per_instance": 4},
+    # a random split: each event loop an M/G/1 queue with Poisson arrivals, the textbook case
+    "infrastructure": {"cores_per_instance": 4, "balancer": "random"},
 }
 
 
@@ -234,7 +235,7 @@ def test_instances_added_for_latency_stop_at_four_times_the_base_plus_four() -> 
             scale={"peak_rps": 300},
             latency={"availability_pct": 99.0, "p50_ms": 10, "p99_ms": 12.75},
             workload={"cpu_ms_per_request": 10, "io_wait_ms_per_request": 0, "service_cv": 0.1},
-            infrastructure={"cores_per_instance": 2},
+            infrastructure={"cores_per_instance": 2, "balancer": "random"},
         )
     )
     cap = p.capacity
@@ -260,3 +261,38 @@ def test_p99_at_the_plans_own_utilisation_is_the_plans_p99() -> None:
     assert p99_at_utilisation(p, 0.8) > cap.p99_ms > p99_at_utilisation(p, 0.1)
     idle = plan(req(scale={"peak_rps": 0}))
     assert p99_at_utilisation(idle, 0.5) == idle.capacity.p99_ms
+
+
+@pytest.mark.parametrize("cores", [1, 4])
+def test_the_balancer_orders_the_p99_random_round_robin_least_outstanding(cores: int) -> None:
+    """The same fleet queues least under one shared queue (least outstanding requests), more
+    under round robin's Erlang-n arrivals, most under a random split (independent queues)."""
+    p99 = {}
+    for balancer in ("random", "round_robin", "least_outstanding"):
+        p = plan(
+            req(
+                scale={"peak_rps": 1000},
+                latency={"p99_ms": 1000, "availability_pct": 99.0},
+                workload={"cpu_ms_per_request": 10, "io_wait_ms_per_request": 0.0},
+                infrastructure={"cores_per_instance": cores, "balancer": balancer},
+            )
+        )
+        p99[balancer] = p.capacity.p99_ms
+        assert p.capacity.instances == math.ceil(10 / (cores * 0.66))
+    assert p99["random"] > p99["round_robin"] > p99["least_outstanding"]
+
+
+def test_ten_erlangs_on_one_core_instances_meet_a_target_as_one_shared_queue() -> None:
+    """10 Erlangs of 10 ms work: one shared M/M/c queue (least outstanding) meets a 50 ms p99
+    with 16 instances (N+1 for 10 busy cores at 0.66); a random split needs many more."""
+    common = {
+        "scale": {"peak_rps": 1000},
+        "latency": {"p99_ms": 50, "availability_pct": 99.0},
+        "workload": {"cpu_ms_per_request": 10, "io_wait_ms_per_request": 0.0},
+    }
+    shared = plan(
+        req(**common, infrastructure={"cores_per_instance": 1, "balancer": "least_outstanding"})
+    )
+    split = plan(req(**common, infrastructure={"cores_per_instance": 1, "balancer": "random"}))
+    assert shared.capacity.meets_p99 and shared.capacity.instances == 16
+    assert split.capacity.instances > 2 * shared.capacity.instances

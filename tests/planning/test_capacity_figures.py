@@ -14,7 +14,8 @@ IO_API: dict[str, Any] = {
     "scale": {"peak_rps": 2000},
     "latency": {"p99_ms": 200, "availability_pct": 99.9},
     "workload": {"cpu_ms_per_request": 4, "io_wait_ms_per_request": 36, "service_cv": 1.0},
-    "infrastructure": {"cores_per_instance": 4},
+    # a random split: each event loop an M/G/1 queue with Poisson arrivals, the textbook case
+    "infrastructure": {"cores_per_instance": 4, "balancer": "random"},
 }
 
 

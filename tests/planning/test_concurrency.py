@@ -53,8 +53,10 @@ def test_cpu_share(cpu: float, io: float, share: float) -> None:
         (15.1, 9.9, "rest", M.PROCESSES),  # 9.9 ms of IO: below the 10 ms worth overlapping
         (6, 4, "websocket", M.HYBRID),  # held connections need a loop whatever the IO
         (6, 4, "events", M.HYBRID),
+        (4.9, 3, "websocket", M.ASYNCIO),  # 4.9 ms of CPU does not pay for the pool's hand-off
         (5.9, 4.1, "rest", M.HYBRID),  # share 0.59: mixed
-        (2.01, 8, "rest", M.HYBRID),  # share just above 0.2: mixed
+        (5.01, 19.9, "rest", M.HYBRID),  # share just above 0.2: mixed, CPU ≥ 5 ms
+        (2.01, 8, "rest", M.ASYNCIO),  # mixed, but 2 ms of CPU: no pool (hand-off ~0.5 ms)
         (2, 8, "rest", M.ASYNCIO),  # share exactly 0.2: IO-bound
         (50, 0, "batch", M.PROCESSES),  # a batch job: its engine parallelises
         (1, 99, "batch", M.PROCESSES),

@@ -176,3 +176,26 @@ def test_no_lever_on_a_time_the_request_does_not_spend() -> None:
     assert lev.io_ms is not None and lev.io_ms < 20
     assert meets(response_time(400, 2, lev.io_ms, 1.0, loop, 1), 60)
     assert not meets(response_time(400, 2, lev.io_ms * 1.01, 1.0, loop, 1), 60)
+
+
+def test_fan_out_of_100_parallel_calls_is_in_the_p99() -> None:
+    """100 parallel exponential calls of 10 ms: the slowest is ≥ 92 ms at the p99
+    (P(max ≤ t) = (1 − e^{−t/10})¹⁰⁰), so a 60 ms target is missed."""
+    from pyt_arch_kit import Requirements, plan
+
+    p = plan(
+        Requirements(
+            scale={"peak_rps": 100},
+            latency={"p99_ms": 60},
+            workload={
+                "cpu_ms_per_request": 0.01,
+                "io_wait_ms_per_request": 10,
+                "fanout_calls": 100,
+                "service_cv": 1,
+            },
+        )
+    )
+    assert p.capacity.p99_ms >= 92
+    assert not p.capacity.meets_p99
+    fig = next(f for f in p.figures if f.key == "slowest_call_p99_ms")
+    assert fig.value == pytest.approx(92.05, abs=0.05)
