@@ -241,10 +241,10 @@ def test_async_pool_follows_littles_law_on_database_time() -> None:
     assert p.database.pool_size == math.ceil(20 / loops * 2)
 
 
-def test_strong_consistency_uses_serializable_and_no_cache_of_mutable_data() -> None:
+def test_strong_consistency_uses_row_locks_and_no_cache_of_mutable_data() -> None:
     p = plan(req(consistency={"priority": "strong"}, scale={"peak_rps": 5000}))
     assert p.database is not None
-    assert p.database.isolation.startswith("SERIALIZABLE")
+    assert p.database.isolation.startswith("READ COMMITTED with row locks")
     assert p.database.cache.startswith("none")
     assert p.database.read_replicas == 0
 

@@ -102,14 +102,9 @@ class Cache(StrEnum):
 class Isolation(StrEnum):
     """The transaction isolation (or MongoDB read and write concerns) the design uses."""
 
-    SERIALIZABLE = (
-        "SERIALIZABLE (SSI) for every transaction that reads or writes the invariant's rows "
-        "(balances); READ COMMITTED only for transactions that touch none of them"
-    )
-    SERIALIZABLE_INNODB = (
-        "SERIALIZABLE (InnoDB: every plain SELECT becomes a shared-locking read) for every "
-        "transaction that reads or writes the invariant's rows (balances); READ COMMITTED "
-        "only for transactions that touch none of them"
+    LOCKED = (
+        "READ COMMITTED with row locks: every transaction that changes the invariant's rows "
+        "(balances) locks them first (SELECT … FOR UPDATE, in id order)"
     )
     READ_COMMITTED = "READ COMMITTED (the PostgreSQL default)"
     REPEATABLE_READ = "REPEATABLE READ (the InnoDB default)"
@@ -118,9 +113,9 @@ class Isolation(StrEnum):
     REDIS_MULTI = "single commands and MULTI/EXEC blocks (atomic, no rollback); WATCH to check"
 
     @property
-    def serializable(self) -> bool:
-        """Whether the invariant's transactions run SERIALIZABLE (SSI, or InnoDB's locking)."""
-        return self in (Isolation.SERIALIZABLE, Isolation.SERIALIZABLE_INNODB)
+    def locks_rows(self) -> bool:
+        """Whether the invariant's transactions lock its rows (the ledger's one mechanism)."""
+        return self is Isolation.LOCKED
 
 
 class Broker(StrEnum):

@@ -297,10 +297,10 @@ def plan_database(
             "isolation",
             isolation.value,
             boundaries,
-            "stronger isolation costs retries under contention"
+            "row locks queue the transfers of one account: a hot account is a queue"
             if strong
             else "READ COMMITTED allows non-repeatable reads inside a transaction",
-            ("SERIALIZABLE", "REPEATABLE READ", "READ COMMITTED"),
+            ("READ COMMITTED + row locks", "SERIALIZABLE", "REPEATABLE READ"),
         ),
         Decision(
             "caching",

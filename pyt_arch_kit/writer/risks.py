@@ -94,19 +94,18 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
                 "jitter the TTLs and let one request refresh a key (single-flight)",
             )
         )
-    if db.isolation.serializable:
+    if db.isolation.locks_rows:
         rows.append(
             (
-                "Deadlocks and lock waits under contention"
-                if db.engine is DatabaseKind.MYSQL
-                else "Serialization failures and deadlocks under contention",
-                (
-                    "retry deadlocks (1213) and lock wait timeouts (1205) a few times"
+                "Lock waits on hot accounts",
+                "lock accounts in id order so opposite transfers queue instead of deadlocking; "
+                "keep transactions short and bound the wait ("
+                + (
+                    "innodb_lock_wait_timeout"
                     if db.engine is DatabaseKind.MYSQL
-                    else "retry SQLSTATE 40001 and deadlocks (40P01) a few times"
+                    else "lock_timeout"
                 )
-                + " with jittered backoff; lock accounts in id order so opposite transfers "
-                "cannot deadlock; keep transactions short",
+                + " under the request deadline); retry the rare deadlock with jittered backoff",
             )
         )
     if db.outbox:

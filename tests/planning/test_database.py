@@ -333,15 +333,18 @@ def test_isolation_per_engine_and_priority(database: str, priority: str, isolati
 
 
 @pytest.mark.parametrize(
-    ("database", "kind", "retried"),
-    [("postgresql", "SERIALIZABLE (SSI)", "40001"), ("mysql", "SERIALIZABLE (InnoDB", "1213")],
+    ("database", "default"),
+    [("postgresql", "PostgreSQL's default"), ("mysql", "InnoDB defaults to REPEATABLE READ")],
 )
-def test_strong_consistency_runs_the_invariant_serializable(
-    database: str, kind: str, retried: str
+def test_strong_consistency_has_one_mechanism_row_locks_at_read_committed(
+    database: str, default: str
 ) -> None:
+    """Measured on PostgreSQL: SERIALIZABLE on top of FOR UPDATE failed 8 % of 1,600 transfers
+    (503s); the locks alone failed none, at 2.7x the throughput."""
     db = db_plan(infrastructure={"database": database}, consistency={"priority": "strong"})
-    assert db.isolation.startswith(kind)
-    assert retried in db.transaction_boundaries and "ORDER BY id" in db.transaction_boundaries
+    assert db.isolation.startswith("READ COMMITTED with row locks")
+    assert default in db.transaction_boundaries and "ORDER BY id" in db.transaction_boundaries
+    assert "40001" not in db.transaction_boundaries
 
 
 @pytest.mark.parametrize(

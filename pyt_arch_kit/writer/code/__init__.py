@@ -38,7 +38,7 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
     if p.ledger:
         out.append(
             (
-                "Exactly-once command: SERIALIZABLE, idempotency key, outbox",
+                "Exactly-once command: journal, row locks, idempotency key, outbox",
                 ledger.ledger(p, t),
             )
         )

@@ -8,6 +8,8 @@ from pyt_arch_kit.writer.code.profile import Profile
 
 __all__ = ["data_job", "outbox_relay"]
 
+DROP = "@drop@"
+
 _DATA = {
     "pandas": '''
         # app/job.py
@@ -178,36 +180,40 @@ def data_job(plan: Plan, p: Profile) -> tuple[str, str]:
 
 _RELAY = '''
     # app/relay.py
-    """The outbox relay: publish committed events in order, at least once, then mark them.
+    \"\"\"The outbox relay: publish committed events in commit order, at least once, then mark them.
 
-    Run one or more relays; SKIP LOCKED lets them share the table without double work inside a
-    batch. Consumers dedupe by ``event_id`` (a crash between publish and mark re-sends a batch).
+    One relay publishes at a time, so one account's events leave in commit order: each batch
+    first takes @lock_doc@, and a second relay (one per zone, for availability) waits
+    its turn; relays sharing the table with SKIP LOCKED would reorder them. Consumers dedupe
+    by ``event_id`` (a crash between publish and mark re-sends a batch).
     """
 
     import json
     from collections.abc import @Awaitable@, Callable
     from typing import Any
 
-    from sqlalchemy import text
+    from sqlalchemy import bindparam, text
     @sa_import@
+    @producer_import@
 
     Publish = Callable[[str, str, dict[str, Any]], @Awaitable_None@]  # (topic, key, event)
     BATCH = 100
 
 
     @async@def relay_once(sessions: @sessionmaker@[@Session@], publish: Publish) -> int:
-        """Publish up to BATCH unpublished events, oldest first; the number published."""
+        \"\"\"Publish up to BATCH unpublished events, oldest first; the number published.\"\"\"
         @async@with sessions() as session, session.begin():
+            # one relay at a time; the lock is released at commit
+            @await@session.execute(text("@lock_sql@"))
             rows = (
                 @await@session.execute(
-                    text("SELECT id, event_id, aggregate_key, topic, @payload@ FROM outbox "
-                         "WHERE published_at IS NULL ORDER BY id LIMIT :n "
-                         "FOR UPDATE SKIP LOCKED"),
+                    text("SELECT id, aggregate_key, topic, @payload@ FROM outbox "
+                         "WHERE published_at IS NULL ORDER BY id LIMIT :n"),
                     {"n": BATCH},
                 )
             ).all()
-            for _id, _event_id, aggregate_key, topic, payload in rows:
-                # the aggregate key is the message key: one account's events stay in order
+            for _id, aggregate_key, topic, payload in rows:
+                # the aggregate key is the message key: one account's events, one partition
                 @await@publish(topic, str(aggregate_key), json.loads(payload))
             if rows:
                 @await@session.execute(
@@ -216,7 +222,47 @@ _RELAY = '''
                     {"ids": [row[0] for row in rows]},
                 )
             return len(rows)
+    @producer@
 '''
+
+_KAFKA_ASYNC = """
+
+    def make_producer(bootstrap_servers: str) -> AIOKafkaProducer:
+        \"\"\"Idempotent, acks from all in-sync replicas: a retried send is neither lost,
+        duplicated nor reordered within a partition. Start it in the relay's process.\"\"\"
+        return AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all"
+        )
+
+
+    def kafka_publish(producer: AIOKafkaProducer) -> Publish:
+        \"\"\"``publish`` for relay_once: the broker acks before the batch is marked.\"\"\"
+
+        async def publish(topic: str, key: str, event: dict[str, Any]) -> None:
+            await producer.send_and_wait(topic, json.dumps(event).encode(), key=key.encode())
+
+        return publish
+"""
+
+_KAFKA_SYNC = """
+
+    def make_producer(bootstrap_servers: str) -> Producer:
+        \"\"\"Idempotent, acks from all in-sync replicas: a retried send is neither lost,
+        duplicated nor reordered within a partition.\"\"\"
+        return Producer(
+            {"bootstrap.servers": bootstrap_servers, "enable.idempotence": True, "acks": "all"}
+        )
+
+
+    def kafka_publish(producer: Producer) -> Publish:
+        \"\"\"``publish`` for relay_once: flushed (acked) before the batch is marked.\"\"\"
+
+        def publish(topic: str, key: str, event: dict[str, Any]) -> None:
+            producer.produce(topic, json.dumps(event).encode(), key=key.encode())
+            producer.flush(10)
+
+        return publish
+"""
 
 
 def outbox_relay(p: Profile) -> str:
@@ -226,18 +272,32 @@ def outbox_relay(p: Profile) -> str:
         if p.is_async
         else "from sqlalchemy.orm import Session, sessionmaker"
     )
+    kafka = p.broker == "kafka"
     text = fill(
         _RELAY,
         sa_import=sa_import,
+        producer_import=(
+            "from aiokafka import AIOKafkaProducer"
+            if p.is_async
+            else "from confluent_kafka import Producer"
+        )
+        if kafka
+        else DROP,
+        producer="\n\n" + fill(_KAFKA_ASYNC if p.is_async else _KAFKA_SYNC).rstrip("\n")
+        if kafka
+        else DROP,
         Awaitable="Awaitable" if p.is_async else "",
         Awaitable_None="Awaitable[None]" if p.is_async else "None",
         sessionmaker="async_sessionmaker" if p.is_async else "sessionmaker",
         Session="AsyncSession" if p.is_async else "Session",
         payload="CAST(payload AS text)" if p.dialect == "postgresql" else "payload",
         now="now()" if p.dialect == "postgresql" else "UTC_TIMESTAMP(6)",
+        lock_doc="an advisory lock" if p.dialect == "postgresql" else "outbox_relay_lock's row",
+        lock_sql="SELECT pg_advisory_xact_lock(7311001)"
+        if p.dialect == "postgresql"
+        else "SELECT id FROM outbox_relay_lock WHERE id = 1 FOR UPDATE",
         **flavour(p.is_async),
     )
-    text = text.replace("from sqlalchemy import text", "from sqlalchemy import bindparam, text")
     return text.replace(
         "from collections.abc import , Callable", "from collections.abc import Callable"
     )

@@ -82,7 +82,7 @@ class Profile:
         driver: the driver's import name (``asyncpg``, ``psycopg``, ``asyncmy``, ``pymysql``,
             ``pymongo``, ``redis``) or ``""``.
         cache: ``"redis"``, ``"local"`` or ``""``.
-        ledger: the exactly-once command (SERIALIZABLE or outbox) is part of the design.
+        ledger: the exactly-once command (row locks or outbox) is part of the design.
         broker: the broker key (``kafka``, ``pulsar``, ``rabbitmq``, ``sqs``) or ``""``.
         data: the data job's kind (``pandas``, ``polars``, ``Dask``, ``PySpark``, ``Kafka``,
             ``Spark streaming``) or ``""``.
@@ -154,7 +154,7 @@ def profile(plan: Plan) -> Profile:
         cache="" if db is None else _CACHE.get(db.cache, ""),
         ledger=db is not None
         and (db.engine.postgres or db.engine is DatabaseKind.MYSQL)
-        and (db.outbox or db.isolation.serializable),
+        and (db.outbox or db.isolation.locks_rows),
         broker=_BROKER[plan.broker.key] if plan.broker else "",
         data="" if plan.data is None else _DATA[plan.data.tool],
         pgbouncer=db is not None and db.pgbouncer,
