@@ -96,8 +96,8 @@ def socket_guideline(plan: Plan) -> list[str]:
     bus = broadcast_bus(plan.database).split(" (")[0]
     return [
         "Each worker keeps its sockets in a dict keyed by channel, listens on "
-        f"{bus} for those channels, and fans a message out with a send timeout "
-        "per socket; a client that cannot keep up is disconnected, not buffered. The "
+        f"{bus} once, and fans a message out through each socket's bounded queue "
+        "(`app/ws.py`); a client that cannot keep up is disconnected, not buffered. The "
         "handler authenticates on connect, keeps no state the user cannot rebuild from "
         "Redis or the database, and on reconnect resynchronises from a last-seen version.",
         "",
@@ -112,7 +112,7 @@ def socket_risks(plan: Plan) -> list[tuple[str, str]]:
         (
             "A reconnect storm after a deploy or a lost zone",
             "clients reconnect after a full-jitter delay (capped exponential backoff); "
-            "workers recycle with max_requests_jitter and drain sockets a few at a time; "
+            "workers are never recycled by max_requests and drain sockets a few at a time; "
             "authenticate reconnects cheaply (a short-lived token)",
         ),
         (

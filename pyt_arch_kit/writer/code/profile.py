@@ -88,6 +88,7 @@ class Profile:
             ``Spark streaming``) or ``""``.
         pgbouncer: connections go through PgBouncer in transaction mode.
         serve: the app is served over HTTP by gunicorn (REST, GraphQL, WebSocket, events).
+        websocket: the app holds WebSockets: a route, per-socket queues, Redis pub/sub.
     """
 
     is_async: bool
@@ -100,6 +101,7 @@ class Profile:
     data: DataJob
     pgbouncer: bool
     serve: bool
+    websocket: bool = False
 
     @property
     def url_scheme(self) -> str:
@@ -159,4 +161,7 @@ def profile(plan: Plan) -> Profile:
         data="" if plan.data is None else _DATA[plan.data.tool],
         pgbouncer=db is not None and db.pgbouncer,
         serve=iface in ("rest", "graphql", "websocket", "events"),
+        websocket=iface == "websocket"
+        and conc.framework in (Framework.FASTAPI, Framework.STRAWBERRY)
+        and conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID),
     )

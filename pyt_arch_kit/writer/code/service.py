@@ -52,10 +52,14 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
         fields.append(
             f"pool_timeout_s: float = {t.pool_s}  # wait for a connection, then fail fast"
         )
+    if p.cache == "redis" or p.websocket:
+        fields.append('redis_url: str = "redis://cache:6379/0"')
     if p.cache == "redis":
+        fields.append(f"cache_timeout_s: float = {t.cache_s}  # a slow cache costs at most this")
+    if p.websocket:
         fields += [
-            'redis_url: str = "redis://cache:6379/0"',
-            f"cache_timeout_s: float = {t.cache_s}  # a slow cache costs at most this",
+            "ws_queue_max: int = 64  # messages a socket may fall behind before it is dropped",
+            "ws_send_timeout_s: float = 10.0  # one frame to one client",
         ]
     if p.cache:
         fields.append(
@@ -312,6 +316,30 @@ def app_module(plan: Plan, p: Profile) -> str:
         else:
             db_import = open_db = close_db = DROP
         cpu_import = "from app.cpu import start_pool, stop_pool" if pool else DROP
+        if p.websocket:  # one pub/sub listener per worker process, for the process's sockets
+            db_import = "\n".join(
+                line
+                for line in (
+                    db_import,
+                    "from app.settings import settings",
+                    "from app.ws import listen, router",
+                )
+                if line != DROP
+            )
+            open_db = "\n".join(
+                line
+                for line in (
+                    open_db,
+                    "app.state.redis = Redis.from_url(settings.redis_url)",
+                    "listener = asyncio.create_task(listen(app.state.redis))",
+                )
+                if line != DROP
+            )
+            close_db = "\n        ".join(
+                line
+                for line in ("listener.cancel()", "await app.state.redis.aclose()", close_db)
+                if line != DROP
+            )
         text = fill(
             _FASTAPI,
             graphql_imports=_GRAPHQL_IMPORTS if p.web == "strawberry" else DROP,
@@ -319,7 +347,7 @@ def app_module(plan: Plan, p: Profile) -> str:
             local_imports="\n".join(
                 ["", *(line for line in (db_import, cpu_import) if line != DROP)]
             )
-            if db or pool
+            if db or pool or p.websocket
             else DROP,
             open_db=open_db.replace("\n", "\n    "),
             close_db=close_db,
@@ -327,8 +355,21 @@ def app_module(plan: Plan, p: Profile) -> str:
             stop_pool="stop_pool()" if pool else DROP,
             **{"def": "async def" if p.is_async else "def"},
         )
-        if not (db or pool):
+        if not (db or pool or p.websocket):
             text = text.replace("    try:\n        yield\n    finally:\n", "    yield\n")
+        if p.websocket:
+            text = text.replace(
+                "from collections.abc import AsyncIterator\n",
+                "import asyncio\nfrom collections.abc import AsyncIterator\n",
+            )
+            text = text.replace(
+                "from fastapi import FastAPI\n",
+                "from fastapi import FastAPI\nfrom redis.asyncio import Redis\n",
+            )
+            text = text.replace(
+                "app = FastAPI(lifespan=lifespan)\n",
+                "app = FastAPI(lifespan=lifespan)\napp.include_router(router)  # /ws/{channel}\n",
+            )
         return text.replace("\n\n\n\n\n", "\n\n\n")
     if db in ("mongodb", "redis"):
         db_import, open_db = "from app.db import make_client", "db = make_client()"
@@ -350,8 +391,7 @@ _GUNICORN = """
     graceful_timeout = 30  # finish in-flight requests on deploy
     @keepalive_line@
     preload_app = False  # import the app in each worker after the fork: a pool per process
-    max_requests = 5000  # recycle workers to bound slow leaks
-    max_requests_jitter = 500
+    @recycle@
 """
 
 
@@ -379,4 +419,9 @@ def server_config(plan: Plan, p: Profile) -> str:
         else DROP,
         p99=f"{plan.resolved.latency.p99_ms:g}",
         formula=plan.figure("workers_per_instance").formula,
+        # a recycled worker drops every socket it holds at once: a reconnect storm
+        recycle="# no max_requests: each worker holds its sockets; restart them by draining"
+        if p.websocket
+        else "max_requests = 5000  # recycle workers to bound slow leaks\n"
+        "max_requests_jitter = 500",
     )
