@@ -176,3 +176,19 @@ def test_a_websocket_design_hands_out_its_route_library_and_no_worker_recycling(
     assert "app.include_router(router)" in code["app/main.py"]
     assert "max_requests =" not in code["gunicorn.conf.py"]
     assert "websockets" in [row[0] for row in stack(plan(preset("realtime-websocket")))]
+
+
+def test_a_tight_p99_leaves_room_for_a_retry_and_waits_for_no_connection_past_it() -> None:
+    from pyt_arch_kit.writer.code.profile import timeouts
+
+    t = timeouts(plan(preset("grpc-internal")))  # p99 25 ms
+    assert t.pool_s < t.p99_s, "a pool wait longer than the p99 target"
+    assert 2 * t.attempt_s <= t.deadline_s, "the deadline fits one attempt: no retry"
+
+
+def test_time_series_upsert_on_the_natural_key_and_aggregate_in_real_time() -> None:
+    text = write_design(plan(preset("timeseries-ingest")))
+    assert "CREATE UNIQUE INDEX ON metrics (series_id, time DESC);" in text
+    assert "ON CONFLICT (series_id, time) DO UPDATE" in text
+    # the hourly rollup refreshes every 30 min: only real-time aggregation meets a 60 s freshness
+    assert "timescaledb.materialized_only = false" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyt_arch_kit.planning.choices import WorkerClass
 from pyt_arch_kit.planning.database import limit_for
-from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
 from pyt_arch_kit.writer.code._template import fill
 from pyt_arch_kit.writer.code.profile import Profile, Timeouts
 from pyt_arch_kit.writer.code.stores import redis_store
@@ -391,6 +391,7 @@ _GUNICORN = """
     graceful_timeout = 30  # finish in-flight requests on deploy
     @keepalive_line@
     preload_app = False  # import the app in each worker after the fork: a pool per process
+    @threads_env@
     @recycle@
 """
 
@@ -419,6 +420,15 @@ def server_config(plan: Plan, p: Profile) -> str:
         else DROP,
         p99=f"{plan.resolved.latency.p99_ms:g}",
         formula=plan.figure("workers_per_instance").formula,
+        threads_env=(
+            "# one thread per process in numeric libraries (numpy, scikit-learn, torch): "
+            f"{conc.workers_per_instance} processes\n"
+            f"# × {cap.cores_per_instance} OpenMP/BLAS threads each would oversubscribe "
+            f"the {cap.cores_per_instance} cores\n"
+            'raw_env = ["OMP_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1", "MKL_NUM_THREADS=1"]'
+        )
+        if conc.model is ConcurrencyModel.PROCESSES
+        else DROP,
         # a recycled worker drops every socket it holds at once: a reconnect storm
         recycle="# no max_requests: each worker holds its sockets; restart them by draining"
         if p.websocket
