@@ -54,6 +54,7 @@ def test_imports_stay_inside_the_stack(name: str) -> None:
         "asyncio",
         "collections",
         "concurrent",
+        "datetime",
         "contextlib",
         "dataclasses",
         "hashlib",

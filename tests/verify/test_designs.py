@@ -139,7 +139,10 @@ def test_grpc_forks_its_workers_on_one_port_and_serves(name: str, project: Make)
 
 
 @pytest.mark.parametrize(
-    "name", _designs(lambda p: p.data in ("pandas", "polars", "Dask", "PySpark", "Kafka"))
+    "name",
+    _designs(
+        lambda p: p.data in ("pandas", "polars", "Dask", "PySpark", "Kafka", "Spark streaming")
+    ),
 )
 def test_data_job_writes_what_it_says(name: str, project: Make) -> None:
     proj, env = project(name)
