@@ -32,6 +32,8 @@ def sockets_held(plan: Plan) -> bool:
 def socket_summary(plan: Plan) -> list[str]:
     """The Executive Summary's line on open sockets."""
     if not sockets_held(plan):
+        if plan.resolved.interface.value == "websocket":
+            return ["- Broadcasts reach every worker's sockets through Redis pub/sub."]
         return []
     per = plan.figure("sockets_per_instance").value
     mem = plan.figure("socket_memory_gib_per_instance").value
@@ -40,7 +42,8 @@ def socket_summary(plan: Plan) -> list[str]:
         f"- {fmt_number(plan.resolved.scale.concurrent_users)} open WebSockets: "
         f"{fmt_number(per)} per instance ({fmt_number(mem)} GiB at 64 KiB each), "
         f"{fmt_number(after)} per instance after losing a zone; the fleet is sized for their "
-        "memory as well as for the requests.",
+        "memory as well as for the requests; broadcasts reach every worker's sockets "
+        "through Redis pub/sub.",
     ]
 
 
