@@ -147,7 +147,7 @@ def test_real_subprocess_exit_codes_and_no_traceback(tmp_path: Path) -> None:
         text=True,
         check=False,
     )
-    assert ok.returncode == 0 and "SERIALIZABLE" in ok.stdout
+    assert ok.returncode == 0 and "FOR UPDATE" in ok.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("latency: {p50_ms: 9, p99_ms: 3}\n")
     failed = subprocess.run(

@@ -27,7 +27,7 @@ def _names(p: Plan) -> dict[str, dict[str, str]]:
     """For each component: the words each section uses for it."""
     db, broker = p.database, p.broker
     out: dict[str, dict[str, str]] = {
-        "redis": {DIAGRAM: "Redis cache", STACK: "| redis |", APPX: "| Redis cache |"},
+        "redis": {DIAGRAM: '[("Redis', STACK: "| redis |", APPX: "| Redis cache |"},
         "pgbouncer": {DIAGRAM: "PgBouncer<br/>", STACK: "| PgBouncer |", APPX: "| PgBouncer |"},
         "replicas": {DIAGRAM: "read replica(s)", RISKS: "Replica lag"},
         "load_balancer": {APPX: "| Load balancer |"},

@@ -54,6 +54,7 @@ def test_imports_stay_inside_the_stack(name: str) -> None:
         "asyncio",
         "collections",
         "concurrent",
+        "datetime",
         "contextlib",
         "dataclasses",
         "hashlib",
@@ -89,8 +90,9 @@ def test_a_sync_flask_app_gets_the_sync_redis_client() -> None:
 
 def test_the_ledger_locks_in_id_order_retries_deadlocks_and_keeps_keys_a_day() -> None:
     code = _code("payments-ledger")["app/ledger.py"]
-    assert "ORDER BY id FOR UPDATE" in code
-    assert '"40P01"' in code and '"40001"' in code
+    assert "ORDER BY id FOR UPDATE" in code and '"READ COMMITTED"' in code
+    assert '"40P01"' in code and '"40001"' not in code  # no SERIALIZABLE: no 40001 to retry
+    assert "INSERT INTO postings" in code  # the journal: two postings per transfer
     assert "interval '24 hours'" in code and "fingerprint" in code
     assert "PRIMARY KEY (client_id, idem_key)" in code
     assert "event_id uuid NOT NULL UNIQUE" in code and "aggregate_key" in code
@@ -103,6 +105,7 @@ def test_cache_aside_catches_redis_errors_and_invalidates_on_write() -> None:
     assert "except RedisError" in code and "except OSError" not in code
     assert "def invalidate" in code
     assert "Retry(NoBackoff(), 0)" in code
+    assert "from redis.asyncio.retry import Retry" in code  # the asyncio client's own Retry
 
 
 def test_retries_have_a_deadline_a_budget_and_need_idempotency() -> None:
@@ -164,3 +167,28 @@ def test_the_design_states_the_date_its_pins_were_checked() -> None:
 def test_the_verification_designs_take_every_branch() -> None:
     assert uncovered() == []
     assert {profile(plan(r)).web for r in DESIGNS.values()} >= {"grpc", "django", "strawberry"}
+
+
+def test_a_websocket_design_hands_out_its_route_library_and_no_worker_recycling() -> None:
+    code = _code("realtime-websocket")
+    assert '@router.websocket("/ws/{channel}")' in code["app/ws.py"]
+    assert "asyncio.QueueFull" in code["app/ws.py"] and "psubscribe" in code["app/ws.py"]
+    assert "app.include_router(router)" in code["app/main.py"]
+    assert "max_requests =" not in code["gunicorn.conf.py"]
+    assert "websockets" in [row[0] for row in stack(plan(preset("realtime-websocket")))]
+
+
+def test_a_tight_p99_leaves_room_for_a_retry_and_waits_for_no_connection_past_it() -> None:
+    from pyt_arch_kit.writer.code.profile import timeouts
+
+    t = timeouts(plan(preset("grpc-internal")))  # p99 25 ms
+    assert t.pool_s < t.p99_s, "a pool wait longer than the p99 target"
+    assert 2 * t.attempt_s <= t.deadline_s, "the deadline fits one attempt: no retry"
+
+
+def test_time_series_upsert_on_the_natural_key_and_aggregate_in_real_time() -> None:
+    text = write_design(plan(preset("timeseries-ingest")))
+    assert "CREATE UNIQUE INDEX ON metrics (series_id, time DESC);" in text
+    assert "ON CONFLICT (series_id, time) DO UPDATE" in text
+    # the hourly rollup refreshes every 30 min: only real-time aggregation meets a 60 s freshness
+    assert "timescaledb.materialized_only = false" in text

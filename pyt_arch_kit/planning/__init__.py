@@ -166,6 +166,8 @@ def _components(
         # a stream job with no service in front is itself the broker's consumer
         alone = req.interface is Interface.BATCH and data is not None
         parts += ["broker"] if alone else ["broker", "consumers"]
+    if req.interface is Interface.WEBSOCKET:
+        parts.append("redis")  # the pub/sub bus that reaches every worker's sockets
     if db is not None:
         if db.cache is Cache.REDIS:
             parts.append("redis")

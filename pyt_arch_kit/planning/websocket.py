@@ -17,7 +17,6 @@ from pyt_arch_kit.planning.model import (
     fmt_number,
 )
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S
-from pyt_arch_kit.requirements import DatabaseKind
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
@@ -38,44 +37,41 @@ _ALB = f"AWS ALB idle timeout, default {LB_IDLE_TIMEOUT_S} s (ELB docs, “Conne
 
 
 def broadcast_bus(db: DatabasePlan | None) -> str:
-    """What carries a broadcast to every worker: the plan's Redis, else PostgreSQL's
-    LISTEN/NOTIFY, else a Redis the plan does not size yet."""
+    """What carries a broadcast to every worker: Redis pub/sub (the plan's cache, else a small
+    Redis of its own). The design's code (``app/ws.py``) subscribes to it."""
     if db is not None and db.cache is Cache.REDIS:
         return "Redis pub/sub"
-    if db is not None and db.engine is DatabaseKind.POSTGRESQL:
-        return "PostgreSQL LISTEN/NOTIFY"
-    return "Redis pub/sub (a small Redis, not yet in this plan's diagram or costs)"
+    return "Redis pub/sub (a small Redis for the broadcast alone)"
+
+
+#: CPU per WebSocket send of one message to one socket, one event loop: 0.4–4 s per broadcast
+#: to 16,667 sockets measured on this stack (uvicorn, websockets), i.e. ≈ 25–250 µs.
+SEND_US = (25, 250)
 
 
 def _broadcast(processes: int, per_worker: float, bus: str) -> Decision:
-    if bus.startswith("PostgreSQL"):
-        how = (
-            "PostgreSQL LISTEN/NOTIFY: each worker process holds one listening connection "
-            "(outside its pool) and writes each notification to its own sockets"
-        )
-        limits = (
-            "a NOTIFY payload is at most 8,000 bytes (send ids, not documents) and is "
-            "delivered only to listeners connected at the time; move to Redis pub/sub when "
-            "notifications pass a few thousand per second"
-        )
-    else:
-        how = (
-            f"{bus}: each worker process subscribes once per channel it has sockets for, "
-            "and writes each published message to its own sockets"
-        )
-        limits = (
-            "pub/sub is at-most-once: a worker that is reconnecting misses messages, so "
-            "clients resynchronise from the database (a last-seen version) after a "
-            "reconnect; use Redis Streams if every message must be replayable"
-        )
+    low, high = (per_worker * us / 1e6 for us in SEND_US)
+    how = (
+        f"{bus}: each worker process holds one subscription and enqueues each message for "
+        "its own sockets; each socket has a bounded queue and its own sender task, and one "
+        "whose queue is full is closed (1013) so its client reconnects"
+    )
+    limits = (
+        "pub/sub is at-most-once: a worker that is reconnecting misses messages, so "
+        "clients resynchronise from the database (a last-seen version) after a "
+        "reconnect; use Redis Streams if every message must be replayable"
+    )
     return Decision(
         "broadcast",
         how,
         f"a message for many users must reach every one of the {processes} worker processes "
         "that may hold their sockets; the bus delivers it once per worker (not once per "
         f"socket), and each worker's event loop fans it out to its ≈ {fmt_number(per_worker)} "
-        "sockets. Send with a timeout per socket and drop (or disconnect) a client whose send "
-        "buffer is full, so one slow reader cannot stall the loop",
+        f"sockets. That fan-out is the CPU cost: at {SEND_US[0]}–{SEND_US[1]} µs per send, "
+        f"one broadcast to every socket of a worker costs {low:.1f}–{high:.1f} s of its core, "
+        f"so a worker sustains at most {fmt_number(0.8 / high)}–{fmt_number(0.8 / low)} such "
+        "broadcasts a second at 80 % busy. Size cores from broadcasts/s × sockets per "
+        "worker × cost per send, and send each message only to its channel's sockets",
         limits,
         ("Redis Streams (replayable, more state)", "a broker topic per worker"),
     )
@@ -124,14 +120,13 @@ def websocket_decisions(
         Decision(
             "reconnects",
             f"clients reconnect after a random delay in [0, min({RECONNECT_CAP_S} s, "
-            f"{RECONNECT_BASE_S} s · 2^attempt)] (full jitter); server workers recycle "
-            "(gunicorn `max_requests`) with `max_requests_jitter` and drain: close their "
+            f"{RECONNECT_BASE_S} s · 2^attempt)] (full jitter); server workers are not "
+            "recycled by `max_requests` (each holds its sockets): deploys drain them, closing "
             "sockets with code 1012 (service restart) a few at a time",
             "a worker that restarts drops all of its sockets at once; if every client "
             f"reconnected at once, about {fmt_number(per_worker)} handshakes (TLS and "
             "authentication each) would land in the same second. Spread over the first "
-            f"{RECONNECT_CAP_S} s by full jitter they arrive at ≈ {fmt_number(storm)}/s, and "
-            "recycling with jitter keeps two workers from restarting together "
+            f"{RECONNECT_CAP_S} s by full jitter they arrive at ≈ {fmt_number(storm)}/s "
             f"({_JITTER})",
             "a reconnecting user may wait up to the cap for fresh data",
             ("reconnect immediately (a thundering herd)", "fixed delays (synchronised waves)"),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pyt_arch_kit.planning.choices import Cache, DataTool, Framework, Server
+from pyt_arch_kit.requirements.enums import Interface
 
 if TYPE_CHECKING:
     from pyt_arch_kit.planning.model import Plan
@@ -170,6 +171,8 @@ def chosen_components(plan: Plan) -> set[str]:
         keys.add(broker.key.value)
     if data is not None:
         keys |= _TOOL_KEYS[data.tool]
+    if plan.resolved.interface is Interface.WEBSOCKET:
+        keys.add("redis")  # the pub/sub bus of the sockets, whatever the cache
     if db is not None:
         keys.add(db.engine.value)
         if db.engine.postgres:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pyt_arch_kit.markup import mermaid_label
-from pyt_arch_kit.planning.choices import framework_text
+from pyt_arch_kit.planning.choices import Cache, framework_text
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.requirements import DatabaseKind, Interface
 from pyt_arch_kit.writer.pipeline import pipeline_label
@@ -68,11 +68,16 @@ def mermaid(plan: Plan) -> str:
     if "process_pool" in c and "app" in c:
         node("pool", f"ProcessPoolExecutor<br/>{conc.process_pool_workers} per worker")
         edges.append("    app -->|CPU-bound calls| pool")
-    if "redis" in c and "app" in c and db is not None:
-        node("cache", f"Redis cache<br/>TTL {db.cache_ttl_s:g} s", "db")
-        edges.append("    app -->|cache-aside| cache")
-        if ws:
-            edges.append("    cache -.->|pub/sub broadcast| app")
+    cached = db is not None and db.cache is Cache.REDIS
+    bus = plan.resolved.interface is Interface.WEBSOCKET  # Redis pub/sub reaches every worker
+    if "redis" in c and "app" in c and (cached or bus):
+        if cached and db is not None:
+            node("cache", f"Redis cache<br/>TTL {db.cache_ttl_s:g} s", "db")
+            edges.append("    app -->|cache-aside| cache")
+        else:  # a WebSocket service's bus alone
+            node("bus", "Redis<br/>pub/sub", "db")
+        if bus:
+            edges.append(f"    {'cache' if cached else 'bus'} -.->|pub/sub broadcast| app")
     if "local_cache" in c and "app" in c and db is not None:
         node("cache", f"in-process TTL cache<br/>{db.cache_ttl_s:g} s")
         edges.append("    app --> cache")

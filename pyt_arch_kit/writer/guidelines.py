@@ -85,7 +85,8 @@ def _hypertable(plan: Plan) -> list[str]:
         ");",
         "SELECT create_hypertable('metrics', by_range('time', "
         f"INTERVAL '{fmt_number(chunk)} hours'));",
-        "CREATE INDEX ON metrics (series_id, time DESC);",
+        "-- the natural key: a replayed batch upserts instead of duplicating points",
+        "CREATE UNIQUE INDEX ON metrics (series_id, time DESC);",
         "ALTER TABLE metrics SET (timescaledb.compress,",
         "    timescaledb.compress_segmentby = 'series_id', timescaledb.compress_orderby = 'time');",
         f"SELECT add_compression_policy('metrics', INTERVAL '{compress} days');",
@@ -93,11 +94,17 @@ def _hypertable(plan: Plan) -> list[str]:
     if keep:
         sql.append(f"SELECT add_retention_policy('metrics', INTERVAL '{fmt_number(keep)} days');")
     sql += [
-        "CREATE MATERIALIZED VIEW metrics_1h WITH (timescaledb.continuous) AS",
+        "-- real-time aggregation: the materialized hours plus the raw rows not yet",
+        "-- materialized, so a dashboard is as fresh as the last insert, not the last refresh",
+        "CREATE MATERIALIZED VIEW metrics_1h",
+        "    WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS",
         "    SELECT series_id, time_bucket('1 hour', time) AS bucket, avg(value), max(value)",
         "    FROM metrics GROUP BY series_id, bucket;",
         "SELECT add_continuous_aggregate_policy('metrics_1h', start_offset => INTERVAL '3 hours',",
         "    end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '30 minutes');",
+        "-- each batch of writes (COPY into a temp table, then this; or a multi-row VALUES):",
+        "INSERT INTO metrics (time, series_id, value) VALUES ($1, $2, $3)",
+        "    ON CONFLICT (series_id, time) DO UPDATE SET value = EXCLUDED.value;",
     ]
     return [
         "### Hypertable (TimescaleDB)",

@@ -32,6 +32,8 @@ def sockets_held(plan: Plan) -> bool:
 def socket_summary(plan: Plan) -> list[str]:
     """The Executive Summary's line on open sockets."""
     if not sockets_held(plan):
+        if plan.resolved.interface.value == "websocket":
+            return ["- Broadcasts reach every worker's sockets through Redis pub/sub."]
         return []
     per = plan.figure("sockets_per_instance").value
     mem = plan.figure("socket_memory_gib_per_instance").value
@@ -40,7 +42,8 @@ def socket_summary(plan: Plan) -> list[str]:
         f"- {fmt_number(plan.resolved.scale.concurrent_users)} open WebSockets: "
         f"{fmt_number(per)} per instance ({fmt_number(mem)} GiB at 64 KiB each), "
         f"{fmt_number(after)} per instance after losing a zone; the fleet is sized for their "
-        "memory as well as for the requests.",
+        "memory as well as for the requests; broadcasts reach every worker's sockets "
+        "through Redis pub/sub.",
     ]
 
 
@@ -96,8 +99,8 @@ def socket_guideline(plan: Plan) -> list[str]:
     bus = broadcast_bus(plan.database).split(" (")[0]
     return [
         "Each worker keeps its sockets in a dict keyed by channel, listens on "
-        f"{bus} for those channels, and fans a message out with a send timeout "
-        "per socket; a client that cannot keep up is disconnected, not buffered. The "
+        f"{bus} once, and fans a message out through each socket's bounded queue "
+        "(`app/ws.py`); a client that cannot keep up is disconnected, not buffered. The "
         "handler authenticates on connect, keeps no state the user cannot rebuild from "
         "Redis or the database, and on reconnect resynchronises from a last-seen version.",
         "",
@@ -112,7 +115,7 @@ def socket_risks(plan: Plan) -> list[tuple[str, str]]:
         (
             "A reconnect storm after a deploy or a lost zone",
             "clients reconnect after a full-jitter delay (capped exponential backoff); "
-            "workers recycle with max_requests_jitter and drain sockets a few at a time; "
+            "workers are never recycled by max_requests and drain sockets a few at a time; "
             "authenticate reconnects cheaply (a short-lived token)",
         ),
         (

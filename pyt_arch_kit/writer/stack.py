@@ -90,6 +90,8 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
     if p.web in ("fastapi", "strawberry"):
         rows.append(_row("uvicorn", "ASGI server, one event loop per worker process"))
         rows.append(_row("uvicorn-worker", "uvicorn workers under gunicorn's supervision"))
+    if p.websocket:  # without a WebSocket library uvicorn answers every handshake 404
+        rows.append(_row("websockets", "uvicorn's WebSocket protocol (and the test client)"))
     if p.serve:
         rows.append(
             _row("gunicorn", f"process manager: {conc.workers_per_instance} workers per instance")
@@ -155,6 +157,8 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
             )
         if p.cache == "local":
             rows.append(_row("cachetools", "bounded in-process TTL cache"))
+    if p.websocket and not any(r[0] == "redis" for r in rows):
+        rows.append(_row("redis", "redis.asyncio pub/sub: broadcast to every worker's sockets"))
     broker = plan.broker
     if broker is not None and not any(r[0] == broker.client for r in rows):
         rows.append(

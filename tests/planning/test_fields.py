@@ -134,11 +134,11 @@ def test_hosting_decides_who_runs_the_database() -> None:
     assert "Patroni" in on_prem.choice and "pgBackRest" in on_prem.why
 
 
-def test_broadcast_rides_the_plans_redis_else_postgres_listen_notify() -> None:
+def test_broadcast_rides_the_plans_redis_else_a_small_redis_for_the_code() -> None:
     r = preset("realtime-websocket")
     with_redis = plan(r)
     no_cache = plan(_with(r, consistency__stale_read_tolerance_s=0.0))
     assert "redis" in with_redis.components
     assert with_redis.decision("broadcast").choice.startswith("Redis pub/sub:")
-    assert "redis" not in no_cache.components
-    assert no_cache.decision("broadcast").choice.startswith("PostgreSQL LISTEN/NOTIFY")
+    assert "redis" in no_cache.components  # the bus, costed and drawn
+    assert no_cache.decision("broadcast").choice.startswith("Redis pub/sub (a small Redis")

@@ -106,6 +106,7 @@ def app_env(project: Project, svc: services_mod.Services) -> dict[str, str]:
             "p99_s": (plan.requirements.latency.p99_ms or 1000) / 1000,
             "dialect": p.dialect,
             "is_async": p.is_async,
+            "model": conc.model.value,
         }
     )
     return env

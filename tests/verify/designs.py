@@ -227,6 +227,7 @@ EXPECTED: dict[str, set[Any]] = {
     "data": {"pandas", "polars", "Dask", "PySpark", "Kafka", "Spark streaming", ""},
     "pgbouncer": {True, False},
     "serve": {True, False},
+    "websocket": {True, False},
 }
 
 

@@ -125,6 +125,13 @@ def test_server_starts_its_workers_and_serves(name: str, project: Make) -> None:
     proj.check("server", env)
 
 
+@pytest.mark.parametrize("name", _designs(lambda p: p.websocket))
+def test_websockets_fan_out_through_redis_and_drop_slow_readers(name: str, project: Make) -> None:
+    proj, env = project(name)
+    assert proj.has("app/ws.py"), "a WebSocket design hands out its route"
+    proj.check("ws", env)
+
+
 @pytest.mark.parametrize("name", _designs(lambda p: p.web == "grpc"))
 def test_grpc_forks_its_workers_on_one_port_and_serves(name: str, project: Make) -> None:
     proj, env = project(name)
@@ -132,7 +139,10 @@ def test_grpc_forks_its_workers_on_one_port_and_serves(name: str, project: Make)
 
 
 @pytest.mark.parametrize(
-    "name", _designs(lambda p: p.data in ("pandas", "polars", "Dask", "PySpark", "Kafka"))
+    "name",
+    _designs(
+        lambda p: p.data in ("pandas", "polars", "Dask", "PySpark", "Kafka", "Spark streaming")
+    ),
 )
 def test_data_job_writes_what_it_says(name: str, project: Make) -> None:
     proj, env = project(name)

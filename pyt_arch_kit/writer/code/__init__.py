@@ -9,7 +9,7 @@ services.
 from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Plan
-from pyt_arch_kit.writer.code import jobs, ledger, resilience, rpc, service
+from pyt_arch_kit.writer.code import jobs, ledger, resilience, rpc, service, sockets
 from pyt_arch_kit.writer.code.profile import Profile, profile, timeouts
 
 __all__ = ["Profile", "profile", "snippets"]
@@ -30,6 +30,13 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
         out.append((title, service.database(plan, p)))
     if p.serve:
         out.append(("The app and its lifespan", service.app_module(plan, p)))
+        if p.websocket:
+            out.append(
+                (
+                    "WebSocket route: per-socket backpressure, Redis pub/sub fan-out",
+                    sockets.websocket_module(plan),
+                )
+            )
         out.append(("Server configuration", service.server_config(plan, p)))
     if p.web == "grpc":
         out.append(("gRPC server", rpc.grpc_server(plan, p)))
@@ -38,7 +45,7 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
     if p.ledger:
         out.append(
             (
-                "Exactly-once command: SERIALIZABLE, idempotency key, outbox",
+                "Exactly-once command: journal, row locks, idempotency key, outbox",
                 ledger.ledger(p, t),
             )
         )

@@ -8,6 +8,8 @@ from pyt_arch_kit.writer.code.profile import Profile
 
 __all__ = ["data_job", "outbox_relay"]
 
+DROP = "@drop@"
+
 _DATA = {
     "pandas": '''
         # app/job.py
@@ -63,25 +65,39 @@ _DATA = {
     ''',
     "PySpark": '''
         # app/job.py
+        import datetime as dt
+
         from pyspark.sql import SparkSession
         from pyspark.sql import functions as F
 
         COLUMNS = ["customer_id", "amount", "day"]  # day is the partition directory
 
 
-        def run(source: str, target: str, spark: SparkSession | None = None) -> None:
-            """@gb@ GB: distributed, with adaptive query execution.
+        def run(source: str, target: str, day: dt.date, spark: SparkSession | None = None) -> None:
+            """@gb@ GB in all; a run reads and rewrites one UTC day, never the whole lake.
 
-            Overwrites only the days this run computed: dynamic partition overwrite keeps every
-            earlier day (the default, static, would delete them all).
+            * Incremental: the day's range on ``ts`` is pushed down to the scan (and prunes
+              ``day=`` directories when the source is partitioned by day).
+            * UTC: the session time zone, whatever the cluster's default.
+            * Idempotent: dynamic partition overwrite replaces that day and keeps every other
+              (the default, static, would delete them all); rerun a day to repair it. On plain
+              Parquet a reader may see the day half written: make the target an Iceberg or Delta
+              table (one atomic commit per run) when readers query while it runs.
             """
             spark = spark or (
                 SparkSession.builder.appName("pipeline")
                 .config("spark.sql.adaptive.enabled", "true")
                 .getOrCreate()
             )
+            spark.conf.set("spark.sql.session.timeZone", "UTC")
             spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
-            df = spark.read.parquet(source).select("customer_id", "amount", "ts")
+            start, end = day.isoformat(), (day + dt.timedelta(days=1)).isoformat()
+            df = (
+                spark.read.parquet(source)
+                .where((F.col("ts") >= F.lit(start).cast("timestamp"))
+                       & (F.col("ts") < F.lit(end).cast("timestamp")))
+                .select("customer_id", "amount", "ts")
+            )
             daily = df.groupBy(F.to_date("ts").alias("day"), "customer_id").agg(
                 F.sum("amount").alias("amount")
             )
@@ -89,35 +105,61 @@ _DATA = {
     ''',
     "Spark streaming": '''
         # app/job.py
-        from pyspark.sql import SparkSession
+        from collections.abc import Callable
+
+        from pyspark.sql import DataFrame, SparkSession
         from pyspark.sql import functions as F
 
+        WINDOW = "1 minute"  # per-customer activity, upserted while the window is open
+        LATE = "2 minutes"  # watermark: events older than this behind the newest are dropped
+        TRIGGER = "@trigger@ seconds"  # half the @fresh@ s freshness: a result is ≤ @fresh@ s old
 
-        def run(topic: str, target: str, checkpoint: str) -> None:
-            """@gb@ GB per window, @fresh@ s freshness: Structured Streaming from Kafka
-            (needs the spark-sql-kafka package on the cluster's classpath).
 
-            The checkpoint makes restarts resume where they stopped; the file sink writes each
-            micro-batch exactly once.
+        def metrics(events: DataFrame) -> DataFrame:
+            """Events and pages per customer per minute of event time, bounded state."""
+            return (
+                events.withWatermark("ts", LATE)
+                .groupBy("customer_id", F.window("ts", WINDOW).alias("w"))
+                .agg(F.count("*").alias("events"), F.approx_count_distinct("page").alias("pages"))
+                .select("customer_id", F.col("w.start").alias("minute"), "events", "pages")
+            )
+
+
+        def run(
+            topic: str, checkpoint: str, upsert: Callable[[DataFrame, int], None]
+        ) -> None:
+            """@gb@ GB per window; Kafka → metrics → ``upsert`` every TRIGGER.
+
+            * Output mode update: each micro-batch emits the windows that changed, so a
+              dashboard sees a minute while it is still open. (Append emits a window only
+              after the watermark passes its end, minutes later; a file sink supports only
+              append. Session windows, session_window, allow append alone: compute finished
+              sessions in a separate query for reports, not for the @fresh@ s view.)
+            * ``upsert`` (foreachBatch) writes each batch keyed by (customer_id, minute), e.g.
+              INSERT … ON CONFLICT DO UPDATE, so a batch replayed after a crash rewrites the
+              same rows.
+            * Offsets: the checkpoint records each micro-batch's Kafka offsets and the window
+              state; a restart resumes from it (needs spark-sql-kafka on the classpath).
             """
             spark = SparkSession.builder.appName("stream").getOrCreate()
-            events = (
+            spark.conf.set("spark.sql.session.timeZone", "UTC")
+            raw = (
                 spark.readStream.format("kafka")
                 .option("kafka.bootstrap.servers", "kafka:9092")
                 .option("subscribe", topic)
+                .option("startingOffsets", "latest")  # the checkpoint's offsets on restarts
                 .load()
             )
-            parsed = events.select(
-                F.col("key").cast("string").alias("customer_id"),
-                F.col("timestamp").alias("ts"),
-                F.to_date("timestamp").alias("day"),
-            )
+            schema = "customer_id STRING, page STRING, ts TIMESTAMP"
+            events = raw.select(
+                F.from_json(F.col("value").cast("string"), schema).alias("e")
+            ).select("e.*")
             (
-                parsed.writeStream.format("parquet")
-                .option("path", target)
+                metrics(events)
+                .writeStream.outputMode("update")
+                .foreachBatch(upsert)
                 .option("checkpointLocation", checkpoint)
-                .partitionBy("day")
-                .trigger(processingTime="@fresh@ seconds")
+                .trigger(processingTime=TRIGGER)
                 .start()
                 .awaitTermination()
             )
@@ -164,50 +206,98 @@ _DATA = {
 }
 
 
+_LOAD = '''
+    DDL = """CREATE TABLE IF NOT EXISTS daily_amounts (
+        day date NOT NULL,
+        customer_id bigint NOT NULL,
+        amount double precision NOT NULL,
+        PRIMARY KEY (day, customer_id)
+    )"""
+
+
+    def load(spark: SparkSession, target: str, day: dt.date, engine: Engine) -> int:
+        """Load the day into the serving database; the rows loaded.
+
+        One transaction deletes the day's rows and inserts the new ones: readers see the old
+        day or the new one, never half of it, and a rerun replaces the day again.
+        """
+        rows = spark.read.parquet(f"{target}/day={day.isoformat()}").toLocalIterator()
+        insert = text(
+            "INSERT INTO daily_amounts (day, customer_id, amount) VALUES (:d, :c, :a)"
+        )
+        loaded = 0
+        with engine.begin() as conn:
+            conn.execute(text(DDL))
+            conn.execute(text("DELETE FROM daily_amounts WHERE day = :d"), {"d": day})
+            batch: list[dict[str, object]] = []
+            for row in rows:
+                batch.append({"d": day, "c": row["customer_id"], "a": row["amount"]})
+                if len(batch) == 10_000:
+                    conn.execute(insert, batch)
+                    loaded, batch = loaded + len(batch), []
+            if batch:
+                conn.execute(insert, batch)
+                loaded += len(batch)
+        return loaded
+'''
+
+
 def data_job(plan: Plan, p: Profile) -> tuple[str, str]:
     """``(kind, app/job.py)`` for the data tool the plan chose."""
     data = plan.data
     assert data is not None
+    if p.data == "PySpark" and p.sql and not p.is_async:  # the load into the serving database
+        code = fill(_DATA[p.data], gb=f"{data.data_gb:,.0f}") + "\n\n" + fill(_LOAD)
+        code = code.replace(
+            "from pyspark.sql import functions as F\n",
+            "from pyspark.sql import functions as F\nfrom sqlalchemy import Engine, text\n",
+        )
+        return p.data, code
     return p.data, fill(
         _DATA[p.data],
         gb=f"{data.data_gb:,.0f}",
         ram=f"{data.ram_needed_gb:,.0f}",
         fresh=f"{data.freshness_s:g}",
+        trigger=f"{max(1, (data.freshness_s or 2) // 2):g}",
     )
 
 
 _RELAY = '''
     # app/relay.py
-    """The outbox relay: publish committed events in order, at least once, then mark them.
+    \"\"\"The outbox relay: publish committed events in commit order, at least once, then mark them.
 
-    Run one or more relays; SKIP LOCKED lets them share the table without double work inside a
-    batch. Consumers dedupe by ``event_id`` (a crash between publish and mark re-sends a batch).
+    One relay publishes at a time, so one account's events leave in commit order: each batch
+    first takes @lock_doc@, and a second relay (one per zone, for availability) waits
+    its turn; relays sharing the table with SKIP LOCKED would reorder them. Consumers dedupe
+    by ``event_id`` (a crash between publish and mark re-sends a batch).
     """
 
     import json
     from collections.abc import @Awaitable@, Callable
     from typing import Any
 
-    from sqlalchemy import text
+    from sqlalchemy import bindparam, text
     @sa_import@
+    @producer_import@
 
     Publish = Callable[[str, str, dict[str, Any]], @Awaitable_None@]  # (topic, key, event)
     BATCH = 100
 
 
     @async@def relay_once(sessions: @sessionmaker@[@Session@], publish: Publish) -> int:
-        """Publish up to BATCH unpublished events, oldest first; the number published."""
+        \"\"\"Publish up to BATCH unpublished events, oldest first; the number published.\"\"\"
         @async@with sessions() as session, session.begin():
+            # one relay at a time; the lock is released at commit
+            @await@session.execute(text("@lock_sql@"))
             rows = (
                 @await@session.execute(
-                    text("SELECT id, event_id, aggregate_key, topic, @payload@ FROM outbox "
-                         "WHERE published_at IS NULL ORDER BY id LIMIT :n "
-                         "FOR UPDATE SKIP LOCKED"),
+                    text("SELECT id, aggregate_key, topic, @payload@ FROM outbox "
+                         "WHERE published_at IS NULL ORDER BY id LIMIT :n"),
                     {"n": BATCH},
                 )
             ).all()
-            for _id, _event_id, aggregate_key, topic, payload in rows:
-                # the aggregate key is the message key: one account's events stay in order
+            for _id, aggregate_key, topic, payload in rows:
+                # the aggregate key is the message key: one account's events, one partition
                 @await@publish(topic, str(aggregate_key), json.loads(payload))
             if rows:
                 @await@session.execute(
@@ -216,7 +306,47 @@ _RELAY = '''
                     {"ids": [row[0] for row in rows]},
                 )
             return len(rows)
+    @producer@
 '''
+
+_KAFKA_ASYNC = """
+
+    def make_producer(bootstrap_servers: str) -> AIOKafkaProducer:
+        \"\"\"Idempotent, acks from all in-sync replicas: a retried send is neither lost,
+        duplicated nor reordered within a partition. Start it in the relay's process.\"\"\"
+        return AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all"
+        )
+
+
+    def kafka_publish(producer: AIOKafkaProducer) -> Publish:
+        \"\"\"``publish`` for relay_once: the broker acks before the batch is marked.\"\"\"
+
+        async def publish(topic: str, key: str, event: dict[str, Any]) -> None:
+            await producer.send_and_wait(topic, json.dumps(event).encode(), key=key.encode())
+
+        return publish
+"""
+
+_KAFKA_SYNC = """
+
+    def make_producer(bootstrap_servers: str) -> Producer:
+        \"\"\"Idempotent, acks from all in-sync replicas: a retried send is neither lost,
+        duplicated nor reordered within a partition.\"\"\"
+        return Producer(
+            {"bootstrap.servers": bootstrap_servers, "enable.idempotence": True, "acks": "all"}
+        )
+
+
+    def kafka_publish(producer: Producer) -> Publish:
+        \"\"\"``publish`` for relay_once: flushed (acked) before the batch is marked.\"\"\"
+
+        def publish(topic: str, key: str, event: dict[str, Any]) -> None:
+            producer.produce(topic, json.dumps(event).encode(), key=key.encode())
+            producer.flush(10)
+
+        return publish
+"""
 
 
 def outbox_relay(p: Profile) -> str:
@@ -226,18 +356,32 @@ def outbox_relay(p: Profile) -> str:
         if p.is_async
         else "from sqlalchemy.orm import Session, sessionmaker"
     )
+    kafka = p.broker == "kafka"
     text = fill(
         _RELAY,
         sa_import=sa_import,
+        producer_import=(
+            "from aiokafka import AIOKafkaProducer"
+            if p.is_async
+            else "from confluent_kafka import Producer"
+        )
+        if kafka
+        else DROP,
+        producer="\n\n" + fill(_KAFKA_ASYNC if p.is_async else _KAFKA_SYNC).rstrip("\n")
+        if kafka
+        else DROP,
         Awaitable="Awaitable" if p.is_async else "",
         Awaitable_None="Awaitable[None]" if p.is_async else "None",
         sessionmaker="async_sessionmaker" if p.is_async else "sessionmaker",
         Session="AsyncSession" if p.is_async else "Session",
         payload="CAST(payload AS text)" if p.dialect == "postgresql" else "payload",
         now="now()" if p.dialect == "postgresql" else "UTC_TIMESTAMP(6)",
+        lock_doc="an advisory lock" if p.dialect == "postgresql" else "outbox_relay_lock's row",
+        lock_sql="SELECT pg_advisory_xact_lock(7311001)"
+        if p.dialect == "postgresql"
+        else "SELECT id FROM outbox_relay_lock WHERE id = 1 FOR UPDATE",
         **flavour(p.is_async),
     )
-    text = text.replace("from sqlalchemy import text", "from sqlalchemy import bindparam, text")
     return text.replace(
         "from collections.abc import , Callable", "from collections.abc import Callable"
     )

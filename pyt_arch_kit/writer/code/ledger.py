@@ -1,4 +1,4 @@
-"""The exactly-once money-moving command: schema, locking order, retries, idempotency, outbox."""
+"""The exactly-once money-moving command: journal, locking order, retries, idempotency, outbox."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ _SCHEMA = {
         """CREATE TABLE IF NOT EXISTS accounts (
             id bigint PRIMARY KEY,
             balance bigint NOT NULL CHECK (balance >= 0)
+        )""",
+        """CREATE TABLE IF NOT EXISTS postings (
+            id bigserial PRIMARY KEY,
+            transfer_id uuid NOT NULL,
+            account_id bigint NOT NULL REFERENCES accounts (id),
+            cents bigint NOT NULL CHECK (cents <> 0),
+            posted_at timestamptz NOT NULL DEFAULT now()
         )""",
         """CREATE TABLE IF NOT EXISTS idempotency_keys (
             client_id text NOT NULL,
@@ -37,6 +44,15 @@ _SCHEMA = {
             balance BIGINT NOT NULL,
             CONSTRAINT balance_not_negative CHECK (balance >= 0)
         ) ENGINE=InnoDB""",
+        """CREATE TABLE IF NOT EXISTS postings (
+            id BIGINT AUTO_INCREMENT PRIMARY KEY,
+            transfer_id CHAR(36) NOT NULL,
+            account_id BIGINT NOT NULL,
+            cents BIGINT NOT NULL,
+            posted_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+            CONSTRAINT posting_account FOREIGN KEY (account_id) REFERENCES accounts (id),
+            CONSTRAINT posting_not_zero CHECK (cents <> 0)
+        ) ENGINE=InnoDB""",
         """CREATE TABLE IF NOT EXISTS idempotency_keys (
             client_id VARCHAR(64) NOT NULL,
             idem_key CHAR(36) NOT NULL,
@@ -54,6 +70,8 @@ _SCHEMA = {
             created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
             published_at DATETIME(6) NULL
         ) ENGINE=InnoDB""",
+        """CREATE TABLE IF NOT EXISTS outbox_relay_lock (id TINYINT PRIMARY KEY) ENGINE=InnoDB""",
+        "INSERT IGNORE INTO outbox_relay_lock (id) VALUES (1)",
     )''',
 }
 
@@ -66,8 +84,7 @@ _SQL = {
         "json": "CAST(:r AS jsonb)",
         "payload": "CAST(:p AS jsonb)",
         "response": "CAST(response AS text)",
-        "retryable": '{"40001": "serialization failure", "40P01": "deadlock", '
-        '"23505": "concurrent duplicate key"}',
+        "retryable": '{"40P01": "deadlock", "23505": "concurrent duplicate key"}',
         "code": 'getattr(exc.orig, "sqlstate", None)',
         "key_param": "key",
     },
@@ -90,12 +107,16 @@ _LEDGER = '''
     # app/ledger.py
     """Move money exactly once, @dialect_name@.
 
-    * The whole command runs at SERIALIZABLE (only transactions that themselves run SERIALIZABLE
-      are protected), locks both accounts in id order (opposite transfers cannot deadlock) and
-      checks the debit's row count, so a balance never goes negative and money is never created.
-    * @retry_doc@ are retried with jittered backoff, at most MAX_ATTEMPTS
-      attempts within DEADLINE_S; past that LedgerBusy is raised and nothing was written, so the
-      client may retry later with the same idempotency key.
+    * Double entry: a transfer is two postings (-cents, +cents) in the journal, and each
+      account's balance is maintained in the same transaction, so balance = opening + its
+      postings, and every transfer's postings sum to zero.
+    * One consistency mechanism: READ COMMITTED and row locks. Both accounts are locked
+      (SELECT … FOR UPDATE) in id order, so opposite transfers queue instead of deadlocking,
+      and the debit's row count is checked, so a balance never goes negative. SERIALIZABLE on
+      top would only add serialization failures (retries, 503s) for no extra safety.
+    * Retried with jittered backoff, at most MAX_ATTEMPTS attempts within DEADLINE_S:
+      @retry_doc@. Past that LedgerBusy is raised and nothing
+      was written, so the client may retry later with the same idempotency key.
     * Idempotency keys are scoped to the client, expire after 24 h, carry a fingerprint of the
       request and store the response: a replay returns the original outcome (``replayed=True``),
       and a reused key with other parameters raises KeyReused (answer 422).
@@ -187,7 +208,7 @@ _LEDGER = '''
     ) -> Outcome:
         ids = {"c": client_id, "k": @key_param@}
         @async@with sessions() as session, session.begin():
-            @await@session.connection(execution_options={"isolation_level": "SERIALIZABLE"})
+            @await@session.connection(execution_options={"isolation_level": "READ COMMITTED"})
             @await@session.execute(
                 text("DELETE FROM idempotency_keys WHERE client_id = :c "
                      "AND idem_key = @uuid@ AND expires_at <= @now@"),
@@ -233,6 +254,11 @@ _LEDGER = '''
                 )
                 event_id = str(uuid.uuid4())
                 @await@session.execute(
+                    text("INSERT INTO postings (transfer_id, account_id, cents) "
+                         "VALUES (@event@, :s, :debit), (@event@, :t, :c)"),
+                    {"e": event_id, "s": source, "t": target, "debit": -cents, "c": cents},
+                )
+                @await@session.execute(
                     text("INSERT INTO outbox (event_id, aggregate_key, topic, payload) "
                          "VALUES (@event@, :a, 'transfers', @payload@)"),
                     {
@@ -266,11 +292,11 @@ def ledger(p: Profile, t: Timeouts) -> str:
     return fill(
         _LEDGER,
         dialect_name="on PostgreSQL" if p.dialect == "postgresql" else "on MySQL/MariaDB (InnoDB)",
-        retry_doc="Serialization failures (40001), deadlocks (40P01) and a concurrent first use "
-        "of the same key (23505)"
+        retry_doc="deadlocks (40P01; the lock order prevents them between transfers) and a\n"
+        "  concurrent first use of one key (23505)"
         if p.dialect == "postgresql"
-        else "Deadlocks (1213), lock wait timeouts (1205) and a concurrent first use of the same "
-        "key (1062)",
+        else "deadlocks (1213; the lock order prevents them between transfers), lock\n"
+        "  wait timeouts (1205) and a concurrent first use of one key (1062)",
         asyncio_import="import asyncio\n" if p.is_async else "",
         sa_import=sa_import,
         schema=_SCHEMA[p.dialect].replace("\n    ", "\n"),

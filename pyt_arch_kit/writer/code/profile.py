@@ -82,12 +82,13 @@ class Profile:
         driver: the driver's import name (``asyncpg``, ``psycopg``, ``asyncmy``, ``pymysql``,
             ``pymongo``, ``redis``) or ``""``.
         cache: ``"redis"``, ``"local"`` or ``""``.
-        ledger: the exactly-once command (SERIALIZABLE or outbox) is part of the design.
+        ledger: the exactly-once command (row locks or outbox) is part of the design.
         broker: the broker key (``kafka``, ``pulsar``, ``rabbitmq``, ``sqs``) or ``""``.
         data: the data job's kind (``pandas``, ``polars``, ``Dask``, ``PySpark``, ``Kafka``,
             ``Spark streaming``) or ``""``.
         pgbouncer: connections go through PgBouncer in transaction mode.
         serve: the app is served over HTTP by gunicorn (REST, GraphQL, WebSocket, events).
+        websocket: the app holds WebSockets: a route, per-socket queues, Redis pub/sub.
     """
 
     is_async: bool
@@ -100,6 +101,7 @@ class Profile:
     data: DataJob
     pgbouncer: bool
     serve: bool
+    websocket: bool = False
 
     @property
     def url_scheme(self) -> str:
@@ -133,11 +135,13 @@ class Timeouts:
 def timeouts(plan: Plan) -> Timeouts:
     """Budgets under the p99 target: a call's retries all finish inside it."""
     p99 = plan.resolved.latency.p99_ms / 1000
+    deadline = round(0.8 * p99, 3)
     return Timeouts(
         p99_s=p99,
-        deadline_s=round(0.8 * p99, 3),
-        attempt_s=round(max(0.02, 0.8 * p99 / 3), 3),
-        pool_s=round(max(0.05, p99 / 2), 3),
+        deadline_s=deadline,
+        # a fraction of the deadline, so a retry fits inside it
+        attempt_s=round(max(min(0.02, deadline / 2), deadline / 3), 3),
+        pool_s=round(max(0.005, p99 / 2), 3),  # waiting for a connection: inside the p99
         cache_s=round(min(0.05, max(0.01, p99 / 10)), 3),
     )
 
@@ -159,4 +163,7 @@ def profile(plan: Plan) -> Profile:
         data="" if plan.data is None else _DATA[plan.data.tool],
         pgbouncer=db is not None and db.pgbouncer,
         serve=iface in ("rest", "graphql", "websocket", "events"),
+        websocket=iface == "websocket"
+        and conc.framework in (Framework.FASTAPI, Framework.STRAWBERRY)
+        and conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID),
     )

@@ -21,8 +21,8 @@ _REDIS = '''
 
     from redis@asyncio@ import Redis
     from redis.exceptions import RedisError  # ConnectionError and TimeoutError derive from it
-    from redis.retry import Retry
     from redis.backoff import NoBackoff
+    from redis@asyncio@.retry import Retry
 
     from app.settings import settings
 
@@ -158,6 +158,11 @@ _RETRY = '''
     )
 
 
+    def is_transient(exc: BaseException) -> bool:
+        """Whether a retry may succeed where this attempt failed."""
+        @invalidated@return isinstance(exc, TRANSIENT)
+
+
     class RetryBudget:
         """A token bucket: each call earns ``ratio`` of a retry, each retry spends one."""
 
@@ -203,10 +208,12 @@ _RETRY = '''
             remaining = deadline - time.monotonic()
             try:
                 @call@
-            except TRANSIENT:
+            except Exception as exc:
                 remaining = deadline - time.monotonic()
                 pause = random.uniform(0, max(0.0, min(remaining / 2, base_s * 2**attempt)))
-                if not idempotent or remaining <= pause or not budget.spend():
+                if not (idempotent and is_transient(exc)) or remaining <= pause:
+                    raise
+                if not budget.spend():
                     raise
                 @await@@sleep@(pause)
                 if time.monotonic() >= deadline:  # woke up late: no attempt past the deadline
@@ -238,8 +245,17 @@ def retries(p: Profile) -> str:
     if p.dialect == "mongodb":
         imports.append("import pymongo.errors")
         transient.append("pymongo.errors.AutoReconnect,  # network errors, server selection")
+    invalidated = (
+        "if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:\n"
+        "        # the connection died mid-call (a failover, a killed backend): asyncpg raises a\n"
+        '        # bare DBAPIError, "connection was closed in the middle of operation"\n'
+        "        return True\n    "
+        if p.sql
+        else ""
+    )
     text = fill(
         _RETRY,
+        invalidated=invalidated,
         asyncio_import="import asyncio\n" if p.is_async else "",
         imports="\n".join(sorted(imports)) if imports else DROP,
         transient="\n    ".join(transient) if transient else DROP,

@@ -26,7 +26,16 @@ _GRPC = '''
         ("grpc.max_connection_age_ms", 300_000),  # clients reconnect every 5 min: rebalances
         ("grpc.max_connection_age_grace_ms", 30_000),  # let in-flight calls finish
         ("grpc.keepalive_time_ms", 30_000),
+        # accept CLIENT_OPTIONS' pings; a server that does not answers GOAWAY too_many_pings
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", 30_000),
         ("grpc.max_concurrent_streams", 256),
+    ]
+    #: Channel options for this service's clients: pings the server above permits.
+    CLIENT_OPTIONS = [
+        ("grpc.keepalive_time_ms", 30_000),
+        ("grpc.keepalive_timeout_ms", 10_000),
+        ("grpc.keepalive_permit_without_calls", 1),
     ]
     Register = Callable[[@Server@@db_type@], None]  # e.g. add_ServiceServicer_to_server
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyt_arch_kit.planning.choices import WorkerClass
 from pyt_arch_kit.planning.database import limit_for
-from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
 from pyt_arch_kit.writer.code._template import fill
 from pyt_arch_kit.writer.code.profile import Profile, Timeouts
@@ -53,10 +53,14 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
         fields.append(
             f"pool_timeout_s: float = {t.pool_s}  # wait for a connection, then fail fast"
         )
+    if p.cache == "redis" or p.websocket:
+        fields.append('redis_url: str = "redis://cache:6379/0"')
     if p.cache == "redis":
+        fields.append(f"cache_timeout_s: float = {t.cache_s}  # a slow cache costs at most this")
+    if p.websocket:
         fields += [
-            'redis_url: str = "redis://cache:6379/0"',
-            f"cache_timeout_s: float = {t.cache_s}  # a slow cache costs at most this",
+            "ws_queue_max: int = 64  # messages a socket may fall behind before it is dropped",
+            "ws_send_timeout_s: float = 10.0  # one frame to one client",
         ]
     if p.cache:
         fields.append(
@@ -313,6 +317,30 @@ def app_module(plan: Plan, p: Profile) -> str:
         else:
             db_import = open_db = close_db = DROP
         cpu_import = "from app.cpu import start_pool, stop_pool" if pool else DROP
+        if p.websocket:  # one pub/sub listener per worker process, for the process's sockets
+            db_import = "\n".join(
+                line
+                for line in (
+                    db_import,
+                    "from app.settings import settings",
+                    "from app.ws import listen, router",
+                )
+                if line != DROP
+            )
+            open_db = "\n".join(
+                line
+                for line in (
+                    open_db,
+                    "app.state.redis = Redis.from_url(settings.redis_url)",
+                    "listener = asyncio.create_task(listen(app.state.redis))",
+                )
+                if line != DROP
+            )
+            close_db = "\n        ".join(
+                line
+                for line in ("listener.cancel()", "await app.state.redis.aclose()", close_db)
+                if line != DROP
+            )
         text = fill(
             _FASTAPI,
             graphql_imports=_GRAPHQL_IMPORTS if p.web == "strawberry" else DROP,
@@ -320,7 +348,7 @@ def app_module(plan: Plan, p: Profile) -> str:
             local_imports="\n".join(
                 ["", *(line for line in (db_import, cpu_import) if line != DROP)]
             )
-            if db or pool
+            if db or pool or p.websocket
             else DROP,
             open_db=open_db.replace("\n", "\n    "),
             close_db=close_db,
@@ -328,8 +356,21 @@ def app_module(plan: Plan, p: Profile) -> str:
             stop_pool="stop_pool()" if pool else DROP,
             **{"def": "async def" if p.is_async else "def"},
         )
-        if not (db or pool):
+        if not (db or pool or p.websocket):
             text = text.replace("    try:\n        yield\n    finally:\n", "    yield\n")
+        if p.websocket:
+            text = text.replace(
+                "from collections.abc import AsyncIterator\n",
+                "import asyncio\nfrom collections.abc import AsyncIterator\n",
+            )
+            text = text.replace(
+                "from fastapi import FastAPI\n",
+                "from fastapi import FastAPI\nfrom redis.asyncio import Redis\n",
+            )
+            text = text.replace(
+                "app = FastAPI(lifespan=lifespan)\n",
+                "app = FastAPI(lifespan=lifespan)\napp.include_router(router)  # /ws/{channel}\n",
+            )
         return text.replace("\n\n\n\n\n", "\n\n\n")
     if db in ("mongodb", "redis"):
         db_import, open_db = "from app.db import make_client", "db = make_client()"
@@ -351,8 +392,8 @@ _GUNICORN = """
     graceful_timeout = 30  # finish in-flight requests on deploy
     @keepalive_line@
     preload_app = False  # import the app in each worker after the fork: a pool per process
-    max_requests = 5000  # recycle workers to bound slow leaks
-    max_requests_jitter = 500
+    @threads_env@
+    @recycle@
 """
 
 
@@ -381,4 +422,18 @@ def server_config(plan: Plan, p: Profile) -> str:
         else DROP,
         p99=f"{plan.resolved.latency.p99_ms:g}",
         formula=plan.figure("workers_per_instance").formula,
+        threads_env=(
+            "# one thread per process in numeric libraries (numpy, scikit-learn, torch): "
+            f"{conc.workers_per_instance} processes\n"
+            f"# × {cap.cores_per_instance} OpenMP/BLAS threads each would oversubscribe "
+            f"the {cap.cores_per_instance} cores\n"
+            'raw_env = ["OMP_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1", "MKL_NUM_THREADS=1"]'
+        )
+        if conc.model is ConcurrencyModel.PROCESSES
+        else DROP,
+        # a recycled worker drops every socket it holds at once: a reconnect storm
+        recycle="# no max_requests: each worker holds its sockets; restart them by draining"
+        if p.websocket
+        else "max_requests = 5000  # recycle workers to bound slow leaks\n"
+        "max_requests_jitter = 500",
     )

@@ -31,7 +31,7 @@ _REDIS_STORE = '''
             socket_connect_timeout=settings.request_deadline_s,
             health_check_interval=30,
         )
-        return redis.Redis(connection_pool=pool)
+        return redis.Redis.from_pool(pool)  # owns the pool: closing the client closes it
 '''
 
 

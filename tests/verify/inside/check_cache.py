@@ -53,6 +53,16 @@ def test_a_second_read_is_a_hit_and_a_write_invalidates_it() -> None:
     assert len(loads) == 2
 
 
+def test_the_client_is_built_without_warnings() -> None:
+    """Under ``-W error`` (as CI runs): an asyncio client given the sync ``redis.retry.Retry``
+    warns (an error here); it needs ``redis.asyncio.retry.Retry``."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reload_with()
+
+
 def test_settings_are_what_the_cache_uses() -> None:
     mod = reload_with()
     assert mod.settings.cache_ttl_s == PLAN["cache_ttl_s"]

@@ -68,7 +68,9 @@ def test_workers_share_the_port_and_serve(tmp_path: Path) -> None:
         assert listeners(port) == server_mod.WORKERS, "not every worker bound the port"
         pids = set()
         for _ in range(4 * server_mod.WORKERS):
-            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            with grpc.insecure_channel(
+                f"127.0.0.1:{port}", options=server_mod.CLIENT_OPTIONS
+            ) as channel:
                 call = channel.unary_unary("/verify.Echo/Pid")
                 pids.add(int(call(b"", timeout=10)))
         assert pids and proc.pid not in pids, "the parent served: it created a gRPC server"
@@ -78,3 +80,13 @@ def test_workers_share_the_port_and_serve(tmp_path: Path) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_the_server_permits_the_clients_keepalive_pings() -> None:
+    """A client pinging more often than the server accepts gets GOAWAY too_many_pings (the
+    server's default minimum is 5 min, and no pings without calls)."""
+    server, client = dict(server_mod.OPTIONS), dict(server_mod.CLIENT_OPTIONS)
+    assert server.get("grpc.keepalive_permit_without_calls") == 1
+    assert client["grpc.keepalive_permit_without_calls"] == 1
+    allowed = server.get("grpc.http2.min_recv_ping_interval_without_data_ms", 300_000)
+    assert allowed <= client["grpc.keepalive_time_ms"]

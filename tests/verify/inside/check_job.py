@@ -52,8 +52,8 @@ def test_the_job_writes_its_columns(tmp_path: Path) -> None:
 
 
 def test_spark_keeps_earlier_days(tmp_path: Path) -> None:
-    if "pyspark" not in SOURCE:
-        pytest.skip("not a Spark job")
+    if "pyspark" not in SOURCE or "foreachBatch" in SOURCE:
+        pytest.skip("not a Spark batch job")
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
     from pyspark.sql import SparkSession
 
@@ -71,11 +71,42 @@ def test_spark_keeps_earlier_days(tmp_path: Path) -> None:
         for i, day in enumerate((dt.date(2026, 1, 5), dt.date(2026, 1, 6))):
             source = tmp_path / f"in{i}.parquet"
             sample(source, day)
-            job.run(str(source), str(target), spark=spark)
+            job.run(str(source), str(target), day, spark=spark)
         days = sorted(p.name for p in target.glob("day=*"))
         assert days == ["day=2026-01-05", "day=2026-01-06"], "an earlier day was deleted"
         rows = spark.read.parquet(str(target)).collect()
         assert sorted(rows[0].asDict()) == sorted(job.COLUMNS)
+
+        # incremental: a run for one day reads only that day of a source holding several
+        lake = tmp_path / "lake"
+        lake.mkdir()
+        for day in (dt.date(2026, 1, 7), dt.date(2026, 1, 8)):
+            sample(lake / f"{day}.parquet", day)
+        job.run(str(lake), str(target), dt.date(2026, 1, 8), spark=spark)
+        days = sorted(p.name for p in target.glob("day=*"))
+        assert "day=2026-01-07" not in days, "the run read days other than its own"
+        written = spark.read.parquet(str(target / "day=2026-01-08")).collect()
+        assert sorted((r["customer_id"], r["amount"]) for r in written) == [(1, 15.0), (2, 6.0)]
+
+        if hasattr(job, "load"):  # the load into the serving database, real PostgreSQL
+            from app.db import make_engine
+            from sqlalchemy import text
+
+            engine = make_engine()
+            for _ in range(2):  # a rerun replaces the day: no duplicates
+                assert job.load(spark, str(target), dt.date(2026, 1, 8), engine) == 2
+            assert job.load(spark, str(target), dt.date(2026, 1, 6), engine) == 2
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    text("SELECT day, customer_id, amount FROM daily_amounts ORDER BY 1, 2")
+                ).all()
+            engine.dispose()
+            assert [(str(d), c, a) for d, c, a in rows] == [
+                ("2026-01-06", 1, 15.0),
+                ("2026-01-06", 2, 6.0),
+                ("2026-01-08", 1, 15.0),
+                ("2026-01-08", 2, 6.0),
+            ]
     finally:
         spark.stop()
 
@@ -89,3 +120,53 @@ def test_the_consumer_config_is_valid() -> None:
     Consumer(config).close()  # librdkafka parses every key here
     with pytest.raises(KafkaException):
         Consumer({**config, "not.a.real.key": 1})
+
+
+def test_the_stream_emits_each_open_window_in_update_mode(tmp_path: Path) -> None:
+    """The stream's own metrics() under Spark: watermark, event-time windows, update mode and
+    foreachBatch are accepted together, and a batch carries the windows still open."""
+    if "foreachBatch" not in SOURCE:
+        pytest.skip("not a Spark stream")
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[1]")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.driver.memory", "512m")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    try:
+        source = tmp_path / "events"
+        source.mkdir()
+        lines = [
+            '{"customer_id": "a", "page": "/", "ts": "2026-01-05T08:00:01Z"}',
+            '{"customer_id": "a", "page": "/cart", "ts": "2026-01-05T08:00:20Z"}',
+            '{"customer_id": "b", "page": "/", "ts": "2026-01-05T08:00:30Z"}',
+        ]
+        (source / "part-0.json").write_text("\n".join(lines) + "\n")
+        events = spark.readStream.schema("customer_id STRING, page STRING, ts TIMESTAMP").json(
+            str(source)
+        )
+        got: list[dict[str, object]] = []
+
+        def upsert(batch: object, batch_id: int) -> None:
+            got.extend(row.asDict() for row in batch.collect())  # type: ignore[attr-defined]
+
+        query = (
+            job.metrics(events)
+            .writeStream.outputMode("update")
+            .foreachBatch(upsert)
+            .option("checkpointLocation", str(tmp_path / "checkpoint"))
+            .start()
+        )
+        query.processAllAvailable()
+        query.stop()
+        totals = {(r["customer_id"], r["events"], r["pages"]) for r in got}
+        assert totals == {("a", 2, 2), ("b", 1, 1)}, got
+    finally:
+        spark.stop()

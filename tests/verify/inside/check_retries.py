@@ -172,3 +172,45 @@ def test_the_retry_budget_caps_retries_at_a_tenth_of_calls() -> None:
             call(retries.with_retries, failing, idempotent=True)
         retried += len(attempts) - 1
     assert retried <= 1 + 0.1 * 50, f"{retried} retries for 50 calls"
+
+
+def test_a_database_connection_killed_mid_call_is_retried() -> None:
+    """A failover or a killed backend closes the connection in the middle of a query: asyncpg
+    raises a bare DBAPIError ("connection was closed in the middle of operation"), psycopg an
+    OperationalError. An idempotent call rides it out on a fresh connection."""
+    import os
+
+    if "import sqlalchemy" not in SOURCE or not os.environ["APP_DATABASE_URL"].startswith(
+        "postgresql"
+    ):
+        pytest.skip("PostgreSQL designs: pg_terminate_backend ends the call's own backend")
+    from app.db import make_engine
+    from sqlalchemy import text
+
+    engine = make_engine()
+    attempts: list[str] = []
+
+    def statement() -> str:
+        attempts.append("x")  # the first attempt kills its own backend mid-statement
+        return (
+            "SELECT pg_terminate_backend(pg_backend_pid())"
+            if len(attempts) == 1
+            else ("SELECT 'ok'")
+        )
+
+    if ASYNC:
+
+        async def query() -> str:
+            async with engine.connect() as conn:
+                return str((await conn.execute(text(statement()))).scalar_one())
+    else:
+
+        def query() -> str:
+            with engine.connect() as conn:
+                return str(conn.execute(text(statement())).scalar_one())
+
+    try:
+        assert call(retries.with_retries, query, idempotent=True, deadline_s=5.0) == "ok"
+    finally:
+        call(engine.dispose)
+    assert len(attempts) == 2

@@ -77,3 +77,17 @@ def test_the_stated_workers_start_and_serve_a_request(tmp_path: Path) -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+
+
+def test_cpu_bound_workers_run_numeric_libraries_on_one_thread() -> None:
+    """N processes per N cores: gunicorn gives every worker OMP/BLAS/MKL = 1 thread."""
+    import json
+
+    from gunicorn.config import Config
+
+    if json.loads(os.environ["VERIFY_PLAN"]).get("model") != "processes":
+        return
+    config = Config()
+    config.set("raw_env", CONFIG.get("raw_env", []))
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        assert config.env.get(name) == "1", f"{name} is not 1 in the workers"

@@ -65,3 +65,38 @@ def test_a_burst_past_the_pool_waits_then_fails_without_new_connections() -> Non
         for conn in held:
             call(pool.release, conn)
         _close(client)
+
+
+def _local_port(conn: Any) -> int:
+    sock = getattr(conn, "_sock", None)
+    if sock is not None:
+        return int(sock.getsockname()[1])
+    return int(conn._writer.get_extra_info("sockname")[1])
+
+
+def test_closing_the_client_closes_its_pools_connections() -> None:
+    """Shutdown (the app's lifespan, a worker exit) closes the client: the server must see
+    its connections go, not keep them until its idle timeout."""
+    import redis
+
+    client = db.make_client()
+    held = [_take(client.connection_pool) for _ in range(min(2, db.settings.max_pool_size))]
+    for conn in held:
+        call(conn.send_command, "PING")
+        call(conn.read_response)
+    ports = {_local_port(conn) for conn in held}
+    for conn in held:
+        call(client.connection_pool.release, conn)
+    _close(client)
+    admin = redis.Redis.from_url(db.settings.database_url.get_secret_value())
+    try:
+        deadline = time.monotonic() + 5
+        while True:
+            listed = admin.client_list()
+            open_ports = {int(c["addr"].rsplit(":", 1)[1]) for c in listed}
+            if not ports & open_ports or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    finally:
+        admin.close()
+    assert not ports & open_ports, "closing the client left its pool's connections open"
