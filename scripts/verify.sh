@@ -6,7 +6,9 @@
 #
 #   bash scripts/verify.sh
 #
-# Venvs are cached under .cache/verify-venvs (PYT_ARCH_VERIFY_CACHE), one per stack profile.
+# Venvs are cached under .cache/verify-venvs (PYT_ARCH_VERIFY_CACHE), one per stack profile,
+# their files hard-linked from one uv package cache in the same folder: the folder's `du -sh`
+# (printed at the end) is the real disk use. Venvs unused for 7 days are removed.
 # Installing the services uses apt-get: run as root (as CI does) or with them installed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -35,6 +37,8 @@ export PYT_ARCH_VERIFY_SERVICES="$state"
 started=$SECONDS
 python3 -m pytest -n 2 --dist loadgroup --durations=10 -m verify tests/verify
 echo "verification suite: $((SECONDS - started)) s"
+echo "venv cache: $(du -sh "$PYT_ARCH_VERIFY_CACHE" | cut -f1) in $PYT_ARCH_VERIFY_CACHE" \
+  "($(find "$PYT_ARCH_VERIFY_CACHE" -mindepth 2 -maxdepth 2 -name .ready | wc -l) venvs)"
 
 started=$SECONDS
 python3 scripts/check_pins.py --jobs 2
