@@ -5,10 +5,12 @@ A venv is keyed by a hash of its requirement lines and the Python it runs on, an
 CI from an empty cache. ``uv`` installs when it is there, ``pip`` otherwise.
 
 With uv, every venv's files are hard links into one package cache (``uv-cache/`` beside the
-venvs, so on the same filesystem): a package that 20 stacks share takes its disk space once, and
-``du -sh`` of the cache folder, which counts a hard-linked file once, is the real cost. Venvs
-that no run has used for :data:`KEEP_DAYS` days (stacks of older versions of the writer) are
-removed when the next venv is built.
+venvs, so on the same filesystem), filled one install at a time: a package that 20 stacks share
+takes its disk space once. ``scripts/verify.sh`` empties that package cache at the end (the
+venvs keep their files, still shared between them), so the folder holds only the venvs, and
+``du -sh`` of it, which counts a hard-linked file once, is the real cost. Venvs that no run has
+used for :data:`KEEP_DAYS` days (stacks of older versions of the writer) are removed when the
+next venv is built.
 """
 
 from __future__ import annotations
@@ -185,14 +187,17 @@ def ensure(reqs: list[str], python: str) -> Path:
                     str(root / f"{key}.txt"),
                 ],
             ]
-        for step in steps:
-            done = subprocess.run(step, capture_output=True, text=True, env=env)
-            if done.returncode != 0:
-                raise RuntimeError(
-                    f"installing the stack failed ({' '.join(step[:3])} …):\n"
-                    + done.stdout[-3000:]
-                    + done.stderr[-3000:]
-                )
+        # One install at a time across workers: two at once would each unpack (or build from
+        # its sdist: pyspark, ~1 GB) the same package, and the copies would not be shared.
+        with _locked(root / "install.lock"):
+            for step in steps:
+                done = subprocess.run(step, capture_output=True, text=True, env=env)
+                if done.returncode != 0:
+                    raise RuntimeError(
+                        f"installing the stack failed ({' '.join(step[:3])} …):\n"
+                        + done.stdout[-3000:]
+                        + done.stderr[-3000:]
+                    )
         (venv / ".ready").write_text("\n".join(lines) + "\n")
     prune(root)
     return venv
