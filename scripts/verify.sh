@@ -38,7 +38,8 @@ cp "${TMPDIR:-/tmp}/pyt-arch-verify-services.json" "$state"
 export PYT_ARCH_VERIFY_SERVICES="$state"
 
 started=$SECONDS
-python3 -m pytest -n 2 --dist loadgroup --durations=10 -m verify tests/verify
+status=0
+python3 -m pytest -n 2 --dist loadgroup --durations=10 -m verify tests/verify || status=$?
 echo "verification suite: $((SECONDS - started)) s"
 # The venvs hold hard links to every file they need: the package cache (the downloads, and
 # pyspark's sdist and the wheel built from it, ~1.4 GB) is not needed again unless a stack
@@ -48,6 +49,7 @@ if [ -d "$PYT_ARCH_VERIFY_CACHE/uv-cache" ] && command -v uv >/dev/null; then
 fi
 echo "venv cache: $(du -sh "$PYT_ARCH_VERIFY_CACHE" | cut -f1) in $PYT_ARCH_VERIFY_CACHE" \
   "($(find "$PYT_ARCH_VERIFY_CACHE" -mindepth 2 -maxdepth 2 -name .ready | wc -l) venvs)"
+[ "$status" -eq 0 ] || exit "$status"
 
 started=$SECONDS
 python3 scripts/check_pins.py --jobs 2
