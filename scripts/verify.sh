@@ -43,10 +43,11 @@ python3 -m pytest -n 2 --dist loadgroup --durations=10 -m verify tests/verify ||
 echo "verification suite: $((SECONDS - started)) s"
 # The venvs hold hard links to every file they need: the package cache (the downloads, and
 # pyspark's sdist and the wheel built from it, ~1.4 GB) is not needed again unless a stack
-# changes, and then it is downloaded anew.
+# changes, and then it is downloaded (and pyspark built) anew.
 if [ -d "$PYT_ARCH_VERIFY_CACHE/uv-cache" ] && command -v uv >/dev/null; then
   uv cache clean --quiet --cache-dir "$PYT_ARCH_VERIFY_CACHE/uv-cache" || true
 fi
+rm -rf "$PYT_ARCH_VERIFY_CACHE/wheels" # the wheels built from sdists, kept for this run's installs
 echo "venv cache: $(du -sh "$PYT_ARCH_VERIFY_CACHE" | cut -f1) in $PYT_ARCH_VERIFY_CACHE" \
   "($(find "$PYT_ARCH_VERIFY_CACHE" -mindepth 2 -maxdepth 2 -name .ready | wc -l) venvs)"
 [ "$status" -eq 0 ] || exit "$status"

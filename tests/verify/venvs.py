@@ -130,6 +130,34 @@ def prune(root: Path, keep_days: float = KEEP_DAYS) -> list[str]:
     return removed
 
 
+def _run(step: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(step, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"installing the stack failed ({' '.join(step[:3])} …):\n"
+            + done.stdout[-3000:]
+            + done.stderr[-3000:]
+        )
+
+
+def _keep_built_wheels(root: Path) -> list[str]:
+    """Keep (hard-link) the wheels uv built from sdists in ``root/wheels``; the new ones' names.
+
+    uv shares the files of a downloaded wheel between venvs, but unpacks a wheel it built from
+    an sdist (pyspark: ~500 MB) anew for each venv. A built wheel offered with
+    ``--find-links`` is a wheel like any other, unpacked once for every venv that installs it.
+    """
+    kept = root / "wheels"
+    kept.mkdir(exist_ok=True)
+    names = []
+    for wheel in sorted(root.glob("uv-cache/sdists-v*/**/*.whl")):
+        target = kept / wheel.name
+        if not target.exists():
+            os.link(wheel, target)
+            names.append(wheel.name.split("-", 1)[0])
+    return names
+
+
 def ensure(reqs: list[str], python: str) -> Path:
     """The venv for these requirements, built once (safe across pytest-xdist workers).
 
@@ -160,20 +188,14 @@ def ensure(reqs: list[str], python: str) -> Path:
             "UV_LINK_MODE": "hardlink",
             "PIP_NO_INPUT": "1",
         }
+        (root / "wheels").mkdir(exist_ok=True)
+        install = [
+            *(uv or "uv", "pip", "install", "--quiet", "--python", str(venv / "bin" / "python")),
+            *("--find-links", str(root / "wheels")),
+            *("-r", str(root / f"{key}.txt")),
+        ]
         if uv:
-            steps = [
-                [uv, "venv", "--quiet", "--python", python, str(venv)],
-                [
-                    uv,
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--python",
-                    str(venv / "bin" / "python"),
-                    "-r",
-                    str(root / f"{key}.txt"),
-                ],
-            ]
+            steps = [[uv, "venv", "--quiet", "--python", python, str(venv)], install]
         else:
             steps = [
                 [python, "-m", "venv", str(venv)],
@@ -191,13 +213,11 @@ def ensure(reqs: list[str], python: str) -> Path:
         # its sdist: pyspark, ~1 GB) the same package, and the copies would not be shared.
         with _locked(root / "install.lock"):
             for step in steps:
-                done = subprocess.run(step, capture_output=True, text=True, env=env)
-                if done.returncode != 0:
-                    raise RuntimeError(
-                        f"installing the stack failed ({' '.join(step[:3])} …):\n"
-                        + done.stdout[-3000:]
-                        + done.stderr[-3000:]
-                    )
+                _run(step, env)
+            if uv and (built := _keep_built_wheels(root)):
+                # installed from what uv built, an unpacked copy of its own: relink it from
+                # the kept wheel, as every later stack that needs it will be
+                _run([*install, *(f"--reinstall-package={name}" for name in built)], env)
         (venv / ".ready").write_text("\n".join(lines) + "\n")
     prune(root)
     return venv
