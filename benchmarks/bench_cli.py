@@ -56,8 +56,11 @@ def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
     return elapsed, done.stdout
 
 
-def cli_design(samples: int) -> list[Row]:
-    """Per case: the median wall time of the command against the floor's, sampled alternately."""
+def cli_design(samples: int, *, cases: int = 3) -> list[Row]:
+    """Per case: the median wall time of the command against the floor's, sampled alternately.
+
+    ``cases`` keeps the first few cases (``--quick`` runs one: each sample is two processes).
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "PYT_ARCH_"))}
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
@@ -68,12 +71,12 @@ def cli_design(samples: int) -> list[Row]:
         floor_py = Path(tmp) / "floor.py"
         floor_py.write_text(FLOOR, encoding="utf-8")
         preset = ROOT / "pyt_arch_kit" / "presets" / "io-bound-api.yaml"
-        cases = [
+        every = [
             ("io-bound-api (3 open questions, 4 re-plans)", preset, []),
             ("few fields given (24 open questions, 49 re-plans)", sparse, []),
             ("few fields given, `--no-verify`", sparse, ["--no-verify"]),
         ]
-        for name, path, flags in cases:
+        for name, path, flags in every[:cases]:
             design = [sys.executable, "-m", "pyt_arch_kit", "design", str(path), *flags]
             _, text = _timed(design, env)  # warms the file cache, unmeasured
             floor = [sys.executable, str(floor_py), str(path), "--chars", str(len(text))]

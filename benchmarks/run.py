@@ -75,7 +75,11 @@ def _benchmarks(cfg: Config) -> dict[str, Callable[[], list[Row] | Skipped]]:
             bench_core.preset_latency(cfg.preset_repeats) + bench_core.sweep(cfg.sweep)
         ),
         "questions": lambda: bench_questions.question_ranking(max(3, cfg.preset_repeats // 5)),
-        "cli": lambda: bench_cli.cli_design(max(2, cfg.import_samples)),
+        "cli": lambda: (  # --quick: one case, one sample (each is two fresh interpreters)
+            bench_cli.cli_design(cfg.import_samples)
+            if cfg.ci_repeats
+            else bench_cli.cli_design(1, cases=1)
+        ),
         "stream": lambda: bench_stream.streaming(list(cfg.stream_sizes), cfg.stream_repeats),
         "claude": lambda: bench_claude.claude_path(cfg.claude_designs),
         "notebooks": lambda: ci(bench_ci.notebooks, "Notebook CI (pytest --nbmake)"),
