@@ -46,6 +46,7 @@ GROUPS = (
     "imports",
     "offline",
     "questions",
+    "cli",
     "stream",
     "claude",
     "notebooks",
@@ -58,6 +59,7 @@ GROUPS = (
 def _benchmarks(cfg: Config) -> dict[str, Callable[[], list[Row] | Skipped]]:
     import bench_ci
     import bench_claude
+    import bench_cli
     import bench_core
     import bench_questions
     import bench_server
@@ -75,6 +77,11 @@ def _benchmarks(cfg: Config) -> dict[str, Callable[[], list[Row] | Skipped]]:
             bench_core.preset_latency(cfg.preset_repeats) + bench_core.sweep(cfg.sweep)
         ),
         "questions": lambda: bench_questions.question_ranking(max(3, cfg.preset_repeats // 5)),
+        "cli": lambda: (  # --quick: one case, one sample (each is two fresh interpreters)
+            bench_cli.cli_design(cfg.import_samples)
+            if cfg.ci_repeats
+            else bench_cli.cli_design(1, cases=1)
+        ),
         "stream": lambda: bench_stream.streaming(list(cfg.stream_sizes), cfg.stream_repeats),
         "claude": lambda: bench_claude.claude_path(cfg.claude_designs),
         "notebooks": lambda: ci(bench_ci.notebooks, "Notebook CI (pytest --nbmake)"),
@@ -165,6 +172,11 @@ def report(rows: list[Row], skipped: list[Skipped], mode: str, seconds: float) -
         "preset's name to the `Design` (YAML load, validation, plan, six sections); the "
         "baseline is `plan(preset(name))` alone. The sweep designs 1,000 variations of the "
         "presets with the peak rate swept from 10 to 100,000 req/s.",
+        "- **Command line**: wall time of `python -m pyt_arch_kit design FILE` in a fresh "
+        "process (offline writer, ranked questions, the design checked without mermaid, as "
+        "after `pip install`), against a one-model pydantic command doing the same I/O (parse "
+        "its arguments, read the YAML file, validate one model, write as many characters), "
+        "the two sampled alternately.",
         "- **Streaming view**: CPU time (`time.process_time()`) to feed a six-section answer in "
         "8-character deltas through the workbench's `StreamingMarkdown` (refresh at most every "
         "0.1 s on a clock that advances 20 ms a delta) against a view that hands the whole text "

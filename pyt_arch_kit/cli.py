@@ -88,7 +88,13 @@ def _parser() -> argparse.ArgumentParser:
     design.add_argument(
         "--no-verify",
         action="store_true",
-        help="skip the one-line verdict on stderr (checking the diagram starts node, ~0.5 s)",
+        help="skip checking the design (checking the diagram starts node, ~0.5 s); by default "
+        "a line on stderr names the problems, if any",
+    )
+    design.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print the verification verdict on stderr even when it passes",
     )
 
     verify = sub.add_parser(
@@ -278,19 +284,30 @@ def _design(args: argparse.Namespace, out: TextIO) -> int:
         out.write(text)
     if design.usage is not None:
         _note(design.usage.summary())
-    if not args.no_verify:
-        _note(_verdict_line(design))
+    if not args.no_verify and (line := _verdict_line(design, verbose=args.verbose)):
+        _note(line)
     return exit_code
 
 
-def _verdict_line(design: Design) -> str:
-    """``verify: …`` in one line; the checker never fails the design command."""
+def _verdict_line(design: Design, *, verbose: bool = False) -> str | None:
+    """``verify: …`` in one line when it has something to say; the checker never fails the
+    design command. A passing design is quiet, unless ``verbose``; a check that cannot run on
+    this machine (no node or mermaid for the diagram) is said once per machine."""
+    from pyt_arch_kit.notices import first_time
     from pyt_arch_kit.verify.mermaid import node_parser
 
     try:
-        return f"verify: {design.verify(diagrams=node_parser()).summary()}"
+        verdict = design.verify(diagrams=node_parser())
     except Exception as exc:  # a checker bug must not cost the user their design
         return f"verify: could not run ({exc.__class__.__name__})"
+    if verbose or not verdict.ok:
+        return f"verify: {verdict.summary()}"
+    if verdict.unchecked and first_time("verify-unchecked"):
+        return (
+            f"verify: {verdict.summary()} (said once on this machine; --verbose prints the "
+            "verdict every time)"
+        )
+    return None
 
 
 def _verify(args: argparse.Namespace, out: TextIO) -> int:

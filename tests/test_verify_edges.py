@@ -68,12 +68,43 @@ def test_the_cli_prints_the_verdict_of_a_claude_design_on_stderr(
     assert line.startswith("pyt-arch: verify: 2 problems (python 1, figures 1); first: python:")
 
 
-def test_an_offline_design_is_followed_by_a_passing_verdict_line(
-    capsys: pytest.CaptureFixture[str],
+def _cli(state: Path, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``pyt-arch`` in a fresh process (the diagram parser remembers diagrams per process)."""
+    return subprocess.run(
+        [sys.executable, "-m", "pyt_arch_kit", *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYT_ARCH_STATE_DIR": str(state), **env},
+        timeout=120,
+    )
+
+
+def test_a_clean_offline_design_leaves_stderr_empty(mermaid: NodeMermaid, tmp_path: Path) -> None:
+    done = _cli(tmp_path, "design", "--preset", "payments-ledger")
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout == Architect().design(preset("payments-ledger")).to_markdown()
+
+
+def test_verbose_prints_the_passing_verdict(
+    mermaid: NodeMermaid, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(capsys, "design", "--preset", "payments-ledger")
-    assert code == 0 and out == Architect().design(preset("payments-ledger")).to_markdown()
-    assert err == "pyt-arch: verify: ok: 5 of 5 checks passed\n"
+    code, _, err = run(capsys, "design", "--preset", "payments-ledger", "--verbose")
+    assert code == 0 and err == "pyt-arch: verify: ok: 5 of 5 checks passed\n"
+
+
+def test_a_diagram_check_that_cannot_run_is_said_once_per_machine(tmp_path: Path) -> None:
+    no_mermaid = {"PYT_ARCH_NODE_MODULES": str(tmp_path / "no-node-modules")}
+    first = _cli(tmp_path, "design", "--preset", "io-bound-api", **no_mermaid)
+    assert first.returncode == 0 and first.stderr.startswith(
+        "pyt-arch: verify: ok: 4 of 5 checks passed; diagram syntax not checked"
+    )
+    assert first.stderr.endswith(
+        "(said once on this machine; --verbose prints the verdict every time)\n"
+    )
+    again = _cli(tmp_path, "design", "--preset", "io-bound-api", **no_mermaid)
+    assert again.returncode == 0 and again.stdout == first.stdout and again.stderr == ""
+    verbose = _cli(tmp_path, "design", "--preset", "io-bound-api", "--verbose", **no_mermaid)
+    assert verbose.stderr.startswith("pyt-arch: verify: ok: 4 of 5 checks passed; diagram syntax")
 
 
 # -- pyt-arch verify ---------------------------------------------------------------------------

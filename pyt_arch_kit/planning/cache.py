@@ -9,6 +9,7 @@ the pools and the read replicas are sized from that load.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -154,6 +155,7 @@ def _zipf_groups(keys: int, alpha: float) -> list[tuple[float, int]]:
     return groups
 
 
+@functools.lru_cache(maxsize=1024)  # pure; the ranking of open questions asks again
 def ttl_hit_ratio(
     lookups_per_s: float, ttl_s: float, keys: int, alpha: float = ZIPF_ALPHA
 ) -> tuple[float, float]:

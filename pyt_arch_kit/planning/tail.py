@@ -15,6 +15,7 @@ Pure functions of numbers; every loop is bounded.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -203,27 +204,34 @@ class ResponseTime:
 
         Returns ``inf`` when the queue is unstable (every request waits forever).
         """
-        if not 0 < q < 1:
-            raise ValueError("q must be in (0, 1)")
-        tail = 1.0 - q
-        if self.wait_probability > 0 and math.isinf(self.conditional_wait_s):
-            return math.inf
-        if self.survival(0.0) <= tail:
-            return 0.0
-        fanned = self.slowest.expected_s if self.slowest is not None else 0.0
-        scale = max(self.service_s + fanned, self.conditional_wait_s, 1e-12)
-        hi = scale
-        for _ in range(2_000):
-            if self.survival(hi) <= tail:
-                break
-            hi *= 2.0
-        lo = 0.0
-        for _ in range(200):
-            mid = (lo + hi) / 2
-            if self.survival(mid) > tail:
-                lo = mid
-            else:
-                hi = mid
-            if hi - lo <= 1e-9 * hi:
-                break
-        return hi
+        return _quantile(self, q)
+
+
+@functools.lru_cache(maxsize=4096)
+def _quantile(rt: ResponseTime, q: float) -> float:
+    # Remembered: the ranking of open questions re-plans up to 64 times, and most of those
+    # plans ask again for the same response times (a pure function of five numbers).
+    if not 0 < q < 1:
+        raise ValueError("q must be in (0, 1)")
+    tail = 1.0 - q
+    if rt.wait_probability > 0 and math.isinf(rt.conditional_wait_s):
+        return math.inf
+    if rt.survival(0.0) <= tail:
+        return 0.0
+    fanned = rt.slowest.expected_s if rt.slowest is not None else 0.0
+    scale = max(rt.service_s + fanned, rt.conditional_wait_s, 1e-12)
+    hi = scale
+    for _ in range(2_000):
+        if rt.survival(hi) <= tail:
+            break
+        hi *= 2.0
+    lo = 0.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if rt.survival(mid) > tail:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-9 * hi:
+            break
+    return hi

@@ -188,9 +188,12 @@ def _start_mariadb(svc: Services, root: Path) -> None:
     if exe is None or install is None:
         svc.missing["mariadb"] = "mariadbd not found (apt-get install mariadb-server)"
         return
-    data, log = root / "mariadb", root / "mariadb.log"
+    data, log, tmp = root / "mariadb", root / "mariadb.log", root / "mariadb-tmp"
     data.mkdir()
     _chown(data)
+    tmp.mkdir()  # its own: the service user may not write to the caller's TMPDIR
+    _chown(tmp)
+    env = {**os.environ, "TMPDIR": str(tmp)}
     user = ["--user=" + SERVICE_USER] if os.geteuid() == 0 else []
     if os.geteuid() == 0:
         _as_user()
@@ -205,6 +208,7 @@ def _start_mariadb(svc: Services, root: Path) -> None:
         ],
         check=True,
         capture_output=True,
+        env=env,
     )
     port = free_port()
     proc = subprocess.Popen(
@@ -222,6 +226,7 @@ def _start_mariadb(svc: Services, root: Path) -> None:
             "--max-connections=400",
             *user,
         ],
+        env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
