@@ -16,9 +16,11 @@ The ``anthropic`` and ``openai`` SDKs both send through an ``httpx2.Client`` the
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx2
@@ -61,6 +63,31 @@ class Meter:
         """Clear this thread's deadline."""
         self._local.deadline = None
 
+    @property
+    def cancel(self) -> Any:
+        """This thread's cancel flag (a :class:`~pyt_arch_kit.backends.base.Cancel`), if any."""
+        return getattr(self._local, "cancel", None)
+
+    @cancel.setter
+    def cancel(self, flag: Any) -> None:
+        self._local.cancel = flag
+
+
+def _aborter(response: httpx2.Response) -> Callable[[], None]:
+    """Cut ``response`` short from another thread: a read blocked on it returns at once.
+
+    Closing a socket does not wake a thread blocked reading it; shutting it down does.
+    """
+
+    def abort() -> None:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    return abort
+
 
 class NetworkTransport(httpx2.BaseTransport):
     """Sends through ``client`` (the SDK's default), counting and bounding each answer."""
@@ -75,6 +102,9 @@ class NetworkTransport(httpx2.BaseTransport):
         deadline = self._meter.deadline
         if deadline is not None:
             bound(response, deadline)
+        on_set = getattr(self._meter.cancel, "on_set", None)
+        if on_set is not None:
+            on_set(_aborter(response))  # Stop closes the connection, not waits for its bytes
         return response
 
     def close(self) -> None:

@@ -94,13 +94,16 @@ class ResultsView:
         self.shown, self.shown_number, self.failed = run, number, None
 
     def mark(self, current: Requirements | None, *, running: bool = False) -> None:
-        """Say whether the design on screen still matches the form (and any failed run)."""
+        """Say whether the design on screen still matches the form (and any failed run).
+
+        One state at a time: while a run goes, the banner says only that.
+        """
         notes: list[str] = []
         if running and self.shown is not None:
             notes.append(
                 f"A new design is being written; run {self.shown_number} stays until it is done."
             )
-        if self.failed is not None and self.shown is not None:
+        if self.failed is not None and self.shown is not None and not running:
             notes.append(
                 f"The latest run {self.failed.state}; still showing the design of run "
                 f"{self.shown_number}."
