@@ -299,10 +299,12 @@ def test_stop_ends_a_stalled_stream_at_once_and_keeps_what_arrived(
     form, text = _stalled_run(fake_api)
     clicked = time.monotonic()
     form.runner.stop_button.click()
-    run = form.runner.wait()
+    while "stopped" not in form.runner.status.value and time.monotonic() - clicked < 60:
+        time.sleep(0.02)
     waited = time.monotonic() - clicked
     # The server sends nothing for 40 s: a Stop that waited for the next chunk takes 40 s.
     assert waited < 5, f"Stop took {waited:.1f} s"
+    run = form.runner.wait()
     assert run is not None and run.state == "stopped"
     assert len(run.text) >= 500 and text.startswith(run.text)
     assert form.runner.status.value.startswith("<b>stopped</b>")
