@@ -8,6 +8,7 @@ import pytest
 
 from pyt_arch_kit import PytArchError, Requirements, RequirementsForm, preset
 from pyt_arch_kit.widgets.fields import label_of
+from tests.fake_api import FakeAnthropic, Status
 
 
 def _text(html: str) -> str:
@@ -138,3 +139,16 @@ def test_compare_needs_two_runs() -> None:
     form.run()
     with pytest.raises(PytArchError, match="1 run;"):
         form.compare()
+
+
+def test_compare_refuses_a_failed_run_instead_of_calling_the_plans_the_same(
+    fake_api: FakeAnthropic,
+) -> None:
+    form = RequirementsForm("io-bound-api", backend="claude")
+    assert form.run().state == "done"
+    fake_api.queue(Status(400, "bad request"))
+    assert form.run().state == "failed"
+    with pytest.raises(PytArchError, match=r"run 2 failed .*no design to compare"):
+        form.compare()
+    assert form.run().state == "done"
+    assert form.compare(0, 2).titles == ("run 1", "run 3")

@@ -297,7 +297,9 @@ class RequirementsForm:
             b: a run, or its index in :attr:`runs` (default: the last).
 
         Raises:
-            PytArchError: if there are not two runs with a plan to compare.
+            PytArchError: if there are not two runs with a plan to compare, or one of them
+                failed (it produced no design: comparing it would report its plan as if a
+                design had come of it).
         """
         picked: list[Run] = []
         for which in (a, b):
@@ -314,6 +316,20 @@ class RequirementsForm:
         first, second = picked
         if first.plan is None or second.plan is None:
             raise PytArchError("a run without a plan cannot be compared; pick runs that planned")
+        for run in picked:
+            if run.state == "failed":
+                number = self.runs.index(run) + 1 if run in self.runs else 0
+                designed = [i for i, r in enumerate(self.runs) if r.state != "failed"]
+                hint = (
+                    f"compare runs that produced a design, e.g. form.compare({designed[-2]}, "
+                    f"{designed[-1]})"
+                    if len(designed) >= 2
+                    else "press Design again once it can run"
+                )
+                raise PytArchError(
+                    f"run {number or '?'} failed ({run.error or 'no design'}): it has no design "
+                    f"to compare; {hint}"
+                )
         names = tuple(
             f"run {self.runs.index(r) + 1}" if r in self.runs else "a run" for r in picked
         )

@@ -145,5 +145,11 @@ def _charts(plan: Plan) -> Any:
         images = [png(p99_vs_utilisation(plan)), png(capacity_vs_growth(plan))]
     except MissingExtraError as exc:
         return w.HTML(html.escape(str(exc)))
-    half = w.Layout(width="49%")
-    return w.HBox([w.Image(value=image, format="png", layout=half) for image in images])
+    # One above the other, each at the size it was drawn (640 px; narrower only if the panel is):
+    # side by side, each was shrunk to half the panel and its legend to ~6 px text.
+    return w.VBox(
+        [
+            w.Image(value=image, format="png", layout=w.Layout(width="640px", max_width="100%"))
+            for image in images
+        ]
+    )

@@ -149,3 +149,15 @@ def test_mermaid_and_katex_load_only_where_they_are_used(
         }
     assert loaded["guides/requirements/"] == set() and loaded["reference/cli/"] == set(), loaded
     assert "mermaid.min.js" in loaded[""]  # the home page draws a diagram
+
+
+def test_charts_have_alt_text_that_says_what_they_show(
+    site_url: str, watched: tuple[Any, Traffic]
+) -> None:
+    page, _ = watched
+    page.goto(site_url + "notebooks/02-io-bound-api/")
+    alts = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.jp-OutputArea-output img')).map(i => i.alt)"
+    )
+    assert alts and all(a.startswith("Chart: ") for a in alts), alts
+    assert any("p99 latency vs utilisation" in a for a in alts), alts
