@@ -132,11 +132,15 @@ def formula_segments(formula: str) -> list[tuple[str, str]]:
 
 
 def formula_html(formula: str) -> str:
-    """A formula's HTML: prose as text, each variable as a KaTeX span (``\\( … \\)``)."""
+    """A formula's HTML: prose as text, each variable as a KaTeX span (``\\( … \\)``).
+
+    Every piece is left out of the search index on its own (Material's search stops excluding
+    at the first nested element of the same tag); the plain formula beside it is indexed.
+    """
     return "".join(
-        f'<span class="arithmatex">\\({html.escape(value)}\\)</span>'
+        f'<span class="arithmatex" data-search-exclude>\\({html.escape(value)}\\)</span>'
         if kind == "math"
-        else html.escape(value)
+        else f"<span data-search-exclude>{html.escape(value)}</span>"
         for kind, value in formula_segments(formula)
     )
 
@@ -166,7 +170,7 @@ def _math_table(table: str) -> str:
             return match.group(0)
         formula = html.unescape(code.group("code"))
         math = (
-            f'<span class="formula" data-search-exclude>{formula_html(formula)}</span>'
+            f'<span class="formula">{formula_html(formula)}</span>'
             f'<span class="formula-text">{html.escape(formula)}</span>'
         )
         start, end = cell.start(2), cell.end(2)
@@ -240,13 +244,22 @@ def run_it_yourself(src_uri: str) -> str:
     )
 
 
+_ONE_WORD_CODE = re.compile(r"<code>(?=[^<\s]+</code>)")
+
+
+def whole_identifiers(page_html: str) -> str:
+    """Inline code of one word (``big-data-pipeline``, ``>=0.115,<1``) is marked to stay on
+    one line; code with spaces wraps at them (docs/assets/site.css)."""
+    return _ONE_WORD_CODE.sub('<code class="nowrap">', page_html)
+
+
 def on_page_content(html_text: str, page: Any, **_kwargs: Any) -> str:
     """Formulas as math on every page; quiet search text and a download on notebook pages."""
     if page.file.src_uri.endswith(".ipynb"):
         head, h1, rest = quiet_notebook(html_text).partition("</h1>")
         box = run_it_yourself(page.file.src_uri)
         html_text = head + h1 + box + rest if h1 else box + head
-    return formulas_as_math(html_text)
+    return whole_identifiers(formulas_as_math(html_text))
 
 
 def on_page_context(context: Any, page: Any, config: Any, **_kwargs: Any) -> Any:
