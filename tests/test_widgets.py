@@ -485,3 +485,11 @@ def test_the_form_shows_a_useful_line_where_widgets_cannot_render() -> None:
     assert bundle["text/plain"] == "RequirementsForm('orders-api', valid)"
     form.fields["latency.p50_ms"].widget.value = 900
     assert form._repr_mimebundle_()["text/plain"] == "RequirementsForm('?', 1 problem)"
+
+
+def test_a_range_error_shows_numbers_as_the_help_does() -> None:
+    form = RequirementsForm("io-bound-api")
+    form.fields["scale.peak_rps"].widget.value = 1e9
+    error = form.fields["scale.peak_rps"].error.value
+    assert "10,000,000" in error and "1,000,000,000" in error
+    assert "10000000.0" not in error

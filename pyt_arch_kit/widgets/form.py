@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from pyt_arch_kit.compare import Comparison, compare_plans
 from pyt_arch_kit.errors import PytArchError, RequirementsError
+from pyt_arch_kit.planning.model import fmt_number
 from pyt_arch_kit.presets import preset, preset_names
 from pyt_arch_kit.questions import rank_questions
 from pyt_arch_kit.requirements import Requirements, _fmt
@@ -25,6 +26,8 @@ __all__ = ["RequirementsForm"]
 _CHOOSE = "(choose a preset)"
 _PATH = re.compile(r"\b([a-z]+)\.([a-z0-9_]+)\b")
 _KEY = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
+#: A number as Python prints it (``10000000.0``, ``1e-05``): shown as the help shows numbers.
+_RAW_NUMBER = re.compile(r"(?<![\w.,])\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.,]*\d)")
 
 
 class RequirementsForm:
@@ -168,7 +171,10 @@ class RequirementsForm:
             path = keys.get(m.group(0))
             return f"“{label_of(path)}”" if path else m.group(0)
 
-        return _KEY.sub(bare, _PATH.sub(dotted, message))
+        def number(m: re.Match[str]) -> str:
+            return fmt_number(float(m.group(0)))
+
+        return _RAW_NUMBER.sub(number, _KEY.sub(bare, _PATH.sub(dotted, message)))
 
     def _show_preset(self) -> None:
         """Show the preset the form holds, if it holds one exactly."""
