@@ -152,3 +152,12 @@ def test_compare_refuses_a_failed_run_instead_of_calling_the_plans_the_same(
         form.compare()
     assert form.run().state == "done"
     assert form.compare(0, 2).titles == ("run 1", "run 3")
+
+
+def test_the_preview_says_what_pgbouncer_does_with_the_pools() -> None:
+    """Not "pools use 75,000 of 180 connections: fits": the pools end at PgBouncer."""
+    form = RequirementsForm("io-bound-api")
+    form.fields["scale.peak_rps"].widget.value = 60_000
+    text = _text(form.preview.value)
+    assert re.search(r"pools open [\d,]+ client connections to PgBouncer, which holds 17 of", text)
+    assert not re.search(r"pools use [\d,]+ of 180 connections \(through PgBouncer\)", text)
