@@ -161,3 +161,13 @@ def test_the_preview_says_what_pgbouncer_does_with_the_pools() -> None:
     text = _text(form.preview.value)
     assert re.search(r"pools open [\d,]+ client connections to PgBouncer, which holds 17 of", text)
     assert not re.search(r"pools use [\d,]+ of 180 connections \(through PgBouncer\)", text)
+
+
+def test_an_unset_number_box_shows_the_number_assumed_and_stays_unset() -> None:
+    form = RequirementsForm("io-bound-api")
+    field = form.fields["scale.concurrent_users"]
+    assert not field.is_set and "assuming 20,000" in field.note.value
+    assert field.widget.value == 20_000  # not a stale 100 beside "assuming 20,000"
+    assert form.requirements.scale.concurrent_users is None  # still unset: nothing typed
+    field.widget.value = 30_000  # editing it sets it
+    assert field.is_set and form.requirements.scale.concurrent_users == 30_000

@@ -228,8 +228,24 @@ class RequirementsForm:
             return
         gaps = self.valid.gaps()
         assumed = {g.field: _fmt(g.assumed) for g in gaps}
+        raw = {g.field: g.assumed for g in gaps}
         for path, field in self.fields.items():
             field.show_unset(assumed.get(path))
+            value = raw.get(path)
+            if (
+                not field.is_set
+                and field.kind in ("log", "int", "float")
+                and isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and field.widget.value != value
+            ):
+                # An unset number box shows the number the design assumes, not a stale 100
+                # beside "assuming 50,000"; it stays unset until the user edits it.
+                was, self._quiet = self._quiet, True
+                try:
+                    field.widget.value = int(value) if field.kind == "int" else float(value)
+                finally:
+                    self._quiet = was
         if not gaps:
             self.gaps.value = "<i>None: every field that matters is set.</i>"
             return
