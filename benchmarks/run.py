@@ -42,7 +42,17 @@ SETTINGS = {
     "full": Config(15, 50, 1000, (10_000, 20_000, 40_000), 5, 20, 3),
     "quick": Config(3, 3, 50, (2_500, 5_000, 10_000), 3, 3, 0),
 }
-GROUPS = ("imports", "offline", "questions", "stream", "claude", "notebooks", "docs", "verify")
+GROUPS = (
+    "imports",
+    "offline",
+    "questions",
+    "stream",
+    "claude",
+    "notebooks",
+    "docs",
+    "verify",
+    "server",
+)
 
 
 def _benchmarks(cfg: Config) -> dict[str, Callable[[], list[Row] | Skipped]]:
@@ -50,6 +60,7 @@ def _benchmarks(cfg: Config) -> dict[str, Callable[[], list[Row] | Skipped]]:
     import bench_claude
     import bench_core
     import bench_questions
+    import bench_server
     import bench_stream
     import bench_verify
 
@@ -69,6 +80,11 @@ def _benchmarks(cfg: Config) -> dict[str, Callable[[], list[Row] | Skipped]]:
         "notebooks": lambda: ci(bench_ci.notebooks, "Notebook CI (pytest --nbmake)"),
         "docs": lambda: ci(bench_ci.docs, "Docs build (mkdocs build)"),
         "verify": lambda: ci(bench_verify.verify_suite, bench_verify.GROUP),
+        "server": lambda: (
+            Skipped(bench_server.GROUP, "skipped by --quick (minutes of open-loop load)")
+            if cfg.ci_repeats == 0
+            else bench_server.server_vs_planner()
+        ),
     }
 
 
@@ -132,6 +148,9 @@ def report(rows: list[Row], skipped: list[Skipped], mode: str, seconds: float) -
         table(rows).rstrip("\n"),
         "",
     ]
+    server = _server_summary(rows)
+    if server:
+        lines += [server, ""]
     if skipped:
         lines += ["## Not measured in this run", ""]
         lines += [f"- **{s.group}**: {s.reason}" for s in skipped]
@@ -164,9 +183,45 @@ def report(rows: list[Row], skipped: list[Skipped], mode: str, seconds: float) -
         "Redis and MariaDB, install every design's stack, import, type-check and run every "
         "block, then the pin check) with an empty venv cache, as CI runs it, against the "
         "same with the venvs cached.",
+        "- **Predicted vs measured** (`benchmarks/bench_server.py`, needs the `bench` extra): "
+        "a real gunicorn (sync workers) and uvicorn (one event loop; one loop with a "
+        "one-process pool) on 127.0.0.1, with the worker counts the planner gives one core, "
+        "serve a handler that burns a CPU time and sleeps an IO wait drawn from gammas (means "
+        f"{bench_server_means()}, cv 1). An asyncio client (the benchmark's own process; each "
+        "server runs in its own) sends Poisson arrivals open-loop at 30, 50 and 70 % of the "
+        "capacity a low-rate probe measures "
+        "(each request on its own connection, its latency counted from its scheduled time, "
+        "so a late client shows as latency). The baseline is the planner's p50/p99 "
+        "(`plan_concurrency`, `queue_for`, `response_time` at one instance) for the service "
+        "time as it ran, calibrated as `pyt-arch calibrate` would: the CPU part's mean and cv "
+        "as the server timed it at that point (on a machine shared with other jobs it takes "
+        "several times its CPU time, and varies with their load), and as IO the wait asked "
+        "plus what the probe measured outside the handler (accept, HTTP, the client) and how "
+        "late its sleeps woke. So the ratio (measured ÷ planner) tests the queueing model on "
+        "this machine, not the machine's speed; the note gives the planner's p99 for the "
+        "nominal times. What the measurement holds and the model does not: a machine whose "
+        "speed changes during the run (the stretch is a mean; bursts of other jobs' load "
+        "queue requests together), sync workers sharing one core (the model gives each its "
+        "own), the client's lateness (its process waits for a core too: its p99 is in the "
+        "note), and the noise of a p99 from a "
+        "few hundred requests (its 95 % interval is in the target column). *Within 25 %* is "
+        "the issue's bar: the planner's p99 differs from the measured p99 by at most 25 % of "
+        "the measured (so a ratio up to 1.33× passes).",
         "",
     ]
     return "\n".join(lines)
+
+
+def _server_summary(rows: list[Row]) -> str:
+    import bench_server
+
+    return bench_server.summary(rows)
+
+
+def bench_server_means() -> str:
+    import bench_server
+
+    return f"{bench_server.CPU_MS:g} ms CPU, {bench_server.IO_MS:g} ms IO"
 
 
 def main(argv: list[str] | None = None) -> int:

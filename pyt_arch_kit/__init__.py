@@ -57,6 +57,8 @@ _EXPORTS: dict[str, str] = {
     "WorkerClass": "pyt_arch_kit.planning.choices",
     "Question": "pyt_arch_kit.questions",
     "rank_questions": "pyt_arch_kit.questions",
+    "calibrate": "pyt_arch_kit.calibration",
+    "Calibration": "pyt_arch_kit.calibration",
 }
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "BackendError",
     "Broker",
     "Cache",
+    "Calibration",
     "DataTool",
     "Design",
     "Driver",
@@ -89,6 +92,7 @@ __all__ = [
     "Verification",
     "WorkerClass",
     "__version__",
+    "calibrate",
     "design_many",
     "load_ipython_extension",
     "load_persona",
@@ -102,6 +106,7 @@ __all__ = [
 if TYPE_CHECKING:
     from pyt_arch_kit.architect import Architect
     from pyt_arch_kit.batch import design_many
+    from pyt_arch_kit.calibration import Calibration, calibrate
     from pyt_arch_kit.design import SECTIONS, Design, Usage
     from pyt_arch_kit.errors import (
         BackendError,

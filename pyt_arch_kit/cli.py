@@ -1,4 +1,4 @@
-"""The ``pyt-arch`` command: design, verify, plan, gaps, presets, persona.
+"""The ``pyt-arch`` command: design, verify, plan, gaps, calibrate, presets, persona.
 
 Exit codes: 0 success; 2 bad input (one line per problem naming the field and the fix, no
 traceback); 3 backend failure (an incomplete answer is still written, marked incomplete); 4
@@ -131,6 +131,39 @@ def _parser() -> argparse.ArgumentParser:
         "whose answers change nothing are listed last.",
     )
     _add_source(gaps)
+
+    cal = sub.add_parser(
+        "calibrate",
+        help="set CPU, IO wait and service cv from measured request timings",
+        description="Estimate workload.cpu_ms_per_request, io_wait_ms_per_request and "
+        "service_cv from a load test: a locust --csv file (*_stats.csv or "
+        "*_stats_history.csv) or request timings in ms (one a line, or a CSV with --column). "
+        "The mean response time is the service time (measure at a low rate: give --rps and "
+        "--workers to see the utilisation); the cv comes from the spread (a locust CSV: the "
+        "gamma with its mean and p99); CPU vs IO needs --cpu-ms or --cpu-seconds. With a "
+        "requirements FILE (or --preset), prints it updated, or writes --out PATH or "
+        "--in-place: YAML is edited line by line, so comments stay; without one, prints the "
+        "workload block. How each value was estimated goes to stderr.",
+    )
+    cal.add_argument("measured", metavar="MEASURED", help="locust stats CSV or timings file")
+    _add_source(cal)
+    cpu = cal.add_mutually_exclusive_group()
+    cpu.add_argument("--cpu-ms", type=float, metavar="MS", help="CPU time of one request (ms)")
+    cpu.add_argument(
+        "--cpu-seconds",
+        type=float,
+        metavar="S",
+        help="the server's process CPU-seconds counter over the run (÷ the request count)",
+    )
+    cal.add_argument("--requests", type=int, metavar="N", help="requests --cpu-seconds covers")
+    cal.add_argument("--rps", type=float, metavar="R", help="the rate measured at (req/s)")
+    cal.add_argument("--workers", type=int, metavar="N", help="the server's concurrency")
+    cal.add_argument("--column", metavar="NAME", help="the CSV column of times in ms")
+    cal.add_argument("--name", metavar="ROW", help="a locust row (default: Aggregated)")
+    where = cal.add_mutually_exclusive_group()
+    where.add_argument("--out", metavar="PATH", help="write the updated requirements here")
+    where.add_argument("--in-place", action="store_true", help="update FILE itself")
+    cal.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
     sub.add_parser(
         "presets",
@@ -283,7 +316,90 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_PROBLEMS if failed else EXIT_OK
 
 
+#: The largest measurements file read (a long load test's timings, one a line).
+MAX_MEASURED_BYTES = 64 * 1024 * 1024
+
+
+def _calibrate(args: argparse.Namespace, out: TextIO) -> int:
+    from pyt_arch_kit.calibration import (
+        calibrate,
+        read_measurements,
+        update_requirements_text,
+        workload_yaml,
+    )
+    from pyt_arch_kit.exports import write_atomically
+    from pyt_arch_kit.files import FileRefusedError, read_bounded, shown_path
+
+    if args.in_place and not args.file:
+        raise SettingsError("--in-place updates a requirements FILE; give one")
+    if args.file and args.preset:
+        raise SettingsError("give a requirements FILE or --preset NAME, not both")
+    if not args.file and not args.preset and args.out:
+        raise SettingsError("--out writes an updated requirements FILE; give one or --preset")
+    shown = shown_path(args.measured)
+    try:
+        raw = read_bounded(args.measured, limit=MAX_MEASURED_BYTES)
+        text = raw.decode("utf-8-sig")
+    except FileNotFoundError:
+        raise SettingsError(f"{shown}: file not found; check the path") from None
+    except FileRefusedError as exc:
+        raise SettingsError(f"{shown}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SettingsError(
+            f"{shown}: not UTF-8 text (byte {exc.start}); give a CSV or text file"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"{shown}: cannot be read ({exc.__class__.__name__})") from None
+    try:
+        measured = read_measurements(text, column=args.column, name=args.name)
+        cal = calibrate(
+            measured,
+            cpu_ms=args.cpu_ms,
+            cpu_seconds=args.cpu_seconds,
+            requests=args.requests,
+            rps=args.rps,
+            workers=args.workers,
+        )
+    except PytArchError as exc:
+        raise SettingsError(f"{shown}: {exc}") from None
+    for line in (*cal.method, *cal.notes):
+        _note(line)
+    if not args.file and not args.preset:
+        out.write(workload_yaml(cal))
+        return EXIT_OK
+    if args.preset:
+        from pyt_arch_kit.presets import preset
+
+        source_text, json_file = preset(args.preset).to_yaml(), False
+    else:
+        from pyt_arch_kit.requirements.loading import MAX_REQUIREMENTS_BYTES
+
+        _requirements(args)  # the file is valid requirements (the loader's messages if not)
+        source_text = read_bounded(args.file, limit=MAX_REQUIREMENTS_BYTES).decode("utf-8")
+        json_file = args.file.lower().endswith(".json")
+    updated, notes, kept = update_requirements_text(source_text, cal, json_file=json_file)
+    target = args.file if args.in_place else args.out
+    if target is None:
+        for line in notes:
+            _note(line)
+        out.write(updated)
+        return EXIT_OK
+    if args.in_place and not kept:
+        raise SettingsError(
+            f"{shown_path(args.file)}: {notes[-1]}; use --out PATH to write a new file instead"
+        )
+    if args.out:
+        _check_out(args.out, args.force)
+    write_atomically(Path(target), updated, overwrite=True if args.in_place else args.force)
+    for line in notes:
+        _note(line)
+    _note(f"wrote {shown_path(target)}")
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace, out: TextIO) -> int:
+    if args.command == "calibrate":
+        return _calibrate(args, out)
     if args.command == "design":
         return _design(args, out)
     if args.command == "verify":
@@ -361,20 +477,31 @@ class _StdoutError(Exception):
 
 
 class _Out:
-    """Standard output that reports a failed write as :class:`_StdoutError`."""
+    """Standard output that reports a failed write as :class:`_StdoutError`.
 
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
+    Everything written is made inert for a terminal first (:func:`pyt_arch_kit.terminal.inert`):
+    a design, a cassette's chunks and a persona's fields come from outside, and a control
+    character in them would act on the terminal (or on whoever ``cat``s the redirected file).
+    """
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream  # None when the shell closed it (`>&-`)
 
     def write(self, text: str) -> int:
+        if self._stream is None:
+            raise _StdoutError(OSError(errno.EBADF, "it is closed"))
+        from pyt_arch_kit.terminal import inert
+
         try:
-            written = self._stream.write(text)
+            written = self._stream.write(inert(text))
             self._stream.flush()
         except OSError as exc:
             raise _StdoutError(exc) from None
         return written
 
     def flush(self) -> None:
+        if self._stream is None:
+            raise _StdoutError(OSError(errno.EBADF, "it is closed"))
         try:
             self._stream.flush()
         except OSError as exc:
@@ -399,7 +526,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _drop_stdout()
         if exc.error.errno == errno.EPIPE:  # the reader left (`| head`): nothing to say
             return EXIT_PIPE
-        _error(f"cannot write to standard output ({exc}); use --out FILE")
+        fix = "use --out FILE" if args.command == "design" else "redirect it to a file"
+        _error(f"cannot write to standard output ({exc}); {fix}")
         return EXIT_OUTPUT
     except BackendError as exc:
         _error(str(exc))

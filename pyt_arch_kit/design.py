@@ -14,7 +14,17 @@ if TYPE_CHECKING:
     from pyt_arch_kit.planning.model import Plan
     from pyt_arch_kit.verify import DiagramParser, Verification
 
-__all__ = ["SECTIONS", "Design", "StackItem", "Usage", "parse_sections"]
+__all__ = [
+    "APPENDIX",
+    "SECTIONS",
+    "Design",
+    "StackItem",
+    "Usage",
+    "main_text",
+    "main_words",
+    "parse_appendix",
+    "parse_sections",
+]
 
 #: The persona's deliverables, in order.
 SECTIONS: tuple[str, ...] = (
@@ -25,6 +35,10 @@ SECTIONS: tuple[str, ...] = (
     "Operational Considerations",
     "Risks and Mitigations",
 )
+
+#: The heading of the optional appendix after the six sections (the figures and their
+#: derivations): not a deliverable section, and not part of the main text.
+APPENDIX = "Appendix: figures"
 
 _HEADING = re.compile(r"^ {0,3}##[ \t]+(?:\d+[.)]\s*)?(.+?)\s*#*\s*$")
 # A fence opens with 3+ backticks or tildes (indented at most 3 spaces); a backtick fence's info
@@ -43,20 +57,11 @@ def _canonical(title: str) -> str | None:
     return None
 
 
-def parse_sections(text: str) -> dict[str, str]:
-    """Split Markdown into the six sections by their ``##`` headings.
-
-    Lines and code fences are read as CommonMark reads them: a heading inside a fence is code,
-    and a fence ends only at a line of the same character, at least as long, with nothing after
-    it (so ``` inside a ```` block, or ```python, does not end it). Numbering
-    (``## 1. Executive Summary``) and emphasis are tolerated. The first heading of each section
-    counts; text under unknown or repeated ``##`` headings stays with the section before it.
-
-    Returns:
-        ``{section title: body}`` for the sections found, in document order.
-    """
+def _split(text: str) -> tuple[dict[str, list[str]], list[str]]:
+    """The six sections' lines by title, and the lines under ``## Appendix…`` headings."""
     sections: dict[str, list[str]] = {}
-    current: str | None = None
+    appendix: list[str] = []
+    current: list[str] | None = None
     fence: tuple[str, int] | None = None  # the open fence's character and length
     for line in _LINES.split(text):
         opened = _FENCE.match(line)
@@ -72,13 +77,56 @@ def parse_sections(text: str) -> dict[str, str]:
             fence = (opened.group(1)[0], len(opened.group(1)))
         else:
             m = _HEADING.match(line)
+            if m and re.sub(r"[*_`]", "", m.group(1)).strip().lower().startswith("appendix"):
+                current = appendix  # the appendix ends the section before it
+                continue
             if m and (name := _canonical(m.group(1))) is not None and name not in sections:
-                current = name
-                sections[current] = []
+                current = sections[name] = []
                 continue
         if current is not None:
-            sections[current].append(line)
+            current.append(line)
+    return sections, appendix
+
+
+def parse_sections(text: str) -> dict[str, str]:
+    """Split Markdown into the six sections by their ``##`` headings.
+
+    Lines and code fences are read as CommonMark reads them: a heading inside a fence is code,
+    and a fence ends only at a line of the same character, at least as long, with nothing after
+    it (so ``` inside a ```` block, or ```python, does not end it). Numbering
+    (``## 1. Executive Summary``) and emphasis are tolerated. The first heading of each section
+    counts; text under unknown or repeated ``##`` headings stays with the section before it.
+    A ``## Appendix…`` heading ends the section before it: the appendix
+    (:func:`parse_appendix`) belongs to no section.
+
+    Returns:
+        ``{section title: body}`` for the sections found, in document order.
+    """
+    sections, _ = _split(text)
     return {k: "\n".join(v).strip("\n") for k, v in sections.items()}
+
+
+def parse_appendix(text: str) -> str:
+    """The text under the ``## Appendix…`` heading(s) after the sections, or ``""``."""
+    return "\n".join(_split(text)[1]).strip("\n")
+
+
+_FENCED_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,}).*?^ {0,3}\1[`~]*[ \t]*$", re.M | re.S)
+
+
+def main_text(text: str) -> str:
+    """The text a team reads: the six sections' prose and tables, without code or appendix.
+
+    Fenced code blocks (code, diagrams, configuration) are left out, so what is measured is
+    the reading load; the appendix (the figures and their derivations) is reference.
+    """
+    bodies = parse_sections(text).values()
+    return "\n\n".join(_FENCED_BLOCK.sub("", body) for body in bodies)
+
+
+def main_words(text: str) -> int:
+    """Words (whitespace-separated tokens, table pipes excluded) of :func:`main_text`."""
+    return sum(1 for w in main_text(text).split() if w.strip("|-:"))
 
 
 @dataclass(frozen=True)
@@ -186,6 +234,16 @@ class Design:
         """The body of one section (matched case-insensitively), or ``""`` if absent."""
         canonical = _canonical(name) or name
         return self.sections.get(canonical, "")
+
+    @property
+    def appendix(self) -> str:
+        """The appendix after the six sections (the figures and their derivations), or ``""``."""
+        return parse_appendix(self.text)
+
+    @property
+    def main_words(self) -> int:
+        """Words of the main text: the six sections without code blocks (see :func:`main_words`)."""
+        return main_words(self.text)
 
     @property
     def diagram(self) -> str:

@@ -15,6 +15,9 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import builtins
+import keyword
+import re
 import shlex
 import sys
 import time
@@ -25,6 +28,7 @@ from pyt_arch_kit.backends import registry
 from pyt_arch_kit.errors import PytArchError, RequirementsError, SettingsError
 from pyt_arch_kit.exports import redact
 from pyt_arch_kit.markup import inert_markdown
+from pyt_arch_kit.messages import shown_key
 from pyt_arch_kit.requirements import Requirements, yaml_data
 
 __all__ = ["architect_magic", "register"]
@@ -105,10 +109,8 @@ def architect_magic(line: str, cell: str, *, namespace: dict[str, Any] | None = 
         if args.help:
             print(_parser().format_help())
             return
-        if args.name is not None and not args.name.isidentifier():
-            raise SettingsError(
-                f"%%architect: --as {args.name!r} is not a Python name; use e.g. --as design"
-            )
+        if args.name is not None:
+            _check_name(args.name)
         requirements = _requirements(args.preset, cell)
         result: Any
         if args.plan:
@@ -123,6 +125,33 @@ def architect_magic(line: str, cell: str, *, namespace: dict[str, Any] | None = 
         return
     if args.name and namespace is not None:
         namespace[args.name] = result
+
+
+#: Names IPython keeps in the user's namespace (outputs, inputs, the shell): never overwritten.
+_IPYTHON_NAMES = re.compile(r"_+|_i+|_i?\d+|_[iod]h|In|Out|get_ipython|exit|quit")
+
+
+def _check_name(name: str) -> None:
+    """Refuse an ``--as`` name that is no variable or would shadow Python's or IPython's own."""
+    shown = shown_key(name)
+    why = (
+        "is not a Python name"
+        if not name.isidentifier()
+        else "is one of IPython's own names"
+        if _IPYTHON_NAMES.fullmatch(name)
+        else "is a Python keyword"
+        if keyword.iskeyword(name) or keyword.issoftkeyword(name)
+        else "is a special (dunder) name"
+        if name.startswith("__") and name.endswith("__")
+        else "is a Python builtin"
+        if hasattr(builtins, name)
+        else None
+    )
+    if why:
+        raise SettingsError(
+            f"%%architect: --as '{shown}' {why}, which the result would replace; "
+            "use a plain name, e.g. --as design"
+        )
 
 
 def _say(exc: PytArchError) -> None:

@@ -116,6 +116,15 @@ _DESTINATION = re.compile(r"\](\(|:)(\s*<?)([^\s()<>\[\]]*)")
 _UNSAFE_SCHEME = re.compile(r"^(?:javascript|vbscript|data|file):", re.IGNORECASE)
 
 
+# A tag in a mermaid label that the browser would fetch something for (mermaid renders HTML
+# labels): removed, the label keeps its text.
+_FETCHING_TAG = re.compile(
+    r"<\s*/?\s*(?:img|image|picture|source|video|audio|track|iframe|frame|object|embed|link"
+    r"|input|svg|use|style|script)\b[^>]*>",
+    re.IGNORECASE,
+)
+
+
 def _unsafe_url(url: str) -> bool:
     # CommonMark decodes entities in a destination, and browsers drop controls and spaces.
     plain = _html.unescape(url)
@@ -125,8 +134,11 @@ def _unsafe_url(url: str) -> bool:
 
 
 def _inert_text(text: str) -> str:
-    """One stretch of a line outside code: no tags, and no link to an unsafe URL."""
+    """One stretch of a line outside code: no tags, no image, no link to an unsafe URL."""
     text = _TAG_START.sub("&lt;", text).replace("{", "&#123;")  # no attr_list ``{: onclick}``
+    # ``![alt](https://…)`` would be fetched as the notebook renders it (a tracking pixel):
+    # shown as ``!`` and a link, it loads nothing until the reader follows it.
+    text = text.replace("![", "&#33;[")
 
     def link(m: re.Match[str]) -> str:
         # An empty destination here may continue on the next line, out of sight: not a link.
@@ -267,11 +279,13 @@ def inert_markdown(text: str) -> str:
     could open a tag, a comment or an autolink becomes ``&lt;`` (shown as ``<``), every ``{`` a
     character reference (no ``{: onclick=…}`` attribute list), and a link to a ``javascript:``,
     ``vbscript:``, ``data:`` or ``file:`` URL (or one that starts on the next line) is left as
-    plain text. Code (fenced, or in backticks on one line) is kept byte for byte: ``>=2.7,<3``
-    and ``<br/>`` in a mermaid fence stay as written (an opening fence keeps its language word
-    only; a fence never closed is text); a backtick run left open at the end of a
-    line is shown as text, so that no code span can hide HTML across lines. Every other
-    character is unchanged.
+    plain text. Nothing is fetched as the text renders: an image (``![alt](url)``) is shown as
+    ``!`` and a link, and a mermaid block loses any tag that loads a resource (``<img>``,
+    ``<iframe>``, …) from its labels. Other code (fenced, or in backticks on one line) is kept
+    byte for byte: ``>=2.7,<3`` and ``<br/>`` in a mermaid fence stay as written (an opening
+    fence keeps its language word only; a fence never closed is text); a backtick run left open
+    at the end of a line is shown as text, so that no code span can hide HTML across lines.
+    Every other character is unchanged.
 
     Example:
         >>> inert_markdown("Use `<3` and <img src=x onerror=alert(1)>")
@@ -297,7 +311,10 @@ def inert_markdown(text: str) -> str:
                 while not _closes(lines[end], fence):
                     end += 1
                 out.append(_fence_line(lines[i], opened.end()))
-                out += lines[i + 1 : end + 1]
+                body = lines[i + 1 : end + 1]
+                if lines[i][opened.end() :].strip().lower().startswith("mermaid"):
+                    body = [_FETCHING_TAG.sub("", line) for line in body]
+                out += body
                 i = end + 1
                 continue
             # Text, so it must not open a fence either: CommonMark runs one to the end.

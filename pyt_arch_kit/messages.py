@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import reprlib
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -96,9 +97,31 @@ def explain(exc: ValidationError, model: type[BaseModel]) -> list[tuple[str, str
     return problems
 
 
+def _short_repr(limit: int) -> reprlib.Repr:
+    """A repr that never walks more of a value than a ``limit``-character message can show.
+
+    A plain ``repr`` of YAML with aliases (nine lists of nine, nine deep) expands hundreds of
+    millions of shared items; this one looks at a few items per level, a few levels deep, and
+    the first ``limit`` characters of a string or number.
+    """
+    r = reprlib.Repr()
+    r.maxlevel = 3
+    r.maxdict = r.maxlist = r.maxtuple = r.maxset = r.maxfrozenset = r.maxdeque = 4
+    r.maxstring = r.maxother = r.maxlong = limit + 2
+    return r
+
+
 def shown(value: Any, limit: int = 60) -> str:
-    """A value as a message shows it: its repr, cut to ``limit`` characters."""
-    text = repr(value)
+    """A value as a message shows it: its repr, cut to ``limit`` characters.
+
+    Only a bounded part of the value is looked at, whatever its size or nesting.
+    """
+    if isinstance(value, str):
+        text = repr(value[: limit + 2])  # longer than limit - 2: cut below either way
+    elif isinstance(value, int | float) or value is None:
+        text = repr(value)  # an int's repr is bounded by Python's 4,300-digit limit
+    else:
+        text = _short_repr(limit).repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -106,7 +106,7 @@ class Persona:
             raise PersonaError(
                 f"{source}: the front matter is not closed; add a '---' line after it"
             ) from None
-        from pyt_arch_kit.yamlload import DuplicateKeyError, load
+        from pyt_arch_kit.yamlload import AliasExpansionError, DuplicateKeyError, load
 
         try:
             meta = load("\n".join(lines[1:end])) or {}
@@ -115,6 +115,8 @@ class Persona:
                 f"{source}: front matter: '{exc.path}' at line {exc.line + 1} is given twice; "
                 "keep one"
             ) from None
+        except AliasExpansionError as exc:
+            raise PersonaError(f"{source}: front matter: {exc}") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 2}" if mark else ""

@@ -31,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyt_arch_kit.design import SECTIONS, Design
+from pyt_arch_kit.design import APPENDIX, SECTIONS, Design
 from pyt_arch_kit.errors import MissingExtraError
 
 if TYPE_CHECKING:
@@ -268,6 +268,11 @@ def design_html(design: Design, *, charts: bool = True) -> str:
         body.append(
             f'<section id="{_anchor(name)}"><h2>{html.escape(name)}</h2>\n'
             f"{markdown_html(sections[name])}</section>"
+        )
+    if design.appendix:
+        body.append(
+            f'<section id="appendix"><h2>{html.escape(APPENDIX)}</h2>\n'
+            f"{markdown_html(design.appendix)}</section>"
         )
     if design.plan is not None:
         body.append('<section id="plan"><h2>The plan behind it</h2>')

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["DuplicateKeyError", "load"]
+__all__ = ["AliasExpansionError", "DuplicateKeyError", "load"]
 
 
 class DuplicateKeyError(ValueError):
@@ -38,6 +38,26 @@ class DuplicateKeyError(ValueError):
         super().__init__(f"{path}: line {line}: given twice; keep one of them")
         self.path = path
         self.line = line
+
+
+class AliasExpansionError(ValueError):
+    """Aliases (``*name``) repeat the document far beyond its written size (an alias bomb).
+
+    Attributes:
+        values: how many values the aliases would expand to (at least).
+    """
+
+    def __init__(self, values: int) -> None:
+        super().__init__(
+            f"its aliases (*name) expand to more than {values:,} values; write the values out "
+            "or use fewer aliases"
+        )
+        self.values = values
+
+
+#: The values a document may expand to through aliases: this many, or 10× its written nodes.
+MAX_EXPANDED_VALUES = 100_000
+_EXPANSION_FACTOR = 10
 
 
 class _Loader(yaml.SafeLoader):
@@ -126,11 +146,50 @@ def _check_keys(root: yaml.Node) -> None:
             todo.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Raise :class:`AliasExpansionError` if aliases repeat the document far past its size.
+
+    PyYAML shares an aliased node rather than copying it, so loading is cheap; but anything that
+    walks the data (a message's ``repr``, validation, JSON) walks every repetition: nine lists of
+    nine, nine deep, is 387 million values. Each node's expanded size is counted once (memoised),
+    so this is linear in the written document; a node that contains itself counts once.
+    """
+    size: dict[int, int] = {}
+    written = 0
+    todo: list[tuple[yaml.Node, bool]] = [(root, False)]
+    on_path: set[int] = set()
+    while todo:
+        node, done = todo.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            size[key] = 1 + sum(size.get(id(c), 1) for c in _children(node))
+            continue
+        if key in size or key in on_path:
+            continue
+        written += 1
+        on_path.add(key)
+        todo.append((node, True))
+        todo.extend((c, False) for c in _children(node))
+    limit = max(MAX_EXPANDED_VALUES, _EXPANSION_FACTOR * written)
+    if size[id(root)] > limit:
+        raise AliasExpansionError(limit)
+
+
 def load(text: str) -> Any:
     """The data in a YAML text, read with the YAML 1.2 core schema, refusing duplicate keys.
 
     Raises:
         DuplicateKeyError: a mapping gives the same key twice.
+        AliasExpansionError: aliases expand the document far beyond its written size.
         yaml.YAMLError: the text is not valid YAML.
     """
     loader = _Loader(text)
@@ -139,6 +198,7 @@ def load(text: str) -> Any:
         if node is None:
             return None
         _check_keys(node)
+        _check_expansion(node)
         return loader.construct_document(node)
     finally:
         loader.dispose()

@@ -24,7 +24,8 @@ def test_design_preset_prints_markdown_with_six_sections(
     code, out, _ = run(capsys, "design", "--preset", "io-bound-api")
     assert code == 0
     assert out.startswith("# orders-api")
-    assert out.count("\n## ") == 6 and "```mermaid" in out
+    assert out.count("\n## ") == 7 and "```mermaid" in out  # six sections, then the appendix
+    assert "\n## Appendix: figures\n" in out
 
 
 def test_design_json_is_valid_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,6 +8,7 @@ import dataclasses
 import pytest
 
 from pyt_arch_kit import plan, preset, preset_names
+from pyt_arch_kit.planning.bom import DB_GB_PER_CORE
 from pyt_arch_kit.planning.costs import UNIT_PRICES, bill_of_materials, monthly_total
 from pyt_arch_kit.writer import write_design
 
@@ -20,8 +21,29 @@ def test_app_and_database_quantities_come_from_the_plan() -> None:
     assert p.database is not None
     db = lines[f"Database ({p.database.engine})"]
     copies = 1 + p.database.standbys + p.database.read_replicas
-    assert db.quantity == copies * p.database.db_cores
-    assert "Redis cache" in lines  # io-bound-api caches in Redis
+    assert db.quantity is not None and db.quantity >= copies * p.database.db_cores
+    assert ("Redis cache" in lines) == ("redis" in p.components)
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_the_cost_prices_what_the_bill_of_materials_lists(name: str) -> None:
+    """One source (issue 20: 163 GB of RAM billed, a 32 GB instance priced; 40,500 GB of
+    object storage billed, 4,500 GB priced): each database node is priced at the vCPUs that
+    hold its billed cores and RAM, and storage at the bill's horizon."""
+    p = plan(preset(name))
+    lines = {line.component: line for line in bill_of_materials(p)}
+    if p.database is not None:
+        parts = [m for m in p.materials if m.part.startswith(("Database", "Redis store"))]
+        priced = lines[f"Database ({p.database.engine})"].quantity
+        assert priced is not None
+        assert priced * DB_GB_PER_CORE >= sum(m.ram_gb for m in parts) - 1e-9
+        assert priced >= sum(m.cores for m in parts)
+        stored = lines["Database storage"].quantity
+        assert stored is None or stored == pytest.approx(sum(m.storage_gb for m in parts))
+    in_bill = [m for m in p.materials if "object storage" in m.part]
+    if in_bill:
+        objects = lines["Object storage (Parquet)"].quantity
+        assert objects == pytest.approx(sum(m.storage_gb for m in in_bill))
 
 
 def test_overridden_prices_change_the_design_s_cost_lines() -> None:

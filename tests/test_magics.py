@@ -84,6 +84,38 @@ def test_mistakes_give_one_line_and_no_traceback(
     assert captured.stderr.startswith("pyt-arch: ")
 
 
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("__builtins__", "is a special (dunder) name"),
+        ("__name__", "is a special (dunder) name"),
+        ("print", "is a Python builtin"),
+        ("len", "is a Python builtin"),
+        ("class", "is a Python keyword"),
+        ("match", "is a Python keyword"),
+        ("_", "is one of IPython's own names"),
+        ("Out", "is one of IPython's own names"),
+        ("get_ipython", "is one of IPython's own names"),
+        ("_i3", "is one of IPython's own names"),
+        ("a-b", "is not a Python name"),
+    ],
+)
+def test_as_refuses_names_that_would_replace_pythons_or_ipythons_own(
+    shell: InteractiveShell, name: str, says: str
+) -> None:
+    before = {k: shell.user_ns.get(k) for k in (name, "__builtins__")}
+    captured = _run(shell, f"--preset io-bound-api --plan --as {name}")
+    assert captured.stderr.count("\n") == 1 and says in captured.stderr
+    assert "Traceback" not in captured.stderr
+    assert {k: shell.user_ns.get(k) for k in before} == before
+    assert not isinstance(shell.user_ns.get(name), Plan)
+
+
+def test_as_takes_a_plain_private_name(shell: InteractiveShell) -> None:
+    _run(shell, "--preset io-bound-api --plan --as _plan2")
+    assert isinstance(shell.user_ns["_plan2"], Plan)
+
+
 def test_help_lists_the_options(shell: InteractiveShell) -> None:
     captured = _run(shell, "--help")
     for option in ("--preset", "--backend", "--model", "--as", "--plan"):

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from pyt_arch_kit import SECTIONS, Architect, Requirements, preset
-from pyt_arch_kit.design import parse_sections
+from pyt_arch_kit.design import APPENDIX, Design, parse_sections
 from pyt_arch_kit.markup import cell, html, inert_markdown, inline, mermaid_label
 from pyt_arch_kit.render import plan_markdown, requirements_markdown
 from pyt_arch_kit.writer.diagram import mermaid
@@ -107,7 +107,7 @@ def test_a_hostile_design_renders_as_text_in_every_engine(engine: str) -> None:
     design = Architect().design(req)
     render = RENDERERS[engine]
     soup = assert_inert(render(design.to_markdown()))
-    assert [h.get_text() for h in soup.find_all("h2")] == list(SECTIONS)
+    assert [h.get_text() for h in soup.find_all("h2")] == [*SECTIONS, APPENDIX]
     assert len(soup.find_all("h1")) == 1
     text = soup.get_text()
     assert "window.__pwned='script'" in text and "<img src=x" in text  # shown, as data
@@ -137,7 +137,7 @@ def test_no_summary_or_name_changes_the_designs_structure(summary: str, name: st
     soup = BeautifulSoup(
         RENDERERS["markdown-it (CommonMark, html on)"](design.to_markdown()), "html.parser"
     )
-    assert [h.get_text() for h in soup.find_all("h2")] == list(SECTIONS)
+    assert [h.get_text() for h in soup.find_all("h2")] == [*SECTIONS, APPENDIX]
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
@@ -298,3 +298,54 @@ MODEL_RENDERERS = ["markdown-it (CommonMark, html on)", "mistune (nbconvert)"]
 )
 def test_no_mix_of_hostile_fragments_renders_live_html(parts: list[str], engine: str) -> None:
     assert_inert(RENDERERS[engine](inert_markdown("".join(parts))))
+
+
+# -- remote resources in a model's answer (issue 23, item 10) ---------------------------------
+
+REMOTE = (
+    "Look: ![pixel](https://evil.example/t.png) and ![ref][px] and "
+    '![t](https://evil.example/t2.png "title")\n\n'
+    "[px]: https://evil.example/ref.png\n\n"
+    "```mermaid\nflowchart LR\n"
+    '  a["<img src=https://evil.example/m.png> API"] --> b["db<br/>store"]\n'
+    '  b --> c["<iframe src=https://evil.example/f></iframe>x"]\n```\n'
+)
+
+
+def model_design_with_remote_resources() -> Design:
+    text = Architect().design(preset("io-bound-api")).text
+    return Design(
+        title="t", text=text.replace("## Executive Summary\n", "## Executive Summary\n" + REMOTE, 1)
+    )
+
+
+def fetched(rendered: str) -> list[str]:
+    """Every URL the rendered HTML (and a mermaid block's labels) would load by itself."""
+    soup = BeautifulSoup(rendered, "html.parser")
+    urls = [t.get("src", "") for t in soup.find_all(["img", "iframe", "source", "video"])]
+    for code in soup.find_all("code"):  # a mermaid fence: JupyterLab renders its HTML labels
+        label = BeautifulSoup(code.get_text(), "html.parser")
+        urls += [t.get("src", "") for t in label.find_all(["img", "iframe", "image"])]
+    return [u for u in urls if u]
+
+
+@pytest.mark.parametrize("engine", list(RENDERERS))
+def test_a_models_remote_images_are_not_fetched_in_the_notebook_view(engine: str) -> None:
+    assert fetched(RENDERERS[engine](REMOTE)), "the payload itself fetches"
+    design = model_design_with_remote_resources()
+    assert fetched(RENDERERS[engine](design._repr_markdown_())) == []
+    assert fetched(RENDERERS[engine](inert_markdown(REMOTE))) == []
+
+
+def test_a_removed_image_keeps_its_text_and_link() -> None:
+    shown = inert_markdown(REMOTE)
+    assert "[pixel](https://evil.example/t.png)" in shown  # a link the reader may follow
+    assert 'a[" API"]' in shown and 'b["db<br/>store"]' in shown  # labels keep their text
+
+
+def test_the_workbench_view_fetches_nothing() -> None:
+    from pyt_arch_kit.widgets.view import markdown_output
+
+    shown = markdown_output(REMOTE)["data"]["text/markdown"]
+    for render in RENDERERS.values():
+        assert fetched(render(shown)) == []

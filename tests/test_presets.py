@@ -49,7 +49,7 @@ def test_presets_exercise_the_persona_s_method() -> None:
     models = {Architect().plan(preset(n)).concurrency.model.value for n in REQUIRED}
     assert {"asyncio", "processes", "sync"} <= models
     ledger = Architect().plan(preset("payments-ledger"))
-    assert ledger.database is not None and ledger.database.isolation.startswith("SERIALIZABLE")
+    assert ledger.database is not None and ledger.database.isolation.locks_rows
     tool = Architect().plan(preset("internal-tool-pushback"))
     assert len([f for f in tool.findings if f.kind == "push-back"]) >= 3
     data = Architect().plan(preset("big-data-pipeline")).data

@@ -7,6 +7,7 @@ summary of it).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -156,7 +157,7 @@ def test_the_offline_design_lists_assumptions_in_ranked_order() -> None:
     text = Architect().design(req).text
     summary = text.split("## System Diagram")[0]
     block = summary.split("**Assumptions**")[1]
-    listed = [ln.split("`")[1] for ln in block.splitlines() if ln.startswith("- `")]
+    listed = re.findall(r"`([a-z0-9_.]+)` = ", block)
     assert listed == [q.field for q in rank_questions(req)]
     assert "*Would change:*" in block and "*Does not change this design*" in block
 

@@ -18,7 +18,7 @@ from pyt_arch_kit.settings import Settings
 from pyt_arch_kit.verify.mermaid import NodeMermaid
 from tests.fake_api import FakeAnthropic, Stream
 
-REQ = preset("io-bound-api")  # the plan: pool_size 2, max_overflow 1; FastAPI, PostgreSQL, Redis
+REQ = preset("io-bound-api")  # the plan: pool_size 2, max_overflow 1; FastAPI, PostgreSQL
 POOL = "pool_size: int = 2  # connections per worker"
 RETRIES = "import asyncio\nimport random\n"
 
@@ -32,7 +32,7 @@ def model_answer() -> str:
 
 
 EXPECTED = [
-    "python: Implementation Guidelines, python block 6: imports requests, which is neither in "
+    "python: Implementation Guidelines, python block 5: imports requests, which is neither in "
     "the standard library nor in the Technology Stack",
     "figures: Implementation Guidelines: “pool_size: int = 12” quotes pool size per process as 12; "
     "the plan's is 2",
@@ -163,8 +163,44 @@ def test_strict_fails_when_mermaid_cannot_run(
     monkeypatch.setenv("PYT_ARCH_NODE_MODULES", str(tmp_path / "node_modules"))  # none there
     code, out, _ = run(capsys, "verify", str(saved), "--preset", "io-bound-api")
     assert code == 0 and "diagram syntax not checked (node/mermaid unavailable" in out
-    code, _, _ = run(capsys, "verify", str(saved), "--preset", "io-bound-api", "--strict")
+    code, out, _ = run(capsys, "verify", str(saved), "--preset", "io-bound-api", "--strict")
     assert code == 4
+    # A partial verdict never says "verified" (it did, then exited 4).
+    assert "verified" not in out
+    assert out.startswith(f"{saved}: no problems found, 1 of 5 not checked\n")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "quoted"),
+    [
+        ("**Redundancy:** 5 instance(s) across", "**Redundancy:** 40 instances across", 40),
+        ("running **5 instance(s) × 4 cores**", "running **fifty instance(s) × 4 cores**", 50),
+        ("running **5 instance(s) × 4 cores**", "running **forty-two instances × 4 cores**", 42),
+        (
+            "running **5 instance(s) × 4 cores**",
+            "running **5 instance(s) × 4 cores** (fifty instance(s) at peak)",
+            50,
+        ),
+    ],
+)
+def test_a_wrong_instance_count_in_words_or_beside_the_zones_is_caught(
+    old: str, new: str, quoted: int
+) -> None:
+    design = Architect().design(preset("io-bound-api"))
+    assert design.plan is not None and design.plan.capacity.instances == 5
+    text = design.text.replace(old, new)
+    assert text != design.text
+    verdict = type(design)(title=design.title, text=text, plan=design.plan).verify()
+    assert not verdict.ok
+    assert [(q.figure, q.quoted) for q in verdict.quotes if not q.ok] == [
+        ("application instances", quoted)
+    ]
+
+
+def test_the_components_verdict_says_what_it_checked() -> None:
+    detail = Architect().design(preset("io-bound-api")).verify().check("components").detail
+    assert "summary, diagram and stack name the plan's" in detail
+    assert "rivals the summary mentions" in detail and "no others" not in detail
 
 
 def test_verify_in_a_real_subprocess(tmp_path: Path) -> None:
@@ -187,7 +223,8 @@ def test_the_workbench_shows_the_verdict_after_a_run() -> None:
     form = RequirementsForm("io-bound-api")
     run_ = form.run()
     assert run_.verification is not None and run_.verification.ok
-    assert "verified ✓" in form.runner.status.value
+    assert run_.verification.unchecked or "verified ✓" in form.runner.status.value
+    assert "✓" in form.runner.status.value
 
 
 def test_the_workbench_lists_the_problems_of_a_claude_design(fake_api: FakeAnthropic) -> None:

@@ -22,6 +22,7 @@ from pyt_arch_kit.resolved import ResolvedRequirements
 __all__ = [
     "COLD_CACHE",
     "JUNG",
+    "LOW_HIT_RATIO",
     "ZIPF_ALPHA",
     "CacheLoad",
     "cache_figures",
@@ -29,6 +30,7 @@ __all__ = [
     "choose_cache",
     "hit_summary",
     "replica_figures",
+    "too_rare",
     "ttl_hit_ratio",
 ]
 
@@ -51,6 +53,10 @@ COLD_CACHE = (
     "misses until the keys refill, so warm the hot keys first and coalesce concurrent misses "
     "of one key (one fill, the others wait)"
 )
+#: Under this modelled hit ratio a read cache takes too little load off the database to be
+#: worth its invalidation work and failure mode: the plan leaves it out until a measured
+#: ratio (``workload.cache_hit_ratio``) says otherwise.
+LOW_HIT_RATIO = 0.3
 _BUCKET = 1.02
 _MAX_KEYS = 10**12
 
@@ -69,6 +75,15 @@ def choose_cache(req: ResolvedRequirements) -> tuple[Cache, float]:
     if stale >= 1 and read_ratio >= CACHE_READ_SHARE and peak > 0:
         return Cache.LOCAL, float(min(stale, 60.0))
     return Cache.NONE, 0.0
+
+
+def too_rare(cache: Cache, load: CacheLoad) -> bool:
+    """Whether a planned read cache is modelled (not measured) to hit too rarely to pay."""
+    return (
+        cache in (Cache.REDIS, Cache.LOCAL)
+        and not load.measured
+        and (load.hit_ratio < LOW_HIT_RATIO)
+    )
 
 
 def hit_summary(load: CacheLoad) -> str:

@@ -15,8 +15,10 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from pyt_arch_kit.planning.bom import DB_GB_PER_CORE, HORIZON_MONTHS
 from pyt_arch_kit.planning.model import Plan
 
 __all__ = [
@@ -163,14 +165,21 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
             )
         )
     if data is not None:
-        stored = req.scale.data_gb or data.data_gb
+        in_bill = [line for line in plan.materials if "object storage" in line.part]
+        stored = (
+            sum(line.storage_gb for line in in_bill)
+            if in_bill
+            else req.scale.data_gb or data.data_gb
+        )
         lines.append(
             CostLine(
                 "Object storage (Parquet)",
                 stored,
                 "GB",
                 prices.object_storage_gb_month,
-                "the data set as stored today",
+                f"at {HORIZON_MONTHS} months, as in the bill of materials"
+                if in_bill
+                else "the data set as stored today",
             )
         )
         lines.append(
@@ -191,38 +200,57 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
 
 
 def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:
-    db, req = plan.database, plan.resolved
+    """The database priced from its lines of the bill of materials: one source for both.
+
+    Each node is priced at the vCPUs that give it the bill's cores *and* RAM (a
+    general-purpose instance has :data:`~pyt_arch_kit.planning.bom.DB_GB_PER_CORE` GB per
+    vCPU), its storage and backups at the bill's horizon.
+    """
+    db = plan.database
     assert db is not None
-    copies = 1 + db.standbys + db.read_replicas
+    parts = [line for line in plan.materials if line.part.startswith(("Database", "Redis store"))]
+    vcpus = sum(
+        line.count
+        * max(line.cores / line.count, math.ceil(line.ram_gb / line.count / DB_GB_PER_CORE))
+        for line in parts
+        if line.count
+    )
     what = "primary" + (f" + {db.standbys} standby" if db.standbys else "")
     what += f" + {db.read_replicas} replica(s)" if db.read_replicas else ""
-    results_only = plan.data is not None and "app" not in plan.components
-    data_gb = None if results_only else req.scale.data_gb
-    stored = (
-        "the job's results only: size them"
-        if data_gb is None
-        else f"{data_gb:,.0f} GB × {copies} cop{'y' if copies == 1 else 'ies'}"
+    primary = parts[0] if parts else None
+    per_node = (
+        ""
+        if primary is None or not primary.count
+        else f": {primary.cores / primary.count:g} cores and "
+        f"{primary.ram_gb / primary.count:,.0f} GB RAM each, "
+        f"{max(primary.cores, math.ceil(primary.ram_gb / DB_GB_PER_CORE)) / primary.count:g} "
+        f"vCPU each at ≈ {DB_GB_PER_CORE:g} GB RAM per vCPU"
     )
+    storage = sum(line.storage_gb for line in parts)
+    results_only = plan.data is not None and "app" not in plan.components
+    backups = next((f.value for f in plan.figures if f.key == "bom_backup_gb"), None)
     return [
         CostLine(
             f"Database ({db.engine})",
-            float(copies * db.db_cores),
+            float(vcpus),
             "vCPU",
             prices.managed_db_vcpu_month,
-            f"{what}, {db.db_cores} vCPU each (the size the pool figures use)",
+            f"{what}, as in the bill of materials{per_node}",
         ),
         CostLine(
             "Database storage",
-            None if data_gb is None else data_gb * copies,
+            None if results_only else storage,
             "GB",
             prices.db_storage_gb_month,
-            stored,
+            "the job's results only: size them"
+            if results_only
+            else f"every copy at {HORIZON_MONTHS} months, as in the bill of materials",
         ),
         CostLine(
             "Backups (PITR window)",
-            data_gb,
+            None if results_only else backups,
             "GB",
             prices.backup_gb_month,
-            "≈ one full copy plus WAL over the retention window",
+            f"base backup plus the logs over the retention window, at {HORIZON_MONTHS} months",
         ),
     ]

@@ -43,7 +43,7 @@ def plan_data(req: ResolvedRequirements) -> tuple[DataPlan | None, list[Figure],
     ram = size * _PANDAS_FACTOR
     mandated = named(req.infrastructure.must_use)
     if "pyspark" in mandated:  # the package's name for the same engine
-        mandated.add("spark")
+        mandated = mandated | {"spark"}
     if reads_a_log(req):
         if size > _POLARS_MAX_GB or "spark" in mandated or "pyspark" in mandated:
             tool = DataTool.SPARK_STREAMING

@@ -8,11 +8,13 @@ from typing import Literal
 from pyt_arch_kit.planning.broker import DECIDE, BrokerChoice, _Decide, decided
 from pyt_arch_kit.planning.cache import (
     COLD_CACHE,
+    CacheLoad,
     cache_figures,
     cache_load,
     choose_cache,
     hit_summary,
     replica_figures,
+    too_rare,
 )
 from pyt_arch_kit.planning.choices import Cache, Driver
 from pyt_arch_kit.planning.consistency import (
@@ -117,6 +119,40 @@ def _driver(engine: DatabaseKind, model: ConcurrencyModel) -> Driver:
     return Driver.PYMONGO_ASYNC if is_async else Driver.PYMONGO
 
 
+def _caching_decision(
+    cache: Cache,
+    ttl: float,
+    load: CacheLoad,
+    rejected: tuple[Cache, float, CacheLoad] | None,
+    stale: float,
+    read_ratio: float,
+) -> Decision:
+    """The read cache, or why there is none yet (a modelled hit ratio too low to pay)."""
+    if rejected is not None:
+        was, was_ttl, was_load = rejected
+        return Decision(
+            "caching",
+            cache.value,
+            f"{was} with a {was_ttl:g} s TTL would hit about {was_load.hit_ratio:.0%} of "
+            f"reads by the TTL model, leaving the database {was_load.queries_per_s:,.0f} of "
+            f"{was_load.queries_per_s_without:,.0f} queries/s. Measure the hit ratio on real "
+            "traffic first (set workload.cache_hit_ratio), then add it, or cache only the "
+            "hot keys",
+            "the database is sized to serve every read; a cache built later on evidence "
+            "changes the pools and the bill",
+            ("no cache", "Redis", "CDN"),
+        )
+    return Decision(
+        "caching",
+        cache.value if ttl == 0 else f"{cache} (TTL {ttl:g} s)",
+        f"stale reads tolerated for {stale:g} s, {read_ratio:.0%} reads"
+        + (f"; {hit_summary(load)}; {read_your_writes(cache)}" if ttl else ""),
+        "a cache adds invalidation work and a failure mode; it pays off only when "
+        "reads dominate and staleness is allowed" + (f"; {COLD_CACHE}" if ttl else ""),
+        ("no cache", "Redis", "CDN"),
+    )
+
+
 def plan_database(
     req: ResolvedRequirements,
     cap: CapacityPlan,
@@ -153,17 +189,26 @@ def plan_database(
     cache, ttl = choose_cache(req)
     if engine is DatabaseKind.REDIS:  # the store is the cache: nothing to put in front of it
         cache, ttl = Cache.NONE, 0.0
-    load = cache_load(
-        cache=cache,
-        ttl_s=ttl,
-        peak_rps=peak,
-        read_ratio=read_ratio,
-        calls_per_request=calls,
-        keys=req.workload.cache_keys,
-        payload_kb=req.scale.payload_kb,
-        processes=processes,
-        measured_hit_ratio=req.requirements.workload.cache_hit_ratio,
-    )
+
+    def load_for(cache: Cache, ttl: float) -> CacheLoad:
+        return cache_load(
+            cache=cache,
+            ttl_s=ttl,
+            peak_rps=peak,
+            read_ratio=read_ratio,
+            calls_per_request=calls,
+            keys=req.workload.cache_keys,
+            payload_kb=req.scale.payload_kb,
+            processes=processes,
+            measured_hit_ratio=req.requirements.workload.cache_hit_ratio,
+        )
+
+    load = load_for(cache, ttl)
+    rejected: tuple[Cache, float, CacheLoad] | None = None
+    if too_rare(cache, load):  # not worth building before a measurement says it hits
+        rejected = (cache, ttl, load)
+        cache, ttl = Cache.MEASURE_FIRST, 0.0
+        load = load_for(cache, ttl)
     busy = load.queries_per_s * db_ms / 1000
     per_process_busy = busy / processes if processes else 0.0
 
@@ -297,20 +342,12 @@ def plan_database(
             "isolation",
             isolation.value,
             boundaries,
-            "stronger isolation costs retries under contention"
+            "commands on one hot account queue on its row lock, one at a time"
             if strong
             else "READ COMMITTED allows non-repeatable reads inside a transaction",
             ("SERIALIZABLE", "REPEATABLE READ", "READ COMMITTED"),
         ),
-        Decision(
-            "caching",
-            cache.value if ttl == 0 else f"{cache} (TTL {ttl:g} s)",
-            f"stale reads tolerated for {stale:g} s, {read_ratio:.0%} reads"
-            + (f"; {hit_summary(load)}; {read_your_writes(cache)}" if ttl else ""),
-            "a cache adds invalidation work and a failure mode; it pays off only when "
-            "reads dominate and staleness is allowed" + (f"; {COLD_CACHE}" if ttl else ""),
-            ("no cache", "Redis", "CDN"),
-        ),
+        _caching_decision(cache, ttl, load, rejected, stale, read_ratio),
     ]
     if replicas:
         decisions.append(

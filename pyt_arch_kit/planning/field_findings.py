@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pyt_arch_kit.planning.cache import LOW_HIT_RATIO
 from pyt_arch_kit.planning.choices import Cache
 from pyt_arch_kit.planning.connections import (
     FD_SOFT_LIMIT,
@@ -131,11 +132,6 @@ def p50_warning(f: Facts) -> tuple[str, str, str]:
         "Cut the typical request's work (fewer or batched database calls, a cache for hot "
         "reads, less CPU per request), or agree a p50 target the work allows.",
     )
-
-
-#: Under this modelled hit ratio a read cache takes too little load off the database to be
-#: worth its invalidation work and failure mode, unless a measurement says otherwise.
-LOW_HIT_RATIO = 0.3
 
 
 def cache_barely_helps(f: Facts) -> bool:

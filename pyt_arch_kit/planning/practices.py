@@ -29,8 +29,9 @@ RETRY_BUDGET = 0.10
 #: The idle timeout of common cloud load balancers (e.g. AWS ALB's default), in seconds.
 LB_IDLE_TIMEOUT_S = 60
 #: The server's keep-alive idle timeout: longer than the load balancer's, so it never closes
-#: a connection the load balancer is about to reuse.
-SERVER_KEEPALIVE_S = LB_IDLE_TIMEOUT_S + 5
+#: a connection the load balancer is about to reuse. The design's text and its
+#: ``gunicorn.conf.py`` both quote this one value.
+SERVER_KEEPALIVE_S = LB_IDLE_TIMEOUT_S + 15
 SRE_BOOK_RETRIES = "SRE book, ch. 22 “Addressing Cascading Failures”; Brooker, AWS, 2015"
 STRIPE_IDEMPOTENCY = "Stripe API, “Idempotent requests”"
 GRPC_LB = "gRPC docs, “Load Balancing in gRPC” (2017) and the connection-age server options"

@@ -89,6 +89,14 @@ def _uses_db(r: Requirements) -> bool:
 NIGHTLY_WINDOW_H = 6.0
 #: The shortest batch window (hours), as ``workload.window_h`` allows: fresher data is streamed.
 MIN_WINDOW_H = 0.1
+#: The longest batch window (hours), as ``workload.window_h`` allows.
+MAX_WINDOW_H = 168.0
+#: The largest rate (requests or events per second) and latency (ms) a requirements file states.
+_MAX_RPS = 10_000_000.0
+_MAX_EVENTS_PER_S = 100_000_000.0
+_MAX_LATENCY_MS = 3_600_000.0
+#: The most data (GB) ``scale.data_gb`` takes (one run may read more: ``batch_data_gb``).
+_MAX_DATA_GB = 10_000_000.0
 #: Peak over the daily average, for events as for requests (the ``scale.avg_rps`` rule's 4).
 _PEAK_TO_AVERAGE = 4.0
 
@@ -104,7 +112,7 @@ def _window_h(r: Requirements) -> tuple[Any, str] | None:
         return None
     fresh = r.workload.freshness_s
     if fresh:  # given: a run must land inside it, with time to rerun a failed one
-        window = max(MIN_WINDOW_H, fresh / 3600 / 2)
+        window = min(MAX_WINDOW_H, max(MIN_WINDOW_H, fresh / 3600 / 2))
         return (
             window,
             f"half of the {_fmt(fresh)} s freshness: a failed run can be rerun whole and "
@@ -122,7 +130,7 @@ def _events_per_s(r: Requirements) -> tuple[Any, str] | None:
     if r.workload.data_mode is not DataMode.STREAMING:
         return None
     gb, kb = r.workload.batch_data_gb or 0.0, r.scale.payload_kb or 4.0
-    rate = gb * 1_000_000 / kb / 86_400 * _PEAK_TO_AVERAGE
+    rate = min(_MAX_EVENTS_PER_S, gb * 1_000_000 / kb / 86_400 * _PEAK_TO_AVERAGE)
     return (
         round(rate, 3),
         f"{_fmt(gb)} GB a day in {_fmt(kb)} KB events, peaking at {_fmt(_PEAK_TO_AVERAGE)}× "
@@ -153,6 +161,48 @@ def _cache_keys(r: Requirements) -> tuple[Any, str] | None:
     )
 
 
+def _peak_rps(r: Requirements) -> tuple[Any, str]:
+    avg = r.scale.avg_rps
+    if avg is not None:  # stated: the peak is above it, never below
+        return (
+            min(_MAX_RPS, avg * _PEAK_TO_AVERAGE),
+            f"{_fmt(_PEAK_TO_AVERAGE)}× the stated average, a typical diurnal "
+            "peak-to-average ratio; replace with measured peak",
+        )
+    if r.interface is Interface.BATCH:
+        return 0.0, "a batch system serves no online requests"
+    return 100.0, "a modest production API; replace with measured peak"
+
+
+def _p50_ms(r: Requirements) -> tuple[Any, str]:
+    p99 = r.latency.p99_ms or _P99_MS
+    value = min(50.0, p99 / 4) or p99  # a p99 of 5e-324 ms has no smaller positive quarter
+    # Rounded for display, but never to 0: a stated p99 of 0.001 ms gets a median below it.
+    return round(value, 3) or value, "a responsive interactive API"
+
+
+def _p99_ms(r: Requirements) -> tuple[Any, str]:
+    p50 = r.latency.p50_ms or 0.0
+    value = min(_MAX_LATENCY_MS, max(_P99_MS, p50 * 4))
+    because = "four times the median, a common SLA shape"
+    if value < p50 * 4:
+        because = "the longest target a requirements file takes (1 hour), at or above the median"
+    return value, because
+
+
+def _freshness_s(r: Requirements) -> tuple[Any, str] | None:
+    if r.workload.data_mode is DataMode.STREAMING:
+        fresh, because = 5.0, "a few seconds is what streaming is usually chosen for"
+    elif r.workload.data_mode is DataMode.BATCH or r.interface is Interface.BATCH:
+        fresh, because = 86_400.0, "a daily batch"
+    else:
+        return None
+    window_s = (r.workload.window_h or 0.0) * 3600
+    if window_s > fresh:  # a stated window is never longer than the assumed freshness
+        return window_s, "as fresh as the stated window lets a run keep the data"
+    return fresh, because
+
+
 #: The store assumed for each shape of data (``workload.data_shape``) when none is named.
 _STORES: dict[DataShape, tuple[DatabaseKind, str]] = {
     DataShape.RELATIONAL: (DatabaseKind.POSTGRESQL, "a relational default that covers most needs"),
@@ -181,14 +231,7 @@ RULES: list[tuple[str, _Rule]] = [
             "a JSON-over-HTTP API is the common default",
         ),
     ),
-    (
-        "scale.peak_rps",
-        lambda r: (
-            (0.0, "a batch system serves no online requests")
-            if r.interface is Interface.BATCH
-            else (100.0, "a modest production API; replace with measured peak")
-        ),
-    ),
+    ("scale.peak_rps", _peak_rps),
     (
         "scale.avg_rps",
         lambda r: (
@@ -210,7 +253,10 @@ RULES: list[tuple[str, _Rule]] = [
     (
         "scale.data_gb",
         lambda r: (
-            (r.workload.batch_data_gb, "at least the data one run of the job reads")
+            (
+                min(_MAX_DATA_GB, r.workload.batch_data_gb),
+                "at least the data one run of the job reads",
+            )
             if r.workload.batch_data_gb and r.workload.data_mode is not DataMode.NONE
             else (_DATA_GB, "a small-to-medium operational database")
         ),
@@ -228,24 +274,8 @@ RULES: list[tuple[str, _Rule]] = [
             else (4.0, "small JSON documents")
         ),
     ),
-    (
-        "latency.p50_ms",
-        _requests(
-            lambda r: (
-                round(min(50.0, (r.latency.p99_ms or _P99_MS) / 4), 3),
-                "a responsive interactive API",
-            )
-        ),
-    ),
-    (
-        "latency.p99_ms",
-        _requests(
-            lambda r: (
-                max(_P99_MS, (r.latency.p50_ms or 0) * 4),
-                "four times the median, a common SLA shape",
-            )
-        ),
-    ),
+    ("latency.p50_ms", _requests(_p50_ms)),
+    ("latency.p99_ms", _requests(_p99_ms)),
     ("latency.availability_pct", lambda r: (99.9, "three nines: ~43 min of downtime a month")),
     (
         "consistency.priority",
@@ -312,16 +342,7 @@ RULES: list[tuple[str, _Rule]] = [
         ),
     ),
     ("workload.window_h", _window_h),
-    (
-        "workload.freshness_s",
-        lambda r: (
-            (5.0, "a few seconds is what streaming is usually chosen for")
-            if r.workload.data_mode is DataMode.STREAMING
-            else (86_400.0, "a daily batch")
-            if r.workload.data_mode is DataMode.BATCH or r.interface is Interface.BATCH
-            else None
-        ),
-    ),
+    ("workload.freshness_s", _freshness_s),
     ("workload.events_per_s", _events_per_s),
     ("infrastructure.hosting", lambda r: (Hosting.CLOUD, "the common case")),
     (

@@ -141,6 +141,8 @@ def yaml_data(text: str, *, source: str | None = None) -> Any:
         return yamlload.load(text)
     except yamlload.DuplicateKeyError as exc:
         raise RequirementsError([(exc.path, f"line {exc.line}: {_TWICE}")], source=source) from None
+    except yamlload.AliasExpansionError as exc:
+        raise RequirementsError([("", str(exc))], source=source) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

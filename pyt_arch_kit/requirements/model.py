@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pyt_arch_kit.errors import RequirementsError
 from pyt_arch_kit.messages import explain
-from pyt_arch_kit.requirements.assumptions import RULES
+from pyt_arch_kit.requirements.assumptions import MIN_WINDOW_H, RULES
 from pyt_arch_kit.requirements.enums import Interface, WorkloadKind
 from pyt_arch_kit.requirements.gaps import Assumption, Gap, _fmt
 from pyt_arch_kit.requirements.loading import booleans_for_numbers, file_data, yaml_data
@@ -98,6 +98,9 @@ class Requirements(BaseModel):
             and w.freshness_s is not None
             and w.freshness_s > 0
             and w.window_h * 3600 > w.freshness_s
+            # The shortest window a file may give (0.1 h) is what fresher data is assumed to
+            # get: the plan then says such data is a stream's job.
+            and w.window_h > MIN_WINDOW_H
         ):
             problems.append(
                 f"workload.window_h ({_fmt(w.window_h)} h) is longer than workload.freshness_s "

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyt_arch_kit.design import parse_sections
+from pyt_arch_kit.design import APPENDIX, parse_appendix, parse_sections
 from pyt_arch_kit.verify.catalogue import chosen_components
 from pyt_arch_kit.verify.checks import (
     check_components,
@@ -95,7 +95,9 @@ def verify(
         checks += [Check("figures", "not checked", f"figures {_NO_PLAN}")]
         checks += [Check("components", "not checked", f"components {_NO_PLAN}")]
     else:
-        found, check, quotes = check_figures(sections, plan)
+        appendix = parse_appendix(design.text)  # the figures table quotes the plan too
+        figures = {**sections, APPENDIX: appendix} if appendix else sections
+        found, check, quotes = check_figures(figures, plan)
         problems += found
         checks.append(check)
         found, check = check_components(sections, plan)

@@ -305,4 +305,9 @@ def check_components(sections: dict[str, str], plan: Plan) -> tuple[list[Problem
     names = ", ".join(o.name for o in COMPONENTS if o.key in chosen) or "none"
     if problems:
         return problems, Check("components", "failed", f"the plan chose {names}")
-    return problems, Check("components", "passed", f"names the plan's {names} and no others")
+    return problems, Check(
+        "components",
+        "passed",
+        f"summary, diagram and stack name the plan's {names}; diagram and stack name no rival "
+        "(rivals the summary mentions, e.g. ones turned down, are not checked)",
+    )

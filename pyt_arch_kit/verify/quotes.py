@@ -74,6 +74,23 @@ _WORDS = {
     "ten": 10,
     "eleven": 11,
     "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
+_TENS |= {"sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+#: Every number word up to 99 (``fifty``, ``forty-two``, ``forty two``).
+_WORDS |= _TENS
+_WORDS |= {
+    f"{tens}{sep}{unit}": value + _WORDS[unit]
+    for tens, value in _TENS.items()
+    for unit in ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    for sep in ("-", " ")
 }
 _INST = r"instances?(?:\(s\))?"
 _NOT_IN_NAME = r"(?<![\w.])"
@@ -84,6 +101,8 @@ _PATTERNS: tuple[str, ...] = (
     rf"{{instances:w}} {_INST} (?:×|x|of|with) {{cores_per_instance:w}}[ -]cores?",
     r"{instances:w} × {cores_per_instance}[ -]core (?:instances|machines|VMs|pods|nodes)",
     r"(?:across|running|deploy(?:s|ing)?|fits) {instances:w} (?:app(?:lication)? )?" + _INST,
+    rf"{{instances:w}} {_INST} across \d+ (?:availability )?zones",
+    rf"{{instances:w}} {_INST} at peak",
     r"{busy_cores} cores? busy",
     r"{cores} (?:cores )?provisioned",
     r"provision(?:ing)? {cores} cores",
@@ -141,7 +160,7 @@ _PATTERNS: tuple[str, ...] = (
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
-    words = "|".join(_WORDS)
+    words = r"\b(?:" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\b"
 
     def group(m: re.Match[str]) -> str:
         key, _, kind = m.group(1).partition(":")

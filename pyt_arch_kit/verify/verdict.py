@@ -121,8 +121,7 @@ class Verification:
     def to_text(self) -> str:
         """Plain text for a terminal: the verdict, a line per check, a line per problem."""
         mark = {"passed": "ok  ", "failed": "FAIL", "not checked": "--  "}
-        head = "verified" if self.ok else _count(len(self.problems), "problem")
-        lines = [head]
+        lines = [self._head()]
         lines += [f"  {mark[c.status]} {c.name:<10} {c.detail}" for c in self.checks]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines) + "\n"
@@ -140,8 +139,7 @@ class Verification:
     def to_markdown(self) -> str:
         """The verdict as Markdown: one line per check, then the problems."""
         mark = {"passed": "✓", "failed": "✗", "not checked": "–"}
-        head = "verified" if self.ok else _count(len(self.problems), "problem")
-        lines = [f"**Verification: {head}**", ""]
+        lines = [f"**Verification: {self._head()}**", ""]
         lines += [f"- {mark[c.status]} **{c.name}**: {_escape(c.detail)}" for c in self.checks]
         if self.problems:
             lines += ["", "**Problems**", ""]
@@ -156,7 +154,7 @@ class Verification:
         """
         if self.ok:
             unchecked = "; ".join(c.detail for c in self.unchecked)
-            return "verified ✓" + (f" ({html.escape(unchecked)})" if unchecked else "")
+            return f"{self._head()} ✓" + (f" ({html.escape(unchecked)})" if unchecked else "")
         n = len(self.problems)
         items = [f"<li>{html.escape(str(p))}</li>" for p in self.problems[:shown]]
         if n > shown:
@@ -166,6 +164,14 @@ class Verification:
             f"<details style='display:inline'><summary>{head}</summary>"
             f"<ul>{''.join(items)}</ul></details>"
         )
+
+    def _head(self) -> str:
+        """ "verified" only when every check ran and passed; never for a partial verdict."""
+        if not self.ok:
+            return _count(len(self.problems), "problem")
+        if self.unchecked:
+            return f"no problems found, {len(self.unchecked)} of {len(self.checks)} not checked"
+        return "verified"
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from pyt_arch_kit.design import APPENDIX
 from pyt_arch_kit.markup import inline
 from pyt_arch_kit.planning.choices import Cache, FindingKind, QueueScope, framework_text
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices
@@ -13,7 +14,7 @@ from pyt_arch_kit.planning.model import DatabasePlan, Plan, fmt_number
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
 from pyt_arch_kit.writer.guidelines import implementation_guidelines
-from pyt_arch_kit.writer.operations import operational_considerations
+from pyt_arch_kit.writer.operations import appendix, operational_considerations
 from pyt_arch_kit.writer.pipeline import pipeline_summary
 from pyt_arch_kit.writer.risks import risks_and_mitigations
 from pyt_arch_kit.writer.sockets import socket_summary, sockets_held
@@ -31,6 +32,18 @@ __all__ = [
     "technology_stack",
     "write_design",
 ]
+
+
+#: Decisions whose reasons are the same advice in every design that has them: the summary
+#: states the choice, the appendix the reasons (the main text stays this design's own).
+STANDARD_PRACTICE = frozenset(
+    {"retries", "idempotency", "outbox", "data safety", "database hosting"}
+)
+
+
+#: Decisions the recommendation's sentence already states (the concurrency model and its
+#: reason, framework and server, database and driver): their rows are in the appendix.
+IN_THE_RECOMMENDATION = frozenset({"concurrency", "framework", "database"})
 
 
 def _cell(text: str) -> str:
@@ -110,9 +123,14 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
         lines += [f"- **{f.title}.** {f.detail} *Instead:* {f.recommendation}" for f in pushback]
     lines += ["", "**Key decisions**", ""]
     lines += [
-        f"- **{d.topic.capitalize()}:** {d.choice} — {d.why}. *Trade-off:* {d.trade_off}."
+        f"- **{d.topic.capitalize()}:** {d.choice}"
+        + ("." if d.topic in STANDARD_PRACTICE else f" — {d.why}.")
         for d in plan.decisions
+        if not (d.topic in IN_THE_RECOMMENDATION and "app" in plan.components)
     ]
+    lines.append(
+        f"\nEvery decision's reasons, trade-off and alternatives: the appendix ({APPENDIX})."
+    )
     lines += _assumptions(plan, questions)
     return "\n".join(lines)
 
@@ -135,15 +153,18 @@ def _assumptions(plan: Plan, questions: Sequence[Question] | None) -> list[str]:
         "first; each re-planned with plausible other answers)",
         "",
     ]
-    for q in ranked:
-        said = (
-            f"*Would change:* {q.impact()}."
-            if q.changes_design
-            else "*Does not change this design* (within the answers tried)."
-        )
-        lines.append(f"- {by_field[q.field]}. {said}")
+    lines += [
+        f"- {by_field[q.field]}. *Would change:* {q.impact()}." for q in ranked if q.changes_design
+    ]
     asked = {q.field for q in ranked}
-    lines += [f"- {a}" for a in plan.assumptions if a.field not in asked]
+    steady = [by_field[q.field] for q in ranked if not q.changes_design]
+    steady += [a for a in plan.assumptions if a.field not in asked]
+    if steady:
+        lines.append(
+            "- *Does not change this design* (within the answers tried): "
+            + ", ".join(str(a).split(" — ")[0] for a in steady)
+            + " (reasons: the appendix)."
+        )
     return lines
 
 
@@ -189,9 +210,8 @@ def _latency_line(plan: Plan) -> str:
     verdict = "**met**" if cap.meets_p99 else "**not met** — see Risks for what would meet it"
     return (
         f"- Estimated p99 {fmt_number(cap.p99_ms)} ms (p50 {fmt_number(cap.p50_ms)} ms) "
-        f"against a target of {fmt_number(target)} ms: {verdict}. Model: {where} "
-        f"(M/G/{cap.queue_servers}, Allen–Cunneen), CPU and IO times with cv "
-        f"{fmt_number(cap.service_cv)}, the wait and the request's own time convolved."
+        f"against a target of {fmt_number(target)} ms: {verdict}; {where} "
+        f"(M/G/{cap.queue_servers}, service cv {fmt_number(cap.service_cv)})."
     )
 
 
@@ -279,7 +299,8 @@ def write_design(
     prices: UnitPrices = UNIT_PRICES,
     questions: Sequence[Question] | None = None,
 ) -> str:
-    """The whole design as Markdown, with the six ``##`` sections in order.
+    """The whole design as Markdown: the six ``##`` sections in order, then the appendix
+    (bill of materials, cost per line, the capacity figures with formulas and sources).
 
     ``prices`` are the unit prices the cost lines use (a dated table; pass your own).
     ``questions`` (:func:`~pyt_arch_kit.questions.rank_questions`) order the assumptions by
@@ -293,4 +314,5 @@ def write_design(
         ("Operational Considerations", operational_considerations(plan, prices)),
         ("Risks and Mitigations", risks_and_mitigations(plan)),
     ]
+    parts.append((APPENDIX, appendix(plan, prices)))
     return "\n\n".join(f"## {title}\n\n{body}" for title, body in parts) + "\n"

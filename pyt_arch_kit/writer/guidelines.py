@@ -46,36 +46,22 @@ def _migrations(plan: Plan) -> list[str]:
             "before the old reader is removed (expand, migrate, contract).",
             "",
         ]
+    online_index = (
+        "`ALGORITHM=INPLACE, LOCK=NONE` indexes",
+        "`CREATE INDEX CONCURRENTLY`",
+    )[db.engine.postgres]
+    not_null = (
+        "`MODIFY … NOT NULL, ALGORITHM=INPLACE` once no row is NULL",
+        "`NOT VALID` then `VALIDATE CONSTRAINT`",
+    )[db.engine.postgres]
+    wait = ("`SET lock_wait_timeout = 5`", "`SET lock_timeout = '5s'`")[db.engine.postgres]
     return [
         "### Schema migrations (expand/contract)",
         "",
-        "Alembic revisions run as their own step before a deploy (a job or release phase, "
-        "under the migration role), never at start-up by every instance. Every step stays "
-        "compatible with the version still running, because a rolling deploy runs both:",
-        "",
-        "1. **Expand**: add nullable columns or new tables; build indexes "
-        + (
-            "online (`ALTER TABLE … ADD INDEX …, ALGORITHM=INPLACE, LOCK=NONE`).",
-            "with `CREATE INDEX CONCURRENTLY` (outside a transaction).",
-        )[db.engine.postgres],
-        "2. Deploy code that writes both the old and the new shape and still reads the old.",
-        "3. **Backfill** in batches of ~1,000 rows, each its own short transaction.",
-        "4. Switch reads to the new shape; then make it NOT NULL "
-        + (
-            "(`ALTER TABLE … MODIFY … NOT NULL, ALGORITHM=INPLACE, LOCK=NONE` once no row is "
-            "NULL; InnoDB rebuilds the table online).",
-            "(add the constraint `NOT VALID`, then `VALIDATE CONSTRAINT`).",
-        )[db.engine.postgres],
-        "5. **Contract**: drop the old column in a later release, once nothing reads it.",
-        "",
-        (
-            "Set `lock_wait_timeout` for the session (e.g. `SET lock_wait_timeout = 5`) on every "
-            "migration, so DDL waiting for the metadata lock behind a long transaction fails "
-            "and retries instead of queueing every query on the table behind it.",
-            "Set `lock_timeout` (e.g. `SET lock_timeout = '5s'`) on every migration, so DDL "
-            "waiting behind a long transaction fails and retries instead of queueing every "
-            "query on the table behind it.",
-        )[db.engine.postgres],
+        "Alembic runs as its own release step, never at start-up. Expand (nullable columns, "
+        f"{online_index}), deploy code that writes both shapes, backfill in batches of ~1,000 "
+        f"rows, switch reads, enforce NOT NULL ({not_null}), contract in a later release; "
+        f"{wait} on every migration so DDL never queues the table behind a long transaction.",
         "",
         *_hypertable(plan),
     ]
@@ -151,10 +137,10 @@ def _testing(plan: Plan) -> list[str]:
     load = (
         [
             "- **Load**: locust at 1×, 2× and 3× the "
-            f"{fmt_number(plan.resolved.scale.peak_rps)} req/s peak; record p50 and "
-            "p99 and the spread of handler time (service_cv = std / mean), and compare them "
-            f"with the plan's estimates (p50 ≈ {fmt_number(cap.p50_ms)} ms, p99 ≈ "
-            f"{fmt_number(cap.p99_ms)} ms at cv {fmt_number(cap.service_cv)}) before launch.",
+            f"{fmt_number(plan.resolved.scale.peak_rps)} req/s peak before launch; compare "
+            f"p50, p99 and service_cv (std / mean) with the plan's (p50 ≈ "
+            f"{fmt_number(cap.p50_ms)} ms, p99 ≈ {fmt_number(cap.p99_ms)} ms at cv "
+            f"{fmt_number(cap.service_cv)}) and re-plan with the measured ones.",
         ]
         if "app" in plan.components
         else [
@@ -165,8 +151,12 @@ def _testing(plan: Plan) -> list[str]:
     return [
         "### Testing strategy",
         "",
-        "- **Unit**: the domain layer with pytest and hypothesis properties (invariants such as "
-        "balances never going negative).",
+        "- **Unit**: the domain layer with pytest and hypothesis properties"
+        + (
+            " (no balance ever negative; every transfer's postings sum to zero)."
+            if plan.database is not None and plan.database.isolation.locks_rows
+            else "."
+        ),
         "- **Integration**: adapters against real services in containers "
         f"({_services(plan)}), including pool exhaustion and timeouts.",
         *load,

@@ -3,8 +3,10 @@ safety, cost and the capacity figures — every number read from the plan."""
 
 from __future__ import annotations
 
+from pyt_arch_kit.design import APPENDIX
 from pyt_arch_kit.planning.bom import HORIZON_MONTHS
 from pyt_arch_kit.planning.capacity import FAILOVER_CEILING
+from pyt_arch_kit.planning.choices import Driver
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices, bill_of_materials, monthly_total
 from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
@@ -15,11 +17,10 @@ from pyt_arch_kit.writer.pipeline import pipeline_deployment, pipeline_observabi
 from pyt_arch_kit.writer.sockets import (
     autoscaling_lines,
     failover_line,
-    hosting_lines,
     socket_operations,
 )
 
-__all__ = ["BURN_RATE_WINDOWS", "operational_considerations"]
+__all__ = ["BURN_RATE_WINDOWS", "appendix", "operational_considerations"]
 #: (burn rate, long window, short window, share of a 30-day budget, action): the SRE Workbook's
 #: multiwindow, multi-burn-rate alerts (ch. 5, "Alerting on SLOs").
 BURN_RATE_WINDOWS = (
@@ -58,21 +59,19 @@ def _deployment(plan: Plan) -> list[str]:
         )
     else:
         place = (
-            f"- {cap.instances} instance(s) of {cap.cores_per_instance} cores in one zone: the "
-            f"{slo:g} % SLO tolerates the minutes the platform takes to replace it"
+            f"- {cap.instances} instance(s) of {cap.cores_per_instance} cores in one zone "
+            f"(the {slo:g} % SLO allows it: see Redundancy)"
         )
     rollout = (
         "rolling deploys that replace the instances one at a time, with connection draining"
         if cap.instances > 1
-        else "deploys start the new instance before the old one drains and stops (surge of one)"
+        else "deploys start a new instance before the old one drains"
     )
     lines = [f"{place}; {rollout}."]
     lines += [
-        "- Liveness probe: the process answers on a local endpoint, with no dependency checks.",
-        "- Readiness probe: the worker has started and is not saturated (in-flight requests "
-        "under its limit). Never a query to the shared database: a database blip would fail "
-        "every instance's probe at once and the load balancer would pull the whole fleet. "
-        "Database health belongs to alerts and to the circuit breaker on its calls.",
+        "- Probes: liveness asks only whether the process answers; readiness whether the "
+        "worker is not saturated, never a query to the shared database (a blip would pull "
+        "every instance at once).",
         _keepalive(plan),
     ]
     return lines
@@ -96,9 +95,8 @@ def _keepalive(plan: Plan) -> str:
         )
     if conc.model in (ConcurrencyModel.SYNC, ConcurrencyModel.PROCESSES):
         return (
-            "- Keep-alive: gunicorn's sync workers close each connection after its response "
-            "(no keep-alive), so there is no idle-timeout race with the load balancer; keep "
-            "the load balancer's own client keep-alive on."
+            "- Keep-alive: none from gunicorn's sync workers (each connection closes after its "
+            "response), so no idle-timeout race with the load balancer."
         )
     setting = (
         "gunicorn `keepalive`"
@@ -106,24 +104,26 @@ def _keepalive(plan: Plan) -> str:
         else "gunicorn `keepalive` (UvicornWorker passes it to uvicorn's `timeout_keep_alive`)"
     )
     return (
-        "- Keep-alive: the server's keep-alive idle timeout must outlast the load balancer's "
-        f"({LB_IDLE_TIMEOUT_S} s on common cloud load balancers): {setting} = "
-        f"{SERVER_KEEPALIVE_S} s. A server that closes an idle connection first races the load "
-        "balancer reusing it, and users see intermittent 502s."
+        f"- Keep-alive: {setting} = {SERVER_KEEPALIVE_S} s, longer than the load balancer's "
+        f"{LB_IDLE_TIMEOUT_S} s idle timeout, or closing first races its reuse (502s)."
     )
 
 
 def _scaling(plan: Plan) -> list[str]:
     req, cap, db = plan.resolved, plan.capacity, plan.database
     lines: list[str] = []
-    if _online(plan):
+    if _online(plan) and cap.instances == 1 and cap.utilisation < 0.1:  # a small tool
+        lines.append(
+            f"- One instance, {cap.utilisation:.0%} busy at peak: no autoscaling; about "
+            f"{fmt_number(cap.headroom_rps)} req/s of headroom before it needs a second."
+        )
+    elif _online(plan):
         lines += [
             f"- Add an instance when core utilisation (or the {cap.queue_server}s', "
             f"{cap.queue_utilisation:.0%} at peak today) stays above "
             f"{cap.target_utilisation:.0%} for 5 minutes, or when p99 passes "
             f"{fmt_number(req.latency.p99_ms * 0.8)} ms (80 % of the target).",
-            f"- Headroom today: about {fmt_number(cap.headroom_rps)} req/s above peak before "
-            "cores or workers pass 80 % busy.",
+            f"- Headroom: about {fmt_number(cap.headroom_rps)} req/s above peak (80 % busy).",
             *autoscaling_lines(plan),
             *socket_operations(plan),
         ]
@@ -152,14 +152,17 @@ def _scaling(plan: Plan) -> list[str]:
             )
         else:
             lines.append(
-                f"- Database connections: the database serves about {db.useful_connections} active "
-                f"connections well (the capacity table); {fmt_number(db.db_busy_connections)} "
-                f"are busy at peak and the pools may open {db.total_connections:,} of "
-                f"{usable:,} usable. Watch pool wait time and active sessions in "
-                "`pg_stat_activity`; put PgBouncer (transaction mode, `default_pool_size` ≈ "
-                f"{db.server_connections}) in front when active connections approach "
-                f"{db.server_connections} or the pools' total would pass {usable:,} — "
-                f"{prepared_statements_fix(db.driver)}."
+                f"- Database connections: {fmt_number(db.db_busy_connections)} busy at peak of "
+                f"about {db.useful_connections} active connections the database serves well; "
+                f"the pools may open {db.total_connections:,} of {usable:,} usable"
+                + (
+                    f". Put PgBouncer (transaction mode, `default_pool_size` ≈ "
+                    f"{db.server_connections}) in front when active connections approach "
+                    f"{db.server_connections}, with the driver's server-side prepared "
+                    "statements off."
+                    if db.total_connections > db.server_connections
+                    else "."
+                )
             )
     return lines
 
@@ -175,29 +178,23 @@ def _observability(plan: Plan) -> list[str]:
         ]
     extra = pipeline_observability(plan)  # a service with a data job besides
     alerts = "; ".join(
-        f"{action} at {rate:g}× ({min(100.0, rate * budget):.3g} % errors) over both "
-        f"{long} and {short} ({share:.0%} of the budget)"
-        for rate, long, short, share, action in BURN_RATE_WINDOWS
+        f"{action} at {min(100.0, rate * budget):.3g} % errors ({rate:g}×) over both "
+        f"{long} and {short}"
+        for rate, long, short, _share, action in BURN_RATE_WINDOWS
     )
     return [
-        "- RED metrics per endpoint (rate, errors, duration histograms) and USE metrics per "
-        "resource (utilisation, saturation, errors) via OpenTelemetry.",
-        "- Traces across every hop, with the database and cache spans; structured logs carry "
-        "the trace id.",
-        f"- SLO {avail:g} %: an error budget of {minutes:,.0f} minutes a month. Multiwindow, "
-        f"multi-burn-rate alerts (SRE Workbook, ch. 5): {alerts}. The short window ends the "
-        "alert soon after the burn stops.",
+        "- RED metrics per endpoint, USE per resource, traces across every hop (OpenTelemetry).",
+        f"- SLO {avail:g} %: {minutes:,.0f} min of error budget a month. Burn-rate alerts "
+        f"(SRE Workbook, ch. 5): {alerts}.",
         *extra,
     ]
 
 
 #: How each non-PostgreSQL store's driver verifies the server's certificate.
 _TLS = {
-    DatabaseKind.MONGODB: "`tls=true` with certificate validation (PyMongo)",
-    DatabaseKind.MYSQL: "an `ssl` context that verifies the server certificate and host name "
-    "(`ssl=` in the asyncmy / PyMySQL connect arguments; `ssl_verify_identity` for PyMySQL)",
-    DatabaseKind.REDIS: 'a `rediss://` URL with `ssl_cert_reqs="required"` (redis-py), '
-    "and an ACL user per service instead of the default user",
+    DatabaseKind.MONGODB: "`tls=true` and certificate validation (PyMongo)",
+    DatabaseKind.MYSQL: "a verifying `ssl` context (asyncmy / PyMySQL `ssl=`)",
+    DatabaseKind.REDIS: '`rediss://` and `ssl_cert_reqs="required"`, an ACL user per service',
 }
 
 
@@ -205,43 +202,30 @@ def _security(plan: Plan) -> list[str]:
     req, cap, db = plan.resolved, plan.capacity, plan.database
     iface = req.interface
     if iface is Interface.GRPC:
-        auth = (
-            "- Authentication: mTLS between services (the mesh, or `grpc.ssl_server_credentials` "
-            "with client certificates); authorisation per method from the caller's identity."
-        )
+        auth = "- Authentication: mTLS between services; authorisation per method."
     elif iface is Interface.BATCH:
-        auth = (
-            "- Identity: the job runs under its own service account, with read access to its "
-            "input and write access to its output only."
-        )
+        auth = "- Identity: its own service account, reading its input and writing its output only."
     else:
         auth = (
-            "- Authentication: OAuth 2.0 / OpenID Connect bearer tokens (JWTs checked for "
-            "signature against the identity provider's JWKS, issuer, audience and expiry); "
-            "authorisation in the domain layer, per object, not only per route."
+            "- Authentication: OpenID Connect bearer tokens (JWKS signature, issuer, audience, "
+            "expiry); authorisation per object in the domain layer."
         )
     lines = [auth]
     if db is not None:
         tls = _TLS.get(
             db.engine,
-            "`sslmode=verify-full` (psycopg) or an `ssl` context that verifies the "
-            "server certificate (asyncpg)",
+            "a verifying `ssl` context (asyncpg)"
+            if db.driver is Driver.ASYNCPG
+            else "`sslmode=verify-full` (psycopg)",
         )
         lines.append(
-            f"- Database: TLS with server verification, {tls}; the application's role has "
-            "only the grants it needs (no superuser, no DDL — migrations run as their own role)."
+            f"- Database: TLS with {tls}; a least-privilege role, migrations under their own."
         )
-    lines.append(
-        "- Secrets: from a secret manager (AWS Secrets Manager, GCP Secret Manager, Vault) at "
-        "start-up, never baked into images or committed `.env` files; rotated, and kept out "
-        "of logs (pydantic `SecretStr`)."
-    )
+    lines.append("- Secrets: from a secret manager at start-up, rotated, never in images or logs.")
     if _online(plan):
         lines.append(
-            "- Rate limiting: a token bucket per client at the edge (gateway or load balancer, "
-            "or Redis-backed in the app), answering 429 with Retry-After; no single client "
-            f"may take the fleet's headroom ({fmt_number(cap.headroom_rps)} req/s above the "
-            f"{fmt_number(req.scale.peak_rps)} req/s peak)."
+            "- Rate limits: a token bucket per client at the edge (429 + Retry-After), so no "
+            f"client takes the {fmt_number(cap.headroom_rps)} req/s of headroom."
         )
     return lines
 
@@ -250,26 +234,19 @@ def _data_safety(plan: Plan) -> list[str]:
     db, data = plan.database, plan.data
     lines: list[str] = []
     if db is not None:
-        decision = plan.decision("data safety")
-        lines.append(f"- {decision.choice[0].upper()}{decision.choice[1:]}.")
         lines.append(f"- RPO {db.rpo}; RTO {db.rto}.")
         if db.standbys and db.engine is not DatabaseKind.MONGODB:
             lines.append(failover_line(plan))
-        lines += hosting_lines(plan)
         lines.append(
-            "- Restore drill every quarter: restore to a point in time into a scratch "
-            "instance, time it, and check the data — a backup never restored is a hope."
+            "- A point-in-time restore into a scratch instance every quarter, timed and checked."
         )
     if data is not None:
         lines.append(
-            "- Object storage: versioning on, and a lifecycle rule for old versions; a rerun "
-            "replaces only the partitions it writes, so history is never rewritten by accident."
+            "- Object storage: versioning on, a lifecycle rule for old versions; a rerun "
+            "replaces only the partitions it writes."
         )
     if "redis" in plan.components:
-        lines.append(
-            "- Redis holds no data of record: losing it costs a cold cache (one request refreshes "
-            "each key), not data."
-        )
+        lines.append("- Redis holds no data of record: losing it costs a cold cache, not data.")
     return lines
 
 
@@ -308,8 +285,8 @@ def _cost(plan: Plan, prices: UnitPrices) -> list[str]:
 
 
 def operational_considerations(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> str:
-    """Deployment, health, scaling, observability, security, data safety, cost, and the
-    capacity figures."""
+    """Deployment, health, scaling, observability, security, data safety and the cost's total
+    (its lines, the bill of materials and the capacity figures are in :func:`appendix`)."""
     out = ["**Deployment**", "", *_deployment(plan)]
     scaling = _scaling(plan)
     if scaling:
@@ -319,15 +296,43 @@ def operational_considerations(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> 
     safety = _data_safety(plan)
     if safety:
         out += ["", "**Data safety**", "", *safety]
+    total, unpriced = monthly_total(bill_of_materials(plan, prices))
+    out += [
+        "",
+        f"**Cost**: about {total:,.0f} {prices.currency} a month at {prices.as_of} list prices"
+        + (f" ({unpriced} line(s) unpriced)" if unpriced else "")
+        + f", the fleet at peak size; every line, the bill of materials and the figures with "
+        f"their formulas: the appendix ({APPENDIX}).",
+    ]
+    return "\n".join(out)
+
+
+def appendix(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> str:
+    """The reference after the six sections: the bill of materials, the cost per line and
+    the capacity figures, each with its formula, inputs and source."""
+    out = [
+        "**Decisions: trade-offs and alternatives**",
+        "",
+        *(
+            f"- **{d.topic.capitalize()}:** {d.why}. *Trade-off:* {d.trade_off}."
+            + (f" *Alternatives weighed:* {', '.join(d.alternatives)}." if d.alternatives else "")
+            for d in plan.decisions
+        ),
+        "",
+    ]
+    if plan.assumptions:
+        out += ["**Assumptions, and why each was assumed**", ""]
+        out += [f"- {a}." for a in plan.assumptions]
+        out.append("")
     if plan.materials:
         out += [
-            "",
             f"**Bill of materials** (cores, RAM and storage per part, storage at "
-            f"{HORIZON_MONTHS} months; the totals are in the capacity plan below)",
+            f"{HORIZON_MONTHS} months)",
             "",
             materials_table(plan.materials),
+            "",
         ]
-    out += ["", "**Cost** (a line per component; blanks where no honest price is known)", ""]
+    out += ["**Cost** (a line per component; blanks where no honest price is known)", ""]
     out += _cost(plan, prices)
     out += [
         "",

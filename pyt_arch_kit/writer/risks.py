@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pyt_arch_kit.planning.choices import Cache, DataTool, FindingKind
-from pyt_arch_kit.planning.database import prepared_statements_fix, read_your_writes
+from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import RETRY_BUDGET
 from pyt_arch_kit.requirements import DatabaseKind, Interface
+from pyt_arch_kit.writer.code.profile import timeouts
 from pyt_arch_kit.writer.pipeline import pipeline_risks
 from pyt_arch_kit.writer.sockets import socket_risks
 
@@ -41,29 +42,57 @@ def _fleet_risks(plan: Plan) -> list[tuple[str, str]]:
     ]
 
 
+def _retry_fit(plan: Plan) -> str:
+    """Whether a retry fits in the call's deadline, with the settings' own numbers."""
+    t = timeouts(plan)
+    deadline, attempt = fmt_number(t.deadline_s * 1000), fmt_number(t.attempt_s * 1000)
+    p99 = fmt_number(plan.resolved.latency.p99_ms)
+    if 2 * t.attempt_s <= t.deadline_s:
+        return (
+            f"every attempt ({attempt} ms each, settings.attempt_timeout_s) inside one "
+            f"{deadline} ms deadline below the {p99} ms p99 target"
+        )
+    return (
+        f"but here one attempt ({attempt} ms) takes the whole {deadline} ms deadline below the "
+        f"{p99} ms p99 target, so no retry fits: a failed call fails fast, and the caller "
+        "retries it"
+    )
+
+
 def _database_risks(plan: Plan) -> list[tuple[str, str]]:
     db = plan.database
     if db is None:
         return []
-    rows = [
-        (
-            "Connection pool exhaustion under a burst",
-            f"pool_timeout below the p99 target, shed load with 503 + Retry-After, keep "
-            f"{db.reserved_connections} connections reserved for operations",
-        )
-    ]
+    t = timeouts(plan)
+    pool_ms, deadline_ms = fmt_number(t.pool_s * 1000), fmt_number(t.deadline_s * 1000)
+    wait = (
+        f"the pool wait (pool_timeout_s = {pool_ms} ms) ends inside the call's {deadline_ms} ms "
+        "deadline, so a burst fails fast"
+        if t.pool_s <= t.deadline_s
+        else f"the pool wait (pool_timeout_s = {pool_ms} ms) outlasts the call's {deadline_ms} "
+        "ms deadline: cut it below the deadline, or a burst fails late instead of fast"
+    )
+    rows = (
+        [
+            (
+                "Connection pool exhaustion under a burst",
+                f"{wait}; shed load with 503 + Retry-After; keep "
+                f"{db.reserved_connections} connections reserved for operations",
+            )
+        ]
+        if db.db_busy_connections >= 0.1 * db.total_connections  # else the pools idle
+        else []
+    )
     if db.standbys and db.engine is not DatabaseKind.MONGODB:
         kind = "a synchronous" if db.synchronous_standby else "an asynchronous"
         failover = (
-            f"{kind} standby in another zone, promoted automatically (RPO {db.rpo}, RTO "
-            f"{db.rto}); idempotent retries ride out the failover window"
+            f"{kind} standby in another zone, promoted automatically (RTO {db.rto}; RPO: "
+            "Data safety); idempotent retries ride out the failover window"
         )
     elif db.engine is DatabaseKind.MONGODB:
         failover = f"a replica-set election (RTO {db.rto}); w: majority writes (RPO {db.rpo})"
     else:
-        failover = (
-            f"no standby: restore from the point-in-time backups (RPO {db.rpo}; RTO {db.rto})"
-        )
+        failover = "no standby: a point-in-time restore (RPO and RTO: Data safety)"
     rows.append(("Database primary failure", failover))
     if db.pgbouncer:
         rows.append(
@@ -78,7 +107,13 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
             )
         )
     if db.cache_ttl_s > 0:
-        rows.append(("A cache hides a user's own write", read_your_writes(db.cache)))
+        rows.append(
+            (
+                "A cache hides a user's own write",
+                "delete the key after the commit; a user's reads right after their own write "
+                "go to the primary",
+            )
+        )
     if db.engine is DatabaseKind.REDIS:
         rows.append(
             (
@@ -94,19 +129,18 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
                 "jitter the TTLs and let one request refresh a key (single-flight)",
             )
         )
-    if db.isolation.serializable:
+    if db.isolation.locks_rows:
         rows.append(
             (
-                "Deadlocks and lock waits under contention"
-                if db.engine is DatabaseKind.MYSQL
-                else "Serialization failures and deadlocks under contention",
+                "A hot account serialises its commands on the row lock",
                 (
-                    "retry deadlocks (1213) and lock wait timeouts (1205) a few times"
+                    "innodb_lock_wait_timeout below the deadline; retry deadlocks (1213) and "
+                    "lock wait timeouts (1205) a few times"
                     if db.engine is DatabaseKind.MYSQL
-                    else "retry SQLSTATE 40001 and deadlocks (40P01) a few times"
+                    else "lock_timeout below the deadline; retry deadlocks (40P01) a few times"
                 )
-                + " with jittered backoff; lock accounts in id order so opposite transfers "
-                "cannot deadlock; keep transactions short",
+                + " with jittered backoff; accounts locked in id order, transactions short; "
+                "watch lock waits per account and split a hot account into sub-accounts",
             )
         )
     if db.outbox:
@@ -175,18 +209,18 @@ def risks_and_mitigations(plan: Plan) -> str:
         rows.append(
             (
                 "Retry storms amplify an outage",
-                "retry only idempotent calls, at one layer, within one deadline below the "
-                f"{fmt_number(req.latency.p99_ms)} ms p99 target, under a "
-                f"{RETRY_BUDGET:.0%} retry budget; capped exponential backoff with full "
-                "jitter; circuit breakers",
+                "idempotent calls only, "
+                + _retry_fit(plan)
+                + f", under a {RETRY_BUDGET:.0%} retry budget; capped exponential backoff "
+                "with full jitter; circuit breakers",
             )
         )
-    if "app" in plan.components or plan.pipeline is None:
+    if "app" not in plan.components and plan.pipeline is None:
         rows.append(
             (
                 "Estimates differ from production",
-                "load-test before launch; re-run the plan with measured CPU and IO times and "
-                "their variability (service_cv = std / mean)",
+                "time a full-size run before the first scheduled one, and re-run the plan "
+                "with the measured figures",
             )
         )
     if plan.pipeline is not None:

@@ -74,11 +74,10 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
         (
             "CPython",
             ">=3.12",
-            "current releases with faster startup and better errors; "
-            "the free-threaded build stays opt-in (PEP 703)",
+            "the GIL build; free-threading stays opt-in (PEP 703)",
         ),
         _row("pydantic", "validation at every boundary, typed settings"),
-        _row("pydantic-settings", "configuration from the environment, secrets masked"),
+        _row("pydantic-settings", "settings from the environment, secrets masked"),
     ]
     if p.web in ("fastapi", "strawberry"):
         rows.append(_row("fastapi", "async-first, typed request models, OpenAPI"))
@@ -184,7 +183,7 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
             )
         rows.append(_row("pyarrow", "Parquet in and out, zero-copy columnar data"))
     rows += [
-        _row("httpx", "outbound HTTP with explicit timeouts, sync and async"),
+        _row("httpx", "outbound HTTP with explicit timeouts"),
         _row("opentelemetry-sdk", "traces, metrics and logs from day one"),
         _row("structlog", "structured JSON logs with request ids"),
         _row("pytest", "unit and integration tests"),
@@ -200,7 +199,7 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
         (
             PINS_ROW,
             CHECKED,
-            "every range above admits the newest release on PyPI as of this date",
+            "each range admits the newest PyPI release of that date",
         ),
     ]
     return rows

@@ -125,8 +125,8 @@ def test_the_capacity_chart_uses_the_same_horizon() -> None:
 def test_the_bill_is_shown_in_the_plan_and_the_design() -> None:
     p = plan(preset("io-bound-api"))
     md, design = plan_markdown(p), write_design(p)
-    ops = design.split("## Operational Considerations")[1].split("## Risks")[0]
-    for text in (md, ops):
+    appendix = design.split("## Appendix: figures")[1]
+    for text in (md, appendix):
         assert "**Bill of materials**" in text
         for x in p.materials:
             assert f"| {x.part} |" in text

@@ -45,6 +45,7 @@ def test_a_service_with_a_database_and_redis() -> None:
             "io_wait_ms_per_request": 36,
             "db_calls_per_request": 3,
             "db_ms_per_call": 3,
+            "cache_keys": 1000,  # reads concentrate on few keys: the cache pays
         },
         infrastructure={"cores_per_instance": 4, "db_max_connections": 200},
     )
@@ -54,25 +55,29 @@ def test_a_service_with_a_database_and_redis() -> None:
     assert bill["Load balancer"].monthly == pytest.approx(16.5)
     assert (bill["Redis cache"].quantity, bill["Redis cache"].monthly) == (2.0, 230.0)
     db = bill["Database (postgresql)"]
-    assert (db.quantity, db.monthly) == (16.0, 928.0)
-    assert db.note.startswith("primary + 1 standby, 8 vCPU each")
+    # the bill's nodes: 2 cores and 147 GB RAM each (the working set), priced at 37 vCPU each
+    assert (db.quantity, db.monthly) == (74.0, 4292.0)
+    assert db.note.startswith("primary + 1 standby, as in the bill of materials: 2 cores")
     storage = bill["Database storage"]
-    assert (storage.quantity, storage.note) == (500.0, "250 GB × 2 copies")
-    assert bill["Backups (PITR window)"].quantity == 250.0
+    assert (storage.quantity, storage.note) == (
+        1100.0,
+        "every copy at 24 months, as in the bill of materials",
+    )
+    assert bill["Backups (PITR window)"].quantity == pytest.approx(791.92)
     assert bill["Observability"].monthly is None
     assert "PgBouncer" not in bill
 
 
 def test_one_copy_is_singular_and_replicas_add_copies() -> None:
     single = lines(latency={"availability_pct": 99.0}, scale={"data_gb": 10})
-    assert single["Database storage"].note == "10 GB × 1 copy"
+    assert single["Database (postgresql)"].note.startswith("primary, as in the bill")
     replicated = lines(
         scale={"peak_rps": 10000, "read_ratio": 0.9, "data_gb": 10},
         consistency={"priority": "balanced", "stale_read_tolerance_s": 5},
         latency={"availability_pct": 99.0},
     )
     # 9,000 reads/s → 2 replicas, no standby below the 99.9 % SLO: 3 copies
-    assert replicated["Database storage"].note == "10 GB × 3 copies"
+    assert replicated["Database storage"].quantity == 3 * single["Database storage"].quantity
     assert replicated["Database (postgresql)"].note.startswith("primary + 2 replica(s)")
 
 
@@ -108,7 +113,8 @@ def test_a_batch_job_prices_storage_and_leaves_the_cluster_to_a_test_run() -> No
     )
     assert "Application compute" not in bill and "Load balancer" not in bill
     stored = bill["Object storage (Parquet)"]
-    assert (stored.quantity, stored.monthly) == (300.0, pytest.approx(300 * 0.023))
+    # 300 GB today, 660 GB at the bill's 24-month horizon: priced as the bill lists it
+    assert (stored.quantity, stored.monthly) == (660.0, pytest.approx(660 * 0.023))
     job = next(v for k, v in bill.items() if k.startswith("Data job ("))
     assert job.component == "Data job (polars (lazy, streaming engine))"
     assert (job.quantity, job.monthly) == (None, None)

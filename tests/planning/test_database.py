@@ -266,11 +266,21 @@ def test_read_replica_figure_and_decision_state_the_count() -> None:
 def test_cache_choice_thresholds(
     peak: float, ratio: float, stale: float, cache: str, ttl: float
 ) -> None:
-    db = db_plan(
+    db = db_plan(  # a measured hit ratio: the thresholds alone decide
         scale={"peak_rps": peak, "read_ratio": ratio},
         consistency={"priority": "balanced", "stale_read_tolerance_s": stale},
+        workload={"cache_hit_ratio": 0.9},
     )
     assert (db.cache, db.cache_ttl_s) == (cache, ttl)
+
+
+def test_a_cache_the_model_says_rarely_hits_is_left_out_until_measured() -> None:
+    db = db_plan(
+        scale={"peak_rps": 2000, "read_ratio": 0.9},
+        consistency={"priority": "balanced", "stale_read_tolerance_s": 5},
+    )
+    assert db.cache is Cache.MEASURE_FIRST and db.cache_ttl_s == 0
+    assert db.db_queries_per_s == db.db_queries_per_s_without_cache
 
 
 def test_strong_consistency_caches_no_mutable_data() -> None:
@@ -334,9 +344,12 @@ def test_isolation_per_engine_and_priority(database: str, priority: str, isolati
 
 @pytest.mark.parametrize(
     ("database", "kind", "retried"),
-    [("postgresql", "SERIALIZABLE (SSI)", "40001"), ("mysql", "SERIALIZABLE (InnoDB", "1213")],
+    [
+        ("postgresql", "READ COMMITTED (the PostgreSQL default) with row locks", "40P01"),
+        ("mysql", "READ COMMITTED with row locks", "1213"),
+    ],
 )
-def test_strong_consistency_runs_the_invariant_serializable(
+def test_strong_consistency_guards_the_invariant_with_ordered_row_locks(
     database: str, kind: str, retried: str
 ) -> None:
     db = db_plan(infrastructure={"database": database}, consistency={"priority": "strong"})
@@ -378,15 +391,25 @@ def test_one_driver_per_engine_and_concurrency_model(
 def test_data_safety(
     database: str, priority: str, redundant: bool, standbys: int, sync: bool
 ) -> None:
-    db = db_plan(
+    db = db_plan(  # run by the team: the standby and the WAL archiving are its own
         redundant=redundant,
-        infrastructure={"database": database},
+        infrastructure={"database": database, "hosting": "on_prem"},
         consistency={"priority": priority},
     )
     assert (db.standbys, db.synchronous_standby, db.backup_retention_days) == (standbys, sync, 14)
     assert db.rpo and db.rto
     if standbys == 0:
         assert db.rpo.startswith("≤ 1 min")
+
+
+@pytest.mark.parametrize(("redundant", "standbys"), [(True, 1), (False, 0)])
+def test_a_managed_database_has_a_synchronous_standby_and_a_5_minute_pitr_rpo(
+    redundant: bool, standbys: int
+) -> None:
+    """RDS Multi-AZ replicates synchronously; its logs reach S3 every 5 minutes."""
+    db = db_plan(redundant=redundant, infrastructure={"database": "postgresql"})
+    assert (db.standbys, db.synchronous_standby) == (standbys, bool(standbys))
+    assert "≤ 5 min for a point-in-time restore" in db.rpo
 
 
 # -- figures and decisions --------------------------------------------------------------------
@@ -460,6 +483,7 @@ def test_the_caching_decision_states_the_ttl_and_read_your_writes() -> None:
     _, decs = figures_and_decisions(
         scale={"peak_rps": 2000, "read_ratio": 0.9},
         consistency={"priority": "balanced", "stale_read_tolerance_s": 5},
+        workload={"cache_keys": 1000},
     )
     assert decs["caching"].choice == "Redis, cache-aside (TTL 5 s)"
     assert decs["caching"].why.startswith(

@@ -138,7 +138,7 @@ def test_an_api_with_a_nightly_job_keeps_its_request_plan_and_adds_the_job() -> 
     assert {"in_flight", "p99_estimate_ms", "batch_cores", "run_time_h"} <= keys
     assert p.database is not None  # the API's database is still assumed
     text = write_design(p)
-    assert "Readiness probe" in text and "run-time trend against the 2 h window" in text
+    assert "- Probes:" in text and "run-time trend against the 2 h window" in text
 
 
 # -- properties ----------------------------------------------------------------------------

@@ -154,7 +154,7 @@ def profile(plan: Plan) -> Profile:
         cache="" if db is None else _CACHE.get(db.cache, ""),
         ledger=db is not None
         and (db.engine.postgres or db.engine is DatabaseKind.MYSQL)
-        and (db.outbox or db.isolation.serializable),
+        and (db.outbox or db.isolation.locks_rows),
         broker=_BROKER[plan.broker.key] if plan.broker else "",
         data="" if plan.data is None else _DATA[plan.data.tool],
         pgbouncer=db is not None and db.pgbouncer,

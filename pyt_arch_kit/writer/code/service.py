@@ -5,6 +5,7 @@ from __future__ import annotations
 from pyt_arch_kit.planning.choices import WorkerClass
 from pyt_arch_kit.planning.database import limit_for
 from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
 from pyt_arch_kit.writer.code._template import fill
 from pyt_arch_kit.writer.code.profile import Profile, Timeouts
 from pyt_arch_kit.writer.code.stores import redis_store
@@ -374,7 +375,8 @@ def server_config(plan: Plan, p: Profile) -> str:
         if worker_class == "gthread"
         else DROP,
         # gunicorn's sync worker closes every connection after its response (no keepalive)
-        keepalive_line="keepalive = 75  # above the LB's idle timeout (60 s on common cloud LBs)"
+        keepalive_line=f"keepalive = {SERVER_KEEPALIVE_S}  # above the LB's idle timeout "
+        f"({LB_IDLE_TIMEOUT_S} s on common cloud LBs)"
         if worker_class != "sync"
         else DROP,
         p99=f"{plan.resolved.latency.p99_ms:g}",
