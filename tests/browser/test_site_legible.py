@@ -60,7 +60,10 @@ def test_zoom_controls_cover_nothing_and_full_screen_centres_the_diagram(
     wait_for_diagrams(page, 1)
     boxes = page.evaluate(CONTROLS_JS)
     assert boxes and all(b["overlap"] == 0 for b in boxes), boxes
+    # zoompan.js wires the buttons once it has taken the drawn diagram (data-zoom).
+    page.wait_for_function("() => document.querySelector('.panzoom-box .mermaid[data-zoom]')")
     page.locator(".panzoom-max").first.click()
+    page.wait_for_function("() => document.querySelector('.panzoom-fullscreen .mermaid')")
     page.wait_for_timeout(300)
     svg = page.evaluate(
         "() => { const h = document.querySelector('.panzoom-fullscreen .mermaid');"
