@@ -49,8 +49,12 @@ __all__ = [
 
 _RHO_LOW, _RHO_HIGH, _RHO_STEPS = 0.05, 0.97, 185
 _KNEE = 0.8
-_SIZE = (8.0, 4.8)
+#: Drawn at the size they are shown (640 × 420 px: a notebook's output column, the workbench's
+#: Charts tab, the site's column), with no text under 9 pt (12.5 px at 100 dpi, still over 10 px
+#: when a narrower column shows the image at 80 %).
+_SIZE = (6.4, 4.2)
 _DPI = 100
+_SMALL = 9
 _MAX_RATE = 10_000_000.0  # the bound Requirements puts on rates and sizes
 
 
@@ -210,6 +214,10 @@ def _chart_class() -> type[Figure]:
         def _repr_png_(self) -> bytes:
             return png(self)
 
+        def __repr__(self) -> str:
+            # What the chart shows, in words: the notebook's text/plain, and the site's alt text.
+            return str(getattr(self, "description", "")) or super().__repr__()
+
     return Chart
 
 
@@ -282,7 +290,7 @@ def p99_vs_utilisation(plan: Plan) -> Figure:
         f" sized for ρ ≤ {cap.target_utilisation:g}",
         transform=ax.get_xaxis_transform(),
         color="#555555",
-        fontsize=8,
+        fontsize=_SMALL,
     )
     if math.isfinite(sla):
         ax.axhline(
@@ -304,10 +312,10 @@ def p99_vs_utilisation(plan: Plan) -> Figure:
     ax.annotate(
         f"ρ = {rho_op:.2f}, p99 ≈ {fmt_number(p99_op)} ms\n{where}",
         xy=(rho_op, p99_op),
-        xytext=(0.25, 0.72),
+        xytext=(0.30, 0.56),  # under the legend
         textcoords="axes fraction",
         arrowprops={"arrowstyle": "->", "color": "black"},
-        fontsize=9,
+        fontsize=_SMALL,
     )
     finite = [y for y in ys if math.isfinite(y)]
     reference = max(sla if math.isfinite(sla) else 0.0, p99_op, service_ms, 1.0)
@@ -317,9 +325,16 @@ def p99_vs_utilisation(plan: Plan) -> Figure:
     server = cap.queue_server if cap.queue is not QueueScope.NONE else "server"
     ax.set_xlabel(f"utilisation ρ at peak of the {server}s requests queue for")
     ax.set_ylabel("p99 latency (ms)")
-    ax.set_title(f"{req.name}: p99 latency vs utilisation (M/G/c, Allen–Cunneen)")
+    title = f"{req.name}: p99 latency vs utilisation (M/G/c, Allen–Cunneen)"
+    ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", fontsize=_SMALL)
+    sla_text = f" against an SLA of {sla:g} ms" if math.isfinite(sla) else ""
+    fig.description = (  # type: ignore[attr-defined]
+        f"Chart: {title}. {label}. The plan runs at ρ = {rho_op:.2f} with p99 ≈ "
+        f"{fmt_number(p99_op)} ms{sla_text} ({where.splitlines()[0]}); above ρ = {_KNEE} the "
+        "wait climbs steeply."
+    )
     return fig
 
 
@@ -410,7 +425,7 @@ def capacity_vs_growth(
             0.97,
             f" {what}",
             transform=ax.get_xaxis_transform(),
-            fontsize=7,
+            fontsize=_SMALL,
             va="top",
             rotation=90,
             color="#555555",
@@ -426,17 +441,27 @@ def capacity_vs_growth(
         if last.peak_rps
         else f"{fmt_number(last.data_per_run_gb)} GB per run"
     )
-    ax.set_title(
-        f"{plan.requirements.name}: capacity over {months} months "
-        f"({how}: ×{last.load_factor:.2g}, {end})",
-        fontsize=10,
+    title = (
+        f"{plan.requirements.name}: capacity over {months} months\n"
+        f"({how}: ×{last.load_factor:.2g}, {end})"
     )
+    ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)
     fig.legend(
         handles + more_handles,
         labels + more_labels,
         loc="outside lower center",
-        ncols=len(labels + more_labels),
-        fontsize=8,
+        ncols=2,
+        fontsize=_SMALL,
+    )
+    first = points[0]
+    changes = "; ".join(f"month {m}: {what}" for m, what in _changes(points)[:4])
+    fig.description = (  # type: ignore[attr-defined]
+        f"Chart: {' '.join(title.splitlines())}. Cores to provision go from "
+        f"{fmt_number(first.cores)} to {fmt_number(last.cores)}, application instances from "
+        f"{fmt_number(first.instances)} to "
+        f"{fmt_number(last.instances)}, data stored from {fmt_number(first.data_gb)} GB to "
+        f"{fmt_number(last.data_gb)} GB. "
+        + (f"The design changes at {changes}." if changes else "The design's shape holds.")
     )
     return fig

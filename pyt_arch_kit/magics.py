@@ -204,9 +204,10 @@ def _design(requirements: Requirements, backend: str, model: str | None) -> Any:
 
 
 def _keep(handle: Any, parts: list[str]) -> None:
-    """Show every piece that arrived before a failure (the last refresh may be behind)."""
-    if parts:
-        handle.update({"text/markdown": inert_markdown("".join(parts))}, raw=True)
+    """Show every piece that arrived before a failure (the last refresh may be behind), or,
+    if nothing did, that no design came: "designing…" never stays above an error."""
+    text = inert_markdown("".join(parts)) if parts else "*no design — the error is below*"
+    handle.update({"text/markdown": text}, raw=True)
 
 
 def register(ipython: Any) -> None:

@@ -263,3 +263,35 @@ def test_chart_reads_the_service_time_as_the_capacity_planner_does() -> None:
     assert service_times(tiny.requirements) == (0.0, 20.0)
     rho = tiny.capacity.queue_utilisation
     assert p99_curve(tiny, [rho]) == [(rho, pytest.approx(tiny.capacity.p99_ms))]
+
+
+@pytest.mark.parametrize(
+    "name", ["io-bound-api", "payments-ledger", "nightly-batch", "realtime-websocket"]
+)
+def test_charts_are_drawn_at_the_size_they_are_shown_with_legible_text(name: str) -> None:
+    """640 px wide (the width a notebook, the workbench and the site show them at) and no text
+    under 9 pt: shown at 80 % that is still 10 px (at 800 px shown at 476, legends were ~5 px)."""
+    from matplotlib.text import Text
+
+    from pyt_arch_kit.charts import capacity_vs_growth, p99_vs_utilisation
+
+    the_plan = plan(preset(name))
+    for fig in (p99_vs_utilisation(the_plan), capacity_vs_growth(the_plan)):
+        width, _height = fig.get_size_inches() * fig.dpi
+        assert width <= 660
+        small = [
+            (t.get_text(), t.get_fontsize())
+            for t in fig.findobj(Text)
+            if t.get_text().strip() and t.get_visible() and t.get_fontsize() < 9
+        ]
+        assert not small, small
+
+
+def test_a_chart_describes_itself_in_words() -> None:
+    from pyt_arch_kit.charts import capacity_vs_growth, p99_vs_utilisation
+
+    the_plan = plan(preset("io-bound-api"))
+    p99 = repr(p99_vs_utilisation(the_plan))
+    assert p99.startswith("Chart: orders-api: p99 latency") and "SLA of 200 ms" in p99
+    growth = repr(capacity_vs_growth(the_plan))
+    assert "Cores to provision go from" in growth and "<Figure" not in growth

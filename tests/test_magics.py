@@ -10,7 +10,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import CapturedIO, capture_output
 
 from pyt_arch_kit import Design, Plan, preset
-from tests.fake_api import FakeAnthropic
+from tests.fake_api import FakeAnthropic, Status
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +130,13 @@ def test_claude_backend_streams_through_the_magic(
     assert design.backend == "claude" and design.complete
     assert _markdown(captured) == design.to_markdown()
     assert len(fake_api.messages) == 1
+
+
+def test_a_failed_design_replaces_designing_with_the_outcome(
+    shell: InteractiveShell, fake_api: FakeAnthropic
+) -> None:
+    fake_api.queue(Status(400, "bad request"))
+    captured = _run(shell, "--preset io-bound-api --backend claude --as failed_answer")
+    assert "400" in captured.stderr
+    shown = _markdown(captured)
+    assert "designing" not in shown and "no design" in shown

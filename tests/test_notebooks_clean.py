@@ -51,3 +51,18 @@ def test_the_normaliser_has_nothing_left_to_change() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_cell_ids_are_unique(path: Path) -> None:
+    """nbformat requires it; JupyterLab and nbconvert warn and may renumber a duplicate."""
+    ids = [cell.get("id") for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
+def test_the_quick_start_points_at_every_other_notebook() -> None:
+    text = (ROOT / "notebooks" / "01-quick-start.ipynb").read_text(encoding="utf-8")
+    where = text[text.index("## Where next") :]
+    for path in NOTEBOOKS[1:]:
+        number, name = path.stem.split("-", 1)
+        assert f"**{number} {name}**" in where, path.name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from enum import StrEnum
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from pyt_arch_kit import Design, PytArchError, Requirements, RequirementsForm, p
 from pyt_arch_kit.design import SECTIONS
 from pyt_arch_kit.widgets.fields import make_field
 from pyt_arch_kit.widgets.view import StreamingMarkdown
-from tests.fake_api import FAKE_KEY, FakeAnthropic, Hang, Status, Stream, design_text
+from tests.fake_api import FAKE_KEY, FakeAnthropic, Hang, Stall, Status, Stream, design_text
 
 
 def _model_paths() -> set[str]:
@@ -271,11 +272,72 @@ def test_stop_keeps_the_text_so_far(fake_api: FakeAnthropic) -> None:
     thread = form.runner.start()
     assert thread is not None and form.runner.running
     assert form.runner.start() is None  # one run at a time
-    form.runner.stop_button.click()
+    form.runner.stop_button.click()  # before the answer starts: it need not be waited for
     run = form.runner.wait()
     assert run is not None and run.state == "stopped"
-    assert run.text and (design_text("orders") * 20).startswith(run.text)
+    assert (design_text("orders") * 20).startswith(run.text)
     assert form.runner.status.value.startswith("<b>stopped</b>")
+
+
+def _stalled_run(fake_api: FakeAnthropic) -> tuple[RequirementsForm, str]:
+    """A run whose answer pauses 40 s after 500 characters, waited for until the pause."""
+    text = design_text("orders") * 5
+    fake_api.queue(Stream(text, fault=Stall(40), fault_after=500))
+    form = RequirementsForm("io-bound-api", backend="claude")
+    form.runner.start()
+    assert fake_api.stalling.wait(20)
+    for _ in range(200):  # the 500 characters sent before the pause reach the view
+        if len(form.runner.stream.text) >= 500:
+            break
+        time.sleep(0.05)
+    return form, text
+
+
+def test_stop_ends_a_stalled_stream_at_once_and_keeps_what_arrived(
+    fake_api: FakeAnthropic,
+) -> None:
+    form, text = _stalled_run(fake_api)
+    clicked = time.monotonic()
+    form.runner.stop_button.click()
+    while "stopped" not in form.runner.status.value and time.monotonic() - clicked < 60:
+        time.sleep(0.02)
+    waited = time.monotonic() - clicked
+    # The server sends nothing for 40 s: a Stop that waited for the next chunk takes 40 s.
+    assert waited < 5, f"Stop took {waited:.1f} s"
+    run = form.runner.wait()
+    assert run is not None and run.state == "stopped"
+    assert len(run.text) >= 500 and text.startswith(run.text)
+    assert form.runner.status.value.startswith("<b>stopped</b>")
+    assert "everything that arrived is kept" in form.runner.status.value
+    assert not form.runner.running and form.runner.stop_button.disabled
+    assert not form.runner.design_button.disabled  # a new run can start at once
+
+
+def test_the_elapsed_time_keeps_counting_while_the_answer_pauses(
+    fake_api: FakeAnthropic,
+) -> None:
+    form, _ = _stalled_run(fake_api)
+    seen = form.runner.status.value
+    for _ in range(100):  # the status changes while no text arrives
+        time.sleep(0.05)
+        if form.runner.status.value != seen:
+            break
+    assert form.runner.status.value != seen and "running…" in form.runner.status.value
+    form.runner.stop()
+    form.runner.wait()
+
+
+def test_one_state_at_a_time_after_a_failed_run(fake_api: FakeAnthropic) -> None:
+    form = RequirementsForm("io-bound-api", backend="claude")
+    assert form.run().state == "done"
+    fake_api.queue(Status(400, "bad request"))
+    assert form.run().state == "failed"
+    assert "The latest run failed" in form.runner.view.banner.value
+    fake_api.queue(Hang(0.5))
+    form.runner.start()
+    banner = form.runner.view.banner.value
+    assert "being written" in banner and "failed" not in banner
+    form.runner.wait()
 
 
 def test_a_rejected_key_is_dropped_and_another_can_be_typed(
@@ -423,3 +485,11 @@ def test_the_form_shows_a_useful_line_where_widgets_cannot_render() -> None:
     assert bundle["text/plain"] == "RequirementsForm('orders-api', valid)"
     form.fields["latency.p50_ms"].widget.value = 900
     assert form._repr_mimebundle_()["text/plain"] == "RequirementsForm('?', 1 problem)"
+
+
+def test_a_range_error_shows_numbers_as_the_help_does() -> None:
+    form = RequirementsForm("io-bound-api")
+    form.fields["scale.peak_rps"].widget.value = 1e9
+    error = form.fields["scale.peak_rps"].error.value
+    assert "10,000,000" in error and "1,000,000,000" in error
+    assert "10000000.0" not in error

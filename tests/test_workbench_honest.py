@@ -8,6 +8,7 @@ import pytest
 
 from pyt_arch_kit import PytArchError, Requirements, RequirementsForm, preset
 from pyt_arch_kit.widgets.fields import label_of
+from tests.fake_api import FakeAnthropic, Status
 
 
 def _text(html: str) -> str:
@@ -138,3 +139,35 @@ def test_compare_needs_two_runs() -> None:
     form.run()
     with pytest.raises(PytArchError, match="1 run;"):
         form.compare()
+
+
+def test_compare_refuses_a_failed_run_instead_of_calling_the_plans_the_same(
+    fake_api: FakeAnthropic,
+) -> None:
+    form = RequirementsForm("io-bound-api", backend="claude")
+    assert form.run().state == "done"
+    fake_api.queue(Status(400, "bad request"))
+    assert form.run().state == "failed"
+    with pytest.raises(PytArchError, match=r"run 2 failed .*no design to compare"):
+        form.compare()
+    assert form.run().state == "done"
+    assert form.compare(0, 2).titles == ("run 1", "run 3")
+
+
+def test_the_preview_says_what_pgbouncer_does_with_the_pools() -> None:
+    """Not "pools use 75,000 of 180 connections: fits": the pools end at PgBouncer."""
+    form = RequirementsForm("io-bound-api")
+    form.fields["scale.peak_rps"].widget.value = 60_000
+    text = _text(form.preview.value)
+    assert re.search(r"pools open [\d,]+ client connections to PgBouncer, which holds 17 of", text)
+    assert not re.search(r"pools use [\d,]+ of 180 connections \(through PgBouncer\)", text)
+
+
+def test_an_unset_number_box_shows_the_number_assumed_and_stays_unset() -> None:
+    form = RequirementsForm("io-bound-api")
+    field = form.fields["scale.concurrent_users"]
+    assert not field.is_set and "assuming 20,000" in field.note.value
+    assert field.widget.value == 20_000  # not a stale 100 beside "assuming 20,000"
+    assert form.requirements.scale.concurrent_users is None  # still unset: nothing typed
+    field.widget.value = 30_000  # editing it sets it
+    assert field.is_set and form.requirements.scale.concurrent_users == 30_000

@@ -20,77 +20,129 @@ from typing import Any
 
 # -- formulas as math ------------------------------------------------------------------------
 
-_GREEK = {"λ": r"\lambda", "μ": r"\mu", "ρ": r"\rho", "σ": r"\sigma"}
-_SYMBOLS = {
-    "·": r"\cdot",
-    "×": r"\times",
-    "≤": r"\le",
-    "≥": r"\ge",
-    "≈": r"\approx",
-    "−": "-",
-    "⌈": r"\lceil",
-    "⌉": r"\rceil",
-    "→": r"\to",
+_GREEK = {
+    "λ": r"\lambda",
+    "μ": r"\mu",
+    "ρ": r"\rho",
+    "σ": r"\sigma",
+    "α": r"\alpha",
+    "θ": r"\theta",
 }
-_SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
-_SUP = {"ᴺ": "N", "²": "2", "³": "3"}
-_OPERATORS = {"ln": r"\ln", "max": r"\max", "min": r"\min", "log": r"\log"}
+_SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉ᵢ", "0123456789i")
+_SUP = str.maketrans("ᴺ²³", "N23")
 _TOKEN = re.compile(
-    r"(?P<word>[A-Za-z][A-Za-z_]*)|(?P<number>\d+(?:\.\d+)?)|(?P<sub>[₀-₉]+)"
+    r"(?P<word>p(?:50|95|99|999)\b|[A-Za-z][A-Za-z_]*)"  # p99 is a word, not p times 99
+    r"|(?P<greek>[λμρσαθ])"
+    r"|(?P<sub>[₀-₉ᵢ]+|_[A-Za-z]+)"
+    r"|(?P<sup>[ᴺ²³]+|\^-?(?:[A-Za-z]|[λμρσαθ]|\d+))"
     r"|(?P<space>\s+)|(?P<other>.)"
 )
 
 
-def _text(words: str) -> str:
-    return r"\text{" + words.replace("_", r"\_") + "}"
+def _prose(tokens: list[tuple[str, str]], i: int) -> bool:
+    """Whether word ``i`` is prose rather than a variable.
 
-
-def tex_of(formula: str) -> str:
-    """A formula as the planner writes it (``L = λ · W``) in TeX for KaTeX.
-
-    Single letters are variables, ``x_y`` a subscript, known operators stay operators, and
-    runs of words are text: ``t₉₉ = ln(C / 0.01) / (cμ − λ)`` becomes
-    ``t_{99} = \\ln(C / 0.01) / (c\\mu - \\lambda)``.
+    Prose: a word of two letters or more (``busy``, ``p99``, ``pool_size``); a unit
+    (``req/s``, ``86,400 s``, ``CPU s``) or a letter in a word (``zone's``); a lone letter after
+    a word (``consumer a partition``, ``over N keys``, ``Erlang C``), or opening a sentence
+    (``a core of the stream engine``). Otherwise a lone letter is a variable.
     """
-    out: list[str] = []
-    words: list[str] = []
+    kind, value = tokens[i]
+    if kind != "word":
+        return False
+    head, _, sub = value.partition("_")
+    if len(head) > 1:
+        return True
+    if sub:
+        return False  # L_db, U_target: a variable with a subscript
 
-    def flush() -> None:
-        if words:
-            text = "".join(words)
-            stripped = text.rstrip()
-            out.append(_text(stripped) + text[len(stripped) :])
-            words.clear()
+    def at(j: int) -> tuple[str, str]:
+        return tokens[j] if 0 <= j < len(tokens) else ("", "")
 
-    for m in _TOKEN.finditer(formula):
-        kind, value = m.lastgroup, m.group(0)
-        if kind == "word":
-            head, _, sub = value.partition("_")
-            if value in _OPERATORS:
-                flush()
-                out.append(_OPERATORS[value])
-            elif len(head) == 1 and (not sub or sub.isalpha()):
-                flush()
-                out.append(head + (("_{" + _text(sub) + "}") if sub else ""))
-            else:
-                words.append(value)
-        elif kind == "space" and words:
-            words.append(value)
-        elif kind == "sub":
-            flush()
-            out.append("_{" + value.translate(_SUB) + "}")
+    def word(j: int) -> bool:
+        return at(j)[0] == "word" and len(at(j)[1]) > 1
+
+    before = at(i - 1)
+    if before[1] == "'" or (before[1] == "/" and word(i - 2)):
+        return True  # zone's, req/s
+    if before[0] == "space":
+        return word(i - 2) or at(i - 2)[1].isdigit()  # over N keys, 86,400 s
+    return i == 0 and at(1)[0] == "space" and word(2)
+
+
+def _tex_word(kind: str, value: str) -> str:
+    if kind == "greek":
+        return _GREEK[value]
+    head, _, sub = value.partition("_")
+    if kind == "word" and len(head) == 1:
+        return head + ("_{\\text{" + sub + "}}" if sub else "")
+    return r"\text{" + value.replace("_", r"\_") + "}"
+
+
+def _tex_script(value: str) -> str:
+    if value.startswith("_"):
+        return "_{\\text{" + value[1:] + "}}"
+    if value.startswith("^"):
+        inner = "".join(_GREEK.get(c, c) for c in value[1:])
+        return "^{" + inner + "}"
+    if value[0] in "₀₁₂₃₄₅₆₇₈₉ᵢ":
+        return "_{" + value.translate(_SUB) + "}"
+    return "^{" + value.translate(_SUP) + "}"
+
+
+def formula_segments(formula: str) -> list[tuple[str, str]]:
+    """A formula as the planner writes it, cut into prose and math: ``("text", …)`` is shown as
+    typed (its spaces kept, free to wrap) and ``("math", …)`` is TeX for KaTeX: a variable
+    (``t₉₉`` → ``t_{99}``, ``U_target`` → ``U_{\text{target}}``), a Greek letter, or anything
+    with a sub- or superscript (``0.99ᴺ`` → ``0.99^{N}``).
+
+    Example:
+        ``0.01 on the survivors`` keeps its spaces: ``[("text", "0.01 on the survivors")]``;
+        ``L = λ · W`` is ``L``, ``" = "``, ``\\lambda``, ``" · "``, ``W``.
+    """
+    tokens = [(m.lastgroup or "other", m.group(0)) for m in _TOKEN.finditer(formula)]
+    out: list[tuple[str, str]] = []
+
+    def add(kind: str, value: str) -> None:
+        if out and out[-1][0] == kind == "text":
+            out[-1] = ("text", out[-1][1] + value)
         else:
-            flush()
-            if value in _GREEK or value in _SYMBOLS:
-                out.append((_GREEK | _SYMBOLS)[value] + " ")
-            elif value in _SUP:
-                out.append("^{" + _SUP[value] + "}")
-            elif value in "{}%#&$":
-                out.append("\\" + value)
+            out.append((kind, value))
+
+    for i, (kind, value) in enumerate(tokens):
+        if kind in ("sub", "sup"):
+            script = _tex_script(value)
+            if out and out[-1][0] == "math":
+                out[-1] = ("math", out[-1][1] + script)
+            elif out and out[-1][0] == "text" and re.search(r"[\w.]+$", out[-1][1]):
+                text = out[-1][1]
+                base = re.search(r"[\w.]+$", text)
+                assert base is not None
+                out[-1] = ("text", text[: base.start()])
+                word = base.group(0)
+                tex = word if re.fullmatch(r"[\d.]+", word) else _tex_word("word", word)
+                out.append(("math", tex + script))
             else:
-                out.append(value)
-    flush()
-    return "".join(out).strip()
+                out.append(("math", "{}" + script))
+        elif kind == "greek" or (kind == "word" and not _prose(tokens, i)):
+            out.append(("math", _tex_word(kind, value)))
+        else:
+            add("text", value)
+    return [(k, v) for k, v in out if v]
+
+
+def formula_html(formula: str) -> str:
+    """A formula's HTML: prose as text, each variable as a KaTeX span (``\\( … \\)``).
+
+    Every piece is left out of the search index on its own (Material's search stops excluding
+    at the first nested element of the same tag); the plain formula beside it is indexed.
+    """
+    return "".join(
+        f'<span class="arithmatex" data-search-exclude>\\({html.escape(value)}\\)</span>'
+        if kind == "math"
+        else f"<span data-search-exclude>{html.escape(value)}</span>"
+        for kind, value in formula_segments(formula)
+    )
 
 
 _TABLE = re.compile(r"<table\b.*?</table>", re.S)
@@ -118,8 +170,8 @@ def _math_table(table: str) -> str:
             return match.group(0)
         formula = html.unescape(code.group("code"))
         math = (
-            f'<span class="arithmatex" data-search-exclude>\\({html.escape(tex_of(formula))}\\)'
-            f'</span><span class="formula-text">{html.escape(formula)}</span>'
+            f'<span class="formula">{formula_html(formula)}</span>'
+            f'<span class="formula-text">{html.escape(formula)}</span>'
         )
         start, end = cell.start(2), cell.end(2)
         text = match.group(0)
@@ -128,9 +180,36 @@ def _math_table(table: str) -> str:
     return _ROW.sub(row, table)
 
 
+_PIECE = re.compile(r"(<[^>]+>)")
+
+
+def breakable_identifiers(table: str) -> str:
+    """A table whose prose may wrap after the ``_`` of a long identifier
+    (``superuser_reserved_connections``), so that its columns fit the page; code is untouched."""
+    out, code, script = [], 0, 0
+    for piece in _PIECE.split(table):
+        if piece.startswith("<"):
+            name = piece[1:].split(None, 1)[0].rstrip(">/").lower() if len(piece) > 2 else ""
+            if name in ("code", "pre"):
+                code += 1
+            elif name in ("/code", "/pre"):
+                code = max(0, code - 1)
+            elif name in ("script", "annotation", "math"):
+                script += 1
+            elif name in ("/script", "/annotation", "/math"):
+                script = max(0, script - 1)
+            out.append(piece)
+        elif code or script:
+            out.append(piece)
+        else:
+            out.append(re.sub(r"(?<=\w)_(?=\w)", "_<wbr>", piece))
+    return "".join(out)
+
+
 def formulas_as_math(page_html: str) -> str:
-    """Every figures table's Formula column as KaTeX math (plain text kept, visually hidden)."""
-    return _TABLE.sub(lambda m: _math_table(m.group(0)), page_html)
+    """Every figures table's Formula column as KaTeX math (plain text kept, visually hidden);
+    long identifiers in tables may wrap after an underscore."""
+    return _TABLE.sub(lambda m: breakable_identifiers(_math_table(m.group(0))), page_html)
 
 
 # -- notebook pages --------------------------------------------------------------------------
@@ -149,11 +228,38 @@ def quiet_notebook(page_html: str) -> str:
     )
 
 
+def run_it_yourself(src_uri: str) -> str:
+    """The box at the top of a worked example: download the notebook, and how to open it."""
+    name = src_uri.rsplit("/", 1)[-1]
+    return (
+        '<div class="admonition tip notebook-source" data-search-exclude>'
+        '<p class="admonition-title">Run this notebook yourself</p>'
+        f'<p><a href="{html.escape(name)}" download>Download {html.escape(name)}</a> '
+        "and open it in JupyterLab: "
+        '<code>python3 -m venv .venv &amp;&amp; .venv/bin/pip install "pyt_arch_kit[lab]"</code>, '
+        f"then <code>.venv/bin/jupyter lab {html.escape(name)}</code>. "
+        "In a clone of the repository it is "
+        f"<code>notebooks/{html.escape(name)}</code> (with the files it reads beside it); "
+        'see <a href="../../guides/workbench/">the workbench guide</a>.</p></div>'
+    )
+
+
+_ONE_WORD_CODE = re.compile(r"<code>(?=[^<\s]+</code>)")
+
+
+def whole_identifiers(page_html: str) -> str:
+    """Inline code of one word (``big-data-pipeline``, ``>=0.115,<1``) is marked to stay on
+    one line; code with spaces wraps at them (docs/assets/site.css)."""
+    return _ONE_WORD_CODE.sub('<code class="nowrap">', page_html)
+
+
 def on_page_content(html_text: str, page: Any, **_kwargs: Any) -> str:
-    """Formulas as math on every page; quiet search text on notebook pages."""
+    """Formulas as math on every page; quiet search text and a download on notebook pages."""
     if page.file.src_uri.endswith(".ipynb"):
-        html_text = quiet_notebook(html_text)
-    return formulas_as_math(html_text)
+        head, h1, rest = quiet_notebook(html_text).partition("</h1>")
+        box = run_it_yourself(page.file.src_uri)
+        html_text = head + h1 + box + rest if h1 else box + head
+    return whole_identifiers(formulas_as_math(html_text))
 
 
 def on_page_context(context: Any, page: Any, config: Any, **_kwargs: Any) -> Any:

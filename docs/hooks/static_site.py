@@ -78,6 +78,16 @@ def static_notebook(nb: dict[str, Any]) -> dict[str, Any]:
                     data.update({"text/markdown": WIDGET_NOTE, "text/plain": WIDGET_NOTE})
                 if not data:
                     continue
+                described = "".join(data.get("text/plain", ""))
+                if "image/png" in data and described.startswith("Chart: "):
+                    # A chart's own description becomes its alt text (nbconvert would write
+                    # "No description has been provided for this image").
+                    image = "".join(data["image/png"]).replace("\n", "")
+                    data["text/html"] = (
+                        f'<img src="data:image/png;base64,{image}" alt="{html.escape(described)}"'
+                        ' style="max-width: 100%">'
+                    )
+                    del data["image/png"]
             kept.append(output)
         cell["outputs"] = kept
     return nb

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -11,7 +12,7 @@ from pyt_arch_kit.design import Design
 from pyt_arch_kit.errors import DesignInterruptedError
 from pyt_arch_kit.prompt import DesignRequest
 
-__all__ = ["Backend", "DesignRequest", "Finished", "TextDelta"]
+__all__ = ["Backend", "Cancel", "DesignRequest", "Finished", "TextDelta"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,38 @@ class Finished:
     """The end of a stream: the finished (or honestly incomplete) design."""
 
     design: Design
+
+
+class Cancel(threading.Event):
+    """A cancel flag that also ends a wait in progress when it is set.
+
+    A reader blocked on a stalled stream does not look at a flag until its next bytes arrive;
+    whatever is waiting registers with :meth:`on_set` how to cut that wait short (the HTTP
+    transport closes its connection), and :meth:`set` runs it from the thread that cancels.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._hooks: list[Callable[[], object]] = []
+
+    def on_set(self, hook: Callable[[], object]) -> None:
+        """Run ``hook`` when the flag is set (at once if it already is)."""
+        with self._lock:
+            if not self.is_set():
+                self._hooks.append(hook)
+                return
+        with contextlib.suppress(Exception):
+            hook()
+
+    def set(self) -> None:
+        """Set the flag and run every registered hook once."""
+        with self._lock:
+            super().set()
+            hooks, self._hooks = self._hooks, []
+        for hook in hooks:
+            with contextlib.suppress(Exception):  # cancelling must never raise at the user
+                hook()
 
 
 class Backend(ABC):
@@ -56,6 +89,7 @@ class Backend(ABC):
             request: what to write.
             on_text: called with each piece of text as it arrives.
             cancel: when set, stop reading; the design so far is returned, marked incomplete.
+                A :class:`Cancel` also cuts a wait for the next bytes short.
         """
         parts: list[str] = []
         stream = self.events(request)
@@ -77,6 +111,10 @@ class Backend(ABC):
                 design=self._partial(request, text, "interrupted"),
                 cause="interrupted",
             ) from None
+        except Exception:
+            if cancel is None or not cancel.is_set():
+                raise
+            # The stream was cut because it was cancelled: what arrived is the answer so far.
         finally:
             close = getattr(stream, "close", None)
             if close is not None:

@@ -16,8 +16,9 @@ implements its wire format only: :meth:`ChatBackend.body`, :meth:`ChatBackend.co
 from __future__ import annotations
 
 import contextlib
+import threading
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -194,6 +195,21 @@ class ChatBackend(Backend):
     def scrub(self, text: str) -> str:
         """``text`` with every secret in use (this backend's key included) redacted."""
         return redact(text, self._secrets())
+
+    def write(
+        self,
+        request: DesignRequest,
+        *,
+        on_text: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Design:
+        """As :meth:`Backend.write`; a :class:`~pyt_arch_kit.backends.base.Cancel` also closes
+        the connection of the answer in flight, so a stalled stream stops at once."""
+        self._meter.cancel = cancel
+        try:
+            return super().write(request, on_text=on_text, cancel=cancel)
+        finally:
+            self._meter.cancel = None
 
     def events(self, request: DesignRequest) -> Iterator[TextDelta | Finished]:
         """Stream the design's text, then finish with the :class:`Design`.

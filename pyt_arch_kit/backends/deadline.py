@@ -62,6 +62,15 @@ class Meter:
         """Clear this thread's deadline."""
         self._local.deadline = None
 
+    @property
+    def cancel(self) -> Any:
+        """This thread's cancel flag (a :class:`~pyt_arch_kit.backends.base.Cancel`), if any."""
+        return getattr(self._local, "cancel", None)
+
+    @cancel.setter
+    def cancel(self, flag: Any) -> None:
+        self._local.cancel = flag
+
 
 def late_error(sdk_base: type[BaseException]) -> type[DeadlineError]:
     """A :class:`DeadlineError` that is also of the SDK's error family (so it is not retried).

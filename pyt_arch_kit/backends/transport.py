@@ -20,7 +20,9 @@ been found (:func:`~pyt_arch_kit._optional.require`), never by ``import pyt_arch
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import socket
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx2
@@ -30,6 +32,22 @@ from pyt_arch_kit.backends.faults import DeadlineError
 from pyt_arch_kit.cassette import Recorder, Tape
 
 __all__ = ["CassetteTransport", "Meter", "NetworkTransport", "http_client"]
+
+
+def _aborter(response: httpx2.Response) -> Callable[[], None]:
+    """Cut ``response`` short from another thread: a read blocked on it returns at once.
+
+    Closing a socket does not wake a thread blocked reading it; shutting it down does.
+    """
+
+    def abort() -> None:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    return abort
 
 
 class NetworkTransport(httpx2.BaseTransport):
@@ -59,6 +77,9 @@ class NetworkTransport(httpx2.BaseTransport):
             bound(response, deadline, self._late)
             if after_deadline(response.headers, deadline):  # waiting would outlast the call
                 response.headers["x-should-retry"] = "false"
+        on_set = getattr(self._meter.cancel, "on_set", None)
+        if on_set is not None:
+            on_set(_aborter(response))  # Stop closes the connection, not waits for its bytes
         return response
 
     def close(self) -> None:

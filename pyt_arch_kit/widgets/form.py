@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from pyt_arch_kit.compare import Comparison, compare_plans
 from pyt_arch_kit.errors import PytArchError, RequirementsError
+from pyt_arch_kit.planning.model import fmt_number
 from pyt_arch_kit.presets import preset, preset_names
 from pyt_arch_kit.questions import rank_questions
 from pyt_arch_kit.requirements import Requirements, _fmt
@@ -25,6 +26,8 @@ __all__ = ["RequirementsForm"]
 _CHOOSE = "(choose a preset)"
 _PATH = re.compile(r"\b([a-z]+)\.([a-z0-9_]+)\b")
 _KEY = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
+#: A number as Python prints it (``10000000.0``, ``1e-05``): shown as the help shows numbers.
+_RAW_NUMBER = re.compile(r"(?<![\w.,])\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.,]*\d)")
 
 
 class RequirementsForm:
@@ -168,7 +171,10 @@ class RequirementsForm:
             path = keys.get(m.group(0))
             return f"“{label_of(path)}”" if path else m.group(0)
 
-        return _KEY.sub(bare, _PATH.sub(dotted, message))
+        def number(m: re.Match[str]) -> str:
+            return fmt_number(float(m.group(0)))
+
+        return _RAW_NUMBER.sub(number, _KEY.sub(bare, _PATH.sub(dotted, message)))
 
     def _show_preset(self) -> None:
         """Show the preset the form holds, if it holds one exactly."""
@@ -222,8 +228,24 @@ class RequirementsForm:
             return
         gaps = self.valid.gaps()
         assumed = {g.field: _fmt(g.assumed) for g in gaps}
+        raw = {g.field: g.assumed for g in gaps}
         for path, field in self.fields.items():
             field.show_unset(assumed.get(path))
+            value = raw.get(path)
+            if (
+                not field.is_set
+                and field.kind in ("log", "int", "float")
+                and isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and field.widget.value != value
+            ):
+                # An unset number box shows the number the design assumes, not a stale 100
+                # beside "assuming 50,000"; it stays unset until the user edits it.
+                was, self._quiet = self._quiet, True
+                try:
+                    field.widget.value = int(value) if field.kind == "int" else float(value)
+                finally:
+                    self._quiet = was
         if not gaps:
             self.gaps.value = "<i>None: every field that matters is set.</i>"
             return
@@ -297,7 +319,9 @@ class RequirementsForm:
             b: a run, or its index in :attr:`runs` (default: the last).
 
         Raises:
-            PytArchError: if there are not two runs with a plan to compare.
+            PytArchError: if there are not two runs with a plan to compare, or one of them
+                failed (it produced no design: comparing it would report its plan as if a
+                design had come of it).
         """
         picked: list[Run] = []
         for which in (a, b):
@@ -314,6 +338,20 @@ class RequirementsForm:
         first, second = picked
         if first.plan is None or second.plan is None:
             raise PytArchError("a run without a plan cannot be compared; pick runs that planned")
+        for run in picked:
+            if run.state == "failed":
+                number = self.runs.index(run) + 1 if run in self.runs else 0
+                designed = [i for i, r in enumerate(self.runs) if r.state != "failed"]
+                hint = (
+                    f"compare runs that produced a design, e.g. form.compare({designed[-2]}, "
+                    f"{designed[-1]})"
+                    if len(designed) >= 2
+                    else "press Design again once it can run"
+                )
+                raise PytArchError(
+                    f"run {number or '?'} failed ({run.error or 'no design'}): it has no design "
+                    f"to compare; {hint}"
+                )
         names = tuple(
             f"run {self.runs.index(r) + 1}" if r in self.runs else "a run" for r in picked
         )

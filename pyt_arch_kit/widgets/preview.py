@@ -45,11 +45,23 @@ def preview_html(p: Plan) -> str:
     db = p.database
     if db is not None:
         usable = db.connection_limit - db.reserved_connections
-        fits = db.total_connections <= usable or db.pgbouncer
-        text = f"pools use {fmt_number(db.total_connections)} of {fmt_number(usable)} connections"
         if db.pgbouncer:
-            text += " (through PgBouncer)"
-        items.append((_OK if fits else _BAD).format(f"{text}: {'fits' if fits else 'too many'}"))
+            # The pools' client connections end at PgBouncer; the database sees its few.
+            text = (
+                f"pools open {fmt_number(db.total_connections)} client connections to PgBouncer, "
+                f"which holds {fmt_number(db.server_connections)} of the database's "
+                f"{fmt_number(usable)}"
+            )
+            items.append(_OK.format(f"{text}: fits"))
+        else:
+            fits = db.total_connections <= usable
+            text = (
+                f"pools use {fmt_number(db.total_connections)} of {fmt_number(usable)} "
+                "database connections"
+            )
+            items.append(
+                (_OK if fits else _BAD).format(f"{text}: {'fits' if fits else 'too many'}")
+            )
     pushback = sum(1 for f in p.findings if f.kind is FindingKind.PUSH_BACK)
     warnings = len(p.findings) - pushback
     items.append(

@@ -94,13 +94,16 @@ class ResultsView:
         self.shown, self.shown_number, self.failed = run, number, None
 
     def mark(self, current: Requirements | None, *, running: bool = False) -> None:
-        """Say whether the design on screen still matches the form (and any failed run)."""
+        """Say whether the design on screen still matches the form (and any failed run).
+
+        One state at a time: while a run goes, the banner says only that.
+        """
         notes: list[str] = []
         if running and self.shown is not None:
             notes.append(
                 f"A new design is being written; run {self.shown_number} stays until it is done."
             )
-        if self.failed is not None and self.shown is not None:
+        if self.failed is not None and self.shown is not None and not running:
             notes.append(
                 f"The latest run {self.failed.state}; still showing the design of run "
                 f"{self.shown_number}."
@@ -142,5 +145,11 @@ def _charts(plan: Plan) -> Any:
         images = [png(p99_vs_utilisation(plan)), png(capacity_vs_growth(plan))]
     except MissingExtraError as exc:
         return w.HTML(html.escape(str(exc)))
-    half = w.Layout(width="49%")
-    return w.HBox([w.Image(value=image, format="png", layout=half) for image in images])
+    # One above the other, each at the size it was drawn (640 px; narrower only if the panel is):
+    # side by side, each was shrunk to half the panel and its legend to ~6 px text.
+    return w.VBox(
+        [
+            w.Image(value=image, format="png", layout=w.Layout(width="640px", max_width="100%"))
+            for image in images
+        ]
+    )

@@ -15,6 +15,7 @@ import ipywidgets as w
 
 from pyt_arch_kit.architect import Architect
 from pyt_arch_kit.backends import registry
+from pyt_arch_kit.backends.base import Cancel
 from pyt_arch_kit.design import Design, Usage
 from pyt_arch_kit.errors import BackendError, IncompleteDesignError, PytArchError
 from pyt_arch_kit.exports import redact
@@ -90,11 +91,32 @@ class Run:
         return "done" if self.design.complete and not self.error else "incomplete"
 
 
+#: How long Stop waits for the run to end by itself before it ends it from here.
+_STOP_WAIT_S = 0.5
+#: How often the status's elapsed time is refreshed while a run goes.
+_TICK_S = 0.5
+
+
 @dataclass
 class _Job:
-    cancel: threading.Event = field(default_factory=threading.Event)
+    requirements: Requirements | None = None
+    backend: str = ""
+    cancel: Cancel = field(default_factory=Cancel)
     thread: threading.Thread | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    started: float = field(default_factory=time.perf_counter)
+    plan: Plan | None = None
+    # Who ends the run (its thread, or Stop when the thread does not end in time): first wins.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    ended: bool = False
+
+    def end(self) -> bool:
+        """Claim the end of the run; ``False`` if it has already ended."""
+        with self.lock:
+            if self.ended:
+                return False
+            self.ended = True
+            return True
 
 
 class DesignRunner:
@@ -221,7 +243,7 @@ class DesignRunner:
             self.status.value = _RED.format("Fix the marked fields first.")
             return None
         architect = self.architect()  # read the choices now, not later from the thread
-        self._job = job = _Job()
+        self._job = job = _Job(requirements=requirements, backend=self.backend.value)
         self.stream.reset()
         self.stream.widget.layout.display = ""
         self.view.mark(requirements, running=True)  # the design on screen stays until replaced
@@ -233,17 +255,52 @@ class DesignRunner:
             daemon=True,
         )
         job.thread.start()
+        threading.Thread(target=self._tick, args=(job,), daemon=True).start()
         return job.thread
 
     def stop(self) -> None:
-        """Stop the running design; everything that arrived is kept.
+        """Stop the running design at once; everything that arrived is kept.
 
-        The run stops when its next piece of text arrives: a model still thinking about its
-        first token (or the SDK waiting to retry) finishes that wait first.
+        The answer's connection is closed, so a stream that has stalled stops without waiting
+        for its next bytes. If the run has not ended half a second later (the SDK waiting to
+        retry, a server that has not answered yet), it is ended from here and its thread's
+        result, whenever it comes, is dropped.
         """
-        if self.running:
-            self._job.cancel.set()
-            self.status.value = "stopping…"
+        job = self._job
+        if not self.running:
+            return
+        self.status.value = "stopping…"
+        job.cancel.set()
+        if job.done.wait(_STOP_WAIT_S) or not job.end():
+            return  # ended by its thread: shown already (or about to be)
+        assert job.requirements is not None
+        run = Run(requirements=job.requirements, plan=job.plan, backend=job.backend)
+        run.text = self.stream.text
+        run.elapsed_s = time.perf_counter() - job.started
+        if job.plan is not None:
+            run.design = Design(
+                title=job.requirements.name,
+                text=run.text,
+                plan=job.plan,
+                assumptions=job.plan.assumptions,
+                backend=job.backend,
+                complete=False,
+                stop_reason="cancelled",
+            )
+        else:
+            run.error = "stopped before the plan was ready"
+        self._end(run, job)
+
+    def _tick(self, job: _Job) -> None:
+        """Keep the elapsed time counting while the run goes (text arriving or not)."""
+        while not job.done.wait(_TICK_S):
+            with job.lock:  # never over the status of a run that has ended
+                if job.ended or job.cancel.is_set():
+                    continue
+                self.status.value = (
+                    f"running… {time.perf_counter() - job.started:.1f} s · "
+                    f"{len(self.stream.text):,} characters"
+                )
 
     def wait(self) -> Run | None:
         """Wait for the run in progress, if any, to end; returns the latest run (or ``None``)."""
@@ -254,7 +311,17 @@ class DesignRunner:
         self, requirements: Requirements, architect: Architect, backend: str, job: _Job
     ) -> None:
         try:
-            self._design(requirements, architect, backend, job)
+            run = self._design(requirements, architect, backend, job)
+        except Exception as exc:  # a widget must never die with a traceback
+            run = Run(requirements=requirements, plan=job.plan, backend=backend)
+            run.error = redact(f"unexpected {exc.__class__.__name__}: {exc}")
+        if job.end():
+            self._end(run, job)
+
+    def _end(self, run: Run, job: _Job) -> None:
+        """Show a run that has ended (from its thread, or from Stop), once."""
+        try:
+            self._conclude(run)
         finally:
             job.done.set()
             self.stop_button.disabled = True
@@ -262,24 +329,17 @@ class DesignRunner:
 
     def _design(
         self, requirements: Requirements, architect: Architect, backend: str, job: _Job
-    ) -> None:
-        started = time.perf_counter()
+    ) -> Run:
+        started = job.started
         run = Run(requirements=requirements, plan=None, backend=backend)
-        pieces = 0
 
         def on_text(piece: str) -> None:
-            nonlocal pieces
-            self.stream.feed(piece)
-            pieces += 1
-            if pieces % 25 == 0:
-                self.status.value = (
-                    f"running… {time.perf_counter() - started:.1f} s · "
-                    f"{len(self.stream.text):,} characters"
-                )
+            if not job.ended:  # text that arrives after Stop ended the run is not shown
+                self.stream.feed(piece)
 
         try:
             request = architect.request(requirements)
-            run.plan = request.plan
+            run.plan = job.plan = request.plan
             run.design = architect.backend.write(request, on_text=on_text, cancel=job.cancel)
         except IncompleteDesignError as exc:
             run.design = exc.design if isinstance(exc.design, Design) else None
@@ -294,6 +354,9 @@ class DesignRunner:
             run.error = redact(f"unexpected {exc.__class__.__name__}: {exc}")
         run.elapsed_s = time.perf_counter() - started
         run.text = run.design.text if run.design else (run.text or self.stream.text)
+        return run
+
+    def _conclude(self, run: Run) -> None:
         self.runs.append(run)  # kept first: nothing below may lose it
         try:
             self.stream.finish()
