@@ -33,6 +33,10 @@ _REDIS_OVERHEAD = 1.5
 _REDIS_SHARD_GB = 25.0
 
 
+#: Retention never stated past this (a century): growth so slow keeps everything.
+MAX_RETENTION_DAYS = 36_500.0
+
+
 def store_plan(req: ResolvedRequirements, db: DatabasePlan) -> tuple[list[Figure], list[Decision]]:
     """The figures and decisions a TimescaleDB or Redis store adds; none for other engines."""
     if db.engine is DatabaseKind.TIMESCALEDB:
@@ -45,9 +49,11 @@ def store_plan(req: ResolvedRequirements, db: DatabasePlan) -> tuple[list[Figure
 def _timescale(req: ResolvedRequirements, db: DatabasePlan) -> tuple[list[Figure], list[Decision]]:
     per_day = req.scale.growth_gb_per_month / 30
     memory = db.db_cores * GB_PER_VCPU
-    hours = 24 * 0.25 * memory / per_day if per_day > 0 else 168.0
-    chunk_h = float(min(168, max(1, math.floor(hours))))
-    retention = math.ceil(req.scale.data_gb / per_day) if per_day > 0 else 0
+    # a trickle of growth makes both ratios astronomically large (even infinite): clamp first
+    hours = min(24 * 0.25 * memory / per_day, 168.0) if per_day > 0 else 168.0
+    chunk_h = float(max(1, math.floor(hours)))
+    days = req.scale.data_gb / per_day if per_day > 0 else 0.0
+    retention = math.ceil(min(days, MAX_RETENTION_DAYS))
     figures = [
         Figure(
             "timescale_chunk_interval_h",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pyt_arch_kit import Architect, plan, preset
+from pyt_arch_kit import Architect, Requirements, plan, preset
 from pyt_arch_kit.planning.model import Cache, Driver, Plan
 from pyt_arch_kit.requirements import DatabaseKind
 from pyt_arch_kit.writer.code import profile
@@ -137,3 +137,13 @@ def test_the_shape_of_the_data_picks_the_store_when_none_is_named(
         )
     )
     assert named.database is not None and named.database.engine is DatabaseKind.MYSQL
+
+
+def test_a_trickle_of_growth_on_timescaledb_plans_the_longest_chunk_not_an_overflow() -> None:
+    # hypothesis found it: 2.2e-311 GB a month made the chunk hours infinite (math.floor raised)
+    req = Requirements.model_validate(
+        {"infrastructure": {"database": "timescaledb"}, "scale": {"growth_gb_per_month": 2.2e-311}}
+    )
+    p = plan(req)
+    assert p.figure("timescale_chunk_interval_h").value == 168.0
+    assert p.figure("timescale_retention_days").value <= 36_500
