@@ -155,11 +155,9 @@ def _caching_decision(
         return Decision(
             "caching",
             cache.value,
-            f"{was} with a {was_ttl:g} s TTL would hit about {was_load.hit_ratio:.0%} of "
-            f"reads by the TTL model, leaving the database {was_load.queries_per_s:,.0f} of "
-            f"{was_load.queries_per_s_without:,.0f} queries/s. Measure the hit ratio on real "
-            "traffic first (set workload.cache_hit_ratio), then add it, or cache only the "
-            "hot keys",
+            f"{was} ({was_ttl:g} s TTL) would hit about {was_load.hit_ratio:.0%} of reads by "
+            "the TTL model: measure the hit ratio on real traffic first "
+            "(workload.cache_hit_ratio)",
             "the database is sized to serve every read; a cache built later on evidence "
             "changes the pools and the bill",
             ("no cache", "Redis", "CDN"),

@@ -69,9 +69,8 @@ def _deployment(plan: Plan) -> list[str]:
     )
     lines = [f"{place}; {rollout}."]
     lines += [
-        "- Probes: liveness asks only whether the process answers; readiness whether the "
-        "worker is not saturated, never a query to the shared database (a blip would pull "
-        "every instance at once).",
+        "- Probes: liveness asks whether the process answers; readiness whether the worker "
+        "is saturated, never the shared database (a blip would pull every instance).",
         _keepalive(plan),
     ]
     return lines
