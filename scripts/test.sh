@@ -62,6 +62,11 @@ sys.exit(not (sys.prefix == sys.base_prefix
 fi
 echo "python $(python3 -V 2>&1 | cut -d' ' -f2), node $(node --version), npm $(npm --version)"
 
+# The commands the install puts in this Python's scripts folder (ruff, mypy, mkdocs, jupyter)
+# come first on PATH: uv installs them without pyenv's rehash, so a shim may not exist yet.
+PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
+export PATH
+
 # pip_install ARGS: `uv pip install` into this Python when uv is there or pip can install it
 # (pinned by the lock, unless --newest), `pip install` otherwise.
 pip_install() {
