@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -13,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from pyt_arch_kit import Architect, BackendError, preset, preset_names
+from pyt_arch_kit import Architect, BackendError, IncompleteDesignError, preset, preset_names
+from pyt_arch_kit.backends.claude import ClaudeBackend
 from pyt_arch_kit.cassette import Cassette
 from pyt_arch_kit.cli import main
+from pyt_arch_kit.settings import Settings
 from tests.fake_api import FakeAnthropic
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -224,3 +227,22 @@ def test_recorders_in_separate_processes_keep_every_exchange(tmp_path: Path) -> 
     exchanges = json.loads(path.read_text())["exchanges"]
     assert len(exchanges) == processes * each
     assert all(e["chunks"] == [k] for k, e in exchanges.items())
+
+
+def test_a_replay_is_bounded_by_the_whole_request_deadline_and_keeps_what_arrived(
+    recorded: Path,
+) -> None:
+    # issue 23 item 11: a replay had no deadline. Here a big cassette (6 MB in 60,000 chunks)
+    # meets a limit far shorter than its replay: it stops at the limit, keeping what arrived.
+    data = json.loads(recorded.read_text(encoding="utf-8"))
+    _exchange(data)["chunks"] = ["x" * 100] * 60_000
+    recorded.write_text(json.dumps(data), encoding="utf-8")
+    settings = dataclasses.replace(Settings.from_env(), timeout_s=0.05)
+    backend = ClaudeBackend(settings, replay_only=True, name="replay")
+    pieces: list[str] = []
+    with pytest.raises(IncompleteDesignError, match="PYT_ARCH_TIMEOUT_S") as info:
+        Architect(backend=backend).design(REQ, on_text=pieces.append)
+    design = info.value.design
+    assert not design.complete
+    assert design.text == "".join(pieces)
+    assert 0 < len(design.text) < 6_000_000

@@ -120,11 +120,21 @@ class CassetteTransport(httpx2.BaseTransport):
     Args:
         tape: the cassette, its mode and the provider's wire codec.
         inner: the transport that sends (``None``: replay only).
+        meter: holds the whole-request deadline, which bounds a replayed answer too.
+        late: the error raised when the deadline passes.
     """
 
-    def __init__(self, tape: Tape, inner: httpx2.BaseTransport | None) -> None:
+    def __init__(
+        self,
+        tape: Tape,
+        inner: httpx2.BaseTransport | None,
+        meter: Meter | None = None,
+        late: type[DeadlineError] = DeadlineError,
+    ) -> None:
         self._tape = tape
         self._inner = inner
+        self._meter = meter
+        self._late = late
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         content = request.read()
@@ -135,12 +145,16 @@ class CassetteTransport(httpx2.BaseTransport):
             return self._inner.handle_request(request)
         recorded = self._tape.answer(key)
         if recorded is not None:
-            return httpx2.Response(
+            replayed = httpx2.Response(
                 200,
                 headers={"content-type": self._tape.codec.content_type},
                 stream=_Replayed(recorded),
                 request=request,
             )
+            deadline = self._meter.deadline if self._meter is not None else None
+            if deadline is not None:  # a replay is bounded by the same whole-request limit
+                bound(replayed, deadline, self._late)
+            return replayed
         if self._inner is None:
             raise self._tape.miss(key)
         response = self._inner.handle_request(request)
@@ -175,7 +189,7 @@ def http_client(
     network = NetworkTransport(default_client(), meter, late) if send else None
     transport: httpx2.BaseTransport | None = network
     if tape is not None:
-        transport = CassetteTransport(tape, network)
+        transport = CassetteTransport(tape, network, meter, late)
     if transport is None:
         raise ValueError("nothing to answer with: no cassette, and sending is not allowed")
     return default_client(transport=transport)
