@@ -125,7 +125,7 @@ def _scaled(req: Requirements, factor: float, data_gb: float) -> Requirements:
         if scale[key] is not None:
             scale[key] = min(_MAX_RATE, scale[key] * factor)
     if scale["concurrent_users"] is not None:
-        scale["concurrent_users"] = min(1_000_000_000, round(scale["concurrent_users"] * factor))
+        scale["concurrent_users"] = round(min(1e9, scale["concurrent_users"] * factor))
     scale["data_gb"] = min(_MAX_RATE, data_gb)
     if work["batch_data_gb"] is not None:
         work["batch_data_gb"] = min(_MAX_RATE, work["batch_data_gb"] * factor)

@@ -179,6 +179,15 @@ def assert_clean(data: dict[str, Any], tmp: Path) -> None:
 )
 @given(data=valid_files)
 @example(data={"scale": {"avg_rps": 1000}})
+@example(  # data that starts at almost nothing and grows: the growth factor was infinite
+    data={"scale": {"data_gb": 5e-324, "growth_gb_per_month": 7e6, "concurrent_users": None}}
+)
+@example(  # the smallest worker node: its executors still have a heap (was −0.3 GB below 2 GB)
+    data={
+        "workload": {"data_mode": "batch", "batch_data_gb": 1e8},
+        "infrastructure": {"node_ram_gb": 2},
+    }
+)
 @example(data={"latency": {"p99_ms": 0.001}})
 @example(data={"latency": {"p99_ms": 5e-324}})
 @example(data={"latency": {"p50_ms": 3_600_000}})

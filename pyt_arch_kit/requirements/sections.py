@@ -326,7 +326,7 @@ class Infrastructure(_Section):
     )
     node_ram_gb: float | None = Field(
         None,
-        gt=0,
+        ge=2,  # the OS and the node manager keep 1 GB: below 2 no executor has a heap
         le=65_536,
         description="RAM of one data-job worker node, in GB (sizes the executors' memory; "
         "8 GB per core when not given).",
