@@ -159,7 +159,8 @@ def test_the_preview_says_what_pgbouncer_does_with_the_pools() -> None:
     form = RequirementsForm("io-bound-api")
     form.fields["scale.peak_rps"].widget.value = 60_000
     text = _text(form.preview.value)
-    assert re.search(r"pools open [\d,]+ client connections to PgBouncer, which holds [\d,]+ of", text)
+    pooled = r"pools open [\d,]+ client connections to PgBouncer, which holds [\d,]+ of"
+    assert re.search(pooled, text)
     assert not re.search(r"pools use [\d,]+ of 180 connections \(through PgBouncer\)", text)
 
 
