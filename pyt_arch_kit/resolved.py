@@ -69,6 +69,8 @@ NOT_APPLICABLE: dict[str, Any] = {
     "infrastructure.db_cores": 0,  # not given: sized from the database's load
     "infrastructure.node_ram_gb": 0.0,  # not given: 8 GB per core of a worker node
     "infrastructure.balancer": Balancer.ROUND_ROBIN,  # a batch job has no balancer
+    "latency.target_percentile": 0.0,  # no percentile-threshold target given
+    "latency.target_ms": 0.0,  # no percentile-threshold target given
 }
 
 
@@ -92,6 +94,8 @@ class ResolvedLatency:
     p50_ms: float
     p99_ms: float
     availability_pct: float
+    target_percentile: float = 0.0
+    target_ms: float = 0.0
 
 
 @dataclass(frozen=True)

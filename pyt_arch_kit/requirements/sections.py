@@ -112,6 +112,20 @@ class Latency(_Section):
         description="99th-percentile latency target (the SLA), in ms.",
         json_schema_extra=_q("What p99 latency does the SLA promise (ms)?", widget="log"),
     )
+    target_percentile: float | None = Field(
+        None,
+        gt=0,
+        lt=100,
+        description="A percentile-threshold target's percentile, e.g. 80 in \"80 % of "
+        'requests within 20 s" (with target_ms); sized for like the p99.',
+    )
+    target_ms: float | None = Field(
+        None,
+        gt=0,
+        le=3_600_000,
+        description="A percentile-threshold target's threshold in ms, e.g. 20000 in \"80 % of "
+        'requests within 20 s" (with target_percentile).',
+    )
     availability_pct: float | None = Field(
         None,
         ge=90,
