@@ -12,7 +12,7 @@ Pure functions of numbers; no I/O.
 from __future__ import annotations
 
 from pyt_arch_kit.planning.latency import meets
-from pyt_arch_kit.planning.model import Figure
+from pyt_arch_kit.planning.model import Figure, fmt_number
 from pyt_arch_kit.planning.tail import ResponseTime
 from pyt_arch_kit.resolved import ResolvedRequirements
 
@@ -55,7 +55,8 @@ def percentile_figure(req: ResolvedRequirements, rt: ResponseTime) -> Figure | N
     pct, ms = target
     return Figure(
         "target_percentile_ms",
-        f"Estimated p{pct:g} latency (target: {pct:g} % within {ms:g} ms)",
+        f"Estimated p{fmt_number(pct)} latency (target: {fmt_number(pct)} % within "
+        f"{fmt_number(ms)} ms)",
         rt.quantile(pct / 100) * 1000,
         "ms",
         f"P(T > t) = {1 - pct / 100:.4g}",
