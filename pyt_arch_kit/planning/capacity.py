@@ -9,11 +9,13 @@ at a time.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 from pyt_arch_kit.planning.capacity_figures import capacity_figures
 from pyt_arch_kit.planning.choices import QueueScope
+from pyt_arch_kit.planning.closed import ClosedLoop, closed_loop_figure, closed_loop_rate, mva
 from pyt_arch_kit.planning.connections import socket_instances
 from pyt_arch_kit.planning.latency import (
     QUANTILE,
@@ -237,7 +239,44 @@ def plan_capacity(
     ceilings = (TARGET_UTILISATION, FAILOVER_CEILING, REDUNDANCY_SLO_PCT)
     figures = capacity_figures(req, cap, queue, base, theta, ceilings)
     pct_figure = percentile_figure(req, response)
-    return cap, figures if pct_figure is None else [*figures, pct_figure]
+    if pct_figure is not None:
+        figures.append(pct_figure)
+    if req.scale.clients and online:
+        cap, closed_figure = _closed_loop(
+            req, cap, int(instances * q_per_instance), held_ms, response.mean_s * 1000
+        )
+        figures.append(closed_figure)
+    return cap, figures
+
+
+def _closed_loop(
+    req: ResolvedRequirements, cap: CapacityPlan, servers: int, held_ms: float, mean_ms: float
+) -> tuple[CapacityPlan, Figure]:
+    """The closed-loop clients' throughput and response time at the planned fleet.
+
+    When the clients bind (the stated rate is higher, or none is stated), mean value analysis
+    at the planned fleet; when the stated rate binds (the clients could send more: a rate
+    limit or a longer think time holds them to it), that rate and the open model's mean.
+    """
+    own_ms = cap.service_ms
+    clients, think_s = req.scale.clients, req.scale.think_time_ms / 1000
+    stated = req.requirements.scale.peak_rps
+    bound = closed_loop_rate(clients, own_ms / 1000, think_s)
+    if stated is not None and stated < bound * (1 - 1e-9):
+        closed = ClosedLoop(clients, think_s, stated, mean_ms / 1000, cap.queue_utilisation)
+        binds = "rate"
+    else:
+        closed = mva(clients, held_ms / 1000, servers, max(0.0, own_ms - held_ms) / 1000, think_s)
+        binds = "clients"
+    cap = dataclasses.replace(
+        cap,
+        closed_loop_rps=closed.throughput,
+        closed_loop_response_ms=closed.response_s * 1000,
+        closed_loop_binds=binds,
+    )
+    return cap, closed_loop_figure(
+        closed, stated if binds == "rate" else None, servers, held_ms, own_ms
+    )
 
 
 def p99_at_utilisation(plan: Plan, utilisation: float) -> float:

@@ -182,6 +182,11 @@ class CapacityPlan:
             p80 of "80 % within 20 s"), or ``None`` without such a target.
         meets_target_percentile: whether that percentile is within ``latency.target_ms``
             (``True`` without such a target).
+        closed_loop_rps, closed_loop_response_ms: the throughput and mean response time of
+            ``scale.clients`` closed-loop clients at this fleet (mean value analysis), or
+            ``None`` without clients.
+        closed_loop_binds: ``"clients"`` or ``"rate"``: which of the two limits the load
+            (``""`` without clients).
         headroom_rps: extra req/s before cores (or the queue's servers) pass 80 % busy.
         fanout_slow_probability: chance a request waits on a backend's p99 tail.
         service_cv: coefficient of variation of CPU and IO time used by the model.
@@ -226,6 +231,9 @@ class CapacityPlan:
     levers: P99Levers | None = None
     target_percentile_ms: float | None = None
     meets_target_percentile: bool = True
+    closed_loop_rps: float | None = None
+    closed_loop_response_ms: float | None = None
+    closed_loop_binds: str = ""
 
 
 @dataclass(frozen=True)

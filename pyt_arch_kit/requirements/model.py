@@ -88,6 +88,12 @@ class Requirements(BaseModel):
                 f"({_fmt(lat.p50_ms)}); a 99th percentile cannot be faster than the median — "
                 "raise p99_ms or lower p50_ms"
             )
+        if s.think_time_ms is not None and s.clients is None:
+            problems.append(
+                "scale.think_time_ms is set but scale.clients is not; a think time belongs to "
+                "closed-loop clients — add clients (e.g. 200 for a load test of 200 users) or "
+                "remove think_time_ms"
+            )
         if (lat.target_percentile is None) != (lat.target_ms is None):
             given, missing = (
                 ("target_percentile", "target_ms")
