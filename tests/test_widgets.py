@@ -493,3 +493,20 @@ def test_a_range_error_shows_numbers_as_the_help_does() -> None:
     error = form.fields["scale.peak_rps"].error.value
     assert "10,000,000" in error and "1,000,000,000" in error
     assert "10000000.0" not in error
+
+
+def test_the_percentile_target_and_closed_loop_clients_are_in_the_form() -> None:
+    """Issue 21: the fields come from the model; half a target is shown in the form's words."""
+    form = RequirementsForm("io-bound-api")
+    form.fields["latency.target_percentile"].widget.value = 80
+    assert form.valid is None
+    error = form.fields["latency.target_percentile"].error.value
+    assert "“Latency › target percentile” is set but “Latency › target (ms)” is not" in error
+    assert "add “target (ms)” or remove “target percentile”" in error
+    form.fields["latency.target_ms"].widget.value = 20_000
+    form.fields["scale.clients"].widget.value = 200
+    form.fields["scale.think_time_ms"].widget.value = 950
+    valid = form.valid
+    assert valid is not None
+    assert (valid.latency.target_percentile, valid.latency.target_ms) == (80, 20_000)
+    assert (valid.scale.clients, valid.scale.think_time_ms) == (200, 950)
