@@ -191,7 +191,7 @@ CASES = [
     Case(
         "M/M/1 percentile of the response time: a 125 packets/s gateway of 2 ms, its p90",
         "R. Jain, “The Art of Computer Systems Performance Analysis”, Wiley, 1991, "
-        "Example 30.1 (E[r] = 2.67 ms; 90-percentile = E[r] · ln 10 = 6.1 ms)",
+        "ch. 31 (M/M/1), Example 31.1 (E[r] = 2.67 ms; 90-percentile = E[r] · ln 10 = 6.1 ms)",
         6.1,
         _jain_gateway_p90_ms,
         0.02,
