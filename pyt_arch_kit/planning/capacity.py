@@ -165,12 +165,15 @@ def plan_capacity(
     fanout = req.workload.fanout_calls
     waited_ms = waited_io_ms(io_ms, cv, fanout)
     if online and meets(response_time(0.0, cpu_ms, io_ms, cv, queue, base, fanout), target):
-        found = first_true(
-            lambda n: meets(response_time(peak, cpu_ms, io_ms, cv, queue, n, fanout), target),
-            base,
-            limit,
-        )
+
+        def holds(n: int) -> bool:
+            return meets(response_time(peak, cpu_ms, io_ms, cv, queue, n, fanout), target)
+
+        found = first_true(holds, base, limit)
         instances = found if found is not None else limit
+        if redundant and found is not None:  # N+1 holds the target after a zone loss too
+            kept = first_true(lambda n: survivors(n) > 0 and holds(survivors(n)), found, limit)
+            instances = kept if kept is not None else found
     response = response_time(peak if online else 0.0, cpu_ms, io_ms, cv, queue, instances, fanout)
     p99 = response.quantile(QUANTILE) * 1000
     p50 = response.quantile(0.5) * 1000
