@@ -12,7 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pyt_arch_kit.planning.capacity_figures import capacity_figures
+from pyt_arch_kit.planning.capacity_figures import (
+    SEND_S,
+    capacity_figures,
+    push_cores,
+    push_sends_per_s,
+)
 from pyt_arch_kit.planning.choices import QueueScope
 from pyt_arch_kit.planning.connections import socket_instances
 from pyt_arch_kit.planning.latency import (
@@ -34,10 +39,13 @@ from pyt_arch_kit.resolved import ResolvedRequirements
 __all__ = [
     "FAILOVER_CEILING",
     "REDUNDANCY_SLO_PCT",
+    "SEND_S",
     "TARGET_UTILISATION",
     "Fleet",
     "p99_at_utilisation",
     "plan_capacity",
+    "push_cores",
+    "push_sends_per_s",
     "service_times",
     "size_fleet",
     "survivors",
@@ -116,7 +124,7 @@ def size_fleet(req: ResolvedRequirements) -> Fleet:
     cpu_ms, io_ms = service_times(req)
     cpi = req.infrastructure.cores_per_instance
     redundant = _redundancy_required(req)
-    busy = peak * cpu_ms / 1000
+    busy = peak * cpu_ms / 1000 + push_cores(req)
     io_ms = waited_io_ms(io_ms, req.workload.service_cv, req.workload.fanout_calls)
     n = _instances_for(busy, cpi, redundant)
     if redundant:

@@ -211,7 +211,7 @@ def _latency_line(plan: Plan) -> str:
     misses = _other_misses(plan)
     levers = cap.levers
     if levers is not None and levers.instances is None and levers.floor_ms > target:
-        verdict = "**not met, and no fleet can meet it**"
+        verdict = "**not met**, and no fleet can meet it"
         misses.insert(
             0,
             f"The request's own work, with no queueing, has a p99 of "
@@ -220,7 +220,7 @@ def _latency_line(plan: Plan) -> str:
         )
     elif cap.meets_p99 and cap.p99_ms > _MARGINAL * target:
         verdict = (
-            f"**met, within {1 - _MARGINAL:.0%}** at an assumed service cv: measure it before "
+            f"**met**, within {1 - _MARGINAL:.0%} at an assumed service cv: measure it before "
             "launch"
         )
     line = (
