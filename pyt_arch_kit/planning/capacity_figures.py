@@ -33,11 +33,12 @@ SEND_SOURCE = (
 
 def push_sends_per_s(req: ResolvedRequirements) -> float:
     """Socket sends a second at peak: pushed messages × the sockets each reaches (every
-    connected user when ``workload.sockets_per_message`` is not given); 0 without sockets."""
+    connected user when ``workload.sockets_per_message`` is not given, and never more than
+    are connected); 0 without sockets."""
     if not holds_sockets(req):
         return 0.0
-    w = req.workload
-    return w.messages_per_s * (w.sockets_per_message or req.scale.concurrent_users)
+    w, users = req.workload, req.scale.concurrent_users
+    return w.messages_per_s * min(w.sockets_per_message or users, users)
 
 
 def push_cores(req: ResolvedRequirements) -> float:

@@ -44,3 +44,16 @@ def test_a_service_without_sockets_ignores_the_message_rate() -> None:
 def test_a_message_rate_out_of_bounds_names_the_field(field: str, value: float) -> None:
     with pytest.raises(RequirementsError, match=field):
         Requirements.parse({"interface": "websocket", "workload": {field: value}})
+
+
+def test_a_message_reaches_no_more_sockets_than_are_connected() -> None:
+    few = plan(
+        Requirements.parse(
+            {
+                "interface": "websocket",
+                "scale": {"peak_rps": 100, "concurrent_users": 1000},
+                "workload": {"messages_per_s": 5, "sockets_per_message": 10_000},
+            }
+        )
+    )
+    assert few.figure("busy_cores").inputs[3] == ("sockets per message", 1000)
