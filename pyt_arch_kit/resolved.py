@@ -61,6 +61,8 @@ NOT_APPLICABLE: dict[str, Any] = {
     "workload.window_h": 0.0,  # no batch job
     "workload.mb_per_s_per_core": 0.0,  # not measured: the engine's stated figure
     "workload.events_per_s": 0.0,  # no streaming job
+    "workload.messages_per_s": 0.0,  # not given: no pushed messages sized
+    "workload.sockets_per_message": 0,  # not given: every connected user
     "infrastructure.db_max_connections": 0,  # no database
     "proposed.service_count": 1,  # no service count proposed: one deployable
     "workload.cache_keys": 1,  # no read cache can pay off: the key count is not used
@@ -132,6 +134,8 @@ class ResolvedWorkload:
     window_h: float = 0.0
     mb_per_s_per_core: float = 0.0
     events_per_s: float = 0.0
+    messages_per_s: float = 0.0
+    sockets_per_message: int = 0
     shuffle_share: float = 0.0
     partition_mb_s: float = 0.0
     consumer_mb_s: float = 0.0

@@ -8,7 +8,6 @@ import dataclasses
 import pytest
 
 from pyt_arch_kit import plan, preset, preset_names
-from pyt_arch_kit.planning.bom import DB_GB_PER_CORE
 from pyt_arch_kit.planning.costs import UNIT_PRICES, bill_of_materials, monthly_total
 from pyt_arch_kit.writer import write_design
 
@@ -36,7 +35,7 @@ def test_the_cost_prices_what_the_bill_of_materials_lists(name: str) -> None:
         parts = [m for m in p.materials if m.part.startswith(("Database", "Redis store"))]
         priced = lines[f"Database ({p.database.engine})"].quantity
         assert priced is not None
-        assert priced * DB_GB_PER_CORE >= sum(m.ram_gb for m in parts) - 1e-9
+        assert priced * 8 * 1.073741824 >= sum(m.ram_gb for m in parts) - 1e-9
         assert priced >= sum(m.cores for m in parts)
         stored = lines["Database storage"].quantity
         assert stored is None or stored == pytest.approx(sum(m.storage_gb for m in parts))
@@ -71,3 +70,50 @@ def test_the_cost_table_is_dated_and_has_a_total(name: str) -> None:
     text = write_design(plan(preset(name)))
     assert f"as of {UNIT_PRICES.as_of}" in text
     assert "**Total (priced lines)**" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "klass", "vcpu"),
+    [("payments-ledger", "db.r7g.4xlarge", 16), ("io-bound-api", "db.r7g.4xlarge", 16)],
+)
+def test_the_database_is_priced_as_a_real_class_for_today_s_working_set(
+    name: str, klass: str, vcpu: int
+) -> None:
+    """Issue 20: the ledger's 9.6 busy connections were billed "196 vCPU … 11,368" (RAM for
+    the 24-month working set turned into 4 GB vCPUs). Now the smallest db.r7g class (8 GiB per
+    vCPU) with the cores *and* today's working set, the horizon's class stated as a later step;
+    the bill of materials, the cost table and its note name the same class."""
+    p = plan(preset(name))
+    db = p.database
+    assert db is not None
+    line = {c.component: c for c in bill_of_materials(p)}[f"Database ({db.engine})"]
+    copies = 1 + db.standbys + db.read_replicas
+    assert line.quantity == copies * vcpu
+    assert line.monthly is not None and line.monthly < 3_000
+    assert klass in line.note and "RDS instance classes" in line.note
+    primary = next(m for m in p.materials if m.part == "Database primary")
+    assert primary.cores == vcpu and primary.ram_gb == pytest.approx(vcpu * 8 * 1.073741824)
+    assert vcpu >= db.db_cores
+    assert primary.ram_gb >= 0.2 * p.resolved.scale.data_gb / 0.75
+    assert "outgrown in month" in primary.basis and "scale up" in primary.basis
+    text = write_design(p)
+    assert f"| {line.quantity:g} vCPU | 88 | {line.monthly:,.0f} |" in text
+    assert text.count(klass) >= 2
+
+
+def test_the_time_series_store_is_one_compressed_figure_everywhere() -> None:
+    """Issue 20: 4,500 GB per copy in the bill, 40,500 GB "stored at 24 months" in the figures,
+    neither compressed although the design compresses chunks after 2 days. One figure now:
+    what the retention keeps, 90 % smaller past compress_after."""
+    p = plan(preset("timeseries-ingest"))
+    stored = p.figure("bom_data_horizon_gb").value
+    per_day = p.resolved.scale.growth_gb_per_month / 30
+    raw = p.resolved.scale.data_gb
+    assert stored == pytest.approx(2 * per_day + (raw - 2 * per_day) * 0.1)
+    primary = next(m for m in p.materials if m.part == "Database primary")
+    assert primary.storage_gb == pytest.approx(stored)
+    lines = {c.component: c for c in bill_of_materials(p)}
+    assert lines["Database storage"].quantity == pytest.approx(2 * stored)
+    text = write_design(p)
+    assert "40,500" not in text and "4,500 GB" not in text
+    assert f"{stored:,.0f} GB on disk" in text

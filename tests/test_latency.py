@@ -208,10 +208,13 @@ def test_a_target_only_more_instances_meet_is_met_by_bisection() -> None:
     p = plan(Requirements.parse(base))
     assert p.capacity.meets_p99 and p.capacity.p99_ms <= 14
     fewer = p.capacity.instances - 1
+    from pyt_arch_kit.planning.capacity import survivors
     from pyt_arch_kit.planning.latency import meets, queue_for, response_time
 
-    rt = response_time(300, 10, 0, 0.1, queue_for(p.requirements, p.concurrency), fewer)
-    assert not meets(rt, 14)  # the smallest count that meets it, not just one that does
+    queue = queue_for(p.requirements, p.concurrency)
+    # the smallest count that meets it after a zone loss too (N+1), not just one that does
+    assert meets(response_time(300, 10, 0, 0.1, queue, p.capacity.instances_after_failure), 14)
+    assert not meets(response_time(300, 10, 0, 0.1, queue, survivors(fewer)), 14)
 
 
 # -- N+1 ------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from pyt_arch_kit.planning.choices import Broker, Cache, DataTool
 from pyt_arch_kit.planning.connections import SOCKET_KIB, SOCKET_SOURCE, holds_sockets
 from pyt_arch_kit.planning.model import Figure, fmt_number
 from pyt_arch_kit.planning.pipeline import NODE_CORES, RAM_PER_CORE_GB, RYZA
-from pyt_arch_kit.planning.stores import REDIS_PERSISTENCE
+from pyt_arch_kit.planning.stores import REDIS_PERSISTENCE, compress_after_days
 from pyt_arch_kit.requirements import DatabaseKind
 
 if TYPE_CHECKING:
@@ -38,13 +38,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BACKUP_RETENTION_SOURCE",
+    "COMPRESSION_SAVING",
+    "DB_CLASSES",
+    "DB_CLASS_URL",
     "DB_GB_PER_CORE",
     "DB_HOT_SHARE",
     "HORIZON_MONTHS",
     "PARTS",
     "WORKER_RSS_MB",
     "BomLine",
+    "DbClass",
     "bill_figures",
+    "db_class_for",
     "materials",
 ]
 
@@ -59,8 +64,62 @@ _RSS_SOURCE = (
     "uvicorn worker and every ProcessPoolExecutor worker holds its own copy of the app "
     "(J. Sleppy, 'Gunicorn Application Preloading', 2021)"
 )
-#: RAM per database core of a general-purpose instance (AWS m7g/m7i, RDS db.m7g: 4 GiB/vCPU).
+#: RAM per database core of a general-purpose instance (AWS m7g/m7i, RDS db.m7g: 4 GiB/vCPU):
+#: what a TimescaleDB server is assumed to need per core for its newest chunks.
 DB_GB_PER_CORE = 4.0
+#: Bytes in a GiB over bytes in a GB: instance classes state their memory in GiB.
+GIB = 1.073741824
+#: Amazon RDS DB instance classes (memory-optimised db.r7g: 2–64 vCPU, 8 GiB per vCPU).
+DB_CLASS_URL = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Types.html"
+)
+
+
+@dataclass(frozen=True)
+class DbClass:
+    """A managed database instance class.
+
+    Attributes:
+        name: the provider's name, e.g. ``"db.r7g.2xlarge"``.
+        vcpu: its vCPUs.
+        gib: its memory in GiB.
+    """
+
+    name: str
+    vcpu: int
+    gib: int
+
+    @property
+    def gb(self) -> float:
+        """Its memory in (decimal) GB."""
+        return self.gib * GIB
+
+
+#: The memory-optimised classes the database is priced as, smallest first (8 GiB per vCPU).
+DB_CLASSES = tuple(
+    DbClass(f"db.r7g.{size}", vcpu, 8 * vcpu)
+    for size, vcpu in (
+        ("large", 2),
+        ("xlarge", 4),
+        ("2xlarge", 8),
+        ("4xlarge", 16),
+        ("8xlarge", 32),
+        ("16xlarge", 64),
+    )
+)
+
+
+def db_class_for(cores: float, ram_gb: float) -> DbClass:
+    """The smallest class with at least ``cores`` vCPU and ``ram_gb`` GB of memory (the largest
+    when none has both: past one server is a finding, not a bigger class).
+
+    Example:
+        >>> db_class_for(8, 133).name  # the ledger: 8 cores needed, a 133 GB cache
+        'db.r7g.4xlarge'
+    """
+    return next((c for c in DB_CLASSES if c.vcpu >= cores and c.gb >= ram_gb), DB_CLASSES[-1])
+
+
 #: The share of the stored data that queries touch often (the working set): an assumption to
 #: replace with a measurement (the buffer cache hit ratio in ``pg_stat_database``).
 DB_HOT_SHARE = 0.2
@@ -85,6 +144,14 @@ _REDIS_CORES = 2  # a managed node (ElastiCache m7g.large: 2 vCPU)
 _RETENTION_DAYS = 7.0
 _BROKER_COPIES = 3
 _KAFKA_HEAP_GB = 6.0
+#: The share of storage TimescaleDB's native compression saves on chunks older than the
+#: compression policy's ``compress_after``: a stated assumption (measure it with
+#: ``hypertable_compression_stats()``).
+COMPRESSION_SAVING = 0.9
+COMPRESSION_SOURCE = (
+    "Timescale docs, “About compression”: columnar compression typically shrinks chunks by "
+    "over 90 % (assumed 90 %; measure with hypertable_compression_stats())"
+)
 _SECONDS_PER_MONTH = 30 * 86_400
 _KIB_PER_GB = 1e6 / 1.024  # KiB in a (decimal) GB
 
@@ -100,6 +167,7 @@ class BomLine:
         ram_gb: RAM in all, in GB, from the stated figure in ``basis``.
         storage_gb: storage in all at the growth horizon, in GB (every copy).
         basis: how each number was sized.
+        instance: the instance class each machine is priced as, when the plan chose one.
     """
 
     part: str
@@ -108,6 +176,7 @@ class BomLine:
     ram_gb: float
     storage_gb: float
     basis: str
+    instance: str = ""
 
 
 def _data_at_horizon(plan: Plan) -> float:
@@ -173,21 +242,75 @@ def _retained(plan: Plan) -> bool:
     return db is not None and db.engine is DatabaseKind.TIMESCALEDB and s.growth_gb_per_month > 0
 
 
+def _timescale_on_disk(plan: Plan, raw_gb: float) -> float:
+    """``raw_gb`` of points as stored: the newest ``compress_after`` days raw, the older
+    chunks compressed (:data:`COMPRESSION_SAVING`)."""
+    per_day = plan.resolved.scale.growth_gb_per_month / 30
+    recent = per_day * compress_after_days(plan.figure("timescale_chunk_interval_h").value)
+    return min(raw_gb, recent) + max(0.0, raw_gb - recent) * (1 - COMPRESSION_SAVING)
+
+
 def _db_data_gb(plan: Plan) -> float:
-    if plan.database is None or _results_only(plan):
+    """The database's data on disk per copy at the horizon (compressed, for TimescaleDB)."""
+    db = plan.database
+    if db is None or _results_only(plan):
         return 0.0
     # a retention policy keeps the stored data at what it is now (TimescaleDB's retention days
     # are data_gb / GB per day): it does not grow over the horizon
-    return plan.resolved.scale.data_gb if _retained(plan) else _data_at_horizon(plan)
+    raw = plan.resolved.scale.data_gb if _retained(plan) else _data_at_horizon(plan)
+    return _timescale_on_disk(plan, raw) if db.engine is DatabaseKind.TIMESCALEDB else raw
 
 
-def _db_ram_per_node(plan: Plan) -> float:
+def _db_ram_needed(plan: Plan, data_gb: float) -> float:
+    """RAM one database server needs with ``data_gb`` stored: the cache for the working set;
+    TimescaleDB's newest chunks in a quarter of its cores' memory."""
     db = plan.database
     assert db is not None
-    if db.engine is DatabaseKind.TIMESCALEDB:  # the chunk interval keeps new chunks in memory
-        return float(db.db_cores * DB_GB_PER_CORE)
-    working_set = DB_HOT_SHARE * _db_data_gb(plan)
-    return float(max(db.db_cores * DB_GB_PER_CORE, math.ceil(working_set / _CACHE_SHARE)))
+    if db.engine is DatabaseKind.TIMESCALEDB:
+        return db.db_cores * DB_GB_PER_CORE
+    if _results_only(plan):
+        return 0.0
+    return DB_HOT_SHARE * data_gb / _CACHE_SHARE
+
+
+def _db_class(plan: Plan) -> tuple[DbClass, str]:
+    """The instance class for today's working set, and how it was chosen (with when the
+    growth outgrows it)."""
+    db, s = plan.database, plan.resolved.scale
+    assert db is not None
+    need = _db_ram_needed(plan, s.data_gb)
+    klass = db_class_for(db.db_cores, need)
+    name = f"{klass.name} ({klass.vcpu} vCPU, {klass.gib} GiB)"
+    past = (
+        "; past the largest class: read replicas, a cache or sharding"
+        if klass.gb < need or klass.vcpu < db.db_cores
+        else ""
+    )
+    if db.engine is DatabaseKind.TIMESCALEDB:
+        return (
+            klass,
+            f"{name}: {db.db_cores} cores{past}; the chunk interval keeps the newest chunks ",
+        )
+    if _results_only(plan):
+        return klass, f"{name}: {db.db_cores} cores{past}"
+    basis = (
+        f"{name}: the smallest r-class with ≥ {db.db_cores} cores and ≥ {need:,.0f} GB RAM "
+        f"(working set {DB_HOT_SHARE:.0%} of today's {s.data_gb:,.0f} GB / {_CACHE_SHARE:.0%})"
+    )
+    if past:
+        return klass, basis + past
+    later = _db_ram_needed(plan, _data_at_horizon(plan))
+    if later > klass.gb and s.growth_gb_per_month > 0:
+        month = max(
+            1,
+            math.ceil((klass.gb * _CACHE_SHARE / DB_HOT_SHARE - s.data_gb) / s.growth_gb_per_month),
+        )
+        basis += (
+            f"; outgrown in month {month} ({later:,.0f} GB at {HORIZON_MONTHS} months: "
+            f"{db_class_for(db.db_cores, later).name}): scale up when the buffer-cache hit "
+            "ratio falls below 99 %"
+        )
+    return klass, basis
 
 
 def _redis_store(plan: Plan) -> list[BomLine]:
@@ -234,26 +357,35 @@ def _database(plan: Plan) -> list[BomLine]:
     if db.engine is DatabaseKind.REDIS:
         return _redis_store(plan)
     data = _db_data_gb(plan)
-    ram = _db_ram_per_node(plan)
+    klass, sizing = _db_class(plan)
+    ram = klass.gb
     stored = "the job's results only: size them" if _results_only(plan) else f"{data:,.0f} GB"
+    if db.engine is DatabaseKind.TIMESCALEDB:
+        stored += (
+            f" on disk ({COMPRESSION_SAVING:.0%} saved on chunks older than "
+            f"{compress_after_days(plan.figure('timescale_chunk_interval_h').value)} days)"
+        )
     if _retained(plan):
-        stored += " (the retention policy drops old chunks as new ones arrive)"
-    sizing = (
-        f"RAM {db.db_cores} × {DB_GB_PER_CORE:g} GB (the chunk interval keeps the newest "
-        "chunks in a quarter of it)"
-        if db.engine is DatabaseKind.TIMESCALEDB
-        else f"RAM max({db.db_cores} × {DB_GB_PER_CORE:g} GB, working set {DB_HOT_SHARE:.0%} "
-        f"of the data / {_CACHE_SHARE:.0%})"
-    )
-    basis = f"{db.db_cores} cores; {sizing} = {ram:,.0f} GB; {stored} at {HORIZON_MONTHS} months"
-    lines = [BomLine("Database primary", 1, float(db.db_cores), ram, data, basis)]
+        stored += ", the retention policy dropping old chunks as new ones arrive"
+    if db.engine is DatabaseKind.TIMESCALEDB:
+        sizing += "in a quarter of it"
+    basis = f"{sizing}; {stored} at {HORIZON_MONTHS} months"
+    lines = [BomLine("Database primary", 1, float(klass.vcpu), ram, data, basis, klass.name)]
     for name, n in (
         ("Database standbys", db.standbys),
         ("Database read replicas", db.read_replicas),
     ):
         if n:
             lines.append(
-                BomLine(name, n, float(n * db.db_cores), n * ram, n * data, f"{n} × the primary")
+                BomLine(
+                    name,
+                    n,
+                    float(n * klass.vcpu),
+                    n * ram,
+                    n * data,
+                    f"{n} × the primary",
+                    klass.name,
+                )
             )
     return lines
 
@@ -385,6 +517,40 @@ def materials(plan: Plan) -> tuple[BomLine, ...]:
     return tuple(line for part in PARTS for line in part(plan))
 
 
+def _stored_figure(plan: Plan, data_h: float) -> Figure:
+    """The data stored at the horizon: linear growth, or for TimescaleDB what its retention
+    keeps, compressed after ``compress_after`` (the one figure the bill and storage use)."""
+    s, db = plan.resolved.scale, plan.database
+    if db is None or db.engine is not DatabaseKind.TIMESCALEDB or _results_only(plan):
+        return Figure(
+            "bom_data_horizon_gb",
+            f"Data stored at {HORIZON_MONTHS} months",
+            round(data_h, 3),
+            "GB",
+            "D + g · H",
+            (("D", s.data_gb), ("g", s.growth_gb_per_month), ("H", HORIZON_MONTHS)),
+            "linear growth at the stated rate (the capacity chart's horizon)",
+        )
+    retained = _retained(plan)
+    days = compress_after_days(plan.figure("timescale_chunk_interval_h").value)
+    return Figure(
+        "bom_data_horizon_gb",
+        f"Data stored at {HORIZON_MONTHS} months (on disk, per copy)",
+        round(_db_data_gb(plan), 3),
+        "GB",
+        ("raw = D (the retention policy's window)" if retained else "raw = D + g · H")
+        + "; on disk = min(raw, g/30 · c) + (raw − g/30 · c) · (1 − saving)",
+        (
+            ("D", s.data_gb),
+            ("g", s.growth_gb_per_month),
+            *(() if retained else (("H", HORIZON_MONTHS),)),
+            ("c (compress_after days)", days),
+            ("saving", COMPRESSION_SAVING),
+        ),
+        COMPRESSION_SOURCE,
+    )
+
+
 def bill_figures(plan: Plan, lines: tuple[BomLine, ...]) -> list[Figure]:
     """The totals of the bill as figures (keys ``bom_*``), with formula, inputs and source."""
     req, db = plan.resolved, plan.database
@@ -430,15 +596,7 @@ def bill_figures(plan: Plan, lines: tuple[BomLine, ...]) -> list[Figure]:
                 + ([RYZA] if plan.pipeline is not None and plan.pipeline.distributed else [])
             ),
         ),
-        Figure(
-            "bom_data_horizon_gb",
-            f"Data stored at {HORIZON_MONTHS} months",
-            round(data_h, 3),
-            "GB",
-            "D + g · H",
-            (("D", s.data_gb), ("g", s.growth_gb_per_month), ("H", HORIZON_MONTHS)),
-            "linear growth at the stated rate (the capacity chart's horizon)",
-        ),
+        _stored_figure(plan, data_h),
         Figure(
             "bom_backup_gb",
             "Backups (daily RDB snapshots over the retention)"

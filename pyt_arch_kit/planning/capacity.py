@@ -13,7 +13,12 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from pyt_arch_kit.planning.capacity_figures import capacity_figures
+from pyt_arch_kit.planning.capacity_figures import (
+    SEND_S,
+    capacity_figures,
+    push_cores,
+    push_sends_per_s,
+)
 from pyt_arch_kit.planning.choices import QueueScope
 from pyt_arch_kit.planning.closed import ClosedLoop, closed_loop_figure, closed_loop_rate, mva
 from pyt_arch_kit.planning.connections import socket_instances
@@ -41,10 +46,13 @@ from pyt_arch_kit.resolved import ResolvedRequirements
 __all__ = [
     "FAILOVER_CEILING",
     "REDUNDANCY_SLO_PCT",
+    "SEND_S",
     "TARGET_UTILISATION",
     "Fleet",
     "p99_at_utilisation",
     "plan_capacity",
+    "push_cores",
+    "push_sends_per_s",
     "service_times",
     "size_fleet",
     "survivors",
@@ -123,7 +131,7 @@ def size_fleet(req: ResolvedRequirements) -> Fleet:
     cpu_ms, io_ms = service_times(req)
     cpi = req.infrastructure.cores_per_instance
     redundant = _redundancy_required(req)
-    busy = peak * cpu_ms / 1000
+    busy = peak * cpu_ms / 1000 + push_cores(req)
     io_ms = waited_io_ms(io_ms, req.workload.service_cv, req.workload.fanout_calls)
     n = _instances_for(busy, cpi, redundant)
     if redundant:
@@ -173,12 +181,15 @@ def plan_capacity(
     waited_ms = waited_io_ms(io_ms, cv, fanout)
     # The percentile target ("80 % within 20 s"), when given, is sized for like the p99.
     if online and meets_targets(response_time(0.0, cpu_ms, io_ms, cv, queue, base, fanout), req):
-        found = first_true(
-            lambda n: meets_targets(response_time(peak, cpu_ms, io_ms, cv, queue, n, fanout), req),
-            base,
-            limit,
-        )
+
+        def holds(n: int) -> bool:
+            return meets_targets(response_time(peak, cpu_ms, io_ms, cv, queue, n, fanout), req)
+
+        found = first_true(holds, base, limit)
         instances = found if found is not None else limit
+        if redundant and found is not None:  # N+1 holds the target after a zone loss too
+            kept = first_true(lambda n: survivors(n) > 0 and holds(survivors(n)), found, limit)
+            instances = kept if kept is not None else found
     response = response_time(peak if online else 0.0, cpu_ms, io_ms, cv, queue, instances, fanout)
     p99 = response.quantile(QUANTILE) * 1000
     p50 = response.quantile(0.5) * 1000

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pyt_arch_kit.planning.choices import QueueScope
-from pyt_arch_kit.planning.connections import socket_instances
+from pyt_arch_kit.planning.connections import holds_sockets, socket_instances
 from pyt_arch_kit.planning.latency import Queue, service_times, slowest_call, spread
 from pyt_arch_kit.planning.model import CapacityPlan, Figure
 from pyt_arch_kit.planning.queueing import ALLEN_CUNNEEN, DEAN_BARROSO, ERLANG, LITTLE
 from pyt_arch_kit.requirements import Balancer
 from pyt_arch_kit.resolved import ResolvedRequirements
 
-__all__ = ["capacity_figures"]
+__all__ = ["SEND_S", "capacity_figures", "push_cores", "push_sends_per_s"]
 
 _DENNING_BUZEN = "utilisation law, U = X · S (Denning & Buzen, 1978)"
 _TAIL = (
@@ -18,6 +18,32 @@ _TAIL = (
     "as a gamma fitted to mean and cv; P(T > t) by numerical convolution (regularized "
     "incomplete gamma, Press et al., Numerical Recipes, 2007, §6.2)"
 )
+
+
+#: CPU per WebSocket send of one message to one socket, sized at the upper end of the 25–250 µs
+#: measured on this stack (uvicorn, websockets, permessage-deflate on: each socket compresses
+#: its own copy): replace it with a measurement of yours.
+SEND_S = 250e-6
+SEND_SOURCE = (
+    "0.4–4.2 s per broadcast to 16,667 sockets measured on this stack (uvicorn, websockets), "
+    "25–250 µs per send; sized at 250 µs (permessage-deflate compresses per socket: websockets "
+    "docs, “Compression”)"
+)
+
+
+def push_sends_per_s(req: ResolvedRequirements) -> float:
+    """Socket sends a second at peak: pushed messages × the sockets each reaches (every
+    connected user when ``workload.sockets_per_message`` is not given, and never more than
+    are connected); 0 without sockets."""
+    if not holds_sockets(req):
+        return 0.0
+    w, users = req.workload, req.scale.concurrent_users
+    return w.messages_per_s * min(w.sockets_per_message or users, users)
+
+
+def push_cores(req: ResolvedRequirements) -> float:
+    """Cores busy sending pushed messages at peak: sends/s × CPU per send (:data:`SEND_S`)."""
+    return push_sends_per_s(req) * SEND_S
 
 
 def capacity_figures(
@@ -32,6 +58,7 @@ def capacity_figures(
     target_u, failover, slo_pct = ceilings
     peak = req.scale.peak_rps
     cpu_ms, io_ms = service_times(req)
+    sends = push_sends_per_s(req)
     cpi = cap.cores_per_instance
     target = req.latency.p99_ms
     queues = cap.instances * queue.queues_per_instance
@@ -66,9 +93,19 @@ def capacity_figures(
             "CPU cores busy at peak",
             cap.busy_cores,
             "cores",
-            "busy = λ · CPU s per request",
-            (("λ (peak req/s)", peak), ("CPU s per request", cpu_ms / 1000)),
-            _DENNING_BUZEN,
+            "busy = λ · CPU s per request"
+            + (" + messages/s · sockets per message · s per send" if sends else ""),
+            (("λ (peak req/s)", peak), ("CPU s per request", cpu_ms / 1000))
+            + (
+                (
+                    ("messages/s (workload.messages_per_s)", req.workload.messages_per_s),
+                    ("sockets per message", sends / req.workload.messages_per_s),
+                    ("s per send", SEND_S),
+                )
+                if sends
+                else ()
+            ),
+            _DENNING_BUZEN + (f"; {SEND_SOURCE}" if sends else ""),
         ),
         Figure(
             "cores",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pyt_arch_kit.planning.bom import DB_GB_PER_CORE, HORIZON_MONTHS
+from pyt_arch_kit.planning.bom import DB_CLASS_URL, GIB, HORIZON_MONTHS
 from pyt_arch_kit.planning.model import Plan
 
 __all__ = [
@@ -30,6 +30,8 @@ __all__ = [
     "monthly_total",
 ]
 
+#: Memory per vCPU of the memory-optimised classes the database is priced as, in GB.
+_GB_PER_VCPU = 8 * GIB
 #: When the default unit prices were read.
 PRICES_AS_OF = "2025-06"
 
@@ -43,7 +45,8 @@ class UnitPrices:
         source: where they come from.
         currency: ISO code.
         vcpu_month: one vCPU of a general-purpose VM (≈ 4 GB RAM per vCPU), per month.
-        managed_db_vcpu_month: one vCPU of a managed PostgreSQL/MySQL instance, per month.
+        managed_db_vcpu_month: one vCPU of a managed memory-optimised PostgreSQL/MySQL
+            instance (8 GiB per vCPU; the price is linear in the class's size), per month.
         db_storage_gb_month: database storage (SSD), per GB-month, per copy.
         backup_gb_month: backup storage, per GB-month.
         cache_node_month: one managed Redis node (2 vCPU, ≈ 6 GB), per month.
@@ -69,10 +72,11 @@ class UnitPrices:
 UNIT_PRICES = UnitPrices(
     as_of=PRICES_AS_OF,
     source="approximate on-demand list prices, AWS us-east-1 (EC2 m7i, RDS for PostgreSQL "
-    "m7g, ElastiCache m7g.large, ALB, S3 Standard), rounded; before discounts and traffic",
+    "db.r7g ≈ $0.24/h per 2 vCPU, ElastiCache m7g.large, ALB, S3 Standard), rounded; before "
+    "discounts and traffic",
     currency="USD",
     vcpu_month=37.0,
-    managed_db_vcpu_month=58.0,
+    managed_db_vcpu_month=88.0,
     db_storage_gb_month=0.115,
     backup_gb_month=0.095,
     cache_node_month=115.0,
@@ -202,30 +206,32 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
 def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:
     """The database priced from its lines of the bill of materials: one source for both.
 
-    Each node is priced at the vCPUs that give it the bill's cores *and* RAM (a
-    general-purpose instance has :data:`~pyt_arch_kit.planning.bom.DB_GB_PER_CORE` GB per
-    vCPU), its storage and backups at the bill's horizon.
+    Each node is priced as its instance class (the bill's cores *and* RAM: a memory-optimised
+    class has 8 GiB per vCPU), its storage and backups at the bill's horizon.
     """
     db = plan.database
     assert db is not None
     parts = [line for line in plan.materials if line.part.startswith(("Database", "Redis store"))]
     vcpus = sum(
         line.count
-        * max(line.cores / line.count, math.ceil(line.ram_gb / line.count / DB_GB_PER_CORE))
+        * max(line.cores / line.count, math.ceil(line.ram_gb / line.count / _GB_PER_VCPU - 1e-9))
         for line in parts
         if line.count
     )
     what = "primary" + (f" + {db.standbys} standby" if db.standbys else "")
     what += f" + {db.read_replicas} replica(s)" if db.read_replicas else ""
     primary = parts[0] if parts else None
-    per_node = (
-        ""
-        if primary is None or not primary.count
-        else f": {primary.cores / primary.count:g} cores and "
-        f"{primary.ram_gb / primary.count:,.0f} GB RAM each, "
-        f"{max(primary.cores, math.ceil(primary.ram_gb / DB_GB_PER_CORE)) / primary.count:g} "
-        f"vCPU each at ≈ {DB_GB_PER_CORE:g} GB RAM per vCPU"
-    )
+    per_node = ""
+    if primary is not None and primary.count:
+        cores = primary.cores / primary.count
+        per_node = (
+            f": {primary.instance}, {cores:g} vCPU and {primary.ram_gb / primary.count / GIB:,.0f}"
+            f" GiB each ([RDS instance classes]({DB_CLASS_URL}))"
+            if primary.instance
+            else f": {cores:g} cores and {primary.ram_gb / primary.count:,.0f} GB RAM each, "
+            f"{max(cores, math.ceil(primary.ram_gb / primary.count / _GB_PER_VCPU)):g} vCPU "
+            "each at 8 GiB per vCPU"
+        )
     storage = sum(line.storage_gb for line in parts)
     results_only = plan.data is not None and "app" not in plan.components
     backups = next((f.value for f in plan.figures if f.key == "bom_backup_gb"), None)

@@ -14,7 +14,7 @@ from pyt_arch_kit.planning.model import DatabasePlan, Decision, Figure
 from pyt_arch_kit.requirements import DatabaseKind
 from pyt_arch_kit.resolved import ResolvedRequirements
 
-__all__ = ["GB_PER_VCPU", "store_plan"]
+__all__ = ["GB_PER_VCPU", "compress_after_days", "store_plan"]
 
 TIMESCALE_CHUNKS = (
     "TimescaleDB docs, “Hypertables: chunk time interval”: size chunks so the most recent "
@@ -25,8 +25,9 @@ REDIS_PERSISTENCE = (
     "writes; RDB and AOF rewrites fork, and copy-on-write can need up to the data set's size "
     "again in memory"
 )
-#: Memory per vCPU of a general-purpose database server (GB), for the chunk interval.
-GB_PER_VCPU = 4.0
+#: Memory per vCPU of the memory-optimised class the database is priced as (8 GiB, in GB),
+#: for the chunk interval.
+GB_PER_VCPU = 8 * 1.073741824
 #: Redis's memory per GB of raw data (keys, pointers, encodings), assumed; measure INFO memory.
 _REDIS_OVERHEAD = 1.5
 #: Largest Redis data set planned on one primary before sharding (GB).
@@ -35,6 +36,11 @@ _REDIS_SHARD_GB = 25.0
 
 #: Retention never stated past this (a century): growth so slow keeps everything.
 MAX_RETENTION_DAYS = 36_500.0
+
+
+def compress_after_days(chunk_h: float) -> int:
+    """Days after which a chunk is compressed: two chunk intervals, in whole days (at least 2)."""
+    return max(1, math.ceil(chunk_h / 24)) * 2
 
 
 def store_plan(req: ResolvedRequirements, db: DatabasePlan) -> tuple[list[Figure], list[Decision]]:
@@ -84,7 +90,7 @@ def _timescale(req: ResolvedRequirements, db: DatabasePlan) -> tuple[list[Figure
     decision = Decision(
         "time-series",
         f"TimescaleDB hypertable, chunk_time_interval {chunk_h:g} h; compression after "
-        f"{max(1, math.ceil(chunk_h / 24)) * 2} days (segmentby the series id, orderby time)"
+        f"{compress_after_days(chunk_h)} days (segmentby the series id, orderby time)"
         + (f"; {keep}" if keep else "")
         + "; continuous aggregates for the rollups dashboards read",
         "time-ordered appends go to the newest chunk, which stays in memory; old chunks are "

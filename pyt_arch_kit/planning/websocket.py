@@ -8,6 +8,7 @@ sockets at once. Each decision here is worded from the plan's socket figures.
 
 from __future__ import annotations
 
+from pyt_arch_kit.planning.capacity_figures import SEND_S, push_cores, push_sends_per_s
 from pyt_arch_kit.planning.choices import Cache
 from pyt_arch_kit.planning.model import (
     CapacityPlan,
@@ -49,7 +50,23 @@ def broadcast_bus(db: DatabasePlan | None) -> str:
 SEND_US = (25, 250)
 
 
-def _broadcast(processes: int, per_worker: float, bus: str) -> Decision:
+def _sized(req: ResolvedRequirements) -> str:
+    """How the cores carry the pushed messages: sized from the message rate, or not given."""
+    sends = push_sends_per_s(req)
+    if not sends:
+        return (
+            "No message rate is given (workload.messages_per_s): the cores are sized for the "
+            "requests alone"
+        )
+    w = req.workload
+    return (
+        f"The cores are sized for {fmt_number(w.messages_per_s)} messages/s × "
+        f"{fmt_number(sends / w.messages_per_s)} sockets each: {fmt_number(push_cores(req))} "
+        f"cores at {SEND_S * 1e6:g} µs a send"
+    )
+
+
+def _broadcast(processes: int, per_worker: float, bus: str, sized: str) -> Decision:
     low, high = (per_worker * us / 1e6 for us in SEND_US)
     how = (
         f"{bus}: each worker process holds one subscription and enqueues each message for "
@@ -70,8 +87,8 @@ def _broadcast(processes: int, per_worker: float, bus: str) -> Decision:
         f"sockets. That fan-out is the CPU cost: at {SEND_US[0]}–{SEND_US[1]} µs per send, "
         f"one broadcast to every socket of a worker costs {low:.1f}–{high:.1f} s of its core, "
         f"so a worker sustains at most {fmt_number(0.8 / high)}–{fmt_number(0.8 / low)} such "
-        "broadcasts a second at 80 % busy. Size cores from broadcasts/s × sockets per "
-        "worker × cost per send, and send each message only to its channel's sockets",
+        f"broadcasts a second at 80 % busy. {sized}; send each message only to its "
+        "channel's sockets",
         limits,
         ("Redis Streams (replayable, more state)", "a broker topic per worker"),
     )
@@ -105,7 +122,7 @@ def websocket_decisions(
             "only as users reconnect",
             ("sticky sessions (needed only if state lives in the process)", "round robin"),
         ),
-        _broadcast(n * workers, per_worker, bus),
+        _broadcast(n * workers, per_worker, bus, _sized(req)),
         Decision(
             "heartbeats",
             f"a ping every {HEARTBEAT_S} s from the server (uvicorn `--ws-ping-interval "

@@ -300,6 +300,21 @@ class Workload(_Section):
         description="Peak events per second a streaming job consumes.",
         json_schema_extra=_q("How many events per second arrive at peak?", widget="log"),
     )
+    messages_per_s: float | None = Field(
+        None,
+        ge=0,
+        le=10_000_000,
+        description="Messages a WebSocket service pushes per second at peak (score updates, "
+        "chat messages), each sent to every socket subscribed to its channel.",
+        json_schema_extra=_q("How many messages a second does the service push at peak?"),
+    )
+    sockets_per_message: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000_000,
+        description="Sockets one pushed message reaches (its channel's subscribers); every "
+        "connected user when not given.",
+    )
     cache_keys: int | None = Field(
         None,
         ge=1,

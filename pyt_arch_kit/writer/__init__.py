@@ -11,7 +11,7 @@ from pyt_arch_kit.planning.choices import Cache, FindingKind, QueueScope, framew
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices
 from pyt_arch_kit.planning.database import limit_for
 from pyt_arch_kit.planning.model import DatabasePlan, Plan, fmt_number
-from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
+from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface, WorkloadKind
 from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
 from pyt_arch_kit.writer.guidelines import implementation_guidelines
 from pyt_arch_kit.writer.operations import appendix, operational_considerations
@@ -208,12 +208,67 @@ def _latency_line(plan: Plan) -> str:
         QueueScope.INSTANCE: f"the {cap.queue_server}s of an instance share one queue",
     }.get(cap.queue, "nothing queues")
     verdict = "**met**" if cap.meets_p99 else "**not met** — see Risks for what would meet it"
+    misses = _other_misses(plan)
+    levers = cap.levers
+    if levers is not None and levers.instances is None and levers.floor_ms > target:
+        verdict = "**not met**, and no fleet can meet it"
+        misses.insert(
+            0,
+            f"The request's own work, with no queueing, has a p99 of "
+            f"{fmt_number(levers.floor_ms)} ms: the {cap.cores} cores carry the load, not the "
+            f"latency. {_less_work(plan)}.",
+        )
+    elif cap.meets_p99 and cap.p99_ms > _MARGINAL * target:
+        verdict = (
+            f"**met**, within {1 - _MARGINAL:.0%} at an assumed service cv: measure it before "
+            "launch"
+        )
     line = (
         f"- Estimated p99 {fmt_number(cap.p99_ms)} ms (p50 {fmt_number(cap.p50_ms)} ms) "
         f"against a target of {fmt_number(target)} ms: {verdict}; {where} "
         f"(M/G/{cap.queue_servers}, service cv {fmt_number(cap.service_cv)})."
     )
-    return line + _percentile_line(plan) + _closed_loop_line(plan)
+    return (
+        line
+        + "".join(f" {miss}" for miss in misses)
+        + _percentile_line(plan)
+        + _closed_loop_line(plan)
+    )
+
+
+#: A p99 above this share of its target is marginal: the summary says so.
+_MARGINAL = 0.9
+
+
+def _less_work(plan: Plan) -> str:
+    """The fix when the request's own work misses the p99: less work per request."""
+    if plan.resolved.workload.kind is WorkloadKind.CPU:
+        return (
+            "The fix is less work per request: vectorised feature code (NumPy over whole "
+            "arrays, not Python loops), the model's native predict, or a smaller model"
+        )
+    return "The fix is less work per request (see Risks), or a target the work allows"
+
+
+def _other_misses(plan: Plan) -> list[str]:
+    """Targets the summary must not bury: a missed p50, a p99 missed after a zone loss."""
+    cap, req = plan.capacity, plan.resolved
+    if "app" not in plan.components or req.interface is Interface.BATCH:
+        return []
+    out = []
+    p50 = req.latency.p50_ms
+    if p50 and cap.p50_ms > p50 * (1 + 1e-9):
+        out.append(
+            f"The p50 {fmt_number(cap.p50_ms)} ms **misses** its {fmt_number(p50)} ms target: "
+            "that is the request's own work, which more instances cannot shorten."
+        )
+    target = req.latency.p99_ms
+    if cap.meets_p99 and cap.zones > 1 and cap.p99_after_failure_ms > target * (1 + 1e-9):
+        out.append(
+            f"After losing a zone the p99 is {fmt_number(cap.p99_after_failure_ms)} ms: "
+            "**missed** until autoscaling replaces the lost instances."
+        )
+    return out
 
 
 def _closed_loop_line(plan: Plan) -> str:

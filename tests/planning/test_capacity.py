@@ -224,7 +224,9 @@ def test_a_tight_p99_adds_exactly_the_instances_that_meet_it() -> None:
     assert cap.meets_p99 and cap.p99_ms <= 14
     assert cap.instances > loose.instances
     queue = queue_for(p.requirements, p.concurrency)
-    assert not meets(response_time(300, 10, 0, 0.1, queue, cap.instances - 1), 14)
+    assert meets(response_time(300, 10, 0, 0.1, queue, cap.instances_after_failure), 14)
+    fewer = cap.instances - 1  # N+1: the smallest count whose zone-loss survivors meet it too
+    assert not meets(response_time(300, 10, 0, 0.1, queue, survivors(fewer)), 14)
 
 
 def test_instances_added_for_latency_stop_at_four_times_the_base_plus_four() -> None:

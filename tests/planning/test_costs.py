@@ -34,8 +34,8 @@ def test_monthly_total_sums_the_priced_lines_and_counts_the_rest() -> None:
 
 
 def test_a_service_with_a_database_and_redis() -> None:
-    """io-bound-like: 5 × 4 vCPU at 37; PostgreSQL 8 vCPU, primary + 1 async standby (N+1)
-    = 16 vCPU at 58; 250 GB × 2 copies of storage; backups of 250 GB; Redis primary + replica."""
+    """io-bound-like: 5 × 4 vCPU at 37; PostgreSQL db.r7g.2xlarge, primary + 1 standby
+    = 16 vCPU at 88; 250 GB × 2 copies of storage; backups of 250 GB; Redis primary + replica."""
     bill = lines(
         scale={"peak_rps": 2000, "read_ratio": 0.9, "data_gb": 250},
         latency={"p99_ms": 200, "availability_pct": 99.9},
@@ -55,9 +55,10 @@ def test_a_service_with_a_database_and_redis() -> None:
     assert bill["Load balancer"].monthly == pytest.approx(16.5)
     assert (bill["Redis cache"].quantity, bill["Redis cache"].monthly) == (2.0, 230.0)
     db = bill["Database (postgresql)"]
-    # the bill's nodes: 2 cores and 147 GB RAM each (the working set), priced at 37 vCPU each
-    assert (db.quantity, db.monthly) == (74.0, 4292.0)
-    assert db.note.startswith("primary + 1 standby, as in the bill of materials: 2 cores")
+    # 2 cores needed, today's working set 20 % × 250 GB / 0.75 = 67 GB: db.r7g.2xlarge
+    # (8 vCPU, 64 GiB = 68.7 GB) for the primary and its standby, at 88 per vCPU
+    assert (db.quantity, db.monthly) == (16.0, 1408.0)
+    assert db.note.startswith("primary + 1 standby, as in the bill of materials: db.r7g.2xlarge")
     storage = bill["Database storage"]
     assert (storage.quantity, storage.note) == (
         1100.0,

@@ -46,13 +46,14 @@ def test_the_assumed_connection_limit_is_the_engine_s_default(database: str, lim
 
 def test_timescaledb_is_postgresql_with_a_hypertable() -> None:
     """4,500 GB at 1,500 GB a month = 50 GB a day → 90 days kept. The database has 2 × 4 ≥ 8
-    busy connections → 4 vCPU × 4 GB = 16 GB: ⌊24 · 0.25 · 16 / 50⌋ = 1 h chunks."""
+    busy connections → db.r7g.xlarge, 4 vCPU × 8 GiB = 34.4 GB: ⌊24 · 0.25 · 34.4 / 50⌋ = 4 h
+    chunks."""
     p = plan(preset("timeseries-ingest"))
     db = p.database
     assert db is not None and db.engine is DatabaseKind.TIMESCALEDB
     assert db.driver is Driver.ASYNCPG and profile(p).dialect == "postgresql"
     assert p.figure("timescale_retention_days").value == 90
-    per_day, memory = 1500 / 30, db.db_cores * 4
+    per_day, memory = 1500 / 30, db.db_cores * 8 * 1.073741824
     assert p.figure("timescale_chunk_interval_h").value == max(
         1, math.floor(24 * 0.25 * memory / per_day)
     )
