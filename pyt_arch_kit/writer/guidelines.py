@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Cache, ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.requirements import DatabaseKind, Interface
+from pyt_arch_kit.writer.inference import model_guideline
 from pyt_arch_kit.writer.snippets import snippets
 from pyt_arch_kit.writer.sockets import socket_guideline
 
@@ -182,6 +183,7 @@ def implementation_guidelines(plan: Plan) -> str:
             "",
         ]
     out += socket_guideline(plan)
+    out += model_guideline(plan)
     if plan.resolved.interface is Interface.GRPC:
         out += [
             f"Start the {conc.workers_per_instance} server processes of an instance before any "

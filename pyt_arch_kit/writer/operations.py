@@ -13,6 +13,7 @@ from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
 from pyt_arch_kit.render import figures_table, materials_table
 from pyt_arch_kit.requirements import DatabaseKind, Interface
+from pyt_arch_kit.writer.inference import model_operations, model_probes
 from pyt_arch_kit.writer.pipeline import pipeline_deployment, pipeline_observability
 from pyt_arch_kit.writer.sockets import (
     autoscaling_lines,
@@ -67,9 +68,10 @@ def _deployment(plan: Plan) -> list[str]:
         if cap.instances > 1
         else "deploys start a new instance before the old one drains"
     )
-    lines = [f"{place}; {rollout}."]
+    lines = [f"{place}; {rollout}.", *model_operations(plan)]
     lines += [
-        "- Probes: liveness asks whether the process answers; readiness whether the worker "
+        model_probes(plan)
+        or "- Probes: liveness asks whether the process answers; readiness whether the worker "
         "is saturated, never the shared database (a blip would pull every instance).",
         _keepalive(plan),
     ]

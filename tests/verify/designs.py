@@ -228,6 +228,7 @@ EXPECTED: dict[str, set[Any]] = {
     "pgbouncer": {True, False},
     "serve": {True, False},
     "websocket": {True, False},
+    "model": {True, False},
 }
 
 

@@ -128,6 +128,13 @@ def test_server_starts_its_workers_and_serves(name: str, project: Make) -> None:
     proj.check("server", env)
 
 
+@pytest.mark.parametrize("name", _designs(lambda p: p.model))
+def test_model_is_ready_only_when_loaded_pinned_and_timed_out(name: str, project: Make) -> None:
+    proj, env = project(name)
+    assert proj.has("app/model.py"), "a model service hands out its lifecycle"
+    proj.check("model", env)
+
+
 @pytest.mark.parametrize("name", _designs(lambda p: p.websocket))
 def test_websockets_fan_out_through_redis_and_drop_slow_readers(name: str, project: Make) -> None:
     proj, env = project(name)

@@ -9,7 +9,7 @@ services.
 from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Plan
-from pyt_arch_kit.writer.code import jobs, ledger, resilience, rpc, service, sockets
+from pyt_arch_kit.writer.code import jobs, ledger, model, resilience, rpc, service, sockets
 from pyt_arch_kit.writer.code.profile import Profile, profile, timeouts
 
 __all__ = ["Profile", "profile", "snippets"]
@@ -36,6 +36,10 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
                     "WebSocket route: per-socket backpressure, Redis pub/sub fan-out",
                     sockets.websocket_module(plan),
                 )
+            )
+        if p.model:
+            out.append(
+                ("The model: loaded before readiness, pinned, timed out", model.model_module(plan))
             )
         out.append(("Server configuration", service.server_config(plan, p)))
     if p.web == "grpc":

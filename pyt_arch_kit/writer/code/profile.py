@@ -89,6 +89,8 @@ class Profile:
         pgbouncer: connections go through PgBouncer in transaction mode.
         serve: the app is served over HTTP by gunicorn (REST, GraphQL, WebSocket, events).
         websocket: the app holds WebSockets: a route, per-socket queues, Redis pub/sub.
+        model: a CPU-bound Flask service with one sync worker per core (no process pool)
+            serves a model: loaded before readiness, a pinned version, a timeout per call.
     """
 
     is_async: bool
@@ -102,6 +104,7 @@ class Profile:
     pgbouncer: bool
     serve: bool
     websocket: bool = False
+    model: bool = False
 
     @property
     def url_scheme(self) -> str:
@@ -166,4 +169,8 @@ def profile(plan: Plan) -> Profile:
         websocket=iface == "websocket"
         and conc.framework in (Framework.FASTAPI, Framework.STRAWBERRY)
         and conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID),
+        model=iface == "rest"
+        and conc.framework is Framework.FLASK
+        and conc.model is ConcurrencyModel.PROCESSES
+        and not conc.process_pool_workers,
     )

@@ -62,6 +62,14 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
             "ws_queue_max: int = 64  # messages a socket may fall behind before it is dropped",
             "ws_send_timeout_s: float = 10.0  # one frame to one client",
         ]
+    if p.model:
+        fields += [
+            'model_path: str = "models/model.json"',
+            "model_version: str  # pinned per release: no default, a deploy cannot forget it",
+            f"inference_timeout_s: float = {t.deadline_s}  # past it: the fail-closed decision",
+            'on_timeout: str = "review"  # fail closed: held for review, never allowed unscored',
+            "review_above: float = 0.5  # scores from here are held for review",
+        ]
     if p.cache:
         fields.append(
             f"cache_ttl_s: float = {db.cache_ttl_s if db else 0:g}"
@@ -275,6 +283,28 @@ _FLASK = '''
         return {"status": "ok"}
 '''
 
+_FLASK_MODEL = '''
+    # app/main.py
+    from flask import Flask
+
+    @db_import@
+    from app.model import model, routes
+    from app.settings import settings
+
+    # gunicorn imports this module in each worker after the fork (preload_app = False), so
+    # every worker process gets its own pool, and loads its model before it accepts.
+    @open_db@
+    model.load(settings.model_path, settings.model_version)
+    app = Flask(__name__)
+    app.register_blueprint(routes)  # /readyz, /score
+
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str | None]:
+        """Liveness of this process and the model version it serves."""
+        return {"status": "ok", "model_version": model.version}
+'''
+
 _DJANGO = '''
     # app/main.py
     from django.conf import settings as django_settings
@@ -379,6 +409,8 @@ def app_module(plan: Plan, p: Profile) -> str:
         open_db = "Session = make_sessions(make_engine())"
     else:
         db_import = open_db = DROP
+    if p.model:
+        return fill(_FLASK_MODEL, db_import=db_import, open_db=open_db)
     return fill(_DJANGO if p.web == "django" else _FLASK, db_import=db_import, open_db=open_db)
 
 

@@ -1,0 +1,39 @@
+"""What the workload-specific designs must say (issue 20, benchmarks/REVIEW.md): the model
+service's lifecycle and one concurrency mechanism; the WebSocket service's authentication and
+fan-out; the internal tool's domain. The code they hand out runs in tests/verify."""
+
+from __future__ import annotations
+
+from pyt_arch_kit import Architect, preset
+from pyt_arch_kit.design import Design, main_text
+
+
+def _design(name: str) -> Design:
+    return Architect().design(preset(name))
+
+
+def test_the_model_service_states_one_concurrency_mechanism() -> None:
+    d = _design("cpu-inference")
+    # one sync worker per core: no process pool in the stack, no pickling risk, no pickling
+    # trade-off; the push-back may still name the pool as the alternative for asyncio
+    assert "ProcessPoolExecutor" not in d.section("Technology Stack")
+    assert "Pickling" not in d.section("Risks and Mitigations")
+    assert "pickled across process boundaries" not in d.text
+    assert "one per core, no process pool" in main_text(d.text)
+
+
+def test_the_model_service_states_the_models_lifecycle() -> None:
+    d = _design("cpu-inference")
+    text = main_text(d.text)
+    guide, ops = d.section("Implementation Guidelines"), d.section("Operational Considerations")
+    assert "# app/model.py" in guide and "model.load(settings.model_path" in guide
+    assert "`/readyz`" in ops and "503 until the worker's model is loaded" in ops
+    assert "APP_MODEL_VERSION" in text and "X-Model-Version" in text
+    assert "canary" in ops and "Roll back" in ops
+    assert "**fails closed**" in guide and "held for review" in text
+    assert "A slow or bad model on the payment path" in d.section("Risks and Mitigations")
+
+
+def test_an_io_bound_service_gets_no_model_text() -> None:
+    d = _design("io-bound-api")
+    assert "app/model.py" not in d.text and "/readyz" not in d.text
