@@ -58,6 +58,7 @@ def test_imports_stay_inside_the_stack(name: str) -> None:
         "contextlib",
         "dataclasses",
         "hashlib",
+        "hmac",
         "json",
         "math",
         "multiprocessing",

@@ -37,3 +37,21 @@ def test_the_model_service_states_the_models_lifecycle() -> None:
 def test_an_io_bound_service_gets_no_model_text() -> None:
     d = _design("io-bound-api")
     assert "app/model.py" not in d.text and "/readyz" not in d.text
+
+
+def test_the_websocket_route_authenticates_before_it_accepts() -> None:
+    guide = _design("realtime-websocket").section("Implementation Guidelines")
+    route = guide[guide.index("async def live(") :]
+    assert route.index("await ws.close(code=1008)") < route.index("await ws.accept()")
+    assert "closed with 1008 before `accept()`" in guide
+
+
+def test_the_broadcast_bus_is_not_the_cache_and_survives_a_failover() -> None:
+    d = _design("realtime-websocket")
+    guide = d.section("Implementation Guidelines")
+    assert 'pubsub_url: str = "redis://pubsub:6379/0"' in guide
+    assert "Redis.from_url(settings.pubsub_url)" in guide
+    assert "settings.redis_url" not in guide.split("# app/ws.py")[1].split("```")[0]
+    assert "bus -.->|pub/sub broadcast| app" in d.section("System Diagram")
+    assert "cache -.->" not in d.section("System Diagram")
+    assert "resubscribes and sends its sockets a resync notice" in guide

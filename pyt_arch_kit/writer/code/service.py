@@ -53,12 +53,14 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
         fields.append(
             f"pool_timeout_s: float = {t.pool_s}  # wait for a connection, then fail fast"
         )
-    if p.cache == "redis" or p.websocket:
+    if p.cache == "redis":
         fields.append('redis_url: str = "redis://cache:6379/0"')
     if p.cache == "redis":
         fields.append(f"cache_timeout_s: float = {t.cache_s}  # a slow cache costs at most this")
     if p.websocket:
         fields += [
+            'pubsub_url: str = "redis://pubsub:6379/0"  # the broadcast bus: its own Redis',
+            "ws_token_secret: SecretStr  # signs the short-lived tickets sockets connect with",
             "ws_queue_max: int = 64  # messages a socket may fall behind before it is dropped",
             "ws_send_timeout_s: float = 10.0  # one frame to one client",
         ]
@@ -83,7 +85,7 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
     return fill(
         _SETTINGS,
         fields="\n    ".join(fields),
-        secret_import="from pydantic import SecretStr" if db else DROP,
+        secret_import="from pydantic import SecretStr" if db or p.websocket else DROP,
     )
 
 
@@ -361,14 +363,14 @@ def app_module(plan: Plan, p: Profile) -> str:
                 line
                 for line in (
                     open_db,
-                    "app.state.redis = Redis.from_url(settings.redis_url)",
-                    "listener = asyncio.create_task(listen(app.state.redis))",
+                    "app.state.bus = Redis.from_url(settings.pubsub_url)  # not the cache's",
+                    "listener = asyncio.create_task(listen(app.state.bus))",
                 )
                 if line != DROP
             )
             close_db = "\n        ".join(
                 line
-                for line in ("listener.cancel()", "await app.state.redis.aclose()", close_db)
+                for line in ("listener.cancel()", "await app.state.bus.aclose()", close_db)
                 if line != DROP
             )
         text = fill(
