@@ -55,3 +55,26 @@ def test_the_broadcast_bus_is_not_the_cache_and_survives_a_failover() -> None:
     assert "bus -.->|pub/sub broadcast| app" in d.section("System Diagram")
     assert "cache -.->" not in d.section("System Diagram")
     assert "resubscribes and sends its sockets a resync notice" in guide
+
+
+def test_the_internal_tool_states_its_approval_domain() -> None:
+    d = _design("internal-tool-pushback")
+    guide = d.section("Implementation Guidelines")
+    assert "# app/approvals.py" in guide
+    assert "CONSTRAINT four_eyes CHECK (decided_by <> submitter)" in guide
+    assert "*submitted*, then *approved* or *rejected*" in guide and "*paid*" in guide
+    assert "expense_audit" in guide and "refuses UPDATE and DELETE" in guide
+    assert "object storage" in guide and "10 MB" in guide
+
+
+def test_a_low_traffic_tool_opens_tickets_not_pages_and_drops_the_load_padding() -> None:
+    d = _design("internal-tool-pushback")
+    ops = d.section("Operational Considerations")
+    assert "**tickets only**" in ops and "Low-traffic services" in ops
+    assert "page at" not in ops
+    assert "# app/retries.py" not in d.text and "Retry storms" not in d.text
+    assert "expand/contract" not in d.text and "PgBouncer" not in ops
+    # a busy service keeps its pages and its retry budget
+    busy = _design("io-bound-api")
+    assert "page at" in busy.section("Operational Considerations")
+    assert "# app/retries.py" in busy.text

@@ -7,6 +7,7 @@ from pyt_arch_kit.requirements import DatabaseKind, Interface
 from pyt_arch_kit.writer.inference import model_guideline
 from pyt_arch_kit.writer.snippets import snippets
 from pyt_arch_kit.writer.sockets import socket_guideline
+from pyt_arch_kit.writer.tool import approvals_guideline, low_traffic_migrations
 
 __all__ = ["implementation_guidelines"]
 
@@ -47,6 +48,8 @@ def _migrations(plan: Plan) -> list[str]:
             "before the old reader is removed (expand, migrate, contract).",
             "",
         ]
+    if (short := low_traffic_migrations(plan)) is not None:
+        return short
     online_index = (
         "`ALGORITHM=INPLACE, LOCK=NONE` indexes",
         "`CREATE INDEX CONCURRENTLY`",
@@ -184,6 +187,7 @@ def implementation_guidelines(plan: Plan) -> str:
         ]
     out += socket_guideline(plan)
     out += model_guideline(plan)
+    out += approvals_guideline(plan)
     if plan.resolved.interface is Interface.GRPC:
         out += [
             f"Start the {conc.workers_per_instance} server processes of an instance before any "
