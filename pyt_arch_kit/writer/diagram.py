@@ -74,9 +74,10 @@ def mermaid(plan: Plan) -> str:
         if cached and db is not None:
             node("cache", f"Redis cache<br/>TTL {db.cache_ttl_s:g} s", "db")
             edges.append("    app -->|cache-aside| cache")
-        if bus:  # the WebSocket bus: its own Redis, never the cache's (app/ws.py)
+        else:  # a WebSocket service's bus alone
             node("bus", "Redis<br/>pub/sub", "db")
-            edges.append("    bus -.->|pub/sub broadcast| app")
+        if bus:
+            edges.append(f"    {'cache' if cached else 'bus'} -.->|pub/sub broadcast| app")
     if "local_cache" in c and "app" in c and db is not None:
         node("cache", f"in-process TTL cache<br/>{db.cache_ttl_s:g} s")
         edges.append("    app --> cache")

@@ -99,7 +99,8 @@ def socket_guideline(plan: Plan) -> list[str]:
     bus = broadcast_bus(plan.database).split(" (")[0]
     return [
         "Each worker keeps its sockets in a dict keyed by channel, listens on "
-        f"{bus} once, on the bus's own Redis (`settings.pubsub_url`, not the cache's), and "
+        f"{bus} once, on its own connection (`settings.pubsub_url`, not the cache's client), "
+        "and "
         "fans a message out through each socket's bounded queue (`app/ws.py`); a client that "
         "cannot keep up is disconnected, not buffered. A socket without a valid short-lived "
         "ticket (`?token=`, signed) is closed with 1008 before `accept()`. Pub/sub is "

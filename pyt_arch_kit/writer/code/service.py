@@ -59,7 +59,7 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
         fields.append(f"cache_timeout_s: float = {t.cache_s}  # a slow cache costs at most this")
     if p.websocket:
         fields += [
-            'pubsub_url: str = "redis://pubsub:6379/0"  # the broadcast bus: its own Redis',
+            'pubsub_url: str = "redis://cache:6379/0"  # the bus: its own client, not the cache\'s',
             "ws_token_secret: SecretStr  # signs the short-lived tickets sockets connect with",
             "ws_queue_max: int = 64  # messages a socket may fall behind before it is dropped",
             "ws_send_timeout_s: float = 10.0  # one frame to one client",

@@ -22,10 +22,10 @@ _WS = '''
       consumer: it is closed with 1013 (try again later) and its client reconnects and
       resynchronises, instead of the worker buffering for it without bound.
     * Fan-out: one Redis pub/sub subscription per worker process (not per socket), on the
-      bus's own Redis (settings.pubsub_url, not the cache's), carries each message to every
-      worker; the worker enqueues it for its own sockets. Pub/sub is at-most-once: after the
-      subscription drops (a failover, a killed connection) the worker resubscribes and sends
-      its sockets RESYNC, on which clients fetch a snapshot over HTTP, as after a reconnect.
+      bus's own client (settings.pubsub_url, never the cache's client), carries each message
+      to every worker; the worker enqueues it for its own sockets. Pub/sub is at-most-once:
+      after the subscription drops (a failover, a killed connection) the worker resubscribes
+      and sends its sockets RESYNC, on which clients fetch a snapshot, as after a reconnect.
     """
 
     import asyncio
