@@ -41,8 +41,8 @@ def model_probes(plan: Plan) -> str | None:
         return None
     return (
         "- Probes: liveness (`/healthz`) asks whether the process answers; readiness "
-        "(`/readyz`) is 503 until the worker's model is loaded and warmed, and never asks the "
-        "shared database."
+        "(`/readyz`) is 503 until the worker's model is loaded and warmed, never the shared "
+        "database."
     )
 
 
