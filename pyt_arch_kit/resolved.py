@@ -28,6 +28,9 @@ from pyt_arch_kit.requirements import (
     WorkloadKind,
 )
 
+#: The highest peak rate a requirements file takes (``scale.peak_rps``'s bound).
+_MAX_RPS = 10_000_000.0
+
 __all__ = [
     "NOT_APPLICABLE",
     "ResolvedConsistency",
@@ -69,6 +72,10 @@ NOT_APPLICABLE: dict[str, Any] = {
     "infrastructure.db_cores": 0,  # not given: sized from the database's load
     "infrastructure.node_ram_gb": 0.0,  # not given: 8 GB per core of a worker node
     "infrastructure.balancer": Balancer.ROUND_ROBIN,  # a batch job has no balancer
+    "scale.clients": 0,  # an open arrival rate, no closed-loop clients
+    "scale.think_time_ms": 0.0,  # no think time given: clients call back to back
+    "latency.target_percentile": 0.0,  # no percentile-threshold target given
+    "latency.target_ms": 0.0,  # no percentile-threshold target given
 }
 
 
@@ -83,6 +90,8 @@ class ResolvedScale:
     growth_gb_per_month: float
     read_ratio: float
     payload_kb: float
+    clients: int = 0
+    think_time_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,8 @@ class ResolvedLatency:
     p50_ms: float
     p99_ms: float
     availability_pct: float
+    target_percentile: float = 0.0
+    target_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -189,6 +200,38 @@ def _field(req: Requirements, path: str) -> Any:
     return value
 
 
+def _closed_loop(
+    requirements: Requirements, filled: Requirements, made: list[Assumption]
+) -> tuple[Requirements, list[Assumption]]:
+    """Requirements whose peak rate is what their closed-loop clients can send, N / (D + Z)
+    (D the request's own CPU + IO time: nothing queued), or the stated peak if lower."""
+    from pyt_arch_kit.planning.closed import closed_loop_rate
+
+    s, w = filled.scale, filled.workload
+    clients = requirements.scale.clients or 0
+    think_ms = s.think_time_ms or 0.0
+    own_ms = (w.cpu_ms_per_request or 0.0) + (w.io_wait_ms_per_request or 0.0)
+    if filled.interface is Interface.BATCH or own_ms + think_ms <= 0:
+        return filled, made  # no requests to send, or requests of no time: no bound
+    bound = min(_MAX_RPS, closed_loop_rate(clients, own_ms / 1000, think_ms / 1000))
+    given = requirements.scale.peak_rps
+    if given is not None and given <= bound:
+        return filled, made  # the stated rate binds: the clients could send more
+    scale = requirements.scale.model_copy(
+        update={
+            "peak_rps": bound,
+            "avg_rps": None if s.avg_rps is None else min(s.avg_rps, bound),
+        }
+    )
+    filled, made = requirements.model_copy(update={"scale": scale}).resolved()
+    because = (
+        f"what {clients:,} closed-loop clients can send: N / (D + Z) with D = {own_ms:g} ms and "
+        f"Z = {think_ms:g} ms (Lazowska et al. 1984, ch. 5)"
+        + ("" if given is None else f"; below the stated {given:g} req/s, so the clients bind")
+    )
+    return filled, [*made, Assumption("scale.peak_rps", bound, because)]
+
+
 def resolve(requirements: Requirements) -> tuple[ResolvedRequirements, list[Assumption]]:
     """Fill every gap with its assumption (:meth:`Requirements.resolved`), every field typed.
 
@@ -202,6 +245,8 @@ def resolve(requirements: Requirements) -> tuple[ResolvedRequirements, list[Assu
         (250.0, 4)
     """
     filled, made = requirements.resolved()
+    if requirements.scale.clients:
+        filled, made = _closed_loop(requirements, filled, made)
 
     def get(path: str) -> Any:
         return _field(filled, path)

@@ -138,6 +138,11 @@ def _consistent(data: dict[str, Any]) -> dict[str, Any]:
         scale["avg_rps"] = min(scale["avg_rps"], scale["peak_rps"])
     if lat.get("p50_ms") is not None and lat.get("p99_ms") is not None:
         lat["p50_ms"] = min(lat["p50_ms"], lat["p99_ms"])
+    if scale.get("think_time_ms") is not None and scale.get("clients") is None:
+        scale.pop("think_time_ms")  # a think time belongs to closed-loop clients
+    if (lat.get("target_percentile") is None) != (lat.get("target_ms") is None):
+        lat.pop("target_percentile", None)  # a percentile target comes whole or not at all
+        lat.pop("target_ms", None)
     if work.get("kind") == "cpu" and work.get("cpu_ms_per_request") == 0:
         work["cpu_ms_per_request"] = 1.0
     window, fresh = work.get("window_h"), work.get("freshness_s")
@@ -188,6 +193,11 @@ def assert_clean(data: dict[str, Any], tmp: Path) -> None:
         "infrastructure": {"node_ram_gb": 2},
     }
 )
+@example(data={"scale": {"clients": 100_000, "think_time_ms": 0}})
+@example(data={"scale": {"clients": 1, "think_time_ms": 3_600_000, "peak_rps": 10_000_000}})
+@example(data={"scale": {"clients": 100_000, "peak_rps": 0}, "workload": {"cpu_ms_per_request": 0}})
+@example(data={"latency": {"target_percentile": 99.999, "target_ms": 5e-324}})
+@example(data={"latency": {"target_percentile": 1e-9, "target_ms": 3_600_000}})
 @example(data={"latency": {"p99_ms": 0.001}})
 @example(data={"latency": {"p99_ms": 5e-324}})
 @example(data={"latency": {"p50_ms": 3_600_000}})

@@ -170,6 +170,52 @@ def test_unset_fields_are_listed_as_clarifying_questions() -> None:
     assert question in form.gaps.value.replace("&#x27;", "'")
 
 
+def _listed(gaps_html: str) -> list[str]:
+    return [item.split("<br>")[0].replace("&#x27;", "'") for item in gaps_html.split("<li>")[1:]]
+
+
+def test_open_questions_are_listed_at_once_and_ordered_when_ranked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Ranking every open question re-plans the design dozens of times (hundreds of ms with
+    # nothing given): the form lists them at once, in its own order, and orders them after.
+    # The ranking is held at a gate until the first listing has been read.
+    from pyt_arch_kit.questions import rank_questions
+    from pyt_arch_kit.widgets import form as form_module
+
+    gate = threading.Event()
+
+    def held(req: Requirements) -> list:  # type: ignore[type-arg]
+        assert gate.wait(60)
+        return rank_questions(req)
+
+    monkeypatch.setattr(form_module, "rank_questions", held)
+    req = Requirements(name="listed-at-once")  # not ranked before: the ranking is not known
+    form = RequirementsForm(req)
+    first = form.gaps.value
+    assert "Ordering them" in first and "Would change" not in first
+    assert _listed(first) == [g.question for g in req.gaps()]
+    assert not form.wait_for_questions(timeout=0.01)  # still held
+    gate.set()
+    assert form.wait_for_questions(timeout=60)
+    ranked = rank_questions(req)
+    assert _listed(form.gaps.value) == [q.gap.question for q in ranked]
+    assert _listed(form.gaps.value) != _listed(first)  # the order changed
+    assert "Would change:" in form.gaps.value and "Ordering them" not in form.gaps.value
+
+
+def test_a_later_edit_is_what_the_questions_show_once_ranked() -> None:
+    from pyt_arch_kit.questions import rank_questions
+
+    form = RequirementsForm(Requirements(name="edited-twice"))
+    form.fields["scale.peak_rps"].widget.value = 750
+    form.fields["latency.p99_ms"].widget.value = 120
+    assert form.wait_for_questions(timeout=60)
+    final = form.requirements
+    assert final.scale.peak_rps == 750 and final.latency.p99_ms == 120
+    assert _listed(form.gaps.value) == [q.gap.question for q in rank_questions(final)]
+
+
 def test_reading_an_invalid_form_raises_the_field_and_the_fix() -> None:
     form = RequirementsForm("io-bound-api")
     form.fields["latency.p50_ms"].widget.value = 900
@@ -493,3 +539,20 @@ def test_a_range_error_shows_numbers_as_the_help_does() -> None:
     error = form.fields["scale.peak_rps"].error.value
     assert "10,000,000" in error and "1,000,000,000" in error
     assert "10000000.0" not in error
+
+
+def test_the_percentile_target_and_closed_loop_clients_are_in_the_form() -> None:
+    """Issue 21: the fields come from the model; half a target is shown in the form's words."""
+    form = RequirementsForm("io-bound-api")
+    form.fields["latency.target_percentile"].widget.value = 80
+    assert form.valid is None
+    error = form.fields["latency.target_percentile"].error.value
+    assert "“Latency › target percentile” is set but “Latency › target (ms)” is not" in error
+    assert "add “target (ms)” or remove “target percentile”" in error
+    form.fields["latency.target_ms"].widget.value = 20_000
+    form.fields["scale.clients"].widget.value = 200
+    form.fields["scale.think_time_ms"].widget.value = 950
+    valid = form.valid
+    assert valid is not None
+    assert (valid.latency.target_percentile, valid.latency.target_ms) == (80, 20_000)
+    assert (valid.scale.clients, valid.scale.think_time_ms) == (200, 950)

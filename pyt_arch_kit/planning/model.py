@@ -178,6 +178,15 @@ class CapacityPlan:
         queue_wait_p99_ms: the 99th percentile of the wait for a server alone.
         wait_probability: the chance a request waits for a server.
         meets_p99: whether ``p99_ms`` is within the target.
+        target_percentile_ms: the response time at ``latency.target_percentile`` (e.g. the
+            p80 of "80 % within 20 s"), or ``None`` without such a target.
+        meets_target_percentile: whether that percentile is within ``latency.target_ms``
+            (``True`` without such a target).
+        closed_loop_rps, closed_loop_response_ms: the throughput and mean response time of
+            ``scale.clients`` closed-loop clients at this fleet (mean value analysis), or
+            ``None`` without clients.
+        closed_loop_binds: ``"clients"`` or ``"rate"``: which of the two limits the load
+            (``""`` without clients).
         headroom_rps: extra req/s before cores (or the queue's servers) pass 80 % busy.
         fanout_slow_probability: chance a request waits on a backend's p99 tail.
         service_cv: coefficient of variation of CPU and IO time used by the model.
@@ -220,6 +229,11 @@ class CapacityPlan:
     p99_after_failure_ms: float = 0.0
     redundancy_required: bool = False
     levers: P99Levers | None = None
+    target_percentile_ms: float | None = None
+    meets_target_percentile: bool = True
+    closed_loop_rps: float | None = None
+    closed_loop_response_ms: float | None = None
+    closed_loop_binds: str = ""
 
 
 @dataclass(frozen=True)

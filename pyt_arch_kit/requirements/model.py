@@ -88,6 +88,23 @@ class Requirements(BaseModel):
                 f"({_fmt(lat.p50_ms)}); a 99th percentile cannot be faster than the median — "
                 "raise p99_ms or lower p50_ms"
             )
+        if s.think_time_ms is not None and s.clients is None:
+            problems.append(
+                "scale.think_time_ms is set but scale.clients is not; a think time belongs to "
+                "closed-loop clients — add clients (e.g. 200 for a load test of 200 users) or "
+                "remove think_time_ms"
+            )
+        if (lat.target_percentile is None) != (lat.target_ms is None):
+            given, missing = (
+                ("target_percentile", "target_ms")
+                if lat.target_ms is None
+                else ("target_ms", "target_percentile")
+            )
+            problems.append(
+                f"latency.{given} is set but latency.{missing} is not; a percentile target "
+                f'needs both (e.g. target_percentile: 80 with target_ms: 20000 for "80 % of '
+                f'requests within 20 s") — add {missing} or remove {given}'
+            )
         if w.kind is WorkloadKind.CPU and w.cpu_ms_per_request == 0:
             problems.append(
                 "workload.cpu_ms_per_request is 0 but workload.kind is 'cpu'; give the profiled "

@@ -65,6 +65,20 @@ class Scale(_Section):
             "How many users are connected at the same time at peak?", widget="log"
         ),
     )
+    clients: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="Closed-loop clients: N users of a load test or workers of a fixed pool, "
+        "each with one request outstanding; the rate follows from N / (response + think time).",
+    )
+    think_time_ms: float | None = Field(
+        None,
+        ge=0,
+        le=3_600_000,
+        description="Each closed-loop client's think time Z between a response and its next "
+        "request, in ms (with clients; 0 when not given: a pool calling back to back).",
+    )
     data_gb: float | None = Field(
         None,
         ge=0,
@@ -111,6 +125,20 @@ class Latency(_Section):
         le=3_600_000,
         description="99th-percentile latency target (the SLA), in ms.",
         json_schema_extra=_q("What p99 latency does the SLA promise (ms)?", widget="log"),
+    )
+    target_percentile: float | None = Field(
+        None,
+        gt=0,
+        lt=100,
+        description="A percentile-threshold target's percentile, e.g. 80 in \"80 % of "
+        'requests within 20 s" (with target_ms); sized for like the p99.',
+    )
+    target_ms: float | None = Field(
+        None,
+        gt=0,
+        le=3_600_000,
+        description="A percentile-threshold target's threshold in ms, e.g. 20000 in \"80 % of "
+        'requests within 20 s" (with target_percentile).',
     )
     availability_pct: float | None = Field(
         None,

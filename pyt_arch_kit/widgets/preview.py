@@ -42,6 +42,16 @@ def preview_html(p: Plan) -> str:
         items.append(f"{p99} {verdict}")
     else:
         items.append(p99)
+    if cap.target_percentile_ms is not None:
+        pct = fmt_number(req.latency.target_percentile or 0)
+        within = fmt_number(req.latency.target_ms or 0)
+        ok = cap.meets_target_percentile
+        items.append(
+            f"p{pct} ≈ {fmt_number(cap.target_percentile_ms)} ms "
+            + (_OK if ok else _BAD).format(
+                f"{pct} % {'within' if ok else 'not within'} {within} ms"
+            )
+        )
     db = p.database
     if db is not None:
         usable = db.connection_limit - db.reserved_connections

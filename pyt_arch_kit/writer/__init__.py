@@ -208,10 +208,46 @@ def _latency_line(plan: Plan) -> str:
         QueueScope.INSTANCE: f"the {cap.queue_server}s of an instance share one queue",
     }.get(cap.queue, "nothing queues")
     verdict = "**met**" if cap.meets_p99 else "**not met** — see Risks for what would meet it"
-    return (
+    line = (
         f"- Estimated p99 {fmt_number(cap.p99_ms)} ms (p50 {fmt_number(cap.p50_ms)} ms) "
         f"against a target of {fmt_number(target)} ms: {verdict}; {where} "
         f"(M/G/{cap.queue_servers}, service cv {fmt_number(cap.service_cv)})."
+    )
+    return line + _percentile_line(plan) + _closed_loop_line(plan)
+
+
+def _closed_loop_line(plan: Plan) -> str:
+    """The closed-loop clients' line: their throughput, response time and what binds."""
+    cap, scale = plan.capacity, plan.resolved.scale
+    if cap.closed_loop_rps is None or cap.closed_loop_response_ms is None:
+        return ""
+    think = fmt_number(scale.think_time_ms)
+    stated = plan.resolved.requirements.scale.peak_rps or 0.0
+    binds = (
+        f"the stated peak of {fmt_number(stated)} req/s binds: the clients could send more "
+        "(the interactive response-time law, Lazowska et al. 1984)"
+        if cap.closed_loop_binds == "rate"
+        else "the clients bind: they send no faster than N / (R + Z) (mean value analysis, "
+        "Lazowska et al. 1984)"
+    )
+    return (
+        f"\n- {scale.clients:,} closed-loop clients with {think} ms think time: "
+        f"{fmt_number(cap.closed_loop_rps)} req/s at a mean response of "
+        f"{fmt_number(cap.closed_loop_response_ms)} ms; {binds}."
+    )
+
+
+def _percentile_line(plan: Plan) -> str:
+    """The percentile-threshold target's line ("80 % within 20 s"), or nothing without one."""
+    cap, lat = plan.capacity, plan.resolved.latency
+    if cap.target_percentile_ms is None:
+        return ""
+    pct = fmt_number(lat.target_percentile)
+    verdict = "**met**" if cap.meets_target_percentile else "**not met**"
+    return (
+        f"\n- Estimated p{pct} {fmt_number(cap.target_percentile_ms)} ms against the target of "
+        f"{pct} % of requests within {fmt_number(lat.target_ms)} ms: {verdict} (the same "
+        "response-time distribution as the p99; the fleet is sized for both)."
     )
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from pyt_arch_kit import Requirements, plan
 from pyt_arch_kit.planning.cache import ttl_hit_ratio
+from pyt_arch_kit.planning.closed import mva
 from pyt_arch_kit.planning.fanout import SlowestCall
 from pyt_arch_kit.planning.queueing import (
     erlang_c,
@@ -65,6 +66,35 @@ def _fanout_p99() -> float:
         },
     )
     return float(p.capacity.p99_ms)
+
+
+def _jain_gateway_p90_ms() -> float:
+    """A gateway forwarding 125 packets/s, 2 ms each (M/M/1, ρ = 0.25): the p90 of the
+    response time from the distribution the planner reads every percentile target from."""
+    from pyt_arch_kit.planning.tail import ResponseTime
+
+    prob, _mean, theta = mgc_wait(125, 0.002, 1, 1.0)
+    return ResponseTime(prob, theta, 0.002, 1.0).quantile(0.9) * 1000
+
+
+def _repairman_closed_form() -> float:
+    """Finite-source M/M/1, N = 10, S = 100 ms, Z = 500 ms: X = (1 − P₀) / S."""
+    total, term = 1.0, 1.0
+    for k in range(1, 11):
+        term *= (10 - k + 1) * 0.1 / 0.5
+        total += term
+    return (1 - 1 / total) / 0.1
+
+
+def _closed_loop_plan_rps() -> float:
+    """200 users of 50 ms requests thinking 950 ms: at most N / (D + Z) = 200 req/s; at the
+    planned fleet, nothing queues to speak of."""
+    p = _plan(
+        scale={"clients": 200, "think_time_ms": 950},
+        workload={"cpu_ms_per_request": 20, "io_wait_ms_per_request": 30},
+    )
+    assert p.capacity.closed_loop_binds == "clients"
+    return float(p.capacity.closed_loop_rps)
 
 
 def _graysort_cores() -> float:
@@ -142,6 +172,30 @@ def _ten_erlangs_shared() -> float:
 
 
 CASES = [
+    Case(
+        "Closed loop, one server: mean value analysis against the machine-repairman closed "
+        "form (N = 10, S = 100 ms, Z = 500 ms)",
+        "Lazowska et al., “Quantitative System Performance”, 1984, ch. 6 (exact MVA); "
+        "L. Kleinrock, “Queueing Systems”, vol. 1, 1975, §3.8 (finite-source M/M/1)",
+        _repairman_closed_form(),
+        lambda: mva(10, 0.1, 1, 0.0, 0.5).throughput,
+        1e-9,
+    ),
+    Case(
+        "Interactive response-time law: 200 users, 50 ms requests, 950 ms think time",
+        "Lazowska et al. 1984, ch. 3 and 5: X = N / (R + Z) ≤ N / (D + Z) = 200 req/s",
+        200.0,
+        _closed_loop_plan_rps,
+        0.01,
+    ),
+    Case(
+        "M/M/1 percentile of the response time: a 125 packets/s gateway of 2 ms, its p90",
+        "R. Jain, “The Art of Computer Systems Performance Analysis”, Wiley, 1991, "
+        "ch. 31 (M/M/1), Example 31.1 (E[r] = 2.67 ms; 90-percentile = E[r] · ln 10 = 6.1 ms)",
+        6.1,
+        _jain_gateway_p90_ms,
+        0.02,
+    ),
     Case(
         "Erlang C: P(wait) for c = 3 servers at a = 2 Erlangs (closed form: 4/9)",
         "A. K. Erlang (1917); M. Harchol-Balter, “Performance Modeling and Design of Computer "
