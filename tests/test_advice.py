@@ -12,6 +12,7 @@ from pyt_arch_kit.design import Design
 from pyt_arch_kit.planning.model import fmt_number
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S
 from pyt_arch_kit.writer import write_design
+from pyt_arch_kit.writer.code import profile
 
 ONLINE = [n for n in preset_names() if (preset(n).scale.peak_rps or 0) > 0]
 POSTGRES = [n for n in preset_names() if plan(preset(n)).database is not None]
@@ -63,8 +64,10 @@ def test_the_pgbouncer_trigger_uses_the_design_s_own_useful_connections(name: st
     assert useful == db.useful_connections
     usable = db.connection_limit - db.reserved_connections
     assert f"past {usable} usable, add PgBouncer" not in ops
-    if db.total_connections <= db.server_connections and not db.pgbouncer:
-        assert "PgBouncer" not in ops  # the pools can never outgrow what the database serves
+    if (db.total_connections <= db.server_connections and not db.pgbouncer) or profile(
+        d.plan
+    ).low_traffic:  # the pools never outgrow what the database serves, or no load to pool
+        assert "PgBouncer" not in ops
         return
     trigger = next(line for line in ops.splitlines() if "PgBouncer" in line)
     assert f"{db.useful_connections} active connections" in trigger or (
@@ -141,9 +144,11 @@ def test_retries_are_idempotent_only_bounded_budgeted_and_at_one_layer(name: str
     for needed in ("idempotent", "one layer", "retry budget of 10%", deadline):
         assert needed in retries.choice, needed
     assert "ch. 22" in retries.why
-    risk = next(
-        line for line in section(d, "Risks and Mitigations").splitlines() if "Retry storms" in line
-    )
+    rows = [ln for ln in section(d, "Risks and Mitigations").splitlines() if "Retry storms" in ln]
+    if profile(d.plan).low_traffic:  # below 1 req/s nothing storms: the row would be padding
+        assert rows == []
+        return
+    risk = rows[0]
     assert "idempotent" in risk and "10% retry budget" in risk
 
 
@@ -175,7 +180,12 @@ def test_server_keepalive_outlasts_the_load_balancer_idle_timeout(name: str) -> 
 
 @pytest.mark.parametrize("name", ONLINE)
 def test_burn_rate_alerts_have_the_workbook_s_short_windows(name: str) -> None:
-    ops = section(preset_design(name), "Operational Considerations")
+    d = preset_design(name)
+    ops = section(d, "Operational Considerations")
+    assert d.plan is not None
+    if profile(d.plan).low_traffic:  # SRE Workbook ch. 5, low-traffic services: tickets only
+        assert "**tickets only**" in ops and "page at" not in ops
+        return
     assert "14.4×" in ops and "over both 1 h and 5 min" in ops
     assert "6×" in ops and "over both 6 h and 30 min" in ops
     assert "2 % of the budget in 1 h" not in ops
@@ -230,7 +240,8 @@ def test_security_data_safety_migrations_and_cost_are_inside_the_six_sections(na
         assert "sslmode=verify-full" in ops or "tls=true" in ops or "verifying `ssl`" in ops
         assert "**Data safety**" in ops and "RPO" in ops and "RTO" in ops
         assert "point-in-time" in ops
-        assert "expand" in section(d, "Implementation Guidelines").lower()
+        guide = section(d, "Implementation Guidelines")
+        assert "expand" in guide.lower() or "### Schema migrations" in guide
     if "app" in d.plan.components:
         assert "Rate limits" in ops and "Authentication" in ops
     assert "**Cost**: about" in ops and "as of 2025-06" in d.appendix

@@ -330,8 +330,8 @@ def plan_concurrency(
         "of stack each and the GIL serialises any Python CPU work",
         ConcurrencyModel.ASYNCIO: "thousands of waits per process; every library on the request "
         "path must be async, and one blocking call stalls every request on that loop",
-        ConcurrencyModel.PROCESSES: "true parallelism; memory grows with each process and "
-        "arguments/results are pickled across process boundaries",
+        ConcurrencyModel.PROCESSES: "true parallelism; memory grows with each process, "
+        "each holding its own copy of the code and data it loads",
         ConcurrencyModel.HYBRID: "overlaps IO and uses every core; two execution models to "
         "reason about, and pickling cost on every offloaded call",
     }[model]

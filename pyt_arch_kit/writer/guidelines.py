@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Cache, ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.requirements import DatabaseKind, Interface
+from pyt_arch_kit.writer.inference import model_guideline
 from pyt_arch_kit.writer.snippets import snippets
 from pyt_arch_kit.writer.sockets import socket_guideline
+from pyt_arch_kit.writer.tool import approvals_guideline, low_traffic_migrations
 
 __all__ = ["implementation_guidelines"]
 
@@ -46,6 +48,8 @@ def _migrations(plan: Plan) -> list[str]:
             "before the old reader is removed (expand, migrate, contract).",
             "",
         ]
+    if (short := low_traffic_migrations(plan)) is not None:
+        return short
     online_index = (
         "`ALGORITHM=INPLACE, LOCK=NONE` indexes",
         "`CREATE INDEX CONCURRENTLY`",
@@ -182,6 +186,8 @@ def implementation_guidelines(plan: Plan) -> str:
             "",
         ]
     out += socket_guideline(plan)
+    out += model_guideline(plan)
+    out += approvals_guideline(plan)
     if plan.resolved.interface is Interface.GRPC:
         out += [
             f"Start the {conc.workers_per_instance} server processes of an instance before any "

@@ -13,12 +13,15 @@ from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
 from pyt_arch_kit.render import figures_table, materials_table
 from pyt_arch_kit.requirements import DatabaseKind, Interface
+from pyt_arch_kit.writer.code.profile import profile
+from pyt_arch_kit.writer.inference import model_operations, model_probes
 from pyt_arch_kit.writer.pipeline import pipeline_deployment, pipeline_observability
 from pyt_arch_kit.writer.sockets import (
     autoscaling_lines,
     failover_line,
     socket_operations,
 )
+from pyt_arch_kit.writer.tool import low_traffic_alerts
 
 __all__ = ["BURN_RATE_WINDOWS", "appendix", "operational_considerations"]
 #: (burn rate, long window, short window, share of a 30-day budget, action): the SRE Workbook's
@@ -67,9 +70,10 @@ def _deployment(plan: Plan) -> list[str]:
         if cap.instances > 1
         else "deploys start a new instance before the old one drains"
     )
-    lines = [f"{place}; {rollout}."]
+    lines = [f"{place}; {rollout}.", *model_operations(plan)]
     lines += [
-        "- Probes: liveness asks whether the process answers; readiness whether the worker "
+        model_probes(plan)
+        or "- Probes: liveness asks whether the process answers; readiness whether the worker "
         "is saturated, never the shared database (a blip would pull every instance).",
         _keepalive(plan),
     ]
@@ -160,6 +164,7 @@ def _scaling(plan: Plan) -> list[str]:
                     f"{db.server_connections}, with the driver's server-side prepared "
                     "statements off."
                     if db.total_connections > db.server_connections
+                    and not profile(plan).low_traffic  # 5 connections: no pooler to run
                     else "."
                 )
             )
@@ -183,8 +188,13 @@ def _observability(plan: Plan) -> list[str]:
     )
     return [
         "- RED metrics per endpoint, USE per resource, traces across every hop (OpenTelemetry).",
-        f"- SLO {avail:g} %: {minutes:,.0f} min of error budget a month. Burn-rate alerts "
-        f"(SRE Workbook, ch. 5): {alerts}.",
+        *(
+            low_traffic_alerts(plan, minutes)
+            or [
+                f"- SLO {avail:g} %: {minutes:,.0f} min of error budget a month. Burn-rate "
+                f"alerts (SRE Workbook, ch. 5): {alerts}."
+            ]
+        ),
         *extra,
     ]
 

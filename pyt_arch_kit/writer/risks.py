@@ -7,7 +7,8 @@ from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import RETRY_BUDGET
 from pyt_arch_kit.requirements import DatabaseKind, Interface
-from pyt_arch_kit.writer.code.profile import timeouts
+from pyt_arch_kit.writer.code.profile import profile, timeouts
+from pyt_arch_kit.writer.inference import model_risks
 from pyt_arch_kit.writer.pipeline import pipeline_risks
 from pyt_arch_kit.writer.sockets import socket_risks
 
@@ -167,6 +168,7 @@ def risks_and_mitigations(plan: Plan) -> str:
     ]
     rows += _fleet_risks(plan)
     rows += socket_risks(plan)
+    rows += model_risks(plan)
     if "app" in plan.components and conc.model in (
         ConcurrencyModel.ASYNCIO,
         ConcurrencyModel.HYBRID,
@@ -177,10 +179,7 @@ def risks_and_mitigations(plan: Plan) -> str:
                 "async drivers only; asyncio debug mode in tests; offload CPU work",
             )
         )
-    if "app" in plan.components and conc.model in (
-        ConcurrencyModel.PROCESSES,
-        ConcurrencyModel.HYBRID,
-    ):
+    if "app" in plan.components and conc.process_pool_workers:
         rows.append(
             (
                 "Pickling cost outweighs offloaded work",
@@ -205,7 +204,7 @@ def risks_and_mitigations(plan: Plan) -> str:
                 "(static) mode deletes every partition under the path before writing",
             )
         )
-    if "app" in plan.components:
+    if "app" in plan.components and not profile(plan).low_traffic:  # no storm at < 1 req/s
         rows.append(
             (
                 "Retry storms amplify an outage",

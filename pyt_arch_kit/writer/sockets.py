@@ -99,10 +99,13 @@ def socket_guideline(plan: Plan) -> list[str]:
     bus = broadcast_bus(plan.database).split(" (")[0]
     return [
         "Each worker keeps its sockets in a dict keyed by channel, listens on "
-        f"{bus} once, and fans a message out through each socket's bounded queue "
-        "(`app/ws.py`); a client that cannot keep up is disconnected, not buffered. The "
-        "handler authenticates on connect, keeps no state the user cannot rebuild from "
-        "Redis or the database, and on reconnect resynchronises from a last-seen version.",
+        f"{bus} once, on its own connection (`settings.pubsub_url`, not the cache's client), "
+        "and "
+        "fans a message out through each socket's bounded queue (`app/ws.py`); a client that "
+        "cannot keep up is disconnected, not buffered. A socket without a valid short-lived "
+        "ticket (`?token=`, signed) is closed with 1008 before `accept()`. Pub/sub is "
+        "at-most-once: after a Redis failover the worker resubscribes and sends its sockets "
+        "a resync notice; on it, as on every reconnect, the client fetches a snapshot.",
         "",
     ]
 

@@ -8,7 +8,7 @@ no async client for a sync app). Ranges come from :mod:`pyt_arch_kit.writer.pins
 from __future__ import annotations
 
 from pyt_arch_kit.planning.choices import Driver
-from pyt_arch_kit.planning.model import ConcurrencyModel, DatabasePlan, Plan
+from pyt_arch_kit.planning.model import DatabasePlan, Plan
 from pyt_arch_kit.requirements import DatabaseKind
 from pyt_arch_kit.writer.code.profile import profile
 from pyt_arch_kit.writer.pins import CHECKED, RANGES
@@ -100,7 +100,7 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
         rows.append(_row("grpcio", "gRPC server, HTTP/2 multiplexing, SO_REUSEPORT"))
         rows.append(_row("grpcio-tools", "generate stubs from the .proto contract"))
     online = "app" in plan.components
-    if conc.process_pool_workers or (conc.model is ConcurrencyModel.PROCESSES and online):
+    if conc.process_pool_workers:  # one sync worker per core needs no pool (and no pickling)
         rows.append(
             ("concurrent.futures", "stdlib", "ProcessPoolExecutor: CPU work outside the GIL")
         )

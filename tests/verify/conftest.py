@@ -93,6 +93,15 @@ def app_env(project: Project, svc: services_mod.Services) -> dict[str, str]:
         env["APP_DATABASE_URL"] = svc.redis_url.rsplit("/", 1)[0] + "/3"
     elif p.dialect == "mongodb":  # MongoDB is not packaged in Debian: nothing listens here
         env["APP_DATABASE_URL"] = "mongodb://127.0.0.1:9/verify"
+    if p.websocket:  # the broadcast bus (its own Redis in production) and the ticket key
+        env["APP_PUBSUB_URL"] = svc.redis_url
+        env["APP_WS_TOKEN_SECRET"] = "verify-only-ticket-key"
+    if p.model:  # the pinned model the app loads at start-up
+        model = project.root / "models" / "model.json"
+        model.parent.mkdir(exist_ok=True)
+        weights = {"amount": 0.002, "new_device": 1.5}
+        model.write_text(json.dumps({"version": "v7", "bias": -3, "weights": weights}))
+        env["APP_MODEL_PATH"], env["APP_MODEL_VERSION"] = str(model), "v7"
     db, cap, conc = plan.database, plan.capacity, plan.concurrency
     env["VERIFY_PLAN"] = json.dumps(
         {

@@ -139,9 +139,10 @@ DESIGNS: dict[str, Requirements] = {
         scale={"peak_rps": 3000},
         infrastructure={"db_max_connections": 20, "cores_per_instance": 8},
     ),
-    "flask-pgbouncer-psycopg": _req(
+    "flask-pgbouncer-psycopg": _req(  # also a model, an approval workflow, low traffic
         "flask-pgbouncer-psycopg",
-        scale={"peak_rps": 2000},
+        summary="Scores and approves expense reports.",
+        scale={"peak_rps": 2000, "avg_rps": 0.5},
         workload={**_CPU, **_HOT_KEYS},
         infrastructure={"db_max_connections": 20},
     ),
@@ -228,6 +229,9 @@ EXPECTED: dict[str, set[Any]] = {
     "pgbouncer": {True, False},
     "serve": {True, False},
     "websocket": {True, False},
+    "model": {True, False},
+    "low_traffic": {True, False},
+    "approvals": {True, False},
 }
 
 

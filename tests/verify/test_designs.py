@@ -102,7 +102,9 @@ def test_cache_degrades_to_the_database_and_invalidates_on_write(name: str, proj
     proj.check("cache", env)
 
 
-@pytest.mark.parametrize("name", _designs(lambda p: p.serve or p.web == "grpc"))
+@pytest.mark.parametrize(
+    "name", _designs(lambda p: (p.serve and not p.low_traffic) or p.web == "grpc")
+)
 def test_retries_catch_the_stacks_errors_and_stay_in_budget(name: str, project: Make) -> None:
     proj, env = project(name)
     proj.check("retries", env)
@@ -126,6 +128,20 @@ def test_redis_store_pool_is_the_plans_and_bounded(name: str, project: Make) -> 
 def test_server_starts_its_workers_and_serves(name: str, project: Make) -> None:
     proj, env = project(name)
     proj.check("server", env)
+
+
+@pytest.mark.parametrize("name", _designs(lambda p: p.model))
+def test_model_is_ready_only_when_loaded_pinned_and_timed_out(name: str, project: Make) -> None:
+    proj, env = project(name)
+    assert proj.has("app/model.py"), "a model service hands out its lifecycle"
+    proj.check("model", env)
+
+
+@pytest.mark.parametrize("name", _designs(lambda p: p.approvals))
+def test_approvals_keep_four_eyes_and_an_append_only_audit(name: str, project: Make) -> None:
+    proj, env = project(name)
+    assert proj.has("app/approvals.py"), "an approval workflow hands out its domain code"
+    proj.check("approvals", env)
 
 
 @pytest.mark.parametrize("name", _designs(lambda p: p.websocket))

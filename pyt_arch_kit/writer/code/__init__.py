@@ -9,7 +9,16 @@ services.
 from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Plan
-from pyt_arch_kit.writer.code import jobs, ledger, resilience, rpc, service, sockets
+from pyt_arch_kit.writer.code import (
+    approvals,
+    jobs,
+    ledger,
+    model,
+    resilience,
+    rpc,
+    service,
+    sockets,
+)
 from pyt_arch_kit.writer.code.profile import Profile, profile, timeouts
 
 __all__ = ["Profile", "profile", "snippets"]
@@ -37,6 +46,10 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
                     sockets.websocket_module(plan),
                 )
             )
+        if p.model:
+            out.append(
+                ("The model: loaded before readiness, pinned, timed out", model.model_module(plan))
+            )
         out.append(("Server configuration", service.server_config(plan, p)))
     if p.web == "grpc":
         out.append(("gRPC server", rpc.grpc_server(plan, p)))
@@ -55,7 +68,9 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
         out.append(("Cache-aside with a bounded TTL", resilience.cache(p)))
     elif p.cache == "local":
         out.append(("In-process TTL cache", resilience.cache(p)))
-    if p.serve or p.web == "grpc":
+    if p.approvals:
+        out.append(("Approvals: states, four eyes, audit trail", approvals.approvals_module()))
+    if (p.serve and not p.low_traffic) or p.web == "grpc":  # a budget matters under load only
         out.append(
             ("Timeouts and retries: deadline, budget, transient errors", resilience.retries(p))
         )

@@ -9,7 +9,12 @@ from pyt_arch_kit.planning.choices import Broker, Cache, DataTool, Driver, Frame
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
 from pyt_arch_kit.requirements import DatabaseKind
 
-__all__ = ["Profile", "Timeouts", "profile", "timeouts"]
+__all__ = ["LOW_TRAFFIC_RPS", "Profile", "Timeouts", "profile", "timeouts"]
+
+#: Below this average rate a service is low-traffic: its 5-min alert window holds under 300
+#: requests (and next to none off-hours), so a few failures breach a burn-rate page and a retry
+#: budget never matters (SRE Workbook, ch. 5, "Low-traffic services").
+LOW_TRAFFIC_RPS = 1.0
 
 # The branches' names are literal types: mypy --strict (strict equality) refuses a comparison
 # with a name that is not one of them.
@@ -89,6 +94,12 @@ class Profile:
         pgbouncer: connections go through PgBouncer in transaction mode.
         serve: the app is served over HTTP by gunicorn (REST, GraphQL, WebSocket, events).
         websocket: the app holds WebSockets: a route, per-socket queues, Redis pub/sub.
+        low_traffic: a served app whose average rate is below :data:`LOW_TRAFFIC_RPS`: no
+            retry-budget code; burn-rate alerts are tickets, not pages.
+        approvals: a sync service on PostgreSQL whose summary says it approves things
+            (expense reports, say): a state machine, four eyes, an append-only audit trail.
+        model: a CPU-bound Flask service with one sync worker per core (no process pool)
+            serves a model: loaded before readiness, a pinned version, a timeout per call.
     """
 
     is_async: bool
@@ -102,6 +113,9 @@ class Profile:
     pgbouncer: bool
     serve: bool
     websocket: bool = False
+    model: bool = False
+    low_traffic: bool = False
+    approvals: bool = False
 
     @property
     def url_scheme(self) -> str:
@@ -166,4 +180,15 @@ def profile(plan: Plan) -> Profile:
         websocket=iface == "websocket"
         and conc.framework in (Framework.FASTAPI, Framework.STRAWBERRY)
         and conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID),
+        model=iface == "rest"
+        and conc.framework is Framework.FLASK
+        and conc.model is ConcurrencyModel.PROCESSES
+        and not conc.process_pool_workers,
+        low_traffic=iface in ("rest", "graphql") and plan.resolved.scale.avg_rps < LOW_TRAFFIC_RPS,
+        approvals=iface == "rest"
+        and db is not None
+        and db.engine is DatabaseKind.POSTGRESQL
+        and conc.model
+        in (ConcurrencyModel.SYNC, ConcurrencyModel.THREADS, ConcurrencyModel.PROCESSES)
+        and "approv" in (plan.requirements.summary or "").lower(),
     )

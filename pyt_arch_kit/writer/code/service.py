@@ -53,14 +53,24 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
         fields.append(
             f"pool_timeout_s: float = {t.pool_s}  # wait for a connection, then fail fast"
         )
-    if p.cache == "redis" or p.websocket:
+    if p.cache == "redis":
         fields.append('redis_url: str = "redis://cache:6379/0"')
     if p.cache == "redis":
         fields.append(f"cache_timeout_s: float = {t.cache_s}  # a slow cache costs at most this")
     if p.websocket:
         fields += [
+            'pubsub_url: str = "redis://cache:6379/0"  # the bus: its own client, not the cache\'s',
+            "ws_token_secret: SecretStr  # signs the short-lived tickets sockets connect with",
             "ws_queue_max: int = 64  # messages a socket may fall behind before it is dropped",
             "ws_send_timeout_s: float = 10.0  # one frame to one client",
+        ]
+    if p.model:
+        fields += [
+            'model_path: str = "models/model.json"',
+            "model_version: str  # pinned per release: no default, a deploy cannot forget it",
+            f"inference_timeout_s: float = {t.deadline_s}  # past it: the fail-closed decision",
+            'on_timeout: str = "review"  # fail closed: held for review, never allowed unscored',
+            "review_above: float = 0.5  # scores from here are held for review",
         ]
     if p.cache:
         fields.append(
@@ -75,7 +85,7 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
     return fill(
         _SETTINGS,
         fields="\n    ".join(fields),
-        secret_import="from pydantic import SecretStr" if db else DROP,
+        secret_import="from pydantic import SecretStr" if db or p.websocket else DROP,
     )
 
 
@@ -275,6 +285,28 @@ _FLASK = '''
         return {"status": "ok"}
 '''
 
+_FLASK_MODEL = '''
+    # app/main.py
+    from flask import Flask
+
+    @db_import@
+    from app.model import model, routes
+    from app.settings import settings
+
+    # gunicorn imports this module in each worker after the fork (preload_app = False), so
+    # every worker process gets its own pool, and loads its model before it accepts.
+    @open_db@
+    model.load(settings.model_path, settings.model_version)
+    app = Flask(__name__)
+    app.register_blueprint(routes)  # /readyz, /score
+
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str | None]:
+        """Liveness of this process and the model version it serves."""
+        return {"status": "ok", "model_version": model.version}
+'''
+
 _DJANGO = '''
     # app/main.py
     from django.conf import settings as django_settings
@@ -331,14 +363,14 @@ def app_module(plan: Plan, p: Profile) -> str:
                 line
                 for line in (
                     open_db,
-                    "app.state.redis = Redis.from_url(settings.redis_url)",
-                    "listener = asyncio.create_task(listen(app.state.redis))",
+                    "app.state.bus = Redis.from_url(settings.pubsub_url)  # not the cache's",
+                    "listener = asyncio.create_task(listen(app.state.bus))",
                 )
                 if line != DROP
             )
             close_db = "\n        ".join(
                 line
-                for line in ("listener.cancel()", "await app.state.redis.aclose()", close_db)
+                for line in ("listener.cancel()", "await app.state.bus.aclose()", close_db)
                 if line != DROP
             )
         text = fill(
@@ -379,6 +411,8 @@ def app_module(plan: Plan, p: Profile) -> str:
         open_db = "Session = make_sessions(make_engine())"
     else:
         db_import = open_db = DROP
+    if p.model:
+        return fill(_FLASK_MODEL, db_import=db_import, open_db=open_db)
     return fill(_DJANGO if p.web == "django" else _FLASK, db_import=db_import, open_db=open_db)
 
 

@@ -1,4 +1,5 @@
-"""The WebSocket service's own code: the route, per-socket backpressure, Redis pub/sub fan-out."""
+"""The WebSocket service's own code: authentication before accept, per-socket backpressure,
+Redis pub/sub fan-out that resubscribes."""
 
 from __future__ import annotations
 
@@ -12,17 +13,27 @@ _WS = '''
     """Live updates over WebSockets: one hub per worker process (@per_worker@ sockets each
     after a zone loss).
 
+    * Authentication before the handshake completes: a socket presents a short-lived ticket
+      (``?token=``, signed with settings.ws_token_secret, handed out by the HTTP API after its
+      own login); without a valid one it is closed with 1008 (policy violation) before
+      ``accept()``, so the client sees its handshake refused (HTTP 403).
     * Backpressure per socket: a broadcast only enqueues (put_nowait, O(1) per socket); each
       socket's own sender task writes its queue out. A socket whose queue is full is a slow
       consumer: it is closed with 1013 (try again later) and its client reconnects and
       resynchronises, instead of the worker buffering for it without bound.
-    * Fan-out: one Redis pub/sub subscription per worker process (not per socket) carries each
-      message to every worker; the worker enqueues it for its own sockets. Pub/sub is
-      at-most-once: a client that reconnects reads the current state from the database.
+    * Fan-out: one Redis pub/sub subscription per worker process (not per socket), on the
+      bus's own client (settings.pubsub_url, never the cache's client), carries each message
+      to every worker; the worker enqueues it for its own sockets. Pub/sub is at-most-once:
+      after the subscription drops (a failover, a killed connection) the worker resubscribes
+      and sends its sockets RESYNC, on which clients fetch a snapshot, as after a reconnect.
     """
 
     import asyncio
     import contextlib
+    import hashlib
+    import hmac
+    import random
+    import time
 
     from fastapi import APIRouter, WebSocket, WebSocketDisconnect
     from redis.asyncio import Redis
@@ -31,7 +42,28 @@ _WS = '''
     from app.settings import settings
 
     PREFIX = "live:"  # Redis channel = PREFIX + the channel clients subscribe to
+    RESYNC = '{"type": "resync"}'  # messages may have been lost: fetch a snapshot
     router = APIRouter()
+
+
+    def _sign(payload: str) -> str:
+        key = settings.ws_token_secret.get_secret_value().encode()
+        return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+    def ticket(user: str, ttl_s: float = 60) -> str:
+        """A socket ticket for ``user``, valid ``ttl_s`` seconds: the HTTP API issues it."""
+        payload = f"{user}.{int(time.time() + ttl_s)}"
+        return f"{payload}.{_sign(payload)}"
+
+
+    def user_of(token: str | None) -> str | None:
+        """The user a ticket names, or None when it is missing, forged or expired."""
+        user, _, rest = (token or "").rpartition(".")
+        user, _, expires = user.rpartition(".")
+        if not (user and expires.isdigit()) or int(expires) < time.time():
+            return None
+        return user if hmac.compare_digest(rest, _sign(f"{user}.{expires}")) else None
 
 
     class Socket:
@@ -61,23 +93,28 @@ _WS = '''
         return queued
 
 
-    async def publish(redis: Redis, channel: str, message: str) -> None:
+    async def publish(bus: Redis, channel: str, message: str) -> None:
         """Send ``message`` to every socket on ``channel``, on every worker and instance."""
-        await redis.publish(PREFIX + channel, message)
+        await bus.publish(PREFIX + channel, message)
 
 
-    async def listen(redis: Redis) -> None:
+    async def listen(bus: Redis) -> None:
         """The worker's one subscription: run it as a task for the worker's lifetime."""
+        dropped = False
         while True:
             try:
-                async with redis.pubsub() as pubsub:
+                async with bus.pubsub() as pubsub:
                     await pubsub.psubscribe(PREFIX + "*")
+                    if dropped:  # what was published meanwhile is lost: clients resync
+                        for channel in list(_channels):
+                            deliver(channel, RESYNC)
                     async for event in pubsub.listen():
                         if event["type"] == "pmessage":
                             channel = event["channel"].decode().removeprefix(PREFIX)
                             deliver(channel, event["data"].decode())
-            except RedisError:
-                await asyncio.sleep(1)  # resubscribe; clients resync on their next message
+            except (RedisError, OSError):
+                dropped = True
+                await asyncio.sleep(random.uniform(0.1, 1.0))  # jittered: workers spread out
 
 
     async def _send(ws: WebSocket, sock: Socket) -> None:
@@ -94,8 +131,10 @@ _WS = '''
 
     @router.websocket("/ws/{channel}")
     async def live(ws: WebSocket, channel: str) -> None:
-        """Authenticate here (a short-lived token in the query string) before accepting."""
-        await ws.accept()
+        if user_of(ws.query_params.get("token")) is None:
+            await ws.close(code=1008)  # before accept(): the handshake is refused
+            return
+        await ws.accept()  # check here too that the user may read ``channel``
         sock = Socket()
         _channels.setdefault(channel, set()).add(sock)
         tasks = {

@@ -62,7 +62,9 @@ def test_the_stated_workers_start_and_serve_a_request(tmp_path: Path) -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        assert body == {"status": "ok"}, log.read_text()[-3000:]
+        assert body is not None and body["status"] == "ok", log.read_text()[-3000:]
+        if os.environ.get("APP_MODEL_VERSION"):  # a model service reports the version it serves
+            assert body["model_version"] == os.environ["APP_MODEL_VERSION"]
         workers = CONFIG["workers"]
         for _ in range(300):  # every worker has booted
             booted = log.read_text().count("Booting worker")
