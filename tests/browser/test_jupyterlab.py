@@ -40,6 +40,8 @@ SCREENSHOT = ROOT / "docs" / "assets" / "workbench.png"
 FINGERPRINT = SCREENSHOT.with_suffix(".json")
 # Runs in the page: the texts that define how the form looks (not numbers, not timings).
 FORM_TEXTS_JS = """form => ({
+  preset: Array.from(form.querySelectorAll('.widget-dropdown select'))
+    .map(e => e.selectedIndex >= 0 ? e.options[e.selectedIndex].textContent.trim() : '')[0],
   sections: Array.from(form.querySelectorAll('.jupyter-widget-Collapse-header'))
     .map(e => e.textContent.trim()),
   labels: Array.from(form.querySelectorAll('.widget-label, .widget-label-basic'))
