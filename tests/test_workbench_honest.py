@@ -72,7 +72,25 @@ def test_the_preset_dropdown_shows_the_forms_preset() -> None:
     assert RequirementsForm().preset.value == "(choose a preset)"
     form = RequirementsForm("io-bound-api")
     form.fields["scale.peak_rps"].widget.value = 2500
-    assert form.preset.value == "(choose a preset)"  # no longer the preset as shipped
+    # No longer the preset as shipped, and still saying which preset it started from.
+    assert form.preset.value == "io-bound-api (edited)"
+    form.fields["latency.p99_ms"].widget.value = 120
+    assert form.preset.value == "io-bound-api (edited)"
+    assert list(form.preset.options).count("io-bound-api (edited)") == 1
+    form.fields["scale.peak_rps"].widget.value = 2000  # back to the preset's own values
+    form.fields["latency.p99_ms"].widget.value = 200
+    assert form.preset.value == "io-bound-api"
+    assert "io-bound-api (edited)" not in form.preset.options
+    form.fields["scale.peak_rps"].widget.value = 2500
+    form.preset.value = "io-bound-api"  # choosing the preset brings its values back
+    assert form.fields["scale.peak_rps"].widget.value == 2000
+    assert form.preset.value == "io-bound-api"
+    blank = RequirementsForm()
+    blank.fields["scale.peak_rps"].widget.value = 2500
+    assert blank.preset.value == "(choose a preset)"  # made from no preset
+    other = RequirementsForm("io-bound-api")
+    other.set_requirements(Requirements(name="mine"))
+    assert other.preset.value == "(choose a preset)"
 
 
 def test_unset_fields_say_what_is_assumed_as_the_questions_panel_does() -> None:

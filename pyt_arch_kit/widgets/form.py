@@ -66,6 +66,8 @@ class RequirementsForm:
         self.valid: Requirements | None = None
         self.problems: list[tuple[str, str]] = []
         self._quiet = False
+        #: The preset the form was last filled from, while its fields still come from it.
+        self._origin: str | None = None
         # The open questions are ranked in a background thread (a ranking re-plans the design
         # once per probe: tens to hundreds of ms): one thread at a time, always on the newest
         # requirements; what it finds is shown only if the form still shows those.
@@ -158,7 +160,9 @@ class RequirementsForm:
                 field.set(getattr(holder, key))
         finally:
             self._quiet = False
+        self._origin = None  # requirements from elsewhere; a preset's own are recognised below
         self.validate()
+        self._show_preset()
 
     # -- what the form shows ------------------------------------------------------------------
 
@@ -186,16 +190,30 @@ class RequirementsForm:
         return _RAW_NUMBER.sub(number, _KEY.sub(bare, _PATH.sub(dotted, message)))
 
     def _show_preset(self) -> None:
-        """Show the preset the form holds, if it holds one exactly."""
+        """Show the preset the form holds, or the one it was edited from, marked "(edited)".
+
+        Choosing the preset itself in the drop-down brings its values back.
+        """
         current = self.valid
         match = next((n for n in preset_names() if current == preset(n)), None)
-        value = match or _CHOOSE
-        if self.preset.value != value:
-            self._quiet = True
-            try:
+        if match is not None:
+            self._origin = match
+        options = [_CHOOSE, *preset_names()]
+        if match is not None:
+            value = match
+        elif self._origin is not None:
+            value = f"{self._origin} (edited)"
+            options.insert(options.index(self._origin) + 1, value)
+        else:
+            value = _CHOOSE
+        self._quiet = True
+        try:
+            if list(self.preset.options) != options:
+                self.preset.options = options
+            if self.preset.value != value:
                 self.preset.value = value
-            finally:
-                self._quiet = False
+        finally:
+            self._quiet = False
 
     # -- live validation ---------------------------------------------------------------------
 

@@ -8,7 +8,14 @@ from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.requirements import DatabaseKind, Interface
 from pyt_arch_kit.writer.pipeline import pipeline_label
 
-__all__ = ["WORKER_NOUN", "mermaid"]
+__all__ = ["LONGEST_ROW", "WORKER_NOUN", "direction", "mermaid"]
+
+#: The most components a left-to-right diagram puts in one row. Mermaid draws each component
+#: of a row about 280 px wide (box and arrow) at a 16 px font; a notebook column at 1280 px is
+#: about 830 px, where a diagram keeps its text at 10 px or more only if drawn at most
+#: 830 x 16 / 10 = 1,330 px wide: 4 components (1,090-1,150 px). A longer chain is drawn top
+#: to bottom, where its width is that of its widest row.
+LONGEST_ROW = 4
 
 #: How to call one instance's workers under each concurrency model.
 WORKER_NOUN = {
@@ -20,8 +27,38 @@ WORKER_NOUN = {
 }
 
 
+def direction(edges: list[str]) -> str:
+    """``"LR"``, or ``"TB"`` when a chain of edges is longer than :data:`LONGEST_ROW` components.
+
+    Example:
+        ```pycon
+        >>> direction(["    a --> b", "    b -->|x| c"])
+        'LR'
+        >>> direction([f"    n{i} --> n{i + 1}" for i in range(5)])
+        'TB'
+
+        ```
+    """
+    after: dict[str, set[str]] = {}
+    for edge in edges:
+        parts = edge.split()
+        after.setdefault(parts[0], set()).add(parts[-1])
+
+    def longest(node: str, seen: frozenset[str]) -> int:
+        return 1 + max(
+            (longest(n, seen | {n}) for n in after.get(node, ()) if n not in seen), default=0
+        )
+
+    chain = max((longest(n, frozenset({n})) for n in after), default=0)
+    return "TB" if chain > LONGEST_ROW else "LR"
+
+
 def mermaid(plan: Plan) -> str:
-    """The system diagram as mermaid ``flowchart LR`` source (no fence)."""
+    """The system diagram as mermaid ``flowchart`` source (no fence).
+
+    Left to right, or top to bottom when a chain of components would make a row too wide to
+    read in a notebook column (see :func:`direction`).
+    """
     c = set(plan.components)
     conc = plan.concurrency
     cap = plan.capacity
@@ -135,4 +172,4 @@ def mermaid(plan: Plan) -> str:
     node("obs", "OpenTelemetry<br/>traces · metrics · logs")
     src = "app" if "app" in c else "job"
     edges.append(f"    {src} -.-> obs")
-    return "\n".join(["flowchart LR", *nodes, *edges])
+    return "\n".join([f"flowchart {direction(edges)}", *nodes, *edges])

@@ -14,6 +14,7 @@ committed with the change that altered the form.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -39,6 +40,8 @@ SCREENSHOT = ROOT / "docs" / "assets" / "workbench.png"
 FINGERPRINT = SCREENSHOT.with_suffix(".json")
 # Runs in the page: the texts that define how the form looks (not numbers, not timings).
 FORM_TEXTS_JS = """form => ({
+  preset: Array.from(form.querySelectorAll('.widget-dropdown select'))
+    .map(e => e.selectedIndex >= 0 ? e.options[e.selectedIndex].textContent.trim() : '')[0],
   sections: Array.from(form.querySelectorAll('.jupyter-widget-Collapse-header'))
     .map(e => e.textContent.trim()),
   labels: Array.from(form.querySelectorAll('.widget-label, .widget-label-basic'))
@@ -80,22 +83,19 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"jupyter lab did not start in 90 s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A JupyterLab on 127.0.0.1 serving a temporary copy of the quick-start notebook."""
-    if not NOTEBOOK.is_file():
-        pytest.fail(f"{NOTEBOOK} is missing", pytrace=False)
-    base = tmp_path_factory.mktemp("lab")
+@contextlib.contextmanager
+def jupyter_lab(base: Path, notebook: dict[str, Any], name: str) -> Iterator[str]:
+    """A JupyterLab on 127.0.0.1 serving ``notebook`` as ``name`` in a folder under ``base``.
+
+    No API key in its environment, its own settings (every cell kept in the page); yields the
+    notebook's URL, with the token. The server and its kernels are stopped on the way out.
+    """
     root = base / "root"
     root.mkdir()
-    # The notebook as committed, with the Python version this kernel reports: the one field
-    # JupyterLab updates on every machine whose Python differs (see scripts/normalise-notebooks.py).
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    nb["metadata"]["language_info"]["version"] = sys.version.split()[0]
-    (root / NOTEBOOK.name).write_text(json.dumps(nb, indent=1), encoding="utf-8")
+    (root / name).write_text(json.dumps(notebook, indent=1), encoding="utf-8")
     settings = base / "settings"
-    for name, value in SETTINGS.items():
-        path = settings / name
+    for setting, value in SETTINGS.items():
+        path = settings / setting
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(value), encoding="utf-8")
     env = {
@@ -138,7 +138,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_until_up(f"{url}api/status?token={token}", proc, log)
-        yield f"{url}lab/tree/{NOTEBOOK.name}?token={token}"
+        yield f"{url}lab/tree/{name}?token={token}"
     finally:
         proc.send_signal(signal.SIGINT)  # jupyter's clean shutdown: kernels are stopped too
         try:
@@ -148,23 +148,34 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=10)
 
 
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A JupyterLab on 127.0.0.1 serving a temporary copy of the quick-start notebook."""
+    if not NOTEBOOK.is_file():
+        pytest.fail(f"{NOTEBOOK} is missing", pytrace=False)
+    # The notebook as committed, with the Python version this kernel reports: the one field
+    # JupyterLab updates on every machine whose Python differs (see scripts/normalise-notebooks.py).
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    nb["metadata"]["language_info"]["version"] = sys.version.split()[0]
+    with jupyter_lab(tmp_path_factory.mktemp("lab"), nb, NOTEBOOK.name) as url:
+        yield url
+
+
 def _menu(page: Any, menu: str, item: str) -> None:
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{item}$")).click()
 
 
-def test_form_in_jupyterlab_designs_after_an_edit(
-    lab: str, watched: tuple[Any, Traffic], artifacts: Path
-) -> None:
-    page, traffic = watched
-    page.set_default_timeout(60_000)
-    page.goto(lab)
+def open_notebook(page: Any, url: str) -> None:
+    """Open the notebook and wait until its kernel is idle."""
+    page.goto(url)
     page.locator(".jp-NotebookPanel .jp-Notebook").wait_for()
     page.locator("#jp-main-statusbar", has_text="Idle").wait_for(timeout=120_000)
     page.wait_for_timeout(1_000)  # let JupyterLab settle the kernel's metadata
-    tab = page.locator(".lm-TabBar-tab.jp-mod-current")
-    assert "jp-mod-dirty" not in (tab.get_attribute("class") or ""), "opened as modified"
 
+
+def run_all_cells(page: Any) -> None:
+    """Run every cell from the Run menu and wait until the last has run."""
     _menu(page, "Run", "Run All Cells")
     # Every code cell has run when none is queued or running ([*]) and the last has a number.
     page.wait_for_function(
@@ -176,6 +187,18 @@ def test_form_in_jupyterlab_designs_after_an_edit(
         }""",
         timeout=240_000,
     )
+
+
+def test_form_in_jupyterlab_designs_after_an_edit(
+    lab: str, watched: tuple[Any, Traffic], artifacts: Path
+) -> None:
+    page, traffic = watched
+    page.set_default_timeout(60_000)
+    open_notebook(page, lab)
+    tab = page.locator(".lm-TabBar-tab.jp-mod-current")
+    assert "jp-mod-dirty" not in (tab.get_attribute("class") or ""), "opened as modified"
+
+    run_all_cells(page)
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
     tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t]
     assert not tracebacks, tracebacks
