@@ -28,6 +28,8 @@ def _migrations(plan: Plan) -> list[str]:
     db = plan.database
     if db is None:
         return []
+    if "app" in plan.components:  # a service's schema changes are the baseline's
+        return _hypertable(plan)
     if db.engine is DatabaseKind.REDIS:
         return [
             "### Key schema changes",
@@ -155,6 +157,22 @@ def _testing(plan: Plan) -> list[str]:
             "scheduled one.",
         ]
     )
+    if "app" in plan.components:  # unit and integration tests are the baseline's
+        return [
+            "### Testing strategy",
+            "",
+            *(
+                [
+                    "- **Unit**: hypothesis properties: no balance ever negative; every "
+                    "transfer's postings sum to zero."
+                ]
+                if plan.database is not None and plan.database.isolation.locks_rows
+                else []
+            ),
+            f"- **Load**: locust to 3× the {fmt_number(plan.resolved.scale.peak_rps)} req/s "
+            f"peak; expect p50 ≈ {fmt_number(cap.p50_ms)} ms, p99 ≈ {fmt_number(cap.p99_ms)} ms "
+            f"(cv {fmt_number(cap.service_cv)}).",
+        ]
     return [
         "### Testing strategy",
         "",
@@ -173,8 +191,9 @@ def _testing(plan: Plan) -> list[str]:
 def implementation_guidelines(plan: Plan) -> str:
     """Layout, the critical code, schema migrations, and how to test it."""
     conc = plan.concurrency
-    out = list(_LAYOUT)
-    if conc.model is ConcurrencyModel.ASYNCIO or conc.model is ConcurrencyModel.HYBRID:
+    service = "app" in plan.components  # its layout and event-loop rules are the baseline's
+    out = [] if service else list(_LAYOUT)
+    if not service and conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID):
         out += [
             "Never block the event loop: no `requests`, no `time.sleep`, no sync drivers on "
             "the request path. Run with `PYTHONASYNCIODEBUG=1` in tests to catch slow "
