@@ -15,8 +15,7 @@ __all__ = ["BASELINE", "BASELINE_REFERENCE", "baseline_text"]
 BASELINE = "service baseline v1"
 #: The line a service design applies it with: its name, version and where to read it.
 BASELINE_REFERENCE = (
-    f"The rest (layout, retries, migrations, probes, security, backups) is the **{BASELINE}**: "
-    "`pyt-arch baseline`, docs/guides/baseline.md."
+    f"Everything else is the **{BASELINE}** (`pyt-arch baseline`, docs/guides/baseline.md)."
 )
 
 

@@ -101,13 +101,12 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
         )
     else:
         lines.append(
-            "**Recommendation:** one deployable service built with "
-            f"**{framework_text(conc.framework, plan.broker)}** on "
+            f"**Recommendation:** **{framework_text(conc.framework, plan.broker)}** on "
             f"{conc.server}, running **{cap.instances} instance(s) × {cap.cores_per_instance} "
             f"cores**"
             + (f" across {cap.zones} availability zones" if cap.zones > 1 else "")
-            + f" with the **{conc.model.value}** concurrency model"
-            + (f", backed by **{db.engine}** ({db.driver})" if db else "")
+            + f", **{conc.model.value}**"
+            + (f", on **{db.engine}** ({db.driver})" if db else "")
             + (f" and **{plan.data.tool}** for data processing" if plan.data else "")
             + ". "
             + conc.why[0].upper()
@@ -130,7 +129,7 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
     if not batch:
         lines += [
             f"- {fmt_number(cap.in_flight)} requests in flight at {fmt_number(peak)} req/s peak "
-            f"(Little's law, L = λ·W with W = {fmt_number(cap.service_ms)} ms).",
+            f"× {fmt_number(cap.service_ms)} ms (Little's law).",
             f"- {fmt_number(cap.busy_cores)} cores busy → {cap.cores} provisioned at "
             f"{cap.utilisation:.0%} utilisation (target ≤ {cap.target_utilisation:.0%}); "
             + _after_failure(plan),
@@ -270,7 +269,7 @@ def _latency_line(plan: Plan) -> str:
     return (
         f"- Estimated p99 {fmt_number(cap.p99_ms)} ms (p50 {fmt_number(cap.p50_ms)} ms) "
         f"against a target of {fmt_number(target)} ms: {verdict}; {where} "
-        f"(M/G/{cap.queue_servers}, service cv {fmt_number(cap.service_cv)})."
+        f"(M/G/{cap.queue_servers}, cv {fmt_number(cap.service_cv)})."
     )
 
 
@@ -302,7 +301,9 @@ def system_diagram(plan: Plan) -> str:
             )
         ]
     )
-    if "app" in plan.components:
+    if "app" in plan.components and not grpc and not sockets_held(plan):
+        steps = []  # a plain HTTP request's path to a worker is the diagram's, drawn above
+    elif "app" in plan.components:
         steps.append(
             f"One of the instance's {conc.workers_per_instance} "
             f"{WORKER_NOUN[conc.model]} handles it."

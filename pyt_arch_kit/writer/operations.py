@@ -284,16 +284,20 @@ def operational_considerations(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> 
     if safety:
         out += ["", "**Data safety**", "", *safety]
     total, unpriced = monthly_total(bill_of_materials(plan, prices))
+    if _online(plan):  # its prices' date and basis: the appendix
+        out += [
+            "",
+            f"**Cost**: about {total:,.0f} {prices.currency} a month"
+            + (f", {unpriced} line(s) unpriced" if unpriced else "")
+            + f" ({APPENDIX}).",
+        ]
+        return "\n".join(out)
     out += [
         "",
         f"**Cost**: about {total:,.0f} {prices.currency} a month at {prices.as_of} list prices"
         + (f" ({unpriced} line(s) unpriced)" if unpriced else "")
-        + (
-            f", fleet at peak; lines: {APPENDIX}."
-            if _online(plan)
-            else f", the fleet at peak size; every line, the bill of materials and the figures "
-            f"with their formulas: the appendix ({APPENDIX})."
-        ),
+        + f", the fleet at peak size; every line, the bill of materials and the figures with "
+        f"their formulas: the appendix ({APPENDIX}).",
     ]
     return "\n".join(out)
 
