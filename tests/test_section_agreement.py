@@ -13,6 +13,7 @@ from pyt_arch_kit.design import APPENDIX, Design
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.requirements import Interface
 from pyt_arch_kit.writer import write_design
+from pyt_arch_kit.writer.sockets import sockets_held
 from tests.test_properties import requirements
 
 SUMMARY, DIAGRAM, STACK = "Executive Summary", "System Diagram", "Technology Stack"
@@ -67,7 +68,7 @@ def check_consistent(p: Plan) -> None:
         assert f"**{n} instance(s) × {cpi} cores**" in s[SUMMARY]
         assert f"→ {cap.cores} provisioned" in s[SUMMARY]
         assert f"{n} × {conc.workers_per_instance} " in d.diagram
-        http = p.resolved.interface not in (Interface.GRPC, Interface.WEBSOCKET)
+        http = p.resolved.interface is not Interface.GRPC and not sockets_held(p)
         assert (f"across {n} instance(s)" in s[DIAGRAM]) != http  # else the drawing says it
         assert f"- {n} instance(s) of {cpi} cores" in s[OPS]
         assert f"{n} instance(s) × {cpi} vCPU" in s[APPX]

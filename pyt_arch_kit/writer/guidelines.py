@@ -208,8 +208,15 @@ def implementation_guidelines(plan: Plan) -> str:
             "launcher forks them, and each creates its own server bound with SO_REUSEPORT.",
             "",
         ]
+    if service:  # one heading: each block's first line names its file, then what it is
+        out += ["### Code", ""]
     for title, code in snippets(plan):
-        out += [f"### {title}", "", "```python", code.rstrip("\n"), "```", ""]
+        if service:
+            first, _, rest = code.rstrip("\n").partition("\n")
+            head = f"{first} — {title[0].lower()}{title[1:]}"
+            out += ["```python", head, *([rest] if rest else []), "```", ""]
+        else:
+            out += [f"### {title}", "", "```python", code.rstrip("\n"), "```", ""]
     out += _migrations(plan)
     out += _testing(plan)
     return "\n".join(out).rstrip()
