@@ -177,6 +177,13 @@ def _parser() -> argparse.ArgumentParser:
         description="List the shipped scenarios, one a line, name first.",
     )
 
+    sub.add_parser(
+        "baseline",
+        help="print the service baseline every service design applies",
+        description="Print the service baseline (Markdown): the practices every service "
+        "design applies and names in one line.",
+    )
+
     persona = sub.add_parser(
         "persona",
         help="show the persona in use",
@@ -426,6 +433,11 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
 
         for name, summary in list_presets():
             out.write(f"{name:<24} {summary}\n")
+        return EXIT_OK
+    if args.command == "baseline":
+        from pyt_arch_kit.baseline import baseline_text
+
+        out.write(baseline_text())
         return EXIT_OK
     if args.command == "persona":
         from pyt_arch_kit.persona import load_persona

@@ -8,9 +8,10 @@ import re
 import pytest
 
 from pyt_arch_kit import Requirements, plan, preset, preset_names
+from pyt_arch_kit.baseline import BASELINE, baseline_text
 from pyt_arch_kit.design import Design
 from pyt_arch_kit.planning.model import fmt_number
-from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S
+from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
 from pyt_arch_kit.writer import write_design
 from pyt_arch_kit.writer.code import profile
 
@@ -157,25 +158,31 @@ def test_retries_are_idempotent_only_bounded_budgeted_and_at_one_layer(name: str
 
 @pytest.mark.parametrize("name", ONLINE)
 def test_readiness_never_queries_the_shared_database(name: str) -> None:
-    ops = section(preset_design(name), "Operational Considerations")
-    probe = next(line for line in ops.splitlines() if line.startswith("- Probes"))
-    assert "SELECT 1" not in probe
-    assert "never the shared database" in probe
+    """A service's probes are the baseline's: the design cites it, and says nothing else."""
+    d = preset_design(name)
+    assert BASELINE in section(d, "Executive Summary")
+    assert "SELECT 1" not in section(d, "Operational Considerations")
+    rules = " ".join(baseline_text().split())
+    assert "readiness whether the worker is saturated, never the shared database" in rules
+    assert "SELECT 1" not in rules
 
 
 @pytest.mark.parametrize("name", ONLINE)
 def test_server_keepalive_outlasts_the_load_balancer_idle_timeout(name: str) -> None:
     d = preset_design(name)
     line = next(
-        ln
-        for ln in section(d, "Operational Considerations").splitlines()
-        if ln.startswith("- Keep-alive")
+        (
+            ln
+            for ln in section(d, "Operational Considerations").splitlines()
+            if ln.startswith("- Keep-alive")
+        ),
+        None,
     )
-    setting = re.search(r"`keepalive`.*?= (\d+) s", line)
-    if setting is not None:  # HTTP keep-alive workers
-        assert int(setting.group(1)) > LB_IDLE_TIMEOUT_S
-    else:  # sync workers close per response; gRPC and WebSockets ping inside the timeout
-        assert "closes after its response" in line or "ping" in line
+    if line is None:  # HTTP keep-alive: the baseline's, longer than the balancer's timeout
+        assert SERVER_KEEPALIVE_S > LB_IDLE_TIMEOUT_S
+        assert f"= {SERVER_KEEPALIVE_S} s against a {LB_IDLE_TIMEOUT_S} s" in baseline_text()
+    else:  # gRPC and WebSockets ping inside the timeout
+        assert "ping" in line
 
 
 @pytest.mark.parametrize("name", ONLINE)
@@ -186,9 +193,10 @@ def test_burn_rate_alerts_have_the_workbook_s_short_windows(name: str) -> None:
     if profile(d.plan).low_traffic:  # SRE Workbook ch. 5, low-traffic services: tickets only
         assert "**tickets only**" in ops and "page at" not in ops
         return
-    assert "14.4×" in ops and "over both 1 h and 5 min" in ops
-    assert "6×" in ops and "over both 6 h and 30 min" in ops
+    assert "(14.4×)" in ops and "(6×)" in ops and "ticket at" in ops
     assert "2 % of the budget in 1 h" not in ops
+    windows = " ".join(baseline_text().split())
+    assert "14.4× over both 1 h and 5 min" in windows and "6× over both 6 h and 30 min" in windows
 
 
 # -- caching --------------------------------------------------------------------------------
@@ -199,7 +207,7 @@ def test_cache_aside_keeps_a_user_s_own_writes_visible() -> None:
     assert d.plan is not None and d.plan.database is not None
     assert d.plan.database.cache.startswith("Redis")
     caching = d.plan.decision("caching").why
-    for text in (caching, section(d, "System Diagram"), section(d, "Risks and Mitigations")):
+    for text in (caching, section(d, "System Diagram"), baseline_text()):  # the risk: baseline
         assert "after the commit" in text
         assert "primary" in text
 
@@ -235,15 +243,19 @@ def test_security_data_safety_migrations_and_cost_are_inside_the_six_sections(na
     assert d.plan is not None
     assert len(re.findall(r"^## ", d.text, re.M)) == 7  # the six sections, then the appendix
     ops = section(d, "Operational Considerations")
-    assert "**Security**" in ops and "Secrets:" in ops
+    service = "app" in d.plan.components
+    # a service's security, restore drill and migrations are the baseline's, which it cites
+    rules = baseline_text() if service else ops
+    guidelines = baseline_text() if service else section(d, "Implementation Guidelines")
+    if service:
+        assert BASELINE in section(d, "Executive Summary")
+        assert "Rate limits" in rules and "Authentication" in rules
+    assert "Security" in rules and "Secrets:" in rules
     if d.plan.database is not None:
-        assert "sslmode=verify-full" in ops or "tls=true" in ops or "verifying `ssl`" in ops
+        assert "sslmode=verify-full" in rules or "tls=true" in rules or "verifying `ssl`" in rules
         assert "**Data safety**" in ops and "RPO" in ops and "RTO" in ops
-        assert "point-in-time" in ops
-        guide = section(d, "Implementation Guidelines")
-        assert "expand" in guide.lower() or "### Schema migrations" in guide
-    if "app" in d.plan.components:
-        assert "Rate limits" in ops and "Authentication" in ops
+        assert "point-in-time" in rules
+        assert "expand" in guidelines.lower()
     assert "**Cost**: about" in ops and "as of 2025-06" in d.appendix
 
 

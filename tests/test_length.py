@@ -79,9 +79,10 @@ def test_no_two_service_designs_share_more_than_15_percent_of_their_words() -> N
     )
 
 
-#: Today's worst share (io-bound-api vs timeseries-ingest, 60 %), with a little room: a guard
-#: against shared text growing back while the 15 % target above is still open.
-SHARED_TODAY = 0.65
+#: Today's worst share (io-bound-api vs timeseries-ingest, 32 % since the service baseline took
+#: the generic practices), with a little room: a guard against shared text growing back while
+#: the 15 % target above is still open.
+SHARED_TODAY = 0.34
 
 
 def test_shared_text_does_not_grow_back() -> None:

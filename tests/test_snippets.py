@@ -166,7 +166,8 @@ def test_every_range_admits_the_newest_release_in_the_dated_table() -> None:
 
 def test_the_design_states_the_date_its_pins_were_checked() -> None:
     text = write_design(plan(preset("io-bound-api")))
-    assert f"| {PINS_ROW} | `{CHECKED}` |" in text
+    assert f"each range admits the newest PyPI release of {CHECKED}" in text  # a service
+    assert f"| {PINS_ROW} | `{CHECKED}` |" in write_design(plan(preset("nightly-batch")))
 
 
 def test_the_verification_designs_take_every_branch() -> None:

@@ -151,7 +151,15 @@ def stack_distributions(stack: str) -> list[str]:
     out: list[str] = []
     lines = [ln.strip() for ln in stack.splitlines()]
     rows = [_cells(ln) if ln.startswith("|") else None for ln in lines]
+    fenced = False
     for i, line in enumerate(lines):
+        if line.startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced:  # a requirements block: one specifier a line, comments after `#`
+            spec = re.match(r"([A-Za-z0-9][\w.\-]*(?:\[[\w,\s-]+\])?)", line.split("#")[0])
+            out += distribution_names(spec.group(1)) if spec else []
+            continue
         cells = rows[i]
         if cells is not None:
             after = rows[i + 1] if i + 1 < len(rows) else None

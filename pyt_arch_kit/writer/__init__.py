@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from pyt_arch_kit.baseline import BASELINE_REFERENCE
 from pyt_arch_kit.design import APPENDIX
 from pyt_arch_kit.markup import inline
 from pyt_arch_kit.planning.choices import Cache, FindingKind, QueueScope, framework_text
@@ -15,10 +16,11 @@ from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface, Workloa
 from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
 from pyt_arch_kit.writer.guidelines import implementation_guidelines
 from pyt_arch_kit.writer.operations import appendix, operational_considerations
+from pyt_arch_kit.writer.pins import RANGES
 from pyt_arch_kit.writer.pipeline import pipeline_summary
 from pyt_arch_kit.writer.risks import risks_and_mitigations
 from pyt_arch_kit.writer.sockets import socket_summary, sockets_held
-from pyt_arch_kit.writer.stack import stack
+from pyt_arch_kit.writer.stack import PINS_ROW, stack
 
 if TYPE_CHECKING:
     from pyt_arch_kit.questions import Question
@@ -44,6 +46,26 @@ STANDARD_PRACTICE = frozenset(
 #: Decisions the recommendation's sentence already states (the concurrency model and its
 #: reason, framework and server, database and driver): their rows are in the appendix.
 IN_THE_RECOMMENDATION = frozenset({"concurrency", "framework", "database"})
+
+
+#: Decisions a service design leaves to the baseline or states in its numbers: retries and
+#: data safety are the baseline's, redundancy and the pool are the numbers' lines (every one of
+#: them stays in the appendix with its reasons).
+IN_THE_BASELINE = frozenset(
+    {"retries", "data safety", "database hosting", "redundancy", "connection pool"}
+)
+
+
+#: Decisions whose choice a service's summary states, their reasons (a citation, the
+#: engine's default) in the appendix.
+REASONS_IN_THE_APPENDIX = frozenset({"consistency", "isolation"})
+
+
+def _departs(plan: Plan, topic: str) -> bool:
+    """Whether a decision departs from the baseline's default (row locks, not plain READ
+    COMMITTED): its reason is then this design's own, and stays in the summary."""
+    db = plan.database
+    return topic == "isolation" and db is not None and db.isolation.locks_rows
 
 
 def _cell(text: str) -> str:
@@ -79,13 +101,12 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
         )
     else:
         lines.append(
-            "**Recommendation:** one deployable service built with "
-            f"**{framework_text(conc.framework, plan.broker)}** on "
+            f"**Recommendation:** **{framework_text(conc.framework, plan.broker)}** on "
             f"{conc.server}, running **{cap.instances} instance(s) × {cap.cores_per_instance} "
             f"cores**"
             + (f" across {cap.zones} availability zones" if cap.zones > 1 else "")
-            + f" with the **{conc.model.value}** concurrency model"
-            + (f", backed by **{db.engine}** ({db.driver})" if db else "")
+            + f", **{conc.model.value}**"
+            + (f", on **{db.engine}** ({db.driver})" if db else "")
             + (f" and **{plan.data.tool}** for data processing" if plan.data else "")
             + ". "
             + conc.why[0].upper()
@@ -108,7 +129,7 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
     if not batch:
         lines += [
             f"- {fmt_number(cap.in_flight)} requests in flight at {fmt_number(peak)} req/s peak "
-            f"(Little's law, L = λ·W with W = {fmt_number(cap.service_ms)} ms).",
+            f"× {fmt_number(cap.service_ms)} ms (Little's law).",
             f"- {fmt_number(cap.busy_cores)} cores busy → {cap.cores} provisioned at "
             f"{cap.utilisation:.0%} utilisation (target ≤ {cap.target_utilisation:.0%}); "
             + _after_failure(plan),
@@ -122,22 +143,59 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
         lines += ["", "**Push-back on the proposal**", ""]
         lines += [f"- **{f.title}.** {f.detail} *Instead:* {f.recommendation}" for f in pushback]
     lines += ["", "**Key decisions**", ""]
+    service = "app" in plan.components
     lines += [
         f"- **{d.topic.capitalize()}:** {d.choice}"
-        + ("." if d.topic in STANDARD_PRACTICE else f" — {d.why}.")
+        + (
+            "."
+            if d.topic in STANDARD_PRACTICE
+            or (service and d.topic in REASONS_IN_THE_APPENDIX and not _departs(plan, d.topic))
+            else f" — {d.why}."
+        )
         for d in plan.decisions
-        if not (d.topic in IN_THE_RECOMMENDATION and "app" in plan.components)
+        if not (service and d.topic in IN_THE_RECOMMENDATION | IN_THE_BASELINE)
     ]
     lines.append(
         f"\nEvery decision's reasons, trade-off and alternatives: the appendix ({APPENDIX})."
+        if not service
+        else f"\nReasons and alternatives: the appendix. {BASELINE_REFERENCE}"
     )
-    lines += _assumptions(plan, questions)
+    lines += _assumptions(plan, questions, brief="app" in plan.components)
     return "\n".join(lines)
 
 
-def _assumptions(plan: Plan, questions: Sequence[Question] | None) -> list[str]:
+def _assumptions(
+    plan: Plan, questions: Sequence[Question] | None, *, brief: bool = False
+) -> list[str]:
+    """The assumptions, ranked by what their answer would change; ``brief`` (a service) names
+    each field and value, its reason in the appendix."""
     if not plan.assumptions:
         return []
+    if brief and questions:
+        by_field = {a.field: a for a in plan.assumptions}
+        ranked = [q for q in questions if q.field in by_field]
+        asked = {q.field for q in ranked}
+        steady = [by_field[q.field] for q in ranked if not q.changes_design]
+        steady += [a for a in plan.assumptions if a.field not in asked]
+        return [
+            "",
+            "**Assumptions** (reasons: the appendix)",
+            "",
+            *(
+                f"- {str(by_field[q.field]).split(' — ')[0]}. *Would change:* {q.impact()}."
+                for q in ranked
+                if q.changes_design
+            ),
+            *(
+                [
+                    "- *Does not change this design*: "
+                    + ", ".join(str(a).split(" — ")[0] for a in steady)
+                    + "."
+                ]
+                if steady
+                else []
+            ),
+        ]
     by_field = {a.field: a for a in plan.assumptions}
     ranked = [q for q in questions or () if q.field in by_field]
     if not ranked:
@@ -226,7 +284,7 @@ def _latency_line(plan: Plan) -> str:
     line = (
         f"- Estimated p99 {fmt_number(cap.p99_ms)} ms (p50 {fmt_number(cap.p50_ms)} ms) "
         f"against a target of {fmt_number(target)} ms: {verdict}; {where} "
-        f"(M/G/{cap.queue_servers}, service cv {fmt_number(cap.service_cv)})."
+        f"(M/G/{cap.queue_servers}, cv {fmt_number(cap.service_cv)})."
     )
     return (
         line
@@ -334,7 +392,9 @@ def system_diagram(plan: Plan) -> str:
             )
         ]
     )
-    if "app" in plan.components:
+    if "app" in plan.components and not grpc and not sockets_held(plan):
+        steps = []  # a plain HTTP request's path to a worker is the diagram's, drawn above
+    elif "app" in plan.components:
         steps.append(
             f"One of the instance's {conc.workers_per_instance} "
             f"{WORKER_NOUN[conc.model]} handles it."
@@ -369,7 +429,8 @@ def system_diagram(plan: Plan) -> str:
                 + (f" to {plan.broker.name}" if plan.broker else "")
                 + ", and idempotent consumers apply them."
             )
-    steps.append("Every hop emits OpenTelemetry traces, metrics and structured logs.")
+    if "app" not in plan.components:  # a service's telemetry is the baseline's
+        steps.append("Every hop emits OpenTelemetry traces, metrics and structured logs.")
     return (
         "```mermaid\n"
         + mermaid(plan)
@@ -378,11 +439,61 @@ def system_diagram(plan: Plan) -> str:
     )
 
 
+#: Libraries whose reason is the same in every service (the baseline's table gives it): a
+#: service design pins them, and gives reasons only for the rest.
+BASELINE_LIBRARIES = frozenset(
+    {
+        "CPython",
+        "pydantic",
+        "pydantic-settings",
+        "fastapi",
+        "uvicorn",
+        "uvicorn-worker",
+        "gunicorn",
+        "SQLAlchemy",
+        "SQLAlchemy[asyncio]",
+        "alembic",
+        "httpx",
+        "opentelemetry-sdk",
+        "structlog",
+        "pytest",
+        "hypothesis",
+        "locust",
+        PINS_ROW,
+    }
+)
+
+
 def technology_stack(plan: Plan) -> str:
-    """The stack as a table: library, version range, why."""
-    rows = ["| Library | Version | Why |", "|---|---|---|"]
-    rows += [f"| {_cell(lib)} | `{ver}` | {_cell(why)} |" for lib, ver, why in stack(plan)]
-    return "\n".join(rows)
+    """The stack as a table: library, version range, why.
+
+    A service's table keeps the rows whose reason is its own; every PyPI pin, the baseline's
+    libraries included, is in a ``requirements.in`` block above it.
+    """
+    rows = stack(plan)
+    table = ["| Library | Version | Why |", "|---|---|---|"]
+    if "app" not in plan.components:
+        table += [f"| {_cell(lib)} | `{ver}` | {_cell(why)} |" for lib, ver, why in rows]
+        return "\n".join(table)
+    checked = next(ver for lib, ver, _why in rows if lib == PINS_ROW)
+    python = next(ver for lib, ver, _why in rows if lib == "CPython")
+    pins = list(dict.fromkeys(f"{lib}{ver}" for lib, ver, _why in rows if lib in RANGES))
+    table += [
+        f"| {_cell(lib)} | `{ver}` | {_cell(why)} |"
+        for lib, ver, why in rows
+        if lib not in BASELINE_LIBRARIES
+    ]
+    return "\n".join(
+        [
+            "```text",
+            f"# requirements.in (CPython {python}); each range admits the newest PyPI release "
+            f"of {checked}",
+            *pins,
+            "```",
+            "",
+            *table,
+        ]
+    )
 
 
 def write_design(

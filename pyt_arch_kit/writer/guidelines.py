@@ -30,6 +30,8 @@ def _migrations(plan: Plan) -> list[str]:
     db = plan.database
     if db is None:
         return []
+    if "app" in plan.components:  # a service's schema changes are the baseline's
+        return _hypertable(plan)
     if db.engine is DatabaseKind.REDIS:
         return [
             "### Key schema changes",
@@ -159,6 +161,22 @@ def _testing(plan: Plan) -> list[str]:
             "scheduled one.",
         ]
     )
+    if "app" in plan.components:  # unit and integration tests are the baseline's
+        return [
+            "### Testing strategy",
+            "",
+            *(
+                [
+                    "- **Unit**: hypothesis properties: no balance ever negative; every "
+                    "transfer's postings sum to zero."
+                ]
+                if plan.database is not None and plan.database.isolation.locks_rows
+                else []
+            ),
+            f"- **Load**: locust to 3× the {fmt_number(plan.resolved.scale.peak_rps)} req/s "
+            f"peak; expect p50 ≈ {fmt_number(cap.p50_ms)} ms, p99 ≈ {fmt_number(cap.p99_ms)} ms "
+            f"(cv {fmt_number(cap.service_cv)}).",
+        ]
     return [
         "### Testing strategy",
         "",
@@ -177,8 +195,9 @@ def _testing(plan: Plan) -> list[str]:
 def implementation_guidelines(plan: Plan) -> str:
     """Layout, the critical code, schema migrations, and how to test it."""
     conc = plan.concurrency
-    out = list(_LAYOUT)
-    if conc.model is ConcurrencyModel.ASYNCIO or conc.model is ConcurrencyModel.HYBRID:
+    service = "app" in plan.components  # its layout and event-loop rules are the baseline's
+    out = [] if service else list(_LAYOUT)
+    if not service and conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID):
         out += [
             "Never block the event loop: no `requests`, no `time.sleep`, no sync drivers on "
             "the request path. Run with `PYTHONASYNCIODEBUG=1` in tests to catch slow "
@@ -195,8 +214,15 @@ def implementation_guidelines(plan: Plan) -> str:
             "launcher forks them, and each creates its own server bound with SO_REUSEPORT.",
             "",
         ]
+    if service:  # one heading: each block's first line names its file, then what it is
+        out += ["### Code", ""]
     for title, code in snippets(plan):
-        out += [f"### {title}", "", "```python", code.rstrip("\n"), "```", ""]
+        if service:
+            first, _, rest = code.rstrip("\n").partition("\n")
+            head = f"{first} — {title[0].lower()}{title[1:]}"
+            out += ["```python", head, *([rest] if rest else []), "```", ""]
+        else:
+            out += [f"### {title}", "", "```python", code.rstrip("\n"), "```", ""]
     out += _migrations(plan)
     out += _testing(plan)
     return "\n".join(out).rstrip()

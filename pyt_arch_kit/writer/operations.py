@@ -9,8 +9,8 @@ from pyt_arch_kit.planning.capacity import FAILOVER_CEILING
 from pyt_arch_kit.planning.choices import Driver
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices, bill_of_materials, monthly_total
 from pyt_arch_kit.planning.database import prepared_statements_fix
-from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
-from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
+from pyt_arch_kit.planning.model import Plan, fmt_number
+from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S
 from pyt_arch_kit.render import figures_table, materials_table
 from pyt_arch_kit.requirements import DatabaseKind, Interface
 from pyt_arch_kit.writer.code.profile import profile
@@ -65,23 +65,19 @@ def _deployment(plan: Plan) -> list[str]:
             f"- {cap.instances} instance(s) of {cap.cores_per_instance} cores in one zone "
             f"(the {slo:g} % SLO allows it: see Redundancy)"
         )
-    rollout = (
-        "rolling deploys that replace the instances one at a time, with connection draining"
-        if cap.instances > 1
-        else "deploys start a new instance before the old one drains"
-    )
-    lines = [f"{place}; {rollout}.", *model_operations(plan)]
-    lines += [
-        model_probes(plan)
-        or "- Probes: liveness asks whether the process answers; readiness whether the worker "
-        "is saturated, never the shared database (a blip would pull every instance).",
-        _keepalive(plan),
+    # rollout, probes and HTTP keep-alive are the baseline's; gRPC, sockets and a model's
+    # readiness keep their own
+    keepalive, probes = _keepalive(plan), model_probes(plan)
+    return [
+        f"{place}.",
+        *model_operations(plan),
+        *([probes] if probes else []),
+        *([keepalive] if keepalive else []),
     ]
-    return lines
 
 
-def _keepalive(plan: Plan) -> str:
-    conc, iface = plan.concurrency, plan.resolved.interface
+def _keepalive(plan: Plan) -> str | None:
+    iface = plan.resolved.interface
     if iface is Interface.GRPC:
         return (
             "- Keep-alive: pings every 30 s (`grpc.keepalive_time_ms`), permitted by "
@@ -96,20 +92,7 @@ def _keepalive(plan: Plan) -> str:
             f"balancer's idle timeout ({LB_IDLE_TIMEOUT_S} s on common cloud load balancers), "
             "so idle sockets are not cut; clients reconnect with jittered backoff."
         )
-    if conc.model in (ConcurrencyModel.SYNC, ConcurrencyModel.PROCESSES):
-        return (
-            "- Keep-alive: none from gunicorn's sync workers (each connection closes after its "
-            "response), so no idle-timeout race with the load balancer."
-        )
-    setting = (
-        "gunicorn `keepalive`"
-        if conc.model is ConcurrencyModel.THREADS
-        else "gunicorn `keepalive` (UvicornWorker passes it to uvicorn's `timeout_keep_alive`)"
-    )
-    return (
-        f"- Keep-alive: {setting} = {SERVER_KEEPALIVE_S} s, longer than the load balancer's "
-        f"{LB_IDLE_TIMEOUT_S} s idle timeout, or closing first races its reuse (502s)."
-    )
+    return None  # HTTP keep-alive (and sync workers' none) is the baseline's
 
 
 def _scaling(plan: Plan) -> list[str]:
@@ -122,11 +105,10 @@ def _scaling(plan: Plan) -> list[str]:
         )
     elif _online(plan):
         lines += [
-            f"- Add an instance when core utilisation (or the {cap.queue_server}s', "
-            f"{cap.queue_utilisation:.0%} at peak today) stays above "
-            f"{cap.target_utilisation:.0%} for 5 minutes, or when p99 passes "
-            f"{fmt_number(req.latency.p99_ms * 0.8)} ms (80 % of the target).",
-            f"- Headroom: about {fmt_number(cap.headroom_rps)} req/s above peak (80 % busy).",
+            f"- Scale out above {cap.target_utilisation:.0%} busy ({cap.queue_server}s "
+            f"{cap.queue_utilisation:.0%} at peak) or p99 over "
+            f"{fmt_number(req.latency.p99_ms * 0.8)} ms; headroom ≈ "
+            f"{fmt_number(cap.headroom_rps)} req/s above peak.",
             *autoscaling_lines(plan),
             *socket_operations(plan),
         ]
@@ -181,6 +163,13 @@ def _observability(plan: Plan) -> list[str]:
             *pipeline_observability(plan),
         ]
     extra = pipeline_observability(plan)  # a service with a data job besides
+    if _online(plan):  # the metrics, traces and the alerts' windows are the baseline's
+        at = [f"{min(100.0, rate * budget):.3g} % ({rate:g}×)" for rate, *_ in BURN_RATE_WINDOWS]
+        return [
+            f"- SLO {avail:g} % ({minutes:,.0f} min a month): page at {at[0]} or {at[1]} "
+            f"errors, ticket at {at[2]}.",
+            *extra,
+        ]
     alerts = "; ".join(
         f"{action} at {min(100.0, rate * budget):.3g} % errors ({rate:g}×) over both "
         f"{long} and {short}"
@@ -244,17 +233,19 @@ def _data_safety(plan: Plan) -> list[str]:
     lines: list[str] = []
     if db is not None:
         lines.append(f"- RPO {db.rpo}; RTO {db.rto}.")
-        if db.standbys and db.engine is not DatabaseKind.MONGODB:
-            lines.append(failover_line(plan))
-        lines.append(
-            "- A point-in-time restore into a scratch instance every quarter, timed and checked."
-        )
+        if db.standbys and db.engine is not DatabaseKind.MONGODB and not _online(plan):
+            lines.append(failover_line(plan))  # a service's failover is the baseline's
+        if not _online(plan):  # a service's restore drill is the baseline's
+            lines.append(
+                "- A point-in-time restore into a scratch instance every quarter, timed and "
+                "checked."
+            )
     if data is not None:
         lines.append(
             "- Object storage: versioning on, a lifecycle rule for old versions; a rerun "
             "replaces only the partitions it writes."
         )
-    if "redis" in plan.components:
+    if "redis" in plan.components and not _online(plan):
         lines.append("- Redis holds no data of record: losing it costs a cold cache, not data.")
     return lines
 
@@ -296,16 +287,26 @@ def _cost(plan: Plan, prices: UnitPrices) -> list[str]:
 def operational_considerations(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> str:
     """Deployment, health, scaling, observability, security, data safety and the cost's total
     (its lines, the bill of materials and the capacity figures are in :func:`appendix`)."""
-    out = ["**Deployment**", "", *_deployment(plan)]
+    deployment = _deployment(plan)
+    out = ["**Deployment**", "", *deployment] if deployment else []
     scaling = _scaling(plan)
     if scaling:
-        out += ["", "**Scaling triggers**", "", *scaling]
+        out += [*([""] if out else []), "**Scaling triggers**", "", *scaling]
     out += ["", "**Observability**", "", *_observability(plan)]
-    out += ["", "**Security**", "", *_security(plan)]
+    if not _online(plan):  # a service's security is the baseline's
+        out += ["", "**Security**", "", *_security(plan)]
     safety = _data_safety(plan)
     if safety:
         out += ["", "**Data safety**", "", *safety]
     total, unpriced = monthly_total(bill_of_materials(plan, prices))
+    if _online(plan):  # its prices' date and basis: the appendix
+        out += [
+            "",
+            f"**Cost**: about {total:,.0f} {prices.currency} a month"
+            + (f", {unpriced} line(s) unpriced" if unpriced else "")
+            + f" ({APPENDIX}).",
+        ]
+        return "\n".join(out)
     out += [
         "",
         f"**Cost**: about {total:,.0f} {prices.currency} a month at {prices.as_of} list prices"

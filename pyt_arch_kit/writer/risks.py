@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyt_arch_kit.planning.choices import Cache, DataTool, FindingKind
 from pyt_arch_kit.planning.database import prepared_statements_fix
-from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
+from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.planning.practices import RETRY_BUDGET
 from pyt_arch_kit.requirements import DatabaseKind, Interface
 from pyt_arch_kit.writer.code.profile import profile, timeouts
@@ -77,8 +77,7 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
         [
             (
                 "Connection pool exhaustion under a burst",
-                f"{wait}; shed load with 503 + Retry-After; keep "
-                f"{db.reserved_connections} connections reserved for operations",
+                f"{wait}; {db.reserved_connections} connections reserved for operations",
             )
         ]
         if db.db_busy_connections >= 0.1 * db.total_connections  # else the pools idle
@@ -94,7 +93,8 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
         failover = f"a replica-set election (RTO {db.rto}); w: majority writes (RPO {db.rpo})"
     else:
         failover = "no standby: a point-in-time restore (RPO and RTO: Data safety)"
-    rows.append(("Database primary failure", failover))
+    if not ("app" in plan.components and db.standbys):  # else the baseline's managed standby
+        rows.append(("Database primary failure", failover))
     if db.pgbouncer:
         rows.append(
             ("Prepared statements fail through PgBouncer", prepared_statements_fix(db.driver))
@@ -107,7 +107,8 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
                 f"{plan.resolved.consistency.stale_read_tolerance_s:g} s",
             )
         )
-    if db.cache_ttl_s > 0:
+    service = "app" in plan.components  # a cache's generic risks are the baseline's
+    if db.cache_ttl_s > 0 and not service:
         rows.append(
             (
                 "A cache hides a user's own write",
@@ -123,7 +124,7 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
                 "data: alert at 80 % of maxmemory (INFO memory) and add memory or shards first",
             )
         )
-    if db.cache is Cache.REDIS:
+    if db.cache is Cache.REDIS and not service:
         rows.append(
             (
                 "Cache stampede on a hot key's expiry",
@@ -169,16 +170,6 @@ def risks_and_mitigations(plan: Plan) -> str:
     rows += _fleet_risks(plan)
     rows += socket_risks(plan)
     rows += model_risks(plan)
-    if "app" in plan.components and conc.model in (
-        ConcurrencyModel.ASYNCIO,
-        ConcurrencyModel.HYBRID,
-    ):
-        rows.append(
-            (
-                "A blocking call stalls the event loop",
-                "async drivers only; asyncio debug mode in tests; offload CPU work",
-            )
-        )
     if "app" in plan.components and conc.process_pool_workers:
         rows.append(
             (
@@ -210,8 +201,7 @@ def risks_and_mitigations(plan: Plan) -> str:
                 "Retry storms amplify an outage",
                 "idempotent calls only, "
                 + _retry_fit(plan)
-                + f", under a {RETRY_BUDGET:.0%} retry budget; capped exponential backoff "
-                "with full jitter; circuit breakers",
+                + f" (the baseline's {RETRY_BUDGET:.0%} retry budget)",
             )
         )
     if "app" not in plan.components and plan.pipeline is None:

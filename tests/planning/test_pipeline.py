@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pyt_arch_kit import Requirements, RequirementsError, plan, preset
+from pyt_arch_kit.baseline import BASELINE
 from pyt_arch_kit.planning import Framework, Server
 from pyt_arch_kit.planning.choices import DataTool
 from pyt_arch_kit.planning.pipeline import batch_cores
@@ -145,7 +146,7 @@ def test_an_api_with_a_nightly_job_keeps_its_request_plan_and_adds_the_job() -> 
     assert {"in_flight", "p99_estimate_ms", "batch_cores", "run_time_h"} <= keys
     assert p.database is not None  # the API's database is still assumed
     text = write_design(p)
-    assert "- Probes:" in text and "run-time trend against the 2 h window" in text
+    assert BASELINE in text and "run-time trend against the 2 h window" in text  # probes: baseline
 
 
 # -- properties ----------------------------------------------------------------------------
