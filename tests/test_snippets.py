@@ -60,7 +60,9 @@ def test_imports_stay_inside_the_stack(name: str) -> None:
         "hashlib",
         "json",
         "multiprocessing",
+        "os",
         "random",
+        "socket",
         "threading",
         "time",
         "typing",
@@ -98,6 +100,29 @@ def test_the_ledger_locks_in_id_order_retries_deadlocks_and_keeps_keys_a_day() -
     assert "event_id uuid NOT NULL UNIQUE" in code and "aggregate_key" in code
     assert "debit.rowcount != 1" in code
     assert "CREATE TABLE IF NOT EXISTS accounts" in code  # the DDL is part of the block
+
+
+def test_the_ledger_cuts_lock_waits_and_retries_at_one_layer_within_the_one_deadline() -> None:
+    """A hot account's lock wait ends at the deadline (55P03 retried), and the ledger's retry
+    loop uses the request deadline the settings give, not a second budget of its own."""
+    code = _code("payments-ledger")
+    ledger = code["app/ledger.py"]
+    assert "set_config('lock_timeout', :t, true)" in ledger and '"55P03"' in ledger
+    assert "MAX_ATTEMPTS" not in ledger
+    one = re.search(r"request_deadline_s: float = ([\d.]+)", code["app/settings.py"])
+    assert one and f"DEADLINE_S = {one.group(1)} " in ledger
+    assert "never wrap it in with_retries" in ledger
+    mysql = _code("flask-threads-pymysql-ledger")["app/ledger.py"]
+    assert "innodb_lock_wait_timeout = 1" in mysql and "1205:" in mysql
+
+
+def test_the_relay_sends_outside_any_transaction_and_keys_each_leg_by_its_account() -> None:
+    code = _code("payments-ledger")
+    relay = code["app/relay.py"]
+    sending = relay.index("await publish(")
+    assert relay.rfind("session.begin()", 0, sending) < relay.rfind("return 0", 0, sending)
+    assert "pg_advisory_xact_lock" not in relay and "outbox_relay" in relay
+    assert "for account, amount in ((source, -cents), (target, cents))" in code["app/ledger.py"]
 
 
 def test_cache_aside_catches_redis_errors_and_invalidates_on_write() -> None:
