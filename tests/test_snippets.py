@@ -46,6 +46,7 @@ def test_imports_stay_inside_the_stack(name: str) -> None:
         "pyspark": "pyspark",
         "strawberry": "strawberry-graphql",
         "grpc": "grpcio",
+        "grpc_health": "grpcio-health-checking",
         "cachetools": "cachetools",
         "pymongo": "pymongo",
         "pymysql": "pymysql",
@@ -79,9 +80,20 @@ def test_grpc_design_has_no_web_framework_and_creates_its_engine() -> None:
     code = _code("grpc-internal")["app/grpc_server.py"]
     assert "fastapi" not in code
     assert "make_engine()" in code
-    assert "grpc.max_connection_age_ms" in code and '"grpc.so_reuseport", 1' in code
-    # forked before any gRPC object: the server is created in the child's _run only
-    assert code.index("def _run") < code.index("grpc.aio.server(") < code.index("def serve")
+    assert "grpc.max_connection_age_ms" in code
+
+
+def test_grpc_is_one_process_per_container_with_health_and_the_callers_deadline() -> None:
+    """No SO_REUSEPORT across forked processes (the kernel spreads connections, not calls);
+    grpc.health.v1 for the probes; the caller's deadline, not a fixed one; gRPC status codes."""
+    p = plan(ALL["grpc-internal"])
+    design = write_design(p)
+    code = _code("grpc-internal")["app/grpc_server.py"]
+    assert "so_reuseport" not in code and "multiprocessing" not in code
+    assert "add_HealthServicer_to_server" in code and "context.time_remaining()" in code
+    assert "grpcio-health-checking" in {lib for lib, _, _ in stack(p)}
+    assert "429" not in design and "503 " not in design
+    assert "RESOURCE_EXHAUSTED" in design and "DEADLINE_EXCEEDED" in design
 
 
 def test_a_sync_flask_app_gets_the_sync_redis_client() -> None:

@@ -69,7 +69,9 @@ def _deployment(plan: Plan) -> list[str]:
     )
     lines = [f"{place}; {rollout}."]
     lines += [
-        "- Probes: liveness asks whether the process answers; readiness whether the worker "
+        "- Probes"
+        + (" (grpc.health.v1)" if plan.resolved.interface is Interface.GRPC else "")
+        + ": liveness asks whether the process answers; readiness whether the worker "
         "is saturated, never the shared database (a blip would pull every instance).",
         _keepalive(plan),
     ]
@@ -223,7 +225,13 @@ def _security(plan: Plan) -> list[str]:
     lines.append("- Secrets: from a secret manager at start-up, rotated, never in images or logs.")
     if _online(plan):
         lines.append(
-            "- Rate limits: a token bucket per client at the edge (429 + Retry-After), so no "
+            "- Rate limits: a token bucket per client at the edge ("
+            + (
+                "RESOURCE_EXHAUSTED"
+                if plan.resolved.interface is Interface.GRPC
+                else "429 + Retry-After"
+            )
+            + "), so no "
             f"client takes the {fmt_number(cap.headroom_rps)} req/s of headroom."
         )
     return lines

@@ -76,7 +76,13 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
         [
             (
                 "Connection pool exhaustion under a burst",
-                f"{wait}; shed load with 503 + Retry-After; keep "
+                f"{wait}; shed load with "
+                + (
+                    "RESOURCE_EXHAUSTED"
+                    if plan.resolved.interface is Interface.GRPC
+                    else "503 + Retry-After"
+                )
+                + f"; keep "
                 f"{db.reserved_connections} connections reserved for operations",
             )
         ]

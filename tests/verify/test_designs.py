@@ -136,7 +136,9 @@ def test_websockets_fan_out_through_redis_and_drop_slow_readers(name: str, proje
 
 
 @pytest.mark.parametrize("name", _designs(lambda p: p.web == "grpc"))
-def test_grpc_forks_its_workers_on_one_port_and_serves(name: str, project: Make) -> None:
+def test_grpc_serves_health_and_the_callers_deadline_from_one_process(
+    name: str, project: Make
+) -> None:
     proj, env = project(name)
     proj.check("grpc", env)
 
