@@ -121,13 +121,15 @@ def test_outbox_rows_carry_the_event_id_and_aggregate_key_the_risks_rely_on() ->
 # -- gRPC -----------------------------------------------------------------------------------
 
 
-def test_grpc_balances_calls_not_connections_and_forks_before_grpc_exists() -> None:
+def test_grpc_balances_calls_not_connections_with_one_process_per_container() -> None:
     d = preset_design("grpc-internal")
     assert d.plan is not None
     lb = d.plan.decision("load balancing")
     assert "round_robin" in lb.choice and "L7" in lb.choice and "max_connection_age" in lb.choice
     assert "balances connections, not calls" in lb.why
-    assert "before any gRPC object exists" in section(d, "Implementation Guidelines")
+    guide = section(d, "Implementation Guidelines")
+    assert "one process, one core each" in guide and "SO_REUSEPORT" not in lb.choice
+    assert "DEADLINE_EXCEEDED" in guide and "grpc.health.v1" in guide
     assert "per-call balancing" in d.diagram
     assert "max_connection_age" in section(d, "Operational Considerations")
 

@@ -46,6 +46,7 @@ def test_imports_stay_inside_the_stack(name: str) -> None:
         "pyspark": "pyspark",
         "strawberry": "strawberry-graphql",
         "grpc": "grpcio",
+        "grpc_health": "grpcio-health-checking",
         "cachetools": "cachetools",
         "pymongo": "pymongo",
         "pymysql": "pymysql",
@@ -62,10 +63,12 @@ def test_imports_stay_inside_the_stack(name: str) -> None:
         "json",
         "math",
         "multiprocessing",
+        "os",
         "pathlib",
         "signal",
         "types",
         "random",
+        "socket",
         "threading",
         "time",
         "typing",
@@ -82,9 +85,20 @@ def test_grpc_design_has_no_web_framework_and_creates_its_engine() -> None:
     code = _code("grpc-internal")["app/grpc_server.py"]
     assert "fastapi" not in code
     assert "make_engine()" in code
-    assert "grpc.max_connection_age_ms" in code and '"grpc.so_reuseport", 1' in code
-    # forked before any gRPC object: the server is created in the child's _run only
-    assert code.index("def _run") < code.index("grpc.aio.server(") < code.index("def serve")
+    assert "grpc.max_connection_age_ms" in code
+
+
+def test_grpc_is_one_process_per_container_with_health_and_the_callers_deadline() -> None:
+    """No SO_REUSEPORT across forked processes (the kernel spreads connections, not calls);
+    grpc.health.v1 for the probes; the caller's deadline, not a fixed one; gRPC status codes."""
+    p = plan(ALL["grpc-internal"])
+    design = write_design(p)
+    code = _code("grpc-internal")["app/grpc_server.py"]
+    assert "so_reuseport" not in code and "multiprocessing" not in code
+    assert "add_HealthServicer_to_server" in code and "context.time_remaining()" in code
+    assert "grpcio-health-checking" in {lib for lib, _, _ in stack(p)}
+    assert "429" not in design and "503 " not in design
+    assert "RESOURCE_EXHAUSTED" in design and "DEADLINE_EXCEEDED" in design
 
 
 def test_a_sync_flask_app_gets_the_sync_redis_client() -> None:
@@ -103,6 +117,29 @@ def test_the_ledger_locks_in_id_order_retries_deadlocks_and_keeps_keys_a_day() -
     assert "event_id uuid NOT NULL UNIQUE" in code and "aggregate_key" in code
     assert "debit.rowcount != 1" in code
     assert "CREATE TABLE IF NOT EXISTS accounts" in code  # the DDL is part of the block
+
+
+def test_the_ledger_cuts_lock_waits_and_retries_at_one_layer_within_the_one_deadline() -> None:
+    """A hot account's lock wait ends at the deadline (55P03 retried), and the ledger's retry
+    loop uses the request deadline the settings give, not a second budget of its own."""
+    code = _code("payments-ledger")
+    ledger = code["app/ledger.py"]
+    assert "set_config('lock_timeout', :t, true)" in ledger and '"55P03"' in ledger
+    assert "MAX_ATTEMPTS" not in ledger
+    one = re.search(r"request_deadline_s: float = ([\d.]+)", code["app/settings.py"])
+    assert one and f"DEADLINE_S = {one.group(1)} " in ledger
+    assert "never wrap it in with_retries" in ledger
+    mysql = _code("flask-threads-pymysql-ledger")["app/ledger.py"]
+    assert "innodb_lock_wait_timeout = 1" in mysql and "1205:" in mysql
+
+
+def test_the_relay_sends_outside_any_transaction_and_keys_each_leg_by_its_account() -> None:
+    code = _code("payments-ledger")
+    relay = code["app/relay.py"]
+    sending = relay.index("await publish(")
+    assert relay.rfind("session.begin()", 0, sending) < relay.rfind("return 0", 0, sending)
+    assert "pg_advisory_xact_lock" not in relay and "outbox_relay" in relay
+    assert "for account, amount in ((source, -cents), (target, cents))" in code["app/ledger.py"]
 
 
 def test_cache_aside_catches_redis_errors_and_invalidates_on_write() -> None:

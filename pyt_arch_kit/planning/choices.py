@@ -53,8 +53,8 @@ class Framework(StrEnum):
 class Server(StrEnum):
     """What serves the framework's requests (or starts the job)."""
 
-    GRPC = "grpc.server (one process per core, SO_REUSEPORT)"
-    GRPC_AIO = "grpc.aio server (one process per core, SO_REUSEPORT)"
+    GRPC = "grpc.server (one process per container, a core each)"
+    GRPC_AIO = "grpc.aio server (one process per container, a core each)"
     SCHEDULER = "scheduler (cron / Kubernetes CronJob)"
     SUPERVISOR = "supervisor (a Kubernetes Deployment that restarts it from its checkpoint)"
     GUNICORN_CONSUMERS = "gunicorn + consumer processes"

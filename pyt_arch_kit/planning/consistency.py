@@ -120,8 +120,9 @@ def isolation_for(req: ResolvedRequirements, engine: DatabaseKind) -> tuple[Isol
             "SSI would add serialization failures (SQLSTATE 40001) the locks already prevent "
             "(measured: 8 % of 1,600 contended transfers failed with both, none with the "
             "locks alone, at 2.7× the throughput). Every balance write goes through the "
-            "locked path; lock_timeout below the request deadline; retry deadlocks (40P01) a "
-            "few times with jittered backoff; never hold a transaction across a network call",
+            "locked path; lock_timeout per transaction at the time left of the request "
+            "deadline; lock timeouts (55P03) and deadlocks (40P01) retried with jittered "
+            "backoff within that deadline; never hold a transaction across a network call",
         )
     return (
         Isolation.READ_COMMITTED if engine.postgres else Isolation.REPEATABLE_READ,

@@ -9,8 +9,8 @@ The queue is whatever a request waits for under the chosen concurrency model:
 - **event loops** (uvicorn workers) accept connections and keep them (keep-alive, HTTP/2), so
   each worker is its own queue, and its loop runs one request's Python at a time while the
   others' IO overlaps. One M/G/1 queue per worker on CPU time.
-- **threaded workers** (gunicorn ``gthread``) and **gRPC processes** (one per core,
-  connections pinned by SO_REUSEPORT) share one GIL per process: M/G/1 per worker on CPU time.
+- **threaded workers** (gunicorn ``gthread``) and **gRPC processes** (one per container, a
+  core each) share one GIL per process: M/G/1 per worker on CPU time.
 - **hybrid** workers send CPU work to their own process pool: M/G/c per worker, c = the pool.
 
 Waiting follows Allen–Cunneen (M/G/c); the response time is that wait plus the request's own
@@ -166,7 +166,7 @@ def _queue_for(req: ResolvedRequirements, conc: ConcurrencyPlan) -> Queue:
         False,
         "GIL",
         "each worker process keeps its connections"
-        + (" (SO_REUSEPORT pins each HTTP/2 connection)" if grpc else "")
+        + (" (a gRPC server process per container, its HTTP/2 connections)" if grpc else "")
         + " and its threads take turns on one GIL for CPU work; IO overlaps",
     )
 

@@ -126,8 +126,8 @@ def _load_balancing(conc: ConcurrencyPlan, cap: CapacityPlan) -> Decision:
         "L4 load balancer balances connections, not calls: a few busy callers pin their load "
         f"onto a few of the {cap.instances} instances, and new instances get nothing until "
         f"clients reconnect ({GRPC_LB}). Each instance runs {conc.workers_per_instance} "
-        "processes forked before any gRPC object exists (grpcio does not survive a fork "
-        "after it started), each binding the port with SO_REUSEPORT",
+        "single-process containers, each its own address: processes sharing a port "
+        "(SO_REUSEPORT) would spread connections, not calls",
         "client-side balancing needs discovery in every client; a proxy is one more hop to run",
         ("an L4 load balancer (balances connections only)", "a service mesh"),
     )

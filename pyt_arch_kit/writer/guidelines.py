@@ -209,9 +209,10 @@ def implementation_guidelines(plan: Plan) -> str:
     out += approvals_guideline(plan)
     if plan.resolved.interface is Interface.GRPC:
         out += [
-            f"Start the {conc.workers_per_instance} server processes of an instance before any "
-            "gRPC object exists (grpcio does not survive a fork after it started): a small "
-            "launcher forks them, and each creates its own server bound with SO_REUSEPORT.",
+            f"Run {conc.workers_per_instance} server containers (one process, one core each) "
+            "per instance. A call's deadline is its caller's (`time_left`); overload answers "
+            "RESOURCE_EXHAUSTED, a passed deadline DEADLINE_EXCEEDED, a draining server "
+            "UNAVAILABLE.",
             "",
         ]
     if service:  # one heading: each block's first line names its file, then what it is

@@ -68,6 +68,11 @@ def _deployment(plan: Plan) -> list[str]:
     # rollout, probes and HTTP keep-alive are the baseline's; gRPC, sockets and a model's
     # readiness keep their own
     keepalive, probes = _keepalive(plan), model_probes(plan)
+    if probes is None and plan.resolved.interface is Interface.GRPC:
+        probes = (
+            "- Probes speak grpc.health.v1 (Kubernetes' gRPC probes): liveness asks whether the "
+            "process answers; readiness whether it is saturated, never the shared database."
+        )
     return [
         f"{place}.",
         *model_operations(plan),
@@ -222,7 +227,13 @@ def _security(plan: Plan) -> list[str]:
     lines.append("- Secrets: from a secret manager at start-up, rotated, never in images or logs.")
     if _online(plan):
         lines.append(
-            "- Rate limits: a token bucket per client at the edge (429 + Retry-After), so no "
+            "- Rate limits: a token bucket per client at the edge ("
+            + (
+                "RESOURCE_EXHAUSTED"
+                if plan.resolved.interface is Interface.GRPC
+                else "429 + Retry-After"
+            )
+            + "), so no "
             f"client takes the {fmt_number(cap.headroom_rps)} req/s of headroom."
         )
     return lines

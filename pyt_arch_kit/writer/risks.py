@@ -136,13 +136,15 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
             (
                 "A hot account serialises its commands on the row lock",
                 (
-                    "innodb_lock_wait_timeout below the deadline; retry deadlocks (1213) and "
-                    "lock wait timeouts (1205) a few times"
+                    "innodb_lock_wait_timeout = 1 s (its least); retry lock wait timeouts "
+                    "(1205) and deadlocks (1213)"
                     if db.engine is DatabaseKind.MYSQL
-                    else "lock_timeout below the deadline; retry deadlocks (40P01) a few times"
+                    else "lock_timeout at the time left of the deadline; retry lock timeouts "
+                    "(55P03) and deadlocks (40P01)"
                 )
-                + " with jittered backoff; accounts locked in id order, transactions short; "
-                "watch lock waits per account and split a hot account into sub-accounts",
+                + " within the deadline with jittered backoff; accounts locked in id order, "
+                "transactions short; watch lock waits per account and split a hot account "
+                "into sub-accounts",
             )
         )
     if db.outbox:

@@ -97,7 +97,8 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
             _row("gunicorn", f"process manager: {conc.workers_per_instance} workers per instance")
         )
     if p.web == "grpc":
-        rows.append(_row("grpcio", "gRPC server, HTTP/2 multiplexing, SO_REUSEPORT"))
+        rows.append(_row("grpcio", "gRPC server, HTTP/2 multiplexing, keepalive"))
+        rows.append(_row("grpcio-health-checking", "grpc.health.v1 for liveness and readiness"))
         rows.append(_row("grpcio-tools", "generate stubs from the .proto contract"))
     online = "app" in plan.components
     if conc.process_pool_workers:  # one sync worker per core needs no pool (and no pickling)

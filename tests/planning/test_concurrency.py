@@ -169,7 +169,7 @@ def test_threads_per_worker(in_flight: float, cores: int, threads: int) -> None:
             M.PROCESSES,
             [],
             "grpcio",
-            "grpc.server (one process per core, SO_REUSEPORT)",
+            "grpc.server (one process per container, a core each)",
             "process",
         ),
         (
@@ -177,7 +177,7 @@ def test_threads_per_worker(in_flight: float, cores: int, threads: int) -> None:
             M.ASYNCIO,
             [],
             "grpcio (grpc.aio)",
-            "grpc.aio server (one process per core, SO_REUSEPORT)",
+            "grpc.aio server (one process per container, a core each)",
             "aio",
         ),
         (
@@ -273,7 +273,7 @@ def test_a_quiet_grpc_service_is_async_end_to_end() -> None:
     conc, db = p.concurrency, p.database
     assert conc.model is M.ASYNCIO
     assert (conc.server, conc.worker_class) == (
-        "grpc.aio server (one process per core, SO_REUSEPORT)",
+        "grpc.aio server (one process per container, a core each)",
         "aio",
     )
     assert conc.workers_per_instance == p.capacity.cores_per_instance  # one per core

@@ -51,7 +51,7 @@ def _with_pool(model: ConcurrencyModel, workers: int, pool: int) -> ConcurrencyP
         ("rest", M.ASYNCIO, 4, 0, ("worker", 1, 4, False, "event loop")),
         ("grpc", M.ASYNCIO, 4, 0, ("worker", 1, 4, False, "event loop")),
         ("rest", M.THREADS, 9, 0, ("worker", 1, 9, False, "GIL")),
-        ("grpc", M.PROCESSES, 4, 0, ("worker", 1, 4, False, "GIL")),  # SO_REUSEPORT pins
+        ("grpc", M.PROCESSES, 4, 0, ("worker", 1, 4, False, "GIL")),  # a process per container
         ("rest", M.ASYNCIO, 0, 0, ("worker", 1, 1, False, "event loop")),  # at least one
     ],
 )
@@ -65,7 +65,7 @@ def test_what_queues_under_each_model(
     q = queue_for(resolved(interface=interface), _with_pool(model, workers, pool))
     assert (q.per, q.servers, q.queues_per_instance, q.holds_io, q.server) == queue
     assert ("HTTP/2" in q.why) is (interface == "grpc")
-    assert ("SO_REUSEPORT" in q.why) is (interface == "grpc" and model is M.PROCESSES)
+    assert ("gRPC server process" in q.why) is (interface == "grpc" and model is M.PROCESSES)
 
 
 @pytest.mark.parametrize(

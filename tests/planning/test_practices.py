@@ -34,7 +34,7 @@ def test_grpc_states_per_call_load_balancing_after_redundancy() -> None:
     assert [d.topic for d in decisions] == ["redundancy", "load balancing", "retries"]
     lb = decisions[1]
     assert "onto a few of the 6 instances" in lb.why
-    assert "Each instance runs 4 processes" in lb.why
+    assert "Each instance runs 4 single-process containers" in lb.why
 
 
 @pytest.mark.parametrize(

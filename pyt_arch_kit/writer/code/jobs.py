@@ -262,33 +262,48 @@ def data_job(plan: Plan, p: Profile) -> tuple[str, str]:
     )
 
 
-_RELAY = '''
+_RELAY = """
     # app/relay.py
     \"\"\"The outbox relay: publish committed events in commit order, at least once, then mark them.
 
-    One relay publishes at a time, so one account's events leave in commit order: each batch
-    first takes @lock_doc@, and a second relay (one per zone, for availability) waits
-    its turn; relays sharing the table with SKIP LOCKED would reorder them. Consumers dedupe
-    by ``event_id`` (a crash between publish and mark re-sends a batch).
-    """
+    One relay leads at a time (a lease row, renewed each batch; a second relay in another zone
+    takes over when the lease lapses), so each account's events leave in commit order; relays
+    sharing the table with SKIP LOCKED would reorder them. No transaction stays open while the
+    broker is called: claim the batch and commit, send, then mark it sent in a second short
+    transaction. A crash or a lapsed lease between send and mark re-sends the batch: consumers
+    dedupe by ``event_id``.
+    \"\"\"
 
     import json
+    import os
+    import socket
     from collections.abc import @Awaitable@, Callable
-    from typing import Any
+    from typing import Any, cast
 
-    from sqlalchemy import bindparam, text
+    from sqlalchemy import CursorResult, bindparam, text
     @sa_import@
     @producer_import@
 
     Publish = Callable[[str, str, dict[str, Any]], @Awaitable_None@]  # (topic, key, event)
     BATCH = 100
+    RELAY_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
-    @async@def relay_once(sessions: @sessionmaker@[@Session@], publish: Publish) -> int:
-        \"\"\"Publish up to BATCH unpublished events, oldest first; the number published.\"\"\"
+    @async@def relay_once(
+        sessions: @sessionmaker@[@Session@], publish: Publish, relay_id: str = RELAY_ID
+    ) -> int:
+        \"\"\"Publish up to BATCH unpublished events, oldest first, if this relay holds the
+        lease; the number published.\"\"\"
         @async@with sessions() as session, session.begin():
-            # one relay at a time; the lock is released at commit
-            @await@session.execute(text("@lock_sql@"))
+            # a 30 s lease: longer than a batch's sends (the producer's timeout is 10 s)
+            lease = @await@session.execute(
+                text("UPDATE outbox_relay SET holder = :me, "
+                     "lease_until = @lease_until@ "
+                     "WHERE id = 1 AND (holder = :me OR lease_until < @now@)"),
+                {"me": relay_id},
+            )
+            if cast("CursorResult[Any]", lease).rowcount != 1:
+                return 0  # another relay leads
             rows = (
                 @await@session.execute(
                     text("SELECT id, aggregate_key, topic, @payload@ FROM outbox "
@@ -296,18 +311,19 @@ _RELAY = '''
                     {"n": BATCH},
                 )
             ).all()
-            for _id, aggregate_key, topic, payload in rows:
-                # the aggregate key is the message key: one account's events, one partition
-                @await@publish(topic, str(aggregate_key), json.loads(payload))
-            if rows:
+        for _id, aggregate_key, topic, payload in rows:  # no transaction is open here
+            # the aggregate key is the message key: one account's events, one partition
+            @await@publish(topic, str(aggregate_key), json.loads(payload))
+        if rows:
+            @async@with sessions() as session, session.begin():
                 @await@session.execute(
                     text("UPDATE outbox SET published_at = @now@ WHERE id IN :ids")
                     .bindparams(bindparam("ids", expanding=True)),
                     {"ids": [row[0] for row in rows]},
                 )
-            return len(rows)
+        return len(rows)
     @producer@
-'''
+"""
 
 _KAFKA_ASYNC = """
 
@@ -376,10 +392,9 @@ def outbox_relay(p: Profile) -> str:
         Session="AsyncSession" if p.is_async else "Session",
         payload="CAST(payload AS text)" if p.dialect == "postgresql" else "payload",
         now="now()" if p.dialect == "postgresql" else "UTC_TIMESTAMP(6)",
-        lock_doc="an advisory lock" if p.dialect == "postgresql" else "outbox_relay_lock's row",
-        lock_sql="SELECT pg_advisory_xact_lock(7311001)"
+        lease_until="now() + interval '30 seconds'"
         if p.dialect == "postgresql"
-        else "SELECT id FROM outbox_relay_lock WHERE id = 1 FOR UPDATE",
+        else "UTC_TIMESTAMP(6) + INTERVAL 30 SECOND",
         **flavour(p.is_async),
     )
     return text.replace(

@@ -37,6 +37,12 @@ _SCHEMA = {
             created_at timestamptz NOT NULL DEFAULT now(),
             published_at timestamptz
         )""",
+        """CREATE TABLE IF NOT EXISTS outbox_relay (
+            id smallint PRIMARY KEY,
+            holder text NOT NULL DEFAULT '',
+            lease_until timestamptz NOT NULL DEFAULT '-infinity'
+        )""",
+        "INSERT INTO outbox_relay (id) VALUES (1) ON CONFLICT DO NOTHING",
     )''',
     "mysql": '''(
         """CREATE TABLE IF NOT EXISTS accounts (
@@ -70,8 +76,12 @@ _SCHEMA = {
             created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
             published_at DATETIME(6) NULL
         ) ENGINE=InnoDB""",
-        """CREATE TABLE IF NOT EXISTS outbox_relay_lock (id TINYINT PRIMARY KEY) ENGINE=InnoDB""",
-        "INSERT IGNORE INTO outbox_relay_lock (id) VALUES (1)",
+        """CREATE TABLE IF NOT EXISTS outbox_relay (
+            id TINYINT PRIMARY KEY,
+            holder VARCHAR(128) NOT NULL DEFAULT '',
+            lease_until DATETIME(6) NOT NULL DEFAULT '1970-01-01 00:00:01'
+        ) ENGINE=InnoDB""",
+        "INSERT IGNORE INTO outbox_relay (id) VALUES (1)",
     )''',
 }
 
@@ -84,7 +94,13 @@ _SQL = {
         "json": "CAST(:r AS jsonb)",
         "payload": "CAST(:p AS jsonb)",
         "response": "CAST(response AS text)",
-        "retryable": '{"40P01": "deadlock", "23505": "concurrent duplicate key"}',
+        "retryable": '{\n    "55P03": "lock timeout",\n    "40P01": "deadlock",\n'
+        '    "23505": "concurrent duplicate key",\n}',
+        "lock_wait": "# SET LOCAL lock_timeout (SET takes no parameters)\n"
+        "        @await@session.execute(\n"
+        "            text(\"SELECT set_config('lock_timeout', :t, true)\"),\n"
+        '            {"t": f"{max(1, int(remaining_s * 1000))}ms"},\n'
+        "        )",
         "code": 'getattr(exc.orig, "sqlstate", None)',
         "key_param": "key",
     },
@@ -96,11 +112,32 @@ _SQL = {
         "json": ":r",
         "payload": ":p",
         "response": "response",
-        "retryable": '{1213: "deadlock", 1205: "lock wait timeout", '
+        "retryable": '{1205: "lock wait timeout", 1213: "deadlock", '
         '1062: "concurrent duplicate key"}',
+        "lock_wait": "# whole seconds: 1 is the least InnoDB allows\n"
+        '        @await@session.execute(text("SET SESSION innodb_lock_wait_timeout = 1"))',
         "code": "exc.orig.args[0] if exc.orig is not None and exc.orig.args else None",
         "key_param": "str(key)",
     },
+}
+
+_RETRY_DOC = {
+    "postgresql": (
+        "* A lock wait ends at the deadline: lock_timeout is set per transaction to the\n"
+        "  time left. Only transfer() retries (never wrap it in with_retries), with jittered\n"
+        "  backoff, within DEADLINE_S: lock timeouts (55P03), deadlocks (40P01; the lock order\n"
+        "  prevents them between transfers) and a concurrent first use of one key (23505).\n"
+        "  Past that LedgerBusy is raised and nothing was written, so the client may retry\n"
+        "  later with the same idempotency key."
+    ),
+    "mysql": (
+        "* A lock wait ends after innodb_lock_wait_timeout = 1 s, the least InnoDB allows\n"
+        "  (whole seconds), so one wait may outlast DEADLINE_S. Only transfer() retries (never\n"
+        "  wrap it in with_retries), with jittered backoff, within DEADLINE_S: lock wait\n"
+        "  timeouts (1205), deadlocks (1213; the lock order prevents them between transfers)\n"
+        "  and a concurrent first use of one key (1062). Past that LedgerBusy is raised and\n"
+        "  nothing was written, so the client may retry later with the same idempotency key."
+    ),
 }
 
 _LEDGER = '''
@@ -114,14 +151,12 @@ _LEDGER = '''
       (SELECT … FOR UPDATE) in id order, so opposite transfers queue instead of deadlocking,
       and the debit's row count is checked, so a balance never goes negative. SERIALIZABLE on
       top would only add serialization failures (retries, 503s) for no extra safety.
-    * Retried with jittered backoff, at most MAX_ATTEMPTS attempts within DEADLINE_S:
-      @retry_doc@. Past that LedgerBusy is raised and nothing
-      was written, so the client may retry later with the same idempotency key.
+    @retry_doc@
     * Idempotency keys are scoped to the client, expire after 24 h, carry a fingerprint of the
       request and store the response: a replay returns the original outcome (``replayed=True``),
       and a reused key with other parameters raises KeyReused (answer 422).
-    * A committed transfer writes exactly one outbox row (event id, aggregate key) in the same
-      commit; a relay publishes it.
+    * A committed transfer writes one outbox event per account (event id, key ``account:<id>``)
+      in the same commit, so each account's events, credits too, keep their order.
     """
 
     @asyncio_import@import hashlib
@@ -138,8 +173,7 @@ _LEDGER = '''
 
     SCHEMA = @schema@
     RETRYABLE: dict[Any, str] = @retryable@
-    MAX_ATTEMPTS = 10
-    DEADLINE_S = @deadline@  # the p99 target: a transfer never waits longer than that
+    DEADLINE_S = @deadline@  # = settings.request_deadline_s: a transfer with its retries
 
 
     class LedgerBusy(Exception):
@@ -155,7 +189,7 @@ _LEDGER = '''
         """What happened to a transfer request."""
 
         status: Literal["committed", "refused"]
-        event_id: str = ""  # the outbox event of a committed transfer
+        transfer_id: str = ""  # the postings' id of a committed transfer
         reason: str = ""  # why a transfer was refused
         replayed: bool = False  # the stored answer to an earlier request with the same key
 
@@ -183,19 +217,22 @@ _LEDGER = '''
         """Debit ``source`` and credit ``target`` once per ``(client_id, key)``."""
         if cents <= 0 or source == target:
             raise ValueError("cents must be positive and the accounts must differ")
-        started = time.monotonic()
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        deadline = time.monotonic() + DEADLINE_S
+        attempt = 0
+        while True:
+            attempt += 1
             try:
-                return @await@_attempt(sessions, client_id, key, source, target, cents)
+                return @await@_attempt(
+                    sessions, client_id, key, source, target, cents, deadline - time.monotonic()
+                )
             except DBAPIError as exc:
                 code = @code@
                 if code not in RETRYABLE:
                     raise
                 pause = random.uniform(0, min(0.05, 0.002 * 2**attempt))
-                if attempt == MAX_ATTEMPTS or time.monotonic() - started + pause > DEADLINE_S:
+                if time.monotonic() + pause >= deadline:
                     raise LedgerBusy(f"{RETRYABLE[code]} after {attempt} attempt(s)") from exc
                 @await@@sleep@(pause)
-        raise AssertionError("unreachable")
 
 
     @async@def _attempt(
@@ -205,10 +242,12 @@ _LEDGER = '''
         source: int,
         target: int,
         cents: int,
+        remaining_s: float,
     ) -> Outcome:
         ids = {"c": client_id, "k": @key_param@}
         @async@with sessions() as session, session.begin():
             @await@session.connection(execution_options={"isolation_level": "READ COMMITTED"})
+            @lock_wait@
             @await@session.execute(
                 text("DELETE FROM idempotency_keys WHERE client_id = :c "
                      "AND idem_key = @uuid@ AND expires_at <= @now@"),
@@ -252,23 +291,25 @@ _LEDGER = '''
                     text("UPDATE accounts SET balance = balance + :c WHERE id = :t"),
                     {"c": cents, "t": target},
                 )
-                event_id = str(uuid.uuid4())
+                transfer_id = str(uuid.uuid4())
                 @await@session.execute(
                     text("INSERT INTO postings (transfer_id, account_id, cents) "
                          "VALUES (@event@, :s, :debit), (@event@, :t, :c)"),
-                    {"e": event_id, "s": source, "t": target, "debit": -cents, "c": cents},
+                    {"e": transfer_id, "s": source, "t": target, "debit": -cents, "c": cents},
                 )
-                @await@session.execute(
-                    text("INSERT INTO outbox (event_id, aggregate_key, topic, payload) "
-                         "VALUES (@event@, :a, 'transfers', @payload@)"),
-                    {
-                        "e": event_id,
-                        "a": f"account:{source}",
-                        "p": json.dumps({"event_id": event_id, "source": source,
-                                         "target": target, "cents": cents}),
-                    },
-                )
-                outcome = Outcome("committed", event_id=event_id)
+                for account, amount in ((source, -cents), (target, cents)):
+                    event_id = str(uuid.uuid4())
+                    @await@session.execute(
+                        text("INSERT INTO outbox (event_id, aggregate_key, topic, payload) "
+                             "VALUES (@event@, :a, 'postings', @payload@)"),
+                        {
+                            "e": event_id,
+                            "a": f"account:{account}",  # the message key: per-account order
+                            "p": json.dumps({"event_id": event_id, "transfer_id": transfer_id,
+                                             "account": account, "cents": amount}),
+                        },
+                    )
+                outcome = Outcome("committed", transfer_id=transfer_id)
             @await@session.execute(
                 text("INSERT INTO idempotency_keys "
                      "(client_id, idem_key, fingerprint, response, expires_at) "
@@ -292,15 +333,11 @@ def ledger(p: Profile, t: Timeouts) -> str:
     return fill(
         _LEDGER,
         dialect_name="on PostgreSQL" if p.dialect == "postgresql" else "on MySQL/MariaDB (InnoDB)",
-        retry_doc="deadlocks (40P01; the lock order prevents them between transfers) and a\n"
-        "  concurrent first use of one key (23505)"
-        if p.dialect == "postgresql"
-        else "deadlocks (1213; the lock order prevents them between transfers), lock\n"
-        "  wait timeouts (1205) and a concurrent first use of one key (1062)",
+        retry_doc=_RETRY_DOC[p.dialect],
         asyncio_import="import asyncio\n" if p.is_async else "",
         sa_import=sa_import,
         schema=_SCHEMA[p.dialect].replace("\n    ", "\n"),
-        deadline=t.p99_s,
+        deadline=t.deadline_s,
         Engine="AsyncEngine" if p.is_async else "Engine",
         sessionmaker="async_sessionmaker" if p.is_async else "sessionmaker",
         Session="AsyncSession" if p.is_async else "Session",

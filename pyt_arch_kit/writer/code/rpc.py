@@ -10,19 +10,21 @@ __all__ = ["cpu_pool", "grpc_server"]
 
 DROP = "@drop@"
 
-_GRPC = '''
+_GRPC = """
     # app/grpc_server.py
-    @asyncio_import@import multiprocessing
+    \"\"\"One server process per container, a core each (@workers@ per instance), each its own
+    address for the balancer: processes sharing a port (SO_REUSEPORT) get connections, not
+    calls.\"\"\"
+
     from collections.abc import @Callable@
     @futures_import@
 
-    import grpc  # importing is safe before the fork; creating any gRPC object is not
+    import grpc
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
     @db_import@
 
-    WORKERS = @workers@  # one process per core
     OPTIONS = [
-        ("grpc.so_reuseport", 1),  # every process binds the same port; the kernel spreads them
         ("grpc.max_connection_age_ms", 300_000),  # clients reconnect every 5 min: rebalances
         ("grpc.max_connection_age_grace_ms", 30_000),  # let in-flight calls finish
         ("grpc.keepalive_time_ms", 30_000),
@@ -40,41 +42,34 @@ _GRPC = '''
     Register = Callable[[@Server@@db_type@], None]  # e.g. add_ServiceServicer_to_server
 
 
-    @async@def _run(register: Register, address: str) -> None:
-        """One server per process, built after the fork."""
+    def time_left(context: @Context@, ceiling_s: float) -> float:
+        \"\"\"The caller's deadline, propagated: pass it to with_retries(deadline_s=...) and
+        as the timeout of every call this one makes. ``ceiling_s`` (settings.request_deadline_s)
+        bounds a caller that set no deadline.\"\"\"
+        left = context.time_remaining()
+        return ceiling_s if left is None else max(0.0, min(ceiling_s, left))
+
+
+    @async@def serve(register: Register, port: int = 50051, host: str = "[::]") -> None:
+        \"\"\"Run one server until it is stopped. Above maximum_concurrent_rpcs calls in flight,
+        gRPC answers RESOURCE_EXHAUSTED; a call past its deadline ends DEADLINE_EXCEEDED.\"\"\"
         @open_db@
         server = @make_server@(
             @executor@options=OPTIONS,
             maximum_concurrent_rpcs=@max_rpcs@,  # shed load above ~2x the in-flight per worker
         )
         register(server@db_arg@)
-        server.add_insecure_port(address)  # or ssl credentials, or mTLS at the mesh
+        # grpc.health.v1 for the probes (grpc_health_probe, or Kubernetes' grpc probe)
+        health_servicer = health.@health_servicer@
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        server.add_insecure_port(f"{host}:{port}")  # or ssl credentials, or mTLS at the mesh
         @await@server.start()
+        @await@health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
         try:
             @await@server.wait_for_termination()
         finally:
             @close_db@
-
-
-    def _worker(register: Register, address: str) -> None:
-        @run@
-
-
-    def serve(
-        register: Register, port: int = 50051, host: str = "[::]", workers: int = WORKERS
-    ) -> None:
-        """Fork the workers first; each then creates its own gRPC server on the same port
-        (gRPC does not survive a fork once a channel or server exists)."""
-        address = f"{host}:{port}"
-        procs = [
-            multiprocessing.get_context("fork").Process(target=_worker, args=(register, address))
-            for _ in range(workers)
-        ]
-        for proc in procs:
-            proc.start()
-        for proc in procs:
-            proc.join()
-'''
+"""
 
 
 def grpc_server(plan: Plan, p: Profile) -> str:
@@ -112,13 +107,15 @@ def grpc_server(plan: Plan, p: Profile) -> str:
         db_arg = db_type = ""
     return fill(
         _GRPC,
-        asyncio_import="import asyncio\n" if p.is_async else "",
         futures_import="from concurrent import futures" if not p.is_async else DROP,
         Callable="Callable",
         Server="grpc.aio.Server" if p.is_async else "grpc.Server",
+        Context="grpc.aio.ServicerContext[object, object]"
+        if p.is_async
+        else "grpc.ServicerContext",
         make_server="grpc.aio.server" if p.is_async else "grpc.server",
         executor="" if p.is_async else "futures.ThreadPoolExecutor(max_workers=1),\n        ",
-        run="asyncio.run(_run(register, address))" if p.is_async else "_run(register, address)",
+        health_servicer="aio.HealthServicer()" if p.is_async else "HealthServicer()",
         workers=conc.workers_per_instance,
         max_rpcs=max(8, round(2 * conc.in_flight_per_worker) + 8),
         db_import=db_import,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
+import json
+import threading
 import uuid
 from typing import Any
 
@@ -63,15 +66,15 @@ class Ledger(RuleBasedStateMachine):
         self.total = sum(balances)
         self.opening = dict(zip(ACCOUNTS, balances, strict=True))
         self.model = dict(zip(ACCOUNTS, balances, strict=True))
-        self.committed: set[str] = set()  # event ids of committed transfers
+        self.committed: set[str] = set()  # ids of committed transfers
         self.keys: dict[tuple[str, uuid.UUID], Any] = {}  # what each key last stored
         self.expired: set[tuple[str, uuid.UUID]] = set()
 
     def _apply(self, outcome: Any, source: int, target: int, amount: int) -> None:
         if outcome.status == "committed":
             assert self.model[source] >= amount, "a transfer overdrew an account"
-            assert outcome.event_id and outcome.event_id not in self.committed
-            self.committed.add(outcome.event_id)
+            assert outcome.transfer_id and outcome.transfer_id not in self.committed
+            self.committed.add(outcome.transfer_id)
             self.model[source] -= amount
             self.model[target] += amount
         else:
@@ -96,9 +99,9 @@ class Ledger(RuleBasedStateMachine):
         assert stored[0] == params, "a reused key with other parameters was accepted"
         assert outcome.replayed, "a replay moved money again"
         first = stored[1]
-        assert (outcome.status, outcome.event_id, outcome.reason) == (
+        assert (outcome.status, outcome.transfer_id, outcome.reason) == (
             first.status,
-            first.event_id,
+            first.transfer_id,
             first.reason,
         ), "a replay did not return the original answer"
 
@@ -164,7 +167,7 @@ class Ledger(RuleBasedStateMachine):
             if isinstance(result, Exception):
                 raise result
             if result.status == "committed":
-                self.committed.add(result.event_id)
+                self.committed.add(result.transfer_id)
         # the order is the database's: take the balances from it, the invariants check them
         self.model = dict(
             (int(i), int(b)) for i, b in sql(ENGINE, "SELECT id, balance FROM accounts")
@@ -182,7 +185,7 @@ class Ledger(RuleBasedStateMachine):
         assert len(fresh) <= 1, "one key moved money twice"
         for r in fresh:
             if r.status == "committed":
-                self.committed.add(r.event_id)
+                self.committed.add(r.transfer_id)
         self.model = dict(
             (int(i), int(b)) for i, b in sql(ENGINE, "SELECT id, balance FROM accounts")
         )
@@ -212,12 +215,20 @@ class Ledger(RuleBasedStateMachine):
         assert balances == {a: self.opening[a] + per_account[a] for a in ACCOUNTS}
 
     @invariant()
-    def one_outbox_event_per_committed_transfer(self) -> None:
-        events = sql(ENGINE, "SELECT event_id, aggregate_key FROM outbox")
-        ids = [str(e) for e, _ in events]
-        assert len(ids) == len(set(ids)) == len(self.committed)
-        assert set(ids) == self.committed
-        assert all(str(a).startswith("account:") for _, a in events)
+    def one_outbox_event_per_account_of_each_committed_transfer(self) -> None:
+        """Each leg is published keyed by its own account, so a credited account's events
+        are ordered too."""
+        rows = sql(ENGINE, "SELECT event_id, aggregate_key, payload FROM outbox")
+        ids = [str(e) for e, _, _ in rows]
+        assert len(ids) == len(set(ids)) == 2 * len(self.committed)
+        legs: dict[str, list[tuple[str, int]]] = {}
+        for event_id, key, payload in rows:
+            body = payload if isinstance(payload, dict) else json.loads(payload)
+            assert body["event_id"] == str(event_id)
+            assert key == f"account:{body['account']}", "an event keyed by another account"
+            legs.setdefault(body["transfer_id"], []).append((key, int(body["cents"])))
+        assert set(legs) == self.committed
+        assert all(len(v) == 2 and sum(c for _, c in v) == 0 for v in legs.values())
 
     @invariant()
     def keys_expire_in_about_a_day(self) -> None:
@@ -246,23 +257,31 @@ def test_a_transfer_that_would_overdraw_is_refused_and_moves_nothing() -> None:
     assert sql(ENGINE, "SELECT COUNT(*) FROM outbox")[0][0] == 0
 
 
-def test_opposite_transfers_at_once_queue_on_the_locks_without_retries() -> None:
+def test_opposite_transfers_at_once_queue_on_the_locks_without_deadlocks() -> None:
     """One mechanism, row locks taken in id order: opposite transfers at once wait for each
-    other and all commit at the first attempt (SERIALIZABLE on top fails some of them)."""
+    other, and none deadlocks (SERIALIZABLE on top fails some of them). Under a loaded machine
+    a wait may pass the deadline: that transfer ends LedgerBusy (lock timeout), never a
+    deadlock."""
     reset([10_000, 10_000, 0, 0])
-    attempts: list[int] = []
+    failures: list[str] = []
     original = ledger._attempt
 
     if inspect.iscoroutinefunction(original):
 
         async def counted(*args: Any) -> Any:
-            attempts.append(1)
-            return await original(*args)
+            try:
+                return await original(*args)
+            except Exception as exc:
+                failures.append(str(exc).lower())
+                raise
     else:
 
         def counted(*args: Any) -> Any:
-            attempts.append(1)
-            return original(*args)
+            try:
+                return original(*args)
+            except Exception as exc:
+                failures.append(str(exc).lower())
+                raise
 
     ledger._attempt = counted  # type: ignore[assignment]
     try:
@@ -276,9 +295,82 @@ def test_opposite_transfers_at_once_queue_on_the_locks_without_retries() -> None
     finally:
         ledger._attempt = original  # type: ignore[assignment]
     errors = [r for r in results if isinstance(r, Exception)]
-    assert not errors, errors
-    assert all(r.status == "committed" for r in results)
-    assert len(attempts) == len(moves), f"{len(attempts) - len(moves)} retries"
+    assert all(isinstance(e, ledger.LedgerBusy) and "lock" in str(e) for e in errors), errors
+    assert not [f for f in failures if "deadlock" in f], failures
+    committed = [r for r in results if not isinstance(r, Exception)]
+    assert all(r.status == "committed" for r in committed)
     balances = [int(b) for (b,) in sql(ENGINE, "SELECT balance FROM accounts ORDER BY id")]
-    assert balances[:2] == [10_000, 10_000]
-    assert int(sql(ENGINE, "SELECT COUNT(*) FROM outbox")[0][0]) == len(moves)
+    assert sum(balances[:2]) == 20_000
+    assert int(sql(ENGINE, "SELECT COUNT(*) FROM outbox")[0][0]) == 2 * len(committed)
+
+
+LOCK = "SELECT id FROM accounts WHERE id = 1 FOR UPDATE"
+
+
+async def _busy_while_locked_async() -> tuple[Any, bool]:
+    import asyncio
+
+    from sqlalchemy import text
+
+    locked, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with ENGINE.begin() as conn:
+            await conn.execute(text(LOCK))
+            locked.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(release.wait(), 15)
+
+    holder = asyncio.create_task(hold())
+    await locked.wait()
+    try:
+        result: Any = await ledger.transfer(SESSIONS, "shop-a", uuid.uuid4(), 1, 2, 100)
+    except ledger.LedgerBusy as exc:
+        result = exc
+    still_held = not holder.done()
+    release.set()
+    await holder
+    return result, still_held
+
+
+def _busy_while_locked_sync() -> tuple[Any, bool]:
+    from sqlalchemy import text
+
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with ENGINE.begin() as conn:
+            conn.execute(text(LOCK))
+            locked.set()
+            release.wait(15)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(30)
+    try:
+        result: Any = ledger.transfer(SESSIONS, "shop-a", uuid.uuid4(), 1, 2, 100)
+    except ledger.LedgerBusy as exc:
+        result = exc
+    still_held = holder.is_alive()
+    release.set()
+    holder.join()
+    return result, still_held
+
+
+def test_a_lock_held_elsewhere_fails_the_transfer_as_busy_instead_of_waiting() -> None:
+    """Another session holds the source account's row lock: the transfer gives up with
+    LedgerBusy (retryable, nothing written) while the lock is still held, instead of queueing
+    behind it past the deadline. The holder lets go after 15 s: a transfer that waits for
+    the lock commits then, and fails this test."""
+    reset([1000, 0, 0, 0])
+    scenario = (
+        _busy_while_locked_async
+        if inspect.iscoroutinefunction(ledger.transfer)
+        else _busy_while_locked_sync
+    )
+    result, still_held = call(scenario)
+    assert isinstance(result, ledger.LedgerBusy), f"the transfer waited for the lock: {result}"
+    assert "lock" in str(result), result
+    assert still_held, "the transfer returned only after the lock was released"
+    assert sql(ENGINE, "SELECT balance FROM accounts ORDER BY id")[:2] == [(1000,), (0,)]
+    assert int(sql(ENGINE, "SELECT COUNT(*) FROM outbox")[0][0]) == 0
