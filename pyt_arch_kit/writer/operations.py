@@ -12,7 +12,7 @@ from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
 from pyt_arch_kit.render import figures_table, materials_table
-from pyt_arch_kit.requirements import DatabaseKind, Interface
+from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.pipeline import pipeline_deployment, pipeline_observability
 from pyt_arch_kit.writer.sockets import (
     autoscaling_lines,
@@ -239,7 +239,12 @@ def _data_safety(plan: Plan) -> list[str]:
         lines.append(
             "- A point-in-time restore into a scratch instance every quarter, timed and checked."
         )
-    if data is not None:
+    if data is not None and plan.pipeline is not None and plan.pipeline.mode is DataMode.STREAMING:
+        lines.append(
+            "- The checkpoint (offsets and session state) on durable storage: losing it "
+            "restarts the stream from `startingOffsets`, with its open sessions lost."
+        )
+    elif data is not None:
         lines.append(
             "- Object storage: versioning on, a lifecycle rule for old versions; a rerun "
             "replaces only the partitions it writes."

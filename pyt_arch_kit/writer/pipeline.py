@@ -6,6 +6,7 @@ as the plan's figures, so the sections agree with the capacity table.
 
 from __future__ import annotations
 
+from pyt_arch_kit.planning.choices import DataTool
 from pyt_arch_kit.planning.model import PipelinePlan, Plan, fmt_number
 from pyt_arch_kit.requirements import DataMode
 
@@ -50,9 +51,15 @@ def pipeline_summary(plan: Plan) -> list[str]:
     if (p := _stream(plan)) is not None:
         lines = [f"- {fmt_number(p.events_per_s)} events/s at peak."]
         if p.partitions:
+            spark = plan.data is not None and plan.data.tool is DataTool.SPARK_STREAMING
             lines.append(
-                f"- {p.partitions} topic partitions and {p.consumers} consumer(s) in the group "
-                "(Rao: max(t / p, t / c); create the topic with twice that for growth)."
+                f"- {p.partitions} topic partitions and "
+                + (
+                    f"{p.consumers} Spark task(s), one a partition "
+                    if spark
+                    else f"{p.consumers} consumer(s) in the group "
+                )
+                + "(Rao: max(t / p, t / c); create the topic with twice that for growth)."
             )
         lines.append(
             f"- Consumer lag budget {fmt_number(p.lag_budget_s)} s (half the freshness); "
@@ -79,13 +86,11 @@ def pipeline_label(plan: Plan) -> str:
 def pipeline_deployment(plan: Plan) -> list[str]:
     """Deployment lines for a job: what starts a batch and when it must be done, or how a
     stream job keeps running."""
-    if (s := _stream(plan)) is not None:
+    if _stream(plan) is not None:
         return [
             "- A long-running job (a Kubernetes Deployment, or a Spark driver under the "
             "cluster manager's restart policy) with its own service account; on a crash it "
-            "restarts and resumes from its committed offsets or checkpoint.",
-            f"- Health is the lag: alert when it passes the {fmt_number(s.lag_budget_s)} s lag "
-            "budget, not on a request endpoint.",
+            "restarts from its checkpoint (offsets and state).",
         ]
     if (p := _batch(plan)) is None:
         return []
@@ -112,12 +117,21 @@ def pipeline_observability(plan: Plan) -> list[str]:
             "files slow every reader).",
         ]
     if (p := _stream(plan)) is not None:
+        spark = plan.data is not None and plan.data.tool is DataTool.SPARK_STREAMING
+        lag = (
+            "- Health and lag from each StreamingQueryProgress (a StreamingQueryListener): "
+            "now − the batch's newest event time, batch duration against the trigger, and the "
+            "Kafka source's maxOffsetsBehindLatest; Spark commits no offsets to a consumer "
+            "group, so group-lag tools show nothing."
+            if spark
+            else "- Consumer lag, in seconds behind the newest event, and rebalances of the "
+            "consumer group."
+        )
         return [
-            f"- Consumer lag, in seconds behind the newest event: alert when it passes the "
-            f"{fmt_number(p.lag_budget_s)} s lag budget for 5 minutes, page when it keeps "
-            "growing.",
-            "- Throughput in and out (events/s), processing time per batch or event, and "
-            "rebalances of the consumer group.",
+            lag,
+            f"- Page when lag passes the {fmt_number(p.lag_budget_s)} s budget for "
+            f"{fmt_number(2 * p.lag_budget_s)} s (the freshness is then spent), or when no "
+            "batch completes for that long.",
         ]
     return []
 
@@ -146,8 +160,8 @@ def pipeline_risks(plan: Plan) -> list[tuple[str, str]]:
                 "the partition count, then partitions (keys move: plan it)",
             ),
             (
-                "Replayed events after a crash",
-                f"{p.semantics}: every write is keyed by the event id",
+                "Replayed batches after a crash",
+                f"{p.semantics}",
             ),
         ]
     return []

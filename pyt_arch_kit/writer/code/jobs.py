@@ -105,43 +105,91 @@ _DATA = {
     ''',
     "Spark streaming": '''
         # app/job.py
-        from collections.abc import Callable
+        from collections.abc import Callable, Iterator
+        from typing import Any
 
+        import pandas as pd
         from pyspark.sql import DataFrame, SparkSession
-        from pyspark.sql import functions as F
+        from pyspark.sql.functions import col, from_json
+        from pyspark.sql.streaming.state import GroupState, GroupStateTimeout
 
-        WINDOW = "1 minute"  # per-customer activity, upserted while the window is open
-        LATE = "2 minutes"  # watermark: events older than this behind the newest are dropped
-        TRIGGER = "@trigger@ seconds"  # half the @fresh@ s freshness: a result is ≤ @fresh@ s old
+        GAP_S = 30 * 60  # a session ends after 30 min without an event
+        LATE = "2 minutes"  # watermark: events this far behind the newest still count
+        TRIGGER = "@trigger@ seconds"  # half the @fresh@ s freshness: a row is ≤ @fresh@ s old
+        SESSION = (
+            "customer_id STRING, session_start TIMESTAMP, last_event TIMESTAMP, "
+            "events LONG, pages LONG, closed BOOLEAN"
+        )
+        STATE = "start_s DOUBLE, last_s DOUBLE, events LONG, pages STRING"  # pages: one a line
 
 
-        def metrics(events: DataFrame) -> DataFrame:
-            """Events and pages per customer per minute of event time, bounded state."""
+        def _row(
+            key: str, start: float, last: float, events: int, pages: set[str], closed: bool
+        ) -> dict[str, Any]:
+            return {
+                "customer_id": key,
+                "session_start": pd.Timestamp(start, unit="s"),
+                "last_event": pd.Timestamp(last, unit="s"),
+                "events": events,
+                "pages": len(pages),
+                "closed": closed,
+            }
+
+
+        def sessionise(
+            key: tuple[str], frames: Iterator[pd.DataFrame], state: GroupState
+        ) -> Iterator[pd.DataFrame]:
+            """One customer's sessions: the open one at every trigger, a closed one once."""
+            if state.hasTimedOut:  # the watermark passed last event + GAP_S: the session ended
+                start, last, events, seen = state.get
+                state.remove()
+                pages = set(seen.split("\\n"))
+                yield pd.DataFrame([_row(key[0], start, last, events, pages, True)])
+                return
+            start, last, events, seen = state.get if state.exists else (None, None, 0, "")
+            pages = set(seen.split("\\n")) if seen else set()
+            rows = []
+            batch = pd.concat(list(frames)).sort_values("ts")
+            epoch = (pd.to_datetime(batch["ts"]) - pd.Timestamp(0)).dt.total_seconds()
+            for ts, page in zip(epoch, batch["page"]):
+                if last is not None and ts - last > GAP_S:  # a gap: close it, open the next
+                    rows.append(_row(key[0], start, last, events, pages, True))
+                    start, last, events, pages = None, None, 0, set()
+                start = ts if start is None else min(start, ts)
+                last = ts if last is None else max(last, ts)
+                events, pages = events + 1, pages | {page}
+            rows.append(_row(key[0], start, last, events, pages, False))
+            state.update((start, last, events, "\\n".join(sorted(pages))))
+            state.setTimeoutTimestamp(int((last + GAP_S) * 1000))
+            yield pd.DataFrame(rows)
+
+
+        def sessions(events: DataFrame) -> DataFrame:
+            """Per-customer sessions (events, distinct pages), the open ones updated each batch."""
             return (
                 events.withWatermark("ts", LATE)
-                .groupBy("customer_id", F.window("ts", WINDOW).alias("w"))
-                .agg(F.count("*").alias("events"), F.approx_count_distinct("page").alias("pages"))
-                .select("customer_id", F.col("w.start").alias("minute"), "events", "pages")
+                .groupBy("customer_id")
+                .applyInPandasWithState(
+                    sessionise, SESSION, STATE, "update", GroupStateTimeout.EventTimeTimeout
+                )
             )
 
 
         def run(
             topic: str, checkpoint: str, upsert: Callable[[DataFrame, int], None]
         ) -> None:
-            """@gb@ GB per window; Kafka → metrics → ``upsert`` every TRIGGER.
+            """@gb@ GB per window; Kafka → sessions → ``upsert`` every TRIGGER, output mode update.
 
-            * Output mode update: each micro-batch emits the windows that changed, so a
-              dashboard sees a minute while it is still open. (Append emits a window only
-              after the watermark passes its end, minutes later; a file sink supports only
-              append. Session windows, session_window, allow append alone: compute finished
-              sessions in a separate query for reports, not for the @fresh@ s view.)
-            * ``upsert`` (foreachBatch) writes each batch keyed by (customer_id, minute), e.g.
-              INSERT … ON CONFLICT DO UPDATE, so a batch replayed after a crash rewrites the
-              same rows.
-            * Offsets: the checkpoint records each micro-batch's Kafka offsets and the window
-              state; a restart resumes from it (needs spark-sql-kafka on the classpath).
+            * Fresh: a batch emits each customer's open session as it stands, so the serving
+              table is one trigger plus processing behind (session_window would emit a session
+              only after GAP_S + LATE, and supports append mode alone).
+            * ``upsert`` (foreachBatch) is at-least-once: a batch replayed after a crash is
+              written again. Make it an upsert keyed by (customer_id, session_start), e.g.
+              INSERT … ON CONFLICT DO UPDATE: the replay rewrites the same rows (effectively once).
+            * Offsets live in the checkpoint, not in a consumer group: Spark's Kafka source
+              commits none and uses its own group id. Lag and health: StreamingQueryProgress.
             """
-            spark = SparkSession.builder.appName("stream").getOrCreate()
+            spark = SparkSession.builder.appName("sessions").getOrCreate()
             spark.conf.set("spark.sql.session.timeZone", "UTC")
             raw = (
                 spark.readStream.format("kafka")
@@ -151,11 +199,10 @@ _DATA = {
                 .load()
             )
             schema = "customer_id STRING, page STRING, ts TIMESTAMP"
-            events = raw.select(
-                F.from_json(F.col("value").cast("string"), schema).alias("e")
-            ).select("e.*")
+            events = raw.select(from_json(col("value").cast("string"), schema).alias("e"))
+            events = events.select("e.*")
             (
-                metrics(events)
+                sessions(events)
                 .writeStream.outputMode("update")
                 .foreachBatch(upsert)
                 .option("checkpointLocation", checkpoint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import os
+import sys
 from pathlib import Path
 
 import app.job as job
@@ -122,12 +123,14 @@ def test_the_consumer_config_is_valid() -> None:
         Consumer({**config, "not.a.real.key": 1})
 
 
-def test_the_stream_emits_each_open_window_in_update_mode(tmp_path: Path) -> None:
-    """The stream's own metrics() under Spark: watermark, event-time windows, update mode and
-    foreachBatch are accepted together, and a batch carries the windows still open."""
+def test_the_stream_keeps_sessions_fresh_and_closes_them_after_the_gap(tmp_path: Path) -> None:
+    """The stream's own sessions() under Spark, output mode update, foreachBatch: every batch
+    carries each customer's open session as it stands; a gap of GAP_S closes one and opens the
+    next; the state carries a session across batches; the watermark closes idle sessions."""
     if "foreachBatch" not in SOURCE:
         pytest.skip("not a Spark stream")
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers need this venv's pandas
     from pyspark.sql import SparkSession
 
     spark = (
@@ -140,33 +143,65 @@ def test_the_stream_emits_each_open_window_in_update_mode(tmp_path: Path) -> Non
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )
+
+    def event(customer: str, page: str, ts: str) -> str:
+        return f'{{"customer_id": "{customer}", "page": "{page}", "ts": "2026-01-05T{ts}Z"}}'
+
     try:
         source = tmp_path / "events"
         source.mkdir()
-        lines = [
-            '{"customer_id": "a", "page": "/", "ts": "2026-01-05T08:00:01Z"}',
-            '{"customer_id": "a", "page": "/cart", "ts": "2026-01-05T08:00:20Z"}',
-            '{"customer_id": "b", "page": "/", "ts": "2026-01-05T08:00:30Z"}',
-        ]
-        (source / "part-0.json").write_text("\n".join(lines) + "\n")
         events = spark.readStream.schema("customer_id STRING, page STRING, ts TIMESTAMP").json(
             str(source)
         )
-        got: list[dict[str, object]] = []
+        batches: list[set[tuple[object, ...]]] = []
 
         def upsert(batch: object, batch_id: int) -> None:
-            got.extend(row.asDict() for row in batch.collect())  # type: ignore[attr-defined]
+            rows = batch.collect()  # type: ignore[attr-defined]
+            batches.append(
+                {
+                    (
+                        r["customer_id"],
+                        str(r["session_start"])[11:19],
+                        r["events"],
+                        r["pages"],
+                        r["closed"],
+                    )
+                    for r in rows
+                }
+            )
 
         query = (
-            job.metrics(events)
+            job.sessions(events)
             .writeStream.outputMode("update")
             .foreachBatch(upsert)
             .option("checkpointLocation", str(tmp_path / "checkpoint"))
             .start()
         )
+        gap = dt.timedelta(seconds=job.GAP_S)
+        after = (dt.datetime(2026, 1, 5, 8, 0, 20) + gap + dt.timedelta(seconds=1)).time()
+        (source / "0.json").write_text(
+            "\n".join(
+                [
+                    event("a", "/", "08:00:01"),
+                    event("a", "/cart", "08:00:20"),
+                    event("b", "/", "08:00:30"),
+                    event("a", "/", after.isoformat()),
+                ]
+            )
+            + "\n"
+        )
         query.processAllAvailable()
+        assert ("a", "08:00:01", 2, 2, True) in batches[0], batches  # closed by the gap
+        assert ("a", after.isoformat(), 1, 1, False) in batches[0], batches  # the next, open
+        assert ("b", "08:00:30", 1, 1, False) in batches[0], batches  # open, emitted at once
+        later = (dt.datetime.combine(dt.date(2026, 1, 5), after) + dt.timedelta(seconds=5)).time()
+        (source / "1.json").write_text(event("a", "/pay", later.isoformat()) + "\n")
+        query.processAllAvailable()
+        seen = set().union(*batches[1:])
+        assert ("a", after.isoformat(), 2, 2, False) in seen, batches  # state across batches
+        assert ("b", "08:00:30", 1, 1, True) in seen, batches  # the watermark closed it
+        progress = query.lastProgress  # where lag and health are read from
+        assert progress is not None and progress["sources"], progress
         query.stop()
-        totals = {(r["customer_id"], r["events"], r["pages"]) for r in got}
-        assert totals == {("a", 2, 2), ("b", 1, 1)}, got
     finally:
         spark.stop()
