@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from pyt_arch_kit import plan, preset
 from pyt_arch_kit.design import Design, main_text
 from pyt_arch_kit.writer import write_design
+from tests.test_length import _grams, _words
 
 
 def _design(name: str) -> Design:
@@ -64,3 +67,45 @@ def test_the_stream_reads_lag_from_query_progress_and_pages_within_its_freshness
 def test_the_stream_carries_no_batch_rerun_text() -> None:
     text = main_text(_design("streaming-pipeline").text)
     assert "rerun" not in text and "partitionOverwriteMode" not in text
+
+
+# -- nightly-batch and big-data-pipeline ----------------------------------------------------
+
+
+def test_two_batch_domains_hand_out_their_own_code_not_one_template() -> None:
+    nightly, big = _design("nightly-batch"), _design("big-data-pipeline")
+    grams = set(_grams(_words(_code(big))))
+    code = _grams(_words(_code(nightly)))
+    assert sum(g in grams for g in code) / len(code) < 0.15  # the same template before: 94 %
+    assert "updated_at" in _code(nightly) and "refunded" in _code(nightly)
+    assert "page" in _code(big) and "order" not in _code(big)
+
+
+@pytest.mark.parametrize("name", ["nightly-batch", "big-data-pipeline"])
+def test_a_batch_runs_on_utc_days_and_never_plans_a_retry_past_its_window(name: str) -> None:
+    design = _design(name)
+    ops = design.sections["Operational Considerations"]
+    p = design.plan.pipeline  # type: ignore[union-attr]
+    assert p is not None and 2 * p.run_time_h > p.window_h  # both presets: no room for two runs
+    assert 'timeZone: "Etc/UTC"' in ops
+    assert re.search(r"Page at \d\d:00 UTC", ops)
+    assert "retried whole" not in main_text(design.text)
+    assert "`backoffLimit: 0`" in ops and "spark.task.maxFailures" in ops
+
+
+def test_the_nightly_rebuild_takes_late_changes_and_commits_in_one_swap() -> None:
+    design = _design("nightly-batch")
+    code = _code(design)
+    assert "row_number" in code and "updated_at" in code  # the latest state per order wins
+    assert "CREATE OR REPLACE VIEW" in code and 'mode("errorifexists")' in code
+    assert "partitionOverwriteMode" not in main_text(design.text)  # not atomic on S3
+
+
+def test_big_data_loads_postgresql_by_copy_and_a_swap_and_says_nothing_of_requests() -> None:
+    design = _design("big-data-pipeline")
+    code = _code(design)
+    assert "COPY" in code and "foreachPartition" in code and "UNLOGGED" in code
+    assert "toLocalIterator" not in code and "VALUES" not in code
+    text = main_text(design.text)
+    for request_text in ("p99", "per request", "Caching", "Isolation", "pool_size", "busy at peak"):
+        assert request_text not in text, request_text

@@ -21,7 +21,7 @@ from pyt_arch_kit.planning.model import (
 )
 from pyt_arch_kit.planning.stream import plan_stream
 from pyt_arch_kit.planning.throughput import MB_PER_S_PER_CORE, throughput
-from pyt_arch_kit.requirements import DataMode
+from pyt_arch_kit.requirements import DatabaseKind, DataMode
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
@@ -246,7 +246,7 @@ def _batch(
             SPARK_AQE,
         ),
     ]
-    decisions = [_reruns(data), _scheduler(req)]
+    decisions = [_reruns(req, data), _scheduler(req)]
     findings = _orchestrator_pushback(req)
     if not distributed and cores > node_cores:
         findings.append(
@@ -288,7 +288,18 @@ def _batch(
     return pipeline, figures, decisions, findings
 
 
-def _reruns(data: DataPlan) -> Decision:
+def _reruns(req: ResolvedRequirements, data: DataPlan) -> Decision:
+    if data.tool is DataTool.PYSPARK and req.infrastructure.database is DatabaseKind.NONE:
+        return Decision(
+            "reruns and backfills",
+            "rebuild whole into a new version, then swap the table to it",
+            "a refund or status change to an order of any past day is in the next run's "
+            "facts; the swap is one catalog update (CREATE OR REPLACE VIEW), so readers "
+            "see one night's facts or the next, and a failed run leaves the last one in place",
+            "every run rewrites all the data; an incremental run with a lookback reads less "
+            "but misses changes older than the lookback",
+            ("incremental by day with a lookback", "MERGE into a table format (Delta, Iceberg)"),
+        )
     if data.tool in (DataTool.PYSPARK, DataTool.SPARK_STREAMING):
         how = (
             "each run overwrites only the date partitions it computes "

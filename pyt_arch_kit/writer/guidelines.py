@@ -26,7 +26,7 @@ _LAYOUT = [
 
 def _migrations(plan: Plan) -> list[str]:
     db = plan.database
-    if db is None:
+    if db is None or "app" not in plan.components:  # a job creates the table it loads
         return []
     if db.engine is DatabaseKind.REDIS:
         return [

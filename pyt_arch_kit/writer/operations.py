@@ -6,7 +6,7 @@ from __future__ import annotations
 from pyt_arch_kit.design import APPENDIX
 from pyt_arch_kit.planning.bom import HORIZON_MONTHS
 from pyt_arch_kit.planning.capacity import FAILOVER_CEILING
-from pyt_arch_kit.planning.choices import Driver
+from pyt_arch_kit.planning.choices import DataTool, Driver
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices, bill_of_materials, monthly_total
 from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
@@ -126,7 +126,7 @@ def _scaling(plan: Plan) -> list[str]:
             *autoscaling_lines(plan),
             *socket_operations(plan),
         ]
-    if db is not None:
+    if db is not None and _online(plan):
         usable = db.connection_limit - db.reserved_connections
         if not db.engine.postgres and not db.pgbouncer:
             over = db.total_connections > usable
@@ -243,6 +243,11 @@ def _data_safety(plan: Plan) -> list[str]:
         lines.append(
             "- The checkpoint (offsets and session state) on durable storage: losing it "
             "restarts the stream from `startingOffsets`, with its open sessions lost."
+        )
+    elif data is not None and data.tool is DataTool.PYSPARK and db is None:
+        lines.append(
+            "- Object storage: each run's facts a new version; keep 7 days of them to roll "
+            "back with the same swap."
         )
     elif data is not None:
         lines.append(

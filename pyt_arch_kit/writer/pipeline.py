@@ -94,12 +94,27 @@ def pipeline_deployment(plan: Plan) -> list[str]:
         ]
     if (p := _batch(plan)) is None:
         return []
+    start = 2 if plan.database is not None else 0  # a daily load waits 2 h for late events
+    due = (start + round(p.window_h)) % 24
+    if 2 * p.run_time_h <= p.window_h:
+        retry = "a failed run is retried once (`backoffLimit: 1`): two runs fit the window"
+    else:
+        retry = (
+            f"a second run does not fit (2 × {fmt_number(p.run_time_h)} h > "
+            f"{fmt_number(p.window_h)} h): `backoffLimit: 0`, and Spark retries a failed task "
+            "(`spark.task.maxFailures`), not the run; "
+            + (
+                "a failed load is rerun alone (minutes), a failed day after the next one"
+                if plan.database is not None
+                else "a failed run leaves the previous facts served until the next night"
+            )
+        )
     return [
-        f"- Started by {p.scheduler} at the window's opening, one run at a time "
-        "(`concurrencyPolicy: Forbid`); a failed run is retried whole, and a rerun overwrites "
-        "only the partitions it writes.",
-        f'- Alert "job not finished by the window\'s end": page when a run is still going '
-        f"{fmt_number(p.window_h)} h after it started, or failed; the estimate is "
+        f'- A Kubernetes CronJob, `schedule: "0 {start} * * *"` with '
+        '`timeZone: "Etc/UTC"` (the data\'s days are UTC days) and '
+        f"`concurrencyPolicy: Forbid`; {retry}.",
+        f"- Page at {due:02d}:00 UTC ({fmt_number(p.window_h)} h after the start) when the run "
+        f"has not finished, and at once when it fails; the estimate is "
         f"{fmt_number(p.run_time_h)} h.",
     ]
 

@@ -197,7 +197,7 @@ def risks_and_mitigations(plan: Plan) -> str:
         )
     rows += _database_risks(plan)
     rows += pipeline_risks(plan)
-    if plan.data is not None and plan.data.tool is DataTool.PYSPARK:
+    if plan.data is not None and plan.data.tool is DataTool.PYSPARK and plan.database:
         rows.append(
             (
                 "A rerun's overwrite deletes earlier partitions",
