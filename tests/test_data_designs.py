@@ -86,11 +86,25 @@ def test_a_batch_runs_on_utc_days_and_never_plans_a_retry_past_its_window(name: 
     design = _design(name)
     ops = design.sections["Operational Considerations"]
     p = design.plan.pipeline  # type: ignore[union-attr]
-    assert p is not None and 2 * p.run_time_h > p.window_h  # both presets: no room for two runs
+    assert p is not None
     assert 'timeZone: "Etc/UTC"' in ops
     assert re.search(r"Page at \d\d:00 UTC", ops)
     assert "retried whole" not in main_text(design.text)
-    assert "`backoffLimit: 0`" in ops and "spark.task.maxFailures" in ops
+    if 2 * p.run_time_h > p.window_h:  # nightly-batch: 2 × 3.64 h > 6 h
+        assert "`backoffLimit: 0`" in ops and "spark.task.maxFailures" in ops
+    else:
+        assert "`backoffLimit: 1`" in ops
+
+
+def test_big_data_runs_every_executor_of_the_node_it_prices_and_prices_it() -> None:
+    design = _design("big-data-pipeline")
+    p = design.plan.pipeline  # type: ignore[union-attr]
+    assert p is not None
+    assert p.executors * p.executor_cores == 15  # one 16-core node, a core for the OS
+    job = next(
+        line for line in design.appendix.splitlines() if line.startswith("| Data job (PySpark) |")
+    )
+    assert "vCPU-h" in job and "size the cluster" not in job
 
 
 def test_the_nightly_rebuild_takes_late_changes_and_commits_in_one_swap() -> None:

@@ -106,8 +106,9 @@ def _batch(
     else:  # one machine: pandas on one core, polars on all of them
         per_executor = 1 if data.tool is DataTool.PANDAS else cores
         per_node = 1
-    executors = math.ceil(cores / per_executor)
-    nodes = math.ceil(executors / per_node)
+    needed = math.ceil(cores / per_executor)
+    nodes = math.ceil(needed / per_node)
+    executors = nodes * per_node if distributed else needed  # every executor the nodes hold
     fleet = executors * per_executor
     run_h = gb * 1000 / (rate * fleet) / 3600
     node_ram_gb = req.infrastructure.node_ram_gb or node_cores * RAM_PER_CORE_GB
@@ -155,8 +156,12 @@ def _batch(
             "Executors" if distributed else "Worker processes",
             executors,
             "executors" if distributed else "processes",
-            "⌈cores / cores per executor⌉",
-            (("cores", cores), ("cores per executor", per_executor)),
+            "nodes × ⌊(node cores − 1) / cores per executor⌋ (the nodes paid for, filled)"
+            if distributed
+            else "⌈cores / cores per executor⌉",
+            (("nodes", nodes), ("per node", per_node))
+            if distributed
+            else (("cores", cores), ("cores per executor", per_executor)),
             RYZA
             if distributed
             else "one machine: a single process (pandas) or one process using every core (polars)",
@@ -166,10 +171,10 @@ def _batch(
             "Worker nodes",
             nodes,
             "nodes",
-            "⌈executors / ⌊(node cores − 1) / cores per executor⌋⌉"
+            "⌈⌈cores / cores per executor⌉ / ⌊(node cores − 1) / cores per executor⌋⌉"
             if distributed
             else "one machine",
-            (("executors", executors), ("node cores", node_cores), ("per node", per_node)),
+            (("cores", cores), ("node cores", node_cores), ("per node", per_node)),
             RYZA,
         ),
         Figure(

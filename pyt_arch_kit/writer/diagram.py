@@ -136,11 +136,14 @@ def mermaid(plan: Plan) -> str:
                 edges.append("    stream --> job")
                 if "app" in c:
                     edges.append("    app -->|events| stream")
-        edges.append(
-            "    job -->|sessions, every trigger| lake"
-            if sessions
-            else "    job -->|columnar output| lake"
-        )
+        if sessions:
+            node("ckpt", "Object storage<br/>checkpoint", "db")
+            edges += [
+                "    job -->|sessions, every trigger| lake",
+                "    job -->|offsets, state| ckpt",
+            ]
+        else:
+            edges.append("    job -->|columnar output| lake")
         if db is not None and "app" not in c:
             edges.append("    job -->|results| db")
     node("obs", "OpenTelemetry<br/>traces · metrics · logs")
