@@ -123,3 +123,11 @@ def test_big_data_loads_postgresql_by_copy_and_a_swap_and_says_nothing_of_reques
     text = main_text(design.text)
     for request_text in ("p99", "per request", "Caching", "Isolation", "pool_size", "busy at peak"):
         assert request_text not in text, request_text
+
+
+@pytest.mark.parametrize("name", ["streaming-pipeline", "nightly-batch", "big-data-pipeline"])
+def test_a_job_s_guidelines_carry_no_request_service_layout_or_tests(name: str) -> None:
+    guidelines = _design(name).sections["Implementation Guidelines"]
+    assert "routes / servicers" not in guidelines
+    assert "pool exhaustion" not in guidelines
+    assert "midnight UTC" in guidelines

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Cache, ConcurrencyModel, Plan, fmt_number
-from pyt_arch_kit.requirements import DatabaseKind, Interface
+from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.snippets import snippets
 from pyt_arch_kit.writer.sockets import socket_guideline
 
@@ -155,6 +155,19 @@ def _testing(plan: Plan) -> list[str]:
             "scheduled one.",
         ]
     )
+    if "app" not in plan.components and plan.pipeline is not None:  # a data job
+        return [
+            "### Testing strategy",
+            "",
+            "- **Unit**: each function of `app/job.py` on a few hand-written rows (pytest, a "
+            "local engine): records either side of midnight UTC, a late or changed record, and "
+            + (
+                "a batch replayed after a restart that writes the same rows."
+                if plan.pipeline.mode is DataMode.STREAMING
+                else "a rerun that leaves the same output."
+            ),
+            *load,
+        ]
     return [
         "### Testing strategy",
         "",
@@ -173,7 +186,8 @@ def _testing(plan: Plan) -> list[str]:
 def implementation_guidelines(plan: Plan) -> str:
     """Layout, the critical code, schema migrations, and how to test it."""
     conc = plan.concurrency
-    out = list(_LAYOUT)
+    job = "app" not in plan.components and plan.pipeline is not None  # one module: app/job.py
+    out = [] if job else list(_LAYOUT)
     if conc.model is ConcurrencyModel.ASYNCIO or conc.model is ConcurrencyModel.HYBRID:
         out += [
             "Never block the event loop: no `requests`, no `time.sleep`, no sync drivers on "
