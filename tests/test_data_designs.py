@@ -64,6 +64,12 @@ def test_the_stream_reads_lag_from_query_progress_and_pages_within_its_freshness
     assert "for 10 s" in ops
 
 
+def test_the_stream_scales_spark_s_cores_not_a_consumer_group() -> None:
+    risks = _design("streaming-pipeline").sections["Risks and Mitigations"]
+    assert "add executor cores up to the partition count" in risks
+    assert "add consumers" not in risks
+
+
 def test_the_stream_carries_no_batch_rerun_text() -> None:
     text = main_text(_design("streaming-pipeline").text)
     assert "rerun" not in text and "partitionOverwriteMode" not in text

@@ -171,8 +171,13 @@ def pipeline_risks(plan: Plan) -> list[tuple[str, str]]:
         return [
             (
                 "Consumer lag outgrows the freshness",
-                f"alert at the {fmt_number(p.lag_budget_s)} s lag budget; add consumers up to "
-                "the partition count, then partitions (keys move: plan it)",
+                f"page past the {fmt_number(p.lag_budget_s)} s lag budget; add "
+                + (
+                    "executor cores"
+                    if plan.data is not None and plan.data.tool is DataTool.SPARK_STREAMING
+                    else "consumers"
+                )
+                + " up to the partition count, then partitions (keys move: plan it)",
             ),
             (
                 "Replayed batches after a crash",
