@@ -272,6 +272,19 @@ def rank_questions(
     return list(ranked)
 
 
+def known_ranking(
+    requirements: Requirements, *, budget: int = MAX_REPLANS
+) -> list[Question] | None:
+    """The ranking :func:`rank_questions` remembers for these requirements, without computing
+    one: ``None`` if it has not ranked them yet (the live preview shows the questions at once
+    and ranks them in the background)."""
+    gaps = requirements.gaps()
+    if not gaps:
+        return []
+    ranked = _MEMO.get((requirements.model_dump_json(), max(0, budget)))
+    return None if ranked is None else list(ranked)
+
+
 _MEMO: dict[tuple[str, int], tuple[Question, ...]] = {}
 _MEMO_SIZE = 32
 

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -233,15 +234,24 @@ def test_a_replay_is_bounded_by_the_whole_request_deadline_and_keeps_what_arrive
     recorded: Path,
 ) -> None:
     # issue 23 item 11: a replay had no deadline. Here a big cassette (6 MB in 60,000 chunks)
-    # meets a limit far shorter than its replay: it stops at the limit, keeping what arrived.
+    # meets the whole-request limit once its first chunk has arrived (the reader of that chunk
+    # takes longer than the limit, whatever the machine's load): the replay stops at the
+    # limit, keeping what arrived, instead of replaying the rest.
     data = json.loads(recorded.read_text(encoding="utf-8"))
     _exchange(data)["chunks"] = ["x" * 100] * 60_000
     recorded.write_text(json.dumps(data), encoding="utf-8")
-    settings = dataclasses.replace(Settings.from_env(), timeout_s=0.05)
+    limit_s = 3.0
+    settings = dataclasses.replace(Settings.from_env(), timeout_s=limit_s)
     backend = ClaudeBackend(settings, replay_only=True, name="replay")
     pieces: list[str] = []
+
+    def slow_reader(text: str) -> None:
+        if not pieces:
+            time.sleep(limit_s)  # the limit passes while the first chunk is read
+        pieces.append(text)
+
     with pytest.raises(IncompleteDesignError, match="PYT_ARCH_TIMEOUT_S") as info:
-        Architect(backend=backend).design(REQ, on_text=pieces.append)
+        Architect(backend=backend).design(REQ, on_text=slow_reader)
     design = info.value.design
     assert not design.complete
     assert design.text == "".join(pieces)

@@ -170,6 +170,52 @@ def test_unset_fields_are_listed_as_clarifying_questions() -> None:
     assert question in form.gaps.value.replace("&#x27;", "'")
 
 
+def _listed(gaps_html: str) -> list[str]:
+    return [item.split("<br>")[0].replace("&#x27;", "'") for item in gaps_html.split("<li>")[1:]]
+
+
+def test_open_questions_are_listed_at_once_and_ordered_when_ranked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Ranking every open question re-plans the design dozens of times (hundreds of ms with
+    # nothing given): the form lists them at once, in its own order, and orders them after.
+    # The ranking is held at a gate until the first listing has been read.
+    from pyt_arch_kit.questions import rank_questions
+    from pyt_arch_kit.widgets import form as form_module
+
+    gate = threading.Event()
+
+    def held(req: Requirements) -> list:  # type: ignore[type-arg]
+        assert gate.wait(60)
+        return rank_questions(req)
+
+    monkeypatch.setattr(form_module, "rank_questions", held)
+    req = Requirements(name="listed-at-once")  # not ranked before: the ranking is not known
+    form = RequirementsForm(req)
+    first = form.gaps.value
+    assert "Ordering them" in first and "Would change" not in first
+    assert _listed(first) == [g.question for g in req.gaps()]
+    assert not form.wait_for_questions(timeout=0.01)  # still held
+    gate.set()
+    assert form.wait_for_questions(timeout=60)
+    ranked = rank_questions(req)
+    assert _listed(form.gaps.value) == [q.gap.question for q in ranked]
+    assert _listed(form.gaps.value) != _listed(first)  # the order changed
+    assert "Would change:" in form.gaps.value and "Ordering them" not in form.gaps.value
+
+
+def test_a_later_edit_is_what_the_questions_show_once_ranked() -> None:
+    from pyt_arch_kit.questions import rank_questions
+
+    form = RequirementsForm(Requirements(name="edited-twice"))
+    form.fields["scale.peak_rps"].widget.value = 750
+    form.fields["latency.p99_ms"].widget.value = 120
+    assert form.wait_for_questions(timeout=60)
+    final = form.requirements
+    assert final.scale.peak_rps == 750 and final.latency.p99_ms == 120
+    assert _listed(form.gaps.value) == [q.gap.question for q in rank_questions(final)]
+
+
 def test_reading_an_invalid_form_raises_the_field_and_the_fix() -> None:
     form = RequirementsForm("io-bound-api")
     form.fields["latency.p50_ms"].widget.value = 900

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from importlib import resources
 
 from pyt_arch_kit.errors import RequirementsError
@@ -13,8 +14,24 @@ __all__ = ["list_presets", "preset", "preset_names"]
 
 def preset_names() -> list[str]:
     """The names of the shipped presets, sorted."""
+    return list(_names())
+
+
+@functools.cache
+def _names() -> tuple[str, ...]:
     folder = resources.files("pyt_arch_kit.presets")
-    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return tuple(
+        sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    )
+
+
+@functools.cache
+def _load(name: str) -> Requirements:
+    # Read and validated once per process: the files ship with the package, and requirements
+    # are frozen, so every caller can share one (the workbench compares the form with each
+    # preset after every edit).
+    text = (resources.files("pyt_arch_kit.presets") / f"{name}.yaml").read_text(encoding="utf-8")
+    return Requirements.from_yaml(text, source=f"preset:{name}")
 
 
 def preset(name: str) -> Requirements:
@@ -34,8 +51,7 @@ def preset(name: str) -> Requirements:
         raise RequirementsError(
             [("--preset", f"unknown preset '{name}'; {hint}choose one of: {', '.join(names)}")]
         )
-    text = (resources.files("pyt_arch_kit.presets") / f"{name}.yaml").read_text(encoding="utf-8")
-    return Requirements.from_yaml(text, source=f"preset:{name}")
+    return _load(name)
 
 
 def list_presets() -> list[tuple[str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from pyt_arch_kit.compare import Comparison, compare_plans
 from pyt_arch_kit.errors import PytArchError, RequirementsError
 from pyt_arch_kit.planning.model import fmt_number
 from pyt_arch_kit.presets import preset, preset_names
-from pyt_arch_kit.questions import rank_questions
+from pyt_arch_kit.questions import Question, known_ranking, rank_questions
 from pyt_arch_kit.requirements import Requirements, _fmt
 from pyt_arch_kit.widgets.fields import FieldWidget, label_of, make_field
 from pyt_arch_kit.widgets.preview import preview_html, preview_plan
@@ -37,7 +38,8 @@ class RequirementsForm:
     description as help, grouped by section (System, Scale, Latency, Consistency, Workload,
     Infrastructure, Proposed approach). Edits are validated as you make them: a problem shows at
     its field and nothing you entered is lost. The clarifying questions still open are listed
-    beside the form, the ones whose answer would change the design first (each with what it
+    beside the form at once, and ordered a moment later (ranking them re-plans the design, in
+    the background), the ones whose answer would change the design first (each with what it
     would change), and unset fields say at the field what the design assumes for them. A live
     preview under the form shows the planner's key figures after every valid edit. Below it, the
     Design button runs the persona and streams the design in; a design stays on screen until a
@@ -64,6 +66,13 @@ class RequirementsForm:
         self.valid: Requirements | None = None
         self.problems: list[tuple[str, str]] = []
         self._quiet = False
+        # The open questions are ranked in a background thread (a ranking re-plans the design
+        # once per probe: tens to hundreds of ms): one thread at a time, always on the newest
+        # requirements; what it finds is shown only if the form still shows those.
+        self._gaps_lock = threading.Lock()
+        self._gaps_for: Requirements | None = None
+        self._pending: tuple[Requirements, dict[str, str]] | None = None
+        self._ranker: threading.Thread | None = None
         self.sections = self._build_sections()
         self.preset = w.Dropdown(
             options=[_CHOOSE, *preset_names()],
@@ -222,7 +231,7 @@ class RequirementsForm:
 
     def _show_gaps(self) -> None:
         if self.valid is None:
-            self.gaps.value = "<i>(shown again once the fields are valid)</i>"
+            self._set_gaps(None, "<i>(shown again once the fields are valid)</i>")
             for field in self.fields.values():
                 field.show_unset(None)
             return
@@ -247,9 +256,38 @@ class RequirementsForm:
                 finally:
                     self._quiet = was
         if not gaps:
-            self.gaps.value = "<i>None: every field that matters is set.</i>"
+            self._set_gaps(None, "<i>None: every field that matters is set.</i>")
             return
-        ranked = rank_questions(self.valid)  # the ones that would change the design first
+        ranked = known_ranking(self.valid)
+        if ranked is not None:
+            self._set_gaps(self.valid, self._questions_html(ranked, assumed))
+            return
+        # Listed at once in the form's order; re-ordered when the ranking is done.
+        items = "".join(
+            f"<li>{html.escape(g.question)}<br><small>{html.escape(self.label(g.field))}: "
+            f"assuming <b>{html.escape(assumed[g.field])}</b> — "
+            f"{html.escape(self.on_screen(g.because))}</small></li>"
+            for g in gaps
+        )
+        self._set_gaps(
+            self.valid,
+            f"<ol style='padding-left:1.2em;line-height:1.4'>{items}</ol>"
+            "<small><i>Ordering them by what would change the design…</i></small>",
+        )
+        with self._gaps_lock:
+            self._pending = (self.valid, assumed)
+            if self._ranker is None:
+                self._ranker = threading.Thread(
+                    target=self._rank_pending, name="pyt-arch-questions", daemon=True
+                )
+                self._ranker.start()
+
+    def _set_gaps(self, shown_for: Requirements | None, value: str) -> None:
+        with self._gaps_lock:
+            self._gaps_for = shown_for
+            self.gaps.value = value
+
+    def _questions_html(self, ranked: list[Question], assumed: dict[str, str]) -> str:
         items = "".join(
             f"<li>{html.escape(q.gap.question)}<br><small>{html.escape(self.label(q.field))}: "
             f"assuming <b>{html.escape(assumed[q.field])}</b> — "
@@ -262,7 +300,44 @@ class RequirementsForm:
             + "</small></li>"
             for q in ranked
         )
-        self.gaps.value = f"<ol style='padding-left:1.2em;line-height:1.4'>{items}</ol>"
+        return f"<ol style='padding-left:1.2em;line-height:1.4'>{items}</ol>"
+
+    def _rank_pending(self) -> None:
+        """The ranking thread: ranks the newest pending requirements until none is left."""
+        while True:
+            with self._gaps_lock:
+                job, self._pending = self._pending, None
+                if job is None:
+                    self._ranker = None
+                    return
+            requirements, assumed = job
+            try:
+                text = self._questions_html(rank_questions(requirements), assumed)
+            except Exception:  # the questions stay listed in the form's order
+                continue
+            with self._gaps_lock:
+                if self._pending is None and self._gaps_for is requirements:
+                    self.gaps.value = text
+
+    def wait_for_questions(self, timeout: float | None = None) -> bool:
+        """Wait until the open questions beside the form are in their ranked order.
+
+        Ranking them re-plans the design once per plausible answer, so the form lists them at
+        once and orders them in the background; notebooks and tests that read ``form.gaps``
+        can wait for the order here.
+
+        Args:
+            timeout: the most seconds to wait (``None``: until done).
+
+        Returns:
+            ``True`` once no ranking is pending or running, ``False`` if the timeout came first.
+        """
+        with self._gaps_lock:
+            ranker = self._ranker
+        if ranker is not None:
+            ranker.join(timeout)
+        with self._gaps_lock:
+            return self._ranker is None
 
     def _edited(self, field: FieldWidget) -> Any:
         def on_edit(change: dict[str, Any]) -> None:
