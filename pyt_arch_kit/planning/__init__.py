@@ -47,6 +47,9 @@ from pyt_arch_kit.planning.websocket import websocket_decisions
 from pyt_arch_kit.requirements import DataMode, Interface, Requirements
 from pyt_arch_kit.resolved import ResolvedRequirements, resolve
 
+#: Decisions about serving requests, which a job (interface batch) has none of.
+_REQUEST_TOPICS = frozenset({"consistency", "connection pool", "isolation", "caching"})
+
 __all__ = [
     "Broker",
     "BrokerPlan",
@@ -109,6 +112,8 @@ def plan(requirements: Requirements) -> Plan:
     db, db_figs, db_decisions = plan_database(req, cap, conc, broker=chosen)
     broker, broker_decisions = plan_broker(req, conc.model, chosen)
     data, data_figs, data_decisions = plan_data(req)
+    if req.interface is Interface.BATCH:  # a job: no requests to isolate, pool or cache for
+        db_decisions = [d for d in db_decisions if d.topic not in _REQUEST_TOPICS]
     pipeline, pipe_figs, pipe_decisions, pipe_findings = plan_pipeline(req, data)
     practices = plan_practices(req, cap, conc, db, broker)
     if db is not None:

@@ -19,7 +19,8 @@ import math
 from dataclasses import dataclass
 
 from pyt_arch_kit.planning.bom import DB_CLASS_URL, GIB, HORIZON_MONTHS
-from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.planning.model import Plan, fmt_number
+from pyt_arch_kit.planning.pipeline import NODE_CORES
 
 __all__ = [
     "PRICES_AS_OF",
@@ -34,6 +35,8 @@ __all__ = [
 _GB_PER_VCPU = 8 * GIB
 #: When the default unit prices were read.
 PRICES_AS_OF = "2025-06"
+_RUNS_A_MONTH = 30  # a nightly job
+_HOURS_A_MONTH = 730  # on-demand hours in a month, as cloud price lists count them
 
 
 @dataclass(frozen=True)
@@ -186,15 +189,30 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
                 else "the data set as stored today",
             )
         )
-        lines.append(
-            CostLine(
-                f"Data job ({data.tool_name})",
-                None,
-                "vCPU-h",
-                None,
-                f"{data.data_gb:,.0f} GB per run: size the cluster from a timed test run",
+        pipe = plan.pipeline
+        if pipe is not None and pipe.distributed and pipe.nodes and pipe.run_time_h:
+            vcpus = pipe.nodes * max(req.infrastructure.cores_per_instance, NODE_CORES)
+            lines.append(
+                CostLine(
+                    f"Data job ({data.tool_name})",
+                    vcpus * pipe.run_time_h * _RUNS_A_MONTH,
+                    "vCPU-h",
+                    None if prices.vcpu_month is None else prices.vcpu_month / _HOURS_A_MONTH,
+                    f"{pipe.nodes} node(s) × {vcpus // pipe.nodes} vCPU for the "
+                    f"{fmt_number(pipe.run_time_h)} h of a run, {_RUNS_A_MONTH} runs a month, "
+                    "released between runs; a memory-optimised node costs ~30 % more",
+                )
             )
-        )
+        else:
+            lines.append(
+                CostLine(
+                    f"Data job ({data.tool_name})",
+                    None,
+                    "vCPU-h",
+                    None,
+                    f"{data.data_gb:,.0f} GB per run: size the cluster from a timed test run",
+                )
+            )
     lines.append(
         CostLine(
             "Observability", None, "", None, "priced by ingested GB and series: vendor-specific"

@@ -41,7 +41,7 @@ from pyt_arch_kit.planning.pools import (
 )
 from pyt_arch_kit.planning.queueing import LITTLE
 from pyt_arch_kit.planning.stores import store_plan
-from pyt_arch_kit.requirements import ConsistencyPriority, DatabaseKind, Interface
+from pyt_arch_kit.requirements import ConsistencyPriority, DatabaseKind, DataMode, Interface
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 #: Re-exported: callers import these from here (pools.py holds them).
@@ -192,7 +192,16 @@ def plan_database(
             [],
             [
                 Decision(
-                    "database", "none", "the requirements name no database", "state lives elsewhere"
+                    "database",
+                    "none",
+                    "the requirements name no database"
+                    + (
+                        "; the stream's sink is the table its readers query, "
+                        "written through the job's upsert"
+                        if req.workload.data_mode is DataMode.STREAMING
+                        else ""
+                    ),
+                    "state lives elsewhere",
                 )
             ],
         )

@@ -21,7 +21,7 @@ from pyt_arch_kit.planning.model import (
 )
 from pyt_arch_kit.planning.stream import plan_stream
 from pyt_arch_kit.planning.throughput import MB_PER_S_PER_CORE, throughput
-from pyt_arch_kit.requirements import DataMode
+from pyt_arch_kit.requirements import DatabaseKind, DataMode
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
@@ -106,8 +106,9 @@ def _batch(
     else:  # one machine: pandas on one core, polars on all of them
         per_executor = 1 if data.tool is DataTool.PANDAS else cores
         per_node = 1
-    executors = math.ceil(cores / per_executor)
-    nodes = math.ceil(executors / per_node)
+    needed = math.ceil(cores / per_executor)
+    nodes = math.ceil(needed / per_node)
+    executors = nodes * per_node if distributed else needed  # every executor the nodes hold
     fleet = executors * per_executor
     run_h = gb * 1000 / (rate * fleet) / 3600
     node_ram_gb = req.infrastructure.node_ram_gb or node_cores * RAM_PER_CORE_GB
@@ -155,8 +156,12 @@ def _batch(
             "Executors" if distributed else "Worker processes",
             executors,
             "executors" if distributed else "processes",
-            "⌈cores / cores per executor⌉",
-            (("cores", cores), ("cores per executor", per_executor)),
+            "nodes × ⌊(node cores − 1) / cores per executor⌋ (the nodes paid for, filled)"
+            if distributed
+            else "⌈cores / cores per executor⌉",
+            (("nodes", nodes), ("per node", per_node))
+            if distributed
+            else (("cores", cores), ("cores per executor", per_executor)),
             RYZA
             if distributed
             else "one machine: a single process (pandas) or one process using every core (polars)",
@@ -166,10 +171,10 @@ def _batch(
             "Worker nodes",
             nodes,
             "nodes",
-            "⌈executors / ⌊(node cores − 1) / cores per executor⌋⌉"
+            "⌈⌈cores / cores per executor⌉ / ⌊(node cores − 1) / cores per executor⌋⌉"
             if distributed
             else "one machine",
-            (("executors", executors), ("node cores", node_cores), ("per node", per_node)),
+            (("cores", cores), ("node cores", node_cores), ("per node", per_node)),
             RYZA,
         ),
         Figure(
@@ -246,7 +251,7 @@ def _batch(
             SPARK_AQE,
         ),
     ]
-    decisions = [_reruns(data), _scheduler(req)]
+    decisions = [_reruns(req, data), _scheduler(req)]
     findings = _orchestrator_pushback(req)
     if not distributed and cores > node_cores:
         findings.append(
@@ -288,7 +293,18 @@ def _batch(
     return pipeline, figures, decisions, findings
 
 
-def _reruns(data: DataPlan) -> Decision:
+def _reruns(req: ResolvedRequirements, data: DataPlan) -> Decision:
+    if data.tool is DataTool.PYSPARK and req.infrastructure.database is DatabaseKind.NONE:
+        return Decision(
+            "reruns and backfills",
+            "rebuild whole into a new version, then swap the table to it",
+            "a refund or status change to an order of any past day is in the next run's "
+            "facts; the swap is one catalog update (CREATE OR REPLACE VIEW), so readers "
+            "see one night's facts or the next, and a failed run leaves the last one in place",
+            "every run rewrites all the data; an incremental run with a lookback reads less "
+            "but misses changes older than the lookback",
+            ("incremental by day with a lookback", "MERGE into a table format (Delta, Iceberg)"),
+        )
     if data.tool in (DataTool.PYSPARK, DataTool.SPARK_STREAMING):
         how = (
             "each run overwrites only the date partitions it computes "

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pyt_arch_kit.baseline import BASELINE_REFERENCE
 from pyt_arch_kit.design import APPENDIX
 from pyt_arch_kit.markup import inline
-from pyt_arch_kit.planning.choices import Cache, FindingKind, QueueScope, framework_text
+from pyt_arch_kit.planning.choices import Cache, DataTool, FindingKind, QueueScope, framework_text
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices
 from pyt_arch_kit.planning.database import limit_for
 from pyt_arch_kit.planning.model import DatabasePlan, Plan, fmt_number
@@ -412,7 +412,12 @@ def system_diagram(plan: Plan) -> str:
             "go to the primary."
         )
     if plan.data is not None:
-        steps.append(f"{plan.data.tool} processes the data and writes Parquet to object storage.")
+        steps.append(
+            f"{plan.data.tool} keeps each customer's open session in its checkpointed state "
+            "and upserts it into the sessions table every trigger."
+            if plan.data.tool is DataTool.SPARK_STREAMING
+            else f"{plan.data.tool} processes the data and writes Parquet to object storage."
+        )
     if db is not None:
         steps.append(
             ("Writes and cache misses go" if cached else "Queries go")

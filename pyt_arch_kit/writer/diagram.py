@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pyt_arch_kit.markup import mermaid_label
-from pyt_arch_kit.planning.choices import Cache, framework_text
+from pyt_arch_kit.planning.choices import Cache, DataTool, framework_text
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.requirements import DatabaseKind, Interface
 from pyt_arch_kit.writer.pipeline import pipeline_label
@@ -153,7 +153,14 @@ def mermaid(plan: Plan) -> str:
                 edges.append("    consumers -->|idempotent writes| db")
     if "data_job" in c and plan.data is not None:
         node("job", plan.data.tool_name + pipeline_label(plan))
-        node("lake", "Object storage<br/>Parquet", "db")
+        sessions = plan.data.tool is DataTool.SPARK_STREAMING
+        node(
+            "lake",
+            "Sessions table<br/>upsert by customer_id, session_start"
+            if sessions
+            else "Object storage<br/>Parquet",
+            "db",
+        )
         if "stream" in c:  # what the stream is read from: the plan's broker, else the database
             if "broker" in c:
                 edges.append("    broker -->|events| job")
@@ -166,7 +173,14 @@ def mermaid(plan: Plan) -> str:
                 edges.append("    stream --> job")
                 if "app" in c:
                     edges.append("    app -->|events| stream")
-        edges.append("    job -->|columnar output| lake")
+        if sessions:
+            node("ckpt", "Object storage<br/>checkpoint", "db")
+            edges += [
+                "    job -->|sessions, every trigger| lake",
+                "    job -->|offsets, state| ckpt",
+            ]
+        else:
+            edges.append("    job -->|columnar output| lake")
         if db is not None and "app" not in c:
             edges.append("    job -->|results| db")
     node("obs", "OpenTelemetry<br/>traces · metrics · logs")

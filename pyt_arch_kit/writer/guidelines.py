@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Cache, ConcurrencyModel, Plan, fmt_number
-from pyt_arch_kit.requirements import DatabaseKind, Interface
+from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.inference import model_guideline
 from pyt_arch_kit.writer.snippets import snippets
 from pyt_arch_kit.writer.sockets import socket_guideline
@@ -28,7 +28,7 @@ _LAYOUT = [
 
 def _migrations(plan: Plan) -> list[str]:
     db = plan.database
-    if db is None:
+    if db is None or "app" not in plan.components:  # a job creates the table it loads
         return []
     if "app" in plan.components:  # a service's schema changes are the baseline's
         return _hypertable(plan)
@@ -177,6 +177,19 @@ def _testing(plan: Plan) -> list[str]:
             f"peak; expect p50 ≈ {fmt_number(cap.p50_ms)} ms, p99 ≈ {fmt_number(cap.p99_ms)} ms "
             f"(cv {fmt_number(cap.service_cv)}).",
         ]
+    if "app" not in plan.components and plan.pipeline is not None:  # a data job
+        return [
+            "### Testing strategy",
+            "",
+            "- **Unit**: each function of `app/job.py` on a few hand-written rows (pytest, a "
+            "local engine): records either side of midnight UTC, a late or changed record, and "
+            + (
+                "a batch replayed after a restart that writes the same rows."
+                if plan.pipeline.mode is DataMode.STREAMING
+                else "a rerun that leaves the same output."
+            ),
+            *load,
+        ]
     return [
         "### Testing strategy",
         "",
@@ -196,7 +209,8 @@ def implementation_guidelines(plan: Plan) -> str:
     """Layout, the critical code, schema migrations, and how to test it."""
     conc = plan.concurrency
     service = "app" in plan.components  # its layout and event-loop rules are the baseline's
-    out = [] if service else list(_LAYOUT)
+    job = not service and plan.pipeline is not None  # one module: app/job.py
+    out = [] if service or job else list(_LAYOUT)
     if not service and conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID):
         out += [
             "Never block the event loop: no `requests`, no `time.sleep`, no sync drivers on "

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pyt_arch_kit.design import APPENDIX
 from pyt_arch_kit.planning.bom import HORIZON_MONTHS
 from pyt_arch_kit.planning.capacity import FAILOVER_CEILING
-from pyt_arch_kit.planning.choices import Driver
+from pyt_arch_kit.planning.choices import DataTool, Driver
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices, bill_of_materials, monthly_total
 from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S
 from pyt_arch_kit.render import figures_table, materials_table
-from pyt_arch_kit.requirements import DatabaseKind, Interface
+from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.code.profile import profile
 from pyt_arch_kit.writer.inference import model_operations, model_probes
 from pyt_arch_kit.writer.pipeline import pipeline_deployment, pipeline_observability
@@ -117,7 +117,7 @@ def _scaling(plan: Plan) -> list[str]:
             *autoscaling_lines(plan),
             *socket_operations(plan),
         ]
-    if db is not None:
+    if db is not None and _online(plan):
         usable = db.connection_limit - db.reserved_connections
         if not db.engine.postgres and not db.pgbouncer:
             over = db.total_connections > usable
@@ -251,7 +251,17 @@ def _data_safety(plan: Plan) -> list[str]:
                 "- A point-in-time restore into a scratch instance every quarter, timed and "
                 "checked."
             )
-    if data is not None:
+    if data is not None and plan.pipeline is not None and plan.pipeline.mode is DataMode.STREAMING:
+        lines.append(
+            "- The checkpoint (offsets and session state) on durable storage: losing it "
+            "restarts the stream from `startingOffsets`, with its open sessions lost."
+        )
+    elif data is not None and data.tool is DataTool.PYSPARK and db is None:
+        lines.append(
+            "- Object storage: each run's facts a new version; keep 7 days of them to roll "
+            "back with the same swap."
+        )
+    elif data is not None:
         lines.append(
             "- Object storage: versioning on, a lifecycle rule for old versions; a rerun "
             "replaces only the partitions it writes."

@@ -6,6 +6,7 @@ as the plan's figures, so the sections agree with the capacity table.
 
 from __future__ import annotations
 
+from pyt_arch_kit.planning.choices import DataTool
 from pyt_arch_kit.planning.model import PipelinePlan, Plan, fmt_number
 from pyt_arch_kit.requirements import DataMode
 
@@ -50,9 +51,15 @@ def pipeline_summary(plan: Plan) -> list[str]:
     if (p := _stream(plan)) is not None:
         lines = [f"- {fmt_number(p.events_per_s)} events/s at peak."]
         if p.partitions:
+            spark = plan.data is not None and plan.data.tool is DataTool.SPARK_STREAMING
             lines.append(
-                f"- {p.partitions} topic partitions and {p.consumers} consumer(s) in the group "
-                "(Rao: max(t / p, t / c); create the topic with twice that for growth)."
+                f"- {p.partitions} topic partitions and "
+                + (
+                    f"{p.consumers} Spark task(s), one a partition "
+                    if spark
+                    else f"{p.consumers} consumer(s) in the group "
+                )
+                + "(Rao: max(t / p, t / c); create the topic with twice that for growth)."
             )
         lines.append(
             f"- Consumer lag budget {fmt_number(p.lag_budget_s)} s (half the freshness); "
@@ -79,22 +86,35 @@ def pipeline_label(plan: Plan) -> str:
 def pipeline_deployment(plan: Plan) -> list[str]:
     """Deployment lines for a job: what starts a batch and when it must be done, or how a
     stream job keeps running."""
-    if (s := _stream(plan)) is not None:
+    if _stream(plan) is not None:
         return [
             "- A long-running job (a Kubernetes Deployment, or a Spark driver under the "
             "cluster manager's restart policy) with its own service account; on a crash it "
-            "restarts and resumes from its committed offsets or checkpoint.",
-            f"- Health is the lag: alert when it passes the {fmt_number(s.lag_budget_s)} s lag "
-            "budget, not on a request endpoint.",
+            "restarts from its checkpoint (offsets and state).",
         ]
     if (p := _batch(plan)) is None:
         return []
+    start = 2 if plan.database is not None else 0  # a daily load waits 2 h for late events
+    due = (start + round(p.window_h)) % 24
+    if 2 * p.run_time_h <= p.window_h:
+        retry = "a failed run is retried once (`backoffLimit: 1`): two runs fit the window"
+    else:
+        retry = (
+            f"a second run does not fit (2 × {fmt_number(p.run_time_h)} h > "
+            f"{fmt_number(p.window_h)} h): `backoffLimit: 0`, and Spark retries a failed task "
+            "(`spark.task.maxFailures`), not the run; "
+            + (
+                "a failed load is rerun alone (minutes), a failed day after the next one"
+                if plan.database is not None
+                else "a failed run leaves the previous facts served until the next night"
+            )
+        )
     return [
-        f"- Started by {p.scheduler} at the window's opening, one run at a time "
-        "(`concurrencyPolicy: Forbid`); a failed run is retried whole, and a rerun overwrites "
-        "only the partitions it writes.",
-        f'- Alert "job not finished by the window\'s end": page when a run is still going '
-        f"{fmt_number(p.window_h)} h after it started, or failed; the estimate is "
+        f'- A Kubernetes CronJob, `schedule: "0 {start} * * *"` with '
+        '`timeZone: "Etc/UTC"` (the data\'s days are UTC days) and '
+        f"`concurrencyPolicy: Forbid`; {retry}.",
+        f"- Page at {due:02d}:00 UTC ({fmt_number(p.window_h)} h after the start) when the run "
+        f"has not finished, and at once when it fails; the estimate is "
         f"{fmt_number(p.run_time_h)} h.",
     ]
 
@@ -112,12 +132,21 @@ def pipeline_observability(plan: Plan) -> list[str]:
             "files slow every reader).",
         ]
     if (p := _stream(plan)) is not None:
+        spark = plan.data is not None and plan.data.tool is DataTool.SPARK_STREAMING
+        lag = (
+            "- Health and lag from each StreamingQueryProgress (a StreamingQueryListener): "
+            "now − the batch's newest event time, batch duration against the trigger, and the "
+            "Kafka source's maxOffsetsBehindLatest; Spark commits no offsets to a consumer "
+            "group, so group-lag tools show nothing."
+            if spark
+            else "- Consumer lag, in seconds behind the newest event, and rebalances of the "
+            "consumer group."
+        )
         return [
-            f"- Consumer lag, in seconds behind the newest event: alert when it passes the "
-            f"{fmt_number(p.lag_budget_s)} s lag budget for 5 minutes, page when it keeps "
-            "growing.",
-            "- Throughput in and out (events/s), processing time per batch or event, and "
-            "rebalances of the consumer group.",
+            lag,
+            f"- Page when lag passes the {fmt_number(p.lag_budget_s)} s budget for "
+            f"{fmt_number(2 * p.lag_budget_s)} s (the freshness is then spent), or when no "
+            "batch completes for that long.",
         ]
     return []
 
@@ -142,12 +171,17 @@ def pipeline_risks(plan: Plan) -> list[tuple[str, str]]:
         return [
             (
                 "Consumer lag outgrows the freshness",
-                f"alert at the {fmt_number(p.lag_budget_s)} s lag budget; add consumers up to "
-                "the partition count, then partitions (keys move: plan it)",
+                f"page past the {fmt_number(p.lag_budget_s)} s lag budget; add "
+                + (
+                    "executor cores"
+                    if plan.data is not None and plan.data.tool is DataTool.SPARK_STREAMING
+                    else "consumers"
+                )
+                + " up to the partition count, then partitions (keys move: plan it)",
             ),
             (
-                "Replayed events after a crash",
-                f"{p.semantics}: every write is keyed by the event id",
+                "Replayed batches after a crash",
+                f"{p.semantics}",
             ),
         ]
     return []

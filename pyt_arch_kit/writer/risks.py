@@ -189,7 +189,7 @@ def risks_and_mitigations(plan: Plan) -> str:
         )
     rows += _database_risks(plan)
     rows += pipeline_risks(plan)
-    if plan.data is not None and plan.data.tool in (DataTool.PYSPARK, DataTool.SPARK_STREAMING):
+    if plan.data is not None and plan.data.tool is DataTool.PYSPARK and plan.database:
         rows.append(
             (
                 "A rerun's overwrite deletes earlier partitions",

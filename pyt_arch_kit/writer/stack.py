@@ -186,7 +186,15 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
                     "Structured Streaming's Kafka source (spark.jars.packages, from Maven)",
                 )
             )
-        rows.append(_row("pyarrow", "Parquet in and out, zero-copy columnar data"))
+            rows.append(_row("pandas", "applyInPandasWithState: the per-customer session state"))
+        rows.append(
+            _row(
+                "pyarrow",
+                "Arrow batches between Spark and pandas"
+                if p.data == "Spark streaming"
+                else "Parquet in and out, zero-copy columnar data",
+            )
+        )
     rows += [
         _row("httpx", "outbound HTTP with explicit timeouts"),
         _row("opentelemetry-sdk", "traces, metrics and logs from day one"),

@@ -205,6 +205,12 @@ DESIGNS: dict[str, Requirements] = {
         interface="batch",
         workload={"data_mode": "batch", "batch_data_gb": 5000},
     ),
+    "batch-pyspark-facts": _req(
+        "batch-pyspark-facts",
+        interface="batch",
+        workload={"data_mode": "batch", "batch_data_gb": 3000, "window_h": 6},
+        infrastructure={"database": "none"},
+    ),
     "stream-kafka-consumers": _req(
         "stream-kafka-consumers",
         workload={"data_mode": "streaming", "batch_data_gb": 2, "freshness_s": 10},

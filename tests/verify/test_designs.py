@@ -16,7 +16,7 @@ from collections.abc import Callable
 import pytest
 
 from pyt_arch_kit.planning.model import Plan
-from pyt_arch_kit.writer.code import Profile
+from pyt_arch_kit.writer.code import Profile, snippets
 from pyt_arch_kit.writer.code import profile as profile_of
 from tests.verify.designs import uncovered
 from tests.verify.harness import Project
@@ -112,7 +112,10 @@ def test_retries_catch_the_stacks_errors_and_stay_in_budget(name: str, project: 
     proj.check("retries", env)
 
 
-@pytest.mark.parametrize("name", _designs(lambda p: p.sql))
+@pytest.mark.parametrize(
+    "name",
+    _designs(lambda p: p.sql, lambda plan: "app/db.py" in "".join(c for _, c in snippets(plan))),
+)
 def test_settings_drive_the_pool_and_connections_stay_under_the_total(
     name: str, project: Make
 ) -> None:

@@ -29,9 +29,12 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
     p, t = profile(plan), timeouts(plan)
     db = plan.database
     out: list[tuple[str, str]] = []
-    if db is not None or p.serve or p.web == "grpc":
+    # a data job with nothing else to run opens its own connections (the job's code): no
+    # request-path settings or pool
+    job = plan.pipeline is not None and not (p.serve or p.ledger or p.web == "grpc")
+    if (db is not None or p.serve or p.web == "grpc") and not job:
         out.append(("Settings from the environment", service.settings(plan, p, t)))
-    if db is not None:
+    if db is not None and not job:
         title = {
             "mongodb": "MongoDB client per worker process",
             "redis": "Redis client per worker process (Redis is the store)",

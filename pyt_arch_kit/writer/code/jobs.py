@@ -65,83 +65,218 @@ _DATA = {
     ''',
     "PySpark": '''
         # app/job.py
-        import datetime as dt
-
-        from pyspark.sql import SparkSession
+        from pyspark.sql import SparkSession, Window
         from pyspark.sql import functions as F
 
-        COLUMNS = ["customer_id", "amount", "day"]  # day is the partition directory
+        COLUMNS = ["order_id", "customer_id", "status", "amount", "refunded", "day"]
+
+
+        def rebuild(
+            source: str, versions: str, run_id: str, spark: SparkSession | None = None
+        ) -> str:
+            """@gb@ GB a night: every order's latest state, as facts partitioned by UTC day.
+
+            * Whole rebuild: a refund or status change to an order of any past day is in
+              tonight's facts (no lookback to tune); the latest change per order_id wins.
+            * Atomic: the run writes a new version (``versions``/``run_id``) and commit()
+              points the table at it in one catalog update. Readers see last night's facts
+              or tonight's, never half; a failed run leaves last night's in place.
+            """
+            spark = spark or (
+                SparkSession.builder.appName("order-facts")
+                .config("spark.sql.adaptive.enabled", "true")
+                .config("spark.task.maxFailures", "4")  # a lost task is retried, not the run
+                .getOrCreate()
+            )
+            spark.conf.set("spark.sql.session.timeZone", "UTC")
+            latest = Window.partitionBy("order_id").orderBy(F.col("updated_at").desc())
+            facts = (
+                spark.read.parquet(source)
+                .withColumn("n", F.row_number().over(latest))
+                .where(F.col("n") == 1)
+                .select(
+                    "order_id",
+                    "customer_id",
+                    "status",
+                    "amount",
+                    (F.col("status") == "refunded").alias("refunded"),
+                    F.to_date("created_at").alias("day"),  # the order's UTC day
+                )
+            )
+            path = f"{versions}/{run_id}"
+            facts.write.mode("errorifexists").partitionBy("day").parquet(path)
+            return path
+
+
+        def commit(spark: SparkSession, table: str, path: str) -> None:
+            """Point ``table`` (a view readers query) at the new version: one catalog update.
+
+            Keep the old versions a week, to roll back with the same statement.
+            """
+            spark.sql(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM parquet.`{path}`")
+    ''',
+    "PySpark load": '''
+        # app/job.py
+        import datetime as dt
+        from collections.abc import Callable, Iterator
+
+        import psycopg
+        from psycopg import sql
+        from pyspark.sql import Row, SparkSession
+        from pyspark.sql import functions as F
+
+        COLUMNS = ["customer_id", "events", "pages", "day"]  # day is the partition directory
+        TABLE = sql.Identifier("daily_customer_metrics")
+        DDL = sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (day date NOT NULL, customer_id bigint NOT NULL, "
+            "events bigint NOT NULL, pages bigint NOT NULL, PRIMARY KEY (day, customer_id))"
+        ).format(TABLE)
 
 
         def run(source: str, target: str, day: dt.date, spark: SparkSession | None = None) -> None:
-            """@gb@ GB in all; a run reads and rewrites one UTC day, never the whole lake.
+            """One UTC day of clickstream (@gb@ GB a run) into that day's metrics per customer.
 
-            * Incremental: the day's range on ``ts`` is pushed down to the scan (and prunes
-              ``day=`` directories when the source is partitioned by day).
-            * UTC: the session time zone, whatever the cluster's default.
-            * Idempotent: dynamic partition overwrite replaces that day and keeps every other
-              (the default, static, would delete them all); rerun a day to repair it. On plain
-              Parquet a reader may see the day half written: make the target an Iceberg or Delta
-              table (one atomic commit per run) when readers query while it runs.
+            * Incremental: the day's range on ``ts`` is pushed down to the scan; the lake is
+              never read whole (a backfill is this run once per past day, oldest first).
+            * Late events: start 2 h after the day closes (UTC); later ones, rerun the day.
+            * Idempotent: dynamic partition overwrite replaces that day and keeps every other.
             """
             spark = spark or (
-                SparkSession.builder.appName("pipeline")
+                SparkSession.builder.appName("customer-metrics")
                 .config("spark.sql.adaptive.enabled", "true")
                 .getOrCreate()
             )
             spark.conf.set("spark.sql.session.timeZone", "UTC")
             spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
-            start, end = day.isoformat(), (day + dt.timedelta(days=1)).isoformat()
-            df = (
+            start = F.lit(day.isoformat()).cast("timestamp")
+            end = F.lit((day + dt.timedelta(days=1)).isoformat()).cast("timestamp")
+            daily = (
                 spark.read.parquet(source)
-                .where((F.col("ts") >= F.lit(start).cast("timestamp"))
-                       & (F.col("ts") < F.lit(end).cast("timestamp")))
-                .select("customer_id", "amount", "ts")
-            )
-            daily = df.groupBy(F.to_date("ts").alias("day"), "customer_id").agg(
-                F.sum("amount").alias("amount")
+                .where((F.col("ts") >= start) & (F.col("ts") < end))
+                .groupBy(F.to_date("ts").alias("day"), "customer_id")
+                .agg(F.count("*").alias("events"), F.countDistinct("page").alias("pages"))
             )
             daily.write.mode("overwrite").partitionBy("day").parquet(target)
+
+
+        def _copy(dsn: str, stage: sql.Identifier) -> Callable[[Iterator[Row]], None]:
+            def copy(rows: Iterator[Row]) -> None:  # on each executor, its partition's rows
+                query = sql.SQL("COPY {} (day, customer_id, events, pages) FROM STDIN")
+                with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+                    with cur.copy(query.format(stage)) as out:
+                        for r in rows:
+                            out.write_row((r["day"], r["customer_id"], r["events"], r["pages"]))
+
+            return copy
+
+
+        def load(spark: SparkSession, target: str, day: dt.date, dsn: str) -> int:
+            """The day into PostgreSQL; the rows loaded. Rerun it alone if it fails.
+
+            The executors COPY into a staging table, then one transaction replaces the day
+            with its rows. Readers see the old day or the new one, never half.
+            """
+            stage = sql.Identifier(f"daily_customer_metrics_stage_{day:%Y%m%d}")
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(DDL)
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
+                conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} (LIKE {})").format(stage, TABLE))
+            rows = spark.read.parquet(f"{target}/day={day.isoformat()}")
+            rows.withColumn("day", F.lit(day)).foreachPartition(_copy(dsn, stage))
+            with psycopg.connect(dsn) as conn:  # one transaction, committed on leaving
+                conn.execute(sql.SQL("DELETE FROM {} WHERE day = %s").format(TABLE), (day,))
+                insert = sql.SQL("INSERT INTO {} SELECT * FROM {}").format(TABLE, stage)
+                loaded = conn.execute(insert).rowcount
+                conn.execute(sql.SQL("DROP TABLE {}").format(stage))
+            return loaded
     ''',
     "Spark streaming": '''
         # app/job.py
-        from collections.abc import Callable
+        from collections.abc import Callable, Iterator
+        from typing import Any
 
+        import pandas as pd
         from pyspark.sql import DataFrame, SparkSession
-        from pyspark.sql import functions as F
+        from pyspark.sql.functions import col, from_json
+        from pyspark.sql.streaming.state import GroupState, GroupStateTimeout
 
-        WINDOW = "1 minute"  # per-customer activity, upserted while the window is open
-        LATE = "2 minutes"  # watermark: events older than this behind the newest are dropped
-        TRIGGER = "@trigger@ seconds"  # half the @fresh@ s freshness: a result is ≤ @fresh@ s old
+        GAP_S = 30 * 60  # a session ends after 30 min without an event
+        LATE = "2 minutes"  # watermark: events this far behind the newest still count
+        TRIGGER = "@trigger@ seconds"  # half the @fresh@ s freshness: a row is ≤ @fresh@ s old
+        SESSION = (
+            "customer_id STRING, session_start TIMESTAMP, last_event TIMESTAMP, "
+            "events LONG, pages LONG, closed BOOLEAN"
+        )
+        STATE = "start_s DOUBLE, last_s DOUBLE, events LONG, pages STRING"  # pages: one a line
 
 
-        def metrics(events: DataFrame) -> DataFrame:
-            """Events and pages per customer per minute of event time, bounded state."""
+        def _row(
+            key: str, start: float, last: float, events: int, pages: set[str], closed: bool
+        ) -> dict[str, Any]:
+            return {
+                "customer_id": key,
+                "session_start": pd.Timestamp(start, unit="s"),
+                "last_event": pd.Timestamp(last, unit="s"),
+                "events": events,
+                "pages": len(pages),
+                "closed": closed,
+            }
+
+
+        def sessionise(
+            key: tuple[str], frames: Iterator[pd.DataFrame], state: GroupState
+        ) -> Iterator[pd.DataFrame]:
+            """One customer's sessions: the open one at every trigger, a closed one once."""
+            if state.hasTimedOut:  # the watermark passed last event + GAP_S: the session ended
+                start, last, events, seen = state.get
+                state.remove()
+                pages = set(seen.split("\\n"))
+                yield pd.DataFrame([_row(key[0], start, last, events, pages, True)])
+                return
+            start, last, events, seen = state.get if state.exists else (None, None, 0, "")
+            pages = set(seen.split("\\n")) if seen else set()
+            rows = []
+            batch = pd.concat(list(frames)).sort_values("ts")
+            epoch = (pd.to_datetime(batch["ts"]) - pd.Timestamp(0)).dt.total_seconds()
+            for ts, page in zip(epoch, batch["page"]):
+                if last is not None and ts - last > GAP_S:  # a gap: close it, open the next
+                    rows.append(_row(key[0], start, last, events, pages, True))
+                    start, last, events, pages = None, None, 0, set()
+                start = ts if start is None else min(start, ts)
+                last = ts if last is None else max(last, ts)
+                events, pages = events + 1, pages | {page}
+            rows.append(_row(key[0], start, last, events, pages, False))
+            state.update((start, last, events, "\\n".join(sorted(pages))))
+            state.setTimeoutTimestamp(int((last + GAP_S) * 1000))
+            yield pd.DataFrame(rows)
+
+
+        def sessions(events: DataFrame) -> DataFrame:
+            """Per-customer sessions (events, distinct pages), the open ones updated each batch."""
             return (
                 events.withWatermark("ts", LATE)
-                .groupBy("customer_id", F.window("ts", WINDOW).alias("w"))
-                .agg(F.count("*").alias("events"), F.approx_count_distinct("page").alias("pages"))
-                .select("customer_id", F.col("w.start").alias("minute"), "events", "pages")
+                .groupBy("customer_id")
+                .applyInPandasWithState(
+                    sessionise, SESSION, STATE, "update", GroupStateTimeout.EventTimeTimeout
+                )
             )
 
 
         def run(
             topic: str, checkpoint: str, upsert: Callable[[DataFrame, int], None]
         ) -> None:
-            """@gb@ GB per window; Kafka → metrics → ``upsert`` every TRIGGER.
+            """@gb@ GB per window; Kafka → sessions → ``upsert`` every TRIGGER, output mode update.
 
-            * Output mode update: each micro-batch emits the windows that changed, so a
-              dashboard sees a minute while it is still open. (Append emits a window only
-              after the watermark passes its end, minutes later; a file sink supports only
-              append. Session windows, session_window, allow append alone: compute finished
-              sessions in a separate query for reports, not for the @fresh@ s view.)
-            * ``upsert`` (foreachBatch) writes each batch keyed by (customer_id, minute), e.g.
-              INSERT … ON CONFLICT DO UPDATE, so a batch replayed after a crash rewrites the
-              same rows.
-            * Offsets: the checkpoint records each micro-batch's Kafka offsets and the window
-              state; a restart resumes from it (needs spark-sql-kafka on the classpath).
+            * Fresh: a batch emits each customer's open session as it stands, so the serving
+              table is one trigger plus processing behind (session_window would emit a session
+              only after GAP_S + LATE, and supports append mode alone).
+            * ``upsert`` (foreachBatch) is at-least-once: a batch replayed after a crash is
+              written again. Make it an upsert keyed by (customer_id, session_start), e.g.
+              INSERT … ON CONFLICT DO UPDATE: the replay rewrites the same rows (effectively once).
+            * Offsets live in the checkpoint, not in a consumer group: Spark's Kafka source
+              commits none and uses its own group id. Lag and health: StreamingQueryProgress.
             """
-            spark = SparkSession.builder.appName("stream").getOrCreate()
+            spark = SparkSession.builder.appName("sessions").getOrCreate()
             spark.conf.set("spark.sql.session.timeZone", "UTC")
             raw = (
                 spark.readStream.format("kafka")
@@ -151,11 +286,10 @@ _DATA = {
                 .load()
             )
             schema = "customer_id STRING, page STRING, ts TIMESTAMP"
-            events = raw.select(
-                F.from_json(F.col("value").cast("string"), schema).alias("e")
-            ).select("e.*")
+            events = raw.select(from_json(col("value").cast("string"), schema).alias("e"))
+            events = events.select("e.*")
             (
-                metrics(events)
+                sessions(events)
                 .writeStream.outputMode("update")
                 .foreachBatch(upsert)
                 .option("checkpointLocation", checkpoint)
@@ -206,55 +340,15 @@ _DATA = {
 }
 
 
-_LOAD = '''
-    DDL = """CREATE TABLE IF NOT EXISTS daily_amounts (
-        day date NOT NULL,
-        customer_id bigint NOT NULL,
-        amount double precision NOT NULL,
-        PRIMARY KEY (day, customer_id)
-    )"""
-
-
-    def load(spark: SparkSession, target: str, day: dt.date, engine: Engine) -> int:
-        """Load the day into the serving database; the rows loaded.
-
-        One transaction deletes the day's rows and inserts the new ones: readers see the old
-        day or the new one, never half of it, and a rerun replaces the day again.
-        """
-        rows = spark.read.parquet(f"{target}/day={day.isoformat()}").toLocalIterator()
-        insert = text(
-            "INSERT INTO daily_amounts (day, customer_id, amount) VALUES (:d, :c, :a)"
-        )
-        loaded = 0
-        with engine.begin() as conn:
-            conn.execute(text(DDL))
-            conn.execute(text("DELETE FROM daily_amounts WHERE day = :d"), {"d": day})
-            batch: list[dict[str, object]] = []
-            for row in rows:
-                batch.append({"d": day, "c": row["customer_id"], "a": row["amount"]})
-                if len(batch) == 10_000:
-                    conn.execute(insert, batch)
-                    loaded, batch = loaded + len(batch), []
-            if batch:
-                conn.execute(insert, batch)
-                loaded += len(batch)
-        return loaded
-'''
-
-
 def data_job(plan: Plan, p: Profile) -> tuple[str, str]:
     """``(kind, app/job.py)`` for the data tool the plan chose."""
     data = plan.data
     assert data is not None
-    if p.data == "PySpark" and p.sql and not p.is_async:  # the load into the serving database
-        code = fill(_DATA[p.data], gb=f"{data.data_gb:,.0f}") + "\n\n" + fill(_LOAD)
-        code = code.replace(
-            "from pyspark.sql import functions as F\n",
-            "from pyspark.sql import functions as F\nfrom sqlalchemy import Engine, text\n",
-        )
-        return p.data, code
+    kind: str = p.data
+    if kind == "PySpark" and p.dialect == "postgresql":  # the load into the serving database
+        kind = "PySpark load"
     return p.data, fill(
-        _DATA[p.data],
+        _DATA[kind],
         gb=f"{data.data_gb:,.0f}",
         ram=f"{data.ram_needed_gb:,.0f}",
         fresh=f"{data.freshness_s:g}",
