@@ -68,7 +68,7 @@ def test_plan_numbers_appear_in_the_code() -> None:
     design = Architect().design(REQ)
     db = design.plan.database if design.plan else None
     assert db is not None
-    assert f"pool_size={db.pool_size}," in design.text
+    assert f"pool_size: int = {db.pool_size}  #" in design.text  # the settings the code reads
 
 
 def test_offline_backend_declines_follow_up_questions_clearly() -> None:
