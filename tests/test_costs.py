@@ -117,3 +117,11 @@ def test_the_time_series_store_is_one_compressed_figure_everywhere() -> None:
     text = write_design(p)
     assert "40,500" not in text and "4,500 GB" not in text
     assert f"{stored:,.0f} GB on disk" in text
+
+
+def test_timescaledb_is_not_priced_as_if_rds_ran_it() -> None:
+    # Amazon RDS does not offer the TimescaleDB extension (second review, 2026-12-05): the
+    # instance class is a stand-in for the price, and the cost line says so.
+    text = write_design(plan(preset("timeseries-ingest")))
+    row = next(line for line in text.splitlines() if line.startswith("| Database (timescaledb)"))
+    assert "RDS does not offer the extension" in row and "Timescale Cloud" in row

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pyt_arch_kit.planning.bom import DB_CLASS_URL, GIB, HORIZON_MONTHS
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.planning.pipeline import NODE_CORES
+from pyt_arch_kit.requirements import DatabaseKind
 
 __all__ = [
     "PRICES_AS_OF",
@@ -249,6 +250,11 @@ def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:
             else f": {cores:g} cores and {primary.ram_gb / primary.count:,.0f} GB RAM each, "
             f"{max(cores, math.ceil(primary.ram_gb / primary.count / _GB_PER_VCPU)):g} vCPU "
             "each at 8 GiB per vCPU"
+        )
+    if db.engine is DatabaseKind.TIMESCALEDB:  # no RDS class runs it: the class is a stand-in
+        per_node += (
+            "; TimescaleDB runs on Timescale Cloud or self-run PostgreSQL (RDS does not offer "
+            "the extension): priced at the RDS rate of that size, replace it with your offer"
         )
     storage = sum(line.storage_gb for line in parts)
     results_only = plan.data is not None and "app" not in plan.components
