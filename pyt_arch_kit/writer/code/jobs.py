@@ -345,7 +345,7 @@ def data_job(plan: Plan, p: Profile) -> tuple[str, str]:
     data = plan.data
     assert data is not None
     kind: str = p.data
-    if kind == "PySpark" and p.dialect == "postgresql":  # the load into the serving database
+    if kind == "PySpark" and p.driver == "psycopg":  # the load into the serving database
         kind = "PySpark load"
     return p.data, fill(
         _DATA[kind],
