@@ -171,8 +171,13 @@ def _observability(plan: Plan) -> list[str]:
     if _online(plan):  # the metrics, traces and the alerts' windows are the baseline's
         at = [f"{min(100.0, rate * budget):.3g} % ({rate:g}×)" for rate, *_ in BURN_RATE_WINDOWS]
         return [
-            f"- SLO {avail:g} % ({minutes:,.0f} min a month): page at {at[0]} or {at[1]} "
-            f"errors, ticket at {at[2]}.",
+            *(
+                low_traffic_alerts(plan, minutes)  # a low-traffic service: tickets only
+                or [
+                    f"- SLO {avail:g} % ({minutes:,.0f} min a month): page at {at[0]} or "
+                    f"{at[1]} errors, ticket at {at[2]}."
+                ]
+            ),
             *extra,
         ]
     alerts = "; ".join(
