@@ -7,7 +7,7 @@ from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.inference import model_guideline
 from pyt_arch_kit.writer.snippets import snippets
 from pyt_arch_kit.writer.sockets import socket_guideline
-from pyt_arch_kit.writer.tool import approvals_guideline, low_traffic_migrations
+from pyt_arch_kit.writer.tool import approvals_guideline
 
 __all__ = ["implementation_guidelines"]
 
@@ -27,50 +27,11 @@ _LAYOUT = [
 
 
 def _migrations(plan: Plan) -> list[str]:
-    db = plan.database
-    if db is None or "app" not in plan.components:  # a job creates the table it loads
+    """A service's schema changes are the baseline's (expand/contract, versioned keys and
+    documents), a job creates the table it loads: only TimescaleDB's DDL is this design's."""
+    if plan.database is None or "app" not in plan.components:
         return []
-    if "app" in plan.components:  # a service's schema changes are the baseline's
-        return _hypertable(plan)
-    if db.engine is DatabaseKind.REDIS:
-        return [
-            "### Key schema changes",
-            "",
-            "Keys carry a version prefix (`v2:user:{id}`); a reader falls back to the previous "
-            "prefix and rewrites the value in the new shape, and a SCAN-driven backfill "
-            "(batches of ~1,000 keys) moves the rest before the old prefix is dropped.",
-            "",
-        ]
-    if db.engine is DatabaseKind.MONGODB:
-        return [
-            "### Schema changes",
-            "",
-            "Documents carry a `schema_version`; readers accept the current and the previous "
-            "version, writers write the current one, and a batched backfill upgrades the rest "
-            "before the old reader is removed (expand, migrate, contract).",
-            "",
-        ]
-    if (short := low_traffic_migrations(plan)) is not None:
-        return short
-    online_index = (
-        "`ALGORITHM=INPLACE, LOCK=NONE` indexes",
-        "`CREATE INDEX CONCURRENTLY`",
-    )[db.engine.postgres]
-    not_null = (
-        "`MODIFY … NOT NULL, ALGORITHM=INPLACE` once no row is NULL",
-        "`NOT VALID` then `VALIDATE CONSTRAINT`",
-    )[db.engine.postgres]
-    wait = ("`SET lock_wait_timeout = 5`", "`SET lock_timeout = '5s'`")[db.engine.postgres]
-    return [
-        "### Schema migrations (expand/contract)",
-        "",
-        "Alembic runs as its own release step, never at start-up. Expand (nullable columns, "
-        f"{online_index}), deploy code that writes both shapes, backfill in batches of ~1,000 "
-        f"rows, switch reads, enforce NOT NULL ({not_null}), contract in a later release; "
-        f"{wait} on every migration so DDL never queues the table behind a long transaction.",
-        "",
-        *_hypertable(plan),
-    ]
+    return _hypertable(plan)
 
 
 def _hypertable(plan: Plan) -> list[str]:

@@ -10,7 +10,7 @@ from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.writer.code.approvals import MAX_RECEIPT_MB
 from pyt_arch_kit.writer.code.profile import profile
 
-__all__ = ["approvals_guideline", "low_traffic_alerts", "low_traffic_migrations"]
+__all__ = ["approvals_guideline", "low_traffic_alerts"]
 
 
 def low_traffic_alerts(plan: Plan, minutes: float) -> list[str] | None:
@@ -24,19 +24,6 @@ def low_traffic_alerts(plan: Plan, minutes: float) -> list[str] | None:
         "night, one failed request can fill a 5-min window, so burn-rate alerts open "
         "**tickets only**, no pages (SRE Workbook, ch. 5, “Low-traffic services”); a "
         "synthetic request every minute keeps the SLI defined.",
-    ]
-
-
-def low_traffic_migrations(plan: Plan) -> list[str] | None:
-    """A low-traffic service's migration advice, else ``None`` (the expand/contract text)."""
-    if not profile(plan).low_traffic or plan.database is None:
-        return None
-    return [
-        "### Schema migrations",
-        "",
-        "Alembic runs as its own release step, never at start-up, with "
-        "`SET lock_timeout = '5s'`; at this traffic a migration's brief lock is harmless.",
-        "",
     ]
 
 
