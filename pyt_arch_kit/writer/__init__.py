@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pyt_arch_kit.baseline import BASELINE_REFERENCE
+from pyt_arch_kit.baseline import BASELINE_REFERENCE, BASELINE_WITH_CODE
 from pyt_arch_kit.design import APPENDIX
 from pyt_arch_kit.markup import inline
 from pyt_arch_kit.planning.choices import Cache, DataTool, FindingKind, QueueScope, framework_text
@@ -13,6 +13,7 @@ from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices
 from pyt_arch_kit.planning.database import limit_for
 from pyt_arch_kit.planning.model import DatabasePlan, Plan, fmt_number
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface, WorkloadKind
+from pyt_arch_kit.writer.code import baseline_code
 from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
 from pyt_arch_kit.writer.guidelines import implementation_guidelines
 from pyt_arch_kit.writer.operations import appendix, operational_considerations
@@ -158,7 +159,8 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
     lines.append(
         f"\nEvery decision's reasons, trade-off and alternatives: the appendix ({APPENDIX})."
         if not service
-        else f"\nReasons and alternatives: the appendix. {BASELINE_REFERENCE}"
+        else "\nReasons and alternatives: the appendix. "
+        + (BASELINE_WITH_CODE if baseline_code(plan) else BASELINE_REFERENCE)
     )
     lines += _assumptions(plan, questions, brief="app" in plan.components)
     return "\n".join(lines)
