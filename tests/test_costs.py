@@ -125,3 +125,28 @@ def test_timescaledb_is_not_priced_as_if_rds_ran_it() -> None:
     text = write_design(plan(preset("timeseries-ingest")))
     row = next(line for line in text.splitlines() if line.startswith("| Database (timescaledb)"))
     assert "RDS does not offer the extension" in row and "Timescale Cloud" in row
+
+
+@pytest.mark.parametrize("name", ["io-bound-api", "payments-ledger", "internal-tool-pushback"])
+def test_rds_backups_are_billed_only_beyond_the_provisioned_storage(name: str) -> None:
+    """Bug fixed: every RDS bill priced all of its backups, though RDS keeps backup storage up
+    to the provisioned size free (RDS pricing; second review)."""
+    p = plan(preset(name))
+    backups = next(f.value for f in p.figures if f.key == "bom_backup_gb")
+    primary = next(line for line in p.materials if line.part.startswith("Database primary"))
+    line = next(c for c in bill_of_materials(p) if c.component.startswith("Backups"))
+    assert line.quantity == pytest.approx(max(0.0, backups - primary.storage_gb / primary.count))
+    assert "RDS keeps free" in line.note and "aws.amazon.com/rds/pricing" in line.note
+
+
+@pytest.mark.parametrize(
+    ("name", "service"), [("grpc-internal", "Redis cache"), ("payments-ledger", "Kafka")]
+)
+def test_an_existing_service_costs_nothing_new_and_is_said_so_alike(
+    name: str, service: str
+) -> None:
+    """Bug fixed: an existing Redis was priced as two new nodes, an existing Kafka left as an
+    unpriced line (second review): both are existing and shared, at 0 in the total."""
+    lines = bill_of_materials(plan(preset(name)))
+    line = next(c for c in lines if c.component == service)
+    assert line.monthly == 0 and line.note.startswith("existing, shared")

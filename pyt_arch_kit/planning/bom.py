@@ -408,6 +408,18 @@ def _cache(plan: Plan) -> list[BomLine]:
     if db is None or db.cache is not Cache.REDIS:
         return []
     per_node = _cache_gb(plan)
+    if "redis" in {x.strip().lower() for x in plan.resolved.infrastructure.existing_services}:
+        return [
+            BomLine(
+                "Redis cache (existing, shared)",
+                0,
+                0.0,
+                per_node,
+                0.0,
+                f"no new nodes; the keys the TTL model holds at once (TTL {db.cache_ttl_s:g} s) "
+                f"× payload, × {_REDIS_OVERHEAD:g} for Redis's overhead, on the existing Redis",
+            )
+        ]
     return [
         BomLine(
             "Redis cache nodes",

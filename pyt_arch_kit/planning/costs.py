@@ -109,7 +109,9 @@ class CostLine:
 
     @property
     def monthly(self) -> float | None:
-        """quantity × unit price, or ``None`` when either is unknown."""
+        """quantity × unit price, or ``None`` when either is unknown (nothing bought costs 0)."""
+        if self.quantity == 0:  # an existing, shared service: nothing new to buy
+            return 0.0
         if self.quantity is None or self.unit_price is None:
             return None
         return self.quantity * self.unit_price
@@ -119,6 +121,13 @@ def monthly_total(lines: list[CostLine]) -> tuple[float, int]:
     """(sum of the priced lines, how many lines have no price)."""
     priced = [line.monthly for line in lines]
     return sum(m for m in priced if m is not None), sum(m is None for m in priced)
+
+
+#: The note of a service the organisation already runs (``infrastructure.existing_services``):
+#: the design adds load to it, not nodes, so it costs nothing new.
+EXISTING = "existing, shared: nothing new to buy (its owners carry the extra load)"
+#: RDS keeps backups up to the provisioned storage free, and bills only the rest.
+RDS_PRICING_URL = "https://aws.amazon.com/rds/pricing/"
 
 
 def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[CostLine]:
@@ -147,9 +156,12 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
         lines.append(
             CostLine("PgBouncer", 2.0, "vCPU", prices.vcpu_month, "two 1-vCPU VMs (one per zone)")
         )
+    existing = {s.strip().lower() for s in req.infrastructure.existing_services}
     if "redis" in comps:
         lines.append(
-            CostLine(
+            CostLine("Redis cache", 0.0, "node", prices.cache_node_month, EXISTING)
+            if "redis" in existing
+            else CostLine(
                 "Redis cache",
                 2.0,
                 "node",
@@ -160,16 +172,15 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
     if db is not None:
         lines += _database_lines(plan, prices)
     if "broker" in comps and plan.broker is not None:
-        runs = plan.broker.key in {s.strip().lower() for s in req.infrastructure.existing_services}
         lines.append(
-            CostLine(
+            CostLine(plan.broker.name, 0.0, "", None, EXISTING)
+            if plan.broker.key in existing
+            else CostLine(
                 plan.broker.name,
                 None,
                 "",
                 None,
-                "already run by the organisation: only its extra topics and storage"
-                if runs
-                else "priced by brokers or requests: size it with the provider",
+                "priced by brokers or requests: size it with the provider",
             )
         )
     if data is not None:
@@ -259,6 +270,17 @@ def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:
     storage = sum(line.storage_gb for line in parts)
     results_only = plan.data is not None and "app" not in plan.components
     backups = next((f.value for f in plan.figures if f.key == "bom_backup_gb"), None)
+    backup_note = f"base backup plus the logs over the retention window, at {HORIZON_MONTHS} months"
+    rds = db.engine in (DatabaseKind.POSTGRESQL, DatabaseKind.MYSQL)
+    if backups is not None and rds and not results_only:
+        # RDS bills backup storage beyond the primary's provisioned storage only
+        free = primary.storage_gb / primary.count if primary is not None and primary.count else 0.0
+        backup_note = (
+            f"{fmt_number(backups)} GB of base backup and logs at {HORIZON_MONTHS} months, less "
+            f"the {fmt_number(free)} GB provisioned, which RDS keeps free "
+            f"([RDS pricing]({RDS_PRICING_URL}))"
+        )
+        backups = max(0.0, backups - free)
     return [
         CostLine(
             f"Database ({db.engine})",
@@ -281,6 +303,6 @@ def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:
             None if results_only else backups,
             "GB",
             prices.backup_gb_month,
-            f"base backup plus the logs over the retention window, at {HORIZON_MONTHS} months",
+            backup_note,
         ),
     ]
