@@ -56,6 +56,8 @@ class UnitPrices:
         cache_node_month: one managed Redis node (2 vCPU, ≈ 6 GB), per month.
         load_balancer_month: one managed L7 load balancer, per month, before traffic charges.
         object_storage_gb_month: object storage (standard class), per GB-month.
+        burstable_db_gib_month: a burstable managed database class (db.t4g), per GiB of its
+            memory per month (its price is linear in the memory: small 2 GiB … large 8 GiB).
     """
 
     as_of: str
@@ -68,6 +70,7 @@ class UnitPrices:
     cache_node_month: float | None
     load_balancer_month: float | None
     object_storage_gb_month: float | None
+    burstable_db_gib_month: float | None = None
 
 
 #: Approximate on-demand list prices in one large cloud region (AWS us-east-1), rounded.
@@ -76,8 +79,8 @@ class UnitPrices:
 UNIT_PRICES = UnitPrices(
     as_of=PRICES_AS_OF,
     source="approximate on-demand list prices, AWS us-east-1 (EC2 m7i, RDS for PostgreSQL "
-    "db.r7g ≈ $0.24/h per 2 vCPU, ElastiCache m7g.large, ALB, S3 Standard), rounded; before "
-    "discounts and traffic",
+    "db.r7g ≈ $0.24/h per 2 vCPU, db.t4g ≈ $0.016/h per GiB, ElastiCache m7g.large, ALB, "
+    "S3 Standard), rounded; before discounts and traffic",
     currency="USD",
     vcpu_month=37.0,
     managed_db_vcpu_month=88.0,
@@ -86,6 +89,7 @@ UNIT_PRICES = UnitPrices(
     cache_node_month=115.0,
     load_balancer_month=16.5,
     object_storage_gb_month=0.023,
+    burstable_db_gib_month=11.8,  # db.t4g ≈ $0.016/h per GiB
 )
 
 
@@ -267,6 +271,7 @@ def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:
             "; TimescaleDB runs on Timescale Cloud or self-run PostgreSQL (RDS does not offer "
             "the extension): priced at the RDS rate of that size, replace it with your offer"
         )
+    burstable = primary is not None and primary.instance.startswith("db.t4g")
     storage = sum(line.storage_gb for line in parts)
     results_only = plan.data is not None and "app" not in plan.components
     backups = next((f.value for f in plan.figures if f.key == "bom_backup_gb"), None)
@@ -283,6 +288,14 @@ def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:
         backups = max(0.0, backups - free)
     return [
         CostLine(
+            f"Database ({db.engine})",
+            round(sum(line.ram_gb for line in parts) / GIB),
+            "GiB",
+            prices.burstable_db_gib_month,
+            f"{what}, as in the bill of materials{per_node}",
+        )
+        if burstable
+        else CostLine(
             f"Database ({db.engine})",
             float(vcpus),
             "vCPU",
