@@ -62,6 +62,19 @@ IN_THE_BASELINE = frozenset(
 REASONS_IN_THE_APPENDIX = frozenset({"consistency", "isolation"})
 
 
+def why_in_summary(plan: Plan) -> frozenset[str]:
+    """The decisions whose reason the summary's key decisions give (the appendix then gives
+    only their trade-off and alternatives: a design says each thing once)."""
+    service = "app" in plan.components
+    return frozenset(
+        d.topic
+        for d in plan.decisions
+        if not (service and d.topic in IN_THE_RECOMMENDATION | IN_THE_BASELINE)
+        and d.topic not in STANDARD_PRACTICE
+        and not (service and d.topic in REASONS_IN_THE_APPENDIX and not _departs(plan, d.topic))
+    )
+
+
 def _departs(plan: Plan, topic: str) -> bool:
     """Whether a decision departs from the baseline's default (row locks, not plain READ
     COMMITTED): its reason is then this design's own, and stays in the summary."""
@@ -147,12 +160,7 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
     service = "app" in plan.components
     lines += [
         f"- **{d.topic.capitalize()}:** {d.choice}"
-        + (
-            "."
-            if d.topic in STANDARD_PRACTICE
-            or (service and d.topic in REASONS_IN_THE_APPENDIX and not _departs(plan, d.topic))
-            else f" — {d.why}."
-        )
+        + (f" — {d.why}." if d.topic in why_in_summary(plan) else ".")
         for d in plan.decisions
         if not (service and d.topic in IN_THE_RECOMMENDATION | IN_THE_BASELINE)
     ]
@@ -523,5 +531,7 @@ def write_design(
         ("Operational Considerations", operational_considerations(plan, prices)),
         ("Risks and Mitigations", risks_and_mitigations(plan)),
     ]
-    parts.append((APPENDIX, appendix(plan, prices)))
+    main = "\n".join(body for _, body in parts)
+    said = frozenset(d.topic for d in plan.decisions if d.why and d.why in main)
+    parts.append((APPENDIX, appendix(plan, prices, said=said | why_in_summary(plan))))
     return "\n\n".join(f"## {title}\n\n{body}" for title, body in parts) + "\n"
