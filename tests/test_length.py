@@ -63,7 +63,7 @@ def test_the_main_text_is_within_its_reading_budget(name: str) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 20, open: two service designs still share up to 32 % of their 8-grams (the "
+    reason="issue 20, open: two service designs still share up to 33 % of their 8-grams (the "
     "lines built around each design's own figures, worded alike; the rest is the baseline's)",
 )
 def test_no_two_service_designs_share_more_than_15_percent_of_their_words() -> None:
@@ -79,8 +79,8 @@ def test_no_two_service_designs_share_more_than_15_percent_of_their_words() -> N
     )
 
 
-#: Today's worst share (io-bound-api vs timeseries-ingest, 32 % since the service baseline took
-#: the generic practices), with a little room: a guard against shared text growing back while
+#: Today's worst share (io-bound-api vs timeseries-ingest, 33 %: 32 % since the service baseline
+#: took the generic practices, + the line citing its app/retries.py), with a little room: a guard against shared text growing back while
 #: the 15 % target above is still open.
 SHARED_TODAY = 0.34
 
