@@ -80,8 +80,8 @@ def test_no_two_service_designs_share_more_than_15_percent_of_their_words() -> N
 
 
 #: Today's worst share (io-bound-api vs timeseries-ingest, 33 %: 32 % since the service baseline
-#: took the generic practices, + the line citing its app/retries.py), with a little room: a guard against shared text growing back while
-#: the 15 % target above is still open.
+#: took the generic practices, + the line citing its app/retries.py), with a little room: a
+#: guard against shared text growing back while the 15 % target above is still open.
 SHARED_TODAY = 0.34
 
 
