@@ -74,7 +74,7 @@ def test_the_cost_table_is_dated_and_has_a_total(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "klass", "vcpu"),
-    [("payments-ledger", "db.r7g.4xlarge", 16), ("io-bound-api", "db.r7g.4xlarge", 16)],
+    [("io-bound-api", "db.r7g.4xlarge", 16)],
 )
 def test_the_database_is_priced_as_a_real_class_for_today_s_working_set(
     name: str, klass: str, vcpu: int
@@ -99,6 +99,26 @@ def test_the_database_is_priced_as_a_real_class_for_today_s_working_set(
     text = write_design(p)
     assert f"| {line.quantity:g} vCPU | 88 | {line.monthly:,.0f} |" in text
     assert text.count(klass) >= 2
+
+
+def test_the_ledger_is_sized_once_from_its_open_month_of_postings() -> None:
+    """Issue 20, second round: the ledger's bill said db.r7g.4xlarge for a working set of 20 %
+    of everything stored ("outgrown in month 1"), while its figures said the server uses 16
+    connections well on 8 cores. A journal's working set is the accounts and the open month's
+    postings (a month of growth), partitioned by month: one class, the figures' cores."""
+    p = plan(preset("payments-ledger"))
+    db = p.database
+    assert db is not None
+    primary = next(m for m in p.materials if m.part == "Database primary")
+    assert primary.cores == db.db_cores == 8, "the bill and the figures size two servers"
+    assert primary.ram_gb >= p.resolved.scale.growth_gb_per_month / 0.75
+    assert "db.r7g.2xlarge" in primary.basis and "partitioned by month" in primary.basis
+    assert "outgrown" not in primary.basis
+    assert p.figure("db_useful_connections").value == 2 * primary.cores
+    text = write_design(p)
+    line = {c.component: c for c in bill_of_materials(p)}[f"Database ({db.engine})"]
+    assert line.quantity == (1 + db.standbys) * db.db_cores
+    assert "db.r7g.2xlarge" in line.note and "4xlarge" not in text
 
 
 def test_the_time_series_store_is_one_compressed_figure_everywhere() -> None:
