@@ -38,6 +38,13 @@ def test_the_relay_has_a_place_to_run_a_rate_it_carries_and_a_page_on_its_lag() 
     assert "older than 60 s" in page
 
 
+def test_the_nightly_reconciliation_is_scheduled_and_pages() -> None:
+    ops = _ledger().section("Operational Considerations")
+    nightly = next(ln for ln in ops.splitlines() if "ledger.reconcile()" in ln)
+    assert "balance = opening + postings" in nightly and "page" in nightly
+    assert "async def reconcile(engine: AsyncEngine)" in _ledger().text
+
+
 def test_the_consumers_the_summary_names_are_designed() -> None:
     risks = _ledger().section("Risks and Mitigations")
     row = next(ln for ln in risks.splitlines() if "Duplicate or out-of-order events" in ln)

@@ -1,15 +1,17 @@
-"""The ledger's own operations: where its outbox relay runs, and the alert on its lag."""
+"""The ledger's own operations: where its outbox relay runs, the page on its lag, and the
+nightly reconciliation."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from pyt_arch_kit.planning.model import fmt_number
+from pyt_arch_kit.writer.code.profile import profile
 
 if TYPE_CHECKING:
     from pyt_arch_kit.planning.model import Plan
 
-__all__ = ["LAG_PAGE_S", "relay_alert", "relay_deployment"]
+__all__ = ["LAG_PAGE_S", "ledger_alerts", "relay_deployment"]
 
 #: The relay's lease (``app/relay.py``): a standby relay takes over once it lapses.
 LEASE_S = 30
@@ -46,11 +48,17 @@ def relay_deployment(plan: Plan) -> list[str]:
     ]
 
 
-def relay_alert(plan: Plan) -> list[str]:
-    """The page on the relay's lag."""
-    if not _has_relay(plan):
-        return []
-    return [
-        f"- Page when the oldest unpublished event (`relay.lag_s()`, a gauge) is older than "
-        f"{LAG_PAGE_S} s: twice the lease a standby relay waits out."
-    ]
+def ledger_alerts(plan: Plan) -> list[str]:
+    """The page on the relay's lag, and the nightly reconciliation's."""
+    lines = []
+    if _has_relay(plan):
+        lines.append(
+            f"- Page when the oldest unpublished event (`relay.lag_s()`, a gauge) is older than "
+            f"{LAG_PAGE_S} s: twice the lease a standby relay waits out."
+        )
+    if "app" in plan.components and profile(plan).ledger:
+        lines.append(
+            "- Nightly, `ledger.reconcile()` (balance = opening + postings, each transfer "
+            "summing to zero): page on any account or transfer it returns."
+        )
+    return lines

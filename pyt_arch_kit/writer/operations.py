@@ -15,7 +15,7 @@ from pyt_arch_kit.render import figures_table, materials_table
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.code.profile import profile
 from pyt_arch_kit.writer.inference import model_operations, model_probes
-from pyt_arch_kit.writer.ledger import relay_alert, relay_deployment
+from pyt_arch_kit.writer.ledger import ledger_alerts, relay_deployment
 from pyt_arch_kit.writer.pipeline import pipeline_deployment, pipeline_observability
 from pyt_arch_kit.writer.sockets import (
     autoscaling_lines,
@@ -180,7 +180,7 @@ def _observability(plan: Plan) -> list[str]:
                     f"{at[1]} errors, ticket at {at[2]}."
                 ]
             ),
-            *relay_alert(plan),
+            *ledger_alerts(plan),
             *extra,
         ]
     alerts = "; ".join(
