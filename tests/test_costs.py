@@ -72,33 +72,27 @@ def test_the_cost_table_is_dated_and_has_a_total(name: str) -> None:
     assert "**Total (priced lines)**" in text
 
 
-@pytest.mark.parametrize(
-    ("name", "klass", "vcpu"),
-    [("payments-ledger", "db.r7g.4xlarge", 16)],
-)
-def test_the_database_is_priced_as_a_real_class_for_today_s_working_set(
-    name: str, klass: str, vcpu: int
-) -> None:
-    """Issue 20: the ledger's 9.6 busy connections were billed "196 vCPU … 11,368" (RAM for
-    the 24-month working set turned into 4 GB vCPUs). Now the smallest db.r7g class (8 GiB per
-    vCPU) with the cores *and* today's working set, the horizon's class stated as a later step;
-    the bill of materials, the cost table and its note name the same class."""
-    p = plan(preset(name))
+def test_the_ledger_is_sized_once_from_its_open_month_of_postings() -> None:
+    """Issue 20: the ledger's 9.6 busy connections were billed "196 vCPU … 11,368"; then
+    (second round) db.r7g.4xlarge for a working set of 20 % of everything stored ("outgrown
+    in month 1"). A journal's working set is the accounts and the open month's postings (a
+    month of growth), postings partitioned by month; the class is the smallest with the
+    figures' database cores and that working set, and the bill, the cost table and its note
+    name it."""
+    p = plan(preset("payments-ledger"))
     db = p.database
     assert db is not None
-    line = {c.component: c for c in bill_of_materials(p)}[f"Database ({db.engine})"]
-    copies = 1 + db.standbys + db.read_replicas
-    assert line.quantity == copies * vcpu
-    assert line.monthly is not None and line.monthly < 3_000
-    assert klass in line.note and "RDS instance classes" in line.note
     primary = next(m for m in p.materials if m.part == "Database primary")
-    assert primary.cores == vcpu and primary.ram_gb == pytest.approx(vcpu * 8 * 1.073741824)
-    assert vcpu >= db.db_cores
-    assert primary.ram_gb >= 0.2 * p.resolved.scale.data_gb / 0.75
-    assert "outgrown in month" in primary.basis and "scale up" in primary.basis
+    assert primary.cores == db.db_cores, "the bill and the figures size two servers"
+    assert primary.ram_gb >= p.resolved.scale.growth_gb_per_month / 0.75
+    assert "partitioned by month" in primary.basis and "open month's postings" in primary.basis
+    assert "outgrown" not in primary.basis
+    klass = primary.basis.split(" ")[0]
+    line = {c.component: c for c in bill_of_materials(p)}[f"Database ({db.engine})"]
+    assert line.quantity == (1 + db.standbys) * db.db_cores
+    assert klass in line.note and "RDS instance classes" in line.note
     text = write_design(p)
     assert f"| {line.quantity:g} vCPU | 88 | {line.monthly:,.0f} |" in text
-    assert text.count(klass) >= 2
 
 
 def test_the_time_series_store_is_one_compressed_figure_everywhere() -> None:

@@ -297,15 +297,30 @@ def _db_data_gb(plan: Plan) -> float:
     return _timescale_on_disk(plan, raw) if db.engine is DatabaseKind.TIMESCALEDB else raw
 
 
+def _journal(plan: Plan) -> bool:
+    """A ledger's journal (the writer's ``app/ledger.py``): postings appended by month, whose
+    working set is the open month, not a share of everything stored."""
+    db, s = plan.database, plan.resolved.scale
+    return (
+        db is not None
+        and (db.outbox or db.isolation.locks_rows)
+        and not _results_only(plan)
+        and s.growth_gb_per_month > 0
+    )
+
+
 def _db_ram_needed(plan: Plan, data_gb: float) -> float:
     """RAM one database server needs with ``data_gb`` stored: the cache for the working set;
-    TimescaleDB's newest chunks in a quarter of its cores' memory."""
+    TimescaleDB's newest chunks in a quarter of its cores' memory; a ledger's accounts and
+    open month of postings (a month of growth), whatever the months before it hold."""
     db = plan.database
     assert db is not None
     if db.engine is DatabaseKind.TIMESCALEDB:
         return db.db_cores * DB_GB_PER_CORE
     if _results_only(plan):
         return 0.0
+    if _journal(plan):
+        return min(data_gb, plan.resolved.scale.growth_gb_per_month) / _CACHE_SHARE
     return DB_HOT_SHARE * data_gb / _CACHE_SHARE
 
 
@@ -345,10 +360,21 @@ def _db_class(plan: Plan) -> tuple[DbClass, str]:
         )
     if _results_only(plan):
         return klass, f"{name}: {db.db_cores} cores{past}"
+    journal = _journal(plan)
+    working = (
+        f"the accounts and the open month's postings, {s.growth_gb_per_month:,.0f} GB a month"
+        if journal
+        else f"{DB_HOT_SHARE:.0%} of today's {s.data_gb:,.0f} GB"
+    )
     basis = (
         f"{name}: the smallest r-class with ≥ {db.db_cores} cores and ≥ {need:,.0f} GB RAM "
-        f"(working set {DB_HOT_SHARE:.0%} of today's {s.data_gb:,.0f} GB / {_CACHE_SHARE:.0%})"
+        f"(working set {working} / {_CACHE_SHARE:.0%})"
     )
+    if journal:
+        basis += (
+            "; postings partitioned by month (PARTITION BY RANGE (posted_at)), so past months "
+            "stay on disk, out of the cache"
+        )
     if past:
         return klass, basis + past
     later = _db_ram_needed(plan, _data_at_horizon(plan))

@@ -98,31 +98,21 @@ def isolation_for(req: ResolvedRequirements, engine: DatabaseKind) -> tuple[Isol
     if priority is ConsistencyPriority.STRONG and engine is DatabaseKind.MYSQL:
         return (
             Isolation.LOCKED_INNODB,
-            "one mechanism, row locks: one short transaction per command locks the accounts "
-            "first (SELECT … FOR UPDATE ORDER BY id, so opposite transfers cannot deadlock), "
-            "checks the invariant, writes the postings, the balances and the outbox event, "
-            "commits; a second command on the same account waits for the lock and reads the "
-            "committed balance (MySQL docs, InnoDB locking reads). Not SERIALIZABLE on top: "
-            "InnoDB's SERIALIZABLE turns every plain read into a shared lock, which adds "
-            "deadlocks and lock waits the ordered locks already prevent. Every balance write "
-            "goes through the locked path; innodb_lock_wait_timeout well below the request "
-            "deadline; retry deadlocks (error 1213) and lock wait timeouts (1205) a few times "
-            "with jittered backoff; never hold a transaction across a network call",
+            "one mechanism, row locks: in id order (FOR UPDATE ORDER BY id) opposite transfers "
+            "cannot deadlock, and a second command on an account waits for the lock and reads "
+            "the committed balance (MySQL docs, InnoDB locking reads). Not SERIALIZABLE on "
+            "top: InnoDB's SERIALIZABLE turns every plain read into a shared lock, which adds "
+            "deadlocks and lock waits the ordered locks already prevent",
         )
     if priority is ConsistencyPriority.STRONG:
         return (
             Isolation.LOCKED,
-            "one mechanism, row locks: one short transaction per command locks the accounts "
-            "first (SELECT … FOR UPDATE ORDER BY id, so opposite transfers cannot deadlock), "
-            "checks the invariant, writes the postings, the balances and the outbox event, "
-            "commits; a second command on the same account waits for the lock, then reads the "
-            "committed row (PostgreSQL docs, 13.2.1 Read Committed). Not SERIALIZABLE on top: "
-            "SSI would add serialization failures (SQLSTATE 40001) the locks already prevent "
-            "(measured: 8 % of 1,600 contended transfers failed with both, none with the "
-            "locks alone, at 2.7× the throughput). Every balance write goes through the "
-            "locked path; lock_timeout per transaction at the time left of the request "
-            "deadline; lock timeouts (55P03) and deadlocks (40P01) retried with jittered "
-            "backoff within that deadline; never hold a transaction across a network call",
+            "one mechanism, row locks: in id order (FOR UPDATE ORDER BY id) opposite transfers "
+            "cannot deadlock, and a second command on an account waits for the lock, then reads "
+            "the committed row (PostgreSQL docs, 13.2.1 Read Committed). Not SERIALIZABLE on "
+            "top: SSI would add serialization failures (SQLSTATE 40001) the locks already "
+            "prevent (measured: 8 % of 1,600 contended transfers failed with both, none with "
+            "the locks alone, at 2.7× the throughput)",
         )
     return (
         Isolation.READ_COMMITTED if engine.postgres else Isolation.REPEATABLE_READ,

@@ -15,6 +15,7 @@ from pyt_arch_kit.render import figures_cited, materials_table
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.code.profile import profile
 from pyt_arch_kit.writer.inference import model_operations, model_probes
+from pyt_arch_kit.writer.ledger import ledger_alerts, relay_deployment
 from pyt_arch_kit.writer.pipeline import pipeline_deployment, pipeline_observability
 from pyt_arch_kit.writer.sockets import (
     autoscaling_lines,
@@ -75,6 +76,7 @@ def _deployment(plan: Plan) -> list[str]:
         )
     return [
         f"{place}.",
+        *relay_deployment(plan),
         *model_operations(plan),
         *([probes] if probes else []),
         *([keepalive] if keepalive else []),
@@ -178,6 +180,7 @@ def _observability(plan: Plan) -> list[str]:
                     f"{at[1]} errors, ticket at {at[2]}."
                 ]
             ),
+            *ledger_alerts(plan),
             *extra,
         ]
     alerts = "; ".join(

@@ -131,29 +131,21 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
                 "jitter the TTLs and let one request refresh a key (single-flight)",
             )
         )
-    if db.isolation.locks_rows:
+    if db.isolation.locks_rows:  # the lock waits and their retries: app/ledger.py
         rows.append(
             (
                 "A hot account serialises its commands on the row lock",
-                (
-                    "innodb_lock_wait_timeout = 1 s (its least); retry lock wait timeouts "
-                    "(1205) and deadlocks (1213)"
-                    if db.engine is DatabaseKind.MYSQL
-                    else "lock_timeout at the time left of the deadline; retry lock timeouts "
-                    "(55P03) and deadlocks (40P01)"
-                )
-                + " within the deadline with jittered backoff; accounts locked in id order, "
-                "transactions short; watch lock waits per account and split a hot account "
-                "into sub-accounts",
+                "watch lock waits per account; split a hot account into sub-accounts",
             )
         )
     if db.outbox:
         rows.append(
             (
                 "Duplicate or out-of-order events",
-                "each outbox row carries the event id and the aggregate key: consumers skip "
-                "event ids they already applied (recorded in the same transaction as the "
-                "effect) and keep order per aggregate key ("
+                "each outbox row carries the event id and the aggregate key: the consumers (the "
+                "downstream services, a consumer group each) skip event ids they already "
+                "applied, recorded in the same transaction as the effect, and keep order per "
+                "aggregate key ("
                 + (plan.broker.ordering if plan.broker else "partition by it")
                 + ")",
             )

@@ -69,7 +69,7 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
         out.append(
             (
                 "Exactly-once command: journal, row locks, idempotency key, outbox",
-                ledger.ledger(p, t),
+                ledger.ledger(p),
             )
         )
         if db is not None and db.outbox:

@@ -360,15 +360,15 @@ _RELAY = """
     # app/relay.py
     \"\"\"The outbox relay: publish committed events in commit order, at least once, then mark them.
 
-    One relay leads at a time (a lease row, renewed each batch; a second relay in another zone
-    takes over when the lease lapses), so each account's events leave in commit order; relays
-    sharing the table with SKIP LOCKED would reorder them. No transaction stays open while the
-    broker is called: claim the batch and commit, send, then mark it sent in a second short
-    transaction. A crash or a lapsed lease between send and mark re-sends the batch: consumers
-    dedupe by ``event_id``.
+    One relay process per zone; a lease row lets one lead (renewed each batch) and the other
+    take over when it lapses, so each account's events leave in commit order (relays sharing
+    the table with SKIP LOCKED would reorder them). A batch is claimed in one short
+    transaction, sent with none open, and marked in a second: a failed send leaves it unmarked
+    for the next pass, so consumers dedupe by ``event_id``. Export ``lag_s()`` as a gauge, and
+    delete rows published over a day ago daily, in batches.
     \"\"\"
 
-    import json
+    @asyncio_import@import json
     import os
     import socket
     from collections.abc import @Awaitable@, Callable
@@ -378,7 +378,9 @@ _RELAY = """
     @sa_import@
     @producer_import@
 
-    Publish = Callable[[str, str, dict[str, Any]], @Awaitable_None@]  # (topic, key, event)
+    Event = tuple[str, str, dict[str, Any]]  # (topic, key, event)
+    # sends the whole batch, returns once the broker acked every event, raises if one failed
+    Publish = Callable[[list[Event]], @Awaitable_None@]
     BATCH = 100
     RELAY_ID = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -405,17 +407,28 @@ _RELAY = """
                     {"n": BATCH},
                 )
             ).all()
-        for _id, aggregate_key, topic, payload in rows:  # no transaction is open here
-            # the aggregate key is the message key: one account's events, one partition
-            @await@publish(topic, str(aggregate_key), json.loads(payload))
-        if rows:
-            @async@with sessions() as session, session.begin():
-                @await@session.execute(
-                    text("UPDATE outbox SET published_at = @now@ WHERE id IN :ids")
-                    .bindparams(bindparam("ids", expanding=True)),
-                    {"ids": [row[0] for row in rows]},
-                )
+        if not rows:
+            return 0
+        # no transaction is open here; the aggregate key is the message key (one partition)
+        @await@publish([(topic, str(key), json.loads(payload)) for _, key, topic, payload in rows])
+        @async@with sessions() as session, session.begin():
+            @await@session.execute(
+                text("UPDATE outbox SET published_at = @now@ WHERE id IN :ids")
+                .bindparams(bindparam("ids", expanding=True)),
+                {"ids": [row[0] for row in rows]},
+            )
         return len(rows)
+
+
+    @async@def lag_s(sessions: @sessionmaker@[@Session@]) -> float:
+        \"\"\"Age of the oldest unpublished event, in seconds (0 when none).\"\"\"
+        @async@with sessions() as session:
+            age = (
+                @await@session.execute(
+                    text(@lag_sql@)
+                )
+            ).scalar_one()
+        return float(age or 0)
     @producer@
 """
 
@@ -430,10 +443,15 @@ _KAFKA_ASYNC = """
 
 
     def kafka_publish(producer: AIOKafkaProducer) -> Publish:
-        \"\"\"``publish`` for relay_once: the broker acks before the batch is marked.\"\"\"
+        \"\"\"``publish`` for relay_once: every send of the batch in flight at once, then
+        the acks awaited together (one round trip per batch, not per event).\"\"\"
 
-        async def publish(topic: str, key: str, event: dict[str, Any]) -> None:
-            await producer.send_and_wait(topic, json.dumps(event).encode(), key=key.encode())
+        async def publish(batch: list[Event]) -> None:
+            acks = [
+                await producer.send(topic, json.dumps(event).encode(), key=key.encode())
+                for topic, key, event in batch
+            ]
+            await asyncio.gather(*acks)  # raises if a send failed: the batch stays unmarked
 
         return publish
 """
@@ -449,14 +467,35 @@ _KAFKA_SYNC = """
 
 
     def kafka_publish(producer: Producer) -> Publish:
-        \"\"\"``publish`` for relay_once: flushed (acked) before the batch is marked.\"\"\"
+        \"\"\"``publish`` for relay_once: the whole batch produced, then one flush waits for
+        its acks (one round trip per batch, not per event).\"\"\"
 
-        def publish(topic: str, key: str, event: dict[str, Any]) -> None:
-            producer.produce(topic, json.dumps(event).encode(), key=key.encode())
-            producer.flush(10)
+        def publish(batch: list[Event]) -> None:
+            failed: list[Any] = []
+
+            def delivered(err: Any, _msg: Any) -> None:
+                if err is not None:
+                    failed.append(err)
+
+            for topic, key, event in batch:
+                producer.produce(
+                    topic, json.dumps(event).encode(), key=key.encode(), on_delivery=delivered
+                )
+            if producer.flush(10) or failed:  # the batch stays unmarked
+                raise RuntimeError(f"{len(failed)} of {len(batch)} events not acked: {failed[:1]}")
 
         return publish
 """
+
+
+#: The age of the oldest unpublished outbox row, in seconds (NULL when none); MySQL's
+#: ``created_at`` default is in the session's time zone, so its clock is read the same way.
+_LAG_SQL = {
+    "postgresql": '"SELECT EXTRACT(EPOCH FROM now() - min(created_at)) FROM outbox "\n'
+    '                     "WHERE published_at IS NULL"',
+    "mysql": '"SELECT TIMESTAMPDIFF(MICROSECOND, MIN(created_at), CURRENT_TIMESTAMP(6)) "\n'
+    '                     "/ 1e6 FROM outbox WHERE published_at IS NULL"',
+}
 
 
 def outbox_relay(p: Profile) -> str:
@@ -489,6 +528,8 @@ def outbox_relay(p: Profile) -> str:
         lease_until="now() + interval '30 seconds'"
         if p.dialect == "postgresql"
         else "UTC_TIMESTAMP(6) + INTERVAL 30 SECOND",
+        lag_sql=_LAG_SQL[p.dialect],
+        asyncio_import="import asyncio\n" if kafka and p.is_async else "",
         **flavour(p.is_async),
     )
     return text.replace(

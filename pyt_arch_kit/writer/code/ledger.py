@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pyt_arch_kit.writer.code._template import fill, flavour
-from pyt_arch_kit.writer.code.profile import Profile, Timeouts
+from pyt_arch_kit.writer.code.profile import Profile
 
 __all__ = ["ledger"]
 
@@ -11,7 +11,8 @@ _SCHEMA = {
     "postgresql": '''(
         """CREATE TABLE IF NOT EXISTS accounts (
             id bigint PRIMARY KEY,
-            balance bigint NOT NULL CHECK (balance >= 0)
+            balance bigint NOT NULL CHECK (balance >= 0),
+            opening bigint NOT NULL DEFAULT 0  -- the balance its postings start from
         )""",
         """CREATE TABLE IF NOT EXISTS postings (
             id bigserial PRIMARY KEY,
@@ -37,6 +38,8 @@ _SCHEMA = {
             created_at timestamptz NOT NULL DEFAULT now(),
             published_at timestamptz
         )""",
+        # the relay reads the unpublished rows only, never the published history
+        "CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox (id) WHERE published_at IS NULL",
         """CREATE TABLE IF NOT EXISTS outbox_relay (
             id smallint PRIMARY KEY,
             holder text NOT NULL DEFAULT '',
@@ -48,6 +51,7 @@ _SCHEMA = {
         """CREATE TABLE IF NOT EXISTS accounts (
             id BIGINT PRIMARY KEY,
             balance BIGINT NOT NULL,
+            opening BIGINT NOT NULL DEFAULT 0,  -- the balance its postings start from
             CONSTRAINT balance_not_negative CHECK (balance >= 0)
         ) ENGINE=InnoDB""",
         """CREATE TABLE IF NOT EXISTS postings (
@@ -74,7 +78,8 @@ _SCHEMA = {
             topic VARCHAR(64) NOT NULL,
             payload JSON NOT NULL,
             created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
-            published_at DATETIME(6) NULL
+            published_at DATETIME(6) NULL,
+            INDEX outbox_unpublished (published_at, id)  -- the relay reads unpublished rows only
         ) ENGINE=InnoDB""",
         """CREATE TABLE IF NOT EXISTS outbox_relay (
             id TINYINT PRIMARY KEY,
@@ -125,18 +130,17 @@ _RETRY_DOC = {
     "postgresql": (
         "* A lock wait ends at the deadline: lock_timeout is set per transaction to the\n"
         "  time left. Only transfer() retries (never wrap it in with_retries), with jittered\n"
-        "  backoff, within DEADLINE_S: lock timeouts (55P03), deadlocks (40P01; the lock order\n"
-        "  prevents them between transfers) and a concurrent first use of one key (23505).\n"
-        "  Past that LedgerBusy is raised and nothing was written, so the client may retry\n"
-        "  later with the same idempotency key."
+        "  backoff, within settings.request_deadline_s: lock timeouts (55P03), deadlocks\n"
+        "  (40P01) and a concurrent first use of one key (23505). Past that LedgerBusy is\n"
+        "  raised and nothing was written: the client may retry with the same key."
     ),
     "mysql": (
         "* A lock wait ends after innodb_lock_wait_timeout = 1 s, the least InnoDB allows\n"
-        "  (whole seconds), so one wait may outlast DEADLINE_S. Only transfer() retries (never\n"
-        "  wrap it in with_retries), with jittered backoff, within DEADLINE_S: lock wait\n"
-        "  timeouts (1205), deadlocks (1213; the lock order prevents them between transfers)\n"
-        "  and a concurrent first use of one key (1062). Past that LedgerBusy is raised and\n"
-        "  nothing was written, so the client may retry later with the same idempotency key."
+        "  (whole seconds), so one wait may outlast the deadline. Only transfer() retries\n"
+        "  (never wrap it in with_retries), with jittered backoff, within\n"
+        "  settings.request_deadline_s: lock wait timeouts (1205), deadlocks (1213) and a\n"
+        "  concurrent first use of one key (1062). Past that LedgerBusy is raised and nothing\n"
+        "  was written: the client may retry with the same key."
     ),
 }
 
@@ -145,12 +149,10 @@ _LEDGER = '''
     """Move money exactly once, @dialect_name@.
 
     * Double entry: a transfer is two postings (-cents, +cents) in the journal, and each
-      account's balance is maintained in the same transaction, so balance = opening + its
-      postings, and every transfer's postings sum to zero.
-    * One consistency mechanism: READ COMMITTED and row locks. Both accounts are locked
-      (SELECT … FOR UPDATE) in id order, so opposite transfers queue instead of deadlocking,
-      and the debit's row count is checked, so a balance never goes negative. SERIALIZABLE on
-      top would only add serialization failures (retries, 503s) for no extra safety.
+      account's balance is maintained in the same transaction; reconcile() checks nightly that
+      balance = opening + its postings and that every transfer's postings sum to zero.
+    * Row locks, the one consistency mechanism: both accounts locked in id order, and the
+      debit's row count checked, so a balance never goes negative.
     @retry_doc@
     * Idempotency keys are scoped to the client, expire after 24 h, carry a fingerprint of the
       request and store the response: a replay returns the original outcome (``replayed=True``),
@@ -171,9 +173,10 @@ _LEDGER = '''
     from sqlalchemy.exc import DBAPIError
     @sa_import@
 
+    from app.settings import settings
+
     SCHEMA = @schema@
     RETRYABLE: dict[Any, str] = @retryable@
-    DEADLINE_S = @deadline@  # = settings.request_deadline_s: a transfer with its retries
 
 
     class LedgerBusy(Exception):
@@ -217,7 +220,7 @@ _LEDGER = '''
         """Debit ``source`` and credit ``target`` once per ``(client_id, key)``."""
         if cents <= 0 or source == target:
             raise ValueError("cents must be positive and the accounts must differ")
-        deadline = time.monotonic() + DEADLINE_S
+        deadline = time.monotonic() + settings.request_deadline_s  # the retries' too
         attempt = 0
         while True:
             attempt += 1
@@ -318,10 +321,33 @@ _LEDGER = '''
                  "r": json.dumps(asdict(outcome))},
             )
             return outcome
+
+
+    # what disagrees with the journal: a balance that is not opening + postings, a transfer
+    # whose postings do not sum to zero
+    DRIFT = (
+        "SELECT 'account', CAST(a.id AS @char@) FROM accounts a "
+        "LEFT JOIN postings p ON p.account_id = a.id GROUP BY a.id, a.balance, a.opening "
+        "HAVING a.balance <> a.opening + COALESCE(SUM(p.cents), 0) "
+        "UNION ALL SELECT 'transfer', CAST(transfer_id AS @char@) FROM postings "
+        "GROUP BY transfer_id HAVING SUM(cents) <> 0"
+    )
+
+
+    @async@def reconcile(engine: @Engine@) -> list[tuple[str, str]]:
+        """The nightly check: (kind, id) of every account and transfer the journal disagrees
+        with, [] when the books balance. One REPEATABLE READ snapshot, so a transfer
+        committing meanwhile counts on both sides or neither. It reads every posting: with
+        postings partitioned by month, roll each opening forward at the month's close and
+        sum the open month only."""
+        snapshot = engine.execution_options(isolation_level="REPEATABLE READ")
+        @async@with snapshot.begin() as conn:
+            rows = (@await@conn.execute(text(DRIFT))).all()
+        return [(str(kind), str(id_)) for kind, id_ in rows]
 '''
 
 
-def ledger(p: Profile, t: Timeouts) -> str:
+def ledger(p: Profile) -> str:
     """``app/ledger.py`` for PostgreSQL or MySQL, async or sync."""
     sql = _SQL[p.dialect]
     sa_import = (
@@ -337,10 +363,10 @@ def ledger(p: Profile, t: Timeouts) -> str:
         asyncio_import="import asyncio\n" if p.is_async else "",
         sa_import=sa_import,
         schema=_SCHEMA[p.dialect].replace("\n    ", "\n"),
-        deadline=t.deadline_s,
         Engine="AsyncEngine" if p.is_async else "Engine",
         sessionmaker="async_sessionmaker" if p.is_async else "sessionmaker",
         Session="AsyncSession" if p.is_async else "Session",
+        char="text" if p.dialect == "postgresql" else "CHAR",
         **sql,
         **flavour(p.is_async),
     )

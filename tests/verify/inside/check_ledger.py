@@ -46,7 +46,7 @@ def reset(balances: list[int]) -> None:
     for account, balance in zip(ACCOUNTS, balances, strict=True):
         sql(
             ENGINE,
-            "INSERT INTO accounts (id, balance) VALUES (:i, :b)",
+            "INSERT INTO accounts (id, balance, opening) VALUES (:i, :b, :b)",
             {"i": account, "b": balance},
         )
 
@@ -213,6 +213,7 @@ class Ledger(RuleBasedStateMachine):
             (int(i), int(b)) for i, b in sql(ENGINE, "SELECT id, balance FROM accounts")
         )
         assert balances == {a: self.opening[a] + per_account[a] for a in ACCOUNTS}
+        assert call(ledger.reconcile, ENGINE) == [], "the nightly check disagrees"
 
     @invariant()
     def one_outbox_event_per_account_of_each_committed_transfer(self) -> None:
@@ -255,6 +256,27 @@ def test_a_transfer_that_would_overdraw_is_refused_and_moves_nothing() -> None:
     assert (outcome.status, outcome.reason) == ("refused", "insufficient funds")
     assert sql(ENGINE, "SELECT balance FROM accounts ORDER BY id")[:2] == [(900,), (0,)]
     assert sql(ENGINE, "SELECT COUNT(*) FROM outbox")[0][0] == 0
+
+
+def test_the_nightly_reconciliation_finds_a_balance_or_a_posting_that_drifted() -> None:
+    """reconcile() reports nothing while the books balance, then the account whose balance
+    is not opening + postings, and the transfer whose postings do not sum to zero."""
+    reset([900, 100, 0, 0])
+    done = [transfer("shop-a", uuid.uuid4(), 1, 2, 300), transfer("shop-a", uuid.uuid4(), 2, 3, 50)]
+    assert call(ledger.reconcile, ENGINE) == []
+    sql(ENGINE, "UPDATE accounts SET balance = balance + 1 WHERE id = 3")
+    assert call(ledger.reconcile, ENGINE) == [("account", "3")]
+    sql(ENGINE, "UPDATE accounts SET balance = balance - 1 WHERE id = 3")
+    sql(
+        ENGINE,
+        "UPDATE postings SET cents = cents + 7 WHERE account_id = 2 AND transfer_id = "
+        + ("CAST(:t AS uuid)" if PLAN["dialect"] == "postgresql" else ":t"),
+        {"t": done[0].transfer_id},
+    )
+    assert sorted(call(ledger.reconcile, ENGINE)) == [
+        ("account", "2"),
+        ("transfer", done[0].transfer_id),
+    ]
 
 
 def test_opposite_transfers_at_once_queue_on_the_locks_without_deadlocks() -> None:
