@@ -56,6 +56,32 @@ def test_the_broadcast_bus_is_not_the_cache_and_survives_a_failover() -> None:
     assert "resubscribes and sends its sockets a resync notice" in guide
 
 
+def test_websocket_reconnects_are_spread_by_their_first_delay_and_a_drain() -> None:
+    """A worker's 6,250 sockets over a first delay uniform on [0, 30 s] return at ≈ 208/s;
+    backoff from 1 s would bring them back within 1–2 s, and the old text said ≈ 417/s."""
+    d = _design("realtime-websocket")
+    text = main_text(d.text)
+    assert "uniform over [0, 30 s] before every reconnect, the first included" in text
+    assert "1 s · 2^attempt" not in text and "417/s" not in text
+    assert "≈ 6,250 sockets at once, a lost zone 75,000: over 30 s they return at ≈ 208/s" in text
+    guide = d.section("Implementation Guidelines")
+    assert "async def drain(seconds: float)" in guide and "sock.close(1012)" in guide
+    assert "ws_drain_s: float = 20.0" in guide
+    assert "a few at a time" not in text  # the drain's pace is stated, not promised
+
+
+def test_websocket_balancing_names_one_balancer_everywhere() -> None:
+    """The socket balancing, the diagram and the assumption name the same balancer; ALB's
+    least outstanding requests is not least connections."""
+    d = _design("realtime-websocket")
+    text = main_text(d.text)
+    assert "least-connections" not in text and "least connections" not in text
+    assert "**Socket balancing:** round robin at the load balancer" in text
+    assert "Load balancer<br/>round robin" in d.section("System Diagram")
+    assert "`infrastructure.balancer` = round_robin" in text
+    assert "deploys are blue/green" in text
+
+
 def test_the_internal_tool_states_its_approval_domain() -> None:
     d = _design("internal-tool-pushback")
     guide = d.section("Implementation Guidelines")
