@@ -88,7 +88,10 @@ def test_the_internal_tool_states_its_approval_domain() -> None:
     assert "# app/approvals.py" in guide
     assert "CONSTRAINT four_eyes CHECK (decided_by <> submitter)" in guide
     assert "*submitted*, then *approved* or *rejected*" in guide and "*paid*" in guide
-    assert "expense_audit" in guide and "refuses UPDATE and DELETE" in guide
+    # the audit is append-only by privilege, not by a trigger its owner could drop
+    assert "GRANT SELECT, INSERT ON expense_audit TO expense_app" in guide
+    assert "TRIGGER" not in guide and "no UPDATE, DELETE or TRUNCATE" in guide
+    assert 'if to == "paid" and "finance" not in groups:' in guide
     assert "object storage" in guide and "10 MB" in guide
 
 
@@ -96,6 +99,8 @@ def test_a_low_traffic_tool_opens_tickets_not_pages_and_drops_the_load_padding()
     d = _design("internal-tool-pushback")
     ops = d.section("Operational Considerations")
     assert "**tickets only**" in ops and "Low-traffic services" in ops
+    # worked in business hours, and never on one failure: 1 / the 0.5 % budget = 200 requests
+    assert "worked in business hours" in ops and "windows of at least 200 requests" in ops
     assert "page at" not in ops
     assert "# app/retries.py" not in d.text and "Retry storms" not in d.text
     assert "expand/contract" not in d.text and "PgBouncer" not in ops
