@@ -82,6 +82,22 @@ def test_websocket_balancing_names_one_balancer_everywhere() -> None:
     assert "deploys are blue/green" in text
 
 
+def test_without_a_redis_cache_the_websocket_code_mentions_no_cache() -> None:
+    """Without a Redis cache (here: no stale reads), the bus's code and text do not speak of
+    a cache's client."""
+    from pyt_arch_kit import plan
+    from pyt_arch_kit.writer import write_design
+
+    r = preset("realtime-websocket")
+    uncached = r.model_copy(
+        update={"consistency": r.consistency.model_copy(update={"stale_read_tolerance_s": 0})}
+    )
+    text = write_design(plan(uncached))
+    guide = text.split("## Implementation Guidelines")[1].split("## Operational")[0]
+    assert "pubsub_url" in guide and "cache's" not in guide
+    assert "redis://cache:" not in guide
+
+
 def test_the_internal_tool_states_its_approval_domain() -> None:
     d = _design("internal-tool-pushback")
     guide = d.section("Implementation Guidelines")

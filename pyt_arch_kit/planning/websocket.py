@@ -132,8 +132,8 @@ def _balancing(
         "socket balancing",
         f"{BALANCER_NAME[req.infrastructure.balancer]} at the load balancer "
         "(`infrastructure.balancer`), no sticky sessions: any instance can serve any user, "
-        "because a user's state lives in Redis and the database, not in the process holding "
-        "the socket; deploys are blue/green, the old fleet drained into the new one an "
+        "because a user's state lives in the database, not in the process holding the "
+        "socket; deploys are blue/green, the old fleet drained into the new one an "
         "instance at a time",
         f"a socket is balanced once, when it opens, and then stays: about "
         f"{fmt_number(per_instance)} sockets per instance at peak ({fmt_number(users)} users "

@@ -6,6 +6,7 @@ Every number is read from a plan figure (:mod:`pyt_arch_kit.planning.connections
 
 from __future__ import annotations
 
+from pyt_arch_kit.planning.choices import Cache
 from pyt_arch_kit.planning.connections import FD_SOFT_LIMIT, fd_limit_to_set
 from pyt_arch_kit.planning.hosting import RDS_MAX_CONNECTIONS, managed
 from pyt_arch_kit.planning.model import Plan, fmt_number
@@ -91,9 +92,12 @@ def socket_guideline(plan: Plan) -> list[str]:
     if not sockets_held(plan):
         return []
     bus = broadcast_bus(plan.database).split(" (")[0]
+    cached = plan.database is not None and plan.database.cache is Cache.REDIS
     return [
         "Each worker keeps its sockets in a dict keyed by channel, listens on "
-        f"{bus} once, on its own connection (`settings.pubsub_url`, not the cache's client), "
+        f"{bus} once, on its own connection (`settings.pubsub_url`"
+        + (", not the cache's client" if cached else "")
+        + "), "
         "and "
         "fans a message out through each socket's bounded queue (`app/ws.py`); a client that "
         "cannot keep up is disconnected, not buffered. A socket without a valid short-lived "

@@ -60,7 +60,9 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
         fields.append(f"cache_timeout_s: float = {t.cache_s}  # a slow cache costs at most this")
     if p.websocket:
         fields += [
-            'pubsub_url: str = "redis://cache:6379/0"  # the bus: its own client, not the cache\'s',
+            'pubsub_url: str = "redis://cache:6379/0"  # the bus: its own client, not the cache\'s'
+            if p.cache == "redis"
+            else 'pubsub_url: str = "redis://redis:6379/0"  # the broadcast bus',
             "ws_token_secret: SecretStr  # signs the short-lived tickets sockets connect with",
             "ws_queue_max: int = 64  # messages a socket may fall behind before it is dropped",
             "ws_send_timeout_s: float = 10.0  # one frame to one client",
@@ -365,7 +367,8 @@ def app_module(plan: Plan, p: Profile) -> str:
                 line
                 for line in (
                     open_db,
-                    "app.state.bus = Redis.from_url(settings.pubsub_url)  # not the cache's",
+                    "app.state.bus = Redis.from_url(settings.pubsub_url)"
+                    + ("  # not the cache's" if p.cache == "redis" else ""),
                     "listener = asyncio.create_task(listen(app.state.bus))",
                 )
                 if line != DROP

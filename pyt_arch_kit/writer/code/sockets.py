@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.writer.code._template import fill
+from pyt_arch_kit.writer.code.profile import profile
 
 __all__ = ["websocket_module"]
 
@@ -22,7 +23,7 @@ _WS = '''
       consumer: it is closed with 1013 (try again later) and its client reconnects and
       resynchronises, instead of the worker buffering for it without bound.
     * Fan-out: one Redis pub/sub subscription per worker process (not per socket), on the
-      bus's own client (settings.pubsub_url, never the cache's client), carries each message
+      bus's own client (settings.pubsub_url@own@), carries each message
       to every worker; the worker enqueues it for its own sockets. Pub/sub is at-most-once:
       after the subscription drops (a failover, a killed connection) the worker resubscribes
       and sends its sockets RESYNC, on which clients fetch a snapshot, as after a reconnect.
@@ -211,4 +212,5 @@ def websocket_module(plan: Plan) -> str:
         per_worker = fmt_number(plan.figure("sockets_per_worker").value)
     except KeyError:
         per_worker = "all of its"
-    return fill(_WS, per_worker=per_worker)
+    own = ", never the cache's client" if profile(plan).cache == "redis" else ""
+    return fill(_WS, per_worker=per_worker, own=own)
