@@ -200,8 +200,8 @@ def websocket_decisions(
         _broadcast(n * workers, per_worker, bus, _sized(req)),
         Decision(
             "heartbeats",
-            f"a ping every {HEARTBEAT_S} s from the server (uvicorn `--ws-ping-interval "
-            f"{HEARTBEAT_S}`, `--ws-ping-timeout {HEARTBEAT_S}`)",
+            f"a ping every {HEARTBEAT_S} s from the server (uvicorn's `ws_ping_interval` and "
+            f"`ws_ping_timeout`, {HEARTBEAT_S} s by default, also under gunicorn's worker)",
             f"a socket idle past the load balancer's idle timeout is cut silently ({_ALB}); "
             f"a ping every {HEARTBEAT_S} s keeps it open with two pings to spare and finds "
             f"dead clients within {2 * HEARTBEAT_S} s, freeing their memory and descriptors",
