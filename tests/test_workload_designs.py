@@ -56,13 +56,58 @@ def test_the_broadcast_bus_is_not_the_cache_and_survives_a_failover() -> None:
     assert "resubscribes and sends its sockets a resync notice" in guide
 
 
+def test_websocket_reconnects_are_spread_by_their_first_delay_and_a_drain() -> None:
+    """A worker's 6,250 sockets over a first delay uniform on [0, 30 s] return at ≈ 208/s;
+    backoff from 1 s would bring them back within 1–2 s, and the old text said ≈ 417/s."""
+    d = _design("realtime-websocket")
+    text = main_text(d.text)
+    assert "uniform over [0, 30 s] before every reconnect, the first included" in text
+    assert "1 s · 2^attempt" not in text and "417/s" not in text
+    assert "≈ 6,250 sockets at once, a lost zone 75,000: over 30 s they return at ≈ 208/s" in text
+    guide = d.section("Implementation Guidelines")
+    assert "async def drain(seconds: float)" in guide and "sock.close(1012)" in guide
+    assert "ws_drain_s: float = 20.0" in guide
+    assert "a few at a time" not in text  # the drain's pace is stated, not promised
+
+
+def test_websocket_balancing_names_one_balancer_everywhere() -> None:
+    """The socket balancing, the diagram and the assumption name the same balancer; ALB's
+    least outstanding requests is not least connections."""
+    d = _design("realtime-websocket")
+    text = main_text(d.text)
+    assert "least-connections" not in text and "least connections" not in text
+    assert "**Socket balancing:** round robin at the load balancer" in text
+    assert "Load balancer<br/>round robin" in d.section("System Diagram")
+    assert "`infrastructure.balancer` = round_robin" in text
+    assert "deploys are blue/green" in text
+
+
+def test_without_a_redis_cache_the_websocket_code_mentions_no_cache() -> None:
+    """Without a Redis cache (here: no stale reads), the bus's code and text do not speak of
+    a cache's client."""
+    from pyt_arch_kit import plan
+    from pyt_arch_kit.writer import write_design
+
+    r = preset("realtime-websocket")
+    uncached = r.model_copy(
+        update={"consistency": r.consistency.model_copy(update={"stale_read_tolerance_s": 0})}
+    )
+    text = write_design(plan(uncached))
+    guide = text.split("## Implementation Guidelines")[1].split("## Operational")[0]
+    assert "pubsub_url" in guide and "cache's" not in guide
+    assert "redis://cache:" not in guide
+
+
 def test_the_internal_tool_states_its_approval_domain() -> None:
     d = _design("internal-tool-pushback")
     guide = d.section("Implementation Guidelines")
     assert "# app/approvals.py" in guide
     assert "CONSTRAINT four_eyes CHECK (decided_by <> submitter)" in guide
     assert "*submitted*, then *approved* or *rejected*" in guide and "*paid*" in guide
-    assert "expense_audit" in guide and "refuses UPDATE and DELETE" in guide
+    # the audit is append-only by privilege, not by a trigger its owner could drop
+    assert "GRANT SELECT, INSERT ON expense_audit TO expense_app" in guide
+    assert "TRIGGER" not in guide and "no UPDATE, DELETE or TRUNCATE" in guide
+    assert 'if to == "paid" and "finance" not in groups:' in guide
     assert "object storage" in guide and "10 MB" in guide
 
 
@@ -70,6 +115,8 @@ def test_a_low_traffic_tool_opens_tickets_not_pages_and_drops_the_load_padding()
     d = _design("internal-tool-pushback")
     ops = d.section("Operational Considerations")
     assert "**tickets only**" in ops and "Low-traffic services" in ops
+    # worked in business hours, and never on one failure: 1 / the 0.5 % budget = 200 requests
+    assert "worked in business hours" in ops and "windows of at least 200 requests" in ops
     assert "page at" not in ops
     assert "app/retries.py" not in d.text and "Retry storms" not in d.text
     assert "expand/contract" not in d.text and "PgBouncer" not in ops

@@ -18,30 +18,38 @@ from pyt_arch_kit.planning.model import (
     fmt_number,
 )
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S
+from pyt_arch_kit.requirements import Balancer
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
+    "BALANCER_NAME",
+    "DRAIN_S",
     "HEARTBEAT_S",
-    "RECONNECT_BASE_S",
     "RECONNECT_CAP_S",
     "broadcast_bus",
+    "rolling_pile_up",
     "websocket_decisions",
 ]
 
 #: Ping interval: a third of the load balancer's idle timeout, so two pings may be lost.
 HEARTBEAT_S = LB_IDLE_TIMEOUT_S // 3
-#: Reconnect backoff: full jitter between 0 and min(cap, base · 2^attempt) seconds.
-RECONNECT_BASE_S = 1
+#: Reconnect backoff: every delay, the first included, uniform over [0, cap] seconds (full
+#: jitter), so the sockets a worker drops at once return spread over the cap.
 RECONNECT_CAP_S = 30
+#: A deploy closes a worker's sockets evenly over this many seconds (``app/ws.py``'s drain),
+#: inside gunicorn's ``graceful_timeout`` of 30 s.
+DRAIN_S = 20.0
 _JITTER = "M. Brooker, AWS Architecture Blog, “Exponential Backoff and Jitter” (2015)"
 _ALB = f"AWS ALB idle timeout, default {LB_IDLE_TIMEOUT_S} s (ELB docs, “Connection idle timeout”)"
 
 
-def broadcast_bus(db: DatabasePlan | None) -> str:
-    """What carries a broadcast to every worker: Redis pub/sub (the plan's cache, else a small
-    Redis of its own). The design's code (``app/ws.py``) subscribes to it."""
+def broadcast_bus(db: DatabasePlan | None, existing_redis: bool = False) -> str:
+    """What carries a broadcast to every worker: Redis pub/sub (the plan's cache, the Redis the
+    organisation runs, else a small Redis of its own). ``app/ws.py`` subscribes to it."""
     if db is not None and db.cache is Cache.REDIS:
         return "Redis pub/sub"
+    if existing_redis:
+        return "Redis pub/sub (on the Redis already run)"
     return "Redis pub/sub (a small Redis for the broadcast alone)"
 
 
@@ -94,6 +102,86 @@ def _broadcast(processes: int, per_worker: float, bus: str, sized: str) -> Decis
     )
 
 
+#: How each balancer is named in the design's text.
+BALANCER_NAME = {
+    Balancer.ROUND_ROBIN: "round robin",
+    Balancer.RANDOM: "random",
+    Balancer.LEAST_OUTSTANDING: "least outstanding requests",
+}
+
+
+def rolling_pile_up(instances: int) -> float:
+    """How many times its share of sockets the last instance of a rolling deploy holds, when
+    each drained instance's sockets spread evenly over the others and nobody leaves meanwhile.
+
+    Each drain grows every instance not yet restarted by 1/(n − 1): (n / (n − 1))^(n − 1).
+
+    Example:
+        >>> round(rolling_pile_up(8), 2)
+        2.55
+    """
+    n = max(2, instances)
+    return float((n / (n - 1)) ** (n - 1))
+
+
+def _balancing(
+    req: ResolvedRequirements, n: int, per_instance: float, per_worker: float
+) -> Decision:
+    users = req.scale.concurrent_users
+    return Decision(
+        "socket balancing",
+        f"{BALANCER_NAME[req.infrastructure.balancer]} at the load balancer "
+        "(`infrastructure.balancer`), no sticky sessions: any instance can serve any user, "
+        "because a user's state lives in the database, not in the process holding the "
+        "socket; deploys are blue/green, the old fleet drained into the new one an "
+        "instance at a time",
+        f"a socket is balanced once, when it opens, and then stays: about "
+        f"{fmt_number(per_instance)} sockets per instance at peak ({fmt_number(users)} users "
+        f"over {n}), {fmt_number(per_worker)} per worker process. An instance that restarts or "
+        "is added starts empty and fills only as users reconnect or arrive; that lag is "
+        "accepted, but a rolling deploy would pile each drained instance's sockets onto those "
+        f"not yet restarted, the last holding ≈ {rolling_pile_up(n):.1f}× its share",
+        "blue/green runs two fleets for the minutes a deploy lasts; scaling out relieves only "
+        "new sockets",
+        (
+            "HAProxy `balance leastconn` (counts open sockets, refills an empty instance "
+            "first; one more proxy to run)",
+            "sticky sessions (needed only if state lives in the process)",
+        ),
+    )
+
+
+def _reconnects(cap: CapacityPlan, per_instance: float, per_worker: float) -> Decision:
+    crash = per_worker / RECONNECT_CAP_S
+    lost = per_instance * (cap.instances - cap.instances_after_failure)
+    zone = (
+        f", a lost zone {fmt_number(lost)}: over {RECONNECT_CAP_S} s they return at "
+        f"≈ {fmt_number(crash)}/s and ≈ {fmt_number(lost / RECONNECT_CAP_S)}/s "
+        f"({fmt_number(lost / RECONNECT_CAP_S / max(1, cap.instances_after_failure))}/s on "
+        f"each of the {cap.instances_after_failure} survivors)"
+        if cap.zones > 1 and cap.instances_after_failure
+        else f": over {RECONNECT_CAP_S} s they return at ≈ {fmt_number(crash)}/s"
+    )
+    return Decision(
+        "reconnects",
+        f"clients wait a random delay uniform over [0, {RECONNECT_CAP_S} s] before every "
+        "reconnect, the first included (full jitter); workers are not recycled by "
+        "`max_requests` (each holds its sockets), and on SIGTERM (a deploy, a scale-in) each "
+        "refuses new sockets and closes its own with 1012 (service restart) evenly over "
+        f"{DRAIN_S:g} s (`drain()` in `app/ws.py`), inside gunicorn's `graceful_timeout` of 30 s",
+        f"a worker that crashes drops its ≈ {fmt_number(per_worker)} sockets at once{zone}, "
+        "not in the same second; the drain holds a deploy to "
+        f"≈ {fmt_number(per_worker / DRAIN_S)}/s per worker even for clients that reconnect "
+        f"without waiting ({_JITTER})",
+        f"a reconnecting user waits {RECONNECT_CAP_S / 2:g} s on average (up to "
+        f"{RECONNECT_CAP_S} s) for fresh data",
+        (
+            "exponential backoff from 1 s (the first attempts land within 1–2 s)",
+            "reconnect immediately (a thundering herd)",
+        ),
+    )
+
+
 def websocket_decisions(
     req: ResolvedRequirements,
     cap: CapacityPlan,
@@ -101,32 +189,19 @@ def websocket_decisions(
     db: DatabasePlan | None = None,
 ) -> list[Decision]:
     """Balancing, broadcast, heartbeats and reconnects for a service that holds sockets."""
-    bus = broadcast_bus(db)
+    existing = {x.strip().lower() for x in req.infrastructure.existing_services}
+    bus = broadcast_bus(db, "redis" in existing)
     users = req.scale.concurrent_users
     n, workers = cap.instances, conc.workers_per_instance
     per_instance = users / max(1, n)
     per_worker = per_instance / max(1, workers)
-    storm = per_worker / RECONNECT_CAP_S * 2  # mean rate of full jitter over [0, cap]
     return [
-        Decision(
-            "socket balancing",
-            "least-connections (least outstanding requests) balancing at the load balancer, "
-            "no sticky sessions: any instance can serve any user, because a user's state "
-            "lives in Redis and the database, not in the process holding the socket",
-            f"a socket is balanced once, when it opens, and then stays: about "
-            f"{fmt_number(per_instance)} sockets per instance at peak "
-            f"({fmt_number(users)} users over {n}), {fmt_number(per_worker)} per worker "
-            "process. Round robin spreads new sockets evenly but leaves a restarted instance "
-            "empty while the others stay full; least-connections refills it first",
-            "a long-lived socket does not move when instances are added: new instances fill "
-            "only as users reconnect",
-            ("sticky sessions (needed only if state lives in the process)", "round robin"),
-        ),
+        _balancing(req, n, per_instance, per_worker),
         _broadcast(n * workers, per_worker, bus, _sized(req)),
         Decision(
             "heartbeats",
-            f"a ping every {HEARTBEAT_S} s from the server (uvicorn `--ws-ping-interval "
-            f"{HEARTBEAT_S}`, `--ws-ping-timeout {HEARTBEAT_S}`)",
+            f"a ping every {HEARTBEAT_S} s from the server (uvicorn's `ws_ping_interval` and "
+            f"`ws_ping_timeout`, {HEARTBEAT_S} s by default, also under gunicorn's worker)",
             f"a socket idle past the load balancer's idle timeout is cut silently ({_ALB}); "
             f"a ping every {HEARTBEAT_S} s keeps it open with two pings to spare and finds "
             f"dead clients within {2 * HEARTBEAT_S} s, freeing their memory and descriptors",
@@ -134,18 +209,5 @@ def websocket_decisions(
             "frame each",
             ("raise the load balancer's idle timeout (up to 4,000 s on ALB)",),
         ),
-        Decision(
-            "reconnects",
-            f"clients reconnect after a random delay in [0, min({RECONNECT_CAP_S} s, "
-            f"{RECONNECT_BASE_S} s · 2^attempt)] (full jitter); server workers are not "
-            "recycled by `max_requests` (each holds its sockets): deploys drain them, closing "
-            "sockets with code 1012 (service restart) a few at a time",
-            "a worker that restarts drops all of its sockets at once; if every client "
-            f"reconnected at once, about {fmt_number(per_worker)} handshakes (TLS and "
-            "authentication each) would land in the same second. Spread over the first "
-            f"{RECONNECT_CAP_S} s by full jitter they arrive at ≈ {fmt_number(storm)}/s "
-            f"({_JITTER})",
-            "a reconnecting user may wait up to the cap for fresh data",
-            ("reconnect immediately (a thundering herd)", "fixed delays (synchronised waves)"),
-        ),
+        _reconnects(cap, per_instance, per_worker),
     ]

@@ -12,6 +12,7 @@ from pyt_arch_kit.planning.choices import Cache, DataTool, FindingKind, QueueSco
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices
 from pyt_arch_kit.planning.database import limit_for
 from pyt_arch_kit.planning.model import DatabasePlan, Plan, fmt_number
+from pyt_arch_kit.planning.websocket import BALANCER_NAME
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface, WorkloadKind
 from pyt_arch_kit.writer.code import baseline_code
 from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
@@ -384,8 +385,8 @@ def system_diagram(plan: Plan) -> str:
                 "A client's calls go through an L7 gRPC proxy (or client-side round_robin), "
                 "which balances each call, not each connection, across "
                 if grpc
-                else "A client opens a WebSocket through the load balancer, which gives it to "
-                "the instance with the fewest open sockets, across "
+                else "A client opens a WebSocket through the load balancer, which assigns it by "
+                f"{BALANCER_NAME[plan.resolved.infrastructure.balancer]} across "
                 if sockets_held(plan)
                 else "A client request reaches the load balancer, which spreads it across "
             )

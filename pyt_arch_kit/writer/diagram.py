@@ -5,6 +5,7 @@ from __future__ import annotations
 from pyt_arch_kit.markup import mermaid_label
 from pyt_arch_kit.planning.choices import Cache, DataTool, framework_text
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
+from pyt_arch_kit.planning.websocket import BALANCER_NAME
 from pyt_arch_kit.requirements import DatabaseKind, Interface
 from pyt_arch_kit.writer.pipeline import pipeline_label
 
@@ -84,7 +85,7 @@ def mermaid(plan: Plan) -> str:
             "lb",
             "L7 gRPC proxy<br/>per-call balancing"
             if grpc
-            else "Load balancer<br/>least connections"
+            else f"Load balancer<br/>{BALANCER_NAME[plan.resolved.infrastructure.balancer]}"
             if ws
             else "Load balancer",
         )

@@ -10,7 +10,6 @@ from pyt_arch_kit.planning.choices import DataTool, Driver
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices, bill_of_materials, monthly_total
 from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import Figure, Plan, fmt_number
-from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S
 from pyt_arch_kit.render import figures_cited, materials_table
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.code.profile import profile
@@ -93,13 +92,9 @@ def _keepalive(plan: Plan) -> str | None:
             "GOAWAY too_many_pings), and `grpc.max_connection_age_ms` ≈ 5 min so clients "
             "rebalance onto new instances."
         )
-    if iface is Interface.WEBSOCKET:
-        return (
-            "- Keep-alive: ping every 20 s (uvicorn `--ws-ping-interval 20`), under the load "
-            f"balancer's idle timeout ({LB_IDLE_TIMEOUT_S} s on common cloud load balancers), "
-            "so idle sockets are not cut; clients reconnect with jittered backoff."
-        )
-    return None  # HTTP keep-alive (and sync workers' none) is the baseline's
+    # a WebSocket's pings are its heartbeats decision; HTTP keep-alive (and sync workers'
+    # none) is the baseline's
+    return None
 
 
 def _scaling(plan: Plan) -> list[str]:

@@ -6,10 +6,11 @@ Every number is read from a plan figure (:mod:`pyt_arch_kit.planning.connections
 
 from __future__ import annotations
 
+from pyt_arch_kit.planning.choices import Cache
 from pyt_arch_kit.planning.connections import FD_SOFT_LIMIT, fd_limit_to_set
 from pyt_arch_kit.planning.hosting import RDS_MAX_CONNECTIONS, managed
 from pyt_arch_kit.planning.model import Plan, fmt_number
-from pyt_arch_kit.planning.websocket import HEARTBEAT_S, RECONNECT_CAP_S, broadcast_bus
+from pyt_arch_kit.planning.websocket import DRAIN_S, RECONNECT_CAP_S, broadcast_bus
 from pyt_arch_kit.requirements import DatabaseKind
 
 __all__ = [
@@ -60,11 +61,6 @@ def autoscaling_lines(plan: Plan) -> list[str]:
         f"{fmt_number(avg)} req/s average needs, N+1 kept); about {fmt_number(daily.value)} "
         "requests a day."
     )
-    if sockets_held(plan):
-        line += (
-            " Scaling in closes sockets: drain an instance by closing its sockets a few at a "
-            "time (code 1012) so clients reconnect, jittered, to the others."
-        )
     return [line]
 
 
@@ -85,9 +81,8 @@ def socket_operations(plan: Plan) -> list[str]:
         lines.append(
             f"- Sockets: watch open sockets per worker (about "
             f"{fmt_number(plan.figure('sockets_per_worker').value)} after a zone loss), "
-            "their memory, and reconnects per second; a reconnect spike after a deploy means "
-            f"the drain is too fast. Pings every {HEARTBEAT_S} s; clients back off with full "
-            f"jitter up to {RECONNECT_CAP_S} s."
+            "their memory, and reconnects per second; scale out on sockets per worker, not "
+            "CPU alone: a socket does not move."
         )
     return lines
 
@@ -97,9 +92,12 @@ def socket_guideline(plan: Plan) -> list[str]:
     if not sockets_held(plan):
         return []
     bus = broadcast_bus(plan.database).split(" (")[0]
+    cached = plan.database is not None and plan.database.cache is Cache.REDIS
     return [
         "Each worker keeps its sockets in a dict keyed by channel, listens on "
-        f"{bus} once, on its own connection (`settings.pubsub_url`, not the cache's client), "
+        f"{bus} once, on its own connection (`settings.pubsub_url`"
+        + (", not the cache's client" if cached else "")
+        + "), "
         "and "
         "fans a message out through each socket's bounded queue (`app/ws.py`); a client that "
         "cannot keep up is disconnected, not buffered. A socket without a valid short-lived "
@@ -117,9 +115,8 @@ def socket_risks(plan: Plan) -> list[tuple[str, str]]:
     return [
         (
             "A reconnect storm after a deploy or a lost zone",
-            "clients reconnect after a full-jitter delay (capped exponential backoff); "
-            "workers are never recycled by max_requests and drain sockets a few at a time; "
-            "authenticate reconnects cheaply (a short-lived token)",
+            f"every reconnect waits uniform [0, {RECONNECT_CAP_S} s], and a deploy drains each "
+            f"worker over {DRAIN_S:g} s (Reconnects); a ticket makes authentication one HMAC",
         ),
         (
             "A slow client stalls a worker's broadcast",

@@ -7,7 +7,7 @@ Branches on :class:`pyt_arch_kit.writer.code.Profile`: ``low_traffic`` (an avera
 from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Plan, fmt_number
-from pyt_arch_kit.writer.code.approvals import MAX_RECEIPT_MB
+from pyt_arch_kit.writer.code.approvals import APP_ROLE, MAX_RECEIPT_MB, PAYERS
 from pyt_arch_kit.writer.code.profile import profile
 
 __all__ = ["approvals_guideline", "low_traffic_alerts"]
@@ -18,12 +18,15 @@ def low_traffic_alerts(plan: Plan, minutes: float) -> list[str] | None:
     if not profile(plan).low_traffic:
         return None
     avail = plan.resolved.latency.availability_pct
+    budget = 100 - avail
     return [
         f"- SLO {avail:g} %: {minutes:,.0f} min of error budget a month. At "
         f"{fmt_number(plan.resolved.scale.avg_rps)} req/s on average and next to none at "
         "night, one failed request can fill a 5-min window, so burn-rate alerts open "
-        "**tickets only**, no pages (SRE Workbook, ch. 5, “Low-traffic services”); a "
-        "synthetic request every minute keeps the SLI defined.",
+        "**tickets only**, worked in business hours, and only on windows of at least "
+        f"{round(100 / budget):,} requests (1 / the {budget:g} % budget: one failure alone never "
+        "fires) (SRE Workbook, ch. 5, “Low-traffic services”); a synthetic request every "
+        "minute keeps the SLI defined.",
     ]
 
 
@@ -36,8 +39,10 @@ def approvals_guideline(plan: Plan) -> list[str]:
         "*approved* or *rejected* by someone other than its submitter, and an approved one "
         "is *paid*. Four eyes hold twice: the code refuses a self-approval, and a CHECK "
         "constraint (`decided_by <> submitter`) refuses it from any client. Every transition "
-        "appends a row (actor, from, to, time) to `expense_audit` in the same transaction; a "
-        "trigger refuses UPDATE and DELETE there. Receipts go to object storage (S3) through "
+        "appends a row (actor, from, to, time) to `expense_audit` in the same transaction; the "
+        f"migration role owns the tables and grants the app's role (`{APP_ROLE}`) only INSERT "
+        f"and SELECT there, so no UPDATE, DELETE or TRUNCATE. Only the SSO group `{PAYERS}` "
+        "pays an approved report. Receipts go to object storage (S3) through "
         f"a presigned POST limited to PDF, JPEG or PNG of at most {MAX_RECEIPT_MB} MB; the "
         "table keeps only the object key.",
         "",

@@ -141,4 +141,9 @@ def test_broadcast_rides_the_plans_redis_else_a_small_redis_for_the_code() -> No
     assert "redis" in with_redis.components
     assert with_redis.decision("broadcast").choice.startswith("Redis pub/sub:")
     assert "redis" in no_cache.components  # the bus, costed and drawn
-    assert no_cache.decision("broadcast").choice.startswith("Redis pub/sub (a small Redis")
+    # the preset's organisation runs Redis already: the bus rides it
+    assert no_cache.decision("broadcast").choice.startswith("Redis pub/sub (on the Redis already")
+    none_run = plan(
+        _with(r, consistency__stale_read_tolerance_s=0.0, infrastructure__existing_services=[])
+    )
+    assert none_run.decision("broadcast").choice.startswith("Redis pub/sub (a small Redis")

@@ -1,18 +1,24 @@
-"""An approval workflow's domain code: the state machine, four eyes, the audit trail."""
+"""An approval workflow's domain code: the state machine, four eyes, the audit trail, who pays."""
 
 from __future__ import annotations
 
 from pyt_arch_kit.writer.code._template import fill
 
-__all__ = ["MAX_RECEIPT_MB", "approvals_module"]
+__all__ = ["APP_ROLE", "MAX_RECEIPT_MB", "PAYERS", "approvals_module"]
 
 #: The largest receipt accepted (a phone photo or a scanned PDF fits).
 MAX_RECEIPT_MB = 10
+#: The database role the app's login is a member of: INSERT and SELECT on the audit, no more.
+APP_ROLE = "expense_app"
+#: The SSO group whose members may pay an approved report.
+PAYERS = "finance"
 
 _APPROVALS = '''
     # app/approvals.py
     """Expense reports: submitted -> approved | rejected, approved -> paid; nothing else.
-    The approver is never the submitter (here and a CHECK); the audit table is append-only."""
+    Nobody decides or pays their own report (here, and a CHECK for decisions); only the
+    @payers@ group pays. SCHEMA runs as the migration role, which owns the tables; the app logs
+    in as a member of @role@, which may only INSERT and SELECT the audit trail."""
 
     import uuid
 
@@ -39,10 +45,11 @@ _APPROVALS = '''
             to_state text NOT NULL,
             at timestamptz NOT NULL DEFAULT now()
         )""",
-        """CREATE OR REPLACE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql
-        AS $$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$""",
-        """CREATE OR REPLACE TRIGGER expense_audit_append_only
-        BEFORE UPDATE OR DELETE ON expense_audit EXECUTE FUNCTION refuse_change()""",
+        """DO $$ BEGIN CREATE ROLE @role@ NOLOGIN;
+        EXCEPTION WHEN duplicate_object THEN NULL; END $$""",
+        "REVOKE ALL ON expense_report, expense_audit FROM PUBLIC",
+        "GRANT SELECT, INSERT, UPDATE ON expense_report TO @role@",
+        "GRANT SELECT, INSERT ON expense_audit TO @role@",  # append-only: no UPDATE, TRUNCATE
     )
     NEXT = {"submitted": {"approved", "rejected"}, "approved": {"paid"}}
     RECEIPT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
@@ -83,16 +90,21 @@ _APPROVALS = '''
         return report
 
 
-    def move(session: Session, report: int, actor: str, to: str) -> None:
-        """Move ``report`` to ``to`` as ``actor``, audited; the caller commits."""
+    def move(
+        session: Session, report: int, actor: str, to: str, groups: frozenset[str] = frozenset()
+    ) -> None:
+        """Move ``report`` to ``to`` as ``actor`` (in the SSO ``groups``), audited; the caller
+        commits."""
         row = session.execute(
             text("SELECT state, submitter FROM expense_report WHERE id = :id FOR UPDATE"),
             {"id": report},
         ).one()
         if to not in NEXT.get(row.state, set()):
             raise Refused(f"a {row.state} report cannot become {to}")
-        if to in ("approved", "rejected") and actor == row.submitter:
-            raise Refused("nobody approves or rejects their own report")
+        if actor == row.submitter:
+            raise Refused("nobody decides or pays their own report")
+        if to == "paid" and "@payers@" not in groups:
+            raise Refused("only @payers@ pays a report")
         session.execute(
             text(
                 "UPDATE expense_report SET state = :to, decided_by = coalesce(decided_by, :actor)"
@@ -106,4 +118,4 @@ _APPROVALS = '''
 
 def approvals_module() -> str:
     """``app/approvals.py``: the report's states, four eyes in code and schema, the audit."""
-    return fill(_APPROVALS, max_mb=MAX_RECEIPT_MB)
+    return fill(_APPROVALS, max_mb=MAX_RECEIPT_MB, role=APP_ROLE, payers=PAYERS)

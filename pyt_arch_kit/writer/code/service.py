@@ -6,6 +6,7 @@ from pyt_arch_kit.planning.choices import WorkerClass
 from pyt_arch_kit.planning.database import limit_for
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
+from pyt_arch_kit.planning.websocket import DRAIN_S
 from pyt_arch_kit.writer.code._template import fill
 from pyt_arch_kit.writer.code.profile import Profile, Timeouts
 from pyt_arch_kit.writer.code.stores import redis_store
@@ -59,10 +60,13 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
         fields.append(f"cache_timeout_s: float = {t.cache_s}  # a slow cache costs at most this")
     if p.websocket:
         fields += [
-            'pubsub_url: str = "redis://cache:6379/0"  # the bus: its own client, not the cache\'s',
+            'pubsub_url: str = "redis://cache:6379/0"  # the bus: its own client, not the cache\'s'
+            if p.cache == "redis"
+            else 'pubsub_url: str = "redis://redis:6379/0"  # the broadcast bus',
             "ws_token_secret: SecretStr  # signs the short-lived tickets sockets connect with",
             "ws_queue_max: int = 64  # messages a socket may fall behind before it is dropped",
             "ws_send_timeout_s: float = 10.0  # one frame to one client",
+            f"ws_drain_s: float = {DRAIN_S}  # a deploy closes a worker's sockets evenly over this",
         ]
     if p.model:
         fields += [
@@ -363,7 +367,8 @@ def app_module(plan: Plan, p: Profile) -> str:
                 line
                 for line in (
                     open_db,
-                    "app.state.bus = Redis.from_url(settings.pubsub_url)  # not the cache's",
+                    "app.state.bus = Redis.from_url(settings.pubsub_url)"
+                    + ("  # not the cache's" if p.cache == "redis" else ""),
                     "listener = asyncio.create_task(listen(app.state.bus))",
                 )
                 if line != DROP
@@ -423,7 +428,7 @@ _GUNICORN = """
     worker_class = "@worker_class@"
     @threads_line@
     timeout = 30  # kill a stuck worker; the p99 target is @p99@ ms
-    graceful_timeout = 30  # finish in-flight requests on deploy
+    graceful_timeout = 30  # @graceful@
     @keepalive_line@
     preload_app = False  # import the app in each worker after the fork: a pool per process
     @threads_env@
@@ -455,6 +460,9 @@ def server_config(plan: Plan, p: Profile) -> str:
         if worker_class != "sync"
         else DROP,
         p99=f"{plan.resolved.latency.p99_ms:g}",
+        graceful="the socket drain (settings.ws_drain_s) ends inside it"
+        if p.websocket
+        else "finish in-flight requests on deploy",
         formula=plan.figure("workers_per_instance").formula,
         threads_env=(
             "# one thread per process in numeric libraries (numpy, scikit-learn, torch): "

@@ -1,10 +1,11 @@
 """The WebSocket service's own code: authentication before accept, per-socket backpressure,
-Redis pub/sub fan-out that resubscribes."""
+Redis pub/sub fan-out that resubscribes, and a drain on SIGTERM."""
 
 from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.writer.code._template import fill
+from pyt_arch_kit.writer.code.profile import profile
 
 __all__ = ["websocket_module"]
 
@@ -22,10 +23,13 @@ _WS = '''
       consumer: it is closed with 1013 (try again later) and its client reconnects and
       resynchronises, instead of the worker buffering for it without bound.
     * Fan-out: one Redis pub/sub subscription per worker process (not per socket), on the
-      bus's own client (settings.pubsub_url, never the cache's client), carries each message
+      bus's own client (settings.pubsub_url@own@), carries each message
       to every worker; the worker enqueues it for its own sockets. Pub/sub is at-most-once:
       after the subscription drops (a failover, a killed connection) the worker resubscribes
       and sends its sockets RESYNC, on which clients fetch a snapshot, as after a reconnect.
+    * Drain: on SIGTERM (a deploy, a scale-in) the worker refuses new sockets and closes its
+      own with 1012 (service restart) evenly over settings.ws_drain_s, then hands the signal
+      to the server, which would have closed them all at once.
     """
 
     import asyncio
@@ -33,6 +37,7 @@ _WS = '''
     import hashlib
     import hmac
     import random
+    import signal
     import time
 
     from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -67,14 +72,21 @@ _WS = '''
 
 
     class Socket:
-        """One client's queue, and the signal that it fell too far behind."""
+        """One client's queue, and the code to close it with once the worker lets it go."""
 
         def __init__(self) -> None:
             self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=settings.ws_queue_max)
-            self.dropped = asyncio.Event()
+            self.code = 1013  # fell too far behind; 1012 when a drain closes it
+            self.closing = asyncio.Event()
+
+        def close(self, code: int) -> None:
+            self.code = code
+            self.closing.set()
 
 
     _channels: dict[str, set[Socket]] = {}
+    _draining = asyncio.Event()
+    _tasks: set[asyncio.Task[None]] = set()  # the drain, referenced while it runs
 
 
     def deliver(channel: str, message: str) -> int:
@@ -89,7 +101,7 @@ _WS = '''
                 queued += 1
             except asyncio.QueueFull:
                 _channels[channel].discard(sock)
-                sock.dropped.set()
+                sock.close(1013)
         return queued
 
 
@@ -98,8 +110,45 @@ _WS = '''
         await bus.publish(PREFIX + channel, message)
 
 
+    async def drain(seconds: float) -> None:
+        """Close this worker's sockets with 1012 evenly over ``seconds``, refusing new ones:
+        even clients that reconnect without waiting arrive spread out."""
+        _draining.set()
+        sockets = [sock for members in _channels.values() for sock in members]
+        batches = max(1, min(len(sockets), round(seconds * 10)))  # at most one per 0.1 s
+        for batch in range(batches):
+            for sock in sockets[batch::batches]:
+                sock.close(1012)
+            await asyncio.sleep(seconds / batches)
+
+
+    def drain_on_sigterm() -> None:
+        """On SIGTERM, drain over settings.ws_drain_s, then pass the signal on to the server
+        (uvicorn's handler, under gunicorn too)."""
+        loop = asyncio.get_running_loop()
+        server_handler = signal.getsignal(signal.SIGTERM)
+
+        async def drain_then_stop() -> None:
+            await drain(settings.ws_drain_s)
+            loop.remove_signal_handler(signal.SIGTERM)
+            signal.signal(signal.SIGTERM, server_handler)
+            signal.raise_signal(signal.SIGTERM)
+
+        def start() -> None:
+            if not _draining.is_set():
+                _draining.set()
+                task = loop.create_task(drain_then_stop())
+                _tasks.add(task)
+                task.add_done_callback(_tasks.discard)
+
+        loop.add_signal_handler(signal.SIGTERM, start)
+
+
     async def listen(bus: Redis) -> None:
-        """The worker's one subscription: run it as a task for the worker's lifetime."""
+        """The worker's one subscription, and its drain on SIGTERM: run it as a task for the
+        worker's lifetime."""
+        with contextlib.suppress(RuntimeError):  # signals reach the main thread only
+            drain_on_sigterm()
         dropped = False
         while True:
             try:
@@ -131,6 +180,9 @@ _WS = '''
 
     @router.websocket("/ws/{channel}")
     async def live(ws: WebSocket, channel: str) -> None:
+        if _draining.is_set():  # shutting down: the client reconnects to another worker
+            await ws.close(code=1012)
+            return
         if user_of(ws.query_params.get("token")) is None:
             await ws.close(code=1008)  # before accept(): the handshake is refused
             return
@@ -140,7 +192,7 @@ _WS = '''
         tasks = {
             asyncio.create_task(_send(ws, sock)),
             asyncio.create_task(_receive(ws)),
-            asyncio.create_task(sock.dropped.wait()),
+            asyncio.create_task(sock.closing.wait()),
         }
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -148,9 +200,9 @@ _WS = '''
             for task in tasks:
                 task.cancel()
             _channels.get(channel, set()).discard(sock)
-        if sock.dropped.is_set():  # 1013: try again later; the client reconnects and resyncs
+        if sock.closing.is_set():  # 1013 or 1012: the client reconnects and resyncs
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(code=1013), settings.ws_send_timeout_s)
+                await asyncio.wait_for(ws.close(code=sock.code), settings.ws_send_timeout_s)
 '''
 
 
@@ -160,4 +212,5 @@ def websocket_module(plan: Plan) -> str:
         per_worker = fmt_number(plan.figure("sockets_per_worker").value)
     except KeyError:
         per_worker = "all of its"
-    return fill(_WS, per_worker=per_worker)
+    own = ", never the cache's client" if profile(plan).cache == "redis" else ""
+    return fill(_WS, per_worker=per_worker, own=own)

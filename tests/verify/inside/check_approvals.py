@@ -1,17 +1,22 @@
-"""The approval workflow against real PostgreSQL: an approver approving their own report is
-refused by the code and, bypassing it, by the schema; only the states' transitions are allowed;
-every transition leaves an audit row, and the audit table refuses UPDATE and DELETE."""
+"""The approval workflow against real PostgreSQL, run as the app's role: an approver approving
+their own report is refused by the code and, bypassing it, by the schema; only the states'
+transitions are allowed; only finance pays; every transition leaves an audit row, and the app's
+role cannot UPDATE, DELETE or TRUNCATE the audit table."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from app.approvals import SCHEMA, Refused, move, receipt_key, submit
 from app.db import make_engine, make_sessions
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+FINANCE = frozenset({"finance"})
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +25,16 @@ def engine() -> Iterator[Engine]:
     with engine.begin() as conn:
         for statement in SCHEMA:
             conn.execute(text(statement))
-    yield engine
     engine.dispose()
+    app = make_engine()  # the design's engine, every transaction as the app's role
+    role = re.findall(r"CREATE ROLE (\w+)", " ".join(SCHEMA))[0]
+
+    @event.listens_for(app, "begin")
+    def as_app(conn: Any) -> None:
+        conn.exec_driver_sql(f"SET LOCAL ROLE {role}")
+
+    yield app
+    app.dispose()
 
 
 def trail(engine: Engine, report: int) -> list[tuple[str, str | None, str]]:
@@ -59,17 +72,27 @@ def test_every_transition_is_audited_and_the_trail_is_append_only(engine: Engine
         move(session, report, "dave", "approved")
     with pytest.raises(Refused), sessions.begin() as session:
         move(session, report, "dave", "rejected")  # approved is decided: only paid follows
+    with pytest.raises(Refused, match="only finance"), sessions.begin() as session:
+        move(session, report, "dave", "paid")  # an approver outside finance
+    with pytest.raises(Refused, match="their own"), sessions.begin() as session:
+        move(session, report, "carol", "paid", FINANCE)  # finance, but the submitter
     with sessions.begin() as session:
-        move(session, report, "finance", "paid")
+        move(session, report, "fiona", "paid", FINANCE)
     with pytest.raises(Refused), sessions.begin() as session:
-        move(session, report, "finance", "paid")
+        move(session, report, "fiona", "paid", FINANCE)
     assert trail(engine, report) == [
         ("carol", None, "submitted"),
         ("dave", "submitted", "approved"),
-        ("finance", "approved", "paid"),
+        ("fiona", "approved", "paid"),
     ]
-    for statement in ("UPDATE expense_audit SET actor = 'x'", "DELETE FROM expense_audit"):
-        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+    for statement in (
+        "UPDATE expense_audit SET actor = 'x'",
+        "DELETE FROM expense_audit",
+        "TRUNCATE expense_audit CASCADE",
+        "DROP TABLE expense_audit",
+    ):
+        denied = pytest.raises(ProgrammingError, match=r"permission denied|must be owner")
+        with denied, engine.begin() as conn:
             conn.execute(text(statement))
     assert len(trail(engine, report)) == 3
 
