@@ -256,7 +256,10 @@ def plan_database(
     # limit is a finding (raise the limit, fewer processes, or ProxySQL for MySQL).
     pgbouncer = total > usable and engine.postgres
     given_cores = req.infrastructure.db_cores
-    db_cores = given_cores or db_cores_for(busy)
+    # TimescaleDB's own jobs (compression, continuous-aggregate refreshes) run on the same
+    # cores as the inserts: size for twice the busy connections, so the peak is not its limit
+    background = 2.0 if engine is DatabaseKind.TIMESCALEDB else 1.0
+    db_cores = given_cores or db_cores_for(busy * background)
     hikari = db_cores * CONNECTIONS_PER_DB_CORE
 
     read_rps = load.read_rps
@@ -281,7 +284,10 @@ def plan_database(
         read_replicas=replicas,
         cache=cache,
         cache_ttl_s=ttl,
-        idempotency_keys=strong or events or read_ratio < 0.5,
+        # time series upsert on their natural key (series, time): a replay is harmless, and
+        # a key table would add a write per batch (one mechanism for one concern)
+        idempotency_keys=(strong or events or read_ratio < 0.5)
+        and engine is not DatabaseKind.TIMESCALEDB,
         outbox=events and engine not in (DatabaseKind.MONGODB, DatabaseKind.REDIS),
         useful_connections=hikari,
         db_cores=db_cores,
@@ -351,7 +357,8 @@ def plan_database(
                 (
                     "db cores (infrastructure.db_cores)"
                     if given_cores
-                    else "db cores (smallest power of two ≥ 2 with 2 × cores ≥ busy)",
+                    else "db cores (smallest power of two ≥ 2 with 2 × cores ≥ busy"
+                    + (" × 2: TimescaleDB's jobs share them)" if background > 1 else ")"),
                     db_cores,
                 ),
                 ("busy connections", busy),

@@ -73,7 +73,8 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
         out.append(("In-process TTL cache", resilience.cache(p)))
     if p.approvals:
         out.append(("Approvals: states, four eyes, audit trail", approvals.approvals_module()))
-    if (p.serve and not p.low_traffic) or p.web == "grpc":  # a budget matters under load only
+    # a budget matters under load only; a model's one short query needs no retry layer
+    if (p.serve and not p.low_traffic and not p.model) or p.web == "grpc":
         out.append(
             ("Timeouts and retries: deadline, budget, transient errors", resilience.retries(p))
         )
