@@ -114,3 +114,14 @@ def test_the_model_service_hands_out_no_retry_layer_for_one_short_query() -> Non
     assert "app/retries.py" not in d.text
     assert "request_deadline_s" not in d.text and "attempt_timeout_s" not in d.text
     assert "Retry storms" not in d.section("Risks and Mitigations")
+
+
+def test_the_model_services_database_keeps_each_decision() -> None:
+    """Review (second round), cpu-inference 3: a Multi-AZ PostgreSQL (352 USD) that stores
+    nothing the design names. It keeps each decision, the request's one query."""
+    d = _design("cpu-inference")
+    guide = d.section("Implementation Guidelines")
+    assert "PostgreSQL holds each decision (`decisions`" in guide
+    assert "CREATE TABLE IF NOT EXISTS decisions (" in guide
+    assert "ON CONFLICT (payment_id) DO NOTHING" in guide
+    assert 'record(session, str(payment["payment_id"])' in guide

@@ -64,7 +64,15 @@ def model_guideline(plan: Plan) -> list[str]:
         f"request waits for it at most {_limit_ms(plan)} ms, the modelled p99.9 of that work "
         f"(cv {cv}): past it the service **fails closed** with `decision: review` (the payment "
         "is held for review, never approved unscored), about 1 score in 1,000. Fail open "
-        "(`APP_ON_TIMEOUT=allow`) only if the business prefers the fraud loss.",
+        "(`APP_ON_TIMEOUT=allow`) only if the business prefers the fraud loss."
+        + (
+            f" {'PostgreSQL' if profile(plan).dialect == 'postgresql' else 'MySQL'} holds each "
+            "decision (`decisions`: payment id, model version, score, outcome; the request's one "
+            "query), which the review queue and retraining read; a retried payment keeps its "
+            "first decision."
+            if profile(plan).sql
+            else ""
+        ),
         "",
     ]
     target = launch_blocker(plan)

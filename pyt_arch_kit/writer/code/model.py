@@ -6,6 +6,9 @@ from __future__ import annotations
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.planning.tail import ResponseTime
 from pyt_arch_kit.writer.code._template import fill
+from pyt_arch_kit.writer.code.profile import profile
+
+DROP = "@drop@"
 
 __all__ = ["LIMIT_QUANTILE", "inference_limit_s", "model_module"]
 
@@ -56,6 +59,7 @@ _MODEL = '''
 
     import structlog
     from flask import Blueprint, Response, jsonify, request
+    @sql_import@
 
     from app.settings import settings
 
@@ -116,6 +120,7 @@ _MODEL = '''
 
     model = Model()  # one per worker process
     routes = Blueprint("model", __name__)
+    @record@
 
 
     @routes.get("/readyz")
@@ -129,13 +134,64 @@ _MODEL = '''
     def score() -> Response | tuple[dict[str, Any], int]:
         if not model.ready:
             return {"error": "model not loaded"}, 503
-        response = jsonify(model.decide(request.get_json(force=True)))
+        payment = request.get_json(force=True)
+        @payment_id@
+        result = model.decide(payment)
+        @record_call@
+        response = jsonify(result)
         response.headers["X-Model-Version"] = model.version or ""
         return response
 '''
 
 
+_RECORD = """
+#: The decisions table (an Alembic revision creates it): the review queue reads the held
+#: payments (decision = 'review'), retraining joins the labels to scores and versions.
+SCHEMA = \"\"\"CREATE TABLE IF NOT EXISTS decisions (
+    payment_id    text PRIMARY KEY,
+    model_version text NOT NULL,
+    score         double precision,
+    decision      text NOT NULL,
+    fallback      text,
+    decided_at    timestamptz NOT NULL DEFAULT now()
+)\"\"\"
+
+
+def record(session: Session, payment_id: str, version: str, result: Mapping[str, Any]) -> None:
+    \"\"\"The request's one query: keep the decision; a retried request keeps the first.\"\"\"
+    session.execute(
+        text(
+            "INSERT INTO decisions (payment_id, model_version, score, decision, fallback) "
+            "VALUES (:payment_id, :version, :score, :decision, :fallback) "
+            "ON CONFLICT (payment_id) DO NOTHING"
+        ),
+        {"payment_id": payment_id, "version": version, **result},
+    )
+"""
+
+_RECORD_CALL = """import app.main  # the worker's pool (imported here: app.main imports this module)
+
+with app.main.Session.begin() as session:
+    record(session, str(payment["payment_id"]), model.version or "", result)"""
+
+_SQL_IMPORT = "from sqlalchemy import text\nfrom sqlalchemy.orm import Session"
+_PAYMENT_ID = """if "payment_id" not in payment:
+    return {"error": "payment_id is required"}, 422"""
+
+
 def model_module(plan: Plan) -> str:
-    """``app/model.py``: load before readiness, a pinned version, a fail-closed time limit."""
-    del plan  # the numbers live in app/settings.py
-    return fill(_MODEL)
+    """``app/model.py``: load before readiness, a pinned version, a fail-closed time limit,
+    and (on a SQL database) each decision kept for the review queue."""
+    sql = profile(plan).sql
+    return fill(
+        _MODEL,
+        sql_import=_SQL_IMPORT if sql else DROP,
+        record=_RECORD.strip() if sql else DROP,
+        payment_id=_indent(_PAYMENT_ID) if sql else DROP,
+        record_call=_indent(_RECORD_CALL) if sql else DROP,
+    )
+
+
+def _indent(code: str) -> str:
+    """``code`` as the body of a function at the template's first level (4 spaces)."""
+    return "\n".join(f"    {line}" if line else "" for line in code.split("\n")).lstrip()

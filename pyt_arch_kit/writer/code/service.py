@@ -78,7 +78,8 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
             f"cache_ttl_s: float = {db.cache_ttl_s if db else 0:g}"
             "  # the stale-read tolerance from the requirements"
         )
-    if (p.serve and not p.model) or p.web == "grpc" or p.dialect == "redis":
+    # a model's SQL query needs no retry deadline; the MongoDB and Redis clients read it
+    if (p.serve and not p.model) or p.web == "grpc" or p.dialect in ("redis", "mongodb"):
         fields += [
             f"request_deadline_s: float = {t.deadline_s}  # a call with its retries: under the p99",
             f"attempt_timeout_s: float = {t.attempt_s}  # one try of an outbound call",
