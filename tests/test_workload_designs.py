@@ -125,3 +125,13 @@ def test_the_model_services_database_keeps_each_decision() -> None:
     assert "CREATE TABLE IF NOT EXISTS decisions (" in guide
     assert "ON CONFLICT (payment_id) DO NOTHING" in guide
     assert 'record(session, str(payment["payment_id"])' in guide
+
+
+def test_no_scaling_on_a_p99_that_each_score_sets_by_itself() -> None:
+    """cpu-inference: the p99 (185 ms) is the score's own CPU, so "scale out on p99 over 120 ms"
+    would add instances for good without lowering it."""
+    d = _design("cpu-inference")
+    ops = d.section("Operational Considerations")
+    assert "p99 over" not in ops
+    assert "not on p99: each request's own work sets it" in ops
+    assert "p99 over 160 ms" in _design("io-bound-api").section("Operational Considerations")

@@ -67,9 +67,8 @@ def model_guideline(plan: Plan) -> list[str]:
         "(`APP_ON_TIMEOUT=allow`) only if the business prefers the fraud loss."
         + (
             f" {'PostgreSQL' if profile(plan).dialect == 'postgresql' else 'MySQL'} holds each "
-            "decision (`decisions`: payment id, model version, score, outcome; the request's one "
-            "query), which the review queue and retraining read; a retried payment keeps its "
-            "first decision."
+            "decision (`decisions`: payment id, model version, score, outcome), which the review "
+            "queue and retraining read; a retried payment keeps its first decision."
             if profile(plan).sql
             else ""
         ),

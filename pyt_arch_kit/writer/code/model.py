@@ -158,7 +158,7 @@ SCHEMA = \"\"\"CREATE TABLE IF NOT EXISTS decisions (
 
 
 def record(session: Session, payment_id: str, version: str, result: Mapping[str, Any]) -> None:
-    \"\"\"The request's one query: keep the decision; a retried request keeps the first.\"\"\"
+    \"\"\"Keep the decision; a retried request for the payment keeps the first one.\"\"\"
     session.execute(
         text(
             "INSERT INTO decisions (payment_id, model_version, score, decision, fallback) "
