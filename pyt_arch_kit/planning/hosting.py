@@ -57,11 +57,11 @@ def database_hosting(req: ResolvedRequirements, db: DatabasePlan) -> Decision:
     if managed(req) and engine is DatabaseKind.TIMESCALEDB:
         return Decision(
             "database hosting",
-            f"self-run on cloud VMs (EC2), with {_FAILOVER[engine]}, and {_BACKUPS[engine]} to "
-            "object storage",
-            "Amazon RDS and Cloud SQL do not offer the TimescaleDB extension, and VMs are "
-            "cheaper per vCPU than a managed service; the team owns backups, restore drills, "
-            "failover and patching, and sets max_connections itself",
+            "self-run on EC2 VMs (Amazon RDS does not offer the extension): Patroni with etcd "
+            "promoting the standby, pgBackRest archiving WAL to S3",
+            "Amazon RDS and Cloud SQL do not offer the TimescaleDB extension, and VMs cost less "
+            "per vCPU than a managed service; the team owns backups, restore drills, failover "
+            "and patching, and sets max_connections itself",
             "the team's time: someone on call must know the failover and restore runbooks",
             ("Timescale Cloud (managed: priced by its own quote)",),
         )
