@@ -149,7 +149,8 @@ def test_retries_are_idempotent_only_bounded_budgeted_and_at_one_layer(name: str
         assert needed in retries.choice, needed
     assert "ch. 22" in retries.why
     rows = [ln for ln in section(d, "Risks and Mitigations").splitlines() if "Retry storms" in ln]
-    if profile(d.plan).low_traffic:  # below 1 req/s nothing storms: the row would be padding
+    # below 1 req/s nothing storms, and a model's one short query has no retry layer
+    if profile(d.plan).low_traffic or profile(d.plan).model:
         assert rows == []
         return
     risk = rows[0]

@@ -113,12 +113,21 @@ def test_the_time_series_store_is_one_compressed_figure_everywhere() -> None:
     assert f"{stored:,.0f} GB on disk" in text
 
 
-def test_timescaledb_is_not_priced_as_if_rds_ran_it() -> None:
-    # Amazon RDS does not offer the TimescaleDB extension (second review, 2026-12-05): the
-    # instance class is a stand-in for the price, and the cost line says so.
-    text = write_design(plan(preset("timeseries-ingest")))
+def test_timescaledb_is_priced_as_the_team_runs_it_not_as_rds() -> None:
+    """Review (second round), timeseries-ingest 1: RDS does not offer the TimescaleDB extension,
+    so no RDS class is priced: the team runs it on EC2 with Patroni (etcd priced) and
+    pgBackRest to S3, and the RPO stated is the one that setup gives."""
+    p = plan(preset("timeseries-ingest"))
+    text = write_design(p)
+    assert "db.r7g." not in text and "RDS instance classes" not in text
     row = next(line for line in text.splitlines() if line.startswith("| Database (timescaledb)"))
-    assert "RDS does not offer the extension" in row and "Timescale Cloud" in row
+    assert "EC2 r7g" in row and "Patroni" in row and "| 39 |" in row
+    lines = {line.component: line for line in bill_of_materials(p)}
+    assert lines["etcd (Patroni's consensus store)"].quantity == 3
+    backups = lines["Backups (pgBackRest repository)"]
+    assert backups.unit_price == UNIT_PRICES.object_storage_gb_month
+    assert "maximum_lag_on_failover" in text and "RPO seconds" in text
+    assert "Multi-AZ" not in text
 
 
 @pytest.mark.parametrize("name", ["io-bound-api", "payments-ledger", "internal-tool-pushback"])

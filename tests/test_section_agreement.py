@@ -81,7 +81,9 @@ def check_consistent(p: Plan) -> None:
         assert f"p99 ≈ {p99} ms" in s[GUIDE]
         assert ("**met**" in s[SUMMARY]) == cap.meets_p99
         assert ("**not met**" in s[SUMMARY]) == (not cap.meets_p99)
-        assert ("p99 target is not met" in s[RISKS]) == (not cap.meets_p99)
+        # a missed p99 is a Risks row, or (a model's own CPU work) the guidelines' launch blocker
+        stated = "p99 target is not met" in s[RISKS] or "**Launch blocker**" in s[GUIDE]
+        assert stated == (not cap.meets_p99)
         if cap.zones > 1:
             left, util = cap.instances_after_failure, f"{cap.utilisation_after_failure:.0%}"
             busy = f"{left} instance(s) carry the peak, their cores {util} busy"

@@ -52,6 +52,7 @@ __all__ = [
     "bill_figures",
     "db_class_for",
     "materials",
+    "timescale_vm",
 ]
 
 #: The growth horizon storage is sized for, in months (the capacity chart's horizon too).
@@ -116,6 +117,12 @@ DB_CLASSES = tuple(
         ("16xlarge", 64),
     )
 )
+
+
+def timescale_vm(klass: DbClass) -> str:
+    """The EC2 instance type of a class's size, which a self-run TimescaleDB runs on (Amazon
+    RDS does not offer the extension): ``db.r7g.2xlarge`` → ``r7g.2xlarge``."""
+    return klass.name.removeprefix("db.")
 
 
 #: The burstable classes a database with a tiny load is priced as (db.t4g: 2 vCPU, a 20–30 %
@@ -353,10 +360,11 @@ def _db_class(plan: Plan) -> tuple[DbClass, str]:
         if klass.gb < need or klass.vcpu < db.db_cores
         else ""
     )
-    if db.engine is DatabaseKind.TIMESCALEDB:
+    if db.engine is DatabaseKind.TIMESCALEDB:  # RDS does not offer it: self-run on EC2
         return (
             klass,
-            f"{name}: {db.db_cores} cores{past}; the chunk interval keeps the newest chunks ",
+            f"EC2 {timescale_vm(klass)} ({klass.vcpu} vCPU, {klass.gib} GiB), self-run: "
+            f"{db.db_cores} cores{past}; the chunk interval keeps the newest chunks ",
         )
     if _results_only(plan):
         return klass, f"{name}: {db.db_cores} cores{past}"
@@ -448,7 +456,8 @@ def _database(plan: Plan) -> list[BomLine]:
     if db.engine is DatabaseKind.TIMESCALEDB:
         sizing += "in a quarter of it"
     basis = f"{sizing}; {stored} at {HORIZON_MONTHS} months"
-    lines = [BomLine("Database primary", 1, float(klass.vcpu), ram, data, basis, klass.name)]
+    instance = timescale_vm(klass) if db.engine is DatabaseKind.TIMESCALEDB else klass.name
+    lines = [BomLine("Database primary", 1, float(klass.vcpu), ram, data, basis, instance)]
     for name, n in (
         ("Database standbys", db.standbys),
         ("Database read replicas", db.read_replicas),
@@ -462,7 +471,7 @@ def _database(plan: Plan) -> list[BomLine]:
                     n * ram,
                     n * data,
                     f"{n} × the primary",
-                    klass.name,
+                    instance,
                 )
             )
     return lines

@@ -60,6 +60,15 @@ def data_safety(
         return 0, False, pitr, "the time to restore a snapshot and replay the logs: rehearse it"
     if strong:
         return 1, True, "0 for committed transactions", "≈ 1–2 min (automated failover)"
+    if redundant and engine is DatabaseKind.TIMESCALEDB:  # self-run: Patroni and pgBackRest
+        return (
+            1,
+            False,
+            "seconds: Patroni promotes the asynchronous standby only within "
+            "maximum_lag_on_failover (set it to 5 s of WAL; alert on lag above 5 s), and "
+            "pgBackRest archives WAL to S3 at least every 60 s (archive_timeout) for restores",
+            "≈ 1 min (Patroni's 30 s leader lease, then promotion)",
+        )
     if redundant:
         return (
             1,

@@ -56,6 +56,9 @@ class UnitPrices:
         cache_node_month: one managed Redis node (2 vCPU, ≈ 6 GB), per month.
         load_balancer_month: one managed L7 load balancer, per month, before traffic charges.
         object_storage_gb_month: object storage (standard class), per GB-month.
+        vm_memory_vcpu_month: one vCPU of a memory-optimised VM (8 GiB per vCPU) for a
+            database the team runs itself (TimescaleDB: no managed class offers it), per month.
+        vm_disk_gb_month: a VM's SSD volume, per GB-month.
         burstable_db_gib_month: a burstable managed database class (db.t4g), per GiB of its
             memory per month (its price is linear in the memory: small 2 GiB … large 8 GiB).
     """
@@ -70,6 +73,8 @@ class UnitPrices:
     cache_node_month: float | None
     load_balancer_month: float | None
     object_storage_gb_month: float | None
+    vm_memory_vcpu_month: float | None = 39.0
+    vm_disk_gb_month: float | None = 0.08
     burstable_db_gib_month: float | None = None
 
 
@@ -266,15 +271,12 @@ def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:
             f"{max(cores, math.ceil(primary.ram_gb / primary.count / _GB_PER_VCPU)):g} vCPU "
             "each at 8 GiB per vCPU"
         )
-    if db.engine is DatabaseKind.TIMESCALEDB:  # no RDS class runs it: the class is a stand-in
-        per_node += (
-            "; TimescaleDB runs on Timescale Cloud or self-run PostgreSQL (RDS does not offer "
-            "the extension): priced at the RDS rate of that size, replace it with your offer"
-        )
     burstable = primary is not None and primary.instance.startswith("db.t4g")
     storage = sum(line.storage_gb for line in parts)
     results_only = plan.data is not None and "app" not in plan.components
     backups = next((f.value for f in plan.figures if f.key == "bom_backup_gb"), None)
+    if db.engine is DatabaseKind.TIMESCALEDB:  # self-run: RDS does not offer the extension
+        return _self_run_lines(plan, prices, float(vcpus), what, storage, backups)
     backup_note = f"base backup plus the logs over the retention window, at {HORIZON_MONTHS} months"
     rds = db.engine in (DatabaseKind.POSTGRESQL, DatabaseKind.MYSQL)
     if backups is not None and rds and not results_only:
@@ -317,5 +319,56 @@ def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:
             "GB",
             prices.backup_gb_month,
             backup_note,
+        ),
+    ]
+
+
+#: EC2 memory-optimised instances (the r7g family: 8 GiB per vCPU).
+_EC2_R7G_URL = "https://aws.amazon.com/ec2/instance-types/r7g/"
+
+
+def _self_run_lines(
+    plan: Plan,
+    prices: UnitPrices,
+    vcpus: float,
+    what: str,
+    storage: float,
+    backups: float | None,
+) -> list[CostLine]:
+    """TimescaleDB run by the team on EC2 (Amazon RDS does not offer the extension): the VMs,
+    their volumes, pgBackRest's repository in object storage, and etcd for Patroni."""
+    db = plan.database
+    assert db is not None
+    primary = next(line for line in plan.materials if line.part == "Database primary")
+    return [
+        CostLine(
+            f"Database ({db.engine})",
+            vcpus,
+            "vCPU",
+            prices.vm_memory_vcpu_month,
+            f"{what}, as in the bill of materials: EC2 {primary.instance} (≈ $0.107/h per 2 "
+            f"vCPU, [r7g]({_EC2_R7G_URL})), self-run with Patroni: RDS does not offer the "
+            "extension",
+        ),
+        CostLine(
+            "Database storage",
+            storage,
+            "GB",
+            prices.vm_disk_gb_month,
+            f"EBS gp3 volumes, every copy at {HORIZON_MONTHS} months, as in the bill of materials",
+        ),
+        CostLine(
+            "Backups (pgBackRest repository)",
+            backups,
+            "GB",
+            prices.object_storage_gb_month,
+            f"S3: base backup plus the WAL over the retention window, at {HORIZON_MONTHS} months",
+        ),
+        CostLine(
+            "etcd (Patroni's consensus store)",
+            3.0,
+            "vCPU",
+            prices.vcpu_month,
+            "three 1-vCPU VMs, one per zone: a failover needs a majority",
         ),
     ]

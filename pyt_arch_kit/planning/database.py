@@ -287,7 +287,10 @@ def plan_database(
         read_replicas=replicas,
         cache=cache,
         cache_ttl_s=ttl,
-        idempotency_keys=strong or events or read_ratio < 0.5,
+        # time series upsert on their natural key (series, time): a replay is harmless, and
+        # a key table would add a write per batch (one mechanism for one concern)
+        idempotency_keys=(strong or events or read_ratio < 0.5)
+        and engine is not DatabaseKind.TIMESCALEDB,
         outbox=events and engine not in (DatabaseKind.MONGODB, DatabaseKind.REDIS),
         useful_connections=hikari,
         db_cores=db_cores,

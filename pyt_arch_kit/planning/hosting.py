@@ -54,6 +54,17 @@ def database_hosting(req: ResolvedRequirements, db: DatabasePlan) -> Decision:
     """Managed database in a cloud (or a hybrid's cloud side), self-run on premises."""
     engine = db.engine
     hosting = req.infrastructure.hosting
+    if managed(req) and engine is DatabaseKind.TIMESCALEDB:
+        return Decision(
+            "database hosting",
+            "self-run on EC2 VMs (Amazon RDS does not offer the extension): Patroni with etcd "
+            "promoting the standby, pgBackRest archiving WAL to S3",
+            "Amazon RDS and Cloud SQL do not offer the TimescaleDB extension, and VMs cost less "
+            "per vCPU than a managed service; the team owns backups, restore drills, failover "
+            "and patching, and sets max_connections itself",
+            "the team's time: someone on call must know the failover and restore runbooks",
+            ("Timescale Cloud (managed: priced by its own quote)",),
+        )
     if managed(req):
         limits = (
             f"max_connections follows the instance class ({RDS_MAX_CONNECTIONS} on RDS)"

@@ -41,7 +41,7 @@ from pyt_arch_kit.planning.validity import validity_finding
 from pyt_arch_kit.requirements import Architecture, DatabaseKind, Interface
 from pyt_arch_kit.resolved import ResolvedRequirements
 
-__all__ = ["RULES", "Facts", "Rule", "find_issues"]
+__all__ = ["RULES", "Facts", "Rule", "bound_below", "find_issues"]
 
 
 @dataclass(frozen=True)
@@ -437,6 +437,12 @@ def _p99_missed(req: ResolvedRequirements, cap: CapacityPlan) -> tuple[str, str,
         f"{fmt_number(req.latency.p99_ms)} ms; the cause is {cause}.",
         "What would meet it, each with the rest held: " + "; ".join(fixes) + ".",
     )
+
+
+def bound_below(value: float) -> str:
+    """A bound that must not be exceeded, rounded down to 2 significant digits (the levers'
+    "≤ 32 ms")."""
+    return _down(value)
 
 
 def _down(value: float) -> str:

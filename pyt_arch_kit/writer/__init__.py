@@ -17,6 +17,7 @@ from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface, Workloa
 from pyt_arch_kit.writer.code import baseline_code
 from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
 from pyt_arch_kit.writer.guidelines import implementation_guidelines
+from pyt_arch_kit.writer.inference import launch_blocker
 from pyt_arch_kit.writer.operations import appendix, operational_considerations
 from pyt_arch_kit.writer.pins import RANGES
 from pyt_arch_kit.writer.pipeline import pipeline_summary
@@ -80,6 +81,8 @@ def _departs(plan: Plan, topic: str) -> bool:
     """Whether a decision departs from the baseline's default (row locks, not plain READ
     COMMITTED): its reason is then this design's own, and stays in the summary."""
     db = plan.database
+    if topic == "database hosting":  # self-run TimescaleDB, not the baseline's managed store
+        return db is not None and db.engine is DatabaseKind.TIMESCALEDB
     return topic == "isolation" and db is not None and db.isolation.locks_rows
 
 
@@ -163,7 +166,11 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
         f"- **{d.topic.capitalize()}:** {d.choice}"
         + (f" — {d.why}." if d.topic in why_in_summary(plan) else ".")
         for d in plan.decisions
-        if not (service and d.topic in IN_THE_RECOMMENDATION | IN_THE_BASELINE)
+        if not (
+            service
+            and d.topic in IN_THE_RECOMMENDATION | IN_THE_BASELINE
+            and not _departs(plan, d.topic)
+        )
     ]
     lines.append(
         f"\nEvery decision's reasons, trade-off and alternatives: the appendix ({APPENDIX})."
@@ -311,6 +318,12 @@ _MARGINAL = 0.9
 
 def _less_work(plan: Plan) -> str:
     """The fix when the request's own work misses the p99: less work per request."""
+    target = launch_blocker(plan)
+    if target is not None:  # a model: the fix is the launch's condition, with its target
+        return (
+            f"**Launch blocker:** features + predict measured at ≤ {target} ms of CPU (today "
+            f"{fmt_number(plan.resolved.workload.cpu_ms_per_request)}; Implementation Guidelines)"
+        )
     if plan.resolved.workload.kind is WorkloadKind.CPU:
         return (
             "The fix is less work per request: vectorised feature code (NumPy over whole "

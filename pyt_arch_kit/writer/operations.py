@@ -106,10 +106,17 @@ def _scaling(plan: Plan) -> list[str]:
             f"{fmt_number(cap.headroom_rps)} req/s of headroom before it needs a second."
         )
     elif _online(plan):
+        # a p99 set by each request's own work (no fleet meets it) is no signal to scale on
+        own_work = cap.levers is not None and cap.levers.instances is None
         lines += [
             f"- Scale out above {cap.target_utilisation:.0%} busy ({cap.queue_server}s "
-            f"{cap.queue_utilisation:.0%} at peak) or p99 over "
-            f"{fmt_number(req.latency.p99_ms * 0.8)} ms; headroom ≈ "
+            f"{cap.queue_utilisation:.0%} at peak)"
+            + (
+                ", not on p99: each request's own work sets it, and instances do not lower it"
+                if own_work
+                else f" or p99 over {fmt_number(req.latency.p99_ms * 0.8)} ms"
+            )
+            + "; headroom ≈ "
             f"{fmt_number(cap.headroom_rps)} req/s above peak.",
             *autoscaling_lines(plan),
             *socket_operations(plan),

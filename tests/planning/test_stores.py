@@ -151,3 +151,14 @@ def test_a_trickle_of_growth_on_timescaledb_plans_the_longest_chunk_not_an_overf
     p = plan(req)
     assert p.figure("timescale_chunk_interval_h").value == 168.0
     assert p.figure("timescale_retention_days").value <= 36_500
+
+
+def test_timescaledb_is_sized_with_room_for_its_own_jobs() -> None:
+    """Review (second round), timeseries-ingest 4: 8 connections busy at peak on a server that
+    serves about 8 well, whose cores also compress chunks and refresh aggregates. The inserts
+    take at most half of what the server serves well."""
+    p = plan(preset("timeseries-ingest"))
+    db = p.database
+    assert db is not None
+    assert db.db_busy_connections <= db.useful_connections / 2
+    assert db.db_busy_connections <= db.db_cores / 2  # half the cores left for its jobs

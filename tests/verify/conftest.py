@@ -116,6 +116,7 @@ def app_env(project: Project, svc: services_mod.Services) -> dict[str, str]:
             "dialect": p.dialect,
             "is_async": p.is_async,
             "model": conc.model.value,
+            "cpu_ms": plan.resolved.workload.cpu_ms_per_request,
         }
     )
     return env

@@ -105,7 +105,8 @@ def test_cache_degrades_to_the_database_and_invalidates_on_write(name: str, proj
 
 
 @pytest.mark.parametrize(
-    "name", _designs(lambda p: (p.serve and not p.low_traffic) or p.web == "grpc")
+    "name",
+    _designs(lambda p: (p.serve and not p.low_traffic and not p.model) or p.web == "grpc"),
 )
 def test_retries_catch_the_stacks_errors_and_stay_in_budget(name: str, project: Make) -> None:
     proj, env = project(name)

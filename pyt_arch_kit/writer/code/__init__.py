@@ -26,9 +26,11 @@ __all__ = ["Profile", "baseline_code", "profile", "snippets"]
 
 def baseline_code(plan: Plan) -> tuple[str, ...]:
     """The baseline's modules this design runs beside its own blocks (``app/retries.py``: a
-    retry budget matters under load only), written by ``pyt-arch baseline --write``."""
+    retry budget matters under load only, and not for a model's one short query), written by
+    ``pyt-arch baseline --write``."""
     p = profile(plan)
-    return ("app/retries.py",) if (p.serve and not p.low_traffic) or p.web == "grpc" else ()
+    retries = (p.serve and not p.low_traffic and not p.model) or p.web == "grpc"
+    return ("app/retries.py",) if retries else ()
 
 
 def snippets(plan: Plan) -> list[tuple[str, str]]:

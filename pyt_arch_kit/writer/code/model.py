@@ -1,11 +1,35 @@
-"""A CPU-bound service's model: loaded before readiness, a pinned version, a timeout per call."""
+"""A CPU-bound service's model: loaded before readiness, a pinned version, a time limit per score
+that a native predict cannot outrun."""
 
 from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.planning.tail import ResponseTime
 from pyt_arch_kit.writer.code._template import fill
+from pyt_arch_kit.writer.code.profile import profile
 
-__all__ = ["model_module"]
+DROP = "@drop@"
+
+__all__ = ["LIMIT_QUANTILE", "inference_limit_s", "model_module"]
+
+#: The quantile of the modelled CPU time (features + predict) a score may take before the caller
+#: fails closed: 1 score in 1,000 is expected past it.
+LIMIT_QUANTILE = 0.999
+
+
+def inference_limit_s(plan: Plan) -> float:
+    """The time limit of one score: the modelled p99.9 of the request's CPU work (features +
+    predict, a gamma of the stated CPU ms and cv), in seconds rounded to the ms.
+
+    Example:
+        >>> from pyt_arch_kit import plan, preset
+        >>> inference_limit_s(plan(preset("cpu-inference")))  # 40 ms at cv 1: 40 · ln 1000
+        0.276
+    """
+    cpu_s = plan.resolved.workload.cpu_ms_per_request / 1000
+    limit = ResponseTime(0.0, 0.0, cpu_s, plan.capacity.service_cv).quantile(LIMIT_QUANTILE)
+    return round(max(limit, 0.001), 3)
+
 
 _MODEL = '''
     # app/model.py
@@ -17,57 +41,45 @@ _MODEL = '''
       version is in /healthz, the X-Model-Version header and every log line. Roll out by
       setting a new APP_MODEL_VERSION and APP_MODEL_PATH on one canary instance, compare its
       scores and p99, then the rest; roll back by deploying the previous pair.
-    * Each inference runs under settings.inference_timeout_s (a SIGALRM timer: a sync worker
-      serves on its main thread). Past it the call fails closed: the decision is
-      settings.on_timeout, "review" (the payment is held for review, never allowed unscored).
+    * A score (features and predict: all of the request's CPU work) runs on this worker's
+      inference thread; the request waits for it at most settings.inference_timeout_s, then
+      fails closed with settings.on_timeout, "review" (held for review, never allowed
+      unscored). A thread, not SIGALRM: a signal handler runs only between Python bytecodes,
+      so it cannot stop a native predict, while a waiting caller wakes on time (native
+      predicts and NumPy release the GIL). A late score is abandoned, not killed: it finishes
+      on its thread, and the next score gets a fresh one.
     """
 
     import json
     import math
-    import signal
-    from collections.abc import Iterator, Mapping
-    from contextlib import contextmanager
+    from collections.abc import Mapping
+    from concurrent.futures import ThreadPoolExecutor
     from pathlib import Path
-    from types import FrameType
     from typing import Any
 
     import structlog
     from flask import Blueprint, Response, jsonify, request
+    @sql_import@
 
     from app.settings import settings
 
     log = structlog.get_logger("app.model")
 
 
-    class InferenceTimeout(Exception):
-        """The model ran past settings.inference_timeout_s."""
-
-
-    def _expire(signum: int, frame: FrameType | None) -> None:
-        raise InferenceTimeout
-
-
-    @contextmanager
-    def time_limit(seconds: float) -> Iterator[None]:
-        """Interrupt the Python code in this (main) thread after ``seconds``."""
-        previous = signal.signal(signal.SIGALRM, _expire)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+    def _runner() -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
 
 
     class Model:
         """A logistic model over named features, read from JSON: stand-in for your model's
-        loader and predict (a gradient-boosted booster's); the lifecycle stays the same."""
+        loader, feature code and predict (a gradient-boosted booster's); the lifecycle stays."""
 
         def __init__(self) -> None:
             self.version: str | None = None
             self.ready = False
             self.weights: dict[str, float] = {}
             self.bias = 0.0
+            self._runner = _runner()
 
         def load(self, path: str, version: str) -> None:
             """Read the pinned version, warm it up, then report ready."""
@@ -77,20 +89,29 @@ _MODEL = '''
             self.weights = {name: float(w) for name, w in data["weights"].items()}
             self.bias = float(data["bias"])
             self.version = version
-            self.predict({})  # warm-up: the first call's costs are paid before traffic
+            self.score({})  # warm-up: the first call's costs are paid before traffic
             self.ready = True
             log.info("model loaded", model_version=version)
 
+        def features(self, payment: Mapping[str, Any]) -> dict[str, float]:
+            """The payment's features: vectorised code (NumPy over arrays) in yours."""
+            return {name: float(payment.get(name, 0.0)) for name in self.weights}
+
         def predict(self, features: Mapping[str, float]) -> float:
-            z = self.bias + sum(w * float(features.get(k, 0.0)) for k, w in self.weights.items())
+            z = self.bias + sum(w * features[k] for k, w in self.weights.items())
             return 1 / (1 + math.exp(-z))
 
-        def decide(self, features: Mapping[str, float]) -> dict[str, Any]:
-            """The score and decision, or the fail-closed fallback when the model is slow."""
+        def score(self, payment: Mapping[str, Any]) -> float:
+            return self.predict(self.features(payment))
+
+        def decide(self, payment: Mapping[str, Any]) -> dict[str, Any]:
+            """The score and decision, or the fail-closed fallback past the time limit."""
+            job = self._runner.submit(self.score, payment)
             try:
-                with time_limit(settings.inference_timeout_s):
-                    score = self.predict(features)
-            except InferenceTimeout:
+                score = job.result(timeout=settings.inference_timeout_s)
+            except TimeoutError:
+                self._runner.shutdown(wait=False, cancel_futures=True)
+                self._runner = _runner()  # the next score does not queue behind this one
                 log.warning("inference timed out", model_version=self.version)
                 return {"decision": settings.on_timeout, "score": None, "fallback": "timeout"}
             decision = "review" if score >= settings.review_above else "allow"
@@ -99,6 +120,7 @@ _MODEL = '''
 
     model = Model()  # one per worker process
     routes = Blueprint("model", __name__)
+    @record@
 
 
     @routes.get("/readyz")
@@ -112,13 +134,64 @@ _MODEL = '''
     def score() -> Response | tuple[dict[str, Any], int]:
         if not model.ready:
             return {"error": "model not loaded"}, 503
-        response = jsonify(model.decide(request.get_json(force=True)))
+        payment = request.get_json(force=True)
+        @payment_id@
+        result = model.decide(payment)
+        @record_call@
+        response = jsonify(result)
         response.headers["X-Model-Version"] = model.version or ""
         return response
 '''
 
 
+_RECORD = """
+#: The decisions table (an Alembic revision creates it): the review queue reads the held
+#: payments (decision = 'review'), retraining joins the labels to scores and versions.
+SCHEMA = \"\"\"CREATE TABLE IF NOT EXISTS decisions (
+    payment_id    text PRIMARY KEY,
+    model_version text NOT NULL,
+    score         double precision,
+    decision      text NOT NULL,
+    fallback      text,
+    decided_at    timestamptz NOT NULL DEFAULT now()
+)\"\"\"
+
+
+def record(session: Session, payment_id: str, version: str, result: Mapping[str, Any]) -> None:
+    \"\"\"Keep the decision; a retried request for the payment keeps the first one.\"\"\"
+    session.execute(
+        text(
+            "INSERT INTO decisions (payment_id, model_version, score, decision, fallback) "
+            "VALUES (:payment_id, :version, :score, :decision, :fallback) "
+            "ON CONFLICT (payment_id) DO NOTHING"
+        ),
+        {"payment_id": payment_id, "version": version, **result},
+    )
+"""
+
+_RECORD_CALL = """import app.main  # the worker's pool (imported here: app.main imports this module)
+
+with app.main.Session.begin() as session:
+    record(session, str(payment["payment_id"]), model.version or "", result)"""
+
+_SQL_IMPORT = "from sqlalchemy import text\nfrom sqlalchemy.orm import Session"
+_PAYMENT_ID = """if "payment_id" not in payment:
+    return {"error": "payment_id is required"}, 422"""
+
+
 def model_module(plan: Plan) -> str:
-    """``app/model.py``: load before readiness, a pinned version, a fail-closed timeout."""
-    del plan  # the numbers live in app/settings.py
-    return fill(_MODEL)
+    """``app/model.py``: load before readiness, a pinned version, a fail-closed time limit,
+    and (on a SQL database) each decision kept for the review queue."""
+    sql = profile(plan).sql
+    return fill(
+        _MODEL,
+        sql_import=_SQL_IMPORT if sql else DROP,
+        record=_RECORD.strip() if sql else DROP,
+        payment_id=_indent(_PAYMENT_ID) if sql else DROP,
+        record_call=_indent(_RECORD_CALL) if sql else DROP,
+    )
+
+
+def _indent(code: str) -> str:
+    """``code`` as the body of a function at the template's first level (4 spaces)."""
+    return "\n".join(f"    {line}" if line else "" for line in code.split("\n")).lstrip()

@@ -8,6 +8,7 @@ from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
 from pyt_arch_kit.planning.websocket import DRAIN_S
 from pyt_arch_kit.writer.code._template import fill
+from pyt_arch_kit.writer.code.model import inference_limit_s
 from pyt_arch_kit.writer.code.profile import Profile, Timeouts
 from pyt_arch_kit.writer.code.stores import redis_store
 
@@ -72,7 +73,7 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
         fields += [
             'model_path: str = "models/model.json"',
             "model_version: str  # pinned per release: no default, a deploy cannot forget it",
-            f"inference_timeout_s: float = {t.deadline_s}  # past it: the fail-closed decision",
+            f"inference_timeout_s: float = {inference_limit_s(plan)}  # features + predict: p99.9",
             'on_timeout: str = "review"  # fail closed: held for review, never allowed unscored',
             "review_above: float = 0.5  # scores from here are held for review",
         ]
@@ -81,7 +82,14 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
             f"cache_ttl_s: float = {db.cache_ttl_s if db else 0:g}"
             "  # the stale-read tolerance from the requirements"
         )
-    if p.serve or p.web == "grpc" or p.dialect == "redis" or p.ledger:  # a transfer's too
+    # a model's SQL query needs no retry deadline; the MongoDB and Redis clients read it,
+    # and so does a ledger's transfer
+    if (
+        (p.serve and not p.model)
+        or p.web == "grpc"
+        or p.dialect in ("redis", "mongodb")
+        or p.ledger
+    ):
         fields += [
             f"request_deadline_s: float = {t.deadline_s}  # a call with its retries: under the p99",
             f"attempt_timeout_s: float = {t.attempt_s}  # one try of an outbound call",
