@@ -161,7 +161,8 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
     if p.websocket and not any(r[0] == "redis" for r in rows):
         rows.append(_row("redis", "redis.asyncio pub/sub: broadcast to every worker's sockets"))
     broker = plan.broker
-    if broker is not None and not any(r[0] == broker.client for r in rows):
+    spark_stream = p.data == "Spark streaming" and db is None  # Spark's source reads Kafka
+    if broker is not None and not spark_stream and not any(r[0] == broker.client for r in rows):
         rows.append(
             _row(
                 broker.client,
@@ -187,6 +188,10 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
                 )
             )
             rows.append(_row("pandas", "applyInPandasWithState: the per-customer session state"))
+            if not any(r[0] == "psycopg[binary]" for r in rows):
+                rows.append(
+                    _row("psycopg[binary]", "the sessions table: COPY, then INSERT … ON CONFLICT")
+                )
         rows.append(
             _row(
                 "pyarrow",
@@ -195,8 +200,9 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
                 else "Parquet in and out, zero-copy columnar data",
             )
         )
+    if not spark_stream:  # the stream job calls no HTTP service
+        rows.append(_row("httpx", "outbound HTTP with explicit timeouts"))
     rows += [
-        _row("httpx", "outbound HTTP with explicit timeouts"),
         _row("opentelemetry-sdk", "traces, metrics and logs from day one"),
         _row("structlog", "structured JSON logs with request ids"),
         _row("pytest", "unit and integration tests"),
