@@ -178,6 +178,12 @@ def chosen_components(plan: Plan) -> set[str]:
         if db.engine.postgres:
             keys.add("postgresql")
         keys |= _CACHE_KEYS.get(db.cache, frozenset())
+    if (
+        plan.pipeline is not None
+        and plan.pipeline.sink_rows_per_s
+        and not (db and db.engine.postgres)
+    ):
+        keys.add("postgresql")  # a Spark stream's sessions table, its own sink
     return keys
 
 

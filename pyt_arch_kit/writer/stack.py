@@ -70,6 +70,7 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
     """
     conc, db, data = plan.concurrency, plan.database, plan.data
     p = profile(plan)
+    online = "app" in plan.components
     rows: list[tuple[str, str, str]] = [
         (
             "CPython",
@@ -100,7 +101,6 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
         rows.append(_row("grpcio", "gRPC server, HTTP/2 multiplexing, keepalive"))
         rows.append(_row("grpcio-health-checking", "grpc.health.v1 for liveness and readiness"))
         rows.append(_row("grpcio-tools", "generate stubs from the .proto contract"))
-    online = "app" in plan.components
     if conc.process_pool_workers:  # one sync worker per core needs no pool (and no pickling)
         rows.append(
             ("concurrent.futures", "stdlib", "ProcessPoolExecutor: CPU work outside the GIL")
@@ -161,7 +161,8 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
     if p.websocket and not any(r[0] == "redis" for r in rows):
         rows.append(_row("redis", "redis.asyncio pub/sub: broadcast to every worker's sockets"))
     broker = plan.broker
-    spark_stream = p.data == "Spark streaming" and db is None  # Spark's source reads Kafka
+    # a stream job alone: Spark's source reads Kafka, no client of ours
+    spark_stream = p.data == "Spark streaming" and db is None and not online
     if broker is not None and not spark_stream and not any(r[0] == broker.client for r in rows):
         rows.append(
             _row(
