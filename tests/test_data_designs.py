@@ -80,7 +80,14 @@ def test_the_stream_carries_no_batch_template_lines() -> None:
     freshness it states is its own."""
     design = _design("streaming-pipeline")
     text = main_text(design.text)
-    for batch in ("per run", "per window", "scheduled", "within 60 s", "RAM in pandas"):
+    for batch in (
+        "per run",
+        "per window",
+        "scheduled",
+        "within 60 s",
+        "RAM in pandas",
+        "batch interface",
+    ):
         assert batch not in text, batch
     assert "within 10 s" in text
     stack = design.sections["Technology Stack"]
