@@ -179,8 +179,8 @@ def chosen_components(plan: Plan) -> set[str]:
             keys.add("postgresql")
         keys |= _CACHE_KEYS.get(db.cache, frozenset())
     if (
-        plan.pipeline is not None
-        and plan.pipeline.sink_rows_per_s
+        data is not None
+        and data.tool is DataTool.SPARK_STREAMING
         and not (db and db.engine.postgres)
     ):
         keys.add("postgresql")  # a Spark stream's sessions table, its own sink
