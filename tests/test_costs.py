@@ -41,7 +41,8 @@ def test_the_cost_prices_what_the_bill_of_materials_lists(name: str) -> None:
         assert stored is None or stored == pytest.approx(sum(m.storage_gb for m in parts))
     in_bill = [m for m in p.materials if "object storage" in m.part]
     if in_bill:
-        objects = lines["Object storage (Parquet)"].quantity
+        name = next(c for c in lines if c.startswith("Object storage"))  # Parquet or checkpoint
+        objects = lines[name].quantity
         assert objects == pytest.approx(sum(m.storage_gb for m in in_bill))
 
 
@@ -56,12 +57,12 @@ def test_overridden_prices_change_the_design_s_cost_lines() -> None:
 
 
 def test_unknown_prices_stay_blank_and_out_of_the_total() -> None:
-    p = plan(preset("streaming-pipeline"))  # a stream's cluster is sized from a timed run
+    p = plan(preset("streaming-pipeline"))
     lines = bill_of_materials(p)
-    job = next(line for line in lines if line.component.startswith("Data job"))
-    assert job.quantity is None and job.monthly is None
+    seen = next(line for line in lines if line.component == "Observability")  # vendor-specific
+    assert seen.quantity is None and seen.monthly is None
     total, blanks = monthly_total(lines)
-    assert blanks >= 2
+    assert blanks >= 1
     assert total == pytest.approx(sum(line.monthly or 0 for line in lines))
 
 

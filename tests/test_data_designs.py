@@ -12,6 +12,7 @@ import pytest
 
 from pyt_arch_kit import plan, preset
 from pyt_arch_kit.design import Design, main_text
+from pyt_arch_kit.planning.costs import bill_of_materials
 from pyt_arch_kit.writer import write_design
 from tests.test_length import _grams, _words
 
@@ -34,7 +35,7 @@ def test_the_stream_claims_no_exactly_once_it_writes_at_least_once_into_an_upser
     assert "exactly-once" not in text
     assert "foreachBatch" in _code(design)
     assert "at-least-once" in text and "effectively once" in text
-    assert "session_start" in design.sections["Executive Summary"]
+    assert "upsert by session id" in design.sections["Executive Summary"]
 
 
 def test_the_stream_computes_the_sessions_its_summary_promises_in_update_mode() -> None:
@@ -52,8 +53,7 @@ def test_the_stream_s_diagram_names_the_sink_the_code_writes() -> None:
     design = _design("streaming-pipeline")
     diagram = design.sections["System Diagram"]
     assert "Parquet" not in diagram and "columnar output" not in diagram
-    assert "Sessions table" in diagram
-    assert "sink is the table its readers query" in design.sections["Executive Summary"]
+    assert "PostgreSQL: sessions" in diagram and "upsert by session_id" in diagram
 
 
 def test_the_stream_reads_lag_from_query_progress_and_pages_within_its_freshness() -> None:
@@ -73,6 +73,43 @@ def test_the_stream_scales_spark_s_cores_not_a_consumer_group() -> None:
 def test_the_stream_carries_no_batch_rerun_text() -> None:
     text = main_text(_design("streaming-pipeline").text)
     assert "rerun" not in text and "partitionOverwriteMode" not in text
+
+
+def test_the_stream_carries_no_batch_template_lines() -> None:
+    """Review 2, streaming-pipeline point 4: no run, window or schedule in a stream, and the
+    freshness it states is its own."""
+    design = _design("streaming-pipeline")
+    text = main_text(design.text)
+    for batch in (
+        "per run",
+        "per window",
+        "scheduled",
+        "within 60 s",
+        "RAM in pandas",
+        "batch interface",
+    ):
+        assert batch not in text, batch
+    assert "within 10 s" in text
+    stack = design.sections["Technology Stack"]
+    assert "confluent-kafka" not in stack and "httpx" not in stack  # Spark reads Kafka
+    assert "psycopg" in stack  # the sink's driver, imported by the code
+
+
+def test_the_stream_names_writes_and_prices_its_sink() -> None:
+    """Review 2, point 2: not "Database: none" beside an upsert. The sessions table has its
+    DDL and key in the code, the upsert is batched, and the bill prices the database."""
+    design = _design("streaming-pipeline")
+    code = _code(design)
+    assert "CREATE TABLE IF NOT EXISTS sessions" in code
+    assert "session_id text PRIMARY KEY" in code
+    assert "COPY stage FROM STDIN" in code and "ON CONFLICT (session_id)" in code
+    summary = design.sections["Executive Summary"]
+    assert "**Database:** none" not in summary
+    assert "**Sessions table:** PostgreSQL" in summary
+    assert "100,000 rows" in summary  # 20,000 events/s × the 5 s trigger, at most
+    costs = {line.component: line for line in bill_of_materials(design.plan)}
+    sink = costs["Sessions table (PostgreSQL)"]
+    assert sink.monthly is not None and sink.monthly > 0
 
 
 # -- nightly-batch and big-data-pipeline ----------------------------------------------------
@@ -136,4 +173,4 @@ def test_a_job_s_guidelines_carry_no_request_service_layout_or_tests(name: str) 
     guidelines = _design(name).sections["Implementation Guidelines"]
     assert "routes / servicers" not in guidelines
     assert "pool exhaustion" not in guidelines
-    assert "midnight UTC" in guidelines
+    assert ("watermark" if name == "streaming-pipeline" else "midnight UTC") in guidelines

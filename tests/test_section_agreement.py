@@ -10,6 +10,7 @@ from hypothesis import given, settings
 
 from pyt_arch_kit import Requirements, plan, preset, preset_names
 from pyt_arch_kit.design import APPENDIX, Design
+from pyt_arch_kit.planning.choices import DataTool
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.requirements import Interface
 from pyt_arch_kit.writer import write_design
@@ -46,7 +47,12 @@ def _names(p: Plan) -> dict[str, dict[str, str]]:
     if broker is not None:
         out["broker"] = {
             DIAGRAM: f'[["{broker.name}"]]',
-            STACK: f"| {broker.client} |",
+            STACK: "| spark-sql-kafka-0-10 |"  # a stream job alone: Spark reads the topic
+            if db is None
+            and "app" not in p.components
+            and p.data is not None
+            and p.data.tool is DataTool.SPARK_STREAMING
+            else f"| {broker.client} |",
             APPX: f"| {broker.name} |",
         }
     return out

@@ -115,6 +115,20 @@ def plan(requirements: Requirements) -> Plan:
     if req.interface is Interface.BATCH:  # a job: no requests to isolate, pool or cache for
         db_decisions = [d for d in db_decisions if d.topic not in _REQUEST_TOPICS]
     pipeline, pipe_figs, pipe_decisions, pipe_findings = plan_pipeline(req, data)
+    if db is None and any(d.topic == "sessions table" for d in pipe_decisions):  # its sink
+        db_decisions = [d for d in db_decisions if d.topic != "database"]
+    if (
+        data is not None
+        and data.tool is DataTool.SPARK_STREAMING
+        and db is None
+        and req.interface is Interface.BATCH
+    ):
+        broker_decisions = [  # no client of ours: Spark's Kafka source reads the topic
+            dataclasses.replace(d, choice=f"{broker.name} (Spark's Kafka source)")
+            if d.topic == "broker" and broker is not None
+            else d
+            for d in broker_decisions
+        ]
     practices = plan_practices(req, cap, conc, db, broker)
     if db is not None:
         practices.append(database_hosting(req, db))

@@ -32,6 +32,7 @@ from pyt_arch_kit.planning.database import DB_TARGET_UTILISATION
 from pyt_arch_kit.planning.model import Figure, fmt_number
 from pyt_arch_kit.planning.pipeline import NODE_CORES, RAM_PER_CORE_GB, RYZA
 from pyt_arch_kit.planning.stores import REDIS_PERSISTENCE, compress_after_days
+from pyt_arch_kit.planning.stream import DRIVER_CORES, STREAM_GB_PER_CORE
 from pyt_arch_kit.requirements import DatabaseKind
 
 if TYPE_CHECKING:
@@ -551,6 +552,33 @@ def _data_job(plan: Plan) -> list[BomLine]:
     data, pipe = plan.data, plan.pipeline
     if data is None:
         return []
+    if pipe is not None and pipe.sink_rows_per_s and pipe.nodes:  # a Spark stream, all month
+        job_cores = pipe.nodes * pipe.executor_cores + DRIVER_CORES
+        own_sink = plan.database is None or not plan.database.engine.postgres
+        return [
+            BomLine(
+                f"Data job ({data.tool_name}) nodes, driver and object storage (checkpoint)",
+                pipe.nodes + 1,
+                float(job_cores),
+                job_cores * STREAM_GB_PER_CORE,
+                pipe.state_gb,
+                f"{pipe.nodes} node(s) × {pipe.executor_cores} vCPU for {pipe.consumers} "
+                f"stream cores and a {DRIVER_CORES}-vCPU driver, {STREAM_GB_PER_CORE:g} GB per "
+                f"vCPU, all month; the checkpoint holds the session state (≤ "
+                f"{fmt_number(pipe.state_gb)} GB)",
+            ),
+            BomLine(
+                "Sessions table (PostgreSQL primary + standby)",
+                2,
+                4.0,
+                32.0,
+                0.0,
+                f"db.r7g.large (2 vCPU, 16 GiB) each, Multi-AZ: one connection upserts ≤ "
+                f"{fmt_number(pipe.sink_rows_per_s)} rows/s; storage: sessions a day × ~0.2 KB "
+                "× days kept",
+                instance="db.r7g.large",
+            ),
+        ][: 2 if own_sink else 1]
     stored = _data_at_horizon(plan)
     if pipe is not None and pipe.distributed and pipe.nodes:
         node_cores = max(plan.resolved.infrastructure.cores_per_instance, NODE_CORES)

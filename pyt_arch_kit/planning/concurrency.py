@@ -342,9 +342,16 @@ def plan_concurrency(
             "framework",
             f"{framework_text(framework, broker_plan(broker[0], model) if broker else None)} "
             f"on {server}",
-            f"fits the {model.value} model for a {iface_name} interface",
-            _FRAMEWORK_TRADE[model],
-            ("Django", "Flask", "aiohttp", "Litestar"),
+            "no requests to serve: one long-running program, restarted from its checkpoint"
+            if framework is Framework.STREAM_JOB
+            else f"fits the {model.value} model for a {iface_name} interface",
+            "a restart replays the batch in flight; the job's own metrics replace a "
+            "request-level health check"
+            if framework is Framework.STREAM_JOB
+            else _FRAMEWORK_TRADE[model],
+            ("micro-batches from a CronJob (minutes behind)",)
+            if framework is Framework.STREAM_JOB
+            else ("Django", "Flask", "aiohttp", "Litestar"),
         ),
     ]
     return plan, figures, decisions

@@ -199,9 +199,10 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
             if in_bill
             else req.scale.data_gb or data.data_gb
         )
+        stream = [line for line in plan.materials if line.part.endswith("(checkpoint)")]
         lines.append(
             CostLine(
-                "Object storage (Parquet)",
+                "Object storage (checkpoint)" if stream else "Object storage (Parquet)",
                 stored,
                 "GB",
                 prices.object_storage_gb_month,
@@ -211,7 +212,30 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
             )
         )
         pipe = plan.pipeline
-        if pipe is not None and pipe.distributed and pipe.nodes and pipe.run_time_h:
+        if pipe is not None and stream:  # a Spark stream runs all month; its sessions table
+            vcpus = stream[0].cores
+            lines.append(
+                CostLine(
+                    f"Data job ({data.tool_name})",
+                    vcpus,
+                    "vCPU",
+                    prices.vcpu_month,
+                    f"{pipe.nodes} node(s) × {pipe.executor_cores} vCPU and the driver, as in "
+                    "the bill of materials, all month",
+                )
+            )
+            if any(line.part.startswith("Sessions table") for line in plan.materials):
+                lines.append(
+                    CostLine(
+                        "Sessions table (PostgreSQL)",
+                        4.0,
+                        "vCPU",
+                        prices.managed_db_vcpu_month,
+                        f"primary + standby (Multi-AZ), [db.r7g.large]({DB_CLASS_URL}): 2 vCPU and "
+                        "16 GiB each; storage: sessions a day × ~0.2 KB × days kept",
+                    )
+                )
+        elif pipe is not None and pipe.distributed and pipe.nodes and pipe.run_time_h:
             vcpus = pipe.nodes * max(req.infrastructure.cores_per_instance, NODE_CORES)
             lines.append(
                 CostLine(

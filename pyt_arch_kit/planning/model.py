@@ -355,6 +355,9 @@ class PipelinePlan:
         lag_budget_s: consumer lag to alert at, from the freshness.
         semantics: the delivery guarantee.
         distributed: whether the batch runs on a cluster (executors on nodes) or one machine.
+        state_gb: a stream's session state at most (in the checkpoint).
+        sink_rows_per_trigger, sink_rows_per_s: rows a stream upserts into its table, at most.
+        trigger_s: a stream's trigger interval.
     """
 
     mode: DataMode
@@ -376,6 +379,10 @@ class PipelinePlan:
     lag_budget_s: float = 0.0
     semantics: str = ""
     distributed: bool = False
+    state_gb: float = 0.0
+    sink_rows_per_trigger: float = 0.0
+    sink_rows_per_s: float = 0.0
+    trigger_s: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,13 @@ from pyt_arch_kit.planning.model import (
     fmt_number,
 )
 from pyt_arch_kit.planning.throughput import THROUGHPUT_SOURCE, throughput
-from pyt_arch_kit.requirements import DataMode
+from pyt_arch_kit.requirements import DatabaseKind, DataMode
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
     "PARTITION_MB_S",
     "PYTHON_CONSUMER_EVENTS_S",
+    "SESSIONISE_EVENTS_S",
     "STREAM_HEADROOM",
     "plan_stream",
     "rao_partitions",
@@ -44,6 +45,26 @@ RAO = (
     "blog, 2015: partitions ≥ max(t / p, t / c); consumers in a group ≤ partitions"
 )
 LAG_SHARE = 0.5
+#: A Spark stream's events/s per core: the design's own state function (``sessionise``, called
+#: by applyInPandasWithState once per customer per trigger), measured at 545 events/s on one
+#: core with one event per customer per trigger, rounded down; Spark's Arrow hand-off comes
+#: on top. Measure a trigger and set workload.consumer_mb_s.
+SESSIONISE_EVENTS_S = 500.0
+SESSIONISE_SOURCE = (
+    "measured: the design's sessionise on one core, 545 events/s at one event per customer "
+    "per trigger (a dict and a DataFrame per call dominate; benchmarks/bench_sessionise.py, "
+    "2026-12-05), rounded down; Spark's Arrow hand-off comes on top: time a trigger "
+    "(StreamingQueryProgress) and set workload.consumer_mb_s"
+)
+#: The session rules of the design's code: the gap that ends a session, the watermark.
+GAP_S = 30 * 60
+LATE_S = 2 * 60
+#: A session's state (id, times, counts, its pages), stated; and a worker node for a stream:
+#: general-purpose, 16 vCPU at 4 GB each, one core left to the OS; a driver of 4 vCPU.
+STATE_BYTES = 200
+STREAM_NODE_CORES = 16
+STREAM_GB_PER_CORE = 4.0
+DRIVER_CORES = 4
 
 
 def rao_partitions(t_mb_s: float, p_mb_s: float, c_mb_s: float) -> int:
@@ -67,7 +88,7 @@ def plan_stream(
     fresh = data.freshness_s
     lag_s = fresh * LAG_SHARE
     spark = data.tool is DataTool.SPARK_STREAMING
-    rate, source = throughput(req, data.tool)
+    rate, _ = throughput(req, data.tool)
     figures = [
         Figure(
             "events_per_s",
@@ -88,11 +109,14 @@ def plan_stream(
             "unit conversion",
         ),
     ]
-    partitions = consumers = 0
+    partitions = consumers = nodes = 0
+    trigger_s = max(1.0, fresh // 2) if spark else 0.0
+    state_gb = rows_per_trigger = 0.0
     if reads_a_log(req):
-        per_consumer_mb = rate if spark else PYTHON_CONSUMER_EVENTS_S * kb / 1000
+        per_event = SESSIONISE_EVENTS_S if spark else PYTHON_CONSUMER_EVENTS_S
+        per_consumer_mb = per_event * kb / 1000
         consumer_source = (
-            source
+            SESSIONISE_SOURCE
             if spark
             else f"{fmt_number(PYTHON_CONSUMER_EVENTS_S)} events/s per Python consumer "
             f"process: {THROUGHPUT_SOURCE}"
@@ -114,8 +138,12 @@ def plan_stream(
                 "Throughput per consumer",
                 per_consumer_mb,
                 "MB/s",
-                "a core of the stream engine" if spark else "events/s per Python consumer × KB",
-                (("engine", data.tool_name),),
+                "events/s per core × event KB / 1000"
+                if spark
+                else "events/s per Python consumer × KB",
+                (("events/s per core", per_event), ("event KB", kb))
+                if spark
+                else (("engine", data.tool_name),),
                 consumer_source,
             ),
             Figure(
@@ -163,6 +191,47 @@ def plan_stream(
                 RAO,
             ),
         ]
+    if spark and consumers:
+        nodes = math.ceil(consumers / (STREAM_NODE_CORES - 1))
+        state_gb = events * (GAP_S + LATE_S) * STATE_BYTES / 1e9
+        rows_per_trigger = events * trigger_s
+        figures += [
+            Figure(
+                "stream_nodes",
+                "Worker nodes",
+                nodes,
+                "nodes",
+                "⌈stream cores / (node cores − 1)⌉, plus a driver of 4 vCPU",
+                (("stream cores", consumers), ("node cores", STREAM_NODE_CORES)),
+                "one core a node left to the OS and daemons (Ryza, Cloudera, 2015); "
+                f"general-purpose nodes, {STREAM_GB_PER_CORE:g} GB per vCPU: a Python worker and "
+                "its share of the executor's JVM per core",
+            ),
+            Figure(
+                "stream_state_gb",
+                "Session state, at most",
+                state_gb,
+                "GB",
+                "events/s × (gap + watermark s) × bytes a session (each event its own customer)",
+                (
+                    ("events/s", events),
+                    ("gap + watermark s", GAP_S + LATE_S),
+                    ("bytes a session", STATE_BYTES),
+                ),
+                "stated; RocksDB keeps it on the executors' local disks and in the checkpoint "
+                "(Spark docs, Structured Streaming: RocksDB state store)",
+            ),
+            Figure(
+                "sink_rows_per_trigger",
+                "Rows upserted a trigger, at most",
+                rows_per_trigger,
+                "rows",
+                "events/s × trigger s (a row per customer active in the trigger)",
+                (("events/s", events), ("trigger s", trigger_s)),
+                "the design's upsert: COPY into a temporary table, one INSERT … ON CONFLICT, "
+                "one connection from the driver, one transaction a trigger",
+            ),
+        ]
     figures.append(
         Figure(
             "lag_budget_s",
@@ -176,11 +245,12 @@ def plan_stream(
     )
     semantics = Decision(
         "delivery semantics",
-        "at-least-once into an upsert keyed by (customer_id, session_start): effectively once"
+        "at-least-once into an upsert by session id: effectively once"
         if spark
         else "at-least-once with an idempotent sink",
         "foreachBatch writes at least once (a batch replayed after a crash is written again); "
-        "the upsert by natural key makes the replay rewrite the same rows"
+        "the upsert by an id fixed when the session opens makes the replay rewrite the same "
+        "rows"
         if spark
         else "commit offsets after the sink write (enable.auto.commit=false); a crash replays "
         "the events since the last commit, so the sink upserts by event id",
@@ -195,5 +265,32 @@ def plan_stream(
         consumers=consumers,
         lag_budget_s=lag_s,
         semantics=semantics.choice,
+        nodes=nodes,
+        executor_cores=STREAM_NODE_CORES if nodes else 0,
+        state_gb=state_gb,
+        sink_rows_per_trigger=rows_per_trigger,
+        sink_rows_per_s=events if rows_per_trigger else 0.0,
+        trigger_s=trigger_s,
     )
-    return pipeline, figures, [semantics], []
+    decisions = [semantics]
+    own = req.infrastructure.database
+    if spark and not own.postgres:  # the sessions table is PostgreSQL: the code's COPY, upsert
+        decisions.insert(
+            0,
+            Decision(
+                "sessions table",
+                "PostgreSQL",
+                (
+                    "the requirements name no database"
+                    if own is DatabaseKind.NONE
+                    else "the upsert is PostgreSQL's (COPY, ON CONFLICT)"
+                )
+                + ", and readers need the sessions as they "
+                "stand: the job upserts them each trigger (at most "
+                f"{fmt_number(rows_per_trigger)} rows, {fmt_number(events)} rows/s at peak) "
+                "over one connection",
+                "one more database to run; all writes go through one primary",
+                ("Cassandra or DynamoDB keyed by session id", "Parquet files (minutes behind)"),
+            ),
+        )
+    return pipeline, figures, decisions, []

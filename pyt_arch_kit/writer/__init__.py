@@ -133,10 +133,6 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
         )
     lines += ["", "**The numbers that drive it**", ""]
     if plan.data is not None and plan.data.mode is DataMode.STREAMING:
-        lines.append(
-            f"- {fmt_number(plan.data.data_gb)} GB per run (one window of events), processed "
-            "as they arrive."
-        )
         lines += pipeline_summary(plan)
     elif plan.data is not None:
         lines.append(

@@ -157,7 +157,7 @@ def mermaid(plan: Plan) -> str:
         sessions = plan.data.tool is DataTool.SPARK_STREAMING
         node(
             "lake",
-            "Sessions table<br/>upsert by customer_id, session_start"
+            "PostgreSQL: sessions<br/>upsert by session_id"
             if sessions
             else "Object storage<br/>Parquet",
             "db",

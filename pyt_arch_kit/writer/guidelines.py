@@ -127,6 +127,11 @@ def _testing(plan: Plan) -> list[str]:
         ]
         if "app" in plan.components
         else [
+            "- **Load**: replay an hour of the topic at the peak rate into a staging table; "
+            "every trigger's batch duration stays under the trigger.",
+        ]
+        if plan.pipeline is not None and plan.pipeline.sink_rows_per_s
+        else [
             "- **Load**: a full-size run on a copy of the data, timed, before the first "
             "scheduled one.",
         ]
@@ -146,6 +151,15 @@ def _testing(plan: Plan) -> list[str]:
             f"- **Load**: locust to 3× the {fmt_number(plan.resolved.scale.peak_rps)} req/s "
             f"peak; expect p50 ≈ {fmt_number(cap.p50_ms)} ms, p99 ≈ {fmt_number(cap.p99_ms)} ms "
             f"(cv {fmt_number(cap.service_cv)}).",
+        ]
+    if plan.pipeline is not None and plan.pipeline.sink_rows_per_s:  # a Spark stream
+        return [
+            "### Testing strategy",
+            "",
+            "- **Unit**: `sessions` and `upsert` under a local Spark against a throwaway "
+            "PostgreSQL: a late event inside the watermark updates its session's row, a 30-min "
+            "gap closes a session, and a batch written twice leaves the same rows.",
+            *load,
         ]
     if "app" not in plan.components and plan.pipeline is not None:  # a data job
         return [

@@ -168,7 +168,9 @@ def _observability(plan: Plan) -> list[str]:
     minutes = budget / 100 * 30 * 24 * 60
     if not _online(plan) and plan.pipeline is not None:  # a job: its runs, not requests
         return [
-            "- Traces and structured logs per run (OpenTelemetry), each line with the run id.",
+            "- Traces and structured logs per trigger (OpenTelemetry), each line with the batch id."
+            if plan.pipeline.sink_rows_per_s
+            else "- Traces and structured logs per run (OpenTelemetry), each line with the run id.",
             *pipeline_observability(plan),
         ]
     extra = pipeline_observability(plan)  # a service with a data job besides

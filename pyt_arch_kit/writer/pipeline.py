@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pyt_arch_kit.planning.choices import DataTool
 from pyt_arch_kit.planning.model import PipelinePlan, Plan, fmt_number
+from pyt_arch_kit.planning.stream import SESSIONISE_EVENTS_S
 from pyt_arch_kit.requirements import DataMode
 
 __all__ = [
@@ -60,6 +61,13 @@ def pipeline_summary(plan: Plan) -> list[str]:
                     else f"{p.consumers} consumer(s) in the group "
                 )
                 + "(Rao: max(t / p, t / c); create the topic with twice that for growth)."
+            )
+        if p.sink_rows_per_s:  # a Spark stream: its cores, nodes and sink
+            lines.append(
+                f"- {p.consumers} cores at {fmt_number(SESSIONISE_EVENTS_S)} events/s each (the "
+                f"design's sessionise, measured): {p.nodes} nodes of {p.executor_cores} vCPU "
+                f"and a driver; at most {fmt_number(p.sink_rows_per_trigger)} rows upserted "
+                f"each {fmt_number(p.trigger_s)} s trigger."
             )
         lines.append(
             f"- Consumer lag budget {fmt_number(p.lag_budget_s)} s (half the freshness); "
@@ -183,5 +191,21 @@ def pipeline_risks(plan: Plan) -> list[tuple[str, str]]:
                 "Replayed batches after a crash",
                 f"{p.semantics}",
             ),
-        ]
+        ] + (
+            [
+                (
+                    "The per-core rate is the state function's alone",
+                    "time a trigger at peak on a copy of the topic (StreamingQueryProgress: "
+                    "batch duration, processedRowsPerSecond) and set workload.consumer_mb_s; "
+                    "a call per customer dominates, so batching customers cuts cores",
+                ),
+                (
+                    "The upsert outgrows one connection",
+                    "watch the foreachBatch time (addBatch in durationMs) against the trigger; "
+                    "split the batch by hash of session_id over a few connections",
+                ),
+            ]
+            if p.sink_rows_per_s
+            else []
+        )
     return []

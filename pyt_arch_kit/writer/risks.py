@@ -208,7 +208,7 @@ def risks_and_mitigations(plan: Plan) -> str:
                 "with the measured figures",
             )
         )
-    if plan.pipeline is not None:
+    if plan.pipeline is not None and not plan.pipeline.sink_rows_per_s:  # a stream's: its own
         rows.append(
             (
                 "The data job's throughput differs from the stated figure",

@@ -70,6 +70,7 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
     """
     conc, db, data = plan.concurrency, plan.database, plan.data
     p = profile(plan)
+    online = "app" in plan.components
     rows: list[tuple[str, str, str]] = [
         (
             "CPython",
@@ -100,7 +101,6 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
         rows.append(_row("grpcio", "gRPC server, HTTP/2 multiplexing, keepalive"))
         rows.append(_row("grpcio-health-checking", "grpc.health.v1 for liveness and readiness"))
         rows.append(_row("grpcio-tools", "generate stubs from the .proto contract"))
-    online = "app" in plan.components
     if conc.process_pool_workers:  # one sync worker per core needs no pool (and no pickling)
         rows.append(
             ("concurrent.futures", "stdlib", "ProcessPoolExecutor: CPU work outside the GIL")
@@ -161,7 +161,9 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
     if p.websocket and not any(r[0] == "redis" for r in rows):
         rows.append(_row("redis", "redis.asyncio pub/sub: broadcast to every worker's sockets"))
     broker = plan.broker
-    if broker is not None and not any(r[0] == broker.client for r in rows):
+    # a stream job alone: Spark's source reads Kafka, no client of ours
+    spark_stream = p.data == "Spark streaming" and db is None and not online
+    if broker is not None and not spark_stream and not any(r[0] == broker.client for r in rows):
         rows.append(
             _row(
                 broker.client,
@@ -187,6 +189,10 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
                 )
             )
             rows.append(_row("pandas", "applyInPandasWithState: the per-customer session state"))
+            if not any(r[0] == "psycopg[binary]" for r in rows):
+                rows.append(
+                    _row("psycopg[binary]", "the sessions table: COPY, then INSERT … ON CONFLICT")
+                )
         rows.append(
             _row(
                 "pyarrow",
@@ -195,8 +201,9 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
                 else "Parquet in and out, zero-copy columnar data",
             )
         )
+    if not spark_stream:  # the stream job calls no HTTP service
+        rows.append(_row("httpx", "outbound HTTP with explicit timeouts"))
     rows += [
-        _row("httpx", "outbound HTTP with explicit timeouts"),
         _row("opentelemetry-sdk", "traces, metrics and logs from day one"),
         _row("structlog", "structured JSON logs with request ids"),
         _row("pytest", "unit and integration tests"),

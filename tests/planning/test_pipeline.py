@@ -13,6 +13,7 @@ from pyt_arch_kit import Requirements, RequirementsError, plan, preset
 from pyt_arch_kit.baseline import BASELINE
 from pyt_arch_kit.planning import Framework, Server
 from pyt_arch_kit.planning.choices import DataTool
+from pyt_arch_kit.planning.costs import bill_of_materials
 from pyt_arch_kit.planning.pipeline import batch_cores
 from pyt_arch_kit.planning.throughput import mb_per_s_per_core
 from pyt_arch_kit.writer import write_design
@@ -106,15 +107,36 @@ def test_a_stream_gets_partitions_consumers_and_a_lag_budget() -> None:
     p = plan(preset("streaming-pipeline"))
     pipe = p.pipeline
     assert pipe is not None
-    # 20,000 events/s × 2 KB = 40 MB/s; max(40/10, 40/25) = 4 partitions (Rao), 8 for growth
+    # 20,000 events/s × 2 KB = 40 MB/s; a core runs the design's sessionise at 500 events/s
+    # (1 MB/s): max(40/10, 40/1) = 40 partitions (Rao), 80 for growth
     assert p.figure("stream_mb_s").value == 40
-    assert (pipe.partitions, pipe.consumers) == (4, 4)
-    assert p.figure("stream_partitions_for_growth").value == 8
+    assert (pipe.partitions, pipe.consumers) == (40, 40)
+    assert p.figure("stream_partitions_for_growth").value == 80
     assert pipe.lag_budget_s == 5  # half the 10 s freshness
     assert pipe.semantics.startswith("at-least-once") and "effectively once" in pipe.semantics
     text = write_design(p)
     assert "lag passes the 5 s budget" in text
     assert not REQUEST_FIGURES & {f.key for f in p.figures}
+
+
+def test_a_spark_stream_is_sized_by_its_own_state_function_not_a_batch_scan_rate() -> None:
+    """Review 2, streaming-pipeline point 3: the per-core rate is the design's sessionise
+    (measured, benchmarks/bench_sessionise.py), an input the user can replace; the nodes and
+    the driver are in the RAM figure, and the compute line is priced."""
+    p = plan(preset("streaming-pipeline"))
+    per_core = p.figure("consumer_mb_s")
+    assert per_core.value == 1.0 and "bench_sessionise" in per_core.source
+    assert p.figure("stream_nodes").value == 3  # 40 cores on 16-vCPU nodes, one left to the OS
+    job = next(line for line in p.materials if line.part.endswith("(checkpoint)"))
+    assert job.cores == 3 * 16 + 4 and job.ram_gb == job.cores * 4  # nodes and the driver
+    assert p.figure("bom_ram_gb").value >= job.ram_gb
+    costs = {line.component: line for line in bill_of_materials(p)}
+    compute = costs["Data job (Kafka + Spark Structured Streaming (PySpark))"]
+    assert compute.monthly is not None and compute.monthly > 0
+    req = preset("streaming-pipeline")
+    workload = req.workload.model_copy(update={"consumer_mb_s": 4.0})  # a measured trigger
+    measured = plan(req.model_copy(update={"workload": workload}))
+    assert measured.pipeline is not None and measured.pipeline.partitions == 10
 
 
 def test_python_consumers_are_at_least_once_with_an_idempotent_sink() -> None:

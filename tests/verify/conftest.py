@@ -93,6 +93,8 @@ def app_env(project: Project, svc: services_mod.Services) -> dict[str, str]:
         env["APP_DATABASE_URL"] = svc.redis_url.rsplit("/", 1)[0] + "/3"
     elif p.dialect == "mongodb":  # MongoDB is not packaged in Debian: nothing listens here
         env["APP_DATABASE_URL"] = "mongodb://127.0.0.1:9/verify"
+    elif p.data == "Spark streaming":  # no database planned: the stream's sessions table
+        env["APP_DATABASE_URL"] = svc.postgres_url("postgresql", db_name)
     if p.websocket:  # the broadcast bus (its own Redis in production) and the ticket key
         env["APP_PUBSUB_URL"] = svc.redis_url
         env["APP_WS_TOKEN_SECRET"] = "verify-only-ticket-key"
@@ -137,13 +139,15 @@ def project(
             plan = PLANS[name]
             venv = ensure(requirements(plan), python)
             proj = layout(name, plan, tmp_path_factory.mktemp(name), venv)
-            if proj.profile.sql:
+            sink = proj.profile.data == "Spark streaming"  # its sessions table is PostgreSQL
+            if proj.profile.sql or sink:
+                dialect = proj.profile.dialect if proj.profile.sql else "postgresql"
                 missing = services.missing.get(
-                    "postgresql" if proj.profile.dialect == "postgresql" else "mariadb"
+                    "postgresql" if dialect == "postgresql" else "mariadb"
                 )
                 if missing:
                     pytest.fail(missing)
-                _create_database(services, proj.profile.dialect, name.replace("-", "_"))
+                _create_database(services, dialect, name.replace("-", "_"))
             made[name] = (proj, app_env(proj, services))
         return made[name]
 

@@ -220,6 +220,18 @@ DESIGNS: dict[str, Requirements] = {
         interface="batch",
         workload={"data_mode": "streaming", "batch_data_gb": 500, "freshness_s": 30},
     ),
+    # the streaming-pipeline preset: no database named, the sessions table its sink
+    "stream-spark-sessions": _req(
+        "stream-spark-sessions",
+        interface="batch",
+        workload={
+            "data_mode": "streaming",
+            "batch_data_gb": 500,
+            "events_per_s": 20000,
+            "freshness_s": 10,
+        },
+        infrastructure={"database": "none", "existing_services": ["Kafka"]},
+    ),
 }
 
 #: What each branch of the writer can be; every value must be taken by some design.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.planning.stream import STREAM_HEADROOM as GROWTH
 from pyt_arch_kit.writer.code._template import fill, flavour
 from pyt_arch_kit.writer.code.profile import Profile
 
@@ -193,9 +196,10 @@ _DATA = {
     "Spark streaming": '''
         # app/job.py
         from collections.abc import Callable, Iterator
-        from typing import Any
+        from typing import Any, cast
 
         import pandas as pd
+        import psycopg
         from pyspark.sql import DataFrame, SparkSession
         from pyspark.sql.functions import col, from_json
         from pyspark.sql.streaming.state import GroupState, GroupStateTimeout
@@ -204,16 +208,38 @@ _DATA = {
         LATE = "2 minutes"  # watermark: events this far behind the newest still count
         TRIGGER = "@trigger@ seconds"  # half the @fresh@ s freshness: a row is ≤ @fresh@ s old
         SESSION = (
-            "customer_id STRING, session_start TIMESTAMP, last_event TIMESTAMP, "
-            "events LONG, pages LONG, closed BOOLEAN"
+            "session_id STRING, customer_id STRING, session_start TIMESTAMP, "
+            "last_event TIMESTAMP, events LONG, pages LONG, closed BOOLEAN"
         )
-        STATE = "start_s DOUBLE, last_s DOUBLE, events LONG, pages STRING"  # pages: one a line
+        # opened_s: the opening event's time, the session's id; pages: one a line
+        STATE = "opened_s DOUBLE, start_s DOUBLE, last_s DOUBLE, events LONG, pages STRING"
+        DDL = """CREATE TABLE IF NOT EXISTS sessions (
+            session_id text PRIMARY KEY,  -- customer:opening event's epoch ms, never moves
+            customer_id text NOT NULL,
+            session_start timestamptz NOT NULL,  -- a late event may move it earlier
+            last_event timestamptz NOT NULL,
+            events bigint NOT NULL,
+            pages bigint NOT NULL,
+            closed boolean NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS sessions_by_customer ON sessions (customer_id, session_start)"""
+        UPSERT = """INSERT INTO sessions SELECT * FROM stage
+            ON CONFLICT (session_id) DO UPDATE SET session_start = EXCLUDED.session_start,
+            last_event = EXCLUDED.last_event, events = EXCLUDED.events,
+            pages = EXCLUDED.pages, closed = EXCLUDED.closed"""
 
 
         def _row(
-            key: str, start: float, last: float, events: int, pages: set[str], closed: bool
+            key: str,
+            opened: float,
+            start: float,
+            last: float,
+            events: int,
+            pages: set[str],
+            closed: bool,
         ) -> dict[str, Any]:
             return {
+                "session_id": f"{key}:{round(opened * 1000)}",
                 "customer_id": key,
                 "session_start": pd.Timestamp(start, unit="s"),
                 "last_event": pd.Timestamp(last, unit="s"),
@@ -226,27 +252,38 @@ _DATA = {
         def sessionise(
             key: tuple[str], frames: Iterator[pd.DataFrame], state: GroupState
         ) -> Iterator[pd.DataFrame]:
-            """One customer's sessions: the open one at every trigger, a closed one once."""
+            """One customer's sessions: the open one at every trigger, a closed one once.
+
+            The id is fixed when a session opens, from its first event, not at random: a late
+            event that moves session_start updates the same row, and a replayed batch reopens
+            a session under the same id.
+            """
             if state.hasTimedOut:  # the watermark passed last event + GAP_S: the session ended
-                start, last, events, seen = state.get
+                opened, start, last, events, seen = state.get
                 state.remove()
                 pages = set(seen.split("\\n"))
-                yield pd.DataFrame([_row(key[0], start, last, events, pages, True)])
+                yield pd.DataFrame([_row(key[0], opened, start, last, events, pages, True)])
                 return
-            start, last, events, seen = state.get if state.exists else (None, None, 0, "")
-            pages = set(seen.split("\\n")) if seen else set()
+            if state.exists:
+                opened, start, last, events, seen = state.get
+                pages = set(seen.split("\\n"))
+            else:
+                opened = start = last = None
+                events, pages = 0, set()
             rows = []
-            batch = pd.concat(list(frames)).sort_values("ts")
+            batch = pd.concat(list(frames)).sort_values(["ts", "page"], kind="stable")
             epoch = (pd.to_datetime(batch["ts"]) - pd.Timestamp(0)).dt.total_seconds()
             for ts, page in zip(epoch, batch["page"]):
                 if last is not None and ts - last > GAP_S:  # a gap: close it, open the next
-                    rows.append(_row(key[0], start, last, events, pages, True))
-                    start, last, events, pages = None, None, 0, set()
-                start = ts if start is None else min(start, ts)
-                last = ts if last is None else max(last, ts)
+                    rows.append(_row(key[0], opened, start, last, events, pages, True))
+                    opened = start = last = None
+                    events, pages = 0, set()
+                if opened is None:
+                    opened = start = last = ts
+                start, last = min(start, ts), max(last, ts)
                 events, pages = events + 1, pages | {page}
-            rows.append(_row(key[0], start, last, events, pages, False))
-            state.update((start, last, events, "\\n".join(sorted(pages))))
+            rows.append(_row(key[0], opened, start, last, events, pages, False))
+            state.update((opened, start, last, events, "\\n".join(sorted(pages))))
             state.setTimeoutTimestamp(int((last + GAP_S) * 1000))
             yield pd.DataFrame(rows)
 
@@ -262,22 +299,47 @@ _DATA = {
             )
 
 
-        def run(
-            topic: str, checkpoint: str, upsert: Callable[[DataFrame, int], None]
-        ) -> None:
-            """@gb@ GB per window; Kafka → sessions → ``upsert`` every TRIGGER, output mode update.
+        def upsert(dsn: str) -> Callable[[DataFrame, int], None]:
+            """foreachBatch: a trigger's sessions into PostgreSQL, one transaction, one connection.
 
-            * Fresh: a batch emits each customer's open session as it stands, so the serving
-              table is one trigger plus processing behind (session_window would emit a session
-              only after GAP_S + LATE, and supports append mode alone).
-            * ``upsert`` (foreachBatch) is at-least-once: a batch replayed after a crash is
-              written again. Make it an upsert keyed by (customer_id, session_start), e.g.
-              INSERT … ON CONFLICT DO UPDATE: the replay rewrites the same rows (effectively once).
+            COPY into a temporary table, then one INSERT … ON CONFLICT (session_id): at most a
+            row per customer active in the trigger. At least once: a batch replayed after a
+            crash writes the same values to the same rows (effectively once).
+            """
+
+            def write(batch: DataFrame, batch_id: int) -> None:
+                rows = cast(pd.DataFrame, batch.toPandas())  # on the driver: one trigger's rows
+                for column in ("session_start", "last_event"):
+                    rows[column] = rows[column].dt.tz_localize("UTC")
+                with psycopg.connect(dsn) as conn:  # commits on leaving
+                    conn.execute("CREATE TEMP TABLE stage (LIKE sessions) ON COMMIT DROP")
+                    with conn.cursor().copy("COPY stage FROM STDIN") as copy:
+                        for row in rows.astype(object).itertuples(index=False, name=None):
+                            copy.write_row(row)
+                    conn.execute(UPSERT)
+
+            return write
+
+
+        def run(topic: str, checkpoint: str, dsn: str) -> None:
+            """Kafka → sessions → PostgreSQL every TRIGGER, output mode update.
+
+            * Fresh: a batch emits each customer's open session as it stands, so the table is
+              one trigger plus processing behind (session_window would emit a session only
+              after GAP_S + LATE, and supports append mode alone).
             * Offsets live in the checkpoint, not in a consumer group: Spark's Kafka source
               commits none and uses its own group id. Lag and health: StreamingQueryProgress.
             """
+            with psycopg.connect(dsn) as conn:
+                conn.execute(DDL)
             spark = SparkSession.builder.appName("sessions").getOrCreate()
             spark.conf.set("spark.sql.session.timeZone", "UTC")
+            # state partitions: fixed by the checkpoint's first run, so sized for growth
+            spark.conf.set("spark.sql.shuffle.partitions", "@state_partitions@")
+            spark.conf.set(
+                "spark.sql.streaming.stateStore.providerClass",
+                "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider",
+            )
             raw = (
                 spark.readStream.format("kafka")
                 .option("kafka.bootstrap.servers", "kafka:9092")
@@ -291,7 +353,7 @@ _DATA = {
             (
                 sessions(events)
                 .writeStream.outputMode("update")
-                .foreachBatch(upsert)
+                .foreachBatch(upsert(dsn))
                 .option("checkpointLocation", checkpoint)
                 .trigger(processingTime=TRIGGER)
                 .start()
@@ -353,6 +415,7 @@ def data_job(plan: Plan, p: Profile) -> tuple[str, str]:
         ram=f"{data.ram_needed_gb:,.0f}",
         fresh=f"{data.freshness_s:g}",
         trigger=f"{max(1, (data.freshness_s or 2) // 2):g}",
+        state_partitions=math.ceil((plan.pipeline.partitions if plan.pipeline else 1) * GROWTH),
     )
 
 

@@ -278,3 +278,61 @@ def test_the_stream_keeps_sessions_fresh_and_closes_them_after_the_gap(tmp_path:
         query.stop()
     finally:
         spark.stop()
+
+
+def test_a_late_event_updates_the_same_session_row_in_postgresql(tmp_path: Path) -> None:
+    """The stream's own sessions() and upsert() under Spark against real PostgreSQL: a late
+    event (inside the watermark) that moves session_start earlier updates the session's row,
+    never a second one; a batch written twice (a replay after a crash) leaves the same rows."""
+    if "foreachBatch" not in SOURCE:
+        pytest.skip("not a Spark stream")
+    import psycopg
+
+    dsn = os.environ["APP_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS sessions")
+        conn.execute(job.DDL)
+    spark = _spark()
+    try:
+        source = tmp_path / "events"
+        source.mkdir()
+        events = spark.readStream.schema("customer_id STRING, page STRING, ts TIMESTAMP").json(
+            str(source)
+        )
+        write = job.upsert(dsn)
+
+        def replayed(batch: Any, batch_id: int) -> None:
+            write(batch, batch_id)
+            write(batch, batch_id)  # the same batch again, as after a crash before the commit
+
+        query = (
+            job.sessions(events)
+            .writeStream.outputMode("update")
+            .foreachBatch(replayed)
+            .option("checkpointLocation", str(tmp_path / "checkpoint"))
+            .start()
+        )
+
+        def arrive(name: str, *lines: tuple[str, str, str]) -> None:
+            (source / name).write_text(
+                "".join(
+                    f'{{"customer_id": "{c}", "page": "{p}", "ts": "2026-01-05T{t}Z"}}\n'
+                    for c, p, t in lines
+                )
+            )
+            query.processAllAvailable()
+
+        def table() -> list[tuple[Any, ...]]:
+            with psycopg.connect(dsn) as conn:
+                return conn.execute(
+                    "SELECT customer_id, to_char(session_start AT TIME ZONE 'UTC', 'HH24:MI:SS'),"
+                    " events, pages, closed FROM sessions ORDER BY 1, 2"
+                ).fetchall()
+
+        arrive("0.json", ("a", "/", "08:00:30"), ("a", "/cart", "08:01:00"), ("b", "/", "08:00:40"))
+        assert table() == [("a", "08:00:30", 2, 2, False), ("b", "08:00:40", 1, 1, False)]
+        arrive("1.json", ("a", "/late", "08:00:10"))  # 50 s late: inside the 2-min watermark
+        assert table() == [("a", "08:00:10", 3, 3, False), ("b", "08:00:40", 1, 1, False)]
+        query.stop()
+    finally:
+        spark.stop()
