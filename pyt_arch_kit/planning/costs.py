@@ -56,6 +56,8 @@ class UnitPrices:
         cache_node_month: one managed Redis node (2 vCPU, ≈ 6 GB), per month.
         load_balancer_month: one managed L7 load balancer, per month, before traffic charges.
         object_storage_gb_month: object storage (standard class), per GB-month.
+        data_node_hour: one batch worker node of 16 vCPU and 128 GiB with local NVMe for
+            the shuffle (EC2 i4i.4xlarge, 3,750 GB), per hour it runs.
     """
 
     as_of: str
@@ -68,6 +70,7 @@ class UnitPrices:
     cache_node_month: float | None
     load_balancer_month: float | None
     object_storage_gb_month: float | None
+    data_node_hour: float | None = 1.37
 
 
 #: Approximate on-demand list prices in one large cloud region (AWS us-east-1), rounded.
@@ -192,16 +195,16 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
         )
         pipe = plan.pipeline
         if pipe is not None and pipe.distributed and pipe.nodes and pipe.run_time_h:
-            vcpus = pipe.nodes * max(req.infrastructure.cores_per_instance, NODE_CORES)
+            size = max(req.infrastructure.cores_per_instance, NODE_CORES) / NODE_CORES
             lines.append(
                 CostLine(
                     f"Data job ({data.tool_name})",
-                    vcpus * pipe.run_time_h * _RUNS_A_MONTH,
-                    "vCPU-h",
-                    None if prices.vcpu_month is None else prices.vcpu_month / _HOURS_A_MONTH,
-                    f"{pipe.nodes} node(s) × {vcpus // pipe.nodes} vCPU for the "
-                    f"{fmt_number(pipe.run_time_h)} h of a run, {_RUNS_A_MONTH} runs a month, "
-                    "released between runs; a memory-optimised node costs ~30 % more",
+                    pipe.nodes * size * pipe.run_time_h * _RUNS_A_MONTH,
+                    "node-h",
+                    prices.data_node_hour,
+                    f"{pipe.nodes} node(s) of {NODE_CORES * size:g} vCPU, 128 GiB and local "
+                    f"NVMe for the shuffle (i4i.4xlarge) for the {fmt_number(pipe.run_time_h)} h "
+                    f"of a run, {_RUNS_A_MONTH} runs a month, released between runs",
                 )
             )
         else:

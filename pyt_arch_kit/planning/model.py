@@ -355,6 +355,8 @@ class PipelinePlan:
         lag_budget_s: consumer lag to alert at, from the freshness.
         semantics: the delivery guarantee.
         distributed: whether the batch runs on a cluster (executors on nodes) or one machine.
+        versions_kept: whole versions of a rebuilt output kept in object storage (the live
+            one and the one to roll back to), 0 when runs overwrite partitions in place.
     """
 
     mode: DataMode
@@ -376,6 +378,7 @@ class PipelinePlan:
     lag_budget_s: float = 0.0
     semantics: str = ""
     distributed: bool = False
+    versions_kept: int = 0
 
 
 @dataclass(frozen=True)

@@ -261,10 +261,16 @@ def _data_safety(plan: Plan) -> list[str]:
             "- The checkpoint (offsets and session state) on durable storage: losing it "
             "restarts the stream from `startingOffsets`, with its open sessions lost."
         )
-    elif data is not None and data.tool is DataTool.PYSPARK and db is None:
+    elif plan.pipeline is not None and plan.pipeline.versions_kept:
         lines.append(
-            "- Object storage: each run's facts a new version; keep 7 days of them to roll "
-            "back with the same swap."
+            f"- Object storage: {plan.pipeline.versions_kept} versions (`prune()`), tonight's "
+            "and last night's to roll back to, both in the bill; an older night is rebuilt "
+            "from the source."
+        )
+    elif data is not None and data.tool is DataTool.PYSPARK and db is not None:
+        lines.append(
+            "- Object storage: a run's day at a fresh path, deleted by a lifecycle rule after "
+            "7 days (a failed load rereads it); the results table is the copy of record."
         )
     elif data is not None:
         lines.append(

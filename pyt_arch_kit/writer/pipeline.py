@@ -6,6 +6,8 @@ as the plan's figures, so the sections agree with the capacity table.
 
 from __future__ import annotations
 
+import math
+
 from pyt_arch_kit.planning.choices import DataTool
 from pyt_arch_kit.planning.model import PipelinePlan, Plan, fmt_number
 from pyt_arch_kit.requirements import DataMode
@@ -39,14 +41,28 @@ def pipeline_summary(plan: Plan) -> list[str]:
     """The Executive Summary's lines on the data job's size."""
     if (p := _batch(plan)) is not None:
         verdict = "inside" if p.run_time_h <= p.window_h else "**outside**"
+        per_node = max(1, p.executors // max(1, p.nodes))
+        rerun = p.distributed and p.nodes > math.ceil(
+            math.ceil(p.cores / p.executor_cores) / per_node
+        )
         return [
             f"- {p.cores} core(s) finish a run inside the {fmt_number(p.window_h)} h window at "
-            f"{fmt_number(p.mb_per_s_per_core)} MB/s per core with a safety factor: "
-            f"{_fleet(p)}, an estimated run time of {fmt_number(p.run_time_h)} h ({verdict} "
-            "the window).",
+            f"{fmt_number(p.mb_per_s_per_core)} MB/s per core with a safety factor"
+            + (
+                f", {p.executors * p.executor_cores} so that a failed run is rerun in time"
+                if rerun
+                else ""
+            )
+            + f": {_fleet(p)}, an estimated run time of {fmt_number(p.run_time_h)} h "
+            f"({verdict} the window).",
             f"- {fmt_number(p.input_partitions)} input partitions of ≤ 128 MB, "
-            f"{fmt_number(p.output_files)} output files of ~256 MB, "
-            f"{fmt_number(p.shuffle_gb)} GB shuffled (workload.shuffle_share).",
+            + (f"{fmt_number(p.output_files)} output files of ~256 MB, " if p.output_files else "")
+            + f"{fmt_number(p.shuffle_gb)} GB shuffled (workload.shuffle_share)"
+            + (
+                f", {fmt_number(p.shuffle_gb / p.nodes)} GB on each node's local NVMe."
+                if p.distributed and p.nodes
+                else "."
+            ),
         ]
     if (p := _stream(plan)) is not None:
         lines = [f"- {fmt_number(p.events_per_s)} events/s at peak."]

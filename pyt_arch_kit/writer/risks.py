@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyt_arch_kit.planning.choices import Cache, DataTool, FindingKind
+from pyt_arch_kit.planning.choices import Cache, FindingKind
 from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.planning.practices import RETRY_BUDGET
@@ -189,14 +189,6 @@ def risks_and_mitigations(plan: Plan) -> str:
         )
     rows += _database_risks(plan)
     rows += pipeline_risks(plan)
-    if plan.data is not None and plan.data.tool is DataTool.PYSPARK and plan.database:
-        rows.append(
-            (
-                "A rerun's overwrite deletes earlier partitions",
-                "write with spark.sql.sources.partitionOverwriteMode=dynamic: the default "
-                "(static) mode deletes every partition under the path before writing",
-            )
-        )
     if "app" in plan.components and not profile(plan).low_traffic:  # no storm at < 1 req/s
         rows.append(
             (
