@@ -144,16 +144,21 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
         lines += [f"- **{f.title}.** {f.detail} *Instead:* {f.recommendation}" for f in pushback]
     lines += ["", "**Key decisions**", ""]
     service = "app" in plan.components
+    # a batch job: any job runs as processes from a scheduler, and the engine's reason is the
+    # recommendation's: those stay in the appendix
+    job = batch and plan.pipeline is not None and plan.pipeline.mode is DataMode.BATCH
     lines += [
         f"- **{d.topic.capitalize()}:** {d.choice}"
         + (
             "."
             if d.topic in STANDARD_PRACTICE
             or (service and d.topic in REASONS_IN_THE_APPENDIX and not _departs(plan, d.topic))
+            or (job and d.topic == "data processing")
             else f" — {d.why}."
         )
         for d in plan.decisions
         if not (service and d.topic in IN_THE_RECOMMENDATION | IN_THE_BASELINE)
+        and not (job and d.topic in ("concurrency", "framework"))
     ]
     lines.append(
         f"\nEvery decision's reasons, trade-off and alternatives: the appendix ({APPENDIX})."

@@ -138,14 +138,21 @@ def pipeline_deployment(plan: Plan) -> list[str]:
 def pipeline_observability(plan: Plan) -> list[str]:
     """The job's own metrics: run time against the window, skew, bytes; or consumer lag."""
     if (p := _batch(plan)) is not None:
+        rebuild = p.versions_kept > 0
         return [
             "- Per run: start, end, rows and bytes read and written, and the run time; chart "
-            f"the run-time trend against the {fmt_number(p.window_h)} h window and raise a "
-            "ticket when it passes 80 % of it, before it misses.",
+            f"the run-time trend against the {fmt_number(p.window_h)} h window and, when it "
+            "passes 80 % of it, add executors before it misses.",
             "- Partition skew: the longest task of each stage against its median (the Spark "
             "UI's stage summary); above 5× a few keys hold the run back — salt or split them.",
-            "- Output: file count and sizes per partition (target 128–512 MB files; many small "
-            "files slow every reader).",
+            f"- Files written per run against the {fmt_number(p.output_files)} planned "
+            "(`FILES`): many more means the range partitioning was lost."
+            if rebuild and p.output_files
+            else "- Rows loaded per day against the same weekday last week: a drop of a "
+            "third or more is a broken source, not a quiet day."
+            if plan.database is not None
+            else "- Output: file count and sizes per partition (target 128–512 MB files; "
+            "many small files slow every reader).",
         ]
     if (p := _stream(plan)) is not None:
         spark = plan.data is not None and plan.data.tool is DataTool.SPARK_STREAMING
@@ -168,21 +175,9 @@ def pipeline_observability(plan: Plan) -> list[str]:
 
 
 def pipeline_risks(plan: Plan) -> list[tuple[str, str]]:
-    """Risks a data job's size brings."""
-    if (p := _batch(plan)) is not None:
-        return [
-            (
-                "The data grows past the window",
-                f"the run takes ≈ {fmt_number(p.run_time_h)} h of a "
-                f"{fmt_number(p.window_h)} h window; watch the run-time trend, and add "
-                "executors (cores scale with data per run) before it passes 80 %",
-            ),
-            (
-                "Skewed keys or small files slow a run",
-                "watch task-time skew per stage (salt hot keys, adaptive skew join) and the "
-                "output file count (repartition to files of 128–512 MB before writing)",
-            ),
-        ]
+    """Risks a data job's size brings (a batch's run time, skew and files: Observability)."""
+    if _batch(plan) is not None:
+        return []
     if (p := _stream(plan)) is not None:
         return [
             (
