@@ -17,7 +17,7 @@ from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
 from pyt_arch_kit.writer.guidelines import implementation_guidelines
 from pyt_arch_kit.writer.operations import appendix, operational_considerations
 from pyt_arch_kit.writer.pins import RANGES
-from pyt_arch_kit.writer.pipeline import pipeline_summary
+from pyt_arch_kit.writer.pipeline import pipeline_steps, pipeline_summary
 from pyt_arch_kit.writer.risks import risks_and_mitigations
 from pyt_arch_kit.writer.sockets import socket_summary, sockets_held
 from pyt_arch_kit.writer.stack import PINS_ROW, stack
@@ -154,6 +154,7 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
             if d.topic in STANDARD_PRACTICE
             or (service and d.topic in REASONS_IN_THE_APPENDIX and not _departs(plan, d.topic))
             or (job and d.topic == "data processing")
+            or (job and d.topic == "scheduler" and bool(pushback))  # the push-back's reason
             else f" — {d.why}."
         )
         for d in plan.decisions
@@ -441,6 +442,7 @@ def system_diagram(plan: Plan) -> str:
             )
     if "app" not in plan.components:  # a service's telemetry is the baseline's
         steps.append("Every hop emits OpenTelemetry traces, metrics and structured logs.")
+    steps = pipeline_steps(plan) or steps  # a batch job: what one run does
     return (
         "```mermaid\n"
         + mermaid(plan)

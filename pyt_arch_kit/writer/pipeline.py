@@ -17,6 +17,7 @@ __all__ = [
     "pipeline_label",
     "pipeline_observability",
     "pipeline_risks",
+    "pipeline_steps",
     "pipeline_summary",
 ]
 
@@ -85,6 +86,32 @@ def pipeline_summary(plan: Plan) -> list[str]:
     return []
 
 
+def pipeline_steps(plan: Plan) -> list[str]:
+    """The diagram's numbered steps for a batch job: what one run does (empty otherwise)."""
+    if (p := _batch(plan)) is None or plan.data is None or "app" in plan.components:
+        return []
+    tool, gb = plan.data.tool, fmt_number(plan.data.data_gb)
+    start = f"At {_start_hour(plan):02d}:00 UTC the CronJob starts a run"
+    if p.versions_kept:
+        return [
+            f"{start}: {tool} reads every order ({gb} GB), keeps each one's latest state and "
+            "writes tonight's version of the facts.",
+            f"`commit()` points the view at it; `prune()` keeps {p.versions_kept} versions.",
+        ]
+    if plan.database is not None:
+        return [
+            f"{start}: {tool} reads the day's `dt=` directory ({gb} GB) and writes its metrics "
+            "per customer to a fresh path.",
+            f"The executors COPY them into staging; the day's partition is swapped into "
+            f"{plan.database.engine} in one transaction.",
+        ]
+    return [f"{start}: {tool} reads its input ({gb} GB) and writes Parquet to object storage."]
+
+
+def _start_hour(plan: Plan) -> int:
+    return 2 if plan.database is not None else 0  # a daily load waits 2 h for late events
+
+
 def pipeline_label(plan: Plan) -> str:
     """The data job's size for its diagram node (empty when there is none)."""
     if (p := _batch(plan)) is not None:
@@ -110,7 +137,7 @@ def pipeline_deployment(plan: Plan) -> list[str]:
         ]
     if (p := _batch(plan)) is None:
         return []
-    start = 2 if plan.database is not None else 0  # a daily load waits 2 h for late events
+    start = _start_hour(plan)
     due = (start + round(p.window_h)) % 24
     if 2 * p.run_time_h <= p.window_h:
         retry = "a failed run is retried once (`backoffLimit: 1`): two runs fit the window"
