@@ -15,7 +15,11 @@ from pyt_arch_kit.render import figures_table, materials_table
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.code.profile import profile
 from pyt_arch_kit.writer.inference import model_operations, model_probes
-from pyt_arch_kit.writer.pipeline import pipeline_deployment, pipeline_observability
+from pyt_arch_kit.writer.pipeline import (
+    pipeline_deployment,
+    pipeline_observability,
+    spark_batch,
+)
 from pyt_arch_kit.writer.sockets import (
     autoscaling_lines,
     failover_line,
@@ -206,11 +210,25 @@ _TLS = {
 }
 
 
+def _batch_job(plan: Plan) -> str | None:
+    """A Spark batch job's identity line: what it reads and writes (None for anything else)."""
+    if (p := spark_batch(plan)) is None:
+        return None
+    if p.versions_kept:
+        return (
+            "- Identity: its own service account: read the orders; write and delete under "
+            "the versions prefix; replace the view in the metastore."
+        )
+    return "- Identity: its own service account: read the clickstream lake, write the day's paths."
+
+
 def _security(plan: Plan) -> list[str]:
     req, cap, db = plan.resolved, plan.capacity, plan.database
     iface = req.interface
     if iface is Interface.GRPC:
         auth = "- Authentication: mTLS between services; authorisation per method."
+    elif (job := _batch_job(plan)) is not None:
+        auth = job
     elif iface is Interface.BATCH:
         auth = "- Identity: its own service account, reading its input and writing its output only."
     else:
@@ -227,7 +245,13 @@ def _security(plan: Plan) -> list[str]:
             else "`sslmode=verify-full` (psycopg)",
         )
         lines.append(
-            f"- Database: TLS with {tls}; a least-privilege role, migrations under their own."
+            f"- Database: TLS with {tls}; "
+            + (
+                "a role owning `daily_customer_metrics` and its partitions only (the swap "
+                "creates, drops and attaches them)."
+                if _batch_job(plan) is not None
+                else "a least-privilege role, migrations under their own."
+            )
         )
     lines.append("- Secrets: from a secret manager at start-up, rotated, never in images or logs.")
     if _online(plan):

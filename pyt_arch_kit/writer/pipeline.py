@@ -19,12 +19,22 @@ __all__ = [
     "pipeline_risks",
     "pipeline_steps",
     "pipeline_summary",
+    "spark_batch",
 ]
 
 
 def _batch(plan: Plan) -> PipelinePlan | None:
     p = plan.pipeline
     return p if p is not None and p.mode is DataMode.BATCH else None
+
+
+def spark_batch(plan: Plan) -> PipelinePlan | None:
+    """The pipeline of a PySpark batch job with no service beside it, else None: the two
+    batch designs (a rebuild into versions, a daily load into a database) say their own."""
+    p, data = _batch(plan), plan.data
+    if p is None or data is None or data.tool is not DataTool.PYSPARK:
+        return None
+    return None if "app" in plan.components else p
 
 
 def _stream(plan: Plan) -> PipelinePlan | None:

@@ -9,7 +9,7 @@ from pyt_arch_kit.planning.practices import RETRY_BUDGET
 from pyt_arch_kit.requirements import DatabaseKind, Interface
 from pyt_arch_kit.writer.code.profile import profile, timeouts
 from pyt_arch_kit.writer.inference import model_risks
-from pyt_arch_kit.writer.pipeline import pipeline_risks
+from pyt_arch_kit.writer.pipeline import pipeline_risks, spark_batch
 from pyt_arch_kit.writer.sockets import socket_risks
 
 __all__ = ["risks_and_mitigations"]
@@ -206,7 +206,7 @@ def risks_and_mitigations(plan: Plan) -> str:
                 "with the measured figures",
             )
         )
-    if plan.pipeline is not None:
+    if plan.pipeline is not None and spark_batch(plan) is None:  # a Spark batch: its load test
         rows.append(
             (
                 "The data job's throughput differs from the stated figure",
