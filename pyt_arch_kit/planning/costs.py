@@ -275,7 +275,8 @@ def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:
             None if results_only else storage,
             "GB",
             prices.db_storage_gb_month,
-            "the job's results only: size them"
+            "the job's results: rows a day × ~100 B (a 56-byte row and its key) × "
+            f"{HORIZON_MONTHS * 30} days; price it from the first runs' rows"
             if results_only
             else f"every copy at {HORIZON_MONTHS} months, as in the bill of materials",
         ),
