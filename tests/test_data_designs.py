@@ -130,6 +130,16 @@ def test_the_nightly_rebuild_writes_the_files_it_counts_and_prices_what_it_keeps
     assert "Spark Thrift server" in code and "Iceberg" in code  # who reads the view
 
 
+@pytest.mark.parametrize(
+    ("name", "own"),
+    [("nightly-batch", "`commit()` last night"), ("big-data-pipeline", "rerun the day")],
+)
+def test_a_batch_design_names_its_own_risks(name: str, own: str) -> None:
+    risks = _design(name).sections["Risks and Mitigations"]
+    assert own in risks
+    assert len([line for line in risks.splitlines() if line.startswith("| ")]) >= 2  # + header
+
+
 def test_big_data_prunes_by_day_writes_fresh_paths_and_swaps_a_partition() -> None:
     """Review 2026-12-05 (second round), big-data-pipeline 1–4."""
     design = _design("big-data-pipeline")

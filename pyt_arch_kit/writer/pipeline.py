@@ -213,6 +213,27 @@ def pipeline_observability(plan: Plan) -> list[str]:
 
 def pipeline_risks(plan: Plan) -> list[tuple[str, str]]:
     """Risks a data job's size brings (a batch's run time, skew and files: Observability)."""
+    if (p := spark_batch(plan)) is not None and p.versions_kept:
+        return [
+            (
+                "A bad night's facts (a source bug, a changed schema)",
+                "before `commit()`, compare the row count and refunded total with last "
+                "night's; to roll back, `commit()` last night's version (`prune()` keeps it)",
+            ),
+            (
+                "A node lost mid-run",
+                "its shuffle files go with it: Spark reruns the lost stages; a failed run is "
+                "retried (`backoffLimit: 1`) inside the window",
+            ),
+        ]
+    if (p := spark_batch(plan)) is not None:
+        return [
+            (
+                "Events arrive after their day's run",
+                "rerun the day: `run()` and `load()` swap its partition whole, the rows a "
+                "first run would give",
+            )
+        ]
     if _batch(plan) is not None:
         return []
     if (p := _stream(plan)) is not None:

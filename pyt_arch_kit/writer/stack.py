@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from pyt_arch_kit.planning.choices import Driver
 from pyt_arch_kit.planning.model import DatabasePlan, Plan
-from pyt_arch_kit.requirements import DatabaseKind, DataMode
+from pyt_arch_kit.requirements import DatabaseKind
+from pyt_arch_kit.writer.code import snippets
 from pyt_arch_kit.writer.code.profile import profile
 from pyt_arch_kit.writer.pins import CHECKED, RANGES
+from pyt_arch_kit.writer.pipeline import spark_batch
 
 __all__ = ["PINS_ROW", "SPARK_KAFKA_ROW", "stack"]
 
@@ -77,9 +79,11 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
             "the GIL build; free-threading stays opt-in (PEP 703)",
         ),
     ]
-    # a batch job's code reads no settings, validates no requests and calls no HTTP API
-    job = plan.pipeline is not None and plan.pipeline.mode is DataMode.BATCH
-    job = job and "app" not in plan.components
+    # a Spark batch job's one module reads no settings, validates no requests and calls no
+    # HTTP API
+    job = spark_batch(plan) is not None and all(
+        code.startswith("# app/job.py") for _, code in snippets(plan)
+    )
     if not job:
         rows.append(_row("pydantic", "validation at every boundary, typed settings"))
         rows.append(_row("pydantic-settings", "settings from the environment, secrets masked"))
