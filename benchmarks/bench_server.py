@@ -1,6 +1,6 @@
 """The planner's p50/p99 against a real server on loopback, per concurrency model.
 
-    python3 benchmarks/bench_server.py           # 3 models × 3 rates (~6 min); prints a table
+    python3 benchmarks/bench_server.py           # 3 models × 3 rates (~12 min); prints a table
     python3 benchmarks/bench_server.py --quick   # one short point per model (~1 min)
     python3 benchmarks/run.py --only server      # the same as a group of the benchmark page
 
@@ -19,7 +19,9 @@ on its own connection whatever the others are doing, and a request's latency run
 *scheduled* arrival to the last byte of its response, so a client that falls behind shows up as
 latency, not as a lower rate. The arrivals and the work are seeded: every model sees the same
 sequence. Rates are 30, 50 and 70 % of the model's capacity as the planner computes it (servers ÷
-held time), and each point is bounded in requests and in seconds.
+held time). Each point runs long enough for its p99 to test the model rather than the sample's
+luck (``run_length``: the p99s of simulated runs of its length within ±12.5 %, half the bar), up
+to 300 s.
 
 The prediction for each point: ``Requirements`` with that rate, the CPU and IO means, the cv and
 one core, resolved as ``plan()`` resolves them; the model's worker counts from the planner's
@@ -310,10 +312,14 @@ def measure(
                 + " req/s",
                 file=sys.stderr,
             )
-            return probe, [
-                asyncio.run(_drive(port, rps, count, max_s, seed=1000 + i))
-                for i, rps in enumerate(rates)
-            ]
+            holds_io = model == "sync"
+            points = []
+            for i, rps in enumerate(rates):
+                n = run_length(rps, count, max_s, predict(model, rps, CPU_MS * stretch, io), io,
+                               CPU_MS * stretch, holds_io)  # fmt: skip
+                print(f"  {model} at {rps:.0f} req/s: {n} requests", file=sys.stderr)
+                points.append(asyncio.run(_drive(port, rps, n, max_s, seed=1000 + i)))
+            return probe, points
         finally:
             proc.terminate()
             try:
@@ -394,6 +400,32 @@ def spread(
     return p99s[int(0.025 * SPREAD_RUNS)], p99s[int(0.975 * SPREAD_RUNS) - 1]
 
 
+#: A point's own noise may take at most half the bar: the central 95 % of the p99s that runs of
+#: its length give spans at most ± this around its middle, or the point runs ``max_s`` seconds.
+NOISE = TOLERANCE / 2
+
+
+def run_length(
+    rate: float, count: int, max_s: float, pred: Prediction, io_ms: float, cpu_ms: float,
+    holds_io: bool,
+) -> int:  # fmt: skip
+    """How many requests a point needs for its p99 to test the model rather than its luck.
+
+    Starts from ``count`` and doubles while the p99s of simulated runs of that length (the
+    planner's queue, ``spread``) span more than ±``NOISE``, up to what ``max_s`` seconds at
+    ``rate`` hold. At ρ 0.7 on three sync workers, 1,200 requests give p99s from 226 to 432 ms
+    (±31 %) for a steady-state p99 of 266 ms: a single run of that length can miss a right model
+    by more than the 25 % bar, or meet a wrong one.
+    """
+    cap = max(count, int(rate * max_s))
+    while count < cap:
+        low, high = spread(rate, count, pred, cpu_ms, io_ms, holds_io)
+        if (high - low) / (high + low) <= NOISE:
+            break
+        count = min(cap, count * 2)
+    return count
+
+
 def _label(model: str, pred: Prediction) -> str:
     if model == "sync":
         return f"sync (gunicorn, {pred.workers} sync workers)"
@@ -403,7 +435,7 @@ def _label(model: str, pred: Prediction) -> str:
 
 
 def server_vs_planner(
-    count: int = 1200, max_s: float = 40, fractions: tuple[float, ...] = FRACTIONS
+    count: int = 1200, max_s: float = 300, fractions: tuple[float, ...] = FRACTIONS
 ) -> list[Row] | Skipped:
     """Measured p50/p99 beside the planner's, per model and rate (ratio = measured ÷ planner).
 

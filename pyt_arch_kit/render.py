@@ -62,6 +62,20 @@ def figures_table(figures: tuple[Figure, ...] | list[Figure], *, sources: bool =
     return "\n".join(rows)
 
 
+def figures_cited(figures: tuple[Figure, ...] | list[Figure]) -> str:
+    """The figures as a Markdown table whose sources are numbers into one list after it: a
+    source cited by many rows is written once (a row's source splits at ``"; "``)."""
+    numbers: dict[str, int] = {}
+    rows = ["| Figure | Value | Formula | Inputs | Sources |", "|---|---:|---|---|---|"]
+    for f in figures:
+        cited = [numbers.setdefault(s, len(numbers) + 1) for s in f.source.split("; ") if s]
+        rows.append(
+            f"| {_cell(f.label)} | {f.show()} | `{_cell(f.formula)}` | {_cell(f.inputs_text())} "
+            f"| {', '.join(map(str, dict.fromkeys(cited)))} |"
+        )
+    return "\n".join([*rows, "", "Sources:", "", *(f"{n}. {s}" for s, n in numbers.items())])
+
+
 def materials_table(lines: tuple[BomLine, ...] | list[BomLine]) -> str:
     """The bill of materials as a Markdown table: one row per part, then the totals."""
     from pyt_arch_kit.planning.model import fmt_number

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import random
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -31,6 +32,23 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--order-seed",
+        type=int,
+        default=None,
+        help="run the tests in an order shuffled by this seed (scripts/repeat.sh): a test that "
+        "passes only after another has run, or only alone, shows up",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    seed = config.getoption("--order-seed")
+    if seed is not None:
+        random.Random(seed).shuffle(items)
+
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex

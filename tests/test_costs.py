@@ -74,7 +74,7 @@ def test_the_cost_table_is_dated_and_has_a_total(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "klass", "vcpu"),
-    [("payments-ledger", "db.r7g.4xlarge", 16), ("io-bound-api", "db.r7g.4xlarge", 16)],
+    [("payments-ledger", "db.r7g.4xlarge", 16)],
 )
 def test_the_database_is_priced_as_a_real_class_for_today_s_working_set(
     name: str, klass: str, vcpu: int
@@ -125,3 +125,60 @@ def test_timescaledb_is_not_priced_as_if_rds_ran_it() -> None:
     text = write_design(plan(preset("timeseries-ingest")))
     row = next(line for line in text.splitlines() if line.startswith("| Database (timescaledb)"))
     assert "RDS does not offer the extension" in row and "Timescale Cloud" in row
+
+
+@pytest.mark.parametrize("name", ["io-bound-api", "payments-ledger", "internal-tool-pushback"])
+def test_rds_backups_are_billed_only_beyond_the_provisioned_storage(name: str) -> None:
+    """Bug fixed: every RDS bill priced all of its backups, though RDS keeps backup storage up
+    to the provisioned size free (RDS pricing; second review)."""
+    p = plan(preset(name))
+    backups = next(f.value for f in p.figures if f.key == "bom_backup_gb")
+    primary = next(line for line in p.materials if line.part.startswith("Database primary"))
+    line = next(c for c in bill_of_materials(p) if c.component.startswith("Backups"))
+    assert line.quantity == pytest.approx(max(0.0, backups - primary.storage_gb / primary.count))
+    assert "RDS keeps free" in line.note and "aws.amazon.com/rds/pricing" in line.note
+
+
+@pytest.mark.parametrize(
+    ("name", "service"), [("grpc-internal", "Redis cache"), ("payments-ledger", "Kafka")]
+)
+def test_an_existing_service_costs_nothing_new_and_is_said_so_alike(
+    name: str, service: str
+) -> None:
+    """Bug fixed: an existing Redis was priced as two new nodes, an existing Kafka left as an
+    unpriced line (second review): both are existing and shared, at 0 in the total."""
+    lines = bill_of_materials(plan(preset(name)))
+    line = next(c for c in lines if c.component == service)
+    assert line.monthly == 0 and line.note.startswith("existing, shared")
+
+
+@pytest.mark.parametrize("name", [n for n in preset_names() if plan(preset(n)).database])
+def test_the_figures_and_the_bill_size_the_database_alike(name: str) -> None:
+    """Bug fixed: the figures sized the database at '2 × cores ≥ busy connections' (payments: 8
+    cores) while the bill priced 16 vCPU (second review). A connection running a statement
+    keeps a core busy: the cores carry the busy connections at ≤ 75 %, and the class priced has
+    those cores."""
+    p = plan(preset(name))
+    db = p.database
+    assert db is not None
+    primary = next((m for m in p.materials if m.part == "Database primary"), None)
+    if primary is None or db.engine == "redis":
+        pytest.skip("no database server in the bill")
+    assert db.db_cores * 0.75 >= db.db_busy_connections or db.db_cores >= 64
+    assert primary.cores >= db.db_cores or primary.instance.startswith("db.t4g")
+    if name == "payments-ledger":
+        assert db.db_cores == primary.cores == 16
+
+
+def test_a_tiny_database_load_gets_a_burstable_class() -> None:
+    """Bug fixed: the internal tool (0.05 busy connections, 2 GB) was priced a db.r7g.large,
+    176 of its 267 USD (second review): a burstable db.t4g carries it on its baseline."""
+    p = plan(preset("internal-tool-pushback"))
+    primary = next(m for m in p.materials if m.part == "Database primary")
+    assert primary.instance.startswith("db.t4g") and "burstable" in primary.basis
+    line = next(c for c in bill_of_materials(p) if c.component.startswith("Database ("))
+    assert line.monthly is not None and line.monthly < 50
+    busy = plan(preset("io-bound-api"))  # a real load keeps a memory-optimised class
+    assert next(m for m in busy.materials if m.part == "Database primary").instance.startswith(
+        "db.r7g"
+    )

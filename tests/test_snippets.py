@@ -10,9 +10,10 @@ import re
 import pytest
 
 from pyt_arch_kit import plan
+from pyt_arch_kit.baseline import baseline_modules
 from pyt_arch_kit.presets import preset, preset_names
 from pyt_arch_kit.writer import write_design
-from pyt_arch_kit.writer.code import profile
+from pyt_arch_kit.writer.code import baseline_code, profile
 from pyt_arch_kit.writer.pins import CHECKED, NEWEST, RANGES
 from pyt_arch_kit.writer.stack import PINS_ROW, stack
 from tests.verify.designs import DESIGNS, uncovered
@@ -151,11 +152,16 @@ def test_cache_aside_catches_redis_errors_and_invalidates_on_write() -> None:
 
 
 def test_retries_have_a_deadline_a_budget_and_need_idempotency() -> None:
+    """The baseline's app/retries.py, which a busy service runs beside its own blocks, reads
+    the deadline the design's settings carry."""
     name = "fastapi-asyncpg-redis"  # retries ride out Redis errors too
-    code = _code(name)["app/retries.py"]
+    code = baseline_modules()["app/retries.py"]
     assert "idempotent: bool" in code and "RetryBudget" in code and "ratio: float = 0.1" in code
-    assert "httpx.TransportError" in code and "redis.exceptions.ConnectionError" in code
+    assert '("httpx", "TransportError")' in code
+    assert '("redis.exceptions", "ConnectionError")' in code
+    assert "settings.request_deadline_s" in code and "settings.attempt_timeout_s" in code
     p = plan(ALL[name])
+    assert baseline_code(p) == ("app/retries.py",) and "app/retries.py" not in _code(name)
     deadline = float(
         re.search(r"request_deadline_s: float = ([\d.]+)", _code(name)["app/settings.py"]).group(1)
     )  # type: ignore[union-attr]

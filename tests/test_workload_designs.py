@@ -71,9 +71,9 @@ def test_a_low_traffic_tool_opens_tickets_not_pages_and_drops_the_load_padding()
     ops = d.section("Operational Considerations")
     assert "**tickets only**" in ops and "Low-traffic services" in ops
     assert "page at" not in ops
-    assert "# app/retries.py" not in d.text and "Retry storms" not in d.text
+    assert "app/retries.py" not in d.text and "Retry storms" not in d.text
     assert "expand/contract" not in d.text and "PgBouncer" not in ops
     # a busy service keeps its pages and its retry budget
     busy = _design("io-bound-api")
     assert "page at" in busy.section("Operational Considerations")
-    assert "# app/retries.py" in busy.text
+    assert "adds its `app/retries.py`" in busy.text

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from pyt_arch_kit.planning.choices import Broker, Cache, DataTool
 from pyt_arch_kit.planning.connections import SOCKET_KIB, SOCKET_SOURCE, holds_sockets
+from pyt_arch_kit.planning.database import DB_TARGET_UTILISATION
 from pyt_arch_kit.planning.model import Figure, fmt_number
 from pyt_arch_kit.planning.pipeline import NODE_CORES, RAM_PER_CORE_GB, RYZA
 from pyt_arch_kit.planning.stores import REDIS_PERSISTENCE, compress_after_days
@@ -83,11 +84,19 @@ class DbClass:
         name: the provider's name, e.g. ``"db.r7g.2xlarge"``.
         vcpu: its vCPUs.
         gib: its memory in GiB.
+        baseline: the share of its vCPUs it may keep busy all the time (a burstable class
+            runs above it on CPU credits only; 1 for the others).
     """
+
+    @property
+    def burstable(self) -> bool:
+        """Whether it runs on CPU credits above a baseline (db.t4g)."""
+        return self.baseline < 1
 
     name: str
     vcpu: int
     gib: int
+    baseline: float = 1.0
 
     @property
     def gb(self) -> float:
@@ -107,6 +116,33 @@ DB_CLASSES = tuple(
         ("16xlarge", 64),
     )
 )
+
+
+#: The burstable classes a database with a tiny load is priced as (db.t4g: 2 vCPU, a 20–30 %
+#: baseline; micro's 1 GiB left out: too little for PostgreSQL's buffers and connections).
+BURSTABLE_DB_CLASSES = (
+    DbClass("db.t4g.small", 2, 2, 0.2),
+    DbClass("db.t4g.medium", 2, 4, 0.2),
+    DbClass("db.t4g.large", 2, 8, 0.3),
+)
+
+
+def burstable_class_for(busy_cores: float, ram_gb: float) -> DbClass | None:
+    """The smallest burstable class whose baseline carries ``busy_cores`` at the database's
+    utilisation target and whose memory holds ``ram_gb``; ``None`` when none does.
+
+    Example:
+        >>> burstable_class_for(0.05, 0.5).name  # the internal tool: 0.05 busy, 2 GB stored
+        'db.t4g.small'
+    """
+    return next(
+        (
+            c
+            for c in BURSTABLE_DB_CLASSES
+            if c.vcpu * c.baseline * DB_TARGET_UTILISATION >= busy_cores and c.gb >= ram_gb
+        ),
+        None,
+    )
 
 
 def db_class_for(cores: float, ram_gb: float) -> DbClass:
@@ -279,6 +315,22 @@ def _db_class(plan: Plan) -> tuple[DbClass, str]:
     db, s = plan.database, plan.resolved.scale
     assert db is not None
     need = _db_ram_needed(plan, s.data_gb)
+    busy = db.db_busy_connections
+    small = (
+        burstable_class_for(busy, _db_ram_needed(plan, _data_at_horizon(plan)))
+        if db.engine in (DatabaseKind.POSTGRESQL, DatabaseKind.MYSQL)
+        and not _results_only(plan)
+        and not plan.resolved.infrastructure.db_cores
+        else None
+    )
+    if small is not None:  # a tiny load: a burstable class, its baseline the load's cores
+        return small, (
+            f"{small.name} ({small.vcpu} vCPU, {small.gib} GiB), burstable: its "
+            f"{small.baseline:.0%} baseline ({fmt_number(small.vcpu * small.baseline)} vCPU) "
+            f"carries {fmt_number(busy)} busy connections at ≤ {DB_TARGET_UTILISATION:.0%}, "
+            f"and ≥ {_db_ram_needed(plan, _data_at_horizon(plan)):,.1f} GB RAM holds the working "
+            f"set at {HORIZON_MONTHS} months"
+        )
     klass = db_class_for(db.db_cores, need)
     name = f"{klass.name} ({klass.vcpu} vCPU, {klass.gib} GiB)"
     past = (
@@ -408,6 +460,18 @@ def _cache(plan: Plan) -> list[BomLine]:
     if db is None or db.cache is not Cache.REDIS:
         return []
     per_node = _cache_gb(plan)
+    if "redis" in {x.strip().lower() for x in plan.resolved.infrastructure.existing_services}:
+        return [
+            BomLine(
+                "Redis cache (existing, shared)",
+                0,
+                0.0,
+                per_node,
+                0.0,
+                f"no new nodes; the keys the TTL model holds at once (TTL {db.cache_ttl_s:g} s) "
+                f"× payload, × {_REDIS_OVERHEAD:g} for Redis's overhead, on the existing Redis",
+            )
+        ]
     return [
         BomLine(
             "Redis cache nodes",

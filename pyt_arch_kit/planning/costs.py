@@ -56,6 +56,8 @@ class UnitPrices:
         cache_node_month: one managed Redis node (2 vCPU, ≈ 6 GB), per month.
         load_balancer_month: one managed L7 load balancer, per month, before traffic charges.
         object_storage_gb_month: object storage (standard class), per GB-month.
+        burstable_db_gib_month: a burstable managed database class (db.t4g), per GiB of its
+            memory per month (its price is linear in the memory: small 2 GiB … large 8 GiB).
         data_node_hour: one batch worker node of 16 vCPU and 128 GiB with local NVMe for
             the shuffle (EC2 i4i.4xlarge, 3,750 GB), per hour it runs.
     """
@@ -70,6 +72,7 @@ class UnitPrices:
     cache_node_month: float | None
     load_balancer_month: float | None
     object_storage_gb_month: float | None
+    burstable_db_gib_month: float | None = None
     data_node_hour: float | None = 1.37
 
 
@@ -79,8 +82,8 @@ class UnitPrices:
 UNIT_PRICES = UnitPrices(
     as_of=PRICES_AS_OF,
     source="approximate on-demand list prices, AWS us-east-1 (EC2 m7i, RDS for PostgreSQL "
-    "db.r7g ≈ $0.24/h per 2 vCPU, ElastiCache m7g.large, ALB, S3 Standard), rounded; before "
-    "discounts and traffic",
+    "db.r7g ≈ $0.24/h per 2 vCPU, db.t4g ≈ $0.016/h per GiB, ElastiCache m7g.large, ALB, "
+    "S3 Standard), rounded; before discounts and traffic",
     currency="USD",
     vcpu_month=37.0,
     managed_db_vcpu_month=88.0,
@@ -89,6 +92,7 @@ UNIT_PRICES = UnitPrices(
     cache_node_month=115.0,
     load_balancer_month=16.5,
     object_storage_gb_month=0.023,
+    burstable_db_gib_month=11.8,  # db.t4g ≈ $0.016/h per GiB
 )
 
 
@@ -112,7 +116,9 @@ class CostLine:
 
     @property
     def monthly(self) -> float | None:
-        """quantity × unit price, or ``None`` when either is unknown."""
+        """quantity × unit price, or ``None`` when either is unknown (nothing bought costs 0)."""
+        if self.quantity == 0:  # an existing, shared service: nothing new to buy
+            return 0.0
         if self.quantity is None or self.unit_price is None:
             return None
         return self.quantity * self.unit_price
@@ -122,6 +128,13 @@ def monthly_total(lines: list[CostLine]) -> tuple[float, int]:
     """(sum of the priced lines, how many lines have no price)."""
     priced = [line.monthly for line in lines]
     return sum(m for m in priced if m is not None), sum(m is None for m in priced)
+
+
+#: The note of a service the organisation already runs (``infrastructure.existing_services``):
+#: the design adds load to it, not nodes, so it costs nothing new.
+EXISTING = "existing, shared: nothing new to buy (its owners carry the extra load)"
+#: RDS keeps backups up to the provisioned storage free, and bills only the rest.
+RDS_PRICING_URL = "https://aws.amazon.com/rds/pricing/"
 
 
 def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[CostLine]:
@@ -150,9 +163,12 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
         lines.append(
             CostLine("PgBouncer", 2.0, "vCPU", prices.vcpu_month, "two 1-vCPU VMs (one per zone)")
         )
+    existing = {s.strip().lower() for s in req.infrastructure.existing_services}
     if "redis" in comps:
         lines.append(
-            CostLine(
+            CostLine("Redis cache", 0.0, "node", prices.cache_node_month, EXISTING)
+            if "redis" in existing
+            else CostLine(
                 "Redis cache",
                 2.0,
                 "node",
@@ -163,16 +179,15 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
     if db is not None:
         lines += _database_lines(plan, prices)
     if "broker" in comps and plan.broker is not None:
-        runs = plan.broker.key in {s.strip().lower() for s in req.infrastructure.existing_services}
         lines.append(
-            CostLine(
+            CostLine(plan.broker.name, 0.0, "", None, EXISTING)
+            if plan.broker.key in existing
+            else CostLine(
                 plan.broker.name,
                 None,
                 "",
                 None,
-                "already run by the organisation: only its extra topics and storage"
-                if runs
-                else "priced by brokers or requests: size it with the provider",
+                "priced by brokers or requests: size it with the provider",
             )
         )
     if data is not None:
@@ -259,11 +274,31 @@ def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:
             "; TimescaleDB runs on Timescale Cloud or self-run PostgreSQL (RDS does not offer "
             "the extension): priced at the RDS rate of that size, replace it with your offer"
         )
+    burstable = primary is not None and primary.instance.startswith("db.t4g")
     storage = sum(line.storage_gb for line in parts)
     results_only = plan.data is not None and "app" not in plan.components
     backups = next((f.value for f in plan.figures if f.key == "bom_backup_gb"), None)
+    backup_note = f"base backup plus the logs over the retention window, at {HORIZON_MONTHS} months"
+    rds = db.engine in (DatabaseKind.POSTGRESQL, DatabaseKind.MYSQL)
+    if backups is not None and rds and not results_only:
+        # RDS bills backup storage beyond the primary's provisioned storage only
+        free = primary.storage_gb / primary.count if primary is not None and primary.count else 0.0
+        backup_note = (
+            f"{fmt_number(backups)} GB of base backup and logs at {HORIZON_MONTHS} months, less "
+            f"the {fmt_number(free)} GB provisioned, which RDS keeps free "
+            f"([RDS pricing]({RDS_PRICING_URL}))"
+        )
+        backups = max(0.0, backups - free)
     return [
         CostLine(
+            f"Database ({db.engine})",
+            round(sum(line.ram_gb for line in parts) / GIB),
+            "GiB",
+            prices.burstable_db_gib_month,
+            f"{what}, as in the bill of materials{per_node}",
+        )
+        if burstable
+        else CostLine(
             f"Database ({db.engine})",
             float(vcpus),
             "vCPU",
@@ -285,6 +320,6 @@ def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:
             None if results_only else backups,
             "GB",
             prices.backup_gb_month,
-            f"base backup plus the logs over the retention window, at {HORIZON_MONTHS} months",
+            backup_note,
         ),
     ]

@@ -86,21 +86,27 @@ _POOL_SOURCES = {
     DatabaseKind.REDIS: "; redis-py ConnectionPool max_connections (unbounded by default: "
     "set it) per client, no overflow",
 }
+#: The share of a database server's cores its busy connections may keep busy at peak: the
+#: rest is headroom for vacuum, checkpoints, backups and a burst (a connection running a
+#: statement keeps about one core busy).
+DB_TARGET_UTILISATION = 0.75
 #: The smallest database server the planner sizes (vCPU).
 _MIN_DB_CORES = 2
 _READS_PER_REPLICA = 3000.0
 
 
 def db_cores_for(busy_connections: float) -> int:
-    """vCPU for a primary with ``busy_connections`` active at peak: the smallest power of two
-    (a cloud instance size), at least 2, with 2 × cores ≥ busy. No ceiling: a load past one
-    large server is a finding (replicas, a cache, sharding), not a smaller answer.
+    """vCPU for a primary with ``busy_connections`` active at peak: a connection running a
+    statement keeps about one database core busy, so the smallest power of two (an instance
+    class's size), at least 2, with the busy connections at most ``DB_TARGET_UTILISATION`` of
+    the cores. No ceiling: a load past one large server is a finding (replicas, a cache,
+    sharding), not a smaller answer.
 
     Example:
-        >>> db_cores_for(34.8)  # 17,400 calls/s × 2 ms
-        32
+        >>> db_cores_for(9.6)  # the ledger: 9.6 busy at peak, 16 cores at ≤ 75 % busy
+        16
     """
-    need = max(float(_MIN_DB_CORES), busy_connections / CONNECTIONS_PER_DB_CORE)
+    need = max(float(_MIN_DB_CORES), busy_connections / DB_TARGET_UTILISATION)
     return int(2 ** math.ceil(math.log2(need) - 1e-12))
 
 
@@ -351,7 +357,9 @@ def plan_database(
                 (
                     "db cores (infrastructure.db_cores)"
                     if given_cores
-                    else "db cores (smallest power of two ≥ 2 with 2 × cores ≥ busy)",
+                    else "db cores (smallest power of two ≥ 2 with "
+                    f"{DB_TARGET_UTILISATION:g} × cores ≥ busy: a busy connection keeps a core "
+                    "busy)",
                     db_cores,
                 ),
                 ("busy connections", busy),

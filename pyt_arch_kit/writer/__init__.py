@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pyt_arch_kit.baseline import BASELINE_REFERENCE
+from pyt_arch_kit.baseline import BASELINE_REFERENCE, BASELINE_WITH_CODE
 from pyt_arch_kit.design import APPENDIX
 from pyt_arch_kit.markup import inline
 from pyt_arch_kit.planning.choices import Cache, DataTool, FindingKind, QueueScope, framework_text
@@ -13,6 +13,7 @@ from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices
 from pyt_arch_kit.planning.database import limit_for
 from pyt_arch_kit.planning.model import DatabasePlan, Plan, fmt_number
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface, WorkloadKind
+from pyt_arch_kit.writer.code import baseline_code
 from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
 from pyt_arch_kit.writer.guidelines import implementation_guidelines
 from pyt_arch_kit.writer.operations import appendix, operational_considerations
@@ -59,6 +60,31 @@ IN_THE_BASELINE = frozenset(
 #: Decisions whose choice a service's summary states, their reasons (a citation, the
 #: engine's default) in the appendix.
 REASONS_IN_THE_APPENDIX = frozenset({"consistency", "isolation"})
+
+
+def why_in_summary(plan: Plan) -> frozenset[str]:
+    """The decisions whose reason the summary's key decisions give (the appendix then gives
+    only their trade-off and alternatives: a design says each thing once)."""
+    service = "app" in plan.components
+    # a batch job: the engine's reason is the recommendation's, the scheduler's the
+    # push-back's (concurrency and framework, the same for every job, are not listed)
+    job = _batch_job(plan)
+    pushback = any(f.kind is FindingKind.PUSH_BACK for f in plan.findings)
+    return frozenset(
+        d.topic
+        for d in plan.decisions
+        if not (service and d.topic in IN_THE_RECOMMENDATION | IN_THE_BASELINE)
+        and d.topic not in STANDARD_PRACTICE
+        and not (service and d.topic in REASONS_IN_THE_APPENDIX and not _departs(plan, d.topic))
+        and not (job and d.topic in ("concurrency", "framework", "data processing"))
+        and not (job and d.topic == "scheduler" and pushback)
+    )
+
+
+def _batch_job(plan: Plan) -> bool:
+    """A batch data job with no service beside it."""
+    p = plan.pipeline
+    return "app" not in plan.components and p is not None and p.mode is DataMode.BATCH
 
 
 def _departs(plan: Plan, topic: str) -> bool:
@@ -144,19 +170,10 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
         lines += [f"- **{f.title}.** {f.detail} *Instead:* {f.recommendation}" for f in pushback]
     lines += ["", "**Key decisions**", ""]
     service = "app" in plan.components
-    # a batch job: any job runs as processes from a scheduler, and the engine's reason is the
-    # recommendation's: those stay in the appendix
-    job = batch and plan.pipeline is not None and plan.pipeline.mode is DataMode.BATCH
+    job = batch and _batch_job(plan)  # concurrency and framework: the same for every job
     lines += [
         f"- **{d.topic.capitalize()}:** {d.choice}"
-        + (
-            "."
-            if d.topic in STANDARD_PRACTICE
-            or (service and d.topic in REASONS_IN_THE_APPENDIX and not _departs(plan, d.topic))
-            or (job and d.topic == "data processing")
-            or (job and d.topic == "scheduler" and bool(pushback))  # the push-back's reason
-            else f" — {d.why}."
-        )
+        + (f" — {d.why}." if d.topic in why_in_summary(plan) else ".")
         for d in plan.decisions
         if not (service and d.topic in IN_THE_RECOMMENDATION | IN_THE_BASELINE)
         and not (job and d.topic in ("concurrency", "framework"))
@@ -164,7 +181,8 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
     lines.append(
         f"\nEvery decision's reasons, trade-off and alternatives: the appendix ({APPENDIX})."
         if not service
-        else f"\nReasons and alternatives: the appendix. {BASELINE_REFERENCE}"
+        else "\nReasons and alternatives: the appendix. "
+        + (BASELINE_WITH_CODE if baseline_code(plan) else BASELINE_REFERENCE)
     )
     lines += _assumptions(plan, questions, brief="app" in plan.components)
     return "\n".join(lines)
@@ -528,5 +546,7 @@ def write_design(
         ("Operational Considerations", operational_considerations(plan, prices)),
         ("Risks and Mitigations", risks_and_mitigations(plan)),
     ]
-    parts.append((APPENDIX, appendix(plan, prices)))
+    main = "\n".join(body for _, body in parts)
+    said = frozenset(d.topic for d in plan.decisions if d.why and d.why in main)
+    parts.append((APPENDIX, appendix(plan, prices, said=said | why_in_summary(plan))))
     return "\n\n".join(f"## {title}\n\n{body}" for title, body in parts) + "\n"

@@ -9,9 +9,9 @@ from pyt_arch_kit.planning.capacity import FAILOVER_CEILING
 from pyt_arch_kit.planning.choices import DataTool, Driver
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices, bill_of_materials, monthly_total
 from pyt_arch_kit.planning.database import prepared_statements_fix
-from pyt_arch_kit.planning.model import Plan, fmt_number
+from pyt_arch_kit.planning.model import Figure, Plan, fmt_number
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S
-from pyt_arch_kit.render import figures_table, materials_table
+from pyt_arch_kit.render import figures_cited, materials_table
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.code.profile import profile
 from pyt_arch_kit.writer.inference import model_operations, model_probes
@@ -373,14 +373,18 @@ def operational_considerations(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> 
     return "\n".join(out)
 
 
-def appendix(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> str:
+def appendix(
+    plan: Plan, prices: UnitPrices = UNIT_PRICES, *, said: frozenset[str] = frozenset()
+) -> str:
     """The reference after the six sections: the bill of materials, the cost per line and
-    the capacity figures, each with its formula, inputs and source."""
+    the capacity figures, each with its formula, inputs and source; the decisions whose
+    reason the main text gave (``said``) with their trade-off and alternatives only."""
     out = [
         "**Decisions: trade-offs and alternatives**",
         "",
         *(
-            f"- **{d.topic.capitalize()}:** {d.why}. *Trade-off:* {d.trade_off}."
+            f"- **{d.topic.capitalize()}:**{'' if d.topic in said else f' {d.why}.'} "
+            f"*Trade-off:* {d.trade_off}."
             + (f" *Alternatives weighed:* {', '.join(d.alternatives)}." if d.alternatives else "")
             for d in plan.decisions
         ),
@@ -404,6 +408,20 @@ def appendix(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> str:
         "",
         "**Capacity plan** (every figure with its formula and source)",
         "",
-        figures_table(plan.figures),
+        figures_cited([f for f in plan.figures if not _empty(plan, f)]),
     ]
     return "\n".join(out)
+
+
+#: Figures of nothing: the bill's zero rows (no backups, network or transfer in a job) and a
+#: database no connection keeps busy.
+_NOTHING_WHEN_ZERO = ("bom_", "db_busy_connections")
+#: A job opens its own connections: the request path's pool figures are not its own.
+_REQUEST_POOL = ("pool_size", "total_connections")
+
+
+def _empty(plan: Plan, figure: Figure) -> bool:
+    """Whether a figure says nothing for this design, so the appendix leaves it out."""
+    if figure.value == 0 and figure.key.startswith(_NOTHING_WHEN_ZERO):
+        return True
+    return "app" not in plan.components and figure.key in _REQUEST_POOL

@@ -72,14 +72,15 @@ def test_async_pool_worked_example() -> None:
     """2,000 req/s × 2 calls × 5 ms = 20 busy connections over 5 × 4 = 20 event loops: 1 each.
     pool = max(2, ⌈2 × 1⌉) = 2, overflow = 2 // 2 = 1. limit 100: reserved = max(3, ⌈10⌉) = 10,
     usable 90, 90 // 20 = 4 per process ≥ 3, so it fits: 20 × 3 = 60 ≤ 90, no PgBouncer.
-    db cores: the smallest power of two with 2 × cores ≥ 20 is 16: 2 × 16 = 32 connections
-    served well (the low end of the PostgreSQL wiki's 2–10 × cores)."""
+    db cores: a busy connection keeps a core busy, the smallest power of two with 0.75 × cores
+    ≥ 20 is 32: 2 × 32 = 64 connections served well (the low end of the PostgreSQL wiki's
+    2–10 × cores)."""
     db = db_plan(**BASE)
     assert (db.pool_size, db.max_overflow, db.total_connections) == (2, 1, 60)
     assert (db.connection_limit, db.reserved_connections) == (100, 10)
     assert db.db_busy_connections == pytest.approx(20.0)
     assert not db.pgbouncer
-    assert (db.db_cores, db.useful_connections) == (16, 32)
+    assert (db.db_cores, db.useful_connections) == (32, 64)
 
 
 @pytest.mark.parametrize(
@@ -178,13 +179,14 @@ def test_pgbouncer_only_once_one_connection_per_process_no_longer_fits() -> None
 
 @pytest.mark.parametrize(
     ("db_ms", "cores"),
-    [(4.0, 2), (4.004, 4), (8.0, 4), (8.008, 8), (16.0, 8), (100.0, 64), (1000.0, 512)],
+    [(1.5, 2), (1.51, 4), (3.0, 4), (3.01, 8), (6.0, 8), (6.01, 16), (100.0, 256)],
 )
-def test_database_size_is_the_smallest_with_two_connections_per_busy_core(
+def test_database_size_is_the_smallest_with_its_busy_connections_at_most_75_percent_of_cores(
     db_ms: float, cores: int
 ) -> None:
-    """1,000 req/s × 1 call × db_ms: busy = db_ms connections; the smallest power of two ≥ 2
-    vCPU with 2 × cores ≥ busy, with no ceiling; useful connections = 2 × cores."""
+    """1,000 req/s × 1 call × db_ms: busy = db_ms connections, each keeping a core busy; the
+    smallest power of two ≥ 2 vCPU with 0.75 × cores ≥ busy, with no ceiling; useful
+    connections = 2 × cores."""
     db = db_plan(
         scale={"peak_rps": 1000},
         workload={"db_calls_per_request": 1, "db_ms_per_call": db_ms, **NO_HITS},
@@ -440,11 +442,11 @@ def test_figures_carry_the_worked_example() -> None:
         "max_connections": 100,
         "reserved": 10,
     }
-    assert figs["db_useful_connections"].value == 32
+    assert figs["db_useful_connections"].value == 64
     pool = decs["connection pool"]
     assert pool.choice == "pool_size=2, max_overflow=1 per process"
     assert pool.why == "20 processes × 3 = 60 ≤ 90 usable connections"
-    assert "near 32 active connections" in pool.trade_off
+    assert "near 64 active connections" in pool.trade_off
 
 
 def test_the_pool_decision_behind_pgbouncer_says_why_and_how() -> None:

@@ -9,9 +9,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyt_arch_kit.baseline import baseline_modules
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.writer import write_design
-from pyt_arch_kit.writer.code import Profile, profile
+from pyt_arch_kit.writer.code import Profile, baseline_code, profile
 from pyt_arch_kit.writer.stack import stack
 
 __all__ = ["Block", "Project", "blocks", "layout"]
@@ -126,8 +127,12 @@ class Project:
 
 
 def layout(name: str, plan: Plan, root: Path, venv: Path) -> Project:
-    """Write the design's blocks under ``root`` (``app/…``, ``gunicorn.conf.py``)."""
-    found = tuple(blocks(write_design(plan)))
+    """Write the design's blocks under ``root`` (``app/…``, ``gunicorn.conf.py``), and beside
+    them the baseline's modules the design runs (as ``pyt-arch baseline --write`` does)."""
+    shipped = baseline_modules()
+    found = tuple(blocks(write_design(plan))) + tuple(
+        Block(path, shipped[path]) for path in baseline_code(plan)
+    )
     root.mkdir(parents=True, exist_ok=True)
     (root / "app").mkdir(exist_ok=True)
     (root / "app" / "__init__.py").write_text("")

@@ -21,7 +21,14 @@ from pyt_arch_kit.writer.code import (
 )
 from pyt_arch_kit.writer.code.profile import Profile, profile, timeouts
 
-__all__ = ["Profile", "profile", "snippets"]
+__all__ = ["Profile", "baseline_code", "profile", "snippets"]
+
+
+def baseline_code(plan: Plan) -> tuple[str, ...]:
+    """The baseline's modules this design runs beside its own blocks (``app/retries.py``: a
+    retry budget matters under load only), written by ``pyt-arch baseline --write``."""
+    p = profile(plan)
+    return ("app/retries.py",) if (p.serve and not p.low_traffic) or p.web == "grpc" else ()
 
 
 def snippets(plan: Plan) -> list[tuple[str, str]]:
@@ -73,10 +80,6 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
         out.append(("In-process TTL cache", resilience.cache(p)))
     if p.approvals:
         out.append(("Approvals: states, four eyes, audit trail", approvals.approvals_module()))
-    if (p.serve and not p.low_traffic) or p.web == "grpc":  # a budget matters under load only
-        out.append(
-            ("Timeouts and retries: deadline, budget, transient errors", resilience.retries(p))
-        )
     if plan.data is not None:
         kind, code = jobs.data_job(plan, p)
         out.append((f"Data job ({kind})", code))
