@@ -192,9 +192,10 @@ def test_keepalive_only_where_the_worker_honours_it(name: str) -> None:
         assert int(re.search(r"keepalive = (\d+)", conf).group(1)) > 60  # type: ignore[union-attr]
 
 
-def test_spark_overwrites_only_the_days_it_computed() -> None:
+def test_spark_never_overwrites_a_live_path_and_reads_only_its_day() -> None:
     code = _code("big-data-pipeline")["app/job.py"]
-    assert '"spark.sql.sources.partitionOverwriteMode", "dynamic"' in code
+    assert "partitionOverwriteMode" not in code and 'mode("errorifexists")' in code
+    assert 'F.col("dt") == F.lit(day)' in code
 
 
 def test_mongodb_designs_get_pymongo_not_sqlalchemy() -> None:

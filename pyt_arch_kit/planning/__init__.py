@@ -49,6 +49,10 @@ from pyt_arch_kit.resolved import ResolvedRequirements, resolve
 
 #: Decisions about serving requests, which a job (interface batch) has none of.
 _REQUEST_TOPICS = frozenset({"consistency", "connection pool", "isolation", "caching"})
+#: A job's load opens a connection per task: no request pool to size.
+_POOL_FIGURES = frozenset(
+    {"db_busy_connections", "pool_size", "total_connections", "db_useful_connections"}
+)
 
 __all__ = [
     "Broker",
@@ -114,6 +118,7 @@ def plan(requirements: Requirements) -> Plan:
     data, data_figs, data_decisions = plan_data(req)
     if req.interface is Interface.BATCH:  # a job: no requests to isolate, pool or cache for
         db_decisions = [d for d in db_decisions if d.topic not in _REQUEST_TOPICS]
+        db_figs = [f for f in db_figs if f.key not in _POOL_FIGURES]
     pipeline, pipe_figs, pipe_decisions, pipe_findings = plan_pipeline(req, data)
     if db is None and any(d.topic == "sessions table" for d in pipe_decisions):  # its sink
         db_decisions = [d for d in db_decisions if d.topic != "database"]

@@ -582,17 +582,24 @@ def _data_job(plan: Plan) -> list[BomLine]:
     stored = _data_at_horizon(plan)
     if pipe is not None and pipe.distributed and pipe.nodes:
         node_cores = max(plan.resolved.infrastructure.cores_per_instance, NODE_CORES)
+        kept = pipe.versions_kept
         return [
             BomLine(
                 f"Data job ({data.tool_name}) worker nodes and object storage",
                 pipe.nodes,
                 float(pipe.nodes * node_cores),
                 pipe.nodes * node_cores * RAM_PER_CORE_GB,
-                stored,
+                stored * (1 + kept),
                 f"{pipe.nodes} node(s) × {node_cores} cores × {RAM_PER_CORE_GB:g} GB per core "
                 f"for {pipe.executors} executor(s) of {pipe.executor_cores} cores, for the "
                 f"{fmt_number(pipe.run_time_h)} h a run takes (plus a driver); Parquet at "
-                f"{HORIZON_MONTHS} months",
+                f"{HORIZON_MONTHS} months"
+                + (
+                    f": the source and {kept} versions of the output (at most as large as the "
+                    "source each)"
+                    if kept
+                    else ""
+                ),
             )
         ]
     if pipe is not None and pipe.consumers:

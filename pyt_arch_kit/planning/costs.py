@@ -61,6 +61,8 @@ class UnitPrices:
         vm_disk_gb_month: a VM's SSD volume, per GB-month.
         burstable_db_gib_month: a burstable managed database class (db.t4g), per GiB of its
             memory per month (its price is linear in the memory: small 2 GiB … large 8 GiB).
+        data_node_hour: one batch worker node of 16 vCPU and 128 GiB with local NVMe for
+            the shuffle (EC2 i4i.4xlarge, 3,750 GB), per hour it runs.
     """
 
     as_of: str
@@ -76,6 +78,7 @@ class UnitPrices:
     vm_memory_vcpu_month: float | None = 39.0
     vm_disk_gb_month: float | None = 0.08
     burstable_db_gib_month: float | None = None
+    data_node_hour: float | None = 1.37
 
 
 #: Approximate on-demand list prices in one large cloud region (AWS us-east-1), rounded.
@@ -236,16 +239,16 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
                     )
                 )
         elif pipe is not None and pipe.distributed and pipe.nodes and pipe.run_time_h:
-            vcpus = pipe.nodes * max(req.infrastructure.cores_per_instance, NODE_CORES)
+            size = max(req.infrastructure.cores_per_instance, NODE_CORES) / NODE_CORES
             lines.append(
                 CostLine(
                     f"Data job ({data.tool_name})",
-                    vcpus * pipe.run_time_h * _RUNS_A_MONTH,
-                    "vCPU-h",
-                    None if prices.vcpu_month is None else prices.vcpu_month / _HOURS_A_MONTH,
-                    f"{pipe.nodes} node(s) × {vcpus // pipe.nodes} vCPU for the "
-                    f"{fmt_number(pipe.run_time_h)} h of a run, {_RUNS_A_MONTH} runs a month, "
-                    "released between runs; a memory-optimised node costs ~30 % more",
+                    pipe.nodes * size * pipe.run_time_h * _RUNS_A_MONTH,
+                    "node-h",
+                    prices.data_node_hour,
+                    f"{pipe.nodes} node(s) of {NODE_CORES * size:g} vCPU, 128 GiB and local "
+                    f"NVMe for the shuffle (i4i.4xlarge) for the {fmt_number(pipe.run_time_h)} h "
+                    f"of a run, {_RUNS_A_MONTH} runs a month, released between runs",
                 )
             )
         else:
@@ -333,7 +336,8 @@ def _database_lines(plan: Plan, prices: UnitPrices) -> list[CostLine]:
             None if results_only else storage,
             "GB",
             prices.db_storage_gb_month,
-            "the job's results only: size them"
+            "the job's results: rows a day × ~100 B (a 56-byte row and its key) × "
+            f"{HORIZON_MONTHS * 30} days; price it from the first runs' rows"
             if results_only
             else f"every copy at {HORIZON_MONTHS} months, as in the bill of materials",
         ),

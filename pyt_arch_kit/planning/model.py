@@ -358,6 +358,8 @@ class PipelinePlan:
         state_gb: a stream's session state at most (in the checkpoint).
         sink_rows_per_trigger, sink_rows_per_s: rows a stream upserts into its table, at most.
         trigger_s: a stream's trigger interval.
+        versions_kept: whole versions of a rebuilt output kept in object storage (the live
+            one and the one to roll back to), 0 when runs overwrite partitions in place.
     """
 
     mode: DataMode
@@ -383,6 +385,7 @@ class PipelinePlan:
     sink_rows_per_trigger: float = 0.0
     sink_rows_per_s: float = 0.0
     trigger_s: float = 0.0
+    versions_kept: int = 0
 
 
 @dataclass(frozen=True)

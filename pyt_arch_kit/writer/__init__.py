@@ -20,7 +20,7 @@ from pyt_arch_kit.writer.guidelines import implementation_guidelines
 from pyt_arch_kit.writer.inference import launch_blocker
 from pyt_arch_kit.writer.operations import appendix, operational_considerations
 from pyt_arch_kit.writer.pins import RANGES
-from pyt_arch_kit.writer.pipeline import pipeline_summary
+from pyt_arch_kit.writer.pipeline import pipeline_steps, pipeline_summary
 from pyt_arch_kit.writer.risks import risks_and_mitigations
 from pyt_arch_kit.writer.sockets import socket_summary, sockets_held
 from pyt_arch_kit.writer.stack import PINS_ROW, stack
@@ -68,13 +68,25 @@ def why_in_summary(plan: Plan) -> frozenset[str]:
     """The decisions whose reason the summary's key decisions give (the appendix then gives
     only their trade-off and alternatives: a design says each thing once)."""
     service = "app" in plan.components
+    # a batch job: the engine's reason is the recommendation's, the scheduler's the
+    # push-back's (concurrency and framework, the same for every job, are not listed)
+    job = _batch_job(plan)
+    pushback = any(f.kind is FindingKind.PUSH_BACK for f in plan.findings)
     return frozenset(
         d.topic
         for d in plan.decisions
         if not (service and d.topic in IN_THE_RECOMMENDATION | IN_THE_BASELINE)
         and d.topic not in STANDARD_PRACTICE
         and not (service and d.topic in REASONS_IN_THE_APPENDIX and not _departs(plan, d.topic))
+        and not (job and d.topic in ("concurrency", "framework", "data processing"))
+        and not (job and d.topic == "scheduler" and pushback)
     )
+
+
+def _batch_job(plan: Plan) -> bool:
+    """A batch data job with no service beside it."""
+    p = plan.pipeline
+    return "app" not in plan.components and p is not None and p.mode is DataMode.BATCH
 
 
 def _departs(plan: Plan, topic: str) -> bool:
@@ -158,6 +170,7 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
         lines += [f"- **{f.title}.** {f.detail} *Instead:* {f.recommendation}" for f in pushback]
     lines += ["", "**Key decisions**", ""]
     service = "app" in plan.components
+    job = batch and _batch_job(plan)  # concurrency and framework: the same for every job
     lines += [
         f"- **{d.topic.capitalize()}:** {d.choice}"
         + (f" — {d.why}." if d.topic in why_in_summary(plan) else ".")
@@ -167,6 +180,7 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
             and d.topic in IN_THE_RECOMMENDATION | IN_THE_BASELINE
             and not _departs(plan, d.topic)
         )
+        and not (job and d.topic in ("concurrency", "framework"))
     ]
     lines.append(
         f"\nEvery decision's reasons, trade-off and alternatives: the appendix ({APPENDIX})."
@@ -456,6 +470,7 @@ def system_diagram(plan: Plan) -> str:
             )
     if "app" not in plan.components:  # a service's telemetry is the baseline's
         steps.append("Every hop emits OpenTelemetry traces, metrics and structured logs.")
+    steps = pipeline_steps(plan) or steps  # a batch job: what one run does
     return (
         "```mermaid\n"
         + mermaid(plan)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pyt_arch_kit.planning.model import Cache, ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.inference import model_guideline
+from pyt_arch_kit.writer.pipeline import spark_batch
 from pyt_arch_kit.writer.snippets import snippets
 from pyt_arch_kit.writer.sockets import socket_guideline
 from pyt_arch_kit.writer.tool import approvals_guideline
@@ -161,6 +162,14 @@ def _testing(plan: Plan) -> list[str]:
             "gap closes a session, and a batch written twice leaves the same rows.",
             *load,
         ]
+    if "app" not in plan.components and (unit := _spark_batch_unit(plan)):
+        return [
+            "### Testing strategy",
+            "",
+            unit,
+            "- **Load**: a full-size run on a copy of the data, timed, before the first "
+            "scheduled one; re-plan with its MB/s per core (workload.mb_per_s_per_core).",
+        ]
     if "app" not in plan.components and plan.pipeline is not None:  # a data job
         return [
             "### Testing strategy",
@@ -225,3 +234,20 @@ def implementation_guidelines(plan: Plan) -> str:
     out += _migrations(plan)
     out += _testing(plan)
     return "\n".join(out).rstrip()
+
+
+def _spark_batch_unit(plan: Plan) -> str:
+    """A Spark batch job's unit tests: the cases its own code must get right ("" otherwise)."""
+    if (p := spark_batch(plan)) is None:
+        return ""
+    if p.versions_kept:
+        return (
+            "- **Unit** (pytest, a local Spark): an order created just before midnight UTC and "
+            "refunded days later keeps its day and shows the refund; three days over four "
+            "tasks write at most `files` + 2 files; `prune()` drops a failed run."
+        )
+    return (
+        "- **Unit** (pytest, a local Spark, a real PostgreSQL): events either side of "
+        "midnight UTC land in their `dt=` day; a day loaded twice, or with doubled rows, "
+        "leaves the same rows; a reader during the swap sees the whole day."
+    )

@@ -15,7 +15,11 @@ from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.code.profile import profile
 from pyt_arch_kit.writer.inference import model_operations, model_probes
 from pyt_arch_kit.writer.ledger import ledger_alerts, relay_deployment
-from pyt_arch_kit.writer.pipeline import pipeline_deployment, pipeline_observability
+from pyt_arch_kit.writer.pipeline import (
+    pipeline_deployment,
+    pipeline_observability,
+    spark_batch,
+)
 from pyt_arch_kit.writer.sockets import (
     autoscaling_lines,
     failover_line,
@@ -213,11 +217,25 @@ _TLS = {
 }
 
 
+def _batch_job(plan: Plan) -> str | None:
+    """A Spark batch job's identity line: what it reads and writes (None for anything else)."""
+    if (p := spark_batch(plan)) is None:
+        return None
+    if p.versions_kept:
+        return (
+            "- Identity: its own service account: read the orders; write and delete under "
+            "the versions prefix; replace the view in the metastore."
+        )
+    return "- Identity: its own service account: read the clickstream lake, write the day's paths."
+
+
 def _security(plan: Plan) -> list[str]:
     req, cap, db = plan.resolved, plan.capacity, plan.database
     iface = req.interface
     if iface is Interface.GRPC:
         auth = "- Authentication: mTLS between services; authorisation per method."
+    elif (job := _batch_job(plan)) is not None:
+        auth = job
     elif iface is Interface.BATCH:
         auth = "- Identity: its own service account, reading its input and writing its output only."
     else:
@@ -234,7 +252,13 @@ def _security(plan: Plan) -> list[str]:
             else "`sslmode=verify-full` (psycopg)",
         )
         lines.append(
-            f"- Database: TLS with {tls}; a least-privilege role, migrations under their own."
+            f"- Database: TLS with {tls}; "
+            + (
+                "a role owning `daily_customer_metrics` and its partitions only (the swap "
+                "creates, drops and attaches them)."
+                if _batch_job(plan) is not None
+                else "a least-privilege role, migrations under their own."
+            )
         )
     lines.append("- Secrets: from a secret manager at start-up, rotated, never in images or logs.")
     if _online(plan):
@@ -268,10 +292,16 @@ def _data_safety(plan: Plan) -> list[str]:
             "- The checkpoint (offsets and session state) on durable storage: losing it "
             "restarts the stream from `startingOffsets`, with its open sessions lost."
         )
-    elif data is not None and data.tool is DataTool.PYSPARK and db is None:
+    elif plan.pipeline is not None and plan.pipeline.versions_kept:
         lines.append(
-            "- Object storage: each run's facts a new version; keep 7 days of them to roll "
-            "back with the same swap."
+            f"- Object storage: {plan.pipeline.versions_kept} versions (`prune()`), tonight's "
+            "and last night's to roll back to, both in the bill; an older night is rebuilt "
+            "from the source."
+        )
+    elif data is not None and data.tool is DataTool.PYSPARK and db is not None:
+        lines.append(
+            "- Object storage: a run's day at a fresh path, deleted by a lifecycle rule after "
+            "7 days (a failed load rereads it); the results table is the copy of record."
         )
     elif data is not None:
         lines.append(

@@ -6,6 +6,8 @@ as the plan's figures, so the sections agree with the capacity table.
 
 from __future__ import annotations
 
+import math
+
 from pyt_arch_kit.planning.choices import DataTool
 from pyt_arch_kit.planning.model import PipelinePlan, Plan, fmt_number
 from pyt_arch_kit.planning.stream import SESSIONISE_EVENTS_S
@@ -16,13 +18,24 @@ __all__ = [
     "pipeline_label",
     "pipeline_observability",
     "pipeline_risks",
+    "pipeline_steps",
     "pipeline_summary",
+    "spark_batch",
 ]
 
 
 def _batch(plan: Plan) -> PipelinePlan | None:
     p = plan.pipeline
     return p if p is not None and p.mode is DataMode.BATCH else None
+
+
+def spark_batch(plan: Plan) -> PipelinePlan | None:
+    """The pipeline of a PySpark batch job with no service beside it, else None: the two
+    batch designs (a rebuild into versions, a daily load into a database) say their own."""
+    p, data = _batch(plan), plan.data
+    if p is None or data is None or data.tool is not DataTool.PYSPARK:
+        return None
+    return None if "app" in plan.components else p
 
 
 def _stream(plan: Plan) -> PipelinePlan | None:
@@ -40,14 +53,28 @@ def pipeline_summary(plan: Plan) -> list[str]:
     """The Executive Summary's lines on the data job's size."""
     if (p := _batch(plan)) is not None:
         verdict = "inside" if p.run_time_h <= p.window_h else "**outside**"
+        per_node = max(1, p.executors // max(1, p.nodes))
+        rerun = p.distributed and p.nodes > math.ceil(
+            math.ceil(p.cores / p.executor_cores) / per_node
+        )
         return [
             f"- {p.cores} core(s) finish a run inside the {fmt_number(p.window_h)} h window at "
-            f"{fmt_number(p.mb_per_s_per_core)} MB/s per core with a safety factor: "
-            f"{_fleet(p)}, an estimated run time of {fmt_number(p.run_time_h)} h ({verdict} "
-            "the window).",
+            f"{fmt_number(p.mb_per_s_per_core)} MB/s per core with a safety factor"
+            + (
+                f", {p.executors * p.executor_cores} so that a failed run is rerun in time"
+                if rerun
+                else ""
+            )
+            + f": {_fleet(p)}, an estimated run time of {fmt_number(p.run_time_h)} h "
+            f"({verdict} the window).",
             f"- {fmt_number(p.input_partitions)} input partitions of ≤ 128 MB, "
-            f"{fmt_number(p.output_files)} output files of ~256 MB, "
-            f"{fmt_number(p.shuffle_gb)} GB shuffled (workload.shuffle_share).",
+            + (f"{fmt_number(p.output_files)} output files of ~256 MB, " if p.output_files else "")
+            + f"{fmt_number(p.shuffle_gb)} GB shuffled (workload.shuffle_share)"
+            + (
+                f", {fmt_number(p.shuffle_gb / p.nodes)} GB on each node's local NVMe."
+                if p.distributed and p.nodes
+                else "."
+            ),
         ]
     if (p := _stream(plan)) is not None:
         lines = [f"- {fmt_number(p.events_per_s)} events/s at peak."]
@@ -77,6 +104,32 @@ def pipeline_summary(plan: Plan) -> list[str]:
     return []
 
 
+def pipeline_steps(plan: Plan) -> list[str]:
+    """The diagram's numbered steps for a batch job: what one run does (empty otherwise)."""
+    if (p := _batch(plan)) is None or plan.data is None or "app" in plan.components:
+        return []
+    tool, gb = plan.data.tool, fmt_number(plan.data.data_gb)
+    start = f"At {_start_hour(plan):02d}:00 UTC the CronJob starts a run"
+    if p.versions_kept:
+        return [
+            f"{start}: {tool} reads every order ({gb} GB), keeps each one's latest state and "
+            "writes tonight's version of the facts.",
+            f"`commit()` points the view at it; `prune()` keeps {p.versions_kept} versions.",
+        ]
+    if plan.database is not None:
+        return [
+            f"{start}: {tool} reads the day's `dt=` directory ({gb} GB) and writes its metrics "
+            "per customer to a fresh path.",
+            f"The executors COPY them into staging; the day's partition is swapped into "
+            f"{plan.database.engine} in one transaction.",
+        ]
+    return [f"{start}: {tool} reads its input ({gb} GB) and writes Parquet to object storage."]
+
+
+def _start_hour(plan: Plan) -> int:
+    return 2 if plan.database is not None else 0  # a daily load waits 2 h for late events
+
+
 def pipeline_label(plan: Plan) -> str:
     """The data job's size for its diagram node (empty when there is none)."""
     if (p := _batch(plan)) is not None:
@@ -102,7 +155,7 @@ def pipeline_deployment(plan: Plan) -> list[str]:
         ]
     if (p := _batch(plan)) is None:
         return []
-    start = 2 if plan.database is not None else 0  # a daily load waits 2 h for late events
+    start = _start_hour(plan)
     due = (start + round(p.window_h)) % 24
     if 2 * p.run_time_h <= p.window_h:
         retry = "a failed run is retried once (`backoffLimit: 1`): two runs fit the window"
@@ -130,14 +183,21 @@ def pipeline_deployment(plan: Plan) -> list[str]:
 def pipeline_observability(plan: Plan) -> list[str]:
     """The job's own metrics: run time against the window, skew, bytes; or consumer lag."""
     if (p := _batch(plan)) is not None:
+        rebuild = p.versions_kept > 0
         return [
             "- Per run: start, end, rows and bytes read and written, and the run time; chart "
-            f"the run-time trend against the {fmt_number(p.window_h)} h window and raise a "
-            "ticket when it passes 80 % of it, before it misses.",
+            f"the run-time trend against the {fmt_number(p.window_h)} h window and, when it "
+            "passes 80 % of it, add executors before it misses.",
             "- Partition skew: the longest task of each stage against its median (the Spark "
             "UI's stage summary); above 5× a few keys hold the run back — salt or split them.",
-            "- Output: file count and sizes per partition (target 128–512 MB files; many small "
-            "files slow every reader).",
+            f"- Files written per run against the {fmt_number(p.output_files)} planned "
+            "(`FILES`): many more means the range partitioning was lost."
+            if rebuild and p.output_files
+            else "- Rows loaded per day against the same weekday last week: a drop of a "
+            "third or more is a broken source, not a quiet day."
+            if plan.database is not None
+            else "- Output: file count and sizes per partition (target 128–512 MB files; "
+            "many small files slow every reader).",
         ]
     if (p := _stream(plan)) is not None:
         spark = plan.data is not None and plan.data.tool is DataTool.SPARK_STREAMING
@@ -160,21 +220,30 @@ def pipeline_observability(plan: Plan) -> list[str]:
 
 
 def pipeline_risks(plan: Plan) -> list[tuple[str, str]]:
-    """Risks a data job's size brings."""
-    if (p := _batch(plan)) is not None:
+    """Risks a data job's size brings (a batch's run time, skew and files: Observability)."""
+    if (p := spark_batch(plan)) is not None and p.versions_kept:
         return [
             (
-                "The data grows past the window",
-                f"the run takes ≈ {fmt_number(p.run_time_h)} h of a "
-                f"{fmt_number(p.window_h)} h window; watch the run-time trend, and add "
-                "executors (cores scale with data per run) before it passes 80 %",
+                "A bad night's facts (a source bug, a changed schema)",
+                "before `commit()`, compare the row count and refunded total with last "
+                "night's; to roll back, `commit()` last night's version (`prune()` keeps it)",
             ),
             (
-                "Skewed keys or small files slow a run",
-                "watch task-time skew per stage (salt hot keys, adaptive skew join) and the "
-                "output file count (repartition to files of 128–512 MB before writing)",
+                "A node lost mid-run",
+                "its shuffle files go with it: Spark reruns the lost stages; a failed run is "
+                "retried (`backoffLimit: 1`) inside the window",
             ),
         ]
+    if (p := spark_batch(plan)) is not None:
+        return [
+            (
+                "Events arrive after their day's run",
+                "rerun the day: `run()` and `load()` swap its partition whole, the rows a "
+                "first run would give",
+            )
+        ]
+    if _batch(plan) is not None:
+        return []
     if (p := _stream(plan)) is not None:
         return [
             (

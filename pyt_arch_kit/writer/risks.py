@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pyt_arch_kit.planning.choices import Cache, DataTool, FindingKind
+from pyt_arch_kit.planning.choices import Cache, FindingKind
 from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.planning.practices import RETRY_BUDGET
 from pyt_arch_kit.requirements import DatabaseKind, Interface
 from pyt_arch_kit.writer.code.profile import profile, timeouts
 from pyt_arch_kit.writer.inference import P99_MISSED, launch_blocker, model_risks
-from pyt_arch_kit.writer.pipeline import pipeline_risks
+from pyt_arch_kit.writer.pipeline import pipeline_risks, spark_batch
 from pyt_arch_kit.writer.sockets import socket_risks
 
 __all__ = ["risks_and_mitigations"]
@@ -182,14 +182,6 @@ def risks_and_mitigations(plan: Plan) -> str:
         )
     rows += _database_risks(plan)
     rows += pipeline_risks(plan)
-    if plan.data is not None and plan.data.tool is DataTool.PYSPARK and plan.database:
-        rows.append(
-            (
-                "A rerun's overwrite deletes earlier partitions",
-                "write with spark.sql.sources.partitionOverwriteMode=dynamic: the default "
-                "(static) mode deletes every partition under the path before writing",
-            )
-        )
     # no storm at < 1 req/s; a model's one short query has no retry layer to storm
     if "app" in plan.components and not (profile(plan).low_traffic or profile(plan).model):
         rows.append(
@@ -208,7 +200,12 @@ def risks_and_mitigations(plan: Plan) -> str:
                 "with the measured figures",
             )
         )
-    if plan.pipeline is not None and not plan.pipeline.sink_rows_per_s:  # a stream's: its own
+    # a stream's throughput risk is its own; a Spark batch's is its load test
+    if (
+        plan.pipeline is not None
+        and not plan.pipeline.sink_rows_per_s
+        and spark_batch(plan) is None
+    ):
         rows.append(
             (
                 "The data job's throughput differs from the stated figure",

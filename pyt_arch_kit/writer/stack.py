@@ -10,8 +10,10 @@ from __future__ import annotations
 from pyt_arch_kit.planning.choices import Driver
 from pyt_arch_kit.planning.model import DatabasePlan, Plan
 from pyt_arch_kit.requirements import DatabaseKind
+from pyt_arch_kit.writer.code import snippets
 from pyt_arch_kit.writer.code.profile import profile
 from pyt_arch_kit.writer.pins import CHECKED, RANGES
+from pyt_arch_kit.writer.pipeline import spark_batch
 
 __all__ = ["PINS_ROW", "SPARK_KAFKA_ROW", "stack"]
 
@@ -77,9 +79,15 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
             ">=3.12",
             "the GIL build; free-threading stays opt-in (PEP 703)",
         ),
-        _row("pydantic", "validation at every boundary, typed settings"),
-        _row("pydantic-settings", "settings from the environment, secrets masked"),
     ]
+    # a Spark batch job's one module reads no settings, validates no requests and calls no
+    # HTTP API
+    job = spark_batch(plan) is not None and all(
+        code.startswith("# app/job.py") for _, code in snippets(plan)
+    )
+    if not job:
+        rows.append(_row("pydantic", "validation at every boundary, typed settings"))
+        rows.append(_row("pydantic-settings", "settings from the environment, secrets masked"))
     if p.web in ("fastapi", "strawberry"):
         rows.append(_row("fastapi", "async-first, typed request models, OpenAPI"))
     if p.web == "strawberry":
@@ -106,7 +114,7 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
             ("concurrent.futures", "stdlib", "ProcessPoolExecutor: CPU work outside the GIL")
         )
     if db is not None:
-        if p.sql:
+        if p.sql and not job:  # a job's load speaks COPY through the driver
             rows.append(
                 _row(
                     "SQLAlchemy[asyncio]" if p.is_async else "SQLAlchemy",
@@ -141,7 +149,7 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
                     "transaction pooling: many app connections onto few server connections",
                 )
             )
-        if p.sql:
+        if p.sql and not job:
             rows.append(_row("alembic", "versioned schema migrations (expand, then contract)"))
         if p.cache == "redis":
             client = "redis.asyncio" if p.is_async else "sync redis"
@@ -201,14 +209,15 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
                 else "Parquet in and out, zero-copy columnar data",
             )
         )
-    if not spark_stream:  # the stream job calls no HTTP service
+    if not (spark_stream or job):  # neither job calls an HTTP service
         rows.append(_row("httpx", "outbound HTTP with explicit timeouts"))
     rows += [
         _row("opentelemetry-sdk", "traces, metrics and logs from day one"),
         _row("structlog", "structured JSON logs with request ids"),
         _row("pytest", "unit and integration tests"),
-        _row("hypothesis", "property tests for the domain rules"),
     ]
+    if not job:
+        rows.append(_row("hypothesis", "property tests for the domain rules"))
     if online:  # a job with no request traffic is load-tested by a timed full-size run
         rows.append(
             _row(

@@ -13,6 +13,7 @@ from pyt_arch_kit.baseline import baseline_modules
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.writer import write_design
 from pyt_arch_kit.writer.code import Profile, baseline_code, profile
+from pyt_arch_kit.writer.stack import stack
 
 __all__ = ["Block", "Project", "blocks", "layout"]
 
@@ -140,6 +141,9 @@ def layout(name: str, plan: Plan, root: Path, venv: Path) -> Project:
         target.parent.mkdir(parents=True, exist_ok=True)
         assert not target.exists() or block.path == "app/__init__.py", f"two blocks: {block.path}"
         target.write_text(block.code)
-    (root / "mypy.ini").write_text(MYPY_INI)
+    with_pydantic = any(row[0] == "pydantic" for row in stack(plan))  # a batch job has none
+    (root / "mypy.ini").write_text(
+        MYPY_INI if with_pydantic else MYPY_INI.replace("plugins = pydantic.mypy\n", "")
+    )
     (root / "pytest.ini").write_text(PYTEST_INI)
     return Project(name, plan, profile(plan), root, venv, found)

@@ -68,33 +68,44 @@ _DATA = {
     ''',
     "PySpark": '''
         # app/job.py
+        from pyarrow import fs
         from pyspark.sql import SparkSession, Window
         from pyspark.sql import functions as F
 
         COLUMNS = ["order_id", "customer_id", "status", "amount", "refunded", "day"]
+        FILES = @files@  # ⌈@gb@ GB / 256 MB⌉: output files of ~256 MB
+        KEEP = @keep@  # versions kept: tonight's and last night's, to roll back to
 
 
         def rebuild(
-            source: str, versions: str, run_id: str, spark: SparkSession | None = None
+            source: str,
+            versions: str,
+            run_id: str,
+            spark: SparkSession | None = None,
+            files: int = FILES,
         ) -> str:
             """@gb@ GB a night: every order's latest state, as facts partitioned by UTC day.
 
             * Whole rebuild: a refund or status change to an order of any past day is in
-              tonight's facts (no lookback to tune); the latest change per order_id wins.
-            * Atomic: the run writes a new version (``versions``/``run_id``) and commit()
-              points the table at it in one catalog update. Readers see last night's facts
-              or tonight's, never half; a failed run leaves last night's in place.
+              tonight's facts; the latest change per order_id wins.
+            * One shuffle, by range of (day, order_id): each task holds one day (two where
+              its range crosses midnight), so the write makes ~``files`` files, not one per
+              task and day. Spark samples the input once to find the ranges.
+            * A new version (``versions``/``run_id``; run ids sort by date); commit() swaps it.
             """
             spark = spark or (
                 SparkSession.builder.appName("order-facts")
                 .config("spark.sql.adaptive.enabled", "true")
                 .config("spark.task.maxFailures", "4")  # a lost task is retried, not the run
+                .enableHiveSupport()  # the view lives in the shared metastore
                 .getOrCreate()
             )
             spark.conf.set("spark.sql.session.timeZone", "UTC")
-            latest = Window.partitionBy("order_id").orderBy(F.col("updated_at").desc())
+            latest = Window.partitionBy("day", "order_id").orderBy(F.col("updated_at").desc())
             facts = (
                 spark.read.parquet(source)
+                .withColumn("day", F.to_date("created_at"))  # the order's UTC day, fixed
+                .repartitionByRange(files, "day", "order_id")
                 .withColumn("n", F.row_number().over(latest))
                 .where(F.col("n") == 1)
                 .select(
@@ -103,7 +114,7 @@ _DATA = {
                     "status",
                     "amount",
                     (F.col("status") == "refunded").alias("refunded"),
-                    F.to_date("created_at").alias("day"),  # the order's UTC day
+                    "day",
                 )
             )
             path = f"{versions}/{run_id}"
@@ -112,11 +123,27 @@ _DATA = {
 
 
         def commit(spark: SparkSession, table: str, path: str) -> None:
-            """Point ``table`` (a view readers query) at the new version: one catalog update.
+            """Point the view ``table`` at the new version in one metastore update.
 
-            Keep the old versions a week, to roll back with the same statement.
+            Its readers are Spark jobs and the Spark Thrift server (JDBC for BI tools): they
+            see last night's facts or tonight's, never half. Athena or Trino cannot read a
+            Spark view: if they join, make the facts an Iceberg table. Roll back: commit the
+            previous version.
             """
             spark.sql(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM parquet.`{path}`")
+
+
+        def prune(versions: str, keep: int = KEEP) -> list[str]:
+            """After commit(): delete all but the newest ``keep`` finished versions, and any
+            failed one (no _SUCCESS); the run ids kept."""
+            store, root = fs.FileSystem.from_uri(versions)
+            runs = sorted(store.get_file_info(fs.FileSelector(root)), key=lambda i: i.base_name)
+            done = [i.base_name for i in runs if store.get_file_info(f"{i.path}/_SUCCESS").is_file]
+            kept = done[-keep:]
+            for i in runs:
+                if i.base_name not in kept:
+                    store.delete_dir(i.path)
+            return kept
     ''',
     "PySpark load": '''
         # app/job.py
@@ -128,21 +155,25 @@ _DATA = {
         from pyspark.sql import Row, SparkSession
         from pyspark.sql import functions as F
 
-        COLUMNS = ["customer_id", "events", "pages", "day"]  # day is the partition directory
-        TABLE = sql.Identifier("daily_customer_metrics")
+        COLUMNS = ["customer_id", "events", "pages"]
+        TABLE = "daily_customer_metrics"
         DDL = sql.SQL(
             "CREATE TABLE IF NOT EXISTS {} (day date NOT NULL, customer_id bigint NOT NULL, "
-            "events bigint NOT NULL, pages bigint NOT NULL, PRIMARY KEY (day, customer_id))"
-        ).format(TABLE)
+            "events bigint NOT NULL, pages bigint NOT NULL, PRIMARY KEY (day, customer_id)) "
+            "PARTITION BY RANGE (day)"
+        ).format(sql.Identifier(TABLE))
 
 
-        def run(source: str, target: str, day: dt.date, spark: SparkSession | None = None) -> None:
-            """One UTC day of clickstream (@gb@ GB a run) into that day's metrics per customer.
+        def run(
+            source: str, target: str, day: dt.date, run_id: str, spark: SparkSession | None = None
+        ) -> str:
+            """One UTC day of clickstream (@gb@ GB) into its metrics per customer; the path.
 
-            * Incremental: the day's range on ``ts`` is pushed down to the scan; the lake is
-              never read whole (a backfill is this run once per past day, oldest first).
-            * Late events: start 2 h after the day closes (UTC); later ones, rerun the day.
-            * Idempotent: dynamic partition overwrite replaces that day and keeps every other.
+            * The lake is laid out by the event's UTC day (``source``/dt=YYYY-MM-DD/): the
+              filter on ``dt`` prunes to that day's files (a backfill: once per past day).
+            * Late events: start 2 h after the day closes; later ones, rerun the day.
+            * A fresh path per run, never an overwrite (S3A committers cannot overwrite
+              partitions atomically, MAPREDUCE-7403); load() reads the path returned.
             """
             spark = spark or (
                 SparkSession.builder.appName("customer-metrics")
@@ -150,16 +181,15 @@ _DATA = {
                 .getOrCreate()
             )
             spark.conf.set("spark.sql.session.timeZone", "UTC")
-            spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
-            start = F.lit(day.isoformat()).cast("timestamp")
-            end = F.lit((day + dt.timedelta(days=1)).isoformat()).cast("timestamp")
             daily = (
                 spark.read.parquet(source)
-                .where((F.col("ts") >= start) & (F.col("ts") < end))
-                .groupBy(F.to_date("ts").alias("day"), "customer_id")
+                .where(F.col("dt") == F.lit(day))
+                .groupBy("customer_id")
                 .agg(F.count("*").alias("events"), F.countDistinct("page").alias("pages"))
             )
-            daily.write.mode("overwrite").partitionBy("day").parquet(target)
+            path = f"{target}/dt={day}/{run_id}"
+            daily.write.mode("errorifexists").parquet(path)
+            return path
 
 
         def _copy(dsn: str, stage: sql.Identifier) -> Callable[[Iterator[Row]], None]:
@@ -173,24 +203,36 @@ _DATA = {
             return copy
 
 
-        def load(spark: SparkSession, target: str, day: dt.date, dsn: str) -> int:
-            """The day into PostgreSQL; the rows loaded. Rerun it alone if it fails.
+        def load(spark: SparkSession, path: str, day: dt.date, dsn: str) -> int:
+            """The day into its own partition of PostgreSQL; the rows loaded. Rerun it alone.
 
-            The executors COPY into a staging table, then one transaction replaces the day
-            with its rows. Readers see the old day or the new one, never half.
+            The executors COPY into a staging table; a retried task may COPY its rows twice,
+            so the new partition takes them DISTINCT, then gets its key and range check. One
+            short transaction swaps it for the old one: readers see the old day or the new,
+            and no day is deleted row by row (no dead rows to vacuum).
             """
-            stage = sql.Identifier(f"daily_customer_metrics_stage_{day:%Y%m%d}")
+            parent, name = sql.Identifier(TABLE), f"{TABLE}_{day:%Y%m%d}"
+            live, new, stage = (sql.Identifier(name + s) for s in ("", "_new", "_stage"))
+            end = day + dt.timedelta(days=1)
             with psycopg.connect(dsn, autocommit=True) as conn:
                 conn.execute(DDL)
-                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
-                conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} (LIKE {})").format(stage, TABLE))
-            rows = spark.read.parquet(f"{target}/day={day.isoformat()}")
-            rows.withColumn("day", F.lit(day)).foreachPartition(_copy(dsn, stage))
-            with psycopg.connect(dsn) as conn:  # one transaction, committed on leaving
-                conn.execute(sql.SQL("DELETE FROM {} WHERE day = %s").format(TABLE), (day,))
-                insert = sql.SQL("INSERT INTO {} SELECT * FROM {}").format(TABLE, stage)
-                loaded = conn.execute(insert).rowcount
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(new, stage))
+                conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} (LIKE {})").format(stage, parent))
+            rows = spark.read.parquet(path).withColumn("day", F.lit(day))
+            rows.foreachPartition(_copy(dsn, stage))
+            with psycopg.connect(dsn) as conn:  # each block one transaction
+                conn.execute(sql.SQL("CREATE TABLE {} (LIKE {})").format(new, parent))
+                distinct = sql.SQL("INSERT INTO {} SELECT DISTINCT * FROM {}").format(new, stage)
+                loaded = conn.execute(distinct).rowcount
+                key = "ALTER TABLE {} ADD PRIMARY KEY (day, customer_id), ADD CHECK ({})"
+                check = sql.SQL("day >= {} AND day < {}").format(day, end)  # attach: no scan
+                conn.execute(sql.SQL(key).format(new, check))
                 conn.execute(sql.SQL("DROP TABLE {}").format(stage))
+            with psycopg.connect(dsn) as conn:
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(live))
+                conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(new, live))
+                attach = "ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM ({}) TO ({})"
+                conn.execute(sql.SQL(attach).format(parent, live, day, end))
             return loaded
     ''',
     "Spark streaming": '''
@@ -409,8 +451,11 @@ def data_job(plan: Plan, p: Profile) -> tuple[str, str]:
     kind: str = p.data
     if kind == "PySpark" and p.driver == "psycopg":  # the load into the serving database
         kind = "PySpark load"
+    pipe = plan.pipeline
     return p.data, fill(
         _DATA[kind],
+        files=f"{pipe.output_files if pipe else 1:_}",
+        keep=f"{pipe.versions_kept if pipe else 2}",
         gb=f"{data.data_gb:,.0f}",
         ram=f"{data.ram_needed_gb:,.0f}",
         fresh=f"{data.freshness_s:g}",

@@ -70,20 +70,26 @@ def _spark() -> Any:
     )
 
 
-def test_spark_load_keeps_earlier_days_and_swaps_the_day_into_postgresql(tmp_path: Path) -> None:
-    """The daily job reads only its UTC day, keeps earlier days, and its load COPYs into a
-    staging table then replaces the day in one transaction (real PostgreSQL)."""
+def test_spark_load_reads_its_day_and_swaps_a_deduplicated_partition_into_postgresql(
+    tmp_path: Path,
+) -> None:
+    """The daily job reads only its UTC day's ``dt=`` directory into a fresh path; the load
+    COPYs into staging, takes doubled rows (a retried task) once, and swaps the day's own
+    partition in: a rerun gives the same rows, other days stay, a reader never sees half."""
     if "pyspark" not in SOURCE or not hasattr(job, "load"):
         pytest.skip("not a Spark job with a load")
     spark = _spark()
     try:
+        import threading
+
+        import psycopg
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         lake = tmp_path / "lake"
-        lake.mkdir()
         for day in (dt.date(2026, 1, 7), dt.date(2026, 1, 8)):
-            start = dt.datetime.combine(day, dt.time(23, 50))  # near midnight: UTC decides
+            start = dt.datetime.combine(day, dt.time(23, 50))
+            (lake / f"dt={day}").mkdir(parents=True)
             pq.write_table(
                 pa.table(
                     {
@@ -92,30 +98,57 @@ def test_spark_load_keeps_earlier_days_and_swaps_the_day_into_postgresql(tmp_pat
                         "ts": [start + dt.timedelta(minutes=i) for i in range(3)],
                     }
                 ),
-                lake / f"{day}.parquet",
+                lake / f"dt={day}" / "part-0.parquet",
             )
         target = tmp_path / "daily"
-        job.run(str(lake), str(target), dt.date(2026, 1, 7), spark=spark)
-        job.run(str(lake), str(target), dt.date(2026, 1, 8), spark=spark)
-        days = sorted(p.name for p in target.glob("day=*"))
-        assert days == ["day=2026-01-07", "day=2026-01-08"], "an earlier day was deleted"
-        written = spark.read.parquet(str(target / "day=2026-01-08")).collect()
+        d7, d8 = dt.date(2026, 1, 7), dt.date(2026, 1, 8)
+        p8 = job.run(str(lake), str(target), d8, "run1", spark=spark)
+        written = spark.read.parquet(p8).collect()
         assert sorted((r["customer_id"], r["events"], r["pages"]) for r in written) == [
             (1, 2, 2),
             (2, 1, 1),
         ]
-        import psycopg
-
+        p7 = job.run(str(lake), str(target), d7, "run1", spark=spark)
         dsn = os.environ["APP_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
-        for _ in range(2):  # a rerun replaces the day: no duplicates
-            assert job.load(spark, str(target), dt.date(2026, 1, 8), dsn) == 2
-        assert job.load(spark, str(target), dt.date(2026, 1, 7), dsn) == 2
+        assert job.load(spark, p7, d7, dsn) == 2
+        assert job.load(spark, p8, d8, dsn) == 2
+        # a retried COPY task: the same rows twice in what the load reads
+        doubled = tmp_path / "doubled"
+        doubled.mkdir()
+        for i, f in enumerate(Path(p8).glob("*.parquet")):
+            for copy in ("a", "b"):
+                (doubled / f"{copy}{i}.parquet").write_bytes(f.read_bytes())
+        seen: set[int] = set()
+        done = threading.Event()
+
+        def read() -> None:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                while not done.is_set():
+                    row = conn.execute(
+                        "SELECT count(*) FROM daily_customer_metrics WHERE day = %s", (d8,)
+                    ).fetchone()
+                    seen.add(row[0] if row else -1)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        try:
+            for _ in range(2):  # a rerun replaces the day: the same rows
+                assert job.load(spark, str(doubled), d8, dsn) == 2
+        finally:
+            done.set()
+            reader.join()
+        assert seen == {2}, seen  # the old day or the new, never none, half or double
         with psycopg.connect(dsn) as conn:
             rows = conn.execute(
                 "SELECT day, customer_id, events, pages FROM daily_customer_metrics ORDER BY 1, 2"
             ).fetchall()
+            parts = conn.execute(
+                "SELECT count(*) FROM pg_inherits "
+                "WHERE inhparent = 'daily_customer_metrics'::regclass"
+            ).fetchone()
             left = conn.execute(
-                "SELECT count(*) FROM pg_tables WHERE tablename LIKE '%stage%'"
+                "SELECT count(*) FROM pg_tables WHERE tablename LIKE '%stage%' "
+                "OR tablename LIKE '%new'"
             ).fetchone()
         assert [(str(d), c, e, p) for d, c, e, p in rows] == [
             ("2026-01-07", 1, 2, 2),
@@ -123,7 +156,8 @@ def test_spark_load_keeps_earlier_days_and_swaps_the_day_into_postgresql(tmp_pat
             ("2026-01-08", 1, 2, 2),
             ("2026-01-08", 2, 1, 1),
         ]
-        assert left == (0,), "the staging table is dropped with the swap"
+        assert parts == (2,), "one partition a day, swapped whole"
+        assert left == (0,), "the staging tables are dropped with the swap"
     finally:
         spark.stop()
 
@@ -178,6 +212,51 @@ def test_spark_rebuild_takes_each_order_s_latest_state_and_commits_atomically(
         }
         assert sorted(job.COLUMNS) == sorted(spark.read.parquet(second).columns)
         assert len(spark.read.parquet(first).collect()) == 2, "the old version is kept"
+        (tmp_path / "v" / "run3").mkdir()  # a failed run: no _SUCCESS
+        assert job.prune(str(tmp_path / "v")) == ["run1", "run2"][-job.KEEP :]
+        assert sorted(p.name for p in (tmp_path / "v").iterdir()) == ["run1", "run2"]
+        third = job.rebuild(str(source), str(tmp_path / "v"), "run4", spark=spark)
+        job.commit(spark, "order_facts", third)
+        assert job.prune(str(tmp_path / "v")) == ["run2", "run4"]
+        assert sorted(p.name for p in (tmp_path / "v").iterdir()) == ["run2", "run4"]
+        assert len(spark.table("order_facts").collect()) == 2
+    finally:
+        spark.stop()
+
+
+def test_spark_rebuild_writes_about_files_files_not_one_per_task_and_day(tmp_path: Path) -> None:
+    """Orders of three days over four shuffle tasks: the rebuild writes each day from the
+    tasks that hold it (range partitioning), ≤ files + days − 1 files, not tasks × days."""
+    if "pyspark" not in SOURCE or not hasattr(job, "rebuild"):
+        pytest.skip("not a Spark rebuild")
+    spark = _spark()
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        spark.conf.set("spark.sql.adaptive.enabled", "false")  # keep the 4 tasks apart
+        spark.conf.set("spark.sql.shuffle.partitions", "4")
+        source = tmp_path / "orders"
+        source.mkdir()
+        n = 60
+        created = [dt.datetime(2026, 1, 5 + i % 3, 12) for i in range(n)]
+        pq.write_table(
+            pa.table(
+                {
+                    "order_id": list(range(n)),
+                    "customer_id": [7] * n,
+                    "status": ["paid"] * n,
+                    "amount": [1.0] * n,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            ),
+            source / "a.parquet",
+        )
+        path = job.rebuild(str(source), str(tmp_path / "v"), "run1", spark=spark, files=2)
+        written = list(Path(path).glob("day=*/*.parquet"))
+        assert len(written) <= 2 + 3 - 1, sorted(str(p) for p in written)
+        assert spark.read.parquet(path).count() == n
     finally:
         spark.stop()
 
