@@ -176,7 +176,9 @@ DESIGNS: dict[str, Requirements] = {
         infrastructure={"existing_services": ["RabbitMQ"]},
     ),
     "grpc-aio-asyncpg-redis": _req(
-        "grpc-aio-asyncpg-redis", interface="grpc", workload=_SHARED_KEYS
+        "grpc-aio-asyncpg-redis",
+        interface="grpc",
+        workload={**_SHARED_KEYS, "fanout_calls": 3},  # fan_out under the caller's deadline
     ),
     "grpc-sync-processes": _req(
         "grpc-sync-processes",
