@@ -31,9 +31,3 @@ def test_the_fleet_is_stated_in_pods() -> None:
     assert "losing a zone leaves 12 pods" in guide
     assert "autoscale 8–20 pods" in guide
     assert "PodDisruptionBudget" in guide
-
-
-def test_a_cache_lookup_costs_at_most_twice_the_database_call_it_saves() -> None:
-    """cache_timeout_s was 10 ms, half the 20 ms deadline, in front of a 2 ms database call."""
-    guide = _design().section("Implementation Guidelines")
-    assert "cache_timeout_s: float = 0.004" in guide

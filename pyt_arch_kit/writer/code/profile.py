@@ -149,7 +149,6 @@ class Timeouts:
 def timeouts(plan: Plan) -> Timeouts:
     """Budgets under the p99 target: a call's retries all finish inside it."""
     p99 = plan.resolved.latency.p99_ms / 1000
-    db_s = plan.resolved.workload.db_ms_per_call / 1000
     deadline = round(0.8 * p99, 3)
     return Timeouts(
         p99_s=p99,
@@ -157,8 +156,7 @@ def timeouts(plan: Plan) -> Timeouts:
         # a fraction of the deadline, so a retry fits inside it
         attempt_s=round(max(min(0.02, deadline / 2), deadline / 3), 3),
         pool_s=round(max(0.005, p99 / 2), 3),  # waiting for a connection: inside the p99
-        # a cache lookup may cost at most twice the database call a hit saves
-        cache_s=round(min(0.05, max(0.01, p99 / 10), max(0.002, 2 * db_s)), 3),
+        cache_s=round(min(0.05, max(0.01, p99 / 10)), 3),
     )
 
 

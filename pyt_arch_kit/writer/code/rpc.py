@@ -79,7 +79,7 @@ _FAN_OUT = """
 
 
     async def fan_out(
-        calls: Sequence[Callable[[float], Awaitable[T]]],
+        calls: Sequence[Callable[[float], Coroutine[Any, Any, T]]],
         context: grpc.aio.ServicerContext[object, object],
         ceiling_s: float,
     ) -> list[T]:
@@ -89,7 +89,7 @@ _FAN_OUT = """
         raises TimeoutError: answer DEADLINE_EXCEEDED.\"\"\"
         left = time_left(context, ceiling_s)
         async with asyncio.timeout(left), asyncio.TaskGroup() as group:
-            tasks = [group.create_task(call(left)) for call in calls]
+            tasks: list[asyncio.Task[T]] = [group.create_task(call(left)) for call in calls]
         return [task.result() for task in tasks]"""
 
 
@@ -130,10 +130,10 @@ def grpc_server(plan: Plan, p: Profile) -> str:
     return fill(
         _GRPC,
         asyncio_import="import asyncio\n" if fanout else "",
-        typing_import="from typing import TypeVar" if fanout else DROP,
+        typing_import="from typing import Any, TypeVar" if fanout else DROP,
         fan_out="\n\n" + fill(_FAN_OUT, fanout=fanout).rstrip("\n") if fanout else DROP,
         futures_import="from concurrent import futures" if not p.is_async else DROP,
-        Callable="Awaitable, Callable, Sequence" if fanout else "Callable",
+        Callable="Callable, Coroutine, Sequence" if fanout else "Callable",
         Server="grpc.aio.Server" if p.is_async else "grpc.Server",
         Context="grpc.aio.ServicerContext[object, object]"
         if p.is_async
