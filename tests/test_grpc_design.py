@@ -31,3 +31,13 @@ def test_the_fleet_is_stated_in_pods() -> None:
     assert "losing a zone leaves 12 pods" in guide
     assert "autoscale 8–20 pods" in guide
     assert "PodDisruptionBudget" in guide
+
+
+def test_the_redis_client_is_made_in_serve_not_at_import() -> None:
+    """A client made at import is shared by every process forked after it (baseline: pools
+    and clients belong to the process, made where it starts)."""
+    guide = _design().section("Implementation Guidelines")
+    assert "\nredis = Redis.from_url(" not in guide
+    assert "redis: Redis | None = None" in guide
+    serve = guide[guide.index("async def serve(") :]
+    assert "cache = open_cache()" in serve and "await cache.aclose()" in serve

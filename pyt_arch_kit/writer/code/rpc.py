@@ -106,6 +106,10 @@ def grpc_server(plan: Plan, p: Profile) -> str:
         ) + "from app.db import make_engine, make_sessions"
         open_db = "engine = make_engine()  # the pool belongs to this process"
         close_db = ("await " if p.is_async else "") + "engine.dispose()"
+        if p.cache == "redis":  # the cache's client too, made here, not at import
+            db_import += "\nfrom app.cache import open_cache"
+            open_db += "\n    cache = open_cache()"
+            close_db += "\n        " + ("await cache.aclose()" if p.is_async else "cache.close()")
         db_arg, db_type = ", make_sessions(engine)", f", {session_type}"
     elif p.dialect == "redis":
         module = "redis.asyncio" if p.is_async else "redis"
