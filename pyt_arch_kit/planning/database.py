@@ -8,13 +8,13 @@ from typing import Literal
 from pyt_arch_kit.planning.broker import DECIDE, BrokerChoice, _Decide, decided
 from pyt_arch_kit.planning.cache import (
     COLD_CACHE,
+    CacheDecision,
     CacheLoad,
     cache_figures,
     cache_load,
-    choose_cache,
+    decide_cache,
     hit_summary,
     replica_figures,
-    too_rare,
 )
 from pyt_arch_kit.planning.choices import Cache, Driver
 from pyt_arch_kit.planning.consistency import (
@@ -154,19 +154,31 @@ def _caching_decision(
     rejected: tuple[Cache, float, CacheLoad] | None,
     stale: float,
     read_ratio: float,
+    why: str = "",
 ) -> Decision:
-    """The read cache, or why there is none yet (a modelled hit ratio too low to pay)."""
+    """The read cache, or why there is none (it would not shrink the database, or its
+    modelled hit ratio is too low to build it before a measurement)."""
     if rejected is not None:
         was, was_ttl, was_load = rejected
         return Decision(
             "caching",
             cache.value,
             f"{was} ({was_ttl:g} s TTL) would hit about {was_load.hit_ratio:.0%} of reads by "
-            "the TTL model: measure the hit ratio on real traffic first "
-            "(workload.cache_hit_ratio)",
+            "the TTL model"
+            + (f"; {why}" if why else "")
+            + ": measure the hit ratio on real traffic first (workload.cache_hit_ratio)",
             "the database is sized to serve every read; a cache built later on evidence "
             "changes the pools and the bill",
             ("no cache", "Redis", "CDN"),
+        )
+    if why:  # none: a cache would not shrink the database
+        return Decision(
+            "caching",
+            cache.value,
+            why,
+            "every read reaches the database; a cache adds invalidation work and a failure "
+            "mode, built when the database outgrows its size",
+            ("no cache", "in-process cache", "Redis"),
         )
     return Decision(
         "caching",
@@ -221,9 +233,6 @@ def plan_database(
     priority = req.consistency.priority
     stale = req.consistency.stale_read_tolerance_s
     read_ratio = req.scale.read_ratio
-    cache, ttl = choose_cache(req)
-    if engine is DatabaseKind.REDIS:  # the store is the cache: nothing to put in front of it
-        cache, ttl = Cache.NONE, 0.0
 
     def load_for(cache: Cache, ttl: float) -> CacheLoad:
         return cache_load(
@@ -239,12 +248,18 @@ def plan_database(
             alpha=req.workload.cache_zipf_alpha,
         )
 
-    load = load_for(cache, ttl)
-    rejected: tuple[Cache, float, CacheLoad] | None = None
-    if too_rare(cache, load):  # not worth building before a measurement says it hits
-        rejected = (cache, ttl, load)
-        cache, ttl = Cache.MEASURE_FIRST, 0.0
-        load = load_for(cache, ttl)
+    given_cores = req.infrastructure.db_cores
+
+    def size(load: CacheLoad) -> tuple[int, int]:
+        """The database behind ``load``: (cores, read replicas)."""
+        cores = given_cores or db_cores_for(load.queries_per_s * db_ms / 1000)
+        return cores, _replicas(req, load.read_rps)
+
+    if engine is DatabaseKind.REDIS:  # the store is the cache: nothing to put in front of it
+        chosen = CacheDecision(Cache.NONE, 0.0, load_for(Cache.NONE, 0.0))
+    else:
+        chosen = decide_cache(req, load_for, size)
+    cache, ttl, load, rejected = chosen.cache, chosen.ttl_s, chosen.load, chosen.rejected
     busy = load.queries_per_s * db_ms / 1000
     per_process_busy = busy / processes if processes else 0.0
 
@@ -261,7 +276,6 @@ def plan_database(
     # PgBouncer pools PostgreSQL connections only; for MySQL and MongoDB a total over the
     # limit is a finding (raise the limit, fewer processes, or ProxySQL for MySQL).
     pgbouncer = total > usable and engine.postgres
-    given_cores = req.infrastructure.db_cores
     db_cores = given_cores or db_cores_for(busy)
     hikari = db_cores * CONNECTIONS_PER_DB_CORE
 
@@ -394,7 +408,7 @@ def plan_database(
             else "READ COMMITTED allows non-repeatable reads inside a transaction",
             ("SERIALIZABLE", "REPEATABLE READ", "READ COMMITTED"),
         ),
-        _caching_decision(cache, ttl, load, rejected, stale, read_ratio),
+        _caching_decision(cache, ttl, load, rejected, stale, read_ratio, chosen.why),
     ]
     if replicas:
         decisions.append(

@@ -27,6 +27,42 @@ _LAYOUT = [
 ]
 
 
+def _grpc_guideline(plan: Plan) -> list[str]:
+    """Pods, not instances; the deadline; the fan-out under it and, if the tail is close,
+    hedging."""
+    cap, conc = plan.capacity, plan.concurrency
+    per = conc.workers_per_instance
+    pods, left = cap.instances * per, cap.instances_after_failure * per
+    try:
+        floor = f"{fmt_number(plan.figure('autoscaling_floor').value * per)}–{pods}"
+    except KeyError:
+        floor = f"{pods}"
+    text = (
+        f"Deploy {pods} one-core pods ({cap.instances} instance(s) × {per}, one server "
+        f"process each, `requests.cpu: 1`) spread over {cap.zones} zones: losing a zone leaves "
+        f"{left} pods; autoscale {floor} pods; a PodDisruptionBudget of `maxUnavailable: 1`. "
+        "A call's deadline is its caller's (`time_left`); overload answers "
+        "RESOURCE_EXHAUSTED, a passed deadline DEADLINE_EXCEEDED, a draining server "
+        "UNAVAILABLE."
+    )
+    n = plan.resolved.workload.fanout_calls
+    if n and conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID):
+        text += (
+            f" Issue the {n} downstream calls at once (`fan_out`), each with the time left as "
+            "its `timeout`"
+        )
+        target = plan.resolved.latency.p99_ms
+        if cap.p99_ms > 0.9 * target:  # the tail is close: say how to cut it
+            text += (
+                f": the p99 ({fmt_number(cap.p99_ms)} ms) is within 10 % of {fmt_number(target)}"
+                " ms, so if the measured tail misses, resend a read still unanswered at its "
+                "backend's p95 to another replica and take the first answer (hedged requests: "
+                "J. Dean & L. A. Barroso, “The Tail at Scale”, CACM 2013)"
+            )
+        text += "."
+    return [text, ""]
+
+
 def _migrations(plan: Plan) -> list[str]:
     """A service's schema changes are the baseline's (expand/contract, versioned keys and
     documents), a job creates the table it loads: only TimescaleDB's DDL is this design's."""
@@ -215,13 +251,7 @@ def implementation_guidelines(plan: Plan) -> str:
     out += model_guideline(plan)
     out += approvals_guideline(plan)
     if plan.resolved.interface is Interface.GRPC:
-        out += [
-            f"Run {conc.workers_per_instance} server containers (one process, one core each) "
-            "per instance. A call's deadline is its caller's (`time_left`); overload answers "
-            "RESOURCE_EXHAUSTED, a passed deadline DEADLINE_EXCEEDED, a draining server "
-            "UNAVAILABLE.",
-            "",
-        ]
+        out += _grpc_guideline(plan)
     if service:  # one heading: each block's first line names its file, then what it is
         out += ["### Code", ""]
     for title, code in snippets(plan):

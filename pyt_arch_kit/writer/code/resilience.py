@@ -26,14 +26,23 @@ _REDIS = '''
 
     from app.settings import settings
 
-    redis = Redis.from_url(
-        settings.redis_url,
-        socket_timeout=settings.cache_timeout_s,
-        socket_connect_timeout=settings.cache_timeout_s,
-        retry=Retry(NoBackoff(), 0),  # no hidden retries: the database is the fallback
-    )
+    redis: Redis | None = None  # this process's client: open_cache(), never at import
     BYPASS_S = 5.0  # after a cache error, go straight to the database for this long
     _down_until = 0.0
+
+
+    def open_cache() -> Redis:
+        """This process's client, made after the fork: call it where the server starts
+        (serve(), the lifespan); the first cache read makes it otherwise."""
+        global redis
+        if redis is None:
+            redis = Redis.from_url(
+                settings.redis_url,
+                socket_timeout=settings.cache_timeout_s,
+                socket_connect_timeout=settings.cache_timeout_s,
+                retry=Retry(NoBackoff(), 0),  # no hidden retries: the database is the fallback
+            )
+        return redis
 
 
     def _trip() -> None:
@@ -45,7 +54,7 @@ _REDIS = '''
         """The cached value for ``key``, or ``load()`` (the database) when missing or down."""
         if time.monotonic() >= _down_until:
             try:
-                hit = @await@redis.get(key)
+                hit = @await@open_cache().get(key)
             except RedisError:
                 _trip()  # an outage degrades to the database, never to an error
             else:
@@ -54,7 +63,8 @@ _REDIS = '''
         value = @await@load()
         if time.monotonic() >= _down_until:
             try:
-                @await@redis.set(key, json.dumps(value), ex=max(1, round(settings.cache_ttl_s)))
+                ttl = max(1, round(settings.cache_ttl_s))
+                @await@open_cache().set(key, json.dumps(value), ex=ttl)
             except RedisError:
                 _trip()
         return value
@@ -66,7 +76,7 @@ _REDIS = '''
         If the cache is down, the stale value expires within the TTL.
         """
         try:
-            @await@redis.delete(key)
+            @await@open_cache().delete(key)
         except RedisError:
             _trip()
 '''

@@ -16,8 +16,9 @@ _GRPC = """
     address for the balancer: processes sharing a port (SO_REUSEPORT) get connections, not
     calls.\"\"\"
 
-    from collections.abc import @Callable@
+    @asyncio_import@from collections.abc import @Callable@
     @futures_import@
+    @typing_import@
 
     import grpc
     from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -48,6 +49,7 @@ _GRPC = """
         bounds a caller that set no deadline.\"\"\"
         left = context.time_remaining()
         return ceiling_s if left is None else max(0.0, min(ceiling_s, left))
+    @fan_out@
 
 
     @async@def serve(register: Register, port: int = 50051, host: str = "[::]") -> None:
@@ -72,6 +74,25 @@ _GRPC = """
 """
 
 
+_FAN_OUT = """
+    T = TypeVar("T")
+
+
+    async def fan_out(
+        calls: Sequence[Callable[[float], Coroutine[Any, Any, T]]],
+        context: grpc.aio.ServicerContext[object, object],
+        ceiling_s: float,
+    ) -> list[T]:
+        \"\"\"A call's @fanout@ downstream calls at once, all under the time its caller has left:
+        the slowest sets the latency, not the sum. Each call gets that time as its own
+        ``timeout=``; the first failure cancels the others (TaskGroup), and the deadline
+        raises TimeoutError: answer DEADLINE_EXCEEDED.\"\"\"
+        left = time_left(context, ceiling_s)
+        async with asyncio.timeout(left), asyncio.TaskGroup() as group:
+            tasks: list[asyncio.Task[T]] = [group.create_task(call(left)) for call in calls]
+        return [task.result() for task in tasks]"""
+
+
 def grpc_server(plan: Plan, p: Profile) -> str:
     """``app/grpc_server.py``: N processes forked before any gRPC object, SO_REUSEPORT."""
     conc = plan.concurrency
@@ -85,6 +106,10 @@ def grpc_server(plan: Plan, p: Profile) -> str:
         ) + "from app.db import make_engine, make_sessions"
         open_db = "engine = make_engine()  # the pool belongs to this process"
         close_db = ("await " if p.is_async else "") + "engine.dispose()"
+        if p.cache == "redis":  # the cache's client too, made here, not at import
+            db_import += "\nfrom app.cache import open_cache"
+            open_db += "\n    cache = open_cache()"
+            close_db += "\n        " + ("await cache.aclose()" if p.is_async else "cache.close()")
         db_arg, db_type = ", make_sessions(engine)", f", {session_type}"
     elif p.dialect == "redis":
         module = "redis.asyncio" if p.is_async else "redis"
@@ -105,10 +130,14 @@ def grpc_server(plan: Plan, p: Profile) -> str:
     else:
         db_import = open_db = close_db = DROP
         db_arg = db_type = ""
+    fanout = plan.resolved.workload.fanout_calls if p.is_async else 0
     return fill(
         _GRPC,
+        asyncio_import="import asyncio\n" if fanout else "",
+        typing_import="from typing import Any, TypeVar" if fanout else DROP,
+        fan_out="\n\n" + fill(_FAN_OUT, fanout=fanout).rstrip("\n") if fanout else DROP,
         futures_import="from concurrent import futures" if not p.is_async else DROP,
-        Callable="Callable",
+        Callable="Callable, Coroutine, Sequence" if fanout else "Callable",
         Server="grpc.aio.Server" if p.is_async else "grpc.Server",
         Context="grpc.aio.ServicerContext[object, object]"
         if p.is_async

@@ -3,6 +3,7 @@ call past its deadline ends DEADLINE_EXCEEDED, and the caller's deadline reaches
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import os
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import app.grpc_server as server_mod
 import grpc
@@ -159,3 +161,92 @@ def test_the_server_permits_the_clients_keepalive_pings() -> None:
     allowed = server.get("grpc.http2.min_recv_ping_interval_without_data_ms", 300_000)
     assert allowed <= client["grpc.keepalive_time_ms"]
     assert server["grpc.max_connection_age_ms"] > 0
+
+
+class _Context:
+    """What fan_out reads of a servicer context: the caller's remaining time."""
+
+    def __init__(self, remaining: float | None) -> None:
+        self.remaining = remaining
+
+    def time_remaining(self) -> float | None:
+        return self.remaining
+
+
+def _fan_out() -> Any:
+    fan_out = getattr(server_mod, "fan_out", None)
+    if fan_out is None:
+        pytest.skip("this design's calls fan out to no downstream services")
+    return fan_out
+
+
+def test_the_downstream_calls_run_at_once_under_the_callers_deadline() -> None:
+    """Each call waits until all three have started: issued one after another, the first
+    would wait forever (and the deadline would end it). Each gets the time left as its
+    timeout, and the results come back in the calls' order."""
+    fan_out = _fan_out()
+
+    async def main() -> tuple[list[float], list[float]]:
+        started: list[float] = []
+        everyone = asyncio.Event()
+
+        def call(i: int) -> Any:
+            async def run(timeout: float) -> float:
+                started.append(timeout)
+                if len(started) == 3:
+                    everyone.set()
+                await everyone.wait()
+                return float(i)
+
+            return run
+
+        results = await fan_out([call(i) for i in range(3)], _Context(5.0), CEILING_S)
+        return results, started
+
+    results, timeouts = asyncio.run(main())
+    assert results == [0.0, 1.0, 2.0]
+    assert len(timeouts) == 3 and all(0 < t <= 5.0 for t in timeouts)
+
+
+def test_a_downstream_call_past_the_deadline_ends_the_fan_out() -> None:
+    """A call that never answers: the caller's 50 ms end it (TimeoutError, which the handler
+    answers DEADLINE_EXCEEDED), and the other calls are cancelled, not left running."""
+    fan_out = _fan_out()
+    cancelled: list[bool] = []
+
+    async def never(timeout: float) -> float:
+        await asyncio.Event().wait()
+        return 0.0
+
+    async def other(timeout: float) -> float:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+        return 0.0
+
+    with pytest.raises(TimeoutError):
+        asyncio.run(fan_out([never, other], _Context(0.05), CEILING_S))
+    assert cancelled == [True]
+
+
+def test_one_failed_call_fails_the_fan_out_and_cancels_the_rest() -> None:
+    fan_out = _fan_out()
+    cancelled: list[bool] = []
+
+    async def fails(timeout: float) -> float:
+        raise ConnectionError("downstream refused")
+
+    async def other(timeout: float) -> float:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+        return 0.0
+
+    with pytest.raises(ExceptionGroup) as err:
+        asyncio.run(fan_out([fails, other], _Context(5.0), CEILING_S))
+    assert err.group_contains(ConnectionError)
+    assert cancelled == [True]
