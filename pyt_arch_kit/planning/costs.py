@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pyt_arch_kit.planning.bom import DB_CLASS_URL, GIB, HORIZON_MONTHS
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.planning.pipeline import NODE_CORES
-from pyt_arch_kit.requirements import DatabaseKind
+from pyt_arch_kit.requirements import DatabaseKind, Interface
 
 __all__ = [
     "PRICES_AS_OF",
@@ -30,6 +30,7 @@ __all__ = [
     "UnitPrices",
     "bill_of_materials",
     "monthly_total",
+    "tiered",
 ]
 
 #: Memory per vCPU of the memory-optimised classes the database is priced as, in GB.
@@ -63,6 +64,10 @@ class UnitPrices:
             memory per month (its price is linear in the memory: small 2 GiB … large 8 GiB).
         data_node_hour: one batch worker node of 16 vCPU and 128 GiB with local NVMe for
             the shuffle (EC2 i4i.4xlarge, 3,750 GB), per hour it runs.
+        egress_tiers: data transfer out to the internet, per GB, by monthly tier: ``(GB up
+            to, price)`` pairs, the last up to infinity.
+        cross_zone_gb: data transfer between zones of one region, per GB (both directions
+            billed), for callers inside the region (gRPC and event interfaces).
     """
 
     as_of: str
@@ -79,6 +84,13 @@ class UnitPrices:
     vm_disk_gb_month: float | None = 0.08
     burstable_db_gib_month: float | None = None
     data_node_hour: float | None = 1.37
+    egress_tiers: tuple[tuple[float, float], ...] | None = (
+        (10_240.0, 0.09),
+        (51_200.0, 0.085),
+        (153_600.0, 0.07),
+        (math.inf, 0.05),
+    )
+    cross_zone_gb: float | None = 0.02
 
 
 #: Approximate on-demand list prices in one large cloud region (AWS us-east-1), rounded.
@@ -88,7 +100,7 @@ UNIT_PRICES = UnitPrices(
     as_of=PRICES_AS_OF,
     source="approximate on-demand list prices, AWS us-east-1 (EC2 m7i, RDS for PostgreSQL "
     "db.r7g ≈ $0.24/h per 2 vCPU, db.t4g ≈ $0.016/h per GiB, ElastiCache m7g.large, ALB, "
-    "S3 Standard), rounded; before discounts and traffic",
+    "S3 Standard, EC2 data transfer out), rounded; before discounts",
     currency="USD",
     vcpu_month=37.0,
     managed_db_vcpu_month=88.0,
@@ -140,6 +152,50 @@ def monthly_total(lines: list[CostLine]) -> tuple[float, int]:
 EXISTING = "existing, shared: nothing new to buy (its owners carry the extra load)"
 #: RDS keeps backups up to the provisioned storage free, and bills only the rest.
 RDS_PRICING_URL = "https://aws.amazon.com/rds/pricing/"
+#: EC2 data transfer: out to the internet by tier, and between zones of a region.
+TRANSFER_PRICING_URL = "https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer"
+#: Interfaces whose callers are other services in the region: their bytes cross zones, not
+#: the internet.
+_IN_REGION = (Interface.GRPC, Interface.EVENTS)
+
+
+def tiered(gb: float, tiers: tuple[tuple[float, float], ...]) -> float:
+    """The price of ``gb`` a month through ``tiers`` of ``(GB up to, price per GB)``.
+
+    Example:
+        >>> round(tiered(20_000, UNIT_PRICES.egress_tiers or ()), 2)  # 10,240 GB at 0.09
+        1751.2
+    """
+    cost, floor = 0.0, 0.0
+    for ceiling, price in tiers:
+        cost += max(0.0, min(gb, ceiling) - floor) * price
+        floor = ceiling
+    return cost
+
+
+def _transfer_line(plan: Plan, prices: UnitPrices) -> CostLine:
+    """The bytes sent to clients a month (the bill's ``bom_transfer_gb_month``), priced as data
+    transfer out to the internet, or between zones for callers inside the region."""
+    gb = plan.figure("bom_transfer_gb_month").value
+    if plan.resolved.interface in _IN_REGION:
+        return CostLine(
+            "Data transfer between zones",
+            gb,
+            "GB",
+            prices.cross_zone_gb,
+            "the responses to callers in the region, as in the figures, all assumed to cross a "
+            f"zone: $0.01/GB each way ([EC2 data transfer]({TRANSFER_PRICING_URL}))",
+        )
+    tiers = prices.egress_tiers
+    return CostLine(
+        "Data transfer out",
+        gb,
+        "GB",
+        tiered(gb, tiers) / gb if tiers and gb else None if not tiers else tiers[0][1],
+        "the responses and pushes to clients, as in the figures, at the internet tiers: "
+        f"$0.09/GB for the first 10 TB a month, less above ([EC2 data transfer]"
+        f"({TRANSFER_PRICING_URL}))",
+    )
 
 
 def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[CostLine]:
@@ -261,6 +317,8 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
                     f"{data.data_gb:,.0f} GB per run: size the cluster from a timed test run",
                 )
             )
+    if "app" in comps:
+        lines.append(_transfer_line(plan, prices))
     lines.append(
         CostLine(
             "Observability", None, "", None, "priced by ingested GB and series: vendor-specific"
