@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass
 
 from pyt_arch_kit.planning.bom import DB_CLASS_URL, GIB, HORIZON_MONTHS
+from pyt_arch_kit.planning.capacity_figures import push_sends_per_s
+from pyt_arch_kit.planning.connections import holds_sockets
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.planning.pipeline import NODE_CORES
 from pyt_arch_kit.requirements import DatabaseKind, Interface
@@ -55,7 +57,9 @@ class UnitPrices:
         db_storage_gb_month: database storage (SSD), per GB-month, per copy.
         backup_gb_month: backup storage, per GB-month.
         cache_node_month: one managed Redis node (2 vCPU, ≈ 6 GB), per month.
-        load_balancer_month: one managed L7 load balancer, per month, before traffic charges.
+        load_balancer_month: one managed L7 load balancer, per month, before its capacity
+            units.
+        lcu_hour: one load balancer capacity unit (ALB LCU) for an hour.
         object_storage_gb_month: object storage (standard class), per GB-month.
         vm_memory_vcpu_month: one vCPU of a memory-optimised VM (8 GiB per vCPU) for a
             database the team runs itself (TimescaleDB: no managed class offers it), per month.
@@ -91,6 +95,7 @@ class UnitPrices:
         (math.inf, 0.05),
     )
     cross_zone_gb: float | None = 0.02
+    lcu_hour: float | None = 0.008
 
 
 #: Approximate on-demand list prices in one large cloud region (AWS us-east-1), rounded.
@@ -173,6 +178,38 @@ def tiered(gb: float, tiers: tuple[tuple[float, float], ...]) -> float:
     return cost
 
 
+#: What one ALB capacity unit carries an hour: 1 GB processed (EC2 targets) or 3,000 active
+#: connections (the unit billed is the larger need).
+_LCU_GB_PER_HOUR = 1.0
+_LCU_ACTIVE_CONNECTIONS = 3000
+_ALB_PRICING_URL = "https://aws.amazon.com/elasticloadbalancing/pricing/"
+
+
+def _lcu_line(plan: Plan, prices: UnitPrices) -> CostLine:
+    """The load balancer's capacity units at the average rate: the larger of the bytes it
+    processes an hour (requests and responses, and pushed sends) and the connections it holds
+    (a WebSocket or keep-alive client's, at the average-to-peak ratio)."""
+    s = plan.resolved.scale
+    ratio = s.avg_rps / s.peak_rps if s.peak_rps else 0.0
+    sends = push_sends_per_s(plan.resolved) * ratio
+    gb_h = (s.avg_rps + sends) * s.payload_kb * 3600 / 1e6
+    held = ratio * (
+        float(s.concurrent_users)
+        if holds_sockets(plan.resolved)
+        else next((f.value for f in plan.figures if f.key == "client_connections"), 0.0)
+    )
+    lcus = max(gb_h / _LCU_GB_PER_HOUR, held / _LCU_ACTIVE_CONNECTIONS)
+    return CostLine(
+        "Load balancer capacity units",
+        round(lcus * _HOURS_A_MONTH, 1),
+        "LCU-h",
+        prices.lcu_hour,
+        f"≈ {fmt_number(lcus)} LCUs an hour at the average rate: {fmt_number(gb_h)} GB "
+        f"processed (1 GB an LCU) or {fmt_number(held)} connections held (3,000 an LCU), the "
+        f"larger billed ([ALB pricing]({_ALB_PRICING_URL}))",
+    )
+
+
 def _transfer_line(plan: Plan, prices: UnitPrices) -> CostLine:
     """The bytes sent to clients a month (the bill's ``bom_transfer_gb_month``), priced as data
     transfer out to the internet, or between zones for callers inside the region."""
@@ -215,11 +252,10 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
             )
         )
     if "load_balancer" in comps:
-        lines.append(
-            CostLine(
-                "Load balancer", 1.0, "LB", prices.load_balancer_month, "plus per-traffic units"
-            )
-        )
+        lines += [
+            CostLine("Load balancer", 1.0, "LB", prices.load_balancer_month, "the hourly charge"),
+            _lcu_line(plan, prices),
+        ]
     if "pgbouncer" in comps:
         lines.append(
             CostLine("PgBouncer", 2.0, "vCPU", prices.vcpu_month, "two 1-vCPU VMs (one per zone)")

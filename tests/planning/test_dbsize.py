@@ -133,3 +133,20 @@ def test_the_io_wait_names_what_is_not_the_database() -> None:
     split = dict(plan(preset("io-bound-api")).figure("db_ms_per_request").inputs)
     assert split["IO wait ms per request"] == 36
     assert split["other IO ms (IO wait − database)"] == 27
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_the_load_balancer_s_capacity_units_are_priced_not_left_as_traffic(name: str) -> None:
+    """Bug fixed: the load balancer was 'plus per-traffic units', unpriced and not counted
+    among the unpriced lines. Its LCUs at the average rate are the larger of the GB it
+    processes an hour and the connections it holds / 3,000 (ALB pricing)."""
+    p = plan(preset(name))
+    lines = {c.component: c for c in bill_of_materials(p)}
+    if "load_balancer" not in p.components:
+        assert "Load balancer capacity units" not in lines
+        return
+    lcu = lines["Load balancer capacity units"]
+    assert lcu.monthly is not None and lcu.monthly > 0
+    assert "elasticloadbalancing/pricing" in lcu.note
+    if name == "io-bound-api":  # 600 req/s × 3 KB × 3,600 s = 6.48 GB an hour
+        assert lcu.quantity == pytest.approx(6.48 * 730, abs=0.1)
