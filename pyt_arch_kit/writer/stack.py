@@ -177,7 +177,7 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
                 broker.client,
                 f"{broker.name} "
                 + (
-                    "outbox relay and consumers"
+                    "outbox relay"
                     if db is not None and db.outbox
                     else "producers and consumers"
                 )
