@@ -495,10 +495,10 @@ def test_the_route_answers_each_outcome_for_the_client_of_its_api_key() -> None:
     """POST /transfers through the design's own app: the client is the API key's (a
     client_id in the body is ignored), a replay answers the first outcome, a reused key 422,
     a refused transfer 409, a malformed body 422, an unknown key 401."""
-    try:
-        import app.transfers  # noqa: F401
-    except ImportError:
-        return  # a framework the route is not written for
+    import app.main as main
+
+    if not hasattr(main.app, "include_router") and not hasattr(main.app, "test_client"):
+        return  # neither FastAPI nor Flask: the route is written for those two
     reset([1000, 0, 0, 0])
     sql(ENGINE, "DELETE FROM api_clients")
     sql(
