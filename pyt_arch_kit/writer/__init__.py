@@ -462,7 +462,7 @@ def system_diagram(plan: Plan) -> str:
                 "Events are written to an outbox table in the same transaction; a relay "
                 "publishes them"
                 + (f" to {plan.broker.name}" if plan.broker else "")
-                + ", and idempotent consumers apply them."
+                + " for the downstream services."
             )
     if "app" not in plan.components:  # a service's telemetry is the baseline's
         steps.append("Every hop emits OpenTelemetry traces, metrics and structured logs.")

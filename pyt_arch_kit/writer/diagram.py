@@ -141,16 +141,24 @@ def mermaid(plan: Plan) -> str:
             edges.append(f"    {target} -->|stale-ok reads| replicas")
     if "broker" in c:
         node("broker", plan.broker.name if plan.broker else "Message broker", "queue")
+        # a relay publishes to other services: their consumers, not this design's, write to
+        # their own stores
+        downstream = "outbox_relay" in c and db is not None
         if "consumers" in c:
-            node("consumers", "Consumers<br/>idempotent handlers")
-        if "outbox_relay" in c and db is not None:
+            node(
+                "consumers",
+                "Downstream services<br/>consumer groups, dedupe by event_id"
+                if downstream
+                else "Consumers<br/>idempotent handlers",
+            )
+        if downstream:
             node("relay", "Outbox relay")
             edges += ["    db -->|outbox rows| relay", "    relay --> broker"]
         elif "app" in c:
             edges.append("    app -->|events| broker")
         if "consumers" in c:
             edges.append("    broker --> consumers")
-            if db is not None:
+            if db is not None and not downstream:
                 edges.append("    consumers -->|idempotent writes| db")
     if "data_job" in c and plan.data is not None:
         node("job", plan.data.tool_name + pipeline_label(plan))

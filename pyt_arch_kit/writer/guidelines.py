@@ -179,7 +179,7 @@ def _testing(plan: Plan) -> list[str]:
             "",
             *(
                 [
-                    "- **Unit**: hypothesis properties: no balance ever negative; every "
+                    "- **Unit**: hypothesis properties: no customer balance ever negative; every "
                     "transfer's postings sum to zero."
                 ]
                 if plan.database is not None and plan.database.isolation.locks_rows
@@ -224,7 +224,7 @@ def _testing(plan: Plan) -> list[str]:
         "",
         "- **Unit**: the domain layer with pytest and hypothesis properties"
         + (
-            " (no balance ever negative; every transfer's postings sum to zero)."
+            " (no customer balance ever negative; every transfer's postings sum to zero)."
             if plan.database is not None and plan.database.isolation.locks_rows
             else "."
         ),

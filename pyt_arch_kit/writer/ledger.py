@@ -57,8 +57,12 @@ def ledger_alerts(plan: Plan) -> list[str]:
             f"{LAG_PAGE_S} s: twice the lease a standby relay waits out."
         )
     if "app" in plan.components and profile(plan).ledger:
+        s = plan.resolved.scale
+        keys = s.avg_rps * (1 - s.read_ratio) * 86_400
         lines.append(
-            "- Nightly, `ledger.reconcile()` (balance = opening + postings, each transfer "
-            "summing to zero): page on any account or transfer it returns."
+            "- Nightly, `ledger.reconcile()` over the open month (balance = opening + postings, "
+            "each transfer summing to zero): page on any account or transfer it returns. "
+            "Monthly, `add_partitions()`, and on the 2nd `roll_forward()` to close the month "
+            f"before; hourly, `purge_keys()` ({fmt_number(keys)} keys expire a day)."
         )
     return lines

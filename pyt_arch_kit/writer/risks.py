@@ -139,10 +139,9 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
         rows.append(
             (
                 "Duplicate or out-of-order events",
-                "each outbox row carries the event id and the aggregate key: the consumers (the "
-                "downstream services, a consumer group each) skip event ids they already "
-                "applied, recorded in the same transaction as the effect, and keep order per "
-                "aggregate key ("
+                "the downstream services' consumers (a consumer group each) skip event ids "
+                "they already applied, recorded in the same transaction as the effect; order "
+                "holds per aggregate key ("
                 + (plan.broker.ordering if plan.broker else "partition by it")
                 + ")",
             )

@@ -176,11 +176,7 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
             _row(
                 broker.client,
                 f"{broker.name} "
-                + (
-                    "outbox relay and consumers"
-                    if db is not None and db.outbox
-                    else "producers and consumers"
-                )
+                + ("outbox relay" if db is not None and db.outbox else "producers and consumers")
                 + f"; {_BROKER_WHY[broker.client]}",
             )
         )

@@ -49,8 +49,10 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
             "redis": "Redis client per worker process (Redis is the store)",
         }.get(p.dialect, "Connection pool per worker process")
         out.append((title, service.database(plan, p)))
+    route = ledger.transfer_route(p) if p.ledger and p.serve else None
     if p.serve:
-        out.append(("The app and its lifespan", service.app_module(plan, p)))
+        app = service.app_module(plan, p)
+        out.append(("The app and its lifespan", _mount_transfers(app) if route else app))
         if p.websocket:
             out.append(
                 (
@@ -74,6 +76,8 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
                 ledger.ledger(p),
             )
         )
+        if route:
+            out.append(("Transfer route: the client from its API key, a status per outcome", route))
         if db is not None and db.outbox:
             out.append(("Outbox relay", jobs.outbox_relay(p)))
     if p.cache == "redis":
@@ -86,3 +90,15 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
         kind, code = jobs.data_job(plan, p)
         out.append((f"Data job ({kind})", code))
     return out
+
+
+def _mount_transfers(app: str) -> str:
+    """``app/main.py`` with the ledger's ``app/transfers.py`` route mounted."""
+    db_import = "from app.db import make_engine, make_sessions\n"
+    mounted = app.replace(db_import, "from app import transfers\n" + db_import, 1)
+    for made, mount in (
+        ("app = FastAPI(lifespan=lifespan)\n", "app.include_router(transfers.router)"),
+        ("app = Flask(__name__)\n", "app.register_blueprint(transfers.routes(Session))"),
+    ):
+        mounted = mounted.replace(made, f"{made}{mount}  # POST /transfers\n", 1)
+    return mounted

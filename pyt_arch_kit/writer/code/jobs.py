@@ -472,8 +472,9 @@ _RELAY = """
     take over when it lapses, so each account's events leave in commit order (relays sharing
     the table with SKIP LOCKED would reorder them). A batch is claimed in one short
     transaction, sent with none open, and marked in a second: a failed send leaves it unmarked
-    for the next pass, so consumers dedupe by ``event_id``. Export ``lag_s()`` as a gauge, and
-    delete rows published over a day ago daily, in batches.
+    for the next pass, so consumers dedupe by ``event_id``; a relay that lost the lease
+    meanwhile leaves the batch to the new leader. Export ``lag_s()`` as a gauge, and delete
+    rows published over a day ago daily, in batches.
     \"\"\"
 
     @asyncio_import@import json
@@ -488,6 +489,7 @@ _RELAY = """
 
     Event = tuple[str, str, dict[str, Any]]  # (topic, key, event)
     # sends the whole batch, returns once the broker acked every event, raises if one failed
+    # or 10 s passed: well inside the 30 s lease
     Publish = Callable[[list[Event]], @Awaitable_None@]
     BATCH = 100
     RELAY_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -499,7 +501,6 @@ _RELAY = """
         \"\"\"Publish up to BATCH unpublished events, oldest first, if this relay holds the
         lease; the number published.\"\"\"
         @async@with sessions() as session, session.begin():
-            # a 30 s lease: longer than a batch's sends (the producer's timeout is 10 s)
             lease = @await@session.execute(
                 text("UPDATE outbox_relay SET holder = :me, "
                      "lease_until = @lease_until@ "
@@ -520,6 +521,13 @@ _RELAY = """
         # no transaction is open here; the aggregate key is the message key (one partition)
         @await@publish([(topic, str(key), json.loads(payload)) for _, key, topic, payload in rows])
         @async@with sessions() as session, session.begin():
+            held = @await@session.execute(  # its row lock holds off a takeover until the commit
+                text("UPDATE outbox_relay SET lease_until = @lease_until@ "
+                     "WHERE id = 1 AND holder = :me"),
+                {"me": relay_id},
+            )
+            if cast("CursorResult[Any]", held).rowcount != 1:
+                return 0  # the lease passed on mid-send: the new leader resends the batch
             @await@session.execute(
                 text("UPDATE outbox SET published_at = @now@ WHERE id IN :ids")
                 .bindparams(bindparam("ids", expanding=True)),
@@ -546,7 +554,10 @@ _KAFKA_ASYNC = """
         \"\"\"Idempotent, acks from all in-sync replicas: a retried send is neither lost,
         duplicated nor reordered within a partition. Start it in the relay's process.\"\"\"
         return AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all"
+            bootstrap_servers=bootstrap_servers,
+            enable_idempotence=True,
+            acks="all",
+            request_timeout_ms=10_000,  # a send fails inside the 30 s lease (default 40 s)
         )
 
 
@@ -570,7 +581,12 @@ _KAFKA_SYNC = """
         \"\"\"Idempotent, acks from all in-sync replicas: a retried send is neither lost,
         duplicated nor reordered within a partition.\"\"\"
         return Producer(
-            {"bootstrap.servers": bootstrap_servers, "enable.idempotence": True, "acks": "all"}
+            {
+                "bootstrap.servers": bootstrap_servers,
+                "enable.idempotence": True,
+                "acks": "all",
+                "message.timeout.ms": 10_000,  # a send fails inside the 30 s lease
+            }
         )
 
 

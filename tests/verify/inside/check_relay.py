@@ -284,3 +284,51 @@ def test_two_relays_at_once_keep_each_accounts_events_in_commit_order() -> None:
     )
     for key, events in expected.items():
         assert [e for k, e in published if k == key] == events, f"{key}: events reordered"
+
+
+def test_a_relay_that_lost_its_lease_mid_send_leaves_the_batch_to_the_new_leader() -> None:
+    """The lease passes to another relay while this one sends (a stalled broker): it must not
+    mark the batch, so the new leader, which resends it, owns the marks."""
+    fresh({1: 1000, 2: 0})
+    call(ledger.transfer, SESSIONS, "shop", uuid.uuid4(), 1, 2, 100)
+    takeover = "UPDATE outbox_relay SET holder = 'zone-b' WHERE id = 1"
+    if inspect.iscoroutinefunction(relay.relay_once):
+        from sqlalchemy import text
+
+        async def publish(batch: list[tuple[str, str, dict[str, Any]]]) -> None:
+            async with ENGINE.begin() as conn:
+                await conn.execute(text(takeover))
+    else:
+
+        def publish(batch: list[tuple[str, str, dict[str, Any]]]) -> None:
+            sql(ENGINE, takeover)
+
+    assert call(relay.relay_once, SESSIONS, publish, "zone-a") == 0
+    assert unpublished() == 2, "a relay marked a batch after losing the lease"
+    assert call(relay.relay_once, SESSIONS, Broker().publish(), "zone-b") == 2
+    assert unpublished() == 0
+
+
+def test_the_kafka_producer_gives_up_a_send_inside_the_lease() -> None:
+    """aiokafka's request timeout (40 s by default) also bounds a batch's life in its
+    accumulator: it must end before the lease a relay takes (read from the database)."""
+    if not hasattr(relay, "make_producer") or not inspect.iscoroutinefunction(relay.relay_once):
+        return  # no Kafka producer, or confluent-kafka's (its config cannot be read back)
+    fresh({1: 1000})
+    assert call(relay.relay_once, SESSIONS, Broker().publish(), "zone-a") == 0
+    lease_s = float(
+        sql(ENGINE, "SELECT EXTRACT(EPOCH FROM lease_until - now()) FROM outbox_relay")[0][0]
+        if PLAN["dialect"] == "postgresql"
+        else sql(
+            ENGINE,
+            "SELECT TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), lease_until) / 1e6 "
+            "FROM outbox_relay",
+        )[0][0]
+    )
+
+    async def timeout_s() -> float:
+        producer = relay.make_producer("127.0.0.1:9")  # never started: nothing connects
+        return float(producer._request_timeout_ms) / 1000
+
+    sends_s = call(timeout_s)
+    assert sends_s <= lease_s / 2, f"{sends_s} s sends under a {lease_s:.0f} s lease"
