@@ -219,3 +219,16 @@ def test_a_design_without_a_standby_claims_no_failover_and_states_an_rto() -> No
     assert "Multi-AZ" not in d.text and "no standby" in d.text
     assert "RTO ≈ 30 min (a point-in-time restore of a few GB)" in d.text
     assert "Multi-AZ" in _design("cpu-inference").text  # a design with a standby keeps it
+
+
+def test_the_model_service_pins_its_booster_and_predicts_on_one_thread() -> None:
+    """Review 3, cpu-inference 3: a "gradient-boosted model" served by a JSON logistic
+    stand-in, no booster library in requirements.in, and no thread count for predict."""
+    d = _design("cpu-inference")
+    stack = d.section("Technology Stack")
+    assert "lightgbm>=4.5,<5" in stack and "numpy>=2.0,<3" in stack
+    guide = d.section("Implementation Guidelines")
+    assert 'lgb.Booster(model_file=booster, params={"num_threads": 1})' in guide
+    assert "self.booster.predict(features, num_threads=1)" in guide
+    assert "stand-in" not in guide and "math.exp" not in guide
+    assert "lightgbm" not in _design("io-bound-api").section("Technology Stack")

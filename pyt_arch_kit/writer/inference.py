@@ -92,8 +92,8 @@ def model_guideline(plan: Plan) -> list[str]:
     if target is not None:
         out += [
             "**Launch blocker** (the summary's p99 miss): vectorise the feature code "
-            "(NumPy over whole arrays, not Python loops) and call the booster's native predict, "
-            "then time features + predict on a sample of production payloads: launch when the "
+            "(NumPy over whole arrays, not Python loops), then time features + predict "
+            "(LightGBM's, one thread) on a sample of production payloads: launch when the "
             f"mean is ≤ {target} ms with cv ≤ {cv}, and set `APP_INFERENCE_TIMEOUT_S` to the "
             "measured p99.9.",
             "",

@@ -57,7 +57,6 @@ _MODEL = '''
     """
 
     import json
-    import math
     import os
     import signal
     import threading
@@ -66,6 +65,8 @@ _MODEL = '''
     from pathlib import Path
     from typing import Any
 
+    import lightgbm as lgb
+    import numpy as np
     import structlog
     from flask import Blueprint, Response, jsonify, request
     @sql_import@
@@ -80,35 +81,37 @@ _MODEL = '''
 
 
     class Model:
-        """A logistic model over named features, read from JSON: stand-in for your model's
-        loader, feature code and predict (a gradient-boosted booster's); the lifecycle stays."""
+        """A LightGBM booster and the payment's features. settings.model_path is a manifest
+        (JSON: the version, the booster's file beside it), written when the model is trained."""
 
         def __init__(self) -> None:
             self.version: str | None = None
             self.ready = False
-            self.weights: dict[str, float] = {}
-            self.bias = 0.0
+            self.booster: lgb.Booster | None = None
+            self.names: list[str] = []
             self.late: list[threading.Thread] = []  # abandoned scores, maybe still running
 
         def load(self, path: str, version: str) -> None:
             """Read the pinned version, warm it up, then report ready."""
-            data = json.loads(Path(path).read_text())
-            if data["version"] != version:
-                raise RuntimeError(f"{path} holds model {data['version']!r}, not {version!r}")
-            self.weights = {name: float(w) for name, w in data["weights"].items()}
-            self.bias = float(data["bias"])
+            manifest = json.loads(Path(path).read_text())
+            if manifest["version"] != version:
+                raise RuntimeError(f"{path} holds model {manifest['version']!r}, not {version!r}")
+            booster = str(Path(path).parent / manifest["booster"])
+            # one OpenMP thread: gunicorn runs one worker per core already
+            self.booster = lgb.Booster(model_file=booster, params={"num_threads": 1})
+            self.names = self.booster.feature_name()
             self.version = version
             self.score({})  # warm-up: the first call's costs are paid before traffic
             self.ready = True
             log.info("model loaded", model_version=version)
 
-        def features(self, payment: Mapping[str, Any]) -> dict[str, float]:
-            """The payment's features: vectorised code (NumPy over arrays) in yours."""
-            return {name: float(payment.get(name, 0.0)) for name in self.weights}
+        def features(self, payment: Mapping[str, Any]) -> np.ndarray[Any, Any]:
+            """The booster's features in its order (your feature code goes here, vectorised)."""
+            return np.array([[float(payment.get(name, 0.0)) for name in self.names]])
 
-        def predict(self, features: Mapping[str, float]) -> float:
-            z = self.bias + sum(w * features[k] for k, w in self.weights.items())
-            return 1 / (1 + math.exp(-z))
+        def predict(self, features: np.ndarray[Any, Any]) -> float:
+            assert self.booster is not None
+            return float(self.booster.predict(features, num_threads=1)[0])
 
         def score(self, payment: Mapping[str, Any]) -> float:
             return self.predict(self.features(payment))

@@ -62,6 +62,17 @@ def test_readiness_waits_for_the_model_and_reports_its_version() -> None:
     assert scored.get_json()["decision"] in ("allow", "review")
 
 
+def test_the_booster_scores_with_one_thread() -> None:
+    """The stack's LightGBM booster, loaded from the manifest: a large payment from a new
+    device is held, a small one allowed; one OpenMP thread per worker."""
+    model = lifecycle.Model()
+    model.load(settings.model_path, settings.model_version)
+    assert model.booster is not None and model.booster.params["num_threads"] == 1
+    assert model.names == ["amount", "new_device"]
+    assert model.decide({"amount": 4000, "new_device": 1})["decision"] == "review"
+    assert model.decide({"amount": 20, "new_device": 1})["decision"] == "allow"
+
+
 def test_the_app_loads_the_pinned_model_before_it_serves() -> None:
     from app.main import app, model
 
@@ -74,7 +85,7 @@ def test_the_app_loads_the_pinned_model_before_it_serves() -> None:
 
 def test_a_file_with_another_version_is_refused(tmp_path: Path) -> None:
     other = tmp_path / "other.json"
-    other.write_text(json.dumps({"version": "v0-old", "bias": 0, "weights": {}}))
+    other.write_text(json.dumps({"version": "v0-old", "booster": "v0-old.txt"}))
     model = lifecycle.Model()
     with pytest.raises(RuntimeError, match="v0-old"):
         model.load(str(other), settings.model_version)
@@ -90,7 +101,7 @@ class SlowModel(lifecycle.Model):
         self.release = threading.Event()
         self.finished = threading.Event()
 
-    def features(self, payment: Mapping[str, Any]) -> dict[str, float]:
+    def features(self, payment: Mapping[str, Any]) -> Any:
         if payment:  # not the warm-up call at load
             self.release.wait()
             self.finished.set()
