@@ -51,7 +51,14 @@ from pyt_arch_kit.resolved import ResolvedRequirements, resolve
 _REQUEST_TOPICS = frozenset({"consistency", "connection pool", "isolation", "caching"})
 #: A job's load opens a connection per task: no request pool to size.
 _POOL_FIGURES = frozenset(
-    {"db_busy_connections", "pool_size", "total_connections", "db_useful_connections"}
+    {
+        "db_busy_connections",
+        "db_busy_cores",
+        "db_ms_per_request",
+        "pool_size",
+        "total_connections",
+        "db_useful_connections",
+    }
 )
 
 __all__ = [

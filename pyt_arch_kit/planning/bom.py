@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pyt_arch_kit.planning.capacity_figures import push_sends_per_s
 from pyt_arch_kit.planning.choices import Broker, Cache, DataTool
 from pyt_arch_kit.planning.connections import SOCKET_KIB, SOCKET_SOURCE, holds_sockets
 from pyt_arch_kit.planning.database import DB_TARGET_UTILISATION
@@ -344,7 +345,7 @@ def _db_class(plan: Plan) -> tuple[DbClass, str]:
     db, s = plan.database, plan.resolved.scale
     assert db is not None
     need = _db_ram_needed(plan, s.data_gb)
-    busy = db.db_busy_connections
+    busy = db.db_busy_cores
     small = (
         burstable_class_for(busy, _db_ram_needed(plan, _data_at_horizon(plan)))
         if db.engine in (DatabaseKind.POSTGRESQL, DatabaseKind.MYSQL)
@@ -357,7 +358,7 @@ def _db_class(plan: Plan) -> tuple[DbClass, str]:
         return small, (
             f"{small.name} ({small.vcpu} vCPU, {small.gib} GiB), burstable: its "
             f"{small.baseline:.0%} baseline ({fmt_number(small.vcpu * small.baseline)} vCPU) "
-            f"carries {fmt_number(busy)} busy connections at ≤ {DB_TARGET_UTILISATION:.0%}, "
+            f"carries {fmt_number(busy)} busy cores at ≤ {DB_TARGET_UTILISATION:.0%}, "
             f"and ≥ {_db_ram_needed(plan, _data_at_horizon(plan)):,.1f} GB RAM holds the working "
             f"set at {HORIZON_MONTHS} months"
         )
@@ -782,13 +783,46 @@ def bill_figures(plan: Plan, lines: tuple[BomLine, ...]) -> list[Figure]:
             "request and response bytes at the peak rate; each standby and replica receives "
             "the writes (PostgreSQL documentation, 27.2 Log-Shipping Standby Servers)",
         ),
-        Figure(
-            "bom_transfer_gb_month",
-            "Client transfer per month",
-            round((s.avg_rps if online else 0.0) * s.payload_kb * _SECONDS_PER_MONTH / 1e6, 3),
-            "GB",
-            "λ_avg · payload · 30 days",
-            (("λ_avg", s.avg_rps if online else 0.0), ("payload KB", s.payload_kb)),
-            "the average rate over a month (what a provider bills for egress)",
-        ),
+        _transfer_figure(plan),
     ]
+
+
+def _transfer_figure(plan: Plan) -> Figure:
+    """Bytes sent to clients in a month (what a provider bills as data transfer out): each
+    read's response at the average rate (a write is answered by a status of a few bytes), and
+    each pushed message to every socket it reaches at the same average-to-peak ratio."""
+    s = plan.resolved.scale
+    avg = s.avg_rps if "app" in plan.components else 0.0
+    sends = push_sends_per_s(plan.resolved)
+    avg_sends = sends * avg / s.peak_rps if s.peak_rps else 0.0
+    gb = (avg * s.read_ratio + avg_sends) * s.payload_kb * _SECONDS_PER_MONTH / 1e6
+    source = (
+        "the average rate over a month (what a provider bills as data transfer out); a read's "
+        "response carries the payload, a write's a status of a few bytes"
+    )
+    if not sends:
+        return Figure(
+            "bom_transfer_gb_month",
+            "Data sent to clients per month",
+            round(gb, 3),
+            "GB",
+            "λ_avg · r · payload · 30 days",
+            (("λ_avg", avg), ("r", s.read_ratio), ("payload KB", s.payload_kb)),
+            source,
+        )
+    return Figure(
+        "bom_transfer_gb_month",
+        "Data sent to clients per month",
+        round(gb, 3),
+        "GB",
+        "(λ_avg · r + sends/s · λ_avg / λ) · payload · 30 days",
+        (
+            ("λ_avg", avg),
+            ("r", s.read_ratio),
+            ("sends/s at peak", sends),
+            ("λ", s.peak_rps),
+            ("payload KB", s.payload_kb),
+        ),
+        source + "; each pushed message goes to every socket it reaches, at the requests' "
+        "average-to-peak ratio",
+    )

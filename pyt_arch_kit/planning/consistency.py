@@ -52,13 +52,13 @@ def data_safety(
         # RDS Multi-AZ, Cloud SQL HA and Azure zone-redundant HA replicate synchronously; the
         # transaction logs reach object storage every 5 minutes (RDS docs, "Restoring a DB
         # instance to a specified time": the latest restorable time is typically within 5 min).
-        pitr = "≤ 5 min for a point-in-time restore (transaction logs shipped every 5 min)"
+        pitr = "≤ 5 min from a point-in-time restore"
         if strong or redundant:
             return (
                 1,
                 True,
-                f"0 on a failover (the Multi-AZ standby is synchronous); {pitr}",
-                "≈ 1–2 min (automated failover)",
+                f"0 on failover (synchronous Multi-AZ standby), {pitr}",
+                "≈ 1–2 min",
             )
         restore = "the time to restore a snapshot and replay the logs: rehearse it"
         if req.scale.data_gb <= _SMALL_GB:
@@ -143,10 +143,15 @@ def isolation_for(req: ResolvedRequirements, engine: DatabaseKind) -> tuple[Isol
 PACELC = "D. Abadi, “Consistency Tradeoffs in Modern Distributed Database System Design”, 2012"
 
 
-def consistency_decision(req: ResolvedRequirements) -> Decision:
-    """Where the system sits on CAP / PACELC, stated as a decision."""
+def consistency_decision(req: ResolvedRequirements, serves_stale: bool = True) -> Decision:
+    """Where the system sits on CAP / PACELC, stated as a decision; ``serves_stale`` tells
+    whether a cache or a read replica serves reads (else every read is the primary's, and the
+    stale-read tolerance is room left, not a property of the design)."""
     priority = req.consistency.priority
     stale = req.consistency.stale_read_tolerance_s
+    unused = (
+        f"no cache or replica serves stale reads: the {stale:g} s tolerance leaves room for one"
+    )
     choice, why = {
         ConsistencyPriority.STRONG: (
             "PC/EC: one primary, synchronous commit, reads of mutable data from the primary",
@@ -157,11 +162,18 @@ def consistency_decision(req: ResolvedRequirements) -> Decision:
             "PC/EL: consistent writes on the primary, reads may be served stale "
             f"for up to {stale:g} s",
             "writes stay correct; reads trade a bounded staleness for latency",
-        ),
+        )
+        if serves_stale
+        else ("PC/EC as built: every read and write on the primary", unused),
         ConsistencyPriority.AVAILABILITY: (
             "PA/EL: stay available and fast, reconcile later",
             f"stale reads up to {stale:g} s are acceptable; idempotent writes make retries "
             "and replays safe",
+        )
+        if serves_stale
+        else (
+            "PA/EL: stay available and fast; every read on the primary as built",
+            f"{unused}; idempotent writes make retries and replays safe",
         ),
     }[priority]
     return Decision(

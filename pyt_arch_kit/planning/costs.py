@@ -19,9 +19,11 @@ import math
 from dataclasses import dataclass
 
 from pyt_arch_kit.planning.bom import DB_CLASS_URL, GIB, HORIZON_MONTHS
+from pyt_arch_kit.planning.capacity_figures import push_sends_per_s
+from pyt_arch_kit.planning.connections import holds_sockets
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.planning.pipeline import NODE_CORES
-from pyt_arch_kit.requirements import DatabaseKind
+from pyt_arch_kit.requirements import DatabaseKind, Interface
 
 __all__ = [
     "PRICES_AS_OF",
@@ -30,6 +32,7 @@ __all__ = [
     "UnitPrices",
     "bill_of_materials",
     "monthly_total",
+    "tiered",
 ]
 
 #: Memory per vCPU of the memory-optimised classes the database is priced as, in GB.
@@ -54,7 +57,9 @@ class UnitPrices:
         db_storage_gb_month: database storage (SSD), per GB-month, per copy.
         backup_gb_month: backup storage, per GB-month.
         cache_node_month: one managed Redis node (2 vCPU, ≈ 6 GB), per month.
-        load_balancer_month: one managed L7 load balancer, per month, before traffic charges.
+        load_balancer_month: one managed L7 load balancer, per month, before its capacity
+            units.
+        lcu_hour: one load balancer capacity unit (ALB LCU) for an hour.
         object_storage_gb_month: object storage (standard class), per GB-month.
         vm_memory_vcpu_month: one vCPU of a memory-optimised VM (8 GiB per vCPU) for a
             database the team runs itself (TimescaleDB: no managed class offers it), per month.
@@ -63,6 +68,10 @@ class UnitPrices:
             memory per month (its price is linear in the memory: small 2 GiB … large 8 GiB).
         data_node_hour: one batch worker node of 16 vCPU and 128 GiB with local NVMe for
             the shuffle (EC2 i4i.4xlarge, 3,750 GB), per hour it runs.
+        egress_tiers: data transfer out to the internet, per GB, by monthly tier: ``(GB up
+            to, price)`` pairs, the last up to infinity.
+        cross_zone_gb: data transfer between zones of one region, per GB (both directions
+            billed), for callers inside the region (gRPC and event interfaces).
     """
 
     as_of: str
@@ -79,6 +88,14 @@ class UnitPrices:
     vm_disk_gb_month: float | None = 0.08
     burstable_db_gib_month: float | None = None
     data_node_hour: float | None = 1.37
+    egress_tiers: tuple[tuple[float, float], ...] | None = (
+        (10_240.0, 0.09),
+        (51_200.0, 0.085),
+        (153_600.0, 0.07),
+        (math.inf, 0.05),
+    )
+    cross_zone_gb: float | None = 0.02
+    lcu_hour: float | None = 0.008
 
 
 #: Approximate on-demand list prices in one large cloud region (AWS us-east-1), rounded.
@@ -88,7 +105,7 @@ UNIT_PRICES = UnitPrices(
     as_of=PRICES_AS_OF,
     source="approximate on-demand list prices, AWS us-east-1 (EC2 m7i, RDS for PostgreSQL "
     "db.r7g ≈ $0.24/h per 2 vCPU, db.t4g ≈ $0.016/h per GiB, ElastiCache m7g.large, ALB, "
-    "S3 Standard), rounded; before discounts and traffic",
+    "S3 Standard, EC2 data transfer out), rounded; before discounts",
     currency="USD",
     vcpu_month=37.0,
     managed_db_vcpu_month=88.0,
@@ -140,6 +157,82 @@ def monthly_total(lines: list[CostLine]) -> tuple[float, int]:
 EXISTING = "existing, shared: nothing new to buy (its owners carry the extra load)"
 #: RDS keeps backups up to the provisioned storage free, and bills only the rest.
 RDS_PRICING_URL = "https://aws.amazon.com/rds/pricing/"
+#: EC2 data transfer: out to the internet by tier, and between zones of a region.
+TRANSFER_PRICING_URL = "https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer"
+#: Interfaces whose callers are other services in the region: their bytes cross zones, not
+#: the internet.
+_IN_REGION = (Interface.GRPC, Interface.EVENTS)
+
+
+def tiered(gb: float, tiers: tuple[tuple[float, float], ...]) -> float:
+    """The price of ``gb`` a month through ``tiers`` of ``(GB up to, price per GB)``.
+
+    Example:
+        >>> round(tiered(20_000, UNIT_PRICES.egress_tiers or ()), 2)  # 10,240 GB at 0.09
+        1751.2
+    """
+    cost, floor = 0.0, 0.0
+    for ceiling, price in tiers:
+        cost += max(0.0, min(gb, ceiling) - floor) * price
+        floor = ceiling
+    return cost
+
+
+#: What one ALB capacity unit carries an hour: 1 GB processed (EC2 targets) or 3,000 active
+#: connections (the unit billed is the larger need).
+_LCU_GB_PER_HOUR = 1.0
+_LCU_ACTIVE_CONNECTIONS = 3000
+_ALB_PRICING_URL = "https://aws.amazon.com/elasticloadbalancing/pricing/"
+
+
+def _lcu_line(plan: Plan, prices: UnitPrices) -> CostLine:
+    """The load balancer's capacity units at the average rate: the larger of the bytes it
+    processes an hour (requests and responses, and pushed sends) and the connections it holds
+    (a WebSocket or keep-alive client's, at the average-to-peak ratio)."""
+    s = plan.resolved.scale
+    ratio = s.avg_rps / s.peak_rps if s.peak_rps else 0.0
+    sends = push_sends_per_s(plan.resolved) * ratio
+    gb_h = (s.avg_rps + sends) * s.payload_kb * 3600 / 1e6
+    held = ratio * (
+        float(s.concurrent_users)
+        if holds_sockets(plan.resolved)
+        else next((f.value for f in plan.figures if f.key == "client_connections"), 0.0)
+    )
+    lcus = max(gb_h / _LCU_GB_PER_HOUR, held / _LCU_ACTIVE_CONNECTIONS)
+    return CostLine(
+        "Load balancer capacity units",
+        round(lcus * _HOURS_A_MONTH, 1),
+        "LCU-h",
+        prices.lcu_hour,
+        f"≈ {fmt_number(lcus)} LCUs an hour at the average rate: {fmt_number(gb_h)} GB "
+        f"processed (1 GB an LCU) or {fmt_number(held)} connections held (3,000 an LCU), the "
+        f"larger billed ([ALB pricing]({_ALB_PRICING_URL}))",
+    )
+
+
+def _transfer_line(plan: Plan, prices: UnitPrices) -> CostLine:
+    """The bytes sent to clients a month (the bill's ``bom_transfer_gb_month``), priced as data
+    transfer out to the internet, or between zones for callers inside the region."""
+    gb = plan.figure("bom_transfer_gb_month").value
+    if plan.resolved.interface in _IN_REGION:
+        return CostLine(
+            "Data transfer between zones",
+            gb,
+            "GB",
+            prices.cross_zone_gb,
+            "the responses to callers in the region, as in the figures, all assumed to cross a "
+            f"zone: $0.01/GB each way ([EC2 data transfer]({TRANSFER_PRICING_URL}))",
+        )
+    tiers = prices.egress_tiers
+    return CostLine(
+        "Data transfer out",
+        gb,
+        "GB",
+        tiered(gb, tiers) / gb if tiers and gb else None if not tiers else tiers[0][1],
+        "the responses and pushes to clients, as in the figures, at the internet tiers: "
+        f"$0.09/GB for the first 10 TB a month, less above ([EC2 data transfer]"
+        f"({TRANSFER_PRICING_URL}))",
+    )
 
 
 def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[CostLine]:
@@ -159,11 +252,10 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
             )
         )
     if "load_balancer" in comps:
-        lines.append(
-            CostLine(
-                "Load balancer", 1.0, "LB", prices.load_balancer_month, "plus per-traffic units"
-            )
-        )
+        lines += [
+            CostLine("Load balancer", 1.0, "LB", prices.load_balancer_month, "the hourly charge"),
+            _lcu_line(plan, prices),
+        ]
     if "pgbouncer" in comps:
         lines.append(
             CostLine("PgBouncer", 2.0, "vCPU", prices.vcpu_month, "two 1-vCPU VMs (one per zone)")
@@ -261,6 +353,8 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
                     f"{data.data_gb:,.0f} GB per run: size the cluster from a timed test run",
                 )
             )
+    if "app" in comps:
+        lines.append(_transfer_line(plan, prices))
     lines.append(
         CostLine(
             "Observability", None, "", None, "priced by ingested GB and series: vendor-specific"

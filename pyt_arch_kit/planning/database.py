@@ -48,7 +48,9 @@ from pyt_arch_kit.resolved import ResolvedRequirements
 _fit = fit
 __all__ = [
     "CONNECTIONS_PER_DB_CORE",
+    "DB_CPU_SHARE",
     "db_cores_for",
+    "db_cpu_ms",
     "limit_for",
     "over_the_limit",
     "plan_database",
@@ -60,8 +62,9 @@ __all__ = [
 HIKARI = (
     "PostgreSQL wiki, “How to Find the Optimal Database Connection Pool Size”: "
     "(core_count × 2) + effective_spindle_count held for 9.1 and earlier; since 9.2 the "
-    "optimum is “2 to maybe 10 times the cores” (the low end taken here, to raise under a "
-    "load test); HikariCP wiki, “About Pool Sizing”"
+    "optimum is “2 to maybe 10 times the cores” (taken here as the connections that keep the "
+    "cores busy: cores ÷ the CPU share of a call, 2 × at the stated half); HikariCP wiki, "
+    "“About Pool Sizing”"
 )
 #: Active connections per database core the planner sizes for: the low end of the wiki's range.
 CONNECTIONS_PER_DB_CORE = 2
@@ -86,28 +89,55 @@ _POOL_SOURCES = {
     DatabaseKind.REDIS: "; redis-py ConnectionPool max_connections (unbounded by default: "
     "set it) per client, no overflow",
 }
-#: The share of a database server's cores its busy connections may keep busy at peak: the
-#: rest is headroom for vacuum, checkpoints, backups and a burst (a connection running a
-#: statement keeps about one core busy).
+#: The share of a database server's cores its queries may keep busy at peak: the rest is
+#: headroom for vacuum, checkpoints, backups and a burst.
 DB_TARGET_UTILISATION = 0.75
+#: The share of a call's time (``workload.db_ms_per_call``) the server spends on CPU when
+#: ``workload.db_cpu_ms_per_call`` is not given: the rest is the network round trip, the
+#: driver, and waits on disk and locks, which keep a connection busy but no core.
+DB_CPU_SHARE = 0.5
+DB_CPU_SOURCE = (
+    "stated assumption: half a call's time is server CPU, the rest the round trip and waits "
+    "on disk and locks (the ratio behind the PostgreSQL wiki's 2 active connections per core): "
+    "measure it with pg_stat_statements (total_exec_time less shared_blk_read_time and "
+    "shared_blk_write_time, per call, with track_io_timing on) and set "
+    "workload.db_cpu_ms_per_call"
+)
+#: The wiki's range of active connections per core (2 to maybe 10 × cores).
+_CONNECTIONS_PER_CORE_MAX = 10
 #: The smallest database server the planner sizes (vCPU).
 _MIN_DB_CORES = 2
 _READS_PER_REPLICA = 3000.0
 
 
-def db_cores_for(busy_connections: float) -> int:
-    """vCPU for a primary with ``busy_connections`` active at peak: a connection running a
-    statement keeps about one database core busy, so the smallest power of two (an instance
-    class's size), at least 2, with the busy connections at most ``DB_TARGET_UTILISATION`` of
-    the cores. No ceiling: a load past one large server is a finding (replicas, a cache,
-    sharding), not a smaller answer.
+def db_cores_for(busy_cores: float) -> int:
+    """vCPU for a primary whose queries keep ``busy_cores`` of CPU busy at peak (queries/s ×
+    CPU s per query): the smallest power of two (an instance class's size), at least 2, with
+    the busy CPU at most ``DB_TARGET_UTILISATION`` of the cores. No ceiling: a load past one
+    large server is a finding (replicas, a cache, sharding), not a smaller answer.
 
     Example:
-        >>> db_cores_for(9.6)  # the ledger: 9.6 busy at peak, 16 cores at ≤ 75 % busy
-        16
+        >>> db_cores_for(4.8)  # the ledger: 9.6 connections busy, half of it on CPU
+        8
     """
-    need = max(float(_MIN_DB_CORES), busy_connections / DB_TARGET_UTILISATION)
+    need = max(float(_MIN_DB_CORES), busy_cores / DB_TARGET_UTILISATION)
     return int(2 ** math.ceil(math.log2(need) - 1e-12))
+
+
+def db_cpu_ms(req: ResolvedRequirements) -> float:
+    """Server CPU per database call, in ms: ``workload.db_cpu_ms_per_call`` when given (at most
+    the call's time), else :data:`DB_CPU_SHARE` of ``workload.db_ms_per_call``."""
+    db_ms = req.workload.db_ms_per_call
+    given = req.requirements.workload.db_cpu_ms_per_call
+    return db_ms * DB_CPU_SHARE if given is None else min(given, db_ms)
+
+
+def useful_connections(cores: int, cpu_share: float) -> int:
+    """Active connections ``cores`` serve well: the connections that keep them busy when each
+    is on a core ``cpu_share`` of its time, within the PostgreSQL wiki's 2–10 × cores."""
+    per_core = 1 / cpu_share if cpu_share > 0 else float(_CONNECTIONS_PER_CORE_MAX)
+    per_core = min(float(_CONNECTIONS_PER_CORE_MAX), max(float(CONNECTIONS_PER_DB_CORE), per_core))
+    return int(cores * per_core + 1e-9)
 
 
 def read_your_writes(cache: Cache) -> str:
@@ -226,6 +256,7 @@ def plan_database(
     peak = req.scale.peak_rps
     calls = req.workload.db_calls_per_request
     db_ms = req.workload.db_ms_per_call
+    io_ms = req.workload.io_wait_ms_per_request
     limit = req.infrastructure.db_max_connections
     reserved = reserved_for(limit)
     usable = limit - reserved
@@ -249,10 +280,11 @@ def plan_database(
         )
 
     given_cores = req.infrastructure.db_cores
+    cpu_ms = db_cpu_ms(req)
 
     def size(load: CacheLoad) -> tuple[int, int]:
         """The database behind ``load``: (cores, read replicas)."""
-        cores = given_cores or db_cores_for(load.queries_per_s * db_ms / 1000)
+        cores = given_cores or db_cores_for(load.queries_per_s * cpu_ms / 1000)
         return cores, _replicas(req, load.read_rps)
 
     if engine is DatabaseKind.REDIS:  # the store is the cache: nothing to put in front of it
@@ -261,6 +293,7 @@ def plan_database(
         chosen = decide_cache(req, load_for, size)
     cache, ttl, load, rejected = chosen.cache, chosen.ttl_s, chosen.load, chosen.rejected
     busy = load.queries_per_s * db_ms / 1000
+    busy_cpu = load.queries_per_s * cpu_ms / 1000
     per_process_busy = busy / processes if processes else 0.0
 
     if conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID):
@@ -276,8 +309,9 @@ def plan_database(
     # PgBouncer pools PostgreSQL connections only; for MySQL and MongoDB a total over the
     # limit is a finding (raise the limit, fewer processes, or ProxySQL for MySQL).
     pgbouncer = total > usable and engine.postgres
-    db_cores = given_cores or db_cores_for(busy)
-    hikari = db_cores * CONNECTIONS_PER_DB_CORE
+    db_cores = given_cores or db_cores_for(busy_cpu)
+    cpu_share = cpu_ms / db_ms if db_ms else DB_CPU_SHARE
+    hikari = useful_connections(db_cores, cpu_share)
 
     read_rps = load.read_rps
     replicas = _replicas(req, read_rps)
@@ -296,6 +330,7 @@ def plan_database(
         reserved_connections=reserved,
         pgbouncer=pgbouncer,
         db_busy_connections=busy,
+        db_busy_cores=busy_cpu,
         isolation=isolation,
         transaction_boundaries=boundaries,
         read_replicas=replicas,
@@ -318,6 +353,25 @@ def plan_database(
         db_queries_per_s_without_cache=load.queries_per_s_without,
         read_replicas_without_cache=replicas_without,
     )
+    io_split = [  # a fan-out's IO is the slowest of parallel calls: no sum to split
+        Figure(
+            "db_ms_per_request",
+            "Database time per request",
+            calls * db_ms,
+            "ms",
+            "calls per request · ms per call; other IO = IO wait − database",
+            (
+                ("calls per request", calls),
+                ("ms per call", db_ms),
+                ("IO wait ms per request", io_ms),
+                ("other IO ms (IO wait − database)", max(0.0, io_ms - calls * db_ms)),
+            ),
+            "the requirements' workload.io_wait_ms_per_request less its database calls: IO "
+            "outside the database (another service, object storage) that the requirements "
+            "state but do not name. Name it, or measure and lower the input: the fleet and "
+            "the p99 are sized on the whole",
+        )
+    ][: 1 if req.workload.fanout_calls <= 1 else 0]
     figures = [
         Figure(
             "db_busy_connections",
@@ -334,6 +388,24 @@ def plan_database(
                 ("s per call", db_ms / 1000),
             ),
             LITTLE,
+        ),
+        *io_split,
+        Figure(
+            "db_busy_cores",
+            "Database cores busy at peak",
+            busy_cpu,
+            "cores",
+            "database queries/s · server CPU s per call",
+            (
+                ("database queries/s", load.queries_per_s),
+                (
+                    "CPU s per call (workload.db_cpu_ms_per_call)"
+                    if req.requirements.workload.db_cpu_ms_per_call is not None
+                    else f"CPU s per call ({DB_CPU_SHARE:g} × s per call)",
+                    cpu_ms / 1000,
+                ),
+            ),
+            DB_CPU_SOURCE,
         ),
         Figure(
             "pool_size",
@@ -369,16 +441,17 @@ def plan_database(
             "Connections a database server uses well",
             hikari,
             "connections",
-            "db cores × 2 (the low end of 2–10 × cores)",
+            "db cores ÷ CPU share of a call, within 2–10 × cores",
             (
                 (
                     "db cores (infrastructure.db_cores)"
                     if given_cores
                     else "db cores (smallest power of two ≥ 2 with "
-                    f"{DB_TARGET_UTILISATION:g} × cores ≥ busy: a busy connection keeps a core "
-                    "busy)",
+                    f"{DB_TARGET_UTILISATION:g} × cores ≥ busy cores)",
                     db_cores,
                 ),
+                ("busy cores", busy_cpu),
+                ("CPU share of a call", cpu_share),
                 ("busy connections", busy),
             ),
             HIKARI,
@@ -389,7 +462,7 @@ def plan_database(
     if replicas or replicas_without:
         figures += replica_figures(replicas, replicas_without, read_rps, _READS_PER_REPLICA)
     decisions = [
-        consistency_decision(req),
+        consistency_decision(req, serves_stale=bool(ttl or replicas)),
         Decision(
             "database",
             f"{engine.value} with {plan.driver}",

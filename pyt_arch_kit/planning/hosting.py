@@ -16,6 +16,11 @@ __all__ = ["RDS_MAX_CONNECTIONS", "database_hosting", "managed"]
 #: Amazon RDS for PostgreSQL's default ``max_connections``, per instance class (AWS RDS docs,
 #: "Maximum number of database connections").
 RDS_MAX_CONNECTIONS = "LEAST(DBInstanceClassMemory / 9531392, 5000)"
+#: Amazon RDS's default ``max_connections`` per engine (AWS RDS docs, as above).
+_RDS_DEFAULT = {
+    DatabaseKind.POSTGRESQL: RDS_MAX_CONNECTIONS,
+    DatabaseKind.MYSQL: "DBInstanceClassMemory / 12582880",
+}
 
 _MANAGED = {
     DatabaseKind.POSTGRESQL: "Amazon RDS / Aurora PostgreSQL, Cloud SQL or Azure Database for "
@@ -67,8 +72,9 @@ def database_hosting(req: ResolvedRequirements, db: DatabasePlan) -> Decision:
         )
     if managed(req):
         limits = (
-            f"max_connections follows the instance class ({RDS_MAX_CONNECTIONS} on RDS)"
-            if engine in (DatabaseKind.POSTGRESQL, DatabaseKind.MYSQL)
+            f"max_connections = {db.connection_limit:,}, the limit the pools are sized to, is "
+            f"set explicitly (RDS's default, {_RDS_DEFAULT[engine]}, follows the class's memory)"
+            if engine in _RDS_DEFAULT
             else "connection limits follow the service's tier"
         )
         link = (

@@ -258,7 +258,8 @@ class DatabasePlan:
     ``standbys`` are failover copies in other zones (a MongoDB replica set's secondaries);
     ``rpo`` and ``rto`` state what a failure may lose and how long it may last.
     ``cache_hit_ratio`` is the read cache's hit ratio at peak (0 without one);
-    ``db_queries_per_s`` is what reaches the database (writes + read misses), and the
+    ``db_queries_per_s`` is what reaches the database (writes + read misses), and
+    ``db_busy_cores`` the server CPU its queries keep busy at peak; the
     ``…_without_cache`` fields are the same plan's load and replicas with no cache.
     """
 
@@ -289,6 +290,7 @@ class DatabasePlan:
     db_queries_per_s: float = 0.0
     db_queries_per_s_without_cache: float = 0.0
     read_replicas_without_cache: int = 0
+    db_busy_cores: float = 0.0
 
     @property
     def server_connections(self) -> int:

@@ -37,6 +37,7 @@ from pyt_arch_kit.planning.model import (
     Finding,
     fmt_number,
 )
+from pyt_arch_kit.planning.pools import per_core
 from pyt_arch_kit.planning.validity import validity_finding
 from pyt_arch_kit.requirements import Architecture, DatabaseKind, Interface
 from pyt_arch_kit.resolved import ResolvedRequirements
@@ -216,9 +217,8 @@ def _busy_connections(f: Facts) -> tuple[str, str, str]:
     return (
         "more busy connections than the database serves well",
         f"{db.db_busy_connections:,.0f} connections are busy at peak; a database server "
-        f"does its best work near {db.useful_connections} active connections (2 × its "
-        "cores, the low end of 2–10 × cores), beyond which contention raises every "
-        "query's latency.",
+        f"does its best work near {db.useful_connections} active connections "
+        f"({per_core(db)}), beyond which contention raises every query's latency.",
         "Measure the database under load; cut round trips per request (batch queries, "
         "cache), or " + _cap_active_connections(db) + ".",
     )

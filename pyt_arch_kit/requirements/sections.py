@@ -212,6 +212,14 @@ class Workload(_Section):
             "How long does one database call hold a connection (ms)?", widget="log"
         ),
     )
+    db_cpu_ms_per_call: float | None = Field(
+        None,
+        gt=0,
+        le=600_000,
+        description="Database server CPU one call burns, in ms (at most db_ms_per_call; "
+        "measure it: pg_stat_statements' total_exec_time less the block read and write times, "
+        "per call). Sizes the database's cores; half of db_ms_per_call when not given.",
+    )
     service_cv: float | None = Field(
         None,
         ge=0,

@@ -161,4 +161,4 @@ def test_timescaledb_is_sized_with_room_for_its_own_jobs() -> None:
     db = p.database
     assert db is not None
     assert db.db_busy_connections <= db.useful_connections / 2
-    assert db.db_busy_connections <= db.db_cores / 2  # half the cores left for its jobs
+    assert db.db_busy_cores <= db.db_cores / 2  # half the cores left for its jobs
