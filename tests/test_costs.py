@@ -186,3 +186,12 @@ def test_a_tiny_database_load_gets_a_burstable_class() -> None:
     assert next(m for m in busy.materials if m.part == "Database primary").instance.startswith(
         "db.r7g"
     )
+
+
+def test_a_latency_critical_path_gets_no_burstable_database() -> None:
+    """Bug fixed (review 3, cpu-inference 4): the payment path (p99 150 ms) ran on a
+    db.t4g.large, whose requests would wait on CPU credits: a tiny load under a p99 target
+    below a second gets the smallest non-burstable class."""
+    p = plan(preset("cpu-inference"))
+    primary = next(m for m in p.materials if m.part == "Database primary")
+    assert primary.instance == "db.r7g.large" and "burstable" not in primary.basis

@@ -106,9 +106,19 @@ def test_the_internal_tool_states_its_approval_domain() -> None:
     assert "# app/approvals.py" in guide
     assert "CONSTRAINT four_eyes CHECK (decided_by <> submitter)" in guide
     assert "*submitted*, then *approved* or *rejected*" in guide and "*paid*" in guide
-    # the audit is append-only by privilege, not by a trigger its owner could drop
-    assert "GRANT SELECT, INSERT ON expense_audit TO expense_app" in guide
-    assert "TRIGGER" not in guide and "no UPDATE, DELETE or TRUNCATE" in guide
+    # review 3, internal-tool 1: the app's role changed state with its own UPDATE and wrote
+    # the audit row itself, so a bug or any client of that role skipped the trail. A trigger
+    # owned by the migration role writes it; the app may only read it.
+    assert "GRANT SELECT ON expense_audit TO expense_app" in guide
+    assert "INSERT ON expense_audit" not in guide and "INSERT INTO expense_audit" in guide
+    assert "LANGUAGE plpgsql SECURITY DEFINER" in guide
+    assert "AFTER INSERT OR UPDATE ON expense_report" in guide
+    assert "GRANT UPDATE (state, decided_by, paid_by) ON expense_report" in guide
+    assert "no client changes a report without its audit row" in guide
+    # review 3, internal-tool 3: a missing report is a 404, the payer is on the report (never
+    # the submitter), receipts are versioned
+    assert "raise NotFound(" in guide and "paid_by <> submitter" in guide
+    assert "versioning on" in guide
     assert 'if to == "paid" and "finance" not in groups:' in guide
     assert "object storage" in guide and "10 MB" in guide
 
@@ -173,7 +183,22 @@ def test_the_model_services_database_keeps_each_decision() -> None:
     assert "PostgreSQL holds each decision (`decisions`" in guide
     assert "CREATE TABLE IF NOT EXISTS decisions (" in guide
     assert "ON CONFLICT (payment_id) DO NOTHING" in guide
-    assert 'record(session, str(payment["payment_id"])' in guide
+    # review 3, cpu-inference 1: a retry answered a fresh score while the table kept the first
+    assert "RETURNING model_version, score, decision, fallback" in guide
+    assert 'result = record(session, str(payment["payment_id"])' in guide
+    assert "a retried payment gets its stored first decision back" in guide
+
+
+def test_late_scores_are_bounded_and_the_review_queue_sized() -> None:
+    """Review 3, cpu-inference 2 and 4: abandoned scores stacked up on threads that hold the
+    GIL, and the review queue the fail-closed share feeds had no capacity."""
+    d = _design("cpu-inference")
+    guide = d.section("Implementation Guidelines")
+    assert "shutdown(wait=False" not in guide
+    assert "with more than 2 still running, the worker goes unready" in guide
+    assert "os.kill(os.getpid(), signal.SIGTERM)" in guide
+    # 1 in 1,000 of 80 req/s · 86,400 s
+    assert "timeouts alone hold about 6,912 payments a day" in guide
 
 
 def test_no_scaling_on_a_p99_that_each_score_sets_by_itself() -> None:
@@ -184,3 +209,26 @@ def test_no_scaling_on_a_p99_that_each_score_sets_by_itself() -> None:
     assert "p99 over" not in ops
     assert "not on p99: each request's own work sets it" in ops
     assert "p99 over 160 ms" in _design("io-bound-api").section("Operational Considerations")
+
+
+def test_a_design_without_a_standby_claims_no_failover_and_states_an_rto() -> None:
+    """Review 3, internal-tool 2: the hosting decision promised a Multi-AZ failover to a
+    design that runs no standby, and the RTO was "rehearse it", with no number against the
+    216-minute monthly budget."""
+    d = _design("internal-tool-pushback")
+    assert "Multi-AZ" not in d.text and "no standby" in d.text
+    assert "RTO ≈ 30 min (a point-in-time restore of a few GB)" in d.text
+    assert "Multi-AZ" in _design("cpu-inference").text  # a design with a standby keeps it
+
+
+def test_the_model_service_pins_its_booster_and_predicts_on_one_thread() -> None:
+    """Review 3, cpu-inference 3: a "gradient-boosted model" served by a JSON logistic
+    stand-in, no booster library in requirements.in, and no thread count for predict."""
+    d = _design("cpu-inference")
+    stack = d.section("Technology Stack")
+    assert "lightgbm>=4.5,<5" in stack and "numpy>=2.0,<3" in stack
+    guide = d.section("Implementation Guidelines")
+    assert 'lgb.Booster(model_file=booster, params={"num_threads": 1})' in guide
+    assert "self.booster.predict(features, num_threads=1)" in guide
+    assert "stand-in" not in guide and "math.exp" not in guide
+    assert "lightgbm" not in _design("io-bound-api").section("Technology Stack")

@@ -136,6 +136,12 @@ BURSTABLE_DB_CLASSES = (
 )
 
 
+#: Below this p99 target no burstable class: requests that wait on the database must not
+#: wait on its CPU credits (the RDS docs keep T classes for development and test, "DB instance
+#: class types"); an internal tool whose users tolerate a second may use one.
+BURSTABLE_MIN_P99_MS = 1000
+
+
 def burstable_class_for(busy_cores: float, ram_gb: float) -> DbClass | None:
     """The smallest burstable class whose baseline carries ``busy_cores`` at the database's
     utilisation target and whose memory holds ``ram_gb``; ``None`` when none does.
@@ -345,6 +351,7 @@ def _db_class(plan: Plan) -> tuple[DbClass, str]:
         if db.engine in (DatabaseKind.POSTGRESQL, DatabaseKind.MYSQL)
         and not _results_only(plan)
         and not plan.resolved.infrastructure.db_cores
+        and plan.resolved.latency.p99_ms >= BURSTABLE_MIN_P99_MS
         else None
     )
     if small is not None:  # a tiny load: a burstable class, its baseline the load's cores

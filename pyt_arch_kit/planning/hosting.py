@@ -87,8 +87,9 @@ def database_hosting(req: ResolvedRequirements, db: DatabasePlan) -> Decision:
             "database hosting",
             f"a managed service: {_MANAGED[engine]}",
             f"the system runs {'partly ' if hosting is Hosting.HYBRID else ''}in a cloud: the "
-            "provider takes automated backups with point-in-time recovery, fails over to a "
-            f"standby in another zone (Multi-AZ), and patches minor versions; {limits}, and "
+            "provider takes automated backups with point-in-time recovery"
+            + (", fails over to a standby in another zone (Multi-AZ)," if db.standbys else "")
+            + f" and patches minor versions; {limits}, and "
             "settings change through its parameter group, not a config file" + link,
             "a higher price per vCPU than a VM, no superuser, and only the extensions and "
             "settings the provider allows",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.planning.pushback import bound_below
-from pyt_arch_kit.writer.code.model import LIMIT_QUANTILE, inference_limit_s
+from pyt_arch_kit.writer.code.model import LATE_LIMIT, LIMIT_QUANTILE, inference_limit_s
 from pyt_arch_kit.writer.code.profile import profile
 
 __all__ = [
@@ -54,6 +54,8 @@ def model_guideline(plan: Plan) -> list[str]:
         return []
     cpu = fmt_number(plan.resolved.workload.cpu_ms_per_request)
     cv = fmt_number(plan.capacity.service_cv)
+    avg = plan.resolved.scale.avg_rps
+    held = avg * 86_400 * _expected_share()
     out = [
         f"Each of the {plan.concurrency.workers_per_instance} sync workers of an instance (one "
         "per core, no process pool: nothing is pickled) loads the model when gunicorn imports "
@@ -64,22 +66,34 @@ def model_guideline(plan: Plan) -> list[str]:
         f"request waits for it at most {_limit_ms(plan)} ms, the modelled p99.9 of that work "
         f"(cv {cv}): past it the service **fails closed** with `decision: review` (the payment "
         "is held for review, never approved unscored), about 1 score in 1,000. Fail open "
-        "(`APP_ON_TIMEOUT=allow`) only if the business prefers the fraud loss."
+        "(`APP_ON_TIMEOUT=allow`) only if the business prefers the fraud loss. A late score "
+        "is abandoned on its thread, where pure-Python features still hold the GIL: with more "
+        f"than {LATE_LIMIT} still running, the worker goes unready and gunicorn replaces it."
         + (
             f" {'PostgreSQL' if profile(plan).dialect == 'postgresql' else 'MySQL'} holds each "
             "decision (`decisions`: payment id, model version, score, outcome), which the review "
-            "queue and retraining read; a retried payment keeps its first decision."
+            "queue and retraining read; a retried payment gets its stored first decision back, "
+            "not a fresh score."
             if profile(plan).sql
             else ""
         ),
         "",
     ]
+    if profile(plan).sql:
+        out += [
+            f"Review queue capacity: timeouts alone hold about {held:,.0f} payments a day (1 in "
+            f"1,000 of {fmt_number(avg)} req/s on average), too many for people: re-score them "
+            "off the request path (a job over `decisions` rows with `fallback = 'timeout'`, no "
+            "time limit) and release those under `review_above`, so people review only the "
+            "high scores, whose rate the business sets with that threshold.",
+            "",
+        ]
     target = launch_blocker(plan)
     if target is not None:
         out += [
             "**Launch blocker** (the summary's p99 miss): vectorise the feature code "
-            "(NumPy over whole arrays, not Python loops) and call the booster's native predict, "
-            "then time features + predict on a sample of production payloads: launch when the "
+            "(NumPy over whole arrays, not Python loops), then time features + predict "
+            "(LightGBM's, one thread) on a sample of production payloads: launch when the "
             f"mean is ≤ {target} ms with cv ≤ {cv}, and set `APP_INFERENCE_TIMEOUT_S` to the "
             "measured p99.9.",
             "",

@@ -109,6 +109,9 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
         rows.append(_row("grpcio", "gRPC server, HTTP/2 multiplexing, keepalive"))
         rows.append(_row("grpcio-health-checking", "grpc.health.v1 for liveness and readiness"))
         rows.append(_row("grpcio-tools", "generate stubs from the .proto contract"))
+    if p.model:  # the booster app/model.py loads and predicts with
+        rows.append(_row("numpy", "the feature row the booster predicts on"))
+        rows.append(_row("lightgbm", "the gradient-boosted model: load, predict (num_threads=1)"))
     if conc.process_pool_workers:  # one sync worker per core needs no pool (and no pickling)
         rows.append(
             ("concurrent.futures", "stdlib", "ProcessPoolExecutor: CPU work outside the GIL")

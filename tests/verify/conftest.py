@@ -76,6 +76,20 @@ def _create_database(svc: services_mod.Services, dialect: str, name: str) -> Non
     subprocess.run(cmd, check=True, capture_output=True)
 
 
+#: A small fraud model: a payment is fraud when it is large and from a new device.
+_TRAIN = """
+import sys
+import lightgbm as lgb
+import numpy as np
+rng = np.random.default_rng(7)
+x = np.column_stack([rng.uniform(0, 5000, 2000), rng.integers(0, 2, 2000)])
+y = ((x[:, 0] > 2500) & (x[:, 1] == 1)).astype(int)
+data = lgb.Dataset(x, y, feature_name=["amount", "new_device"])
+params = {"objective": "binary", "num_threads": 1, "verbose": -1}
+lgb.train(params, data, num_boost_round=20).save_model(sys.argv[1])
+"""
+
+
 def app_env(project: Project, svc: services_mod.Services) -> dict[str, str]:
     """The environment a design's code runs with: its settings point at the real services."""
     p, plan = project.profile, project.plan
@@ -98,11 +112,12 @@ def app_env(project: Project, svc: services_mod.Services) -> dict[str, str]:
     if p.websocket:  # the broadcast bus (its own Redis in production) and the ticket key
         env["APP_PUBSUB_URL"] = svc.redis_url
         env["APP_WS_TOKEN_SECRET"] = "verify-only-ticket-key"
-    if p.model:  # the pinned model the app loads at start-up
+    if p.model:  # the pinned model the app loads at start-up, trained by the stack's LightGBM
         model = project.root / "models" / "model.json"
         model.parent.mkdir(exist_ok=True)
-        weights = {"amount": 0.002, "new_device": 1.5}
-        model.write_text(json.dumps({"version": "v7", "bias": -3, "weights": weights}))
+        done = project.run([project.python, "-c", _TRAIN, str(model.parent / "v7.txt")], env)
+        assert done.returncode == 0, done.stderr[-2000:]
+        model.write_text(json.dumps({"version": "v7", "booster": "v7.txt"}))
         env["APP_MODEL_PATH"], env["APP_MODEL_VERSION"] = str(model), "v7"
     db, cap, conc = plan.database, plan.capacity, plan.concurrency
     env["VERIFY_PLAN"] = json.dumps(

@@ -10,11 +10,13 @@ from pyt_arch_kit.writer.code.profile import profile
 
 DROP = "@drop@"
 
-__all__ = ["LIMIT_QUANTILE", "inference_limit_s", "model_module"]
+__all__ = ["LATE_LIMIT", "LIMIT_QUANTILE", "inference_limit_s", "model_module"]
 
 #: The quantile of the modelled CPU time (features + predict) a score may take before the caller
 #: fails closed: 1 score in 1,000 is expected past it.
 LIMIT_QUANTILE = 0.999
+#: Late scores still running past which a worker recycles itself (``app/model.py``).
+LATE_LIMIT = 2
 
 
 def inference_limit_s(plan: Plan) -> float:
@@ -47,16 +49,24 @@ _MODEL = '''
       unscored). A thread, not SIGALRM: a signal handler runs only between Python bytecodes,
       so it cannot stop a native predict, while a waiting caller wakes on time (native
       predicts and NumPy release the GIL). A late score is abandoned, not killed: it finishes
-      on its thread, and the next score gets a fresh one.
+      on its own daemon thread, and the next score gets a fresh one. Pure-Python feature
+      code holds the GIL, so a late score slows every score after it: past LATE_LIMIT late
+      scores still running, the worker goes unready and asks gunicorn to replace it (SIGTERM
+      to itself: the current request finishes, the process exits with its daemon threads, and
+      the master forks a fresh worker that loads the model before it accepts).
     """
 
     import json
-    import math
+    import os
+    import signal
+    import threading
     from collections.abc import Mapping
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future
     from pathlib import Path
     from typing import Any
 
+    import lightgbm as lgb
+    import numpy as np
     import structlog
     from flask import Blueprint, Response, jsonify, request
     @sql_import@
@@ -64,58 +74,77 @@ _MODEL = '''
     from app.settings import settings
 
     log = structlog.get_logger("app.model")
-
-
-    def _runner() -> ThreadPoolExecutor:
-        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
+    #: Late scores still running when the worker recycles itself. A score past the limit (1 in
+    #: 1,000 by design) usually ends soon after; more than this many alive at once is a stuck
+    #: or pathological model, and each holds a share of this worker's core.
+    LATE_LIMIT = @late@
 
 
     class Model:
-        """A logistic model over named features, read from JSON: stand-in for your model's
-        loader, feature code and predict (a gradient-boosted booster's); the lifecycle stays."""
+        """A LightGBM booster and the payment's features. settings.model_path is a manifest
+        (JSON: the version, the booster's file beside it), written when the model is trained."""
 
         def __init__(self) -> None:
             self.version: str | None = None
             self.ready = False
-            self.weights: dict[str, float] = {}
-            self.bias = 0.0
-            self._runner = _runner()
+            self.booster: lgb.Booster | None = None
+            self.names: list[str] = []
+            self.late: list[threading.Thread] = []  # abandoned scores, maybe still running
 
         def load(self, path: str, version: str) -> None:
             """Read the pinned version, warm it up, then report ready."""
-            data = json.loads(Path(path).read_text())
-            if data["version"] != version:
-                raise RuntimeError(f"{path} holds model {data['version']!r}, not {version!r}")
-            self.weights = {name: float(w) for name, w in data["weights"].items()}
-            self.bias = float(data["bias"])
+            manifest = json.loads(Path(path).read_text())
+            if manifest["version"] != version:
+                raise RuntimeError(f"{path} holds model {manifest['version']!r}, not {version!r}")
+            booster = str(Path(path).parent / manifest["booster"])
+            # one OpenMP thread: gunicorn runs one worker per core already
+            self.booster = lgb.Booster(model_file=booster, params={"num_threads": 1})
+            self.names = self.booster.feature_name()
             self.version = version
             self.score({})  # warm-up: the first call's costs are paid before traffic
             self.ready = True
             log.info("model loaded", model_version=version)
 
-        def features(self, payment: Mapping[str, Any]) -> dict[str, float]:
-            """The payment's features: vectorised code (NumPy over arrays) in yours."""
-            return {name: float(payment.get(name, 0.0)) for name in self.weights}
+        def features(self, payment: Mapping[str, Any]) -> np.ndarray[Any, Any]:
+            """The booster's features in its order (your feature code goes here, vectorised)."""
+            return np.array([[float(payment.get(name, 0.0)) for name in self.names]])
 
-        def predict(self, features: Mapping[str, float]) -> float:
-            z = self.bias + sum(w * features[k] for k, w in self.weights.items())
-            return 1 / (1 + math.exp(-z))
+        def predict(self, features: np.ndarray[Any, Any]) -> float:
+            assert self.booster is not None
+            return float(self.booster.predict(features, num_threads=1)[0])
 
         def score(self, payment: Mapping[str, Any]) -> float:
             return self.predict(self.features(payment))
 
+        def _run(self, job: Future[float], payment: Mapping[str, Any]) -> None:
+            try:
+                job.set_result(self.score(payment))
+            except BaseException as exc:  # the waiting request re-raises it
+                job.set_exception(exc)
+
         def decide(self, payment: Mapping[str, Any]) -> dict[str, Any]:
             """The score and decision, or the fail-closed fallback past the time limit."""
-            job = self._runner.submit(self.score, payment)
+            job: Future[float] = Future()
+            thread = threading.Thread(
+                target=self._run, args=(job, payment), name="inference", daemon=True
+            )
+            thread.start()  # a thread per score (tens of µs): a late one blocks no other
             try:
                 score = job.result(timeout=settings.inference_timeout_s)
             except TimeoutError:
-                self._runner.shutdown(wait=False, cancel_futures=True)
-                self._runner = _runner()  # the next score does not queue behind this one
-                log.warning("inference timed out", model_version=self.version)
+                self.late = [t for t in self.late if t.is_alive()] + [thread]
+                log.warning("inference timed out", model_version=self.version, late=len(self.late))
+                if len(self.late) > LATE_LIMIT:
+                    self.recycle()
                 return {"decision": settings.on_timeout, "score": None, "fallback": "timeout"}
             decision = "review" if score >= settings.review_above else "allow"
             return {"decision": decision, "score": score, "fallback": None}
+
+        def recycle(self) -> None:
+            """Unready, then a graceful stop: gunicorn's master replaces this worker."""
+            self.ready = False
+            log.error("late scores pile up: recycling the worker", late=len(self.late))
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
     model = Model()  # one per worker process
@@ -157,22 +186,35 @@ SCHEMA = \"\"\"CREATE TABLE IF NOT EXISTS decisions (
 )\"\"\"
 
 
-def record(session: Session, payment_id: str, version: str, result: Mapping[str, Any]) -> None:
-    \"\"\"Keep the decision; a retried request for the payment keeps the first one.\"\"\"
-    session.execute(
+def record(
+    session: Session, payment_id: str, version: str, result: Mapping[str, Any]
+) -> dict[str, Any]:
+    \"\"\"Keep the decision and return the payment's first one: a retry (say after a
+    timeout's review) answers what the table, and so the review queue, holds.\"\"\"
+    row = session.execute(
         text(
             "INSERT INTO decisions (payment_id, model_version, score, decision, fallback) "
             "VALUES (:payment_id, :version, :score, :decision, :fallback) "
-            "ON CONFLICT (payment_id) DO NOTHING"
+            "ON CONFLICT (payment_id) DO NOTHING "
+            "RETURNING model_version, score, decision, fallback"
         ),
         {"payment_id": payment_id, "version": version, **result},
-    )
+    ).one_or_none()
+    if row is None:  # decided before: the first decision stands
+        row = session.execute(
+            text(
+                "SELECT model_version, score, decision, fallback FROM decisions "
+                "WHERE payment_id = :payment_id"
+            ),
+            {"payment_id": payment_id},
+        ).one()
+    return dict(row._mapping)
 """
 
 _RECORD_CALL = """import app.main  # the worker's pool (imported here: app.main imports this module)
 
 with app.main.Session.begin() as session:
-    record(session, str(payment["payment_id"]), model.version or "", result)"""
+    result = record(session, str(payment["payment_id"]), model.version or "", result)"""
 
 _SQL_IMPORT = "from sqlalchemy import text\nfrom sqlalchemy.orm import Session"
 _PAYMENT_ID = """if "payment_id" not in payment:
@@ -185,6 +227,7 @@ def model_module(plan: Plan) -> str:
     sql = profile(plan).sql
     return fill(
         _MODEL,
+        late=LATE_LIMIT,
         sql_import=_SQL_IMPORT if sql else DROP,
         record=_RECORD.strip() if sql else DROP,
         payment_id=_indent(_PAYMENT_ID) if sql else DROP,

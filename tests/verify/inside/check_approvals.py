@@ -1,7 +1,8 @@
 """The approval workflow against real PostgreSQL, run as the app's role: an approver approving
 their own report is refused by the code and, bypassing it, by the schema; only the states'
-transitions are allowed; only finance pays; every transition leaves an audit row, and the app's
-role cannot UPDATE, DELETE or TRUNCATE the audit table."""
+transitions are allowed, by the code and by the trigger; only finance pays; every transition
+leaves an audit row written by the trigger, even one a hand-written UPDATE makes, and the app's
+role cannot write the audit table at all."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from app.approvals import SCHEMA, Refused, move, receipt_key, submit
+from app.approvals import SCHEMA, NotFound, Refused, move, receipt_key, submit
 from app.db import make_engine, make_sessions
 from sqlalchemy import Engine, event, text
-from sqlalchemy.exc import IntegrityError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 
 FINANCE = frozenset({"finance"})
 
@@ -86,6 +87,7 @@ def test_every_transition_is_audited_and_the_trail_is_append_only(engine: Engine
         ("fiona", "approved", "paid"),
     ]
     for statement in (
+        "INSERT INTO expense_audit (report_id, actor, to_state) VALUES (1, 'x', 'paid')",
         "UPDATE expense_audit SET actor = 'x'",
         "DELETE FROM expense_audit",
         "TRUNCATE expense_audit CASCADE",
@@ -103,3 +105,39 @@ def test_receipts_are_limited_in_type_and_size() -> None:
         receipt_key(7, "text/html", 2_000)
     with pytest.raises(Refused):
         receipt_key(7, "image/png", 50 * 1024 * 1024)
+
+
+def test_a_hand_written_update_cannot_skip_the_audit_or_the_workflow(engine: Engine) -> None:
+    """The app's role, bypassing move(): the trigger audits what it changes, refuses a
+    transition the workflow lacks, the payer is recorded on the report and is not the
+    submitter, and the amount is not the app's to change."""
+    sessions = make_sessions(engine)
+    with sessions.begin() as session:
+        report = submit(session, "gina", 40_00)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE expense_report SET state = 'approved', decided_by = 'hank' WHERE id = :r"),
+            {"r": report},
+        )
+    assert trail(engine, report)[-1] == ("hank", "submitted", "approved")
+    for statement, refusal in (
+        ("UPDATE expense_report SET state = 'submitted', decided_by = NULL", "cannot become"),
+        ("UPDATE expense_report SET state = 'paid', paid_by = 'gina'", "payer"),
+        ("UPDATE expense_report SET state = 'paid'", "paid"),
+        ("UPDATE expense_report SET amount_cents = 1", "permission denied"),
+    ):
+        with pytest.raises(DBAPIError, match=refusal), engine.begin() as conn:
+            conn.execute(text(f"{statement} WHERE id = :r"), {"r": report})
+    with sessions.begin() as session:
+        move(session, report, "ivan", "paid", FINANCE)
+    with engine.connect() as conn:
+        paid = conn.execute(
+            text("SELECT decided_by, paid_by FROM expense_report WHERE id = :r"), {"r": report}
+        ).one()
+    assert tuple(paid) == ("hank", "ivan")
+    assert len(trail(engine, report)) == 3
+
+
+def test_a_missing_report_is_not_found(engine: Engine) -> None:
+    with pytest.raises(NotFound), make_sessions(engine).begin() as session:
+        move(session, 2**62, "dave", "approved")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -61,6 +62,17 @@ def test_readiness_waits_for_the_model_and_reports_its_version() -> None:
     assert scored.get_json()["decision"] in ("allow", "review")
 
 
+def test_the_booster_scores_with_one_thread() -> None:
+    """The stack's LightGBM booster, loaded from the manifest: a large payment from a new
+    device is held, a small one allowed; one OpenMP thread per worker."""
+    model = lifecycle.Model()
+    model.load(settings.model_path, settings.model_version)
+    assert model.booster is not None and model.booster.params["num_threads"] == 1
+    assert model.names == ["amount", "new_device"]
+    assert model.decide({"amount": 4000, "new_device": 1})["decision"] == "review"
+    assert model.decide({"amount": 20, "new_device": 1})["decision"] == "allow"
+
+
 def test_the_app_loads_the_pinned_model_before_it_serves() -> None:
     from app.main import app, model
 
@@ -73,7 +85,7 @@ def test_the_app_loads_the_pinned_model_before_it_serves() -> None:
 
 def test_a_file_with_another_version_is_refused(tmp_path: Path) -> None:
     other = tmp_path / "other.json"
-    other.write_text(json.dumps({"version": "v0-old", "bias": 0, "weights": {}}))
+    other.write_text(json.dumps({"version": "v0-old", "booster": "v0-old.txt"}))
     model = lifecycle.Model()
     with pytest.raises(RuntimeError, match="v0-old"):
         model.load(str(other), settings.model_version)
@@ -89,7 +101,7 @@ class SlowModel(lifecycle.Model):
         self.release = threading.Event()
         self.finished = threading.Event()
 
-    def features(self, payment: Mapping[str, Any]) -> dict[str, float]:
+    def features(self, payment: Mapping[str, Any]) -> Any:
         if payment:  # not the warm-up call at load
             self.release.wait()
             self.finished.set()
@@ -105,7 +117,8 @@ def test_slow_features_are_cut_at_the_limit_and_fail_closed() -> None:
         response = client.post("/score", json=_payment())
         assert not model.finished.is_set(), "the request waited for the slow score"
         assert response.status_code == 200
-        assert response.get_json() == {"decision": "review", "score": None, "fallback": "timeout"}
+        body = response.get_json()
+        assert (body["decision"], body["score"], body["fallback"]) == ("review", None, "timeout")
         assert settings.on_timeout == "review"
         assert response.headers["X-Model-Version"] == settings.model_version
     finally:
@@ -114,6 +127,50 @@ def test_slow_features_are_cut_at_the_limit_and_fail_closed() -> None:
     # the next score runs on a fresh thread, not queued behind the late one
     again = client.post("/score", json=_payment())
     assert again.get_json()["fallback"] is None and again.get_json()["score"] is not None
+
+
+def test_late_scores_past_the_limit_make_the_worker_unready_and_recycle_it() -> None:
+    """Each late score holds a share of the core: past LATE_LIMIT alive, the worker goes
+    unready and sends itself SIGTERM, gunicorn's graceful stop (caught here, not the test's
+    death)."""
+    stops: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stops.append(signum))
+    model = SlowModel()
+    client = client_for(model).test_client()
+    model.load(settings.model_path, settings.model_version)
+    try:
+        for _ in range(lifecycle.LATE_LIMIT):
+            assert client.post("/score", json=_payment()).get_json()["fallback"] == "timeout"
+        assert client.get("/readyz").status_code == 200 and not stops
+        over = client.post("/score", json=_payment())  # one late score more than the limit
+        assert over.get_json()["decision"] == "review"
+        assert client.get("/readyz").status_code == 503
+        assert stops == [signal.SIGTERM]
+    finally:
+        model.release.set()
+        signal.signal(signal.SIGTERM, previous)
+    for thread in model.late:
+        thread.join(10)
+
+
+def test_late_scores_that_ended_do_not_count() -> None:
+    stops: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stops.append(signum))
+    model = SlowModel()
+    client = client_for(model).test_client()
+    model.load(settings.model_path, settings.model_version)
+    try:
+        for _ in range(lifecycle.LATE_LIMIT):
+            assert client.post("/score", json=_payment()).get_json()["fallback"] == "timeout"
+        model.release.set()  # the late scores end
+        for thread in model.late:
+            thread.join(10)
+        model.release.clear()
+        assert client.post("/score", json=_payment()).get_json()["fallback"] == "timeout"
+        assert client.get("/readyz").status_code == 200 and not stops
+    finally:
+        model.release.set()
+        signal.signal(signal.SIGTERM, previous)
 
 
 def test_the_limit_is_the_plans_p999_of_the_cpu_work() -> None:
@@ -135,6 +192,7 @@ if SQL:
         first = client.post("/score", json={"payment_id": "pay-kept", "amount": 10})
         again = client.post("/score", json={"payment_id": "pay-kept", "amount": 5000})
         assert first.status_code == again.status_code == 200
+        assert again.get_json() == first.get_json()  # the retry answers the first decision
         with app.main.Session.begin() as session:
             rows = session.execute(
                 text(
@@ -146,3 +204,28 @@ if SQL:
         assert [tuple(r) for r in rows] == [
             (settings.model_version, body["score"], body["decision"], None)
         ]
+
+    def test_a_retry_after_a_timeout_gets_the_held_review_not_a_fresh_score() -> None:
+        """The first attempt timed out and the payment went to review; the caller retries
+        and the model, now fast, would allow it: the answer stays the stored review."""
+        slow = SlowModel()
+        slow.load(settings.model_path, settings.model_version)
+        try:
+            held = (
+                client_for(slow)
+                .test_client()
+                .post("/score", json={"payment_id": "pay-held", "amount": 1})
+            )
+        finally:
+            slow.release.set()
+        assert held.get_json()["fallback"] == "timeout"
+        fast = lifecycle.Model()
+        fast.load(settings.model_path, settings.model_version)
+        retry = (
+            client_for(fast)
+            .test_client()
+            .post("/score", json={"payment_id": "pay-held", "amount": 1})
+        )
+        assert fast.decide({"amount": 1})["decision"] == "allow"  # a fresh score would allow
+        assert retry.get_json() == held.get_json()
+        assert retry.get_json()["decision"] == "review"
