@@ -78,7 +78,8 @@ def check_consistent(p: Plan) -> None:
         assert (f"across {n} instance(s)" in s[DIAGRAM]) != http  # else the drawing says it
         assert f"{n} instance(s) × {cpi} vCPU" in s[APPX]
         counts = {int(m.replace(",", "")) for m in re.findall(r"(\d[\d,]*) instance\(s\)", d.text)}
-        assert counts <= {n, cap.instances_after_failure}, counts
+        floor = next((f.value for f in p.figures if f.key == "autoscaling_floor"), n)
+        assert counts <= {n, cap.instances_after_failure, int(floor)}, counts
         # gunicorn's row is the baseline's (no reason of its own): the diagram states the workers
         p99 = fmt_number(cap.p99_ms)
         assert f"Estimated p99 {p99} ms (p50 {fmt_number(cap.p50_ms)} ms) against" in s[SUMMARY]

@@ -204,11 +204,11 @@ def test_strict_fails_when_mermaid_cannot_run(
 @pytest.mark.parametrize(
     ("old", "new", "quoted"),
     [
-        ("running **5 instance(s) × 4 cores**", "running **fifty instance(s) × 4 cores**", 50),
-        ("running **5 instance(s) × 4 cores**", "running **forty-two instances × 4 cores**", 42),
+        ("on **5 instance(s) × 4 cores**", "on **fifty instance(s) × 4 cores**", 50),
+        ("on **5 instance(s) × 4 cores**", "on **forty-two instances × 4 cores**", 42),
         (
-            "running **5 instance(s) × 4 cores**",
-            "running **5 instance(s) × 4 cores** (fifty instance(s) at peak)",
+            "on **5 instance(s) × 4 cores**",
+            "on **5 instance(s) × 4 cores** (fifty instance(s) at peak)",
             50,
         ),
     ],

@@ -418,7 +418,7 @@ def test_a_managed_database_has_a_synchronous_standby_and_a_5_minute_pitr_rpo(
     """RDS Multi-AZ replicates synchronously; its logs reach S3 every 5 minutes."""
     db = db_plan(redundant=redundant, infrastructure={"database": "postgresql"})
     assert (db.standbys, db.synchronous_standby) == (standbys, bool(standbys))
-    assert "≤ 5 min for a point-in-time restore" in db.rpo
+    assert "≤ 5 min from a point-in-time restore" in db.rpo
 
 
 # -- figures and decisions --------------------------------------------------------------------
