@@ -88,6 +88,7 @@ PROBES: dict[str, _Answers] = {
     "workload.db_calls_per_request": _fixed(1.0, 10.0),
     "workload.db_ms_per_call": _times(0.2, 10),
     "workload.batch_data_gb": _times(0.1, 10),
+    "workload.bytes_per_row": _times(0.5, 2),
     "workload.freshness_s": _fixed(5.0, 3600.0, 86_400.0),
     "infrastructure.db_max_connections": _times(0.25, 5, whole=True),
     "infrastructure.cores_per_instance": _times(0.5, 4, whole=True),
