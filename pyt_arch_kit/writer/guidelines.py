@@ -150,8 +150,9 @@ def _background_jobs(plan: Plan, chunk: float, compress: int) -> list[str]:
     rows = s.peak_rps * (1 - s.read_ratio) * plan.resolved.workload.points_per_request
     chunk_gb = s.growth_gb_per_month / 30 * max(1.0, s.peak_rps / max(s.avg_rps, 1e-9)) * chunk / 24
     return [
-        f"The jobs fit beside the peak inserts, which keep {fmt_number(db.db_busy_connections)} "
-        f"of {db.db_cores} cores busy: compressing one {fmt_number(chunk)} h chunk "
+        "The jobs fit beside the peak inserts (their "
+        f"{fmt_number(db.db_busy_connections)} busy connections on {db.db_cores} database "
+        f"cores): compressing one {fmt_number(chunk)} h chunk "
         f"(≈ {fmt_number(round(chunk_gb))} GB) every {fmt_number(chunk)} h once it is "
         f"{compress} days old, and refreshing metrics_1m each minute over ≈ "
         f"{fmt_number(round(rows * 60 / 1e6, 1))} M new points, take a background worker "

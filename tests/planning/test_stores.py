@@ -185,6 +185,8 @@ def test_timeseries_rows_are_sized_with_their_header_and_index_not_29_bytes() ->
         q.figure("timescale_chunk_interval_h").value > p.figure("timescale_chunk_interval_h").value
     )
     assert q.figure("bom_data_horizon_gb").value < stored
+    text = Architect().design(preset("timeseries-ingest")).to_markdown()
+    assert "`workload.bytes_per_row` = 100. *Would change:* if 50" in text
 
 
 def test_patroni_lag_is_bytes_of_wal_with_an_lsn_alert() -> None:
@@ -210,7 +212,8 @@ def test_an_upsert_store_neither_reconciles_nor_locks_rows_by_hand() -> None:
     assert "FOR UPDATE" not in text
     assert "idempotent upsert on (series_id, time)" in p.decision("consistency").choice
     assert p.database is not None
-    assert f"keep {p.database.db_busy_connections:g} of {p.database.db_cores} cores" in text
+    db = p.database
+    assert f"{db.db_busy_connections:g} busy connections on {db.db_cores} database cores" in text
     assert "timescaledb_information.job_stats" in text
 
 
