@@ -12,9 +12,11 @@ from pyt_arch_kit.resolved import ResolvedRequirements
 __all__ = [
     "PACELC",
     "RETENTION_DAYS",
+    "WAL_PER_ROW",
     "consistency_decision",
     "data_safety",
     "isolation_for",
+    "wal_rate",
 ]
 
 #: Engines whose managed services (RDS Multi-AZ, Cloud SQL HA, Azure zone-redundant HA) keep
@@ -26,6 +28,21 @@ RETENTION_DAYS = 14
 
 #: Up to this many GB stored, a managed point-in-time restore takes about 30 minutes.
 _SMALL_GB = 10
+
+
+#: Seconds of WAL a standby may lag and still be promoted (Patroni's maximum_lag_on_failover).
+_LAG_S = 5
+#: WAL bytes per stored byte of a time-series row: the heap and index insert records, and the
+#: full-page image of each page first touched after a checkpoint (an assumption to measure).
+WAL_PER_ROW = 2.0
+
+
+def wal_rate(req: ResolvedRequirements) -> tuple[float, float]:
+    """(points/s, WAL bytes/s) a time-series store writes at peak."""
+    w, s = req.workload, req.scale
+    rows = s.peak_rps * (1 - s.read_ratio) * w.points_per_request
+    size = w.bytes_per_row or s.growth_gb_per_month * 1e9 / 30 / 86_400 / max(rows, 1.0)
+    return rows, rows * size * WAL_PER_ROW
 
 
 def data_safety(
@@ -71,11 +88,17 @@ def data_safety(
     if strong:
         return 1, True, "0 for committed transactions", "≈ 1–2 min (automated failover)"
     if redundant and engine is DatabaseKind.TIMESCALEDB:  # self-run: Patroni and pgBackRest
+        rows, wal = wal_rate(req)
+        lag = round(_LAG_S * wal, -6) or 1_000_000  # Patroni's default: 1 MB
         return (
             1,
             False,
             "seconds: Patroni promotes the asynchronous standby only within "
-            "maximum_lag_on_failover (set it to 5 s of WAL; alert on lag above 5 s), and "
+            f"maximum_lag_on_failover = {lag:.0f} bytes ({_LAG_S} s of WAL at ≈ "
+            f"{wal / 1e6:.2g} MB/s: {rows:,.0f} points/s × {WAL_PER_ROW:g} × "
+            f"{req.workload.bytes_per_row:g} B; measure it as pg_wal_lsn_diff of two "
+            "pg_current_wal_lsn() a minute apart); alert when pg_stat_replication's "
+            "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) passes it for 1 min. "
             "pgBackRest archives WAL to S3 at least every 60 s (archive_timeout) for restores",
             "≈ 1 min (Patroni's 30 s leader lease, then promotion)",
         )
@@ -133,6 +156,13 @@ def isolation_for(req: ResolvedRequirements, engine: DatabaseKind) -> tuple[Isol
             "prevent (measured: 8 % of 1,600 contended transfers failed with both, none with "
             "the locks alone, at 2.7× the throughput)",
         )
+    if engine is DatabaseKind.TIMESCALEDB:  # appends: the unique index orders writers
+        return (
+            Isolation.READ_COMMITTED,
+            "one transaction per batch (COPY, then INSERT … ON CONFLICT DO UPDATE in key "
+            "order): no lock taken by hand; a batch sharing points with another waits on the "
+            "unique index, then updates",
+        )
     return (
         Isolation.READ_COMMITTED if engine.postgres else Isolation.REPEATABLE_READ,
         "one transaction per request, opened late and committed early; SELECT … FOR UPDATE "
@@ -176,6 +206,16 @@ def consistency_decision(req: ResolvedRequirements, serves_stale: bool = True) -
             f"{unused}; idempotent writes make retries and replays safe",
         ),
     }[priority]
+    if (
+        req.infrastructure.database is DatabaseKind.TIMESCALEDB
+        and priority is not ConsistencyPriority.STRONG
+    ):
+        choice, why = (
+            "PA/EL: one primary takes each point as an idempotent upsert on (series_id, "
+            "time): a resent batch converges, nothing to reconcile",
+            "a failover may lose the last seconds of acknowledged points (the standby's lag, "
+            f"bounded by maximum_lag_on_failover); stale reads up to {stale:g} s are acceptable",
+        )
     return Decision(
         "consistency",
         choice,

@@ -323,6 +323,21 @@ class Workload(_Section):
         description="Sockets one pushed message reaches (its channel's subscribers); every "
         "connected user when not given.",
     )
+    points_per_request: float | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="Rows (points, events) one write request carries: a sensor's batch.",
+        json_schema_extra=_q("How many points does one write request carry?", widget="log"),
+    )
+    bytes_per_row: float | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="Bytes one stored row of a time series takes on disk, with its index "
+        "entry (measure: pg_total_relation_size / count(*) on a day's sample); sizes the "
+        "ingest rate, the chunk interval and the disks.",
+    )
     cache_keys: int | None = Field(
         None,
         ge=1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Cache, ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
+from pyt_arch_kit.writer.code.profile import profile
 from pyt_arch_kit.writer.inference import model_guideline
 from pyt_arch_kit.writer.pipeline import spark_batch
 from pyt_arch_kit.writer.snippets import snippets
@@ -115,19 +116,48 @@ def _hypertable(plan: Plan) -> list[str]:
         "    FROM metrics_1m GROUP BY series_id, time_bucket('1 hour', bucket);",
         "SELECT add_continuous_aggregate_policy('metrics_1h', start_offset => INTERVAL '3 hours',",
         "    end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '15 minutes');",
-        "-- each batch of writes (COPY into a temp table, then this; or a multi-row VALUES):",
-        "INSERT INTO metrics (time, series_id, value) VALUES ($1, $2, $3)",
-        "    ON CONFLICT (series_id, time) DO UPDATE SET value = EXCLUDED.value;",
     ]
+    ingest = profile(plan).ingest
+    if not ingest:
+        sql += [
+            "-- each batch of writes (COPY into a temp table, then this; or a multi-row VALUES):",
+            "INSERT INTO metrics (time, series_id, value) VALUES ($1, $2, $3)",
+            "    ON CONFLICT (series_id, time) DO UPDATE SET value = EXCLUDED.value;",
+        ]
     return [
         "### Hypertable (TimescaleDB)",
         "",
-        "An Alembic revision runs this DDL (`op.execute`); writes go in batches "
-        "(`COPY` or multi-row `INSERT`), with the drivers and pools of PostgreSQL:",
+        "An Alembic revision runs this DDL (`op.execute`); "
+        + (
+            "`app/ingest.py` writes the batches:"
+            if ingest
+            else "writes go in batches (`COPY` or multi-row `INSERT`), with the drivers and "
+            "pools of PostgreSQL:"
+        ),
         "",
         "```sql",
         *sql,
         "```",
+        "",
+        *_background_jobs(plan, chunk, compress),
+    ]
+
+
+def _background_jobs(plan: Plan, chunk: float, compress: int) -> list[str]:
+    """Whether compression and the aggregates' refreshes fit beside the peak inserts."""
+    db, s = plan.database, plan.resolved.scale
+    assert db is not None
+    rows = s.peak_rps * (1 - s.read_ratio) * plan.resolved.workload.points_per_request
+    chunk_gb = s.growth_gb_per_month / 30 * max(1.0, s.peak_rps / max(s.avg_rps, 1e-9)) * chunk / 24
+    return [
+        "The jobs fit beside the peak inserts (their "
+        f"{fmt_number(db.db_busy_connections)} busy connections on {db.db_cores} database "
+        f"cores): compressing one {fmt_number(chunk)} h chunk "
+        f"(≈ {fmt_number(round(chunk_gb))} GB) every {fmt_number(chunk)} h once it is "
+        f"{compress} days old, and refreshing metrics_1m each minute over ≈ "
+        f"{fmt_number(round(rows * 60 / 1e6, 1))} M new points, take a background worker "
+        "and a core each. Alert when `timescaledb_information.job_stats` shows a failed run "
+        "or a `last_run_duration` past half its schedule: the jobs are falling behind.",
         "",
     ]
 

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from pyt_arch_kit.writer import write_design
 from tests.verify import services as services_mod
 from tests.verify.designs import plans
-from tests.verify.harness import Project, layout
+from tests.verify.harness import Project, layout, plain_tables
 from tests.verify.venvs import ensure, python312, requirements
 
 PLANS = plans()
@@ -119,6 +120,8 @@ def app_env(project: Project, svc: services_mod.Services) -> dict[str, str]:
         assert done.returncode == 0, done.stderr[-2000:]
         model.write_text(json.dumps({"version": "v7", "booster": "v7.txt"}))
         env["APP_MODEL_PATH"], env["APP_MODEL_VERSION"] = str(model), "v7"
+    if p.ingest:  # the design's own table and unique index, without TimescaleDB's calls
+        env["VERIFY_DDL"] = ";\n".join(plain_tables(write_design(plan)))
     db, cap, conc = plan.database, plan.capacity, plan.concurrency
     env["VERIFY_PLAN"] = json.dumps(
         {

@@ -195,6 +195,15 @@ DESIGNS: dict[str, Requirements] = {
         infrastructure={"database": "none"},
     ),
     "rest-no-database": _req("rest-no-database", infrastructure={"database": "none"}),
+    # the timeseries-ingest preset's branch: batches of points into TimescaleDB (a plain
+    # PostgreSQL table here, the hypertable call left out: Debian packages no TimescaleDB)
+    "fastapi-timescale-ingest": _req(
+        "fastapi-timescale-ingest",
+        consistency={"priority": "availability", "stale_read_tolerance_s": 60},
+        scale={"peak_rps": 400, "read_ratio": 0.1},
+        workload={"data_shape": "time_series", "points_per_request": 10},
+        infrastructure={"database": "timescaledb"},
+    ),
     "batch-pandas": _req(
         "batch-pandas",
         interface="batch",
@@ -260,6 +269,7 @@ EXPECTED: dict[str, set[Any]] = {
     "model": {True, False},
     "low_traffic": {True, False},
     "approvals": {True, False},
+    "ingest": {True, False},
 }
 
 

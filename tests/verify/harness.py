@@ -15,11 +15,12 @@ from pyt_arch_kit.writer import write_design
 from pyt_arch_kit.writer.code import Profile, baseline_code, profile
 from pyt_arch_kit.writer.stack import stack
 
-__all__ = ["Block", "Project", "blocks", "layout"]
+__all__ = ["Block", "Project", "blocks", "layout", "plain_tables"]
 
 INSIDE = Path(__file__).resolve().parent / "inside"
 _FENCE = re.compile(r"```python\n(.*?)```", re.S)
 _PATH = re.compile(r"# ([\w/.]+\.py)\b")
+_SQL = re.compile(r"```sql\n(.*?)```", re.S)
 
 MYPY_INI = """\
 [mypy]
@@ -37,6 +38,17 @@ PYTEST_INI = """\
 python_files = check_*.py
 addopts = -p no:cacheprovider
 """
+
+
+def plain_tables(design_markdown: str) -> list[str]:
+    """The design's SQL statements that plain PostgreSQL runs: its CREATE TABLE and CREATE
+    INDEX, without TimescaleDB's extension, hypertable, policies and aggregates."""
+    statements = [
+        "\n".join(line for line in s.splitlines() if not line.lstrip().startswith("--")).strip()
+        for block in _SQL.findall(design_markdown)
+        for s in block.split(";")
+    ]
+    return [s for s in statements if s.startswith(("CREATE TABLE", "CREATE UNIQUE INDEX"))]
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,22 @@ def test_approvals_keep_four_eyes_and_an_append_only_audit(name: str, project: M
     proj.check("approvals", env)
 
 
+@pytest.mark.parametrize("name", _designs(lambda p: p.ingest))
+def test_ingest_upserts_batches_idempotently_and_refuses_bad_ones(name: str, project: Make) -> None:
+    proj, env = project(name)
+    assert proj.has("app/ingest.py"), "a time-series service hands out its ingest route"
+    # one process sends the concurrent batches of many workers, on a cold pool: give its pool
+    # room for them, and its timeouts room for a loaded test machine (no timed assertions)
+    roomy = {
+        "APP_POOL_SIZE": "8",
+        "APP_MAX_OVERFLOW": "0",
+        "APP_POOL_TIMEOUT_S": "10",
+        "APP_ATTEMPT_TIMEOUT_S": "2",
+        "APP_REQUEST_DEADLINE_S": "5",
+    }
+    proj.check("ingest", {**env, **roomy})
+
+
 @pytest.mark.parametrize("name", _designs(lambda p: p.websocket))
 def test_websockets_fan_out_through_redis_and_drop_slow_readers(name: str, project: Make) -> None:
     proj, env = project(name)

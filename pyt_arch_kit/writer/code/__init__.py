@@ -18,6 +18,7 @@ from pyt_arch_kit.writer.code import (
     rpc,
     service,
     sockets,
+    timeseries,
 )
 from pyt_arch_kit.writer.code.profile import Profile, profile, timeouts
 
@@ -63,6 +64,13 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
         if p.model:
             out.append(
                 ("The model: loaded before readiness, pinned, timed out", model.model_module(plan))
+            )
+        if p.ingest:
+            out.append(
+                (
+                    "Batch ingest: validate, COPY, one idempotent upsert",
+                    timeseries.ingest_module(plan),
+                )
             )
         out.append(("Server configuration", service.server_config(plan, p)))
     if p.web == "grpc":

@@ -100,6 +100,8 @@ class Profile:
             (expense reports, say): a state machine, four eyes, an append-only audit trail.
         model: a CPU-bound Flask service with one sync worker per core (no process pool)
             serves a model: loaded before readiness, a pinned version, a timeout per call.
+        ingest: an asyncio FastAPI service on TimescaleDB (asyncpg) takes batches of points:
+            a validated route, COPY into a temp table, one idempotent upsert.
     """
 
     is_async: bool
@@ -116,6 +118,7 @@ class Profile:
     model: bool = False
     low_traffic: bool = False
     approvals: bool = False
+    ingest: bool = False
 
     @property
     def url_scheme(self) -> str:
@@ -191,4 +194,9 @@ def profile(plan: Plan) -> Profile:
         and conc.model
         in (ConcurrencyModel.SYNC, ConcurrencyModel.THREADS, ConcurrencyModel.PROCESSES)
         and "approv" in (plan.requirements.summary or "").lower(),
+        ingest=iface == "rest"
+        and db is not None
+        and db.engine is DatabaseKind.TIMESCALEDB
+        and db.driver is Driver.ASYNCPG
+        and conc.framework is Framework.FASTAPI,
     )
