@@ -136,6 +136,16 @@ def test_server_starts_its_workers_and_serves(name: str, project: Make) -> None:
     proj.check("server", env)
 
 
+@pytest.mark.parametrize(
+    "name", _designs(lambda p: p.serve and p.web in ("fastapi", "strawberry") and not p.websocket)
+)
+def test_readiness_fails_while_draining_or_saturated_and_liveness_stays(
+    name: str, project: Make
+) -> None:
+    proj, env = project(name)
+    proj.check("ready", env)
+
+
 @pytest.mark.parametrize("name", _designs(lambda p: p.model))
 def test_model_is_ready_only_when_loaded_pinned_and_timed_out(name: str, project: Make) -> None:
     proj, env = project(name)
