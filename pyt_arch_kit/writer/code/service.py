@@ -38,6 +38,11 @@ _SETTINGS = '''
 '''
 
 
+def _share(x: float) -> str:
+    """A small share as a percentage with two significant digits (0.0045 %)."""
+    return "< 0.0001 %" if x < 1e-6 else f"{float(f'{x * 100:.2g}'):g} %"
+
+
 def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
     """``app/settings.py``: the plan's numbers as typed, overridable settings."""
     db = plan.database
@@ -69,10 +74,10 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
             "ws_send_timeout_s: float = 10.0  # one frame to one client",
             f"ws_drain_s: float = {DRAIN_S}  # a deploy closes a worker's sockets evenly over this",
         ]
-    if p.serve and p.web in ("fastapi", "strawberry") and not p.websocket:
+    if (p.serve and p.web in ("fastapi", "strawberry") and not p.websocket) or p.web == "grpc":
         fields.append(
-            f"unready_s: float = {UNREADY_S}  # /readyz fails this long before a stop: "
-            "2 probes 5 s apart"
+            f"unready_s: float = {UNREADY_S}  # unready this long before a stop: "
+            "two failed probes 5 s apart"
         )
     if p.model:
         fields += [
@@ -95,10 +100,15 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
         or p.dialect in ("redis", "mongodb")
         or p.ledger
     ):
-        fields += [
-            f"request_deadline_s: float = {t.deadline_s}  # a call with its retries: under the p99",
-            f"attempt_timeout_s: float = {t.attempt_s}  # one try of an outbound call",
-        ]
+        fields.append(
+            f"request_deadline_s: float = {t.deadline_s!r}  # cuts {_share(t.past_deadline)} "
+            "of requests (≤ 0.1 × error budget)"
+        )
+        if t.retries:
+            fields.append(
+                f"attempt_timeout_s: float = {t.attempt_s!r}  # a call's p99.9: "
+                f"retries {_share(t.retried_share)} of requests"
+            )
     return fill(
         _SETTINGS,
         fields="\n    ".join(fields),

@@ -33,10 +33,10 @@ def test_sigterm_fails_readiness_while_the_worker_still_serves_then_it_exits(
     port = free_port()
     log = tmp_path / "gunicorn.log"
     env = {**os.environ, "APP_UNREADY_S": "4"}
+    args = ["-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}", "app.main:app"]
     with log.open("w") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
-            + ["-b", f"127.0.0.1:{port}", "app.main:app"],
+            [sys.executable, "-m", "gunicorn", *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
