@@ -88,6 +88,8 @@ def test_grpc_internal_has_no_retry_layer_and_says_why() -> None:
     assert "a deadline at the 25 ms target would cut 0.85 % of requests, 17×" in risks
     assert "the deadline is 46 ms" in risks
     assert "app/retries.py" not in d.section("Executive Summary")
+    assert d.plan.decision("retries").choice.startswith("no retries: two attempts of 28 ms")
+    assert "a deadline of at least 56 ms" in d.text  # the appendix's alternative
 
 
 def test_io_bound_api_says_its_target_cannot_be_the_deadline_and_what_would() -> None:
