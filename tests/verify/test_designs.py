@@ -136,7 +136,14 @@ def test_server_starts_its_workers_and_serves(name: str, project: Make) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", _designs(lambda p: p.serve and p.web in ("fastapi", "strawberry") and not p.websocket)
+    "name",
+    _designs(
+        lambda p: (
+            p.serve
+            and not p.websocket
+            and (p.web in ("fastapi", "strawberry") or (p.web == "flask" and not p.model))
+        )
+    ),
 )
 def test_readiness_fails_while_draining_or_saturated_and_liveness_stays(
     name: str, project: Make

@@ -74,7 +74,11 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
             "ws_send_timeout_s: float = 10.0  # one frame to one client",
             f"ws_drain_s: float = {DRAIN_S}  # a deploy closes a worker's sockets evenly over this",
         ]
-    if (p.serve and p.web in ("fastapi", "strawberry") and not p.websocket) or p.web == "grpc":
+    if (
+        (p.serve and p.web in ("fastapi", "strawberry") and not p.websocket)
+        or p.web == "grpc"
+        or (p.serve and p.web == "flask" and not p.model)
+    ):
         fields.append(
             f"unready_s: float = {UNREADY_S}  # unready this long before a stop: "
             "two failed probes 5 s apart"
@@ -329,20 +333,41 @@ _GRAPHQL = '''
 
 _FLASK = '''
     # app/main.py
+    import signal
+    import threading
+
     from flask import Flask
 
     @db_import@
+    from app.settings import settings
 
     # gunicorn imports this module in each worker after the fork (preload_app = False), so
     # every worker process gets its own pool.
     @open_db@
     app = Flask(__name__)
+    draining = False  # SIGTERM sets it: /readyz fails; the worker stops unready_s later
+
+
+    def _drain(signum: int, frame: object) -> None:
+        global draining
+        draining = True
+        if callable(server_stop):  # gunicorn's handler: finish the request, then exit
+            threading.Timer(settings.unready_s, server_stop, (signum, frame)).start()
+
+
+    server_stop = signal.signal(signal.SIGTERM, _drain)
 
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
-        """Liveness and readiness of this process; it does not query the shared database."""
+        """Liveness: the process answers; never the shared database."""
         return {"status": "ok"}
+
+
+    @app.get("/readyz")
+    def readyz() -> tuple[dict[str, str], int]:
+        """Readiness: 503 while this worker drains (a sync worker a probe reaches is free)."""
+        return ({"status": "draining"}, 503) if draining else ({"status": "ok"}, 200)
 '''
 
 _FLASK_MODEL = '''
