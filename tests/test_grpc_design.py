@@ -16,7 +16,7 @@ def test_the_three_downstream_calls_run_at_once_under_the_callers_deadline() -> 
     """`fanout_calls: 3` was in the p50 ("slowest of 3 calls") and nowhere in text or code."""
     d = _design()
     guide = d.section("Implementation Guidelines")
-    assert "Issue the 3 downstream calls at once (`fan_out`)" in guide
+    assert "Issue the 3 downstream calls at once (`fan_out`, each with the time left" in guide
     assert "async def fan_out(" in guide and "asyncio.TaskGroup()" in guide
     assert "left = time_left(context, ceiling_s)" in guide
     assert "asyncio.timeout(left)" in guide

@@ -314,7 +314,7 @@ def test_the_status_line_html_escapes_what_the_design_wrote() -> None:
 
 
 def test_a_design_cut_inside_a_code_block_reports_the_block_and_the_missing_sections() -> None:
-    cut = IO.with_text(IO.text[: IO.text.index("database blip")])  # app/main.py's docstring
+    cut = IO.with_text(IO.text[: IO.text.index("blip would restart")])  # app/main.py's docstring
     found = problems(cut.verify())
     assert found[2].startswith("python: Implementation Guidelines, python block 3: does not parse")
     assert found[:2] == [

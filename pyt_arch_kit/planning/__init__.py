@@ -24,6 +24,7 @@ from pyt_arch_kit.planning.concurrency import plan_concurrency
 from pyt_arch_kit.planning.connections import connection_figures, holds_sockets
 from pyt_arch_kit.planning.data import plan_data
 from pyt_arch_kit.planning.database import plan_database
+from pyt_arch_kit.planning.deadlines import deadline_figures, deadlines
 from pyt_arch_kit.planning.hosting import database_hosting
 from pyt_arch_kit.planning.model import (
     BrokerPlan,
@@ -147,6 +148,9 @@ def plan(requirements: Requirements) -> Plan:
     if holds_sockets(req):
         practices += websocket_decisions(req, cap, conc, db)
     field_figs = traffic_figures(req, cap) + connection_figures(req, cap, conc, db)
+    limits = deadlines(req, cap, conc, db)
+    if limits is not None:
+        field_figs += deadline_figures(limits, req, cap.service_cv)
     findings = find_issues(req, cap, conc, db, data, broker)
     if req.interface is Interface.BATCH:  # no request traffic: no request-serving figures
         cap_figs, conc_figs, field_figs = [], [], []

@@ -11,6 +11,7 @@ from pyt_arch_kit.markup import inline
 from pyt_arch_kit.planning.choices import Cache, DataTool, FindingKind, QueueScope, framework_text
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices
 from pyt_arch_kit.planning.database import limit_for
+from pyt_arch_kit.planning.field_findings import p50_blocker
 from pyt_arch_kit.planning.model import DatabasePlan, Plan, fmt_number
 from pyt_arch_kit.planning.websocket import BALANCER_NAME
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface, WorkloadKind
@@ -346,9 +347,11 @@ def _other_misses(plan: Plan) -> list[str]:
     out = []
     p50 = req.latency.p50_ms
     if p50 and cap.p50_ms > p50 * (1 + 1e-9):
+        blocker = p50_blocker(req, plan.concurrency, cap)
         out.append(
             f"The p50 {fmt_number(cap.p50_ms)} ms **misses** its {fmt_number(p50)} ms target: "
             "that is the request's own work, which more instances cannot shorten."
+            + (" " + blocker.split(" (today")[0] + " (Risks)." if blocker else "")
         )
     target = req.latency.p99_ms
     if cap.meets_p99 and cap.zones > 1 and cap.p99_after_failure_ms > target * (1 + 1e-9):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pyt_arch_kit.planning.model import Cache, ConcurrencyModel, Plan, fmt_number
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.code.profile import profile
@@ -43,24 +45,46 @@ def _grpc_guideline(plan: Plan) -> list[str]:
         f"process each, `requests.cpu: 1`) spread over {cap.zones} zones: losing a zone leaves "
         f"{left} pods; autoscale {floor} pods; a PodDisruptionBudget of `maxUnavailable: 1`. "
         "A call's deadline is its caller's (`time_left`); overload answers "
-        "RESOURCE_EXHAUSTED, a passed deadline DEADLINE_EXCEEDED, a draining server "
-        "UNAVAILABLE."
+        "RESOURCE_EXHAUSTED, a passed deadline DEADLINE_EXCEEDED; on SIGTERM the health "
+        "service answers NOT_SERVING, then `server.stop(grace)` refuses new calls."
     )
-    n = plan.resolved.workload.fanout_calls
+    w, db = plan.resolved.workload, plan.database
+    n = w.fanout_calls
     if n and conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID):
-        text += (
-            f" Issue the {n} downstream calls at once (`fan_out`), each with the time left as "
-            "its `timeout`"
+        k = min(n, math.ceil(w.db_calls_per_request)) if db is not None else 0
+        reads = "the database read" if k == 1 else f"{k} database reads"
+        others = "a call" if n - k == 1 else f"{n - k} calls"
+        named = (
+            (reads + (" (through the cache)" if db is not None and db.cache_ttl_s else ""))
+            if k
+            else ""
+        ) + (
+            (" and " if k else "") + f"{others} to other services (a channel each per process)"
+            if n > k
+            else ""
         )
+        text += (
+            f" Issue the {n} downstream calls at once (`fan_out`, each with the time left as "
+            f"its `timeout`): {named}. The latency model takes all {n} at "
+            f"{fmt_number(w.io_wait_ms_per_request)} ms"
+        )
+        if db is not None and k:
+            text += (
+                f"; the connection figures count the database {'read' if k == 1 else 'reads'}"
+                f" alone, {'one pooled session' if k == 1 else f'{k} pooled sessions'} a "
+                "request: about "
+                f"{fmt_number(conc.in_flight_per_worker * k)} for a worker's requests in flight, "
+                f"within its pool of {db.pool_size} + {db.max_overflow}"
+            )
+        text += "."
         target = plan.resolved.latency.p99_ms
         if cap.p99_ms > 0.9 * target:  # the tail is close: say how to cut it
             text += (
-                f": the p99 ({fmt_number(cap.p99_ms)} ms) is within 10 % of {fmt_number(target)}"
-                " ms, so if the measured tail misses, resend a read still unanswered at its "
+                f" The p99 ({fmt_number(cap.p99_ms)} ms) is within 10 % of {fmt_number(target)}"
+                " ms: if the measured tail misses, resend a read still unanswered at its "
                 "backend's p95 to another replica and take the first answer (hedged requests: "
-                "J. Dean & L. A. Barroso, “The Tail at Scale”, CACM 2013)"
+                "J. Dean & L. A. Barroso, “The Tail at Scale”, CACM 2013)."
             )
-        text += "."
     return [text, ""]
 
 

@@ -40,21 +40,52 @@ def _retry_fits(plan: Plan) -> bool:
     return 2 * t.attempt_s <= t.deadline_s
 
 
-def _retry_fit(plan: Plan) -> str:
-    """Whether a retry fits in the call's deadline, with the settings' own numbers."""
+def _budgets_of_its_own(plan: Plan) -> bool:
+    """Whether the design's deadline and retries depart from the baseline's row (retries fit,
+    the deadline is the target): then a row of its own says how."""
     t = timeouts(plan)
-    deadline, attempt = fmt_number(t.deadline_s * 1000), fmt_number(t.attempt_s * 1000)
-    p99 = fmt_number(plan.resolved.latency.p99_ms)
-    if 2 * t.attempt_s <= t.deadline_s:
-        return (
-            f"every attempt ({attempt} ms each, settings.attempt_timeout_s) inside one "
-            f"{deadline} ms deadline below the {p99} ms p99 target"
+    return not _retry_fits(plan) or t.deadline_s * 1000 > plan.resolved.latency.p99_ms
+
+
+def _retry_fit(plan: Plan) -> str:
+    """The deadline and attempt timeout against the error and retry budgets, with the plan's
+    own numbers (:mod:`pyt_arch_kit.planning.deadlines`)."""
+    t = timeouts(plan)
+    deadline = fmt_number(t.deadline_s * 1000)
+    target = fmt_number(plan.resolved.latency.p99_ms)
+    figure = next((f for f in plan.figures if f.key == "request_deadline_ms"), None)
+    if figure is None:  # no request time to model: the deadline is the target's
+        return f"idempotent calls only, all attempts inside one {deadline} ms deadline"
+    b = dict(figure.inputs)["b (error budget)"]
+    at_target = float(dict(figure.inputs)["P(T > target)"])
+    cut = f"{_pct(t.past_deadline)} of requests"
+    if t.deadline_s * 1000 > plan.resolved.latency.p99_ms:
+        line = (
+            f"a deadline at the {target} ms target would cut {_pct(at_target)} of requests, "
+            f"{at_target / float(b):.3g}× the {_pct(float(b))} error budget: the deadline is "
+            f"{deadline} ms ({cut}, a tenth of the budget), or cut the work until the model's "
+            f"P(T > {target} ms) ≤ {_pct(float(b) / 10)}"
         )
-    return (
-        f"but here one attempt ({attempt} ms) takes the whole {deadline} ms deadline below the "
-        f"{p99} ms p99 target, so no retry fits: a failed call fails fast, and the caller "
-        "retries it"
-    )
+    else:
+        line = f"one {deadline} ms deadline, the target, cuts {cut} (≤ a tenth of the budget)"
+    if t.retries:
+        return (
+            f"idempotent calls only, each attempt cut at {fmt_number(t.attempt_s * 1000)} ms "
+            f"(a call's p99.9), retrying {_pct(t.retried_share)} of requests (the baseline's "
+            f"{RETRY_BUDGET:.0%} budget); " + line
+        )
+    if t.attempt_s * 2 > t.deadline_s:
+        return (
+            f"no retries: no retry fits in the deadline (two attempts of "
+            f"{fmt_number(t.attempt_s * 1000)} ms, a call's p99.9), so a failed call fails "
+            "fast; " + line
+        )
+    return "no retries (under 1 req/s a retry budget never matters); " + line
+
+
+def _pct(x: float) -> str:
+    """A share as a percentage, two significant digits (0.0045 %)."""
+    return "< 0.0001 %" if x < 1e-6 else f"{float(f'{x * 100:.2g}'):g} %"
 
 
 def _database_risks(plan: Plan) -> list[tuple[str, str]]:
@@ -183,15 +214,10 @@ def risks_and_mitigations(plan: Plan) -> str:
     if (
         "app" in plan.components
         and not (profile(plan).low_traffic or profile(plan).model)
-        and not _retry_fits(plan)
+        and _budgets_of_its_own(plan)
     ):
         rows.append(
-            (
-                "Retry storms amplify an outage",
-                "idempotent calls only, "
-                + _retry_fit(plan)
-                + f" (the baseline's {RETRY_BUDGET:.0%} retry budget)",
-            )
+            ("Retry storms amplify an outage; deadlines cut slow requests", _retry_fit(plan))
         )
     if "app" not in plan.components and plan.pipeline is None:
         rows.append(

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import pytest
 
 from pyt_arch_kit.planning.model import Plan
-from pyt_arch_kit.writer.code import Profile, snippets
+from pyt_arch_kit.writer.code import Profile, baseline_code, snippets
 from pyt_arch_kit.writer.code import profile as profile_of
 from tests.verify.designs import uncovered
 from tests.verify.harness import Project
@@ -105,8 +105,7 @@ def test_cache_degrades_to_the_database_and_invalidates_on_write(name: str, proj
 
 
 @pytest.mark.parametrize(
-    "name",
-    _designs(lambda p: (p.serve and not p.low_traffic and not p.model) or p.web == "grpc"),
+    "name", _designs(lambda p: True, lambda plan: baseline_code(plan) == ("app/retries.py",))
 )
 def test_retries_catch_the_stacks_errors_and_stay_in_budget(name: str, project: Make) -> None:
     proj, env = project(name)
@@ -134,6 +133,23 @@ def test_redis_store_pool_is_the_plans_and_bounded(name: str, project: Make) -> 
 def test_server_starts_its_workers_and_serves(name: str, project: Make) -> None:
     proj, env = project(name)
     proj.check("server", env)
+
+
+@pytest.mark.parametrize(
+    "name",
+    _designs(
+        lambda p: (
+            p.serve
+            and not p.websocket
+            and (p.web in ("fastapi", "strawberry") or (p.web == "flask" and not p.model))
+        )
+    ),
+)
+def test_readiness_fails_while_draining_or_saturated_and_liveness_stays(
+    name: str, project: Make
+) -> None:
+    proj, env = project(name)
+    proj.check("ready", env)
 
 
 @pytest.mark.parametrize("name", _designs(lambda p: p.model))

@@ -27,11 +27,12 @@ __all__ = ["Profile", "baseline_code", "profile", "snippets"]
 
 def baseline_code(plan: Plan) -> tuple[str, ...]:
     """The baseline's modules this design runs beside its own blocks (``app/retries.py``: a
-    retry budget matters under load only, and not for a model's one short query), written by
+    retry budget matters under load only, not for a model's one short query, and only where a
+    retry fits in the deadline), written by
     ``pyt-arch baseline --write``."""
     p = profile(plan)
-    retries = (p.serve and not p.low_traffic and not p.model) or p.web == "grpc"
-    return ("app/retries.py",) if retries else ()
+    served = (p.serve and not p.low_traffic and not p.model) or p.web == "grpc"
+    return ("app/retries.py",) if served and timeouts(plan).retries else ()
 
 
 def snippets(plan: Plan) -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pyt_arch_kit.planning.choices import Broker, Cache, DataTool, Driver, Framework
+from pyt_arch_kit.planning.deadlines import LOW_RPS
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
 from pyt_arch_kit.requirements import DatabaseKind
 
@@ -14,7 +15,7 @@ __all__ = ["LOW_TRAFFIC_RPS", "Profile", "Timeouts", "profile", "timeouts"]
 #: Below this average rate a service is low-traffic: its 5-min alert window holds under 300
 #: requests (and next to none off-hours), so a few failures breach a burn-rate page and a retry
 #: budget never matters (SRE Workbook, ch. 5, "Low-traffic services").
-LOW_TRAFFIC_RPS = 1.0
+LOW_TRAFFIC_RPS = LOW_RPS
 
 # The branches' names are literal types: mypy --strict (strict equality) refuses a comparison
 # with a name that is not one of them.
@@ -140,26 +141,41 @@ class Profile:
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Time budgets derived from the p99 target, in seconds."""
+    """Time budgets, in seconds: the deadline and attempt timeout are the plan's
+    (:mod:`pyt_arch_kit.planning.deadlines`), the pool and cache waits fit under the p99.
+
+    Attributes:
+        retries: a retry fits in the deadline (the plan's ``retried_share`` figure): the
+            design hands out the baseline's ``app/retries.py`` and an attempt timeout.
+        past_deadline: the share of requests the deadline cuts, ``P(T > deadline)``.
+        retried_share: the share of requests an attempt timeout retries.
+    """
 
     p99_s: float
     deadline_s: float
     attempt_s: float
     pool_s: float
     cache_s: float
+    retries: bool = False
+    past_deadline: float = 0.0
+    retried_share: float = 0.0
 
 
 def timeouts(plan: Plan) -> Timeouts:
-    """Budgets under the p99 target: a call's retries all finish inside it."""
+    """The plan's deadline and attempt timeout, and waits under the p99 target."""
     p99 = plan.resolved.latency.p99_ms / 1000
-    deadline = round(0.8 * p99, 3)
+    figures = {f.key: f.value for f in plan.figures}
+    deadline = figures.get("request_deadline_ms", 0.8 * p99 * 1000) / 1000
+    attempt = figures.get("attempt_timeout_ms", deadline * 1000 / 2) / 1000
     return Timeouts(
         p99_s=p99,
-        deadline_s=deadline,
-        # a fraction of the deadline, so a retry fits inside it
-        attempt_s=round(max(min(0.02, deadline / 2), deadline / 3), 3),
+        deadline_s=round(deadline, 4),
+        attempt_s=round(attempt, 4),
         pool_s=round(max(0.005, p99 / 2), 3),  # waiting for a connection: inside the p99
         cache_s=round(min(0.05, max(0.01, p99 / 10)), 3),
+        retries="retried_share" in figures,
+        past_deadline=figures.get("past_deadline_share", 0.0),
+        retried_share=figures.get("retried_share", 0.0),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.writer.code._template import fill, flavour
-from pyt_arch_kit.writer.code.profile import Profile
+from pyt_arch_kit.writer.code.profile import Profile, timeouts
 
 __all__ = ["cpu_pool", "grpc_server"]
 
@@ -16,7 +16,8 @@ _GRPC = """
     address for the balancer: processes sharing a port (SO_REUSEPORT) get connections, not
     calls.\"\"\"
 
-    @asyncio_import@from collections.abc import @Callable@
+    @asyncio_import@import signal
+    @threading_import@from collections.abc import @Callable@
     @futures_import@
     @typing_import@
 
@@ -24,6 +25,7 @@ _GRPC = """
     from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
     @db_import@
+    from app.settings import settings
 
     OPTIONS = [
         ("grpc.max_connection_age_ms", 300_000),  # clients reconnect every 5 min: rebalances
@@ -41,12 +43,14 @@ _GRPC = """
         ("grpc.keepalive_permit_without_calls", 1),
     ]
     Register = Callable[[@Server@@db_type@], None]  # e.g. add_ServiceServicer_to_server
+    #: After SIGTERM and settings.unready_s of NOT_SERVING: calls in flight get this long;
+    #: unready_s + this stays under Kubernetes' 30 s terminationGracePeriodSeconds.
+    STOP_GRACE_S = 15.0
 
 
     def time_left(context: @Context@, ceiling_s: float) -> float:
-        \"\"\"The caller's deadline, propagated: pass it to with_retries(deadline_s=...) and
-        as the timeout of every call this one makes. ``ceiling_s`` (settings.request_deadline_s)
-        bounds a caller that set no deadline.\"\"\"
+        \"\"\"The caller's deadline, propagated: the timeout of every call this one makes@retries@.
+        ``ceiling_s`` (settings.request_deadline_s) bounds a caller that set no deadline.\"\"\"
         left = context.time_remaining()
         return ceiling_s if left is None else max(0.0, min(ceiling_s, left))
     @fan_out@
@@ -67,11 +71,30 @@ _GRPC = """
         server.add_insecure_port(f"{host}:{port}")  # or ssl credentials, or mTLS at the mesh
         @await@server.start()
         @await@health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+        @on_sigterm@
         try:
             @await@server.wait_for_termination()
         finally:
             @close_db@
 """
+
+#: asyncio: SIGTERM drains on the loop, while the server still serves.
+_DRAIN_ASYNC = """loop = asyncio.get_running_loop()
+
+async def drain() -> None:  # SIGTERM: NOT_SERVING while still serving, then stop
+    await health_servicer.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
+    await asyncio.sleep(settings.unready_s)  # the probes see it; the balancer moves on
+    await server.stop(STOP_GRACE_S)  # new calls UNAVAILABLE; calls in flight finish
+
+draining: list[asyncio.Task[None]] = []
+loop.add_signal_handler(signal.SIGTERM, lambda: draining.append(loop.create_task(drain())))"""
+
+#: threads: the handler flips the health status, a timer stops the server later.
+_DRAIN_SYNC = """def drain(signum: int, frame: object) -> None:  # NOT_SERVING, then stop
+    health_servicer.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
+    threading.Timer(settings.unready_s, server.stop, (STOP_GRACE_S,)).start()
+
+signal.signal(signal.SIGTERM, drain)"""
 
 
 _FAN_OUT = """
@@ -133,7 +156,12 @@ def grpc_server(plan: Plan, p: Profile) -> str:
     fanout = plan.resolved.workload.fanout_calls if p.is_async else 0
     return fill(
         _GRPC,
-        asyncio_import="import asyncio\n" if fanout else "",
+        asyncio_import="import asyncio\n" if p.is_async else "",
+        threading_import="" if p.is_async else "import threading\n",
+        on_sigterm="\n".join(
+            f"    {line}" if line else ""
+            for line in (_DRAIN_ASYNC if p.is_async else _DRAIN_SYNC).split("\n")
+        ).lstrip(),
         typing_import="from typing import Any, TypeVar" if fanout else DROP,
         fan_out="\n\n" + fill(_FAN_OUT, fanout=fanout).rstrip("\n") if fanout else DROP,
         futures_import="from concurrent import futures" if not p.is_async else DROP,
@@ -146,6 +174,7 @@ def grpc_server(plan: Plan, p: Profile) -> str:
         executor="" if p.is_async else "futures.ThreadPoolExecutor(max_workers=1),\n        ",
         health_servicer="aio.HealthServicer()" if p.is_async else "HealthServicer()",
         workers=conc.workers_per_instance,
+        retries="\n    (and with_retries' deadline_s)" if timeouts(plan).retries else "",
         max_rpcs=max(8, round(2 * conc.in_flight_per_worker) + 8),
         db_import=db_import,
         open_db=open_db,

@@ -15,6 +15,10 @@ from pyt_arch_kit.writer.code.stores import redis_store
 __all__ = ["app_module", "database", "server_config", "settings"]
 
 DROP = "@drop@"
+#: Seconds /readyz answers 503 after SIGTERM while the worker still serves: two failed probes
+#: 5 s apart (an ALB health check's shortest interval and unhealthy threshold), so the
+#: balancer stops routing here before the listener closes.
+UNREADY_S = 10.0
 
 _SETTINGS = '''
     # app/settings.py
@@ -23,11 +27,7 @@ _SETTINGS = '''
 
 
     class Settings(BaseSettings):
-        """Configuration from the environment (12-factor); secrets never logged.
-
-        Every number here is the plan's, and the code reads these fields: change one with an
-        environment variable (APP_POOL_SIZE=…), never by editing a copy elsewhere.
-        """
+        """The plan's numbers, each overridable from the environment (APP_POOL_SIZE=…)."""
 
         model_config = SettingsConfigDict(env_prefix="APP_", env_file=".env")
 
@@ -36,6 +36,11 @@ _SETTINGS = '''
 
     settings = Settings()  # raises a clear validation error at start-up if misconfigured
 '''
+
+
+def _share(x: float) -> str:
+    """A small share as a percentage with two significant digits (0.0045 %)."""
+    return "< 0.0001 %" if x < 1e-6 else f"{float(f'{x * 100:.2g}'):g} %"
 
 
 def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
@@ -69,6 +74,15 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
             "ws_send_timeout_s: float = 10.0  # one frame to one client",
             f"ws_drain_s: float = {DRAIN_S}  # a deploy closes a worker's sockets evenly over this",
         ]
+    if (
+        (p.serve and p.web in ("fastapi", "strawberry") and not p.websocket)
+        or p.web == "grpc"
+        or (p.serve and p.web == "flask" and not p.model)
+    ):
+        fields.append(
+            f"unready_s: float = {UNREADY_S}  # unready this long before a stop: "
+            "two failed probes 5 s apart"
+        )
     if p.model:
         fields += [
             'model_path: str = "models/model.json"',
@@ -90,10 +104,15 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
         or p.dialect in ("redis", "mongodb")
         or p.ledger
     ):
-        fields += [
-            f"request_deadline_s: float = {t.deadline_s}  # a call with its retries: under the p99",
-            f"attempt_timeout_s: float = {t.attempt_s}  # one try of an outbound call",
-        ]
+        fields.append(
+            f"request_deadline_s: float = {t.deadline_s!r}  # cuts {_share(t.past_deadline)} "
+            "of requests (≤ 0.1 × error budget)"
+        )
+        if t.retries:
+            fields.append(
+                f"attempt_timeout_s: float = {t.attempt_s!r}  # a call's p99.9: "
+                f"retries {_share(t.retried_share)} of requests"
+            )
     return fill(
         _SETTINGS,
         fields="\n    ".join(fields),
@@ -234,10 +253,11 @@ def database(plan: Plan, p: Profile) -> str:
 
 _FASTAPI = '''
     # app/main.py
+    @signal_imports@
     from collections.abc import AsyncIterator
     from contextlib import asynccontextmanager
 
-    from fastapi import FastAPI
+    from fastapi import FastAPI, Request, Response
     @graphql_imports@
     @local_imports@
 
@@ -245,6 +265,8 @@ _FASTAPI = '''
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         """Per worker process, after the fork: open the pool and clients, close them on exit."""
+        app.state.draining = False  # set when this worker starts to drain: /readyz fails
+        @on_sigterm@
         @open_db@
         @start_pool@
         try:
@@ -260,10 +282,40 @@ _FASTAPI = '''
 
     @app.get("/healthz")
     @def@ healthz() -> dict[str, str]:
-        """Liveness and readiness of this process; it does not query the shared database, so a
-        database blip does not pull every instance out of rotation at once."""
+        """Liveness: the process answers. Never the shared database: a blip would restart
+        every instance at once."""
         return {"status": "ok"}
+
+
+    @app.get("/readyz")
+    @def@ readyz(request: Request, response: Response) -> dict[str, str]:
+        """Readiness: 503 while this worker drains@or_saturated@: the balancer routes new
+        requests to the others. It never queries the shared database either."""
+        @status@
+        response.status_code = 503 if status != "ok" else 200
+        return {"status": status}
 '''
+
+_STATUS_POOL = (
+    "if request.app.state.draining:\n"
+    '        status = "draining"\n'
+    "    elif request.app.state.engine.pool.checkedout() "
+    ">= settings.pool_size + settings.max_overflow:\n"
+    '        status = "saturated"  # a new request would wait for a connection\n'
+    "    else:\n"
+    '        status = "ok"'
+)
+_STATUS = 'status = "draining" if request.app.state.draining else "ok"'
+
+_UNREADY = """loop = asyncio.get_running_loop()
+server_stop = signal.getsignal(signal.SIGTERM)  # uvicorn's handler, under gunicorn too
+
+def drain() -> None:  # /readyz fails while the worker still serves; it stops unready_s later
+    app.state.draining = True
+    if callable(server_stop):
+        loop.call_later(settings.unready_s, server_stop, signal.SIGTERM, None)
+
+loop.add_signal_handler(signal.SIGTERM, drain)"""
 
 _GRAPHQL_IMPORTS = "import strawberry\nfrom strawberry.fastapi import GraphQLRouter"
 _GRAPHQL = '''
@@ -281,20 +333,41 @@ _GRAPHQL = '''
 
 _FLASK = '''
     # app/main.py
+    import signal
+    import threading
+
     from flask import Flask
 
     @db_import@
+    from app.settings import settings
 
     # gunicorn imports this module in each worker after the fork (preload_app = False), so
     # every worker process gets its own pool.
     @open_db@
     app = Flask(__name__)
+    draining = False  # SIGTERM sets it: /readyz fails; the worker stops unready_s later
+
+
+    def _drain(signum: int, frame: object) -> None:
+        global draining
+        draining = True
+        if callable(server_stop):  # gunicorn's handler: finish the request, then exit
+            threading.Timer(settings.unready_s, server_stop, (signum, frame)).start()
+
+
+    server_stop = signal.signal(signal.SIGTERM, _drain)
 
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
-        """Liveness and readiness of this process; it does not query the shared database."""
+        """Liveness: the process answers; never the shared database."""
         return {"status": "ok"}
+
+
+    @app.get("/readyz")
+    def readyz() -> tuple[dict[str, str], int]:
+        """Readiness: 503 while this worker drains (a sync worker a probe reaches is free)."""
+        return ({"status": "draining"}, 503) if draining else ({"status": "ok"}, 200)
 '''
 
 _FLASK_MODEL = '''
@@ -356,11 +429,17 @@ def app_module(plan: Plan, p: Profile) -> str:
             close_db = "await app.state.db.aclose()" if p.is_async else "app.state.db.close()"
         elif db:
             db_import = "from app.db import make_engine, make_sessions"
-            open_db = "engine = make_engine()\napp.state.sessions = make_sessions(engine)"
+            open_db = "engine = app.state.engine = make_engine()\n" + (
+                "app.state.sessions = make_sessions(engine)"
+            )
             close_db = ("await " if p.is_async else "") + "engine.dispose()"
         else:
             db_import = open_db = close_db = DROP
         cpu_import = "from app.cpu import start_pool, stop_pool" if pool else DROP
+        if not p.websocket:  # the socket drain (app/ws.py) sets app.state.draining itself
+            db_import = "\n".join(
+                line for line in (db_import, "from app.settings import settings") if line != DROP
+            )
         if p.websocket:  # one pub/sub listener per worker process, for the process's sockets
             db_import = "\n".join(
                 line
@@ -393,8 +472,14 @@ def app_module(plan: Plan, p: Profile) -> str:
             local_imports="\n".join(
                 ["", *(line for line in (db_import, cpu_import) if line != DROP)]
             )
-            if db or pool or p.websocket
+            if db_import != DROP or pool or p.websocket
             else DROP,
+            signal_imports="import asyncio\nimport signal" if not p.websocket else DROP,
+            on_sigterm=DROP
+            if p.websocket
+            else "\n".join(f"    {line}" if line else "" for line in _UNREADY.split("\n")).lstrip(),
+            status=_STATUS_POOL if p.sql else _STATUS,
+            or_saturated=" or its pool is exhausted" if p.sql else "",
             open_db=open_db.replace("\n", "\n    "),
             close_db=close_db,
             start_pool="start_pool()" if pool else DROP,
@@ -409,8 +494,8 @@ def app_module(plan: Plan, p: Profile) -> str:
                 "import asyncio\nfrom collections.abc import AsyncIterator\n",
             )
             text = text.replace(
-                "from fastapi import FastAPI\n",
-                "from fastapi import FastAPI\nfrom redis.asyncio import Redis\n",
+                "from fastapi import FastAPI, Request, Response\n",
+                "from fastapi import FastAPI, Request, Response\nfrom redis.asyncio import Redis\n",
             )
             text = text.replace(
                 "app = FastAPI(lifespan=lifespan)\n",

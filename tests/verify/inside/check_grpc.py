@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]
     script.write_text(template % {"ceiling": CEILING_S})
     proc = subprocess.Popen(
         [sys.executable, str(script), str(port)],
-        env=os.environ.copy(),
+        env={**os.environ, "APP_UNREADY_S": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -136,6 +137,48 @@ def test_the_health_service_answers_serving(server: tuple[int, int]) -> None:
             health_pb2.HealthCheckRequest(service=""), timeout=10
         )
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_sigterm_reports_not_serving_while_still_serving_then_stops(
+    tmp_path: Path,
+) -> None:
+    """Review 3, grpc-internal 4: on SIGTERM the health service answers NOT_SERVING (the
+    probes take the process out) while calls still succeed for settings.unready_s; then
+    server.stop(grace) ends it and serve() returns."""
+    port = free_port()
+    script = tmp_path / "serve.py"
+    template = SERVE_ASYNC if inspect.iscoroutinefunction(server_mod.serve) else SERVE_SYNC
+    script.write_text(template % {"ceiling": CEILING_S})
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(port)],
+        env={**os.environ, "APP_UNREADY_S": "3"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            grpc.channel_ready_future(channel).result(timeout=60)
+            health = health_pb2_grpc.HealthStub(channel)
+            request = health_pb2.HealthCheckRequest(service="")
+            assert (
+                health.Check(request, timeout=10).status == health_pb2.HealthCheckResponse.SERVING
+            )
+            proc.send_signal(signal.SIGTERM)
+            status = None
+            for _ in range(50):
+                status = health.Check(request, timeout=10).status
+                if status == health_pb2.HealthCheckResponse.NOT_SERVING:
+                    break
+                time.sleep(0.05)
+            assert status == health_pb2.HealthCheckResponse.NOT_SERVING
+            assert int(call(port, "Pid", 10)) == proc.pid  # still serving
+            assert proc.poll() is None
+        assert proc.wait(timeout=60) == 0, proc.stdout.read() if proc.stdout else b""
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def test_a_call_past_its_deadline_ends_deadline_exceeded(server: tuple[int, int]) -> None:
