@@ -53,8 +53,8 @@ def test_the_api_has_endpoints_a_schema_with_its_indexes_and_keyset_pages() -> N
     assert "OFFSET" not in code.upper().replace("NEVER OFFSET", "")
     guide = d.section("Implementation Guidelines")
     assert "Idempotency-Key" in guide and "422" in guide and "never `OFFSET`" in guide
-    rate = next(ln for ln in guide.splitlines() if "Rate-limit per client" in ln)
-    assert "gateway" in rate and "Redis token bucket only if" in rate
+    rate = next(ln for ln in guide.splitlines() if "rate-limits per client" in ln)
+    assert "gateway" in rate and "X-Client-Id" in rate and "Redis token bucket only if" in rate
     assert "5,184,000 rows" in guide  # 600 req/s × 10 % writes × 24 h of keys
 
 

@@ -34,7 +34,7 @@ def resource_guideline(plan: Plan) -> list[str]:
         "retry with the key and the same body gets the stored response; with another body, 422 "
         "([Stripe's semantics](https://docs.stripe.com/api/idempotent_requests)). Of concurrent "
         "duplicates one inserts the key; the others wait on its primary key, roll their item "
-        "back and replay. This makes creates safe for the retries above.",
+        "back and replay. A create is then safe to retry, as the baseline's retries do.",
         f"- Keys live {KEY_TTL_H} h: about {fmt_number(round(keys, -3))} rows at the "
         f"{fmt_number(s.avg_rps)} req/s average, up to {fmt_number(round(held, 1))} GB with "
         "their responses; `purge_expired()` runs hourly.",
@@ -43,8 +43,9 @@ def resource_guideline(plan: Plan) -> list[str]:
         "`(created_at, id)` over the index `(client_id, created_at, id)`, never `OFFSET`: "
         "page 1,000 costs what page 1 does, and rows created while a client pages neither "
         "repeat nor skip one.",
-        "- Rate-limit per client (API key) at the load balancer or API gateway: 429 with "
-        "`Retry-After`. A Redis token bucket only if the limit must hold across instances and "
-        "the gateway cannot.",
+        "- The API gateway (or load balancer) authenticates the API key, sets `X-Client-Id` "
+        "(the scope of keys and items; a client's own is dropped) and rate-limits per client: "
+        "429 with `Retry-After`. A Redis token bucket only if the limit must hold across "
+        "instances and the gateway cannot.",
         "",
     ]
