@@ -34,7 +34,8 @@ def resource_guideline(plan: Plan) -> list[str]:
         "retry with the key and the same body gets the stored response; with another body, 422 "
         "([Stripe's semantics](https://docs.stripe.com/api/idempotent_requests)). Of concurrent "
         "duplicates one inserts the key; the others wait on its primary key, roll their item "
-        "back and replay. A create is then safe to retry, as the baseline's retries do.",
+        "back and replay. So a client, or `with_retries(..., idempotent=True)`, may retry a "
+        "create.",
         f"- Keys live {KEY_TTL_H} h: about {fmt_number(round(keys, -3))} rows at the "
         f"{fmt_number(s.avg_rps)} req/s average, up to {fmt_number(round(held, 1))} GB with "
         "their responses; `purge_expired()` runs hourly.",

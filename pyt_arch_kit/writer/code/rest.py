@@ -7,7 +7,8 @@ from pyt_arch_kit.writer.code.profile import Profile
 
 __all__ = ["KEY_TTL_H", "PAGE_MAX", "items_module"]
 
-#: How long a client may replay a create with its key (Stripe keeps keys 24 h).
+#: How long a client may replay a write with its key (Stripe keeps keys 24 h); the ledger's
+#: keys too.
 KEY_TTL_H = 24
 #: The largest page ``GET /items`` returns.
 PAGE_MAX = 100

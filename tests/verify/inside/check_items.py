@@ -6,6 +6,7 @@ FastAPI, the routes answer 201, 400, 404 and 422 as the design says."""
 from __future__ import annotations
 
 import functools
+import inspect
 import uuid
 from typing import Any
 
@@ -107,6 +108,37 @@ def test_keyset_pages_return_every_row_once_while_rows_are_created() -> None:
     assert rows(who) == 57 + created_meanwhile
     with pytest.raises(ValueError):
         call(items.page, SESSIONS, who, 10, "not-a-cursor")
+
+
+def explain(statement: str) -> str:
+    """The plan of a statement with sequential scans off (a small table would be read
+    sequentially: switched off, the plan shows whether the index can serve the query)."""
+    from sqlalchemy import text
+
+    if inspect.iscoroutinefunction(ENGINE.dispose):
+
+        async def run() -> list[Any]:
+            async with ENGINE.begin() as conn:
+                await conn.execute(text("SET LOCAL enable_seqscan = off"))
+                return list((await conn.execute(text(statement))).all())
+
+        rows = call(run)
+    else:
+        with ENGINE.begin() as conn:
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
+            rows = list(conn.execute(text(statement)).all())
+    return "\n".join(str(row[0]) for row in rows)
+
+
+def test_a_page_past_the_first_is_one_range_of_the_index() -> None:
+    """The keyset is an Index Cond of the list's index, not a filter over a client's rows."""
+    plan = explain(
+        "EXPLAIN SELECT id FROM items WHERE client_id = 'c' "
+        "AND (created_at, id) < (now(), 5) ORDER BY created_at DESC, id DESC LIMIT 51"
+    )
+    assert "items_by_client" in plan and "Sort" not in plan, plan
+    cond = next(line for line in plan.splitlines() if "Index Cond" in line)
+    assert "created_at" in cond and "client_id" in cond, plan
 
 
 @pytest.mark.skipif(not hasattr(items, "router"), reason="routes are FastAPI's only")
