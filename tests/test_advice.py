@@ -134,7 +134,8 @@ def test_grpc_balances_calls_not_connections_with_one_process_per_container() ->
     assert "round_robin" in lb.choice and "L7" in lb.choice and "max_connection_age" in lb.choice
     assert "balances connections, not calls" in lb.why
     guide = section(d, "Implementation Guidelines")
-    assert "one process, one core each" in guide and "SO_REUSEPORT" not in lb.choice
+    assert "one-core pods" in guide and "one server process each" in guide
+    assert "SO_REUSEPORT" not in lb.choice
     assert "DEADLINE_EXCEEDED" in guide and "grpc.health.v1" in guide
     assert "per-call balancing" in d.diagram
     assert "max_connection_age" in section(d, "Operational Considerations")
