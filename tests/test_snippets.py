@@ -54,6 +54,7 @@ def test_imports_stay_inside_the_stack(name: str) -> None:
     }
     stdlib = {
         "asyncio",
+        "base64",
         "collections",
         "concurrent",
         "datetime",

@@ -9,6 +9,7 @@ from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.code.profile import profile
 from pyt_arch_kit.writer.inference import model_guideline
 from pyt_arch_kit.writer.pipeline import spark_batch
+from pyt_arch_kit.writer.rest import resource_guideline
 from pyt_arch_kit.writer.snippets import snippets
 from pyt_arch_kit.writer.sockets import socket_guideline
 from pyt_arch_kit.writer.tool import approvals_guideline
@@ -304,6 +305,7 @@ def implementation_guidelines(plan: Plan) -> str:
     out += socket_guideline(plan)
     out += model_guideline(plan)
     out += approvals_guideline(plan)
+    out += resource_guideline(plan)
     if plan.resolved.interface is Interface.GRPC:
         out += _grpc_guideline(plan)
     if service:  # one heading: each block's first line names its file, then what it is

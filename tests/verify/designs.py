@@ -122,6 +122,9 @@ DESIGNS: dict[str, Requirements] = {
             **_HOT_KEYS,
         },
     ),
+    "flask-threads-psycopg-items": _req(  # a sync REST resource
+        "flask-threads-psycopg-items", infrastructure={"must_use": ["Flask"]}
+    ),
     "flask-threads-pymysql-ledger": _req(
         "flask-threads-pymysql-ledger",
         consistency=_STRONG,
@@ -270,6 +273,7 @@ EXPECTED: dict[str, set[Any]] = {
     "low_traffic": {True, False},
     "approvals": {True, False},
     "ingest": {True, False},
+    "resource": {True, False},
 }
 
 
@@ -291,8 +295,10 @@ def uncovered() -> list[str]:
     seen = {(p.is_async, p.cache) for p in profiles if p.cache}
     seen |= {(p.is_async, f"ledger-{p.dialect}") for p in profiles if p.ledger}
     seen |= {(p.is_async, f"grpc-{p.dialect or 'none'}") for p in profiles if p.web == "grpc"}
+    seen |= {(p.is_async, "resource") for p in profiles if p.resource}
     wanted = {(a, c) for a in (True, False) for c in ("redis", "local")}
     wanted |= {(a, f"ledger-{d}") for a in (True, False) for d in ("postgresql", "mysql")}
     wanted |= {(True, "grpc-postgresql"), (False, "grpc-postgresql")}
+    wanted |= {(True, "resource"), (False, "resource")}
     missing += [f"is_async={a} with {c}" for a, c in sorted(wanted - seen)]
     return missing

@@ -182,6 +182,18 @@ def test_ingest_upserts_batches_idempotently_and_refuses_bad_ones(name: str, pro
     proj.check("ingest", {**env, **roomy})
 
 
+@pytest.mark.parametrize("name", _designs(lambda p: p.resource))
+def test_a_resource_creates_once_per_key_and_pages_by_keyset(name: str, project: Make) -> None:
+    """Concurrent duplicate creates under one key make one item and one answer; the key with
+    another body is refused; keyset pages return every row once while rows are created."""
+    proj, env = project(name)
+    assert proj.has("app/items.py"), "a REST resource service hands out its resource"
+    # one process runs the concurrent requests of many workers: give its pool room for them
+    roomy = {"APP_POOL_SIZE": "10", "APP_MAX_OVERFLOW": "0", "APP_POOL_TIMEOUT_S": "10"}
+    out = proj.check("items", {**env, **roomy})
+    assert ("skipped" in out) != (proj.profile.web == "fastapi"), out  # FastAPI: the routes too
+
+
 @pytest.mark.parametrize("name", _designs(lambda p: p.websocket))
 def test_websockets_fan_out_through_redis_and_drop_slow_readers(name: str, project: Make) -> None:
     proj, env = project(name)

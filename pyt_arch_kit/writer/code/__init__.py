@@ -15,6 +15,7 @@ from pyt_arch_kit.writer.code import (
     ledger,
     model,
     resilience,
+    rest,
     rpc,
     service,
     sockets,
@@ -89,6 +90,8 @@ def snippets(plan: Plan) -> list[tuple[str, str]]:
             out.append(("Transfer route: the client from its API key, a status per outcome", route))
         if db is not None and db.outbox:
             out.append(("Outbox relay", jobs.outbox_relay(p)))
+    if p.resource:
+        out.append(("A resource: creates once per key, keyset pages", rest.items_module(p)))
     if p.cache == "redis":
         out.append(("Cache-aside with a bounded TTL", resilience.cache(p)))
     elif p.cache == "local":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pyt_arch_kit.writer.code._template import fill, flavour
 from pyt_arch_kit.writer.code.profile import Profile
+from pyt_arch_kit.writer.code.rest import KEY_TTL_H
 
 __all__ = ["ledger", "transfer_route"]
 
@@ -120,7 +121,7 @@ _SCHEMA = {
 _SQL = {
     "postgresql": {
         "now": "now()",
-        "expires": "now() + interval '24 hours'",
+        "expires": f"now() + interval '{KEY_TTL_H} hours'",
         "uuid": "CAST(:k AS uuid)",
         "event": "CAST(:e AS uuid)",
         "json": "CAST(:r AS jsonb)",
@@ -147,7 +148,7 @@ _SQL = {
     },
     "mysql": {
         "now": "UTC_TIMESTAMP(6)",
-        "expires": "UTC_TIMESTAMP(6) + INTERVAL 24 HOUR",
+        "expires": f"UTC_TIMESTAMP(6) + INTERVAL {KEY_TTL_H} HOUR",
         "uuid": ":k",
         "event": ":e",
         "json": ":r",
@@ -209,9 +210,10 @@ _LEDGER = '''
       debit's row count checked, so a customer's balance never goes negative (a system
       account, through which money enters and leaves, may).
     @retry_doc@
-    * Idempotency keys are scoped to the client, expire after 24 h (purge_keys() deletes
+    * Idempotency keys are scoped to the client, expire after @ttl@ h (purge_keys() deletes
       them), carry a fingerprint of the request and store the response: a replay returns the
-      original outcome (``replayed=True``), a reused key with other parameters raises KeyReused.
+      original outcome (``replayed=True``), a reused key with other parameters raises KeyReused
+      (answer 422).
     * A committed transfer writes one outbox event per account (event id, key ``account:<id>``)
       in the same commit, so each account's events, credits too, keep their order.
     """
@@ -496,6 +498,7 @@ def ledger(p: Profile) -> str:
         sessionmaker="async_sessionmaker" if p.is_async else "sessionmaker",
         Session="AsyncSession" if p.is_async else "Session",
         char="text" if p.dialect == "postgresql" else "CHAR",
+        ttl=KEY_TTL_H,
         **sql,
         **flavour(p.is_async),
     )

@@ -103,6 +103,10 @@ class Profile:
             serves a model: loaded before readiness, a pinned version, a timeout per call.
         ingest: an asyncio FastAPI service on TimescaleDB (asyncpg) takes batches of points:
             a validated route, COPY into a temp table, one idempotent upsert.
+        resource: a REST service on PostgreSQL with writes and no writer of its own (not a
+            ledger, a model, an approval workflow, nor time series, which upsert on their
+            natural key): an ``items`` resource whose creates carry an idempotency key, read
+            by id and listed in keyset pages.
     """
 
     is_async: bool
@@ -120,6 +124,7 @@ class Profile:
     low_traffic: bool = False
     approvals: bool = False
     ingest: bool = False
+    resource: bool = False
 
     @property
     def url_scheme(self) -> str:
@@ -183,15 +188,32 @@ def profile(plan: Plan) -> Profile:
     """The branches this plan's code takes."""
     conc, db = plan.concurrency, plan.database
     iface = plan.resolved.interface.value
+    ledger = (
+        db is not None
+        and (db.engine.postgres or db.engine is DatabaseKind.MYSQL)
+        and (db.outbox or db.isolation.locks_rows)
+    )
+    model = (
+        iface == "rest"
+        and conc.framework is Framework.FLASK
+        and conc.model is ConcurrencyModel.PROCESSES
+        and not conc.process_pool_workers
+    )
+    approvals = (
+        iface == "rest"
+        and db is not None
+        and db.engine is DatabaseKind.POSTGRESQL
+        and conc.model
+        in (ConcurrencyModel.SYNC, ConcurrencyModel.THREADS, ConcurrencyModel.PROCESSES)
+        and "approv" in (plan.requirements.summary or "").lower()
+    )
     return Profile(
         is_async=conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID),
         web=_WEB[conc.framework],
         dialect="" if db is None else _DIALECT[db.engine],
         driver="" if db is None else _DRIVER[db.driver],
         cache="" if db is None else _CACHE.get(db.cache, ""),
-        ledger=db is not None
-        and (db.engine.postgres or db.engine is DatabaseKind.MYSQL)
-        and (db.outbox or db.isolation.locks_rows),
+        ledger=ledger,
         broker=_BROKER[plan.broker.key] if plan.broker else "",
         data="" if plan.data is None else _DATA[plan.data.tool],
         pgbouncer=db is not None and db.pgbouncer,
@@ -199,17 +221,15 @@ def profile(plan: Plan) -> Profile:
         websocket=iface == "websocket"
         and conc.framework in (Framework.FASTAPI, Framework.STRAWBERRY)
         and conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID),
-        model=iface == "rest"
-        and conc.framework is Framework.FLASK
-        and conc.model is ConcurrencyModel.PROCESSES
-        and not conc.process_pool_workers,
+        model=model,
         low_traffic=iface in ("rest", "graphql") and plan.resolved.scale.avg_rps < LOW_TRAFFIC_RPS,
-        approvals=iface == "rest"
+        approvals=approvals,
+        # TimescaleDB is another engine: time series upsert on (series, time) instead
+        resource=iface == "rest"
         and db is not None
         and db.engine is DatabaseKind.POSTGRESQL
-        and conc.model
-        in (ConcurrencyModel.SYNC, ConcurrencyModel.THREADS, ConcurrencyModel.PROCESSES)
-        and "approv" in (plan.requirements.summary or "").lower(),
+        and plan.resolved.scale.read_ratio < 1
+        and not (ledger or model or approvals),
         ingest=iface == "rest"
         and db is not None
         and db.engine is DatabaseKind.TIMESCALEDB

@@ -510,6 +510,14 @@ def app_module(plan: Plan, p: Profile) -> str:
                 "app = FastAPI(lifespan=lifespan)\n",
                 "app = FastAPI(lifespan=lifespan)\napp.include_router(router)  # POST /ingest\n",
             )
+        if p.resource:  # the resource's routes: app/items.py
+            text = text.replace(
+                "from app.db import make_engine, make_sessions\n",
+                "from app.db import make_engine, make_sessions\nfrom app.items import router\n",
+            ).replace(
+                "app = FastAPI(lifespan=lifespan)\n",
+                "app = FastAPI(lifespan=lifespan)\napp.include_router(router)  # /items\n",
+            )
         return text.replace("\n\n\n\n\n", "\n\n\n")
     if db in ("mongodb", "redis"):
         db_import, open_db = "from app.db import make_client", "db = make_client()"
