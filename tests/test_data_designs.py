@@ -112,6 +112,58 @@ def test_the_stream_names_writes_and_prices_its_sink() -> None:
     assert sink.monthly is not None and sink.monthly > 0
 
 
+def test_the_stream_s_cores_stay_two_thirds_busy_at_peak_and_the_nodes_hold_them() -> None:
+    """Review 3, streaming-pipeline point 1: 40 cores at 500 events/s for 20,000 events/s is
+    100 % busy; at ≤ 66 % a batch leaves a third of the trigger for the upsert and commit."""
+    p = _design("streaming-pipeline").plan
+    pipe = p.pipeline
+    assert pipe is not None
+    busy = pipe.events_per_s / (pipe.consumers * 500)
+    assert busy <= 0.66, busy
+    assert pipe.nodes * (pipe.executor_cores - 1) >= pipe.consumers
+    assert pipe.partitions >= pipe.consumers
+
+
+def test_the_stream_states_one_partition_count_for_topic_and_state_store() -> None:
+    """Review 3, streaming-pipeline point 3: not "40 partitions … twice that" beside a
+    shuffle.partitions of 80: the topic and the state store have one count, the code's."""
+    design = _design("streaming-pipeline")
+    summary, code = design.sections["Executive Summary"], _code(design)
+    assert "twice that" not in summary
+    count = int(re.search(r"PARTITIONS = (\d+)", code).group(1))  # type: ignore[union-attr]
+    assert count == design.plan.pipeline.partitions  # type: ignore[union-attr]
+    assert f"{count} partitions, one count for the topic and the state store" in summary
+    assert '"spark.sql.shuffle.partitions", str(PARTITIONS)' in code
+
+
+def test_the_stream_shows_its_freshness_budget_per_trigger() -> None:
+    """Review 3, streaming-pipeline point 2: wait for the trigger + the batch ≤ freshness,
+    the batch split into compute at peak and what is left for the upsert and state commit;
+    the state commit uploads changes only, and the table leaves room for HOT updates."""
+    design = _design("streaming-pipeline")
+    summary, code = design.sections["Executive Summary"], _code(design)
+    assert "Freshness 10 s = the wait for the next 5 s trigger + a batch of ≤ 5 s" in summary
+    assert "sessionise ≤ 3.3 s at peak, leaving 1.7 s for the upsert" in summary
+    keys = {f.key: f.value for f in design.plan.figures}
+    assert keys["stream_compute_s"] + keys["stream_commit_s"] == pytest.approx(5)
+    assert "rocksdb.changelogCheckpointing.enabled" in code
+    assert "fillfactor = 70" in code
+
+
+def test_the_stream_reads_kafka_over_tls_and_sasl_and_prices_its_kept_sessions() -> None:
+    """Review 3, streaming-pipeline point 4: no plaintext kafka:9092; the sessions table has a
+    retention the code enforces, and its storage is priced."""
+    design = _design("streaming-pipeline")
+    code = _code(design)
+    assert "kafka:9092" not in code
+    assert '"kafka.security.protocol": "SASL_SSL"' in code and ".options(**source)" in code
+    assert "def purge(" in code and "KEEP_DAYS = 30" in code
+    assert "purged after 30 days" in design.sections["Operational Considerations"]
+    costs = {line.component: line for line in bill_of_materials(design.plan)}
+    storage = costs["Sessions table storage"]
+    assert storage.monthly is not None and storage.monthly > 0
+
+
 # -- nightly-batch and big-data-pipeline ----------------------------------------------------
 
 

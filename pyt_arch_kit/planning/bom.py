@@ -572,10 +572,10 @@ def _data_job(plan: Plan) -> list[BomLine]:
                 2,
                 4.0,
                 32.0,
-                0.0,
+                2 * pipe.sessions_gb,
                 f"db.r7g.large (2 vCPU, 16 GiB) each, Multi-AZ: one connection upserts ≤ "
-                f"{fmt_number(pipe.sink_rows_per_s)} rows/s; storage: sessions a day × ~0.2 KB "
-                "× days kept",
+                f"{fmt_number(pipe.sink_rows_per_s)} rows/s; storage: the sessions kept "
+                f"(≤ {fmt_number(pipe.sessions_gb)} GB) on each copy",
                 instance="db.r7g.large",
             ),
         ][: 2 if own_sink else 1]

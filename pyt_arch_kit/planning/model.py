@@ -358,6 +358,7 @@ class PipelinePlan:
         state_gb: a stream's session state at most (in the checkpoint).
         sink_rows_per_trigger, sink_rows_per_s: rows a stream upserts into its table, at most.
         trigger_s: a stream's trigger interval.
+        sessions_gb: a stream's sessions table at most, per copy (its retention kept).
         versions_kept: whole versions of a rebuilt output kept in object storage (the live
             one and the one to roll back to), 0 when runs overwrite partitions in place.
     """
@@ -386,6 +387,7 @@ class PipelinePlan:
     sink_rows_per_s: float = 0.0
     trigger_s: float = 0.0
     versions_kept: int = 0
+    sessions_gb: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import math
 
 from pyt_arch_kit.planning.choices import DataTool
 from pyt_arch_kit.planning.model import PipelinePlan, Plan, fmt_number
-from pyt_arch_kit.planning.stream import SESSIONISE_EVENTS_S
+from pyt_arch_kit.planning.stream import SESSIONISE_EVENTS_S, STREAM_BUSY
 from pyt_arch_kit.requirements import DataMode
 
 __all__ = [
@@ -78,23 +78,26 @@ def pipeline_summary(plan: Plan) -> list[str]:
         ]
     if (p := _stream(plan)) is not None:
         lines = [f"- {fmt_number(p.events_per_s)} events/s at peak."]
-        if p.partitions:
-            spark = plan.data is not None and plan.data.tool is DataTool.SPARK_STREAMING
-            lines.append(
-                f"- {p.partitions} topic partitions and "
-                + (
-                    f"{p.consumers} Spark task(s), one a partition "
-                    if spark
-                    else f"{p.consumers} consumer(s) in the group "
-                )
-                + "(Rao: max(t / p, t / c); create the topic with twice that for growth)."
-            )
-        if p.sink_rows_per_s:  # a Spark stream: its cores, nodes and sink
-            lines.append(
+        if p.sink_rows_per_s:  # a Spark stream: its cores, one partition count, its budget
+            busy = STREAM_BUSY * p.trigger_s
+            fresh = plan.data.freshness_s if plan.data is not None else 2 * p.trigger_s
+            lines += [
                 f"- {p.consumers} cores at {fmt_number(SESSIONISE_EVENTS_S)} events/s each (the "
-                f"design's sessionise, measured): {p.nodes} nodes of {p.executor_cores} vCPU "
-                f"and a driver; at most {fmt_number(p.sink_rows_per_trigger)} rows upserted "
-                f"each {fmt_number(p.trigger_s)} s trigger."
+                f"design's sessionise, measured), ≤ {STREAM_BUSY * 100:.0f} % busy at peak: "
+                f"{p.nodes} nodes of {p.executor_cores} vCPU and a driver.",
+                f"- {p.partitions} partitions, one count for the topic and the state store "
+                "(`spark.sql.shuffle.partitions`, fixed by the checkpoint): twice the cores, "
+                "for growth.",
+                f"- Freshness {fmt_number(fresh)} s = the wait for the next "
+                f"{fmt_number(p.trigger_s)} s trigger + a batch of ≤ {fmt_number(p.trigger_s)} "
+                f"s: sessionise ≤ {fmt_number(busy)} s at peak, leaving "
+                f"{fmt_number(p.trigger_s - busy)} s for the upsert (≤ "
+                f"{fmt_number(p.sink_rows_per_trigger)} rows) and the state commit.",
+            ]
+        elif p.partitions:
+            lines.append(
+                f"- {p.partitions} topic partitions and {p.consumers} consumer(s) in the group "
+                "(Rao: max(t / p, t / c); create the topic with twice that for growth)."
             )
         lines.append(
             f"- Consumer lag budget {fmt_number(p.lag_budget_s)} s (half the freshness); "
@@ -270,8 +273,9 @@ def pipeline_risks(plan: Plan) -> list[tuple[str, str]]:
                 ),
                 (
                     "The upsert outgrows one connection",
-                    "watch the foreachBatch time (addBatch in durationMs) against the trigger; "
-                    "split the batch by hash of session_id over a few connections",
+                    "watch addBatch in durationMs against the "
+                    f"{fmt_number((1 - STREAM_BUSY) * p.trigger_s)} s left for it; split the "
+                    "batch by hash of session_id over a few connections",
                 ),
             ]
             if p.sink_rows_per_s

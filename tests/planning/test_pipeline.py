@@ -111,10 +111,10 @@ def test_a_stream_gets_partitions_consumers_and_a_lag_budget() -> None:
     pipe = p.pipeline
     assert pipe is not None
     # 20,000 events/s × 2 KB = 40 MB/s; a core runs the design's sessionise at 500 events/s
-    # (1 MB/s): max(40/10, 40/1) = 40 partitions (Rao), 80 for growth
+    # (1 MB/s), at most 66 % busy: ⌈40 / 0.66⌉ = 61 cores; one partition count, 2 × for growth
     assert p.figure("stream_mb_s").value == 40
-    assert (pipe.partitions, pipe.consumers) == (40, 40)
-    assert p.figure("stream_partitions_for_growth").value == 80
+    assert (pipe.partitions, pipe.consumers) == (122, 61)
+    assert "stream_partitions_for_growth" not in {f.key for f in p.figures}
     assert pipe.lag_budget_s == 5  # half the 10 s freshness
     assert pipe.semantics.startswith("at-least-once") and "effectively once" in pipe.semantics
     text = write_design(p)
@@ -129,9 +129,9 @@ def test_a_spark_stream_is_sized_by_its_own_state_function_not_a_batch_scan_rate
     p = plan(preset("streaming-pipeline"))
     per_core = p.figure("consumer_mb_s")
     assert per_core.value == 1.0 and "bench_sessionise" in per_core.source
-    assert p.figure("stream_nodes").value == 3  # 40 cores on 16-vCPU nodes, one left to the OS
+    assert p.figure("stream_nodes").value == 5  # 61 cores on 16-vCPU nodes, one left to the OS
     job = next(line for line in p.materials if line.part.endswith("(checkpoint)"))
-    assert job.cores == 3 * 16 + 4 and job.ram_gb == job.cores * 4  # nodes and the driver
+    assert job.cores == 5 * 16 + 4 and job.ram_gb == job.cores * 4  # nodes and the driver
     assert p.figure("bom_ram_gb").value >= job.ram_gb
     costs = {line.component: line for line in bill_of_materials(p)}
     compute = costs["Data job (Kafka + Spark Structured Streaming (PySpark))"]
@@ -139,7 +139,8 @@ def test_a_spark_stream_is_sized_by_its_own_state_function_not_a_batch_scan_rate
     req = preset("streaming-pipeline")
     workload = req.workload.model_copy(update={"consumer_mb_s": 4.0})  # a measured trigger
     measured = plan(req.model_copy(update={"workload": workload}))
-    assert measured.pipeline is not None and measured.pipeline.partitions == 10
+    assert measured.pipeline is not None  # ⌈40 / (4 × 0.66)⌉ = 16 cores, 32 partitions
+    assert (measured.pipeline.consumers, measured.pipeline.partitions) == (16, 32)
 
 
 def test_python_consumers_are_at_least_once_with_an_idempotent_sink() -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 from pyt_arch_kit.planning.model import Plan
-from pyt_arch_kit.planning.stream import STREAM_HEADROOM as GROWTH
+from pyt_arch_kit.planning.stream import SESSIONS_KEPT_DAYS
 from pyt_arch_kit.writer.code._template import fill, flavour
 from pyt_arch_kit.writer.code.profile import Profile
 
@@ -249,6 +247,8 @@ _DATA = {
         GAP_S = 30 * 60  # a session ends after 30 min without an event
         LATE = "2 minutes"  # watermark: events this far behind the newest still count
         TRIGGER = "@trigger@ seconds"  # half the @fresh@ s freshness: a row is ≤ @fresh@ s old
+        PARTITIONS = @state_partitions@  # the topic's and the state store's: twice the cores
+        KEEP_DAYS = @keep_days@  # closed sessions kept, then purge()d
         SESSION = (
             "session_id STRING, customer_id STRING, session_start TIMESTAMP, "
             "last_event TIMESTAMP, events LONG, pages LONG, closed BOOLEAN"
@@ -263,12 +263,15 @@ _DATA = {
             events bigint NOT NULL,
             pages bigint NOT NULL,
             closed boolean NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS sessions_by_customer ON sessions (customer_id, session_start)"""
+        ) WITH (fillfactor = 70);  -- room on the page: the updates stay HOT
+        CREATE INDEX IF NOT EXISTS sessions_by_customer ON sessions (customer_id, session_start);
+        CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (session_start)"""
         UPSERT = """INSERT INTO sessions SELECT * FROM stage
             ON CONFLICT (session_id) DO UPDATE SET session_start = EXCLUDED.session_start,
             last_event = EXCLUDED.last_event, events = EXCLUDED.events,
             pages = EXCLUDED.pages, closed = EXCLUDED.closed"""
+        PURGE = """DELETE FROM sessions WHERE session_id IN (SELECT session_id FROM sessions
+            WHERE closed AND session_start < now() - make_interval(days => %s) LIMIT 10000)"""
 
 
         def _row(
@@ -363,8 +366,30 @@ _DATA = {
             return write
 
 
-        def run(topic: str, checkpoint: str, dsn: str) -> None:
-            """Kafka → sessions → PostgreSQL every TRIGGER, output mode update.
+        def purge(dsn: str, days: int = KEEP_DAYS) -> int:
+            """Daily: delete closed sessions that started over ``days`` ago, 10,000 rows a
+            transaction (short locks, autovacuum keeps up); the rows deleted."""
+            deleted = 0
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                while n := conn.execute(PURGE, (days,)).rowcount:
+                    deleted += n
+            return deleted
+
+
+        def kafka_source(bootstrap: str, user: str, password: str) -> dict[str, str]:
+            """The Kafka source's options: TLS and SASL/SCRAM as the job's own user, the
+            password from the secret manager (never logged)."""
+            login = "org.apache.kafka.common.security.scram.ScramLoginModule required"
+            return {
+                "kafka.bootstrap.servers": bootstrap,
+                "kafka.security.protocol": "SASL_SSL",
+                "kafka.sasl.mechanism": "SCRAM-SHA-512",
+                "kafka.sasl.jaas.config": f'{login} username="{user}" password="{password}";',
+            }
+
+
+        def run(topic: str, checkpoint: str, dsn: str, source: dict[str, str]) -> None:
+            """Kafka (``source``: kafka_source()) → sessions → PostgreSQL every TRIGGER.
 
             * Fresh: a batch emits each customer's open session as it stands, so the table is
               one trigger plus processing behind (session_window would emit a session only
@@ -377,14 +402,17 @@ _DATA = {
             spark = SparkSession.builder.appName("sessions").getOrCreate()
             spark.conf.set("spark.sql.session.timeZone", "UTC")
             # state partitions: fixed by the checkpoint's first run, so sized for growth
-            spark.conf.set("spark.sql.shuffle.partitions", "@state_partitions@")
+            spark.conf.set("spark.sql.shuffle.partitions", str(PARTITIONS))
+            state = "spark.sql.streaming.stateStore."
             spark.conf.set(
-                "spark.sql.streaming.stateStore.providerClass",
+                state + "providerClass",
                 "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider",
             )
+            # each commit uploads the state's changes, not a snapshot (Spark 3.4+)
+            spark.conf.set(state + "rocksdb.changelogCheckpointing.enabled", "true")
             raw = (
                 spark.readStream.format("kafka")
-                .option("kafka.bootstrap.servers", "kafka:9092")
+                .options(**source)
                 .option("subscribe", topic)
                 .option("startingOffsets", "latest")  # the checkpoint's offsets on restarts
                 .load()
@@ -444,6 +472,11 @@ _DATA = {
 }
 
 
+def _state_partitions(plan: Plan) -> int:
+    """The stream's one partition count (the topic's and the state store's)."""
+    return plan.pipeline.partitions if plan.pipeline and plan.pipeline.partitions else 1
+
+
 def data_job(plan: Plan, p: Profile) -> tuple[str, str]:
     """``(kind, app/job.py)`` for the data tool the plan chose."""
     data = plan.data
@@ -460,7 +493,8 @@ def data_job(plan: Plan, p: Profile) -> tuple[str, str]:
         ram=f"{data.ram_needed_gb:,.0f}",
         fresh=f"{data.freshness_s:g}",
         trigger=f"{max(1, (data.freshness_s or 2) // 2):g}",
-        state_partitions=math.ceil((plan.pipeline.partitions if plan.pipeline else 1) * GROWTH),
+        state_partitions=_state_partitions(plan),
+        keep_days=f"{SESSIONS_KEPT_DAYS}",
     )
 
 

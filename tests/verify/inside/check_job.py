@@ -415,3 +415,45 @@ def test_a_late_event_updates_the_same_session_row_in_postgresql(tmp_path: Path)
         query.stop()
     finally:
         spark.stop()
+
+
+def test_the_sessions_table_keeps_room_for_hot_updates_and_purges_old_closed_sessions() -> None:
+    """The stream's own DDL and purge() against real PostgreSQL: fillfactor 70 on the table;
+    purge() deletes closed sessions that started over KEEP_DAYS ago, never an open one or a
+    recent one."""
+    if not hasattr(job, "purge"):
+        pytest.skip("not a Spark stream with a sessions table")
+    import psycopg
+
+    dsn = os.environ["APP_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS sessions")
+        conn.execute(job.DDL)
+        options = conn.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = 'sessions'"
+        ).fetchone()
+        assert options == (["fillfactor=70"],), options
+        now = dt.datetime.now(dt.UTC)
+        old = now - dt.timedelta(days=job.KEEP_DAYS + 1)
+        recent = now - dt.timedelta(days=job.KEEP_DAYS - 1)
+        rows = [
+            ("a:1", "a", old, old, 1, 1, True),  # old and closed: purged
+            ("b:1", "b", old, now, 9, 3, False),  # old but still open
+            ("c:1", "c", recent, recent, 1, 1, True),  # closed, inside the retention
+        ]
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO sessions VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
+        assert job.purge(dsn) == 1
+        left = conn.execute("SELECT session_id FROM sessions ORDER BY 1").fetchall()
+        assert left == [("b:1",), ("c:1",)]
+        assert job.purge(dsn) == 0
+
+
+def test_the_stream_reads_kafka_over_tls_with_sasl_as_its_own_user() -> None:
+    if not hasattr(job, "kafka_source"):
+        pytest.skip("not a Spark stream")
+    options = job.kafka_source("broker-1:9096", "sessions-job", "s3cret")
+    assert options["kafka.security.protocol"] == "SASL_SSL"
+    assert options["kafka.sasl.mechanism"].startswith("SCRAM-")
+    assert 'username="sessions-job" password="s3cret";' in options["kafka.sasl.jaas.config"]
+    assert all(key.startswith("kafka.") for key in options)  # Spark passes kafka.* through
