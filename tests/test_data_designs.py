@@ -233,7 +233,7 @@ def test_big_data_prunes_by_day_writes_fresh_paths_and_swaps_a_partition() -> No
     """Review 2026-12-05 (second round), big-data-pipeline 1–4."""
     design = _design("big-data-pipeline")
     code, appendix = _code(design), design.appendix
-    assert 'F.col("dt") == F.lit(day)' in code and '"ts"' not in code
+    assert 'option("basePath", source)' in code and '"ts"' not in code
     assert "partitionOverwriteMode" not in design.text and 'mode("overwrite")' not in code
     assert 'mode("errorifexists")' in code
     assert "PARTITION BY RANGE (day)" in code and "ATTACH PARTITION" in code
@@ -277,3 +277,33 @@ def test_a_job_s_guidelines_carry_no_request_service_layout_or_tests(name: str) 
     assert "routes / servicers" not in guidelines
     assert "pool exhaustion" not in guidelines
     assert ("watermark" if name == "streaming-pipeline" else "midnight UTC") in guidelines
+
+
+def test_big_data_settles_its_daily_volume_and_bills_the_lake_it_keeps() -> None:
+    """Review 3, big-data-pipeline point 1: 2 TB a run, a run a day, is 60 TB a month, not 2 TB;
+    the bill prices the lake a lifecycle rule keeps, and Spark stays the engine for 2 TB."""
+    design = _design("big-data-pipeline")
+    p = design.plan
+    assert p.data is not None and p.pipeline is not None
+    daily, monthly = p.data.data_gb, p.resolved.scale.growth_gb_per_month
+    assert monthly == pytest.approx(30 * daily)
+    kept = p.figure("bom_data_horizon_gb")
+    assert kept.value == p.pipeline.lake_days * daily
+    costs = {line.component: line for line in bill_of_materials(p)}
+    assert costs["Object storage (Parquet)"].quantity == kept.value
+    assert "60,000 GB a month" in design.sections["Executive Summary"]
+    assert p.data.tool_name == "PySpark"
+
+
+def test_big_data_lists_only_its_day_and_swaps_under_a_lock_timeout() -> None:
+    """Review 3, big-data-pipeline points 2-3: the run reads its day's directory (basePath),
+    not the whole lake then a filter; the swap gives up on its lock instead of queueing
+    readers behind it; one cloud; no wrong ticket; old days are dropped."""
+    design = _design("big-data-pipeline")
+    code = _code(design)
+    assert 'option("basePath", source)' in code and '.parquet(f"{source}/dt={day}")' in code
+    assert 'F.col("dt") == F.lit(day)' not in code
+    assert "SET LOCAL lock_timeout" in code and "LockNotAvailable" in code
+    assert "MAPREDUCE-7403" not in design.text
+    assert "Cloud SQL" not in design.sections["Executive Summary"]
+    assert "def retire(" in code and "KEEP_DAYS = 400" in code

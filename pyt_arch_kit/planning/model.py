@@ -359,6 +359,7 @@ class PipelinePlan:
         sink_rows_per_trigger, sink_rows_per_s: rows a stream upserts into its table, at most.
         trigger_s: a stream's trigger interval.
         sessions_gb: a stream's sessions table at most, per copy (its retention kept).
+        lake_days: days of raw input the lake keeps (a lifecycle rule), 0 when unbounded.
         versions_kept: whole versions of a rebuilt output kept in object storage (the live
             one and the one to roll back to), 0 when runs overwrite partitions in place.
     """
@@ -388,6 +389,7 @@ class PipelinePlan:
     trigger_s: float = 0.0
     versions_kept: int = 0
     sessions_gb: float = 0.0
+    lake_days: int = 0
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
     "EXECUTOR_CORES",
+    "LAKE_DAYS",
     "MB_PER_S_PER_CORE",
+    "METRIC_DAYS",
     "SAFETY_FACTOR",
     "batch_cores",
     "plan_pipeline",
@@ -69,6 +71,12 @@ SPARK_AQE = (
 #: Versions of a rebuilt output kept: tonight's and last night's, to roll back to. An older
 #: one is rebuilt from the source instead (a whole rebuild makes any night's output again).
 VERSIONS_KEPT = 2
+#: Days of raw events a daily load's lake keeps (an S3 lifecycle rule): a rerun or a backfill
+#: reaches back that far; older days live on as their metrics in the results table.
+LAKE_DAYS = 90
+#: Days of daily metrics the results table keeps (13 months: a year against the one before);
+#: the design's retire() drops older partitions whole.
+METRIC_DAYS = 400
 _ORCHESTRATORS = {"airflow", "dagster", "prefect"}
 _DISTRIBUTED = {DataTool.PYSPARK, DataTool.DASK, DataTool.SPARK_STREAMING}
 
@@ -343,6 +351,7 @@ def _batch(
         scheduler=decisions[1].choice,
         distributed=distributed,
         versions_kept=VERSIONS_KEPT if _rebuilds(req, data) else 0,
+        lake_days=LAKE_DAYS if _loads(req, data) else 0,
     )
     return pipeline, figures, decisions, findings
 
@@ -350,6 +359,11 @@ def _batch(
 def _writes_lake(req: ResolvedRequirements, data: DataPlan) -> bool:
     """Whether the job's output is a data set in the lake (not a load into a database)."""
     return data.tool is not DataTool.PYSPARK or _rebuilds(req, data)
+
+
+def _loads(req: ResolvedRequirements, data: DataPlan) -> bool:
+    """Whether each run loads one day of the lake into the results database (Spark)."""
+    return data.tool is DataTool.PYSPARK and req.infrastructure.database is not DatabaseKind.NONE
 
 
 def _rebuilds(req: ResolvedRequirements, data: DataPlan) -> bool:

@@ -10,6 +10,7 @@ from pyt_arch_kit.planning.choices import DataTool, Driver
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices, bill_of_materials, monthly_total
 from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import Figure, Plan, fmt_number
+from pyt_arch_kit.planning.pipeline import LAKE_DAYS, METRIC_DAYS
 from pyt_arch_kit.planning.stream import SESSIONS_KEPT_DAYS
 from pyt_arch_kit.render import figures_cited, materials_table
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
@@ -318,7 +319,9 @@ def _data_safety(plan: Plan) -> list[str]:
     elif data is not None and data.tool is DataTool.PYSPARK and db is not None:
         lines.append(
             "- Object storage: a run's day at a fresh path, deleted by a lifecycle rule after "
-            "7 days (a failed load rereads it); the results table is the copy of record."
+            f"7 days (a failed load rereads it); raw events after {LAKE_DAYS} days. The "
+            f"results table is the copy of record: {METRIC_DAYS} days, older partitions "
+            "dropped by `retire()`."
         )
     elif data is not None:
         lines.append(

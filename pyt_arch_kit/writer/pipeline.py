@@ -67,6 +67,16 @@ def pipeline_summary(plan: Plan) -> list[str]:
             )
             + f": {_fleet(p)}, an estimated run time of {fmt_number(p.run_time_h)} h "
             f"({verdict} the window).",
+            *(
+                [
+                    f"- {fmt_number(plan.data.data_gb)} GB a day, "
+                    f"{fmt_number(plan.resolved.scale.growth_gb_per_month)} GB a month: the "
+                    f"lake keeps {p.lake_days} days of raw events (an S3 lifecycle rule), as far "
+                    "back as a rerun or backfill reaches."
+                ]
+                if p.lake_days and plan.data is not None
+                else []
+            ),
             f"- {fmt_number(p.input_partitions)} input partitions of ≤ 128 MB, "
             + (f"{fmt_number(p.output_files)} output files of ~256 MB, " if p.output_files else "")
             + f"{fmt_number(p.shuffle_gb)} GB shuffled (workload.shuffle_share)"
@@ -243,7 +253,12 @@ def pipeline_risks(plan: Plan) -> list[tuple[str, str]]:
                 "Events arrive after their day's run",
                 "rerun the day: `run()` and `load()` swap its partition whole, the rows a "
                 "first run would give",
-            )
+            ),
+            (
+                "A long report holds the day's partition",
+                "the swap waits ≤ 5 s for its lock (`lock_timeout`), so new readers never "
+                "queue behind it, and tries again a minute later; the old day stays whole",
+            ),
         ]
     if _batch(plan) is not None:
         return []

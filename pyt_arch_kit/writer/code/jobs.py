@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Plan
+from pyt_arch_kit.planning.pipeline import METRIC_DAYS
 from pyt_arch_kit.planning.stream import SESSIONS_KEPT_DAYS
 from pyt_arch_kit.writer.code._template import fill, flavour
 from pyt_arch_kit.writer.code.profile import Profile
@@ -146,6 +147,7 @@ _DATA = {
     "PySpark load": '''
         # app/job.py
         import datetime as dt
+        import time
         from collections.abc import Callable, Iterator
 
         import psycopg
@@ -155,6 +157,7 @@ _DATA = {
 
         COLUMNS = ["customer_id", "events", "pages"]
         TABLE = "daily_customer_metrics"
+        KEEP_DAYS = @metric_days@  # days of metrics kept: retire() drops older partitions
         DDL = sql.SQL(
             "CREATE TABLE IF NOT EXISTS {} (day date NOT NULL, customer_id bigint NOT NULL, "
             "events bigint NOT NULL, pages bigint NOT NULL, PRIMARY KEY (day, customer_id)) "
@@ -168,10 +171,10 @@ _DATA = {
             """One UTC day of clickstream (@gb@ GB) into its metrics per customer; the path.
 
             * The lake is laid out by the event's UTC day (``source``/dt=YYYY-MM-DD/): the
-              filter on ``dt`` prunes to that day's files (a backfill: once per past day).
+              run lists that directory alone, never the lake (a backfill: once per past day).
             * Late events: start 2 h after the day closes; later ones, rerun the day.
-            * A fresh path per run, never an overwrite (S3A committers cannot overwrite
-              partitions atomically, MAPREDUCE-7403); load() reads the path returned.
+            * A fresh path per run, never an overwrite (S3 has no atomic rename); load()
+              reads the path returned.
             """
             spark = spark or (
                 SparkSession.builder.appName("customer-metrics")
@@ -180,8 +183,8 @@ _DATA = {
             )
             spark.conf.set("spark.sql.session.timeZone", "UTC")
             daily = (
-                spark.read.parquet(source)
-                .where(F.col("dt") == F.lit(day))
+                spark.read.option("basePath", source)  # keeps dt as a column
+                .parquet(f"{source}/dt={day}")
                 .groupBy("customer_id")
                 .agg(F.count("*").alias("events"), F.countDistinct("page").alias("pages"))
             )
@@ -201,13 +204,17 @@ _DATA = {
             return copy
 
 
-        def load(spark: SparkSession, path: str, day: dt.date, dsn: str) -> int:
+        def load(
+            spark: SparkSession, path: str, day: dt.date, dsn: str, wait: str = "5s", tries: int = 5
+        ) -> int:
             """The day into its own partition of PostgreSQL; the rows loaded. Rerun it alone.
 
             The executors COPY into a staging table; a retried task may COPY its rows twice,
             so the new partition takes them DISTINCT, then gets its key and range check. One
             short transaction swaps it for the old one: readers see the old day or the new,
-            and no day is deleted row by row (no dead rows to vacuum).
+            and no day is deleted row by row (no dead rows to vacuum). The swap waits at most
+            ``wait`` for its lock (a long report holds the old day): past it, it gives up
+            rather than queue every new reader behind it, and tries again a minute later.
             """
             parent, name = sql.Identifier(TABLE), f"{TABLE}_{day:%Y%m%d}"
             live, new, stage = (sql.Identifier(name + s) for s in ("", "_new", "_stage"))
@@ -226,12 +233,39 @@ _DATA = {
                 check = sql.SQL("day >= {} AND day < {}").format(day, end)  # attach: no scan
                 conn.execute(sql.SQL(key).format(new, check))
                 conn.execute(sql.SQL("DROP TABLE {}").format(stage))
-            with psycopg.connect(dsn) as conn:
-                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(live))
-                conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(new, live))
-                attach = "ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM ({}) TO ({})"
-                conn.execute(sql.SQL(attach).format(parent, live, day, end))
+            attach = "ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM ({}) TO ({})"
+            for attempt in range(tries):
+                try:
+                    with psycopg.connect(dsn) as conn:
+                        conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(wait))
+                        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(live))
+                        conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(new, live))
+                        conn.execute(sql.SQL(attach).format(parent, live, day, end))
+                    return loaded
+                except psycopg.errors.LockNotAvailable:
+                    if attempt == tries - 1:
+                        raise  # the old day stays, whole; page, and rerun the load
+                    time.sleep(60)
             return loaded
+
+
+        def retire(dsn: str, today: dt.date, keep_days: int = KEEP_DAYS) -> list[str]:
+            """Daily: drop the days older than ``keep_days``; the partitions dropped (a whole
+            table each: no rows deleted, nothing to vacuum)."""
+            cutoff = f"{TABLE}_{today - dt.timedelta(days=keep_days):%Y%m%d}"
+            with psycopg.connect(dsn) as conn:
+                conn.execute("SET LOCAL lock_timeout = '5s'")
+                old = [
+                    name
+                    for (name,) in conn.execute(
+                        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                        " WHERE i.inhparent = %s::regclass AND c.relname < %s ORDER BY 1",
+                        (TABLE, cutoff),
+                    )
+                ]
+                for name in old:
+                    conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
+            return old
     ''',
     "Spark streaming": '''
         # app/job.py
@@ -495,6 +529,7 @@ def data_job(plan: Plan, p: Profile) -> tuple[str, str]:
         trigger=f"{max(1, (data.freshness_s or 2) // 2):g}",
         state_partitions=_state_partitions(plan),
         keep_days=f"{SESSIONS_KEPT_DAYS}",
+        metric_days=f"{METRIC_DAYS}",
     )
 
 

@@ -457,3 +457,100 @@ def test_the_stream_reads_kafka_over_tls_with_sasl_as_its_own_user() -> None:
     assert options["kafka.sasl.mechanism"].startswith("SCRAM-")
     assert 'username="sessions-job" password="s3cret";' in options["kafka.sasl.jaas.config"]
     assert all(key.startswith("kafka.") for key in options)  # Spark passes kafka.* through
+
+
+def _day(lake: Path, day: dt.date) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    start = dt.datetime.combine(day, dt.time(12))
+    (lake / f"dt={day}").mkdir(parents=True)
+    pq.write_table(
+        pa.table(
+            {
+                "customer_id": [1, 1, 2],
+                "page": ["/", "/cart", "/"],
+                "ts": [start + dt.timedelta(minutes=i) for i in range(3)],
+            }
+        ),
+        lake / f"dt={day}" / "part-0.parquet",
+    )
+
+
+def test_spark_load_lists_only_its_day_never_the_whole_lake(tmp_path: Path) -> None:
+    """An older day in another layout (dt=…/hour=…/) sits in the lake: a run that lists the
+    whole lake fails on it (conflicting partition columns); the run that lists its own day's
+    directory (basePath) never sees it."""
+    if "pyspark" not in SOURCE or not hasattr(job, "load"):
+        pytest.skip("not a Spark job with a load")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lake = tmp_path / "lake"
+    day = dt.date(2026, 1, 8)
+    _day(lake, day)
+    old = lake / "dt=2025-06-01" / "hour=00"
+    old.mkdir(parents=True)
+    pq.write_table(pa.table({"customer_id": [9], "page": ["/"]}), old / "part-0.parquet")
+    spark = _spark()
+    try:
+        path = job.run(str(lake), str(tmp_path / "daily"), day, "run1", spark=spark)
+        written = spark.read.parquet(path).collect()
+        assert sorted((r["customer_id"], r["events"]) for r in written) == [(1, 2), (2, 1)]
+    finally:
+        spark.stop()
+
+
+def test_spark_load_swap_gives_up_on_a_held_lock_and_keeps_the_old_day(tmp_path: Path) -> None:
+    """A report holds the day's partition open: the swap waits at most its lock_timeout,
+    raises LockNotAvailable after its tries (no reader queues behind it for long), and the
+    old day stays whole; once the report ends, the same load swaps the day in."""
+    if "pyspark" not in SOURCE or not hasattr(job, "load"):
+        pytest.skip("not a Spark job with a load")
+    import psycopg
+
+    dsn = os.environ["APP_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS daily_customer_metrics CASCADE")
+    lake, day = tmp_path / "lake", dt.date(2026, 1, 8)
+    _day(lake, day)
+    spark = _spark()
+    try:
+        path = job.run(str(lake), str(tmp_path / "daily"), day, "run1", spark=spark)
+        assert job.load(spark, path, day, dsn) == 2
+        with psycopg.connect(dsn) as report:  # a long report: its transaction stays open
+            report.execute("SELECT count(*) FROM daily_customer_metrics WHERE day = %s", (day,))
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                job.load(spark, path, day, dsn, wait="200ms", tries=1)
+            row = report.execute(
+                "SELECT count(*) FROM daily_customer_metrics WHERE day = %s", (day,)
+            ).fetchone()
+            assert row == (2,)
+        assert job.load(spark, path, day, dsn, wait="200ms", tries=1) == 2
+    finally:
+        spark.stop()
+
+
+def test_retire_drops_the_days_past_keep_days_whole() -> None:
+    if not hasattr(job, "retire"):
+        pytest.skip("not a Spark job with a load")
+    import psycopg
+
+    dsn = os.environ["APP_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
+    today = dt.date(2026, 1, 8)
+    days = [today - dt.timedelta(days=n) for n in (job.KEEP_DAYS + 1, job.KEEP_DAYS, 0)]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS daily_customer_metrics CASCADE")
+        conn.execute(job.DDL)
+        for d in days:
+            conn.execute(
+                f"CREATE TABLE daily_customer_metrics_{d:%Y%m%d} "
+                "PARTITION OF daily_customer_metrics "
+                f"FOR VALUES FROM ('{d}') TO ('{d + dt.timedelta(days=1)}')"
+            )
+    assert job.retire(dsn, today) == [f"daily_customer_metrics_{days[0]:%Y%m%d}"]
+    with psycopg.connect(dsn) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'daily_customer_metrics'::regclass"
+        ).fetchone()
+    assert left == (2,)
