@@ -307,3 +307,31 @@ def test_big_data_lists_only_its_day_and_swaps_under_a_lock_timeout() -> None:
     assert "MAPREDUCE-7403" not in design.text
     assert "Cloud SQL" not in design.sections["Executive Summary"]
     assert "def retire(" in code and "KEEP_DAYS = 400" in code
+
+
+def test_the_nightly_rebuild_still_fits_two_runs_in_its_window_at_24_months() -> None:
+    """Review 3, nightly-batch point 1: a whole rebuild reads every order, 6,600 GB at 24
+    months; "two runs fit the window" must hold then, on the fleet the bill prices."""
+    design = _design("nightly-batch")
+    p, pipe = design.plan, design.plan.pipeline
+    assert pipe is not None
+    s = p.resolved.scale
+    horizon_mb = (s.data_gb + 24 * s.growth_gb_per_month) * 1000
+    fleet = pipe.executors * pipe.executor_cores
+    run_h = horizon_mb / (pipe.mb_per_s_per_core * fleet) / 3600
+    assert 2 * run_h <= pipe.window_h, run_h
+    assert "two runs fit the window" in design.sections["Operational Considerations"]
+    nodes = next(line for line in p.materials if "worker nodes" in line.part)
+    assert nodes.count == pipe.nodes and fleet <= pipe.nodes * 15
+
+
+def test_the_nightly_rebuild_names_its_platform_catalog_and_a_fresh_run_id_per_attempt() -> None:
+    """Review 3, nightly-batch points 2-3: a retry under backoffLimit gets a new run id (not
+    the date, which errorifexists would refuse); the catalog and the platform that starts and
+    releases the nodes are named; the view reads a catalog table, not a path."""
+    design = _design("nightly-batch")
+    code, ops = _code(design), design.sections["Operational Considerations"]
+    assert "def new_run_id()" in code and "uuid" in code
+    assert "parquet.`" not in code and "recoverPartitions" in code
+    assert "Glue Data Catalog" in ops and "cluster autoscaler" in ops
+    assert "spark-submit --master k8s://" in ops

@@ -232,7 +232,8 @@ def _batch_job(plan: Plan) -> str | None:
     if p.versions_kept:
         return (
             "- Identity: its own service account: read the orders; write and delete under "
-            "the versions prefix; replace the view in the metastore."
+            "the versions prefix; create tables and replace the view in the Glue Data "
+            "Catalog."
         )
     return "- Identity: its own service account: read the clickstream lake, write the day's paths."
 

@@ -62,6 +62,12 @@ def pipeline_summary(plan: Plan) -> list[str]:
             f"{fmt_number(p.mb_per_s_per_core)} MB/s per core with a safety factor"
             + (
                 f", {p.executors * p.executor_cores} so that a failed run is rerun in time"
+                + (
+                    f" with the data at 24 months ({fmt_number(p.horizon_gb)} GB, "
+                    f"{fmt_number(p.horizon_run_h)} h a run)"
+                    if p.horizon_gb
+                    else ""
+                )
                 if rerun
                 else ""
             )
@@ -170,11 +176,14 @@ def pipeline_deployment(plan: Plan) -> list[str]:
         return []
     start = _start_hour(plan)
     due = (start + round(p.window_h)) % 24
-    if 2 * p.run_time_h <= p.window_h:
-        retry = "a failed run is retried once (`backoffLimit: 1`): two runs fit the window"
+    longest = max(p.run_time_h, p.horizon_run_h)
+    if 2 * longest <= p.window_h:
+        retry = "a failed run is retried once (`backoffLimit: 1`): two runs fit the window" + (
+            f" (2 × {fmt_number(p.horizon_run_h)} h at 24 months)" if p.horizon_gb else ""
+        )
     else:
         retry = (
-            f"a second run does not fit (2 × {fmt_number(p.run_time_h)} h > "
+            f"a second run does not fit (2 × {fmt_number(longest)} h > "
             f"{fmt_number(p.window_h)} h): `backoffLimit: 0`, and Spark retries a failed task "
             "(`spark.task.maxFailures`), not the run; "
             + (
@@ -183,6 +192,17 @@ def pipeline_deployment(plan: Plan) -> list[str]:
                 else "a failed run leaves the previous facts served until the next night"
             )
         )
+    platform = (
+        [
+            "- Spark on Kubernetes: the CronJob's pod is the driver (`spark-submit --master "
+            "k8s://… --deploy-mode client`, so a failed run fails the pod); the executors are "
+            "pods on an i4i.4xlarge node group that the cluster autoscaler grows from zero for "
+            "the run and empties after it. Tables and the view live in the AWS Glue Data "
+            "Catalog (the image's Glue client for the Hive metastore)."
+        ]
+        if p.versions_kept
+        else []
+    )
     return [
         f'- A Kubernetes CronJob, `schedule: "0 {start} * * *"` with '
         '`timeZone: "Etc/UTC"` (the data\'s days are UTC days) and '
@@ -190,6 +210,7 @@ def pipeline_deployment(plan: Plan) -> list[str]:
         f"- Page at {due:02d}:00 UTC ({fmt_number(p.window_h)} h after the start) when the run "
         f"has not finished, and at once when it fails; the estimate is "
         f"{fmt_number(p.run_time_h)} h.",
+        *platform,
     ]
 
 

@@ -67,6 +67,9 @@ _DATA = {
     ''',
     "PySpark": '''
         # app/job.py
+        import datetime as dt
+        import uuid
+
         from pyarrow import fs
         from pyspark.sql import SparkSession, Window
         from pyspark.sql import functions as F
@@ -74,6 +77,12 @@ _DATA = {
         COLUMNS = ["order_id", "customer_id", "status", "amount", "refunded", "day"]
         FILES = @files@  # ⌈@gb@ GB / 256 MB⌉: output files of ~256 MB
         KEEP = @keep@  # versions kept: tonight's and last night's, to roll back to
+
+
+        def new_run_id() -> str:
+            """A fresh id for each attempt, the retry included: it never meets a failed
+            attempt's partial path. Ids sort by their UTC start."""
+            return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}_{uuid.uuid4().hex[:8]}"
 
 
         def rebuild(
@@ -90,13 +99,14 @@ _DATA = {
             * One shuffle, by range of (day, order_id): each task holds one day (two where
               its range crosses midnight), so the write makes ~``files`` files, not one per
               task and day. Spark samples the input once to find the ranges.
-            * A new version (``versions``/``run_id``; run ids sort by date); commit() swaps it.
+            * A new version (``versions``/``run_id``, run_id from new_run_id()); commit()
+              swaps it.
             """
             spark = spark or (
                 SparkSession.builder.appName("order-facts")
                 .config("spark.sql.adaptive.enabled", "true")
                 .config("spark.task.maxFailures", "4")  # a lost task is retried, not the run
-                .enableHiveSupport()  # the view lives in the shared metastore
+                .enableHiveSupport()  # tables and the view live in the Glue Data Catalog
                 .getOrCreate()
             )
             spark.conf.set("spark.sql.session.timeZone", "UTC")
@@ -122,25 +132,31 @@ _DATA = {
 
 
         def commit(spark: SparkSession, table: str, path: str) -> None:
-            """Point the view ``table`` at the new version in one metastore update.
+            """Register the version as a table with its days as catalog partitions, then point
+            the view ``table`` at it in one catalog update.
 
-            Its readers are Spark jobs and the Spark Thrift server (JDBC for BI tools): they
-            see last night's facts or tonight's, never half. Athena or Trino cannot read a
-            Spark view: if they join, make the facts an Iceberg table. Roll back: commit the
+            A reader's filter on ``day`` lists that day's files only, not the version's
+            ~``FILES``. Readers (Spark jobs, the Spark Thrift server for BI tools) see last
+            night's facts or tonight's, never half. Athena or Trino cannot read a Spark
+            view: if they join, make the facts an Iceberg table. Roll back: commit the
             previous version.
             """
-            spark.sql(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM parquet.`{path}`")
+            version = f"{table}_{path.rsplit('/', 1)[-1]}"
+            spark.sql(f"CREATE TABLE IF NOT EXISTS `{version}` USING parquet LOCATION '{path}'")
+            spark.catalog.recoverPartitions(version)  # the days, once, into the catalog
+            spark.sql(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM `{version}`")
 
 
-        def prune(versions: str, keep: int = KEEP) -> list[str]:
-            """After commit(): delete all but the newest ``keep`` finished versions, and any
-            failed one (no _SUCCESS); the run ids kept."""
+        def prune(spark: SparkSession, table: str, versions: str, keep: int = KEEP) -> list[str]:
+            """After commit(): drop all but the newest ``keep`` finished versions (their tables
+            and files), and any failed one (no _SUCCESS); the run ids kept."""
             store, root = fs.FileSystem.from_uri(versions)
             runs = sorted(store.get_file_info(fs.FileSelector(root)), key=lambda i: i.base_name)
             done = [i.base_name for i in runs if store.get_file_info(f"{i.path}/_SUCCESS").is_file]
             kept = done[-keep:]
             for i in runs:
                 if i.base_name not in kept:
+                    spark.sql(f"DROP TABLE IF EXISTS `{table}_{i.base_name}`")
                     store.delete_dir(i.path)
             return kept
     ''',

@@ -213,13 +213,16 @@ def test_spark_rebuild_takes_each_order_s_latest_state_and_commits_atomically(
         assert sorted(job.COLUMNS) == sorted(spark.read.parquet(second).columns)
         assert len(spark.read.parquet(first).collect()) == 2, "the old version is kept"
         (tmp_path / "v" / "run3").mkdir()  # a failed run: no _SUCCESS
-        assert job.prune(str(tmp_path / "v")) == ["run1", "run2"][-job.KEEP :]
+        kept = job.prune(spark, "order_facts", str(tmp_path / "v"))
+        assert kept == ["run1", "run2"][-job.KEEP :]
         assert sorted(p.name for p in (tmp_path / "v").iterdir()) == ["run1", "run2"]
         third = job.rebuild(str(source), str(tmp_path / "v"), "run4", spark=spark)
         job.commit(spark, "order_facts", third)
-        assert job.prune(str(tmp_path / "v")) == ["run2", "run4"]
+        assert job.prune(spark, "order_facts", str(tmp_path / "v")) == ["run2", "run4"]
         assert sorted(p.name for p in (tmp_path / "v").iterdir()) == ["run2", "run4"]
         assert len(spark.table("order_facts").collect()) == 2
+        tables = {t.name for t in spark.catalog.listTables()}
+        assert "order_facts_run1" not in tables and "order_facts_run4" in tables
     finally:
         spark.stop()
 
@@ -554,3 +557,49 @@ def test_retire_drops_the_days_past_keep_days_whole() -> None:
             "SELECT count(*) FROM pg_inherits WHERE inhparent = 'daily_customer_metrics'::regclass"
         ).fetchone()
     assert left == (2,)
+
+
+def test_spark_rebuild_retry_gets_a_fresh_run_id_and_readers_prune_by_catalog_partition(
+    tmp_path: Path,
+) -> None:
+    """A failed attempt leaves a partial version: the retry's new_run_id() is another path,
+    so errorifexists never trips on it, and prune() removes the partial one. The view reads
+    a catalog table whose days are partitions (not a path): a filter on a day lists it alone."""
+    if "pyspark" not in SOURCE or not hasattr(job, "new_run_id"):
+        pytest.skip("not a Spark rebuild")
+    spark = _spark()
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        first, second = job.new_run_id(), job.new_run_id()
+        assert first != second
+        source = tmp_path / "orders"
+        source.mkdir()
+        created = [dt.datetime(2026, 1, 5, 12), dt.datetime(2026, 1, 6, 12)]
+        pq.write_table(
+            pa.table(
+                {
+                    "order_id": [1, 2],
+                    "customer_id": [7, 7],
+                    "status": ["paid", "paid"],
+                    "amount": [1.0, 1.0],
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            ),
+            source / "a.parquet",
+        )
+        versions = tmp_path / "v"
+        (versions / first / "day=2026-01-05").mkdir(parents=True)  # a failed attempt's part
+        path = job.rebuild(str(source), str(versions), second, spark=spark)
+        job.commit(spark, "facts", path)
+        days = {r[0] for r in spark.sql(f"SHOW PARTITIONS `facts_{second}`").collect()}
+        assert days == {"day=2026-01-05", "day=2026-01-06"}
+        view = spark.sql("SHOW CREATE TABLE facts").collect()[0][0]
+        assert "parquet.`" not in view and f"facts_{second}" in view
+        assert spark.table("facts").where("day = DATE'2026-01-06'").count() == 1
+        assert job.prune(spark, "facts", str(versions)) == [second]
+        assert [p.name for p in versions.iterdir()] == [second]
+    finally:
+        spark.stop()
