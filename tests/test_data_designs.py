@@ -112,6 +112,58 @@ def test_the_stream_names_writes_and_prices_its_sink() -> None:
     assert sink.monthly is not None and sink.monthly > 0
 
 
+def test_the_stream_s_cores_stay_two_thirds_busy_at_peak_and_the_nodes_hold_them() -> None:
+    """Review 3, streaming-pipeline point 1: 40 cores at 500 events/s for 20,000 events/s is
+    100 % busy; at ≤ 66 % a batch leaves a third of the trigger for the upsert and commit."""
+    p = _design("streaming-pipeline").plan
+    pipe = p.pipeline
+    assert pipe is not None
+    busy = pipe.events_per_s / (pipe.consumers * 500)
+    assert busy <= 0.66, busy
+    assert pipe.nodes * (pipe.executor_cores - 1) >= pipe.consumers
+    assert pipe.partitions >= pipe.consumers
+
+
+def test_the_stream_states_one_partition_count_for_topic_and_state_store() -> None:
+    """Review 3, streaming-pipeline point 3: not "40 partitions … twice that" beside a
+    shuffle.partitions of 80: the topic and the state store have one count, the code's."""
+    design = _design("streaming-pipeline")
+    summary, code = design.sections["Executive Summary"], _code(design)
+    assert "twice that" not in summary
+    count = int(re.search(r"PARTITIONS = (\d+)", code).group(1))  # type: ignore[union-attr]
+    assert count == design.plan.pipeline.partitions  # type: ignore[union-attr]
+    assert f"{count} partitions, one count for the topic and the state store" in summary
+    assert '"spark.sql.shuffle.partitions", str(PARTITIONS)' in code
+
+
+def test_the_stream_shows_its_freshness_budget_per_trigger() -> None:
+    """Review 3, streaming-pipeline point 2: wait for the trigger + the batch ≤ freshness,
+    the batch split into compute at peak and what is left for the upsert and state commit;
+    the state commit uploads changes only, and the table leaves room for HOT updates."""
+    design = _design("streaming-pipeline")
+    summary, code = design.sections["Executive Summary"], _code(design)
+    assert "Freshness 10 s = the wait for the next 5 s trigger + a batch of ≤ 5 s" in summary
+    assert "sessionise ≤ 3.3 s at peak, leaving 1.7 s for the upsert" in summary
+    keys = {f.key: f.value for f in design.plan.figures}
+    assert keys["stream_compute_s"] + keys["stream_commit_s"] == pytest.approx(5)
+    assert "rocksdb.changelogCheckpointing.enabled" in code
+    assert "fillfactor = 70" in code
+
+
+def test_the_stream_reads_kafka_over_tls_and_sasl_and_prices_its_kept_sessions() -> None:
+    """Review 3, streaming-pipeline point 4: no plaintext kafka:9092; the sessions table has a
+    retention the code enforces, and its storage is priced."""
+    design = _design("streaming-pipeline")
+    code = _code(design)
+    assert "kafka:9092" not in code
+    assert '"kafka.security.protocol": "SASL_SSL"' in code and ".options(**source)" in code
+    assert "def purge(" in code and "KEEP_DAYS = 30" in code
+    assert "purged after 30 days" in design.sections["Operational Considerations"]
+    costs = {line.component: line for line in bill_of_materials(design.plan)}
+    storage = costs["Sessions table storage"]
+    assert storage.monthly is not None and storage.monthly > 0
+
+
 # -- nightly-batch and big-data-pipeline ----------------------------------------------------
 
 
@@ -181,7 +233,7 @@ def test_big_data_prunes_by_day_writes_fresh_paths_and_swaps_a_partition() -> No
     """Review 2026-12-05 (second round), big-data-pipeline 1–4."""
     design = _design("big-data-pipeline")
     code, appendix = _code(design), design.appendix
-    assert 'F.col("dt") == F.lit(day)' in code and '"ts"' not in code
+    assert 'option("basePath", source)' in code and '"ts"' not in code
     assert "partitionOverwriteMode" not in design.text and 'mode("overwrite")' not in code
     assert 'mode("errorifexists")' in code
     assert "PARTITION BY RANGE (day)" in code and "ATTACH PARTITION" in code
@@ -225,3 +277,61 @@ def test_a_job_s_guidelines_carry_no_request_service_layout_or_tests(name: str) 
     assert "routes / servicers" not in guidelines
     assert "pool exhaustion" not in guidelines
     assert ("watermark" if name == "streaming-pipeline" else "midnight UTC") in guidelines
+
+
+def test_big_data_settles_its_daily_volume_and_bills_the_lake_it_keeps() -> None:
+    """Review 3, big-data-pipeline point 1: 2 TB a run, a run a day, is 60 TB a month, not 2 TB;
+    the bill prices the lake a lifecycle rule keeps, and Spark stays the engine for 2 TB."""
+    design = _design("big-data-pipeline")
+    p = design.plan
+    assert p.data is not None and p.pipeline is not None
+    daily, monthly = p.data.data_gb, p.resolved.scale.growth_gb_per_month
+    assert monthly == pytest.approx(30 * daily)
+    kept = p.figure("bom_data_horizon_gb")
+    assert kept.value == p.pipeline.lake_days * daily
+    costs = {line.component: line for line in bill_of_materials(p)}
+    assert costs["Object storage (Parquet)"].quantity == kept.value
+    assert "60,000 GB a month" in design.sections["Executive Summary"]
+    assert p.data.tool_name == "PySpark"
+
+
+def test_big_data_lists_only_its_day_and_swaps_under_a_lock_timeout() -> None:
+    """Review 3, big-data-pipeline points 2-3: the run reads its day's directory (basePath),
+    not the whole lake then a filter; the swap gives up on its lock instead of queueing
+    readers behind it; one cloud; no wrong ticket; old days are dropped."""
+    design = _design("big-data-pipeline")
+    code = _code(design)
+    assert 'option("basePath", source)' in code and '.parquet(f"{source}/dt={day}")' in code
+    assert 'F.col("dt") == F.lit(day)' not in code
+    assert "SET LOCAL lock_timeout" in code and "LockNotAvailable" in code
+    assert "MAPREDUCE-7403" not in design.text
+    assert "Cloud SQL" not in design.sections["Executive Summary"]
+    assert "def retire(" in code and "KEEP_DAYS = 400" in code
+
+
+def test_the_nightly_rebuild_still_fits_two_runs_in_its_window_at_24_months() -> None:
+    """Review 3, nightly-batch point 1: a whole rebuild reads every order, 6,600 GB at 24
+    months; "two runs fit the window" must hold then, on the fleet the bill prices."""
+    design = _design("nightly-batch")
+    p, pipe = design.plan, design.plan.pipeline
+    assert pipe is not None
+    s = p.resolved.scale
+    horizon_mb = (s.data_gb + 24 * s.growth_gb_per_month) * 1000
+    fleet = pipe.executors * pipe.executor_cores
+    run_h = horizon_mb / (pipe.mb_per_s_per_core * fleet) / 3600
+    assert 2 * run_h <= pipe.window_h, run_h
+    assert "two runs fit the window" in design.sections["Operational Considerations"]
+    nodes = next(line for line in p.materials if "worker nodes" in line.part)
+    assert nodes.count == pipe.nodes and fleet <= pipe.nodes * 15
+
+
+def test_the_nightly_rebuild_names_its_platform_catalog_and_a_fresh_run_id_per_attempt() -> None:
+    """Review 3, nightly-batch points 2-3: a retry under backoffLimit gets a new run id (not
+    the date, which errorifexists would refuse); the catalog and the platform that starts and
+    releases the nodes are named; the view reads a catalog table, not a path."""
+    design = _design("nightly-batch")
+    code, ops = _code(design), design.sections["Operational Considerations"]
+    assert "def new_run_id()" in code and "uuid" in code
+    assert "parquet.`" not in code and "recoverPartitions" in code
+    assert "Glue Data Catalog" in ops and "cluster autoscaler" in ops
+    assert "spark-submit --master k8s://" in ops

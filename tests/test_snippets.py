@@ -196,7 +196,7 @@ def test_keepalive_only_where_the_worker_honours_it(name: str) -> None:
 def test_spark_never_overwrites_a_live_path_and_reads_only_its_day() -> None:
     code = _code("big-data-pipeline")["app/job.py"]
     assert "partitionOverwriteMode" not in code and 'mode("errorifexists")' in code
-    assert 'F.col("dt") == F.lit(day)' in code
+    assert '.option("basePath", source)' in code and '.parquet(f"{source}/dt={day}")' in code
 
 
 def test_mongodb_designs_get_pymongo_not_sqlalchemy() -> None:

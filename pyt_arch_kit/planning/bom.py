@@ -232,7 +232,11 @@ class BomLine:
 
 def _data_at_horizon(plan: Plan) -> float:
     s = plan.resolved.scale
-    return s.data_gb + s.growth_gb_per_month * HORIZON_MONTHS
+    grown = s.data_gb + s.growth_gb_per_month * HORIZON_MONTHS
+    pipe, data = plan.pipeline, plan.data
+    if pipe is not None and pipe.lake_days and data is not None:  # a lifecycle rule bounds it
+        return min(grown, pipe.lake_days * data.data_gb)
+    return grown
 
 
 def _writes_per_s(plan: Plan) -> float:
@@ -580,10 +584,10 @@ def _data_job(plan: Plan) -> list[BomLine]:
                 2,
                 4.0,
                 32.0,
-                0.0,
+                2 * pipe.sessions_gb,
                 f"db.r7g.large (2 vCPU, 16 GiB) each, Multi-AZ: one connection upserts ≤ "
-                f"{fmt_number(pipe.sink_rows_per_s)} rows/s; storage: sessions a day × ~0.2 KB "
-                "× days kept",
+                f"{fmt_number(pipe.sink_rows_per_s)} rows/s; storage: the sessions kept "
+                f"(≤ {fmt_number(pipe.sessions_gb)} GB) on each copy",
                 instance="db.r7g.large",
             ),
         ][: 2 if own_sink else 1]
@@ -663,6 +667,24 @@ def _stored_figure(plan: Plan, data_h: float) -> Figure:
     """The data stored at the horizon: linear growth, or for TimescaleDB what its retention
     keeps, compressed after ``compress_after`` (the one figure the bill and storage use)."""
     s, db = plan.resolved.scale, plan.database
+    pipe, data = plan.pipeline, plan.data
+    if pipe is not None and pipe.lake_days and data is not None:
+        return Figure(
+            "bom_data_horizon_gb",
+            f"Lake kept at {HORIZON_MONTHS} months",
+            round(data_h, 3),
+            "GB",
+            "min(D + g · H, days kept × GB a day)",
+            (
+                ("D", s.data_gb),
+                ("g", s.growth_gb_per_month),
+                ("H", HORIZON_MONTHS),
+                ("days kept", pipe.lake_days),
+                ("GB a day", data.data_gb),
+            ),
+            "an S3 lifecycle rule expires raw days after the days kept; a rerun or backfill "
+            "reaches back that far",
+        )
     if db is None or db.engine is not DatabaseKind.TIMESCALEDB or _results_only(plan):
         return Figure(
             "bom_data_horizon_gb",

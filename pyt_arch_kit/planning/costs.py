@@ -327,7 +327,17 @@ def bill_of_materials(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> list[Cost
                         "vCPU",
                         prices.managed_db_vcpu_month,
                         f"primary + standby (Multi-AZ), [db.r7g.large]({DB_CLASS_URL}): 2 vCPU and "
-                        "16 GiB each; storage: sessions a day × ~0.2 KB × days kept",
+                        "16 GiB each",
+                    )
+                )
+                lines.append(
+                    CostLine(
+                        "Sessions table storage",
+                        2 * pipe.sessions_gb,
+                        "GB",
+                        prices.db_storage_gb_month,
+                        f"the sessions kept (≤ {fmt_number(pipe.sessions_gb)} GB), on both "
+                        "copies, as in the bill of materials",
                     )
                 )
         elif pipe is not None and pipe.distributed and pipe.nodes and pipe.run_time_h:

@@ -8,7 +8,7 @@ connection limits and settings come from; :func:`database_hosting` states it as 
 from __future__ import annotations
 
 from pyt_arch_kit.planning.model import DatabasePlan, Decision
-from pyt_arch_kit.requirements import DatabaseKind, Hosting
+from pyt_arch_kit.requirements import DatabaseKind, Hosting, Interface
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = ["RDS_MAX_CONNECTIONS", "database_hosting", "managed"]
@@ -83,9 +83,13 @@ def database_hosting(req: ResolvedRequirements, db: DatabasePlan) -> Decision:
             if hosting is Hosting.HYBRID
             else ""
         )
+        # a job's results database: the one cloud its bill prices (its nodes and lake on AWS)
+        job = req.interface is Interface.BATCH and engine is DatabaseKind.POSTGRESQL
         return Decision(
             "database hosting",
-            f"a managed service: {_MANAGED[engine]}",
+            "a managed service: Amazon RDS for PostgreSQL, beside the job's nodes and lake"
+            if job
+            else f"a managed service: {_MANAGED[engine]}",
             f"the system runs {'partly ' if hosting is Hosting.HYBRID else ''}in a cloud: the "
             "provider takes automated backups with point-in-time recovery"
             + (", fails over to a standby in another zone (Multi-AZ)," if db.standbys else "")

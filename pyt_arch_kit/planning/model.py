@@ -360,6 +360,10 @@ class PipelinePlan:
         state_gb: a stream's session state at most (in the checkpoint).
         sink_rows_per_trigger, sink_rows_per_s: rows a stream upserts into its table, at most.
         trigger_s: a stream's trigger interval.
+        sessions_gb: a stream's sessions table at most, per copy (its retention kept).
+        lake_days: days of raw input the lake keeps (a lifecycle rule), 0 when unbounded.
+        horizon_gb, horizon_run_h: a whole rebuild's input and run time at the bill's horizon
+            (0 for a job whose input does not grow with its history).
         versions_kept: whole versions of a rebuilt output kept in object storage (the live
             one and the one to roll back to), 0 when runs overwrite partitions in place.
     """
@@ -388,6 +392,10 @@ class PipelinePlan:
     sink_rows_per_s: float = 0.0
     trigger_s: float = 0.0
     versions_kept: int = 0
+    sessions_gb: float = 0.0
+    lake_days: int = 0
+    horizon_gb: float = 0.0
+    horizon_run_h: float = 0.0
 
 
 @dataclass(frozen=True)

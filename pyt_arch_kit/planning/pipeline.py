@@ -26,7 +26,9 @@ from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
     "EXECUTOR_CORES",
+    "LAKE_DAYS",
     "MB_PER_S_PER_CORE",
+    "METRIC_DAYS",
     "SAFETY_FACTOR",
     "batch_cores",
     "plan_pipeline",
@@ -69,6 +71,14 @@ SPARK_AQE = (
 #: Versions of a rebuilt output kept: tonight's and last night's, to roll back to. An older
 #: one is rebuilt from the source instead (a whole rebuild makes any night's output again).
 VERSIONS_KEPT = 2
+#: The bill's horizon in months (bom.HORIZON_MONTHS): a rebuild is sized for its data then.
+HORIZON_MONTHS = 24
+#: Days of raw events a daily load's lake keeps (an S3 lifecycle rule): a rerun or a backfill
+#: reaches back that far; older days live on as their metrics in the results table.
+LAKE_DAYS = 90
+#: Days of daily metrics the results table keeps (13 months: a year against the one before);
+#: the design's retire() drops older partitions whole.
+METRIC_DAYS = 400
 _ORCHESTRATORS = {"airflow", "dagster", "prefect"}
 _DISTRIBUTED = {DataTool.PYSPARK, DataTool.DASK, DataTool.SPARK_STREAMING}
 
@@ -119,11 +129,19 @@ def _batch(
     # a rerun inside the window: a lost node or run is retried whole, not the night lost;
     # more nodes for a shorter run cost the same node-hours
     rerun_cores = batch_cores(gb, window, rate, safety=2.0)
+    # a whole rebuild reads all the history: two runs must still fit at the bill's horizon
+    horizon_gb = (
+        req.scale.data_gb + req.scale.growth_gb_per_month * HORIZON_MONTHS
+        if _rebuilds(req, data)
+        else 0.0
+    )
+    rerun_cores = max(rerun_cores, batch_cores(horizon_gb, window, rate, safety=2.0))
     if distributed:
         nodes = max(nodes, math.ceil(rerun_cores / (per_node * per_executor)))
     executors = nodes * per_node if distributed else needed  # every executor the nodes hold
     fleet = executors * per_executor
     run_h = gb * 1000 / (rate * fleet) / 3600
+    horizon_run_h = horizon_gb * 1000 / (rate * fleet) / 3600
     node_ram_gb = req.infrastructure.node_ram_gb or node_cores * RAM_PER_CORE_GB
     executor_gb = (node_ram_gb - 1) / per_node / (1 + OVERHEAD)
     splits = max(1, math.ceil(gb * 1000 / SPLIT_MB))
@@ -188,10 +206,12 @@ def _batch(
             "⌈⌈max(cores, rerun cores) / cores per executor⌉ / ⌊(node cores − 1) / cores per "
             "executor⌋⌉; rerun cores = ⌈2 × data MB / (MB/s per core × window s)⌉: a failed run "
             "is rerun whole inside the window"
+            + (f", with the data at {HORIZON_MONTHS} months" if horizon_gb else "")
             if distributed
             else "one machine",
             (
                 ("cores", cores),
+                *((("data MB at 24 months", horizon_gb * 1000),) if horizon_gb else ()),
                 ("rerun cores", rerun_cores),
                 ("node cores", node_cores),
                 ("per node", per_node),
@@ -210,6 +230,27 @@ def _batch(
             "data MB / (MB/s per core × cores on the fleet) / 3600",
             (("data MB", gb * 1000), ("MB/s per core", rate), ("fleet cores", fleet)),
             "work / rate; compare it with the window (workload.window_h)",
+        ),
+        *(
+            [
+                Figure(
+                    "horizon_run_h",
+                    f"Run time at {HORIZON_MONTHS} months",
+                    horizon_run_h,
+                    "h",
+                    "(D + g · H) MB / (MB/s per core × cores on the fleet) / 3600",
+                    (
+                        ("D GB", req.scale.data_gb),
+                        ("g GB a month", req.scale.growth_gb_per_month),
+                        ("H", HORIZON_MONTHS),
+                        ("fleet cores", fleet),
+                    ),
+                    "a whole rebuild reads every order: two runs must fit the window as the "
+                    "source grows",
+                )
+            ]
+            if horizon_gb
+            else []
         ),
         Figure(
             "window_h",
@@ -343,6 +384,9 @@ def _batch(
         scheduler=decisions[1].choice,
         distributed=distributed,
         versions_kept=VERSIONS_KEPT if _rebuilds(req, data) else 0,
+        lake_days=LAKE_DAYS if _loads(req, data) else 0,
+        horizon_gb=horizon_gb,
+        horizon_run_h=horizon_run_h,
     )
     return pipeline, figures, decisions, findings
 
@@ -350,6 +394,11 @@ def _batch(
 def _writes_lake(req: ResolvedRequirements, data: DataPlan) -> bool:
     """Whether the job's output is a data set in the lake (not a load into a database)."""
     return data.tool is not DataTool.PYSPARK or _rebuilds(req, data)
+
+
+def _loads(req: ResolvedRequirements, data: DataPlan) -> bool:
+    """Whether each run loads one day of the lake into the results database (Spark)."""
+    return data.tool is DataTool.PYSPARK and req.infrastructure.database is not DatabaseKind.NONE
 
 
 def _rebuilds(req: ResolvedRequirements, data: DataPlan) -> bool:
@@ -363,9 +412,9 @@ def _reruns(req: ResolvedRequirements, data: DataPlan) -> Decision:
             "reruns and backfills",
             "rebuild whole into a new version, then swap the table to it",
             "a refund or status change to an order of any past day is in the next run's "
-            "facts; the swap is one metastore update (CREATE OR REPLACE VIEW), so Spark "
-            "readers see one night's facts or the next, and a failed run leaves the last one "
-            "in place",
+            "facts; the swap is one catalog update (CREATE OR REPLACE VIEW over the "
+            "version's table), so Spark readers see one night's facts or the next, and a "
+            "failed run leaves the last one in place",
             "every run rewrites all the data, and a Spark view serves Spark readers only; an "
             "incremental run with a lookback reads less but misses changes older than the "
             "lookback",

@@ -28,6 +28,7 @@ __all__ = [
     "PARTITION_MB_S",
     "PYTHON_CONSUMER_EVENTS_S",
     "SESSIONISE_EVENTS_S",
+    "STREAM_BUSY",
     "STREAM_HEADROOM",
     "plan_stream",
     "rao_partitions",
@@ -45,6 +46,9 @@ RAO = (
     "blog, 2015: partitions ≥ max(t / p, t / c); consumers in a group ≤ partitions"
 )
 LAG_SHARE = 0.5
+#: A Spark stream's cores run at most this busy at peak: a batch then takes ≤ 66 % of the
+#: trigger, and the rest is the state commit's and the upsert's (the freshness budget).
+STREAM_BUSY = 0.66
 #: A Spark stream's events/s per core: the design's own state function (``sessionise``, called
 #: by applyInPandasWithState once per customer per trigger), measured at 545 events/s on one
 #: core with one event per customer per trigger, rounded down; Spark's Arrow hand-off comes
@@ -62,6 +66,12 @@ LATE_S = 2 * 60
 #: A session's state (id, times, counts, its pages), stated; and a worker node for a stream:
 #: general-purpose, 16 vCPU at 4 GB each, one core left to the OS; a driver of 4 vCPU.
 STATE_BYTES = 200
+#: The sessions table's retention: closed sessions older than this are purged daily (the
+#: design's purge()); a session's events and the day's average against its peak, both stated,
+#: give the rows a day that storage is priced on.
+SESSIONS_KEPT_DAYS = 30
+EVENTS_A_SESSION = 20
+PEAK_TO_AVERAGE = 4
 STREAM_NODE_CORES = 16
 STREAM_GB_PER_CORE = 4.0
 DRIVER_CORES = 4
@@ -111,7 +121,7 @@ def plan_stream(
     ]
     partitions = consumers = nodes = 0
     trigger_s = max(1.0, fresh // 2) if spark else 0.0
-    state_gb = rows_per_trigger = 0.0
+    state_gb = rows_per_trigger = sessions_gb = 0.0
     if reads_a_log(req):
         per_event = SESSIONISE_EVENTS_S if spark else PYTHON_CONSUMER_EVENTS_S
         per_consumer_mb = per_event * kb / 1000
@@ -159,42 +169,79 @@ def plan_stream(
                 "planner takes 10 MB/s (acks=all, replication 3): measure it with "
                 "kafka-producer-perf-test and set workload.partition_mb_s",
             ),
-            Figure(
-                "stream_partitions",
-                "Topic partitions",
-                partitions,
-                "partitions",
-                "⌈max(t / p, t / c)⌉",
-                (
-                    ("t MB/s", mb_s),
-                    ("p MB/s per partition", p_mb),
-                    ("c MB/s per consumer", per_consumer_mb),
-                ),
-                RAO,
-            ),
-            Figure(
-                "stream_partitions_for_growth",
-                "Topic partitions to create for growth",
-                grown,
-                "partitions",
-                "⌈partitions × growth⌉ (adding partitions later remaps keys)",
-                (("partitions", partitions), ("growth", STREAM_HEADROOM)),
-                RAO + "; over-partition for the throughput expected in a year or two",
-            ),
-            Figure(
-                "stream_consumers",
-                "Consumers in the group" if not spark else "Stream cores (one task a partition)",
-                consumers,
-                "consumers" if not spark else "cores",
-                "= partitions (one consumer a partition; more would sit idle)",
-                (("partitions", partitions),),
-                RAO,
-            ),
         ]
+        if spark:  # cores ≤ 66 % busy; one partition count for the topic and the state store
+            consumers = rao_partitions(mb_s, p_mb, per_consumer_mb * STREAM_BUSY)
+            partitions = max(1, math.ceil(consumers * STREAM_HEADROOM - 1e-9))
+            figures += [
+                Figure(
+                    "stream_consumers",
+                    "Stream cores (≤ 66 % busy at peak)",
+                    consumers,
+                    "cores",
+                    "⌈max(t / p, t / (c × busy))⌉",
+                    (
+                        ("t MB/s", mb_s),
+                        ("p MB/s per partition", p_mb),
+                        ("c MB/s per core", per_consumer_mb),
+                        ("busy", STREAM_BUSY),
+                    ),
+                    f"{RAO}; at most 66 % busy, so a batch takes ≤ 66 % of the trigger",
+                ),
+                Figure(
+                    "stream_partitions",
+                    "Topic and state partitions",
+                    partitions,
+                    "partitions",
+                    "⌈stream cores × growth⌉: the topic's partitions and "
+                    "spark.sql.shuffle.partitions (the state store's, fixed by the checkpoint)",
+                    (("stream cores", consumers), ("growth", STREAM_HEADROOM)),
+                    f"{RAO}; over-partition for the throughput expected in a year or two: "
+                    "adding partitions later remaps keys, and a checkpoint keeps its state "
+                    "partitions",
+                ),
+            ]
+        else:
+            figures += [
+                Figure(
+                    "stream_partitions",
+                    "Topic partitions",
+                    partitions,
+                    "partitions",
+                    "⌈max(t / p, t / c)⌉",
+                    (
+                        ("t MB/s", mb_s),
+                        ("p MB/s per partition", p_mb),
+                        ("c MB/s per consumer", per_consumer_mb),
+                    ),
+                    RAO,
+                ),
+                Figure(
+                    "stream_partitions_for_growth",
+                    "Topic partitions to create for growth",
+                    grown,
+                    "partitions",
+                    "⌈partitions × growth⌉ (adding partitions later remaps keys)",
+                    (("partitions", partitions), ("growth", STREAM_HEADROOM)),
+                    RAO + "; over-partition for the throughput expected in a year or two",
+                ),
+                Figure(
+                    "stream_consumers",
+                    "Consumers in the group",
+                    consumers,
+                    "consumers",
+                    "= partitions (one consumer a partition; more would sit idle)",
+                    (("partitions", partitions),),
+                    RAO,
+                ),
+            ]
     if spark and consumers:
         nodes = math.ceil(consumers / (STREAM_NODE_CORES - 1))
         state_gb = events * (GAP_S + LATE_S) * STATE_BYTES / 1e9
         rows_per_trigger = events * trigger_s
+        sessions_gb = (
+            events / PEAK_TO_AVERAGE * 86_400 / EVENTS_A_SESSION * STATE_BYTES / 1e9
+        ) * SESSIONS_KEPT_DAYS
         figures += [
             Figure(
                 "stream_nodes",
@@ -230,6 +277,43 @@ def plan_stream(
                 (("events/s", events), ("trigger s", trigger_s)),
                 "the design's upsert: COPY into a temporary table, one INSERT … ON CONFLICT, "
                 "one connection from the driver, one transaction a trigger",
+            ),
+            Figure(
+                "stream_compute_s",
+                "Batch compute at peak (sessionise)",
+                STREAM_BUSY * trigger_s,
+                "s",
+                "busy × trigger s",
+                (("busy", STREAM_BUSY), ("trigger s", trigger_s)),
+                "freshness = the wait for the next trigger (≤ trigger) + the batch's "
+                "durationMs (≤ trigger)",
+            ),
+            Figure(
+                "stream_commit_s",
+                "Left for the upsert and the state commit",
+                (1 - STREAM_BUSY) * trigger_s,
+                "s",
+                "trigger s − batch compute s",
+                (("trigger s", trigger_s), ("compute s", STREAM_BUSY * trigger_s)),
+                "StreamingQueryProgress durationMs: addBatch (the upsert) and commitOffsets; "
+                "RocksDB changelog checkpointing uploads only the changes (Spark 3.4+)",
+            ),
+            Figure(
+                "sessions_gb",
+                "Sessions table, at most",
+                sessions_gb,
+                "GB",
+                "events/s ÷ peak-to-average × 86,400 ÷ events a session × bytes a session × "
+                "days kept",
+                (
+                    ("events/s", events),
+                    ("peak-to-average", PEAK_TO_AVERAGE),
+                    ("events a session", EVENTS_A_SESSION),
+                    ("bytes a session", STATE_BYTES),
+                    ("days kept", SESSIONS_KEPT_DAYS),
+                ),
+                "stated (measure sessions a day from the table); purge() deletes closed "
+                f"sessions after {SESSIONS_KEPT_DAYS} days",
             ),
         ]
     figures.append(
@@ -271,6 +355,7 @@ def plan_stream(
         sink_rows_per_trigger=rows_per_trigger,
         sink_rows_per_s=events if rows_per_trigger else 0.0,
         trigger_s=trigger_s,
+        sessions_gb=sessions_gb,
     )
     decisions = [semantics]
     own = req.infrastructure.database

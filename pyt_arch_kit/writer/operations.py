@@ -10,6 +10,8 @@ from pyt_arch_kit.planning.choices import DataTool, Driver
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices, bill_of_materials, monthly_total
 from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import Figure, Plan, fmt_number
+from pyt_arch_kit.planning.pipeline import LAKE_DAYS, METRIC_DAYS
+from pyt_arch_kit.planning.stream import SESSIONS_KEPT_DAYS
 from pyt_arch_kit.render import figures_cited, materials_table
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.code.profile import profile
@@ -218,6 +220,12 @@ _TLS = {
 }
 
 
+def _spark_stream(plan: Plan) -> bool:
+    """Whether the plan is a Spark stream writing its own sessions table."""
+    p = plan.pipeline
+    return p is not None and p.mode is DataMode.STREAMING and p.sessions_gb > 0
+
+
 def _batch_job(plan: Plan) -> str | None:
     """A Spark batch job's identity line: what it reads and writes (None for anything else)."""
     if (p := spark_batch(plan)) is None:
@@ -225,7 +233,8 @@ def _batch_job(plan: Plan) -> str | None:
     if p.versions_kept:
         return (
             "- Identity: its own service account: read the orders; write and delete under "
-            "the versions prefix; replace the view in the metastore."
+            "the versions prefix; create tables and replace the view in the Glue Data "
+            "Catalog."
         )
     return "- Identity: its own service account: read the clickstream lake, write the day's paths."
 
@@ -237,6 +246,11 @@ def _security(plan: Plan) -> list[str]:
         auth = "- Authentication: mTLS between services; authorisation per method."
     elif (job := _batch_job(plan)) is not None:
         auth = job
+    elif _spark_stream(plan):
+        auth = (
+            "- Identity: its own service account; Kafka over TLS with SASL/SCRAM as the job's "
+            "own user, read-only on its topic (`kafka_source()`)."
+        )
     elif iface is Interface.BATCH:
         auth = "- Identity: its own service account, reading its input and writing its output only."
     else:
@@ -293,6 +307,11 @@ def _data_safety(plan: Plan) -> list[str]:
             "- The checkpoint (offsets and session state) on durable storage: losing it "
             "restarts the stream from `startingOffsets`, with its open sessions lost."
         )
+        if _spark_stream(plan):
+            lines.append(
+                f"- Sessions: closed ones purged after {SESSIONS_KEPT_DAYS} days (`purge()`, "
+                f"daily): ≤ {fmt_number(plan.pipeline.sessions_gb)} GB a copy, priced."
+            )
     elif plan.pipeline is not None and plan.pipeline.versions_kept:
         lines.append(
             f"- Object storage: {plan.pipeline.versions_kept} versions (`prune()`), tonight's "
@@ -302,7 +321,9 @@ def _data_safety(plan: Plan) -> list[str]:
     elif data is not None and data.tool is DataTool.PYSPARK and db is not None:
         lines.append(
             "- Object storage: a run's day at a fresh path, deleted by a lifecycle rule after "
-            "7 days (a failed load rereads it); the results table is the copy of record."
+            f"7 days (a failed load rereads it); raw events after {LAKE_DAYS} days. The "
+            f"results table is the copy of record: {METRIC_DAYS} days, older partitions "
+            "dropped by `retire()`."
         )
     elif data is not None:
         lines.append(

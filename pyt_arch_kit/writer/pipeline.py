@@ -10,7 +10,7 @@ import math
 
 from pyt_arch_kit.planning.choices import DataTool
 from pyt_arch_kit.planning.model import PipelinePlan, Plan, fmt_number
-from pyt_arch_kit.planning.stream import SESSIONISE_EVENTS_S
+from pyt_arch_kit.planning.stream import SESSIONISE_EVENTS_S, STREAM_BUSY
 from pyt_arch_kit.requirements import DataMode
 
 __all__ = [
@@ -62,11 +62,27 @@ def pipeline_summary(plan: Plan) -> list[str]:
             f"{fmt_number(p.mb_per_s_per_core)} MB/s per core with a safety factor"
             + (
                 f", {p.executors * p.executor_cores} so that a failed run is rerun in time"
+                + (
+                    f" with the data at 24 months ({fmt_number(p.horizon_gb)} GB, "
+                    f"{fmt_number(p.horizon_run_h)} h a run)"
+                    if p.horizon_gb
+                    else ""
+                )
                 if rerun
                 else ""
             )
             + f": {_fleet(p)}, an estimated run time of {fmt_number(p.run_time_h)} h "
             f"({verdict} the window).",
+            *(
+                [
+                    f"- {fmt_number(plan.data.data_gb)} GB a day, "
+                    f"{fmt_number(plan.resolved.scale.growth_gb_per_month)} GB a month: the "
+                    f"lake keeps {p.lake_days} days of raw events (an S3 lifecycle rule), as far "
+                    "back as a rerun or backfill reaches."
+                ]
+                if p.lake_days and plan.data is not None
+                else []
+            ),
             f"- {fmt_number(p.input_partitions)} input partitions of ≤ 128 MB, "
             + (f"{fmt_number(p.output_files)} output files of ~256 MB, " if p.output_files else "")
             + f"{fmt_number(p.shuffle_gb)} GB shuffled (workload.shuffle_share)"
@@ -78,23 +94,26 @@ def pipeline_summary(plan: Plan) -> list[str]:
         ]
     if (p := _stream(plan)) is not None:
         lines = [f"- {fmt_number(p.events_per_s)} events/s at peak."]
-        if p.partitions:
-            spark = plan.data is not None and plan.data.tool is DataTool.SPARK_STREAMING
-            lines.append(
-                f"- {p.partitions} topic partitions and "
-                + (
-                    f"{p.consumers} Spark task(s), one a partition "
-                    if spark
-                    else f"{p.consumers} consumer(s) in the group "
-                )
-                + "(Rao: max(t / p, t / c); create the topic with twice that for growth)."
-            )
-        if p.sink_rows_per_s:  # a Spark stream: its cores, nodes and sink
-            lines.append(
+        if p.sink_rows_per_s:  # a Spark stream: its cores, one partition count, its budget
+            busy = STREAM_BUSY * p.trigger_s
+            fresh = plan.data.freshness_s if plan.data is not None else 2 * p.trigger_s
+            lines += [
                 f"- {p.consumers} cores at {fmt_number(SESSIONISE_EVENTS_S)} events/s each (the "
-                f"design's sessionise, measured): {p.nodes} nodes of {p.executor_cores} vCPU "
-                f"and a driver; at most {fmt_number(p.sink_rows_per_trigger)} rows upserted "
-                f"each {fmt_number(p.trigger_s)} s trigger."
+                f"design's sessionise, measured), ≤ {STREAM_BUSY * 100:.0f} % busy at peak: "
+                f"{p.nodes} nodes of {p.executor_cores} vCPU and a driver.",
+                f"- {p.partitions} partitions, one count for the topic and the state store "
+                "(`spark.sql.shuffle.partitions`, fixed by the checkpoint): twice the cores, "
+                "for growth.",
+                f"- Freshness {fmt_number(fresh)} s = the wait for the next "
+                f"{fmt_number(p.trigger_s)} s trigger + a batch of ≤ {fmt_number(p.trigger_s)} "
+                f"s: sessionise ≤ {fmt_number(busy)} s at peak, leaving "
+                f"{fmt_number(p.trigger_s - busy)} s for the upsert (≤ "
+                f"{fmt_number(p.sink_rows_per_trigger)} rows) and the state commit.",
+            ]
+        elif p.partitions:
+            lines.append(
+                f"- {p.partitions} topic partitions and {p.consumers} consumer(s) in the group "
+                "(Rao: max(t / p, t / c); create the topic with twice that for growth)."
             )
         lines.append(
             f"- Consumer lag budget {fmt_number(p.lag_budget_s)} s (half the freshness); "
@@ -157,11 +176,14 @@ def pipeline_deployment(plan: Plan) -> list[str]:
         return []
     start = _start_hour(plan)
     due = (start + round(p.window_h)) % 24
-    if 2 * p.run_time_h <= p.window_h:
-        retry = "a failed run is retried once (`backoffLimit: 1`): two runs fit the window"
+    longest = max(p.run_time_h, p.horizon_run_h)
+    if 2 * longest <= p.window_h:
+        retry = "a failed run is retried once (`backoffLimit: 1`): two runs fit the window" + (
+            f" (2 × {fmt_number(p.horizon_run_h)} h at 24 months)" if p.horizon_gb else ""
+        )
     else:
         retry = (
-            f"a second run does not fit (2 × {fmt_number(p.run_time_h)} h > "
+            f"a second run does not fit (2 × {fmt_number(longest)} h > "
             f"{fmt_number(p.window_h)} h): `backoffLimit: 0`, and Spark retries a failed task "
             "(`spark.task.maxFailures`), not the run; "
             + (
@@ -170,6 +192,17 @@ def pipeline_deployment(plan: Plan) -> list[str]:
                 else "a failed run leaves the previous facts served until the next night"
             )
         )
+    platform = (
+        [
+            "- Spark on Kubernetes: the CronJob's pod is the driver (`spark-submit --master "
+            "k8s://… --deploy-mode client`, so a failed run fails the pod); the executors are "
+            "pods on an i4i.4xlarge node group that the cluster autoscaler grows from zero for "
+            "the run and empties after it. Tables and the view live in the AWS Glue Data "
+            "Catalog (the image's Glue client for the Hive metastore)."
+        ]
+        if p.versions_kept
+        else []
+    )
     return [
         f'- A Kubernetes CronJob, `schedule: "0 {start} * * *"` with '
         '`timeZone: "Etc/UTC"` (the data\'s days are UTC days) and '
@@ -177,6 +210,7 @@ def pipeline_deployment(plan: Plan) -> list[str]:
         f"- Page at {due:02d}:00 UTC ({fmt_number(p.window_h)} h after the start) when the run "
         f"has not finished, and at once when it fails; the estimate is "
         f"{fmt_number(p.run_time_h)} h.",
+        *platform,
     ]
 
 
@@ -240,7 +274,12 @@ def pipeline_risks(plan: Plan) -> list[tuple[str, str]]:
                 "Events arrive after their day's run",
                 "rerun the day: `run()` and `load()` swap its partition whole, the rows a "
                 "first run would give",
-            )
+            ),
+            (
+                "A long report holds the day's partition",
+                "the swap waits ≤ 5 s for its lock (`lock_timeout`), so new readers never "
+                "queue behind it, and tries again a minute later; the old day stays whole",
+            ),
         ]
     if _batch(plan) is not None:
         return []
@@ -270,8 +309,9 @@ def pipeline_risks(plan: Plan) -> list[tuple[str, str]]:
                 ),
                 (
                     "The upsert outgrows one connection",
-                    "watch the foreachBatch time (addBatch in durationMs) against the trigger; "
-                    "split the batch by hash of session_id over a few connections",
+                    "watch addBatch in durationMs against the "
+                    f"{fmt_number((1 - STREAM_BUSY) * p.trigger_s)} s left for it; split the "
+                    "batch by hash of session_id over a few connections",
                 ),
             ]
             if p.sink_rows_per_s

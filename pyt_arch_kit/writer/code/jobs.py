@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 from pyt_arch_kit.planning.model import Plan
-from pyt_arch_kit.planning.stream import STREAM_HEADROOM as GROWTH
+from pyt_arch_kit.planning.pipeline import METRIC_DAYS
+from pyt_arch_kit.planning.stream import SESSIONS_KEPT_DAYS
 from pyt_arch_kit.writer.code._template import fill, flavour
 from pyt_arch_kit.writer.code.profile import Profile
 
@@ -68,6 +67,9 @@ _DATA = {
     ''',
     "PySpark": '''
         # app/job.py
+        import datetime as dt
+        import uuid
+
         from pyarrow import fs
         from pyspark.sql import SparkSession, Window
         from pyspark.sql import functions as F
@@ -75,6 +77,12 @@ _DATA = {
         COLUMNS = ["order_id", "customer_id", "status", "amount", "refunded", "day"]
         FILES = @files@  # ⌈@gb@ GB / 256 MB⌉: output files of ~256 MB
         KEEP = @keep@  # versions kept: tonight's and last night's, to roll back to
+
+
+        def new_run_id() -> str:
+            """A fresh id for each attempt, the retry included: it never meets a failed
+            attempt's partial path. Ids sort by their UTC start."""
+            return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}_{uuid.uuid4().hex[:8]}"
 
 
         def rebuild(
@@ -91,13 +99,14 @@ _DATA = {
             * One shuffle, by range of (day, order_id): each task holds one day (two where
               its range crosses midnight), so the write makes ~``files`` files, not one per
               task and day. Spark samples the input once to find the ranges.
-            * A new version (``versions``/``run_id``; run ids sort by date); commit() swaps it.
+            * A new version (``versions``/``run_id``, run_id from new_run_id()); commit()
+              swaps it.
             """
             spark = spark or (
                 SparkSession.builder.appName("order-facts")
                 .config("spark.sql.adaptive.enabled", "true")
                 .config("spark.task.maxFailures", "4")  # a lost task is retried, not the run
-                .enableHiveSupport()  # the view lives in the shared metastore
+                .enableHiveSupport()  # tables and the view live in the Glue Data Catalog
                 .getOrCreate()
             )
             spark.conf.set("spark.sql.session.timeZone", "UTC")
@@ -123,31 +132,38 @@ _DATA = {
 
 
         def commit(spark: SparkSession, table: str, path: str) -> None:
-            """Point the view ``table`` at the new version in one metastore update.
+            """Register the version as a table with its days as catalog partitions, then point
+            the view ``table`` at it in one catalog update.
 
-            Its readers are Spark jobs and the Spark Thrift server (JDBC for BI tools): they
-            see last night's facts or tonight's, never half. Athena or Trino cannot read a
-            Spark view: if they join, make the facts an Iceberg table. Roll back: commit the
+            A reader's filter on ``day`` lists that day's files only, not the version's
+            ~``FILES``. Readers (Spark jobs, the Spark Thrift server for BI tools) see last
+            night's facts or tonight's, never half. Athena or Trino cannot read a Spark
+            view: if they join, make the facts an Iceberg table. Roll back: commit the
             previous version.
             """
-            spark.sql(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM parquet.`{path}`")
+            version = f"{table}_{path.rsplit('/', 1)[-1]}"
+            spark.sql(f"CREATE TABLE IF NOT EXISTS `{version}` USING parquet LOCATION '{path}'")
+            spark.catalog.recoverPartitions(version)  # the days, once, into the catalog
+            spark.sql(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM `{version}`")
 
 
-        def prune(versions: str, keep: int = KEEP) -> list[str]:
-            """After commit(): delete all but the newest ``keep`` finished versions, and any
-            failed one (no _SUCCESS); the run ids kept."""
+        def prune(spark: SparkSession, table: str, versions: str, keep: int = KEEP) -> list[str]:
+            """After commit(): drop all but the newest ``keep`` finished versions (their tables
+            and files), and any failed one (no _SUCCESS); the run ids kept."""
             store, root = fs.FileSystem.from_uri(versions)
             runs = sorted(store.get_file_info(fs.FileSelector(root)), key=lambda i: i.base_name)
             done = [i.base_name for i in runs if store.get_file_info(f"{i.path}/_SUCCESS").is_file]
             kept = done[-keep:]
             for i in runs:
                 if i.base_name not in kept:
+                    spark.sql(f"DROP TABLE IF EXISTS `{table}_{i.base_name}`")
                     store.delete_dir(i.path)
             return kept
     ''',
     "PySpark load": '''
         # app/job.py
         import datetime as dt
+        import time
         from collections.abc import Callable, Iterator
 
         import psycopg
@@ -157,6 +173,7 @@ _DATA = {
 
         COLUMNS = ["customer_id", "events", "pages"]
         TABLE = "daily_customer_metrics"
+        KEEP_DAYS = @metric_days@  # days of metrics kept: retire() drops older partitions
         DDL = sql.SQL(
             "CREATE TABLE IF NOT EXISTS {} (day date NOT NULL, customer_id bigint NOT NULL, "
             "events bigint NOT NULL, pages bigint NOT NULL, PRIMARY KEY (day, customer_id)) "
@@ -170,10 +187,10 @@ _DATA = {
             """One UTC day of clickstream (@gb@ GB) into its metrics per customer; the path.
 
             * The lake is laid out by the event's UTC day (``source``/dt=YYYY-MM-DD/): the
-              filter on ``dt`` prunes to that day's files (a backfill: once per past day).
+              run lists that directory alone, never the lake (a backfill: once per past day).
             * Late events: start 2 h after the day closes; later ones, rerun the day.
-            * A fresh path per run, never an overwrite (S3A committers cannot overwrite
-              partitions atomically, MAPREDUCE-7403); load() reads the path returned.
+            * A fresh path per run, never an overwrite (S3 has no atomic rename); load()
+              reads the path returned.
             """
             spark = spark or (
                 SparkSession.builder.appName("customer-metrics")
@@ -182,8 +199,8 @@ _DATA = {
             )
             spark.conf.set("spark.sql.session.timeZone", "UTC")
             daily = (
-                spark.read.parquet(source)
-                .where(F.col("dt") == F.lit(day))
+                spark.read.option("basePath", source)  # keeps dt as a column
+                .parquet(f"{source}/dt={day}")
                 .groupBy("customer_id")
                 .agg(F.count("*").alias("events"), F.countDistinct("page").alias("pages"))
             )
@@ -203,13 +220,17 @@ _DATA = {
             return copy
 
 
-        def load(spark: SparkSession, path: str, day: dt.date, dsn: str) -> int:
+        def load(
+            spark: SparkSession, path: str, day: dt.date, dsn: str, wait: str = "5s", tries: int = 5
+        ) -> int:
             """The day into its own partition of PostgreSQL; the rows loaded. Rerun it alone.
 
             The executors COPY into a staging table; a retried task may COPY its rows twice,
             so the new partition takes them DISTINCT, then gets its key and range check. One
             short transaction swaps it for the old one: readers see the old day or the new,
-            and no day is deleted row by row (no dead rows to vacuum).
+            and no day is deleted row by row (no dead rows to vacuum). The swap waits at most
+            ``wait`` for its lock (a long report holds the old day): past it, it gives up
+            rather than queue every new reader behind it, and tries again a minute later.
             """
             parent, name = sql.Identifier(TABLE), f"{TABLE}_{day:%Y%m%d}"
             live, new, stage = (sql.Identifier(name + s) for s in ("", "_new", "_stage"))
@@ -228,12 +249,39 @@ _DATA = {
                 check = sql.SQL("day >= {} AND day < {}").format(day, end)  # attach: no scan
                 conn.execute(sql.SQL(key).format(new, check))
                 conn.execute(sql.SQL("DROP TABLE {}").format(stage))
-            with psycopg.connect(dsn) as conn:
-                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(live))
-                conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(new, live))
-                attach = "ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM ({}) TO ({})"
-                conn.execute(sql.SQL(attach).format(parent, live, day, end))
+            attach = "ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM ({}) TO ({})"
+            for attempt in range(tries):
+                try:
+                    with psycopg.connect(dsn) as conn:
+                        conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(wait))
+                        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(live))
+                        conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(new, live))
+                        conn.execute(sql.SQL(attach).format(parent, live, day, end))
+                    return loaded
+                except psycopg.errors.LockNotAvailable:
+                    if attempt == tries - 1:
+                        raise  # the old day stays, whole; page, and rerun the load
+                    time.sleep(60)
             return loaded
+
+
+        def retire(dsn: str, today: dt.date, keep_days: int = KEEP_DAYS) -> list[str]:
+            """Daily: drop the days older than ``keep_days``; the partitions dropped (a whole
+            table each: no rows deleted, nothing to vacuum)."""
+            cutoff = f"{TABLE}_{today - dt.timedelta(days=keep_days):%Y%m%d}"
+            with psycopg.connect(dsn) as conn:
+                conn.execute("SET LOCAL lock_timeout = '5s'")
+                old = [
+                    name
+                    for (name,) in conn.execute(
+                        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                        " WHERE i.inhparent = %s::regclass AND c.relname < %s ORDER BY 1",
+                        (TABLE, cutoff),
+                    )
+                ]
+                for name in old:
+                    conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
+            return old
     ''',
     "Spark streaming": '''
         # app/job.py
@@ -249,6 +297,8 @@ _DATA = {
         GAP_S = 30 * 60  # a session ends after 30 min without an event
         LATE = "2 minutes"  # watermark: events this far behind the newest still count
         TRIGGER = "@trigger@ seconds"  # half the @fresh@ s freshness: a row is ≤ @fresh@ s old
+        PARTITIONS = @state_partitions@  # the topic's and the state store's: twice the cores
+        KEEP_DAYS = @keep_days@  # closed sessions kept, then purge()d
         SESSION = (
             "session_id STRING, customer_id STRING, session_start TIMESTAMP, "
             "last_event TIMESTAMP, events LONG, pages LONG, closed BOOLEAN"
@@ -263,12 +313,15 @@ _DATA = {
             events bigint NOT NULL,
             pages bigint NOT NULL,
             closed boolean NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS sessions_by_customer ON sessions (customer_id, session_start)"""
+        ) WITH (fillfactor = 70);  -- room on the page: the updates stay HOT
+        CREATE INDEX IF NOT EXISTS sessions_by_customer ON sessions (customer_id, session_start);
+        CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (session_start)"""
         UPSERT = """INSERT INTO sessions SELECT * FROM stage
             ON CONFLICT (session_id) DO UPDATE SET session_start = EXCLUDED.session_start,
             last_event = EXCLUDED.last_event, events = EXCLUDED.events,
             pages = EXCLUDED.pages, closed = EXCLUDED.closed"""
+        PURGE = """DELETE FROM sessions WHERE session_id IN (SELECT session_id FROM sessions
+            WHERE closed AND session_start < now() - make_interval(days => %s) LIMIT 10000)"""
 
 
         def _row(
@@ -363,8 +416,30 @@ _DATA = {
             return write
 
 
-        def run(topic: str, checkpoint: str, dsn: str) -> None:
-            """Kafka → sessions → PostgreSQL every TRIGGER, output mode update.
+        def purge(dsn: str, days: int = KEEP_DAYS) -> int:
+            """Daily: delete closed sessions that started over ``days`` ago, 10,000 rows a
+            transaction (short locks, autovacuum keeps up); the rows deleted."""
+            deleted = 0
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                while n := conn.execute(PURGE, (days,)).rowcount:
+                    deleted += n
+            return deleted
+
+
+        def kafka_source(bootstrap: str, user: str, password: str) -> dict[str, str]:
+            """The Kafka source's options: TLS and SASL/SCRAM as the job's own user, the
+            password from the secret manager (never logged)."""
+            login = "org.apache.kafka.common.security.scram.ScramLoginModule required"
+            return {
+                "kafka.bootstrap.servers": bootstrap,
+                "kafka.security.protocol": "SASL_SSL",
+                "kafka.sasl.mechanism": "SCRAM-SHA-512",
+                "kafka.sasl.jaas.config": f'{login} username="{user}" password="{password}";',
+            }
+
+
+        def run(topic: str, checkpoint: str, dsn: str, source: dict[str, str]) -> None:
+            """Kafka (``source``: kafka_source()) → sessions → PostgreSQL every TRIGGER.
 
             * Fresh: a batch emits each customer's open session as it stands, so the table is
               one trigger plus processing behind (session_window would emit a session only
@@ -377,14 +452,17 @@ _DATA = {
             spark = SparkSession.builder.appName("sessions").getOrCreate()
             spark.conf.set("spark.sql.session.timeZone", "UTC")
             # state partitions: fixed by the checkpoint's first run, so sized for growth
-            spark.conf.set("spark.sql.shuffle.partitions", "@state_partitions@")
+            spark.conf.set("spark.sql.shuffle.partitions", str(PARTITIONS))
+            state = "spark.sql.streaming.stateStore."
             spark.conf.set(
-                "spark.sql.streaming.stateStore.providerClass",
+                state + "providerClass",
                 "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider",
             )
+            # each commit uploads the state's changes, not a snapshot (Spark 3.4+)
+            spark.conf.set(state + "rocksdb.changelogCheckpointing.enabled", "true")
             raw = (
                 spark.readStream.format("kafka")
-                .option("kafka.bootstrap.servers", "kafka:9092")
+                .options(**source)
                 .option("subscribe", topic)
                 .option("startingOffsets", "latest")  # the checkpoint's offsets on restarts
                 .load()
@@ -444,6 +522,11 @@ _DATA = {
 }
 
 
+def _state_partitions(plan: Plan) -> int:
+    """The stream's one partition count (the topic's and the state store's)."""
+    return plan.pipeline.partitions if plan.pipeline and plan.pipeline.partitions else 1
+
+
 def data_job(plan: Plan, p: Profile) -> tuple[str, str]:
     """``(kind, app/job.py)`` for the data tool the plan chose."""
     data = plan.data
@@ -460,7 +543,9 @@ def data_job(plan: Plan, p: Profile) -> tuple[str, str]:
         ram=f"{data.ram_needed_gb:,.0f}",
         fresh=f"{data.freshness_s:g}",
         trigger=f"{max(1, (data.freshness_s or 2) // 2):g}",
-        state_partitions=math.ceil((plan.pipeline.partitions if plan.pipeline else 1) * GROWTH),
+        state_partitions=_state_partitions(plan),
+        keep_days=f"{SESSIONS_KEPT_DAYS}",
+        metric_days=f"{METRIC_DAYS}",
     )
 
 

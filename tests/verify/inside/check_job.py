@@ -213,13 +213,16 @@ def test_spark_rebuild_takes_each_order_s_latest_state_and_commits_atomically(
         assert sorted(job.COLUMNS) == sorted(spark.read.parquet(second).columns)
         assert len(spark.read.parquet(first).collect()) == 2, "the old version is kept"
         (tmp_path / "v" / "run3").mkdir()  # a failed run: no _SUCCESS
-        assert job.prune(str(tmp_path / "v")) == ["run1", "run2"][-job.KEEP :]
+        kept = job.prune(spark, "order_facts", str(tmp_path / "v"))
+        assert kept == ["run1", "run2"][-job.KEEP :]
         assert sorted(p.name for p in (tmp_path / "v").iterdir()) == ["run1", "run2"]
         third = job.rebuild(str(source), str(tmp_path / "v"), "run4", spark=spark)
         job.commit(spark, "order_facts", third)
-        assert job.prune(str(tmp_path / "v")) == ["run2", "run4"]
+        assert job.prune(spark, "order_facts", str(tmp_path / "v")) == ["run2", "run4"]
         assert sorted(p.name for p in (tmp_path / "v").iterdir()) == ["run2", "run4"]
         assert len(spark.table("order_facts").collect()) == 2
+        tables = {t.name for t in spark.catalog.listTables()}
+        assert "order_facts_run1" not in tables and "order_facts_run4" in tables
     finally:
         spark.stop()
 
@@ -413,5 +416,190 @@ def test_a_late_event_updates_the_same_session_row_in_postgresql(tmp_path: Path)
         arrive("1.json", ("a", "/late", "08:00:10"))  # 50 s late: inside the 2-min watermark
         assert table() == [("a", "08:00:10", 3, 3, False), ("b", "08:00:40", 1, 1, False)]
         query.stop()
+    finally:
+        spark.stop()
+
+
+def test_the_sessions_table_keeps_room_for_hot_updates_and_purges_old_closed_sessions() -> None:
+    """The stream's own DDL and purge() against real PostgreSQL: fillfactor 70 on the table;
+    purge() deletes closed sessions that started over KEEP_DAYS ago, never an open one or a
+    recent one."""
+    if "foreachBatch" not in SOURCE:
+        pytest.skip("not a Spark stream")
+    import psycopg
+
+    dsn = os.environ["APP_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS sessions")
+        conn.execute(job.DDL)
+        options = conn.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = 'sessions'"
+        ).fetchone()
+        assert options == (["fillfactor=70"],), options
+        now = dt.datetime.now(dt.UTC)
+        old = now - dt.timedelta(days=job.KEEP_DAYS + 1)
+        recent = now - dt.timedelta(days=job.KEEP_DAYS - 1)
+        rows = [
+            ("a:1", "a", old, old, 1, 1, True),  # old and closed: purged
+            ("b:1", "b", old, now, 9, 3, False),  # old but still open
+            ("c:1", "c", recent, recent, 1, 1, True),  # closed, inside the retention
+        ]
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO sessions VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
+        assert job.purge(dsn) == 1
+        left = conn.execute("SELECT session_id FROM sessions ORDER BY 1").fetchall()
+        assert left == [("b:1",), ("c:1",)]
+        assert job.purge(dsn) == 0
+
+
+def test_the_stream_reads_kafka_over_tls_with_sasl_as_its_own_user() -> None:
+    if "foreachBatch" not in SOURCE:
+        pytest.skip("not a Spark stream")
+    options = job.kafka_source("broker-1:9096", "sessions-job", "s3cret")
+    assert options["kafka.security.protocol"] == "SASL_SSL"
+    assert options["kafka.sasl.mechanism"].startswith("SCRAM-")
+    assert 'username="sessions-job" password="s3cret";' in options["kafka.sasl.jaas.config"]
+    assert all(key.startswith("kafka.") for key in options)  # Spark passes kafka.* through
+
+
+def _day(lake: Path, day: dt.date) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    start = dt.datetime.combine(day, dt.time(12))
+    (lake / f"dt={day}").mkdir(parents=True)
+    pq.write_table(
+        pa.table(
+            {
+                "customer_id": [1, 1, 2],
+                "page": ["/", "/cart", "/"],
+                "ts": [start + dt.timedelta(minutes=i) for i in range(3)],
+            }
+        ),
+        lake / f"dt={day}" / "part-0.parquet",
+    )
+
+
+def test_spark_load_lists_only_its_day_never_the_whole_lake(tmp_path: Path) -> None:
+    """An older day in another layout (dt=…/hour=…/) sits in the lake: a run that lists the
+    whole lake fails on it (conflicting partition columns); the run that lists its own day's
+    directory (basePath) never sees it."""
+    if "pyspark" not in SOURCE or not hasattr(job, "load"):
+        pytest.skip("not a Spark job with a load")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lake = tmp_path / "lake"
+    day = dt.date(2026, 1, 8)
+    _day(lake, day)
+    old = lake / "dt=2025-06-01" / "hour=00"
+    old.mkdir(parents=True)
+    pq.write_table(pa.table({"customer_id": [9], "page": ["/"]}), old / "part-0.parquet")
+    spark = _spark()
+    try:
+        path = job.run(str(lake), str(tmp_path / "daily"), day, "run1", spark=spark)
+        written = spark.read.parquet(path).collect()
+        assert sorted((r["customer_id"], r["events"]) for r in written) == [(1, 2), (2, 1)]
+    finally:
+        spark.stop()
+
+
+def test_spark_load_swap_gives_up_on_a_held_lock_and_keeps_the_old_day(tmp_path: Path) -> None:
+    """A report holds the day's partition open: the swap waits at most its lock_timeout,
+    raises LockNotAvailable after its tries (no reader queues behind it for long), and the
+    old day stays whole; once the report ends, the same load swaps the day in."""
+    if "pyspark" not in SOURCE or not hasattr(job, "load"):
+        pytest.skip("not a Spark job with a load")
+    import psycopg
+
+    dsn = os.environ["APP_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS daily_customer_metrics CASCADE")
+    lake, day = tmp_path / "lake", dt.date(2026, 1, 8)
+    _day(lake, day)
+    spark = _spark()
+    try:
+        path = job.run(str(lake), str(tmp_path / "daily"), day, "run1", spark=spark)
+        assert job.load(spark, path, day, dsn) == 2
+        with psycopg.connect(dsn) as report:  # a long report: its transaction stays open
+            report.execute("SELECT count(*) FROM daily_customer_metrics WHERE day = %s", (day,))
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                job.load(spark, path, day, dsn, wait="200ms", tries=1)
+            row = report.execute(
+                "SELECT count(*) FROM daily_customer_metrics WHERE day = %s", (day,)
+            ).fetchone()
+            assert row == (2,)
+        assert job.load(spark, path, day, dsn, wait="200ms", tries=1) == 2
+    finally:
+        spark.stop()
+
+
+def test_retire_drops_the_days_past_keep_days_whole() -> None:
+    if "pyspark" not in SOURCE or not hasattr(job, "load"):
+        pytest.skip("not a Spark job with a load")
+    import psycopg
+
+    dsn = os.environ["APP_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
+    today = dt.date(2026, 1, 8)
+    days = [today - dt.timedelta(days=n) for n in (job.KEEP_DAYS + 1, job.KEEP_DAYS, 0)]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS daily_customer_metrics CASCADE")
+        conn.execute(job.DDL)
+        for d in days:
+            conn.execute(
+                f"CREATE TABLE daily_customer_metrics_{d:%Y%m%d} "
+                "PARTITION OF daily_customer_metrics "
+                f"FOR VALUES FROM ('{d}') TO ('{d + dt.timedelta(days=1)}')"
+            )
+    assert job.retire(dsn, today) == [f"daily_customer_metrics_{days[0]:%Y%m%d}"]
+    with psycopg.connect(dsn) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'daily_customer_metrics'::regclass"
+        ).fetchone()
+    assert left == (2,)
+
+
+def test_spark_rebuild_retry_gets_a_fresh_run_id_and_readers_prune_by_catalog_partition(
+    tmp_path: Path,
+) -> None:
+    """A failed attempt leaves a partial version: the retry's new_run_id() is another path,
+    so errorifexists never trips on it, and prune() removes the partial one. The view reads
+    a catalog table whose days are partitions (not a path): a filter on a day lists it alone."""
+    if "pyspark" not in SOURCE or not hasattr(job, "rebuild"):
+        pytest.skip("not a Spark rebuild")
+    spark = _spark()
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        first, second = job.new_run_id(), job.new_run_id()
+        assert first != second
+        source = tmp_path / "orders"
+        source.mkdir()
+        created = [dt.datetime(2026, 1, 5, 12), dt.datetime(2026, 1, 6, 12)]
+        pq.write_table(
+            pa.table(
+                {
+                    "order_id": [1, 2],
+                    "customer_id": [7, 7],
+                    "status": ["paid", "paid"],
+                    "amount": [1.0, 1.0],
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            ),
+            source / "a.parquet",
+        )
+        versions = tmp_path / "v"
+        (versions / first / "day=2026-01-05").mkdir(parents=True)  # a failed attempt's part
+        path = job.rebuild(str(source), str(versions), second, spark=spark)
+        job.commit(spark, "facts", path)
+        days = {r[0] for r in spark.sql(f"SHOW PARTITIONS `facts_{second}`").collect()}
+        assert days == {"day=2026-01-05", "day=2026-01-06"}
+        view = spark.sql("SHOW CREATE TABLE facts").collect()[0][0]
+        assert "parquet.`" not in view and f"facts_{second}" in view
+        assert spark.table("facts").where("day = DATE'2026-01-06'").count() == 1
+        assert job.prune(spark, "facts", str(versions)) == [second]
+        assert [p.name for p in versions.iterdir()] == [second]
     finally:
         spark.stop()
