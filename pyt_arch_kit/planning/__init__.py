@@ -43,7 +43,7 @@ from pyt_arch_kit.planning.pipeline import plan_pipeline
 from pyt_arch_kit.planning.practices import plan_practices
 from pyt_arch_kit.planning.pushback import find_issues
 from pyt_arch_kit.planning.traffic import traffic_figures
-from pyt_arch_kit.planning.websocket import websocket_decisions
+from pyt_arch_kit.planning.websocket import snapshot_caching, websocket_decisions
 from pyt_arch_kit.requirements import DataMode, Interface, Requirements
 from pyt_arch_kit.resolved import ResolvedRequirements, resolve
 
@@ -139,6 +139,7 @@ def plan(requirements: Requirements) -> Plan:
         practices.append(database_hosting(req, db))
     if holds_sockets(req):
         practices += websocket_decisions(req, cap, conc, db)
+        db_decisions = snapshot_caching(db_decisions)
     field_figs = traffic_figures(req, cap) + connection_figures(req, cap, conc, db)
     findings = find_issues(req, cap, conc, db, data, broker)
     if req.interface is Interface.BATCH:  # no request traffic: no request-serving figures
