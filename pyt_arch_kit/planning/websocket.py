@@ -76,8 +76,8 @@ def _broadcast(per_worker: float, bus: str) -> Decision:
         f"sockets take {per_worker * SEND_S:.2g} s of its core",
         "pub/sub is at-most-once: a worker that is reconnecting misses messages, so "
         "clients resynchronise from a snapshot after a reconnect; use Redis Streams if every "
-        "message must be replayable. Uncompressed frames cost more bandwidth (a ~1 KB update "
-        "compresses to a few hundred bytes)",
+        "message must be replayable. Uncompressed frames cost more bandwidth (the benchmark's "
+        "1 KB JSON update deflates to about 200 bytes)",
         ("Redis Streams (replayable, more state)", "a broker topic per worker"),
     )
 
