@@ -21,13 +21,11 @@ __all__ = [
 #: The baseline's name and version, as a design cites it.
 BASELINE = "service baseline v1"
 #: The line a service design applies it with: its name, version and where to read it.
-BASELINE_REFERENCE = (
-    f"Everything else is the **{BASELINE}** (`pyt-arch baseline`, docs/guides/baseline.md)."
-)
+BASELINE_REFERENCE = f"The rest: **{BASELINE}** (`pyt-arch baseline`, docs/guides/baseline.md)."
 #: The line for a service that runs the baseline's code too (``app/retries.py``): where to get it.
 BASELINE_WITH_CODE = (
-    f"Everything else is the **{BASELINE}** (`pyt-arch baseline`, docs/guides/baseline.md); "
-    "`pyt-arch baseline --write .` adds its `app/retries.py`."
+    f"The rest: **{BASELINE}** (`pyt-arch baseline`, docs/guides/baseline.md; `--write .` "
+    "adds its `app/retries.py`)."
 )
 
 _MODULE = re.compile(r"```python\n# ([\w/.]+\.py)\n(.*?)```", re.S)

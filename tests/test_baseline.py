@@ -79,4 +79,4 @@ def test_a_service_cites_the_baselines_retries_module_instead_of_copying_it(name
     d = Architect().design(preset(name))
     assert "# app/retries.py" not in d.text
     cites = baseline_code(d.plan) == ("app/retries.py",)
-    assert ("`pyt-arch baseline --write .` adds its `app/retries.py`" in d.text) == cites
+    assert ("`--write .` adds its `app/retries.py`" in d.text) == cites

@@ -55,7 +55,7 @@ def test_a_managed_sql_database_has_the_standby_and_rpo_the_provider_gives(name:
         assert "≤ 1 min" not in p.database.rpo
         assert "5 min" in p.database.rpo
         if p.database.standbys:
-            assert "0 on a failover" in p.database.rpo
+            assert "0 on failover" in p.database.rpo
 
 
 @pytest.mark.parametrize("name", preset_names())

@@ -76,7 +76,6 @@ def check_consistent(p: Plan) -> None:
         assert f"{n} × {conc.workers_per_instance} " in d.diagram
         http = p.resolved.interface is not Interface.GRPC and not sockets_held(p)
         assert (f"across {n} instance(s)" in s[DIAGRAM]) != http  # else the drawing says it
-        assert f"- {n} instance(s) of {cpi} cores" in s[OPS]
         assert f"{n} instance(s) × {cpi} vCPU" in s[APPX]
         counts = {int(m.replace(",", "")) for m in re.findall(r"(\d[\d,]*) instance\(s\)", d.text)}
         assert counts <= {n, cap.instances_after_failure}, counts
@@ -93,11 +92,9 @@ def check_consistent(p: Plan) -> None:
         assert stated == (not cap.meets_p99)
         if cap.zones > 1:
             left, util = cap.instances_after_failure, f"{cap.utilisation_after_failure:.0%}"
-            busy = f"{left} instance(s) carry the peak, their cores {util} busy"
-            assert busy in s[SUMMARY] and busy in s[RISKS]
-            assert f"leaves {left} instance(s) with their cores {util} busy" in s[OPS]
-            after = f"p99 ≈ {fmt_number(cap.p99_after_failure_ms)} ms"
-            assert after in s[OPS] and after in s[RISKS]
+            # said once, in the Deployment line (review 3: it was said three times)
+            assert f"losing one leaves {left} instance(s) {util} busy" in s[OPS]
+            assert f"p99 ≈ {fmt_number(cap.p99_after_failure_ms)} ms" in s[OPS]
         else:  # one instance is never "spread across zones"
             prose = s[SUMMARY] + s[OPS] + s[RISKS] + s[DIAGRAM]
             assert not re.search(r"instance(\(s\))?[^.|]{0,40} zones", prose)
@@ -113,19 +110,25 @@ def check_consistent(p: Plan) -> None:
         # the pool decision's row is the appendix's: the summary's pools line above states it
         assert f"pool {db.pool_size}+{db.max_overflow}" in d.diagram
         total = f"{db.total_connections:,}"
-        assert f"may open {total}" in s[OPS] or f"pools' {total} client" in s[OPS]
         opened = fmt_number(db.total_connections)
         assert f"| Connections all workers may open | {opened} " in s[APPX]
         if db.db_busy_connections >= 0.1 * db.total_connections:  # else the pools idle
             assert f"{db.reserved_connections} connections reserved" in s[RISKS]
+        # the busy and open connections are the summary's; Operations speaks only when the
+        # pools outgrow what the database serves (PgBouncer), or for a non-PostgreSQL store
         line = next(
-            ln
-            for ln in s[OPS].splitlines()
-            if ln.startswith("- Database connections:") or "PgBouncer (" in ln
+            (
+                ln
+                for ln in s[OPS].splitlines()
+                if ln.startswith("- Database connections:") or "PgBouncer (" in ln
+            ),
+            None,
         )
-        assert f"{db.useful_connections} active connections" in line or (
-            f"about {db.server_connections} server connections" in line
-        )
+        if line is not None:
+            assert f"may open {total}" in line or f"pools' {total} client" in line
+            assert f"{db.useful_connections} active connections" in line or (
+                f"about {db.server_connections} server connections" in line
+            )
 
 
 @pytest.mark.parametrize("name", preset_names())

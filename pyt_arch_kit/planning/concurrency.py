@@ -145,7 +145,7 @@ def _choose_model(req: ResolvedRequirements, cap: Sized) -> tuple[ConcurrencyMod
         )
     return ConcurrencyModel.ASYNCIO, (
         f"IO is {1 - share:.0%} of request time and {per_instance:.0f} requests are in flight "
-        "per instance: one event loop per core holds them all without a thread each"
+        "per instance: an event loop per core, no thread per request"
     )
 
 
@@ -167,8 +167,8 @@ def _choose_kept(req: ResolvedRequirements, cap: Sized, model: ConcurrencyModel,
             )
         return (
             f"IO is {1 - share:.0%} of request time and up to "
-            f"{cap.in_flight / cap.instances:.0f} requests are in flight per instance: one "
-            "event loop per core holds them all without a thread each"
+            f"{cap.in_flight / cap.instances:.0f} requests are in flight per instance: an "
+            "event loop per core, no thread per request"
         )
     if model is ConcurrencyModel.THREADS and cap.in_flight <= _SYNC_MAX_IN_FLIGHT:
         return (  # chosen over sync by plan()
@@ -328,8 +328,9 @@ def plan_concurrency(
         "capped at the worker count",
         ConcurrencyModel.THREADS: "overlaps IO with familiar blocking code; threads cost ~8 MB "
         "of stack each and the GIL serialises any Python CPU work",
-        ConcurrencyModel.ASYNCIO: "thousands of waits per process; every library on the request "
-        "path must be async, and one blocking call stalls every request on that loop",
+        ConcurrencyModel.ASYNCIO: "many waits overlap on one thread per process; every library "
+        "on the request path must be async, and one blocking call stalls every request on that "
+        "loop",
         ConcurrencyModel.PROCESSES: "true parallelism; memory grows with each process, "
         "each holding its own copy of the code and data it loads",
         ConcurrencyModel.HYBRID: "overlaps IO and uses every core; two execution models to "

@@ -49,13 +49,13 @@ def data_safety(
         # RDS Multi-AZ, Cloud SQL HA and Azure zone-redundant HA replicate synchronously; the
         # transaction logs reach object storage every 5 minutes (RDS docs, "Restoring a DB
         # instance to a specified time": the latest restorable time is typically within 5 min).
-        pitr = "≤ 5 min for a point-in-time restore (transaction logs shipped every 5 min)"
+        pitr = "≤ 5 min from a point-in-time restore"
         if strong or redundant:
             return (
                 1,
                 True,
-                f"0 on a failover (the Multi-AZ standby is synchronous); {pitr}",
-                "≈ 1–2 min (automated failover)",
+                f"0 on failover (synchronous Multi-AZ standby), {pitr}",
+                "≈ 1–2 min",
             )
         return 0, False, pitr, "the time to restore a snapshot and replay the logs: rehearse it"
     if strong:

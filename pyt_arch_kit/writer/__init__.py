@@ -21,6 +21,7 @@ from pyt_arch_kit.writer.inference import launch_blocker
 from pyt_arch_kit.writer.operations import appendix, operational_considerations
 from pyt_arch_kit.writer.pins import RANGES
 from pyt_arch_kit.writer.pipeline import pipeline_steps, pipeline_summary
+from pyt_arch_kit.writer.relevance import shown_assumptions
 from pyt_arch_kit.writer.risks import risks_and_mitigations
 from pyt_arch_kit.writer.sockets import socket_summary, sockets_held
 from pyt_arch_kit.writer.stack import PINS_ROW, stack
@@ -131,12 +132,11 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
         )
     else:
         lines.append(
-            f"**Recommendation:** **{framework_text(conc.framework, plan.broker)}** on "
-            f"{conc.server}, running **{cap.instances} instance(s) × {cap.cores_per_instance} "
-            f"cores**"
-            + (f" across {cap.zones} availability zones" if cap.zones > 1 else "")
-            + f", **{conc.model.value}**"
-            + (f", on **{db.engine}** ({db.driver})" if db else "")
+            f"**Recommendation:** **{framework_text(conc.framework, plan.broker)}**, "
+            f"**{conc.model.value}**, on **{cap.instances} instance(s) × "
+            f"{cap.cores_per_instance} cores**"
+            + (f" in {cap.zones} zones" if cap.zones > 1 else "")
+            + (f", with **{db.engine}**" if db else "")
             + (f" and **{plan.data.tool}** for data processing" if plan.data else "")
             + ". "
             + conc.why[0].upper()
@@ -159,7 +159,7 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
             f"- {fmt_number(cap.in_flight)} requests in flight at {fmt_number(peak)} req/s peak "
             f"× {fmt_number(cap.service_ms)} ms (Little's law).",
             f"- {fmt_number(cap.busy_cores)} cores busy → {cap.cores} provisioned at "
-            f"{cap.utilisation:.0%} utilisation (target ≤ {cap.target_utilisation:.0%}); "
+            f"{cap.utilisation:.0%} utilisation (target ≤ {cap.target_utilisation:.0%})"
             + _after_failure(plan),
             _latency_line(plan),
             *socket_summary(plan),
@@ -179,7 +179,8 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
         for d in plan.decisions
         if not (
             service
-            and d.topic in IN_THE_RECOMMENDATION | IN_THE_BASELINE
+            # the engine's default isolation is no decision of this design's: the appendix
+            and d.topic in IN_THE_RECOMMENDATION | IN_THE_BASELINE | {"isolation"}
             and not _departs(plan, d.topic)
         )
         and not (job and d.topic in ("concurrency", "framework"))
@@ -187,7 +188,7 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
     lines.append(
         f"\nEvery decision's reasons, trade-off and alternatives: the appendix ({APPENDIX})."
         if not service
-        else "\nReasons and alternatives: the appendix. "
+        else "\nReasons: the appendix. "
         + (BASELINE_WITH_CODE if baseline_code(plan) else BASELINE_REFERENCE)
     )
     lines += _assumptions(plan, questions, brief="app" in plan.components)
@@ -199,14 +200,15 @@ def _assumptions(
 ) -> list[str]:
     """The assumptions, ranked by what their answer would change; ``brief`` (a service) names
     each field and value, its reason in the appendix."""
-    if not plan.assumptions:
+    assumed = shown_assumptions(plan)
+    if not assumed:
         return []
     if brief and questions:
-        by_field = {a.field: a for a in plan.assumptions}
+        by_field = {a.field: a for a in assumed}
         ranked = [q for q in questions if q.field in by_field]
         asked = {q.field for q in ranked}
         steady = [by_field[q.field] for q in ranked if not q.changes_design]
-        steady += [a for a in plan.assumptions if a.field not in asked]
+        steady += [a for a in assumed if a.field not in asked]
         return [
             "",
             "**Assumptions** (reasons: the appendix)",
@@ -216,24 +218,16 @@ def _assumptions(
                 for q in ranked
                 if q.changes_design
             ),
-            *(
-                [
-                    "- *Does not change this design*: "
-                    + ", ".join(str(a).split(" — ")[0] for a in steady)
-                    + "."
-                ]
-                if steady
-                else []
-            ),
+            *_steady_line(steady, alone=not any(q.changes_design for q in ranked)),
         ]
-    by_field = {a.field: a for a in plan.assumptions}
+    by_field = {a.field: a for a in assumed}
     ranked = [q for q in questions or () if q.field in by_field]
     if not ranked:
         return [
             "",
             "**Assumptions** (open questions; answer them to sharpen the plan)",
             "",
-            *(f"- {a}" for a in plan.assumptions),
+            *(f"- {a}" for a in assumed),
         ]
     lines = [
         "",
@@ -246,25 +240,28 @@ def _assumptions(
     ]
     asked = {q.field for q in ranked}
     steady = [by_field[q.field] for q in ranked if not q.changes_design]
-    steady += [a for a in plan.assumptions if a.field not in asked]
-    if steady:
-        lines.append(
-            "- *Does not change this design* (within the answers tried): "
-            + ", ".join(str(a).split(" — ")[0] for a in steady)
-            + " (reasons: the appendix)."
-        )
-    return lines
+    steady += [a for a in assumed if a.field not in asked]
+    return lines + _steady_line(steady, alone=not any(q.changes_design for q in ranked))
+
+
+def _steady_line(steady: Sequence[object], *, alone: bool) -> list[str]:
+    """The assumptions whose other answers change nothing: counted, listed in the appendix
+    (review 3: eleven of them in a summary were noise). ``alone``: no assumption above it."""
+    if not steady:
+        return []
+    n = len(steady)
+    if alone:
+        return [f"- {n} assumed, none of which changes this design: the appendix."]
+    return [f"- {n} other{'s' if n > 1 else ''}, which change nothing here: the appendix."]
 
 
 def _after_failure(plan: Plan) -> str:
+    """The end of the cores line: a fleet's N+1 is the Deployment line's, said there once."""
     cap = plan.capacity
     if cap.zones > 1:
-        return (
-            f"after losing a zone, {cap.instances_after_failure} instance(s) carry the peak, "
-            f"their cores {cap.utilisation_after_failure:.0%} busy (N+1: ceiling 80 %)."
-        )
+        return "."
     slo = plan.resolved.latency.availability_pct
-    return f"one instance: the {slo:g} % SLO does not call for N+1."
+    return f"; one instance: the {slo:g} % SLO does not call for N+1."
 
 
 def _pools_line(db: DatabasePlan) -> str:
@@ -291,10 +288,9 @@ def _pools_line(db: DatabasePlan) -> str:
 def _latency_line(plan: Plan) -> str:
     cap, req = plan.capacity, plan.resolved
     target = req.latency.p99_ms
-    where = {
-        QueueScope.WORKER: f"each worker's {cap.queue_server} is its own queue",
-        QueueScope.INSTANCE: f"the {cap.queue_server}s of an instance share one queue",
-    }.get(cap.queue, "nothing queues")
+    per = {QueueScope.WORKER: " per worker", QueueScope.INSTANCE: " per instance"}.get(
+        cap.queue, ""
+    )
     verdict = "**met**" if cap.meets_p99 else "**not met** — see Risks for what would meet it"
     misses = _other_misses(plan)
     levers = cap.levers
@@ -313,8 +309,8 @@ def _latency_line(plan: Plan) -> str:
         )
     line = (
         f"- Estimated p99 {fmt_number(cap.p99_ms)} ms (p50 {fmt_number(cap.p50_ms)} ms) "
-        f"against a target of {fmt_number(target)} ms: {verdict}; {where} "
-        f"(M/G/{cap.queue_servers}, cv {fmt_number(cap.service_cv)})."
+        f"against a target of {fmt_number(target)} ms: {verdict} "
+        f"(M/G/{cap.queue_servers}{per}, cv {fmt_number(cap.service_cv)})."
     )
     return (
         line

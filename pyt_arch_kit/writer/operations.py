@@ -20,8 +20,8 @@ from pyt_arch_kit.writer.pipeline import (
     pipeline_observability,
     spark_batch,
 )
+from pyt_arch_kit.writer.relevance import alternatives, shown_assumptions, shown_decisions
 from pyt_arch_kit.writer.sockets import (
-    autoscaling_lines,
     failover_line,
     socket_operations,
 )
@@ -58,10 +58,9 @@ def _deployment(plan: Plan) -> list[str]:
             "- Health is the run itself: alert when a run fails or outlasts its window.",
         ]
     if cap.zones > 1:
-        place = (
-            f"- {cap.instances} instance(s) of {cap.cores_per_instance} cores across {cap.zones} "
-            f"availability zones: losing a zone leaves {cap.instances_after_failure} instance(s) "
-            f"with their cores {cap.utilisation_after_failure:.0%} busy (ceiling "
+        place = (  # the fleet's size is the summary's; here what a lost zone leaves
+            f"- N+1 across {cap.zones} zones: losing one leaves {cap.instances_after_failure} "
+            f"instance(s) {cap.utilisation_after_failure:.0%} busy (ceiling "
             f"{FAILOVER_CEILING:.0%}), p99 ≈ {fmt_number(cap.p99_after_failure_ms)} ms"
         )
     else:
@@ -113,16 +112,14 @@ def _scaling(plan: Plan) -> list[str]:
         # a p99 set by each request's own work (no fleet meets it) is no signal to scale on
         own_work = cap.levers is not None and cap.levers.instances is None
         lines += [
-            f"- Scale out above {cap.target_utilisation:.0%} busy ({cap.queue_server}s "
-            f"{cap.queue_utilisation:.0%} at peak)"
+            f"- Scale out above {cap.target_utilisation:.0%} busy"
             + (
                 ", not on p99: each request's own work sets it, and instances do not lower it"
                 if own_work
                 else f" or p99 over {fmt_number(req.latency.p99_ms * 0.8)} ms"
             )
-            + "; headroom ≈ "
-            f"{fmt_number(cap.headroom_rps)} req/s above peak.",
-            *autoscaling_lines(plan),
+            + _floor(plan)
+            + ".",
             *socket_operations(plan),
         ]
     if db is not None and _online(plan):
@@ -148,22 +145,26 @@ def _scaling(plan: Plan) -> list[str]:
                 f"server connections (`default_pool_size`), what the database serves well; "
                 f"{prepared_statements_fix(db.driver)}."
             )
-        else:
+        elif db.total_connections > db.server_connections and not profile(plan).low_traffic:
+            # the busy and open connections are the summary's; here only what to do as they grow
             lines.append(
-                f"- Database connections: {fmt_number(db.db_busy_connections)} busy at peak of "
-                f"about {db.useful_connections} active connections the database serves well; "
-                f"the pools may open {db.total_connections:,} of {usable:,} usable"
-                + (
-                    f". Put PgBouncer (transaction mode, `default_pool_size` ≈ "
-                    f"{db.server_connections}) in front when active connections approach "
-                    f"{db.server_connections}, with the driver's server-side prepared "
-                    "statements off."
-                    if db.total_connections > db.server_connections
-                    and not profile(plan).low_traffic  # 5 connections: no pooler to run
-                    else "."
-                )
+                f"- The pools may open {db.total_connections:,} connections, more than the "
+                f"{db.useful_connections} active connections the database serves well: put "
+                "PgBouncer (transaction "
+                f"mode, `default_pool_size` ≈ {db.server_connections}) in front when active "
+                "connections approach it, with the driver's server-side prepared statements off."
             )
     return lines
+
+
+def _floor(plan: Plan) -> str:
+    """The autoscaling minimum, from the average rate with N+1 kept."""
+    try:
+        floor = plan.figure("autoscaling_floor").value
+    except KeyError:
+        return ""
+    avg = fmt_number(plan.resolved.scale.avg_rps)
+    return f"; never below {fmt_number(floor)} instance(s), what the {avg} req/s average needs"
 
 
 def _observability(plan: Plan) -> list[str]:
@@ -392,14 +393,14 @@ def appendix(
         *(
             f"- **{d.topic.capitalize()}:**{'' if d.topic in said else f' {d.why}.'} "
             f"*Trade-off:* {d.trade_off}."
-            + (f" *Alternatives weighed:* {', '.join(d.alternatives)}." if d.alternatives else "")
-            for d in plan.decisions
+            + (f" *Alternatives weighed:* {', '.join(alts)}." if (alts := alternatives(d)) else "")
+            for d in shown_decisions(plan)
         ),
         "",
     ]
-    if plan.assumptions:
+    if assumed := shown_assumptions(plan):
         out += ["**Assumptions, and why each was assumed**", ""]
-        out += [f"- {a}." for a in plan.assumptions]
+        out += [f"- {a}." for a in assumed]
         out.append("")
     if plan.materials:
         out += [
