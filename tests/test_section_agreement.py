@@ -82,11 +82,12 @@ def check_consistent(p: Plan) -> None:
         assert counts <= {n, cap.instances_after_failure, int(floor)}, counts
         # gunicorn's row is the baseline's (no reason of its own): the diagram states the workers
         p99 = fmt_number(cap.p99_ms)
-        assert f"Estimated p99 {p99} ms (p50 {fmt_number(cap.p50_ms)} ms) against" in s[SUMMARY]
         assert f"| Estimated p99 latency | {p99} ms |" in s[APPX]
-        assert f"p99 ≈ {p99} ms" in s[GUIDE]
-        assert ("**met**" in s[SUMMARY]) == cap.meets_p99
-        assert ("**not met**" in s[SUMMARY]) == (not cap.meets_p99)
+        if not sockets_held(p):  # a socket fleet's drivers are its messages and sockets
+            assert f"Estimated p99 {p99} ms (p50 {fmt_number(cap.p50_ms)} ms) against" in s[SUMMARY]
+            assert f"p99 ≈ {p99} ms" in s[GUIDE]
+            assert ("**met**" in s[SUMMARY]) == cap.meets_p99
+            assert ("**not met**" in s[SUMMARY]) == (not cap.meets_p99)
         # a missed p99 is a Risks row, or (a model's own CPU work) the guidelines' launch blocker
         stated = "p99 target is not met" in s[RISKS] or "**Launch blocker**" in s[GUIDE]
         assert stated == (not cap.meets_p99)

@@ -36,7 +36,8 @@ def test_the_model_service_states_the_models_lifecycle() -> None:
 
 def test_an_io_bound_service_gets_no_model_text() -> None:
     d = _design("io-bound-api")
-    assert "app/model.py" not in d.text and "/readyz" not in d.text
+    # every service has a /readyz now (review 3, cross-cutting 6); a model's lifecycle is not its
+    assert "app/model.py" not in d.text and "model.load(" not in d.text
 
 
 def test_the_websocket_route_authenticates_before_it_accepts() -> None:
@@ -59,13 +60,13 @@ def test_the_broadcast_bus_is_not_the_cache_and_survives_a_failover() -> None:
 
 
 def test_websocket_reconnects_are_spread_by_their_first_delay_and_a_drain() -> None:
-    """A worker's 6,250 sockets over a first delay uniform on [0, 30 s] return at ≈ 208/s;
-    backoff from 1 s would bring them back within 1–2 s, and the old text said ≈ 417/s."""
+    """A lost zone's 66,667 sockets over a first delay uniform on [0, 30 s] return at
+    ≈ 2,222/s; backoff from 1 s would bring them back within 1–2 s."""
     d = _design("realtime-websocket")
     text = main_text(d.text)
-    assert "uniform over [0, 30 s] before every reconnect, the first included" in text
+    assert "every reconnect, the first included, waits uniform [0, 30 s]" in text
     assert "1 s · 2^attempt" not in text and "417/s" not in text
-    assert "≈ 6,250 sockets at once, a lost zone 75,000: over 30 s they return at ≈ 208/s" in text
+    assert "a lost zone's 66,667 sockets return at ≈ 2,222/s to the 2 survivors" in text
     guide = d.section("Implementation Guidelines")
     assert "async def drain(seconds: float)" in guide and "sock.close(1012)" in guide
     assert "ws_drain_s: float = 20.0" in guide

@@ -44,7 +44,7 @@ from pyt_arch_kit.planning.pipeline import plan_pipeline
 from pyt_arch_kit.planning.practices import plan_practices
 from pyt_arch_kit.planning.pushback import find_issues
 from pyt_arch_kit.planning.traffic import traffic_figures
-from pyt_arch_kit.planning.websocket import websocket_decisions
+from pyt_arch_kit.planning.websocket import snapshot_caching, websocket_decisions
 from pyt_arch_kit.requirements import DataMode, Interface, Requirements
 from pyt_arch_kit.resolved import ResolvedRequirements, resolve
 
@@ -147,6 +147,7 @@ def plan(requirements: Requirements) -> Plan:
         practices.append(database_hosting(req, db))
     if holds_sockets(req):
         practices += websocket_decisions(req, cap, conc, db)
+        db_decisions = snapshot_caching(db_decisions)
     field_figs = traffic_figures(req, cap) + connection_figures(req, cap, conc, db)
     limits = deadlines(req, cap, conc, db)
     if limits is not None:

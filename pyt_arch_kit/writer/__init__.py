@@ -153,7 +153,9 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
             f"{fmt_number(plan.data.ram_needed_gb)} GB of RAM in pandas (5–10× the data)."
         )
         lines += pipeline_summary(plan)
-    if not batch:
+    if not batch and sockets_held(plan):  # its drivers: pushed messages, sockets per worker
+        lines += socket_summary(plan, _after_failure(plan))
+    elif not batch:
         lines += [
             f"- {fmt_number(cap.in_flight)} requests in flight at {fmt_number(peak)} req/s peak "
             f"× {fmt_number(cap.service_ms)} ms (Little's law).",

@@ -11,7 +11,7 @@ from pyt_arch_kit.writer.inference import model_guideline
 from pyt_arch_kit.writer.pipeline import spark_batch
 from pyt_arch_kit.writer.rest import resource_guideline
 from pyt_arch_kit.writer.snippets import snippets
-from pyt_arch_kit.writer.sockets import socket_guideline
+from pyt_arch_kit.writer.sockets import socket_guideline, socket_load_test, sockets_held
 from pyt_arch_kit.writer.tool import approvals_guideline
 
 __all__ = ["implementation_guidelines"]
@@ -240,9 +240,11 @@ def _testing(plan: Plan) -> list[str]:
                 if plan.database is not None and plan.database.isolation.locks_rows
                 else []
             ),
-            f"- **Load**: locust to 3× the {fmt_number(plan.resolved.scale.peak_rps)} req/s "
-            f"peak; expect p50 ≈ {fmt_number(cap.p50_ms)} ms, p99 ≈ {fmt_number(cap.p99_ms)} ms "
-            f"(cv {fmt_number(cap.service_cv)}).",
+            socket_load_test(plan)
+            if sockets_held(plan)
+            else f"- **Load**: locust to 3× the {fmt_number(plan.resolved.scale.peak_rps)} "
+            f"req/s peak; expect p50 ≈ {fmt_number(cap.p50_ms)} ms, p99 ≈ "
+            f"{fmt_number(cap.p99_ms)} ms (cv {fmt_number(cap.service_cv)}).",
         ]
     if plan.pipeline is not None and plan.pipeline.sink_rows_per_s:  # a Spark stream
         return [

@@ -111,6 +111,22 @@ DESIGNS: dict[str, Requirements] = {
         consistency=_STRONG,
         infrastructure={"database": "mongodb", "existing_services": ["Pulsar"]},
     ),
+    # the realtime-websocket preset: PostgreSQL behind the snapshot route, the Redis already run
+    "websocket-postgresql-live-scores": _req(
+        "websocket-postgresql-live-scores",
+        interface="websocket",
+        scale={"peak_rps": 3000, "concurrent_users": 200000, "read_ratio": 0.99, "data_gb": 10},
+        consistency={"priority": "availability", "stale_read_tolerance_s": 2},
+        workload={
+            "cpu_ms_per_request": 1,
+            "io_wait_ms_per_request": 10,
+            "db_calls_per_request": 0.2,
+            "db_ms_per_call": 2,
+            "messages_per_s": 5,
+            "sockets_per_message": 10000,
+        },
+        infrastructure={"existing_services": ["Redis"]},
+    ),
     "fastapi-hybrid-redis": _req(
         "fastapi-hybrid-redis",
         scale={"peak_rps": 300},

@@ -201,6 +201,12 @@ def test_websockets_fan_out_through_redis_and_drop_slow_readers(name: str, proje
     proj.check("ws", env)
 
 
+@pytest.mark.parametrize("name", _designs(lambda p: p.websocket and p.dialect == "postgresql"))
+def test_a_reconnect_storm_costs_one_snapshot_query(name: str, project: Make) -> None:
+    proj, env = project(name)
+    proj.check("snapshot", env)
+
+
 @pytest.mark.parametrize("name", _designs(lambda p: p.web == "grpc"))
 def test_grpc_serves_health_and_the_callers_deadline_from_one_process(
     name: str, project: Make

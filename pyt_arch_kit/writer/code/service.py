@@ -6,7 +6,7 @@ from pyt_arch_kit.planning.choices import WorkerClass
 from pyt_arch_kit.planning.database import limit_for
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
-from pyt_arch_kit.planning.websocket import DRAIN_S
+from pyt_arch_kit.planning.websocket import DRAIN_S, SNAPSHOT_TTL_S
 from pyt_arch_kit.writer.code._template import fill
 from pyt_arch_kit.writer.code.model import inference_limit_s
 from pyt_arch_kit.writer.code.profile import Profile, Timeouts
@@ -73,6 +73,7 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
             "ws_queue_max: int = 64  # messages a socket may fall behind before it is dropped",
             "ws_send_timeout_s: float = 10.0  # one frame to one client",
             f"ws_drain_s: float = {DRAIN_S}  # a deploy closes a worker's sockets evenly over this",
+            f"snapshot_ttl_s: float = {SNAPSHOT_TTL_S}  # a channel's snapshot: one query a TTL",
         ]
     if (
         (p.serve and p.web in ("fastapi", "strawberry") and not p.websocket)
@@ -533,9 +534,10 @@ def app_module(plan: Plan, p: Profile) -> str:
 
 _GUNICORN = """
     # gunicorn.conf.py — @instances@ instance(s) × @cores@ cores each
+    @deflate@
     bind = "0.0.0.0:8000"
     workers = @workers@  # @formula@
-    worker_class = "@worker_class@"
+    worker_class = @worker_class@
     @threads_line@
     timeout = 30  # kill a stuck worker; the p99 target is @p99@ ms
     graceful_timeout = 30  # @graceful@
@@ -560,7 +562,9 @@ def server_config(plan: Plan, p: Profile) -> str:
         instances=cap.instances,
         cores=cap.cores_per_instance,
         workers=conc.workers_per_instance,
-        worker_class=worker_class,
+        worker_class="Worker  # uvicorn's, no permessage-deflate (above)"
+        if p.websocket
+        else f'"{worker_class}"',
         threads_line=f"threads = {conc.threads_per_worker}  # per worker: overlaps the IO waits"
         if worker_class == "gthread"
         else DROP,
@@ -588,4 +592,20 @@ def server_config(plan: Plan, p: Profile) -> str:
         if p.websocket
         else "max_requests = 5000  # recycle workers to bound slow leaks\n"
         "max_requests_jitter = 500",
+        deflate=_NO_DEFLATE if p.websocket else DROP,
     )
+
+
+#: A broadcast's frames uncompressed: permessage-deflate compresses each socket's copy
+#: separately (uvicorn's ws_per_message_deflate, on by default; `uvicorn
+#: --ws-per-message-deflate false` without gunicorn).
+_NO_DEFLATE = """from uvicorn_worker import UvicornWorker
+
+
+class Worker(UvicornWorker):  # type: ignore[misc]  # uvicorn-worker ships no types
+    \"\"\"uvicorn's worker without permessage-deflate, which compresses a broadcast once per
+    socket: the fleet's largest CPU cost, and zlib buffers in every socket's memory.\"\"\"
+
+    CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "ws_per_message_deflate": False}
+
+"""

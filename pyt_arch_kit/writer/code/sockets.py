@@ -1,5 +1,6 @@
 """The WebSocket service's own code: authentication before accept, per-socket backpressure,
-Redis pub/sub fan-out that resubscribes, and a drain on SIGTERM."""
+Redis pub/sub fan-out that resubscribes, a snapshot route behind a per-channel cache with one
+refill at a time, readiness, and a drain on SIGTERM."""
 
 from __future__ import annotations
 
@@ -27,9 +28,13 @@ _WS = '''
       to every worker; the worker enqueues it for its own sockets. Pub/sub is at-most-once:
       after the subscription drops (a failover, a killed connection) the worker resubscribes
       and sends its sockets RESYNC, on which clients fetch a snapshot, as after a reconnect.
-    * Drain: on SIGTERM (a deploy, a scale-in) the worker refuses new sockets and closes its
-      own with 1012 (service restart) evenly over settings.ws_drain_s, then hands the signal
-      to the server, which would have closed them all at once.
+    * Snapshots: a client fetches its channel's state on every (re)connect and RESYNC, so a
+      reconnect storm asks for the same few channels thousands of times a second. Each worker
+      answers from a per-channel cache (settings.snapshot_ttl_s old at most), and while one
+      refill of a channel runs, every other request for it awaits that one query.
+    * Drain: on SIGTERM (a deploy, a scale-in) /readyz answers 503 and the worker refuses new
+      sockets, closes its own with 1012 (service restart) evenly over settings.ws_drain_s,
+      then hands the signal to the server, which would have closed them all at once.
     """
 
     import asyncio
@@ -39,10 +44,13 @@ _WS = '''
     import random
     import signal
     import time
+    from collections.abc import Awaitable, Callable
 
-    from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+    from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
+    @mongo_import@
     from redis.asyncio import Redis
     from redis.exceptions import RedisError
+    @sql_imports@
 
     from app.settings import settings
 
@@ -120,6 +128,59 @@ _WS = '''
             for sock in sockets[batch::batches]:
                 sock.close(1012)
             await asyncio.sleep(seconds / batches)
+
+
+    _snapshots: dict[str, tuple[float, str | None]] = {}  # channel → (loaded at, state)
+    _refills: dict[str, asyncio.Task[str | None]] = {}  # channel → its one query in flight
+
+
+    async def _refill(channel: str, load: Callable[[str], Awaitable[str | None]]) -> str | None:
+        try:
+            state = await load(channel)
+            if len(_snapshots) > 10_000:  # channels come and go: bound the cache
+                _snapshots.clear()
+            _snapshots[channel] = (time.monotonic(), state)
+            return state
+        finally:
+            del _refills[channel]
+
+
+    async def snapshot(channel: str, load: Callable[[str], Awaitable[str | None]]) -> str | None:
+        """``channel``'s state, at most settings.snapshot_ttl_s old (None if it has none):
+        ``load`` runs once per channel and TTL in this worker, however many ask meanwhile."""
+        cached = _snapshots.get(channel)
+        if cached is not None and time.monotonic() - cached[0] < settings.snapshot_ttl_s:
+            return cached[1]
+        if channel not in _refills:
+            _refills[channel] = asyncio.create_task(_refill(channel, load))
+        # shielded: a caller that gives up does not cancel the query the others await
+        return await asyncio.shield(_refills[channel])
+
+
+    @load@
+
+
+    @router.get("/snapshot/{channel}")
+    async def channel_snapshot(channel: str, token: str, request: Request) -> Response:
+        """The state a client starts from after it (re)connects or is told to RESYNC."""
+        if user_of(token) is None:
+            return Response(status_code=401)
+        try:
+            state = await asyncio.wait_for(
+                snapshot(channel, lambda c: _load(request, c)), settings.request_deadline_s
+            )
+        except (TimeoutError, @load_errors@):
+            return Response(status_code=503, headers={"Retry-After": "1"})
+        if state is None:
+            return Response(status_code=404)
+        return Response(state, media_type="application/json")
+
+
+    @router.get("/readyz")
+    async def readyz() -> Response:
+        """Readiness, the balancer's health check: 503 from SIGTERM on, so no new handshake
+        goes to a worker that refuses them (/healthz, liveness, stays 200)."""
+        return Response(status_code=503 if _draining.is_set() else 200)
 
 
     def drain_on_sigterm() -> None:
@@ -206,11 +267,62 @@ _WS = '''
 '''
 
 
+#: How ``_load`` reads a channel's state, per store: (code, the store's errors).
+_SQL_LOAD = '''
+    async def _load(request: Request, channel: str) -> str | None:
+        """The channel's state, which its publisher upserts before it publishes:
+        CREATE TABLE channel_state (channel text PRIMARY KEY, body text NOT NULL)."""
+        async with request.app.state.sessions() as session:
+            found = await session.execute(
+                text("SELECT body FROM channel_state WHERE channel = :channel"),
+                {"channel": channel},
+            )
+            body = found.scalar_one_or_none()
+            return None if body is None else str(body)
+'''
+
+_MONGO_LOAD = '''
+    async def _load(request: Request, channel: str) -> str | None:
+        """The channel's state, which its publisher upserts before it publishes: the
+        channel_state document {_id: channel, body: "…"}."""
+        states = request.app.state.db.get_default_database()["channel_state"]
+        found = await states.find_one({"_id": channel})
+        return None if found is None else str(found["body"])
+'''
+
+_REDIS_LOAD = '''
+    async def _load(request: Request, channel: str) -> str | None:
+        """The channel's state, which its publisher sets before it publishes: the key
+        "state:" + channel, on the bus's Redis."""
+        state = await request.app.state.bus.get("state:" + channel)
+        return None if state is None else bytes(state).decode()
+'''
+
+
 def websocket_module(plan: Plan) -> str:
-    """``app/ws.py``: the WebSocket route, its per-socket queues and the pub/sub listener."""
+    """``app/ws.py``: the WebSocket route, its per-socket queues, the pub/sub listener, the
+    cached snapshot route and readiness."""
     try:
         per_worker = fmt_number(plan.figure("sockets_per_worker").value)
     except KeyError:
         per_worker = "all of its"
-    own = ", never the cache's client" if profile(plan).cache == "redis" else ""
-    return fill(_WS, per_worker=per_worker, own=own)
+    p = profile(plan)
+    own = ", never the cache's client" if p.cache == "redis" else ""
+    mongo = sql = "@drop@"
+    if p.dialect == "mongodb":
+        load, errors = _MONGO_LOAD, "PyMongoError"
+        mongo = "from pymongo.errors import PyMongoError"
+    elif p.dialect in ("postgresql", "mysql"):
+        load, errors = _SQL_LOAD, "SQLAlchemyError"
+        sql = "from sqlalchemy import text\nfrom sqlalchemy.exc import SQLAlchemyError"
+    else:  # Redis as the store, or no store: the state is a key on the bus's Redis
+        load, errors = _REDIS_LOAD, "RedisError"
+    return fill(
+        _WS,
+        per_worker=per_worker,
+        own=own,
+        load=fill(load).rstrip("\n"),
+        load_errors=errors,
+        mongo_import=mongo,
+        sql_imports=sql,
+    )

@@ -2,7 +2,8 @@
 valid ticket is refused before accept, a Redis publish reaches every socket on its channel, a
 client that stops reading is dropped while the others keep receiving, and after the worker's
 pub/sub connection is killed it resubscribes, tells its sockets to resync, and later messages
-arrive; on SIGTERM under gunicorn the worker drains its sockets a few at a time, then exits."""
+arrive; under gunicorn no socket is compressed, and on SIGTERM the worker fails readiness and
+drains its sockets a few at a time, then exits."""
 
 from __future__ import annotations
 
@@ -195,14 +196,19 @@ async def read_until_closed(client: ClientConnection, got: list[str]) -> int | N
     return client.close_code
 
 
-async def drained(port: int, server: subprocess.Popen[bytes]) -> tuple[list[int | None], int, int]:
+async def drained(
+    port: int, server: subprocess.Popen[bytes]
+) -> tuple[list[int | None], int, int, list[int], str | None]:
     """SIGTERM to gunicorn while 10 sockets are open: (each socket's close code, how many of
     the 9 left open after the first close still receive a broadcast, the HTTP status of a
-    handshake during the drain)."""
+    handshake during the drain, /readyz before SIGTERM and during the drain, the compression
+    the server agreed to)."""
     redis = Redis.from_url(os.environ["VERIFY_REDIS_URL"])
     channel = f"match-{uuid.uuid4()}"
     url = f"ws://127.0.0.1:{port}/ws/{channel}?token={ticket('fan')}"
-    clients = [await connect(url) for _ in range(10)]
+    clients = [await connect(url) for _ in range(10)]  # each offers permessage-deflate
+    extensions = clients[0].response.headers.get("Sec-WebSocket-Extensions")
+    ready = [httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code]
     got: list[list[str]] = [[] for _ in clients]
     readers = [
         asyncio.create_task(read_until_closed(c, g)) for c, g in zip(clients, got, strict=True)
@@ -219,17 +225,20 @@ async def drained(port: int, server: subprocess.Popen[bytes]) -> tuple[list[int 
     await redis.publish("live:" + channel, "still-here")
     with pytest.raises(InvalidStatus) as caught:
         await connect(url)
+    ready.append(httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code)
     codes = await asyncio.wait_for(asyncio.gather(*readers), 120)
     await redis.aclose()
-    return list(codes), sum("still-here" in g for g in got), caught.value.response.status_code
+    status = caught.value.response.status_code
+    return list(codes), sum("still-here" in g for g in got), status, ready, extensions
 
 
 def test_sigterm_drains_the_sockets_a_few_at_a_time_then_the_server_exits(
     tmp_path: Path,
 ) -> None:
-    """The design's gunicorn config and worker: the drain (APP_WS_DRAIN_S, 10 s for the
-    test) closes the sockets with 1012 one after another, not all at once, refuses new ones
-    meanwhile, and the server then exits by itself."""
+    """The design's gunicorn config and worker: sockets are not compressed; the drain
+    (APP_WS_DRAIN_S, 10 s for the test) closes the sockets with 1012 one after another, not
+    all at once, fails readiness and refuses new sockets meanwhile, and the server then exits
+    by itself."""
     port = free_port()
     log = tmp_path / "gunicorn.log"
     env = {**os.environ, "APP_WS_DRAIN_S": "10"}
@@ -248,10 +257,12 @@ def test_sigterm_drains_the_sockets_a_few_at_a_time_then_the_server_exits(
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        codes, still_open, refused = asyncio.run(drained(port, server))
+        codes, still_open, refused, ready, extensions = asyncio.run(drained(port, server))
         assert codes == [1012] * 10, log.read_text()[-3000:]
         assert still_open >= 5, f"only {still_open} of 9 sockets outlived the first close"
         assert refused == 403
+        assert ready == [200, 503], "readiness must fail while the worker drains"
+        assert extensions is None, f"the server compresses each socket's copy: {extensions}"
         assert server.wait(timeout=60) is not None
     finally:
         if server.poll() is None:
