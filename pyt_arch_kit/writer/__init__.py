@@ -104,6 +104,10 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+#: A store that is another's extension names both (the verifier looks for PostgreSQL).
+_EXTENSION_OF = {"timescaledb": " (PostgreSQL)"}
+
+
 def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -> str:
     """What to build, the key numbers, the push-back, and what was assumed.
 
@@ -137,7 +141,7 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
             f"**{conc.model.value}**, on **{cap.instances} instance(s) × "
             f"{cap.cores_per_instance} cores**"
             + (f" in {cap.zones} zones" if cap.zones > 1 else "")
-            + (f", with **{db.engine}**" if db else "")
+            + (f", with **{db.engine}**{_EXTENSION_OF.get(db.engine.value, '')}" if db else "")
             + (f" and **{plan.data.tool}** for data processing" if plan.data else "")
             + ". "
             + conc.why[0].upper()
