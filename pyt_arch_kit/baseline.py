@@ -7,35 +7,18 @@ and states only what is its own. The text ships in the package (``baseline.md``,
 
 from __future__ import annotations
 
-import re
 from importlib import resources
 
-__all__ = [
-    "BASELINE",
-    "BASELINE_REFERENCE",
-    "BASELINE_WITH_CODE",
-    "baseline_modules",
-    "baseline_text",
-]
+__all__ = ["BASELINE", "BASELINE_REFERENCE", "baseline_text"]
 
 #: The baseline's name and version, as a design cites it.
 BASELINE = "service baseline v1"
 #: The line a service design applies it with: its name, version and where to read it.
-BASELINE_REFERENCE = f"The rest: **{BASELINE}** (`pyt-arch baseline`, docs/guides/baseline.md)."
-#: The line for a service that runs the baseline's code too (``app/retries.py``): where to get it.
-BASELINE_WITH_CODE = (
-    f"The rest: **{BASELINE}** (`pyt-arch baseline`, docs/guides/baseline.md; `--write .` "
-    "adds its `app/retries.py`)."
+BASELINE_REFERENCE = (
+    f"Everything else is the **{BASELINE}** (`pyt-arch baseline`, docs/guides/baseline.md)."
 )
-
-_MODULE = re.compile(r"```python\n# ([\w/.]+\.py)\n(.*?)```", re.S)
 
 
 def baseline_text() -> str:
     """The baseline as Markdown, from the installed package."""
     return (resources.files("pyt_arch_kit") / "baseline.md").read_text(encoding="utf-8")
-
-
-def baseline_modules() -> dict[str, str]:
-    """The baseline's code: each module's path (``app/retries.py``) and its source."""
-    return {path: f"# {path}\n{body}" for path, body in _MODULE.findall(baseline_text())}

@@ -177,15 +177,12 @@ def _parser() -> argparse.ArgumentParser:
         description="List the shipped scenarios, one a line, name first.",
     )
 
-    base = sub.add_parser(
+    sub.add_parser(
         "baseline",
         help="print the service baseline every service design applies",
         description="Print the service baseline (Markdown): the practices every service "
-        "design applies and names in one line. With --write DIR, write its code "
-        "(app/retries.py) under DIR instead, beside a design's own files.",
+        "design applies and names in one line.",
     )
-    base.add_argument("--write", metavar="DIR", help="write the baseline's code under DIR")
-    base.add_argument("--force", action="store_true", help="overwrite files that exist")
 
     persona = sub.add_parser(
         "persona",
@@ -438,7 +435,10 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"{name:<24} {summary}\n")
         return EXIT_OK
     if args.command == "baseline":
-        return _baseline(args, out)
+        from pyt_arch_kit.baseline import baseline_text
+
+        out.write(baseline_text())
+        return EXIT_OK
     if args.command == "persona":
         from pyt_arch_kit.persona import load_persona
 
@@ -480,31 +480,6 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
         out.write(computed._repr_markdown_())
-    return EXIT_OK
-
-
-def _baseline(args: argparse.Namespace, out: TextIO) -> int:
-    """Print the baseline, or write its code modules under ``--write DIR``."""
-    from pyt_arch_kit.baseline import baseline_modules, baseline_text
-
-    if args.write is None:
-        out.write(baseline_text())
-        return EXIT_OK
-    from pyt_arch_kit.exports import write_atomically
-    from pyt_arch_kit.files import shown_path
-
-    root = Path(args.write)
-    if not root.is_dir():
-        raise SettingsError(f"--write {shown_path(args.write)} is not a folder: create it first")
-    for path, code in baseline_modules().items():
-        target = root / path
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            where = shown_path(target.parent)
-            raise SettingsError(f"cannot create {where}: {exc.strerror}") from None
-        write_atomically(target, code, overwrite=args.force, fix="use --force to overwrite it")
-        _note(f"wrote {shown_path(target)}")
     return EXIT_OK
 
 

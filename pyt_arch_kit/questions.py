@@ -88,7 +88,6 @@ PROBES: dict[str, _Answers] = {
     "workload.db_calls_per_request": _fixed(1.0, 10.0),
     "workload.db_ms_per_call": _times(0.2, 10),
     "workload.batch_data_gb": _times(0.1, 10),
-    "workload.bytes_per_row": _times(0.5, 2),
     "workload.freshness_s": _fixed(5.0, 3600.0, 86_400.0),
     "infrastructure.db_max_connections": _times(0.25, 5, whole=True),
     "infrastructure.cores_per_instance": _times(0.5, 4, whole=True),
@@ -101,8 +100,7 @@ def design_facts(plan: Plan) -> dict[str, str]:
 
     The aspects are the plan's decisions (concurrency model, framework, database, cache, read
     replicas, standbys, PgBouncer, broker, data tool), its size (instances) and its verdicts
-    (whether the pools fit under the connection limit, whether the p99 meets its target), and
-    a time-series store's chunk interval.
+    (whether the pools fit under the connection limit, whether the p99 meets its target).
     """
     cap, conc, db = plan.capacity, plan.concurrency, plan.database
     online = "app" in plan.components
@@ -119,15 +117,8 @@ def design_facts(plan: Plan) -> dict[str, str]:
         "data tool": "none" if plan.data is None else plan.data.tool_name,
         "pools fit the connection limit": _fits(plan),
         "p99 meets the target": ("yes" if cap.meets_p99 else "no") if online else "n/a",
-        "hypertable chunk": _chunk(plan),
     }
     return facts
-
-
-def _chunk(plan: Plan) -> str:
-    """A time-series store's chunk interval (what its row size and ingest rate set)."""
-    chunk = next((f for f in plan.figures if f.key == "timescale_chunk_interval_h"), None)
-    return "n/a" if chunk is None else f"{chunk.value:g} h"
 
 
 def _fits(plan: Plan) -> str:
@@ -238,11 +229,7 @@ def _answered(req: Requirements, field: str, value: Any) -> Requirements | None:
 
 
 def _changes(before: dict[str, str], after: dict[str, str]) -> tuple[tuple[Change, ...], float]:
-    # another database has no chunks: the database's own change says so
-    follows = {"hypertable chunk"} if before["database"] != after["database"] else set()
-    changes = tuple(
-        Change(k, before[k], after[k]) for k in before if before[k] != after[k] and k not in follows
-    )
+    changes = tuple(Change(k, before[k], after[k]) for k in before if before[k] != after[k])
     score = 0.0
     for c in changes:
         if c.aspect == "instances":

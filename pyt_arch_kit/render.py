@@ -62,35 +62,6 @@ def figures_table(figures: tuple[Figure, ...] | list[Figure], *, sources: bool =
     return "\n".join(rows)
 
 
-def split_sources(source: str) -> list[str]:
-    """A figure's sources: its text split at ``"; "`` outside parentheses, so a citation
-    that lists works inside its own parentheses stays whole."""
-    parts: list[str] = []
-    depth = start = 0
-    for i, ch in enumerate(source):
-        depth += (ch == "(") - (ch == ")")
-        if depth <= 0 and source.startswith("; ", i):
-            parts.append(source[start:i])
-            start = i + 2
-    parts.append(source[start:])
-    return [p.strip() for p in parts if p.strip()]
-
-
-def figures_cited(figures: tuple[Figure, ...] | list[Figure]) -> str:
-    """The figures as a Markdown table whose sources are numbers into one list after it: a
-    source cited by many rows is written once (a row's sources split at ``"; "`` outside
-    parentheses: :func:`split_sources`)."""
-    numbers: dict[str, int] = {}
-    rows = ["| Figure | Value | Formula | Inputs | Sources |", "|---|---:|---|---|---|"]
-    for f in figures:
-        cited = [numbers.setdefault(s, len(numbers) + 1) for s in split_sources(f.source)]
-        rows.append(
-            f"| {_cell(f.label)} | {f.show()} | `{_cell(f.formula)}` | {_cell(f.inputs_text())} "
-            f"| {', '.join(map(str, dict.fromkeys(cited)))} |"
-        )
-    return "\n".join([*rows, "", "Sources:", "", *(f"{n}. {s}" for s, n in numbers.items())])
-
-
 def materials_table(lines: tuple[BomLine, ...] | list[BomLine]) -> str:
     """The bill of materials as a Markdown table: one row per part, then the totals."""
     from pyt_arch_kit.planning.model import fmt_number

@@ -63,8 +63,6 @@ NOT_APPLICABLE: dict[str, Any] = {
     "workload.events_per_s": 0.0,  # no streaming job
     "workload.messages_per_s": 0.0,  # not given: no pushed messages sized
     "workload.sockets_per_message": 0,  # not given: every connected user
-    "workload.points_per_request": 1.0,  # not given: one row per write request
-    "workload.bytes_per_row": 0.0,  # not a time series: stored size from growth_gb_per_month
     "infrastructure.db_max_connections": 0,  # no database
     "proposed.service_count": 1,  # no service count proposed: one deployable
     "workload.cache_keys": 1,  # no read cache can pay off: the key count is not used
@@ -138,8 +136,6 @@ class ResolvedWorkload:
     events_per_s: float = 0.0
     messages_per_s: float = 0.0
     sockets_per_message: int = 0
-    points_per_request: float = 1.0
-    bytes_per_row: float = 0.0
     shuffle_share: float = 0.0
     partition_mb_s: float = 0.0
     consumer_mb_s: float = 0.0

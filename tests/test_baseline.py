@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 
 from pyt_arch_kit import Architect, preset
-from pyt_arch_kit.baseline import BASELINE, baseline_modules, baseline_text
+from pyt_arch_kit.baseline import BASELINE, baseline_text
 from pyt_arch_kit.cli import main
 from pyt_arch_kit.design import main_text
 from pyt_arch_kit.presets import preset_names
-from pyt_arch_kit.writer.code import baseline_code
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = [n for n in preset_names() if (preset(n).scale.peak_rps or 0) > 0]
@@ -60,23 +59,3 @@ def test_a_service_design_does_not_repeat_the_baseline(name: str) -> None:
 @pytest.mark.parametrize("name", JOBS)
 def test_a_job_keeps_its_own_text(name: str) -> None:
     assert BASELINE not in Architect().design(preset(name)).text
-
-
-def test_pyt_arch_baseline_writes_its_code_beside_a_designs_files(tmp_path: Path) -> None:
-    """The code every busy service shares ships with the baseline, not in each design."""
-    assert main(["baseline", "--write", str(tmp_path)]) == 0
-    written = (tmp_path / "app" / "retries.py").read_text(encoding="utf-8")
-    assert written == baseline_modules()["app/retries.py"]
-    compile(written, "app/retries.py", "exec")
-    assert main(["baseline", "--write", str(tmp_path)]) != 0  # an edited copy is not replaced
-    assert main(["baseline", "--write", str(tmp_path), "--force"]) == 0
-
-
-@pytest.mark.parametrize("name", SERVICES)
-def test_a_service_cites_the_baselines_retries_module_instead_of_copying_it(name: str) -> None:
-    """Bug fixed: app/retries.py (~430 words) was copied into six service designs (second
-    review, cross-cutting gaps)."""
-    d = Architect().design(preset(name))
-    assert "# app/retries.py" not in d.text
-    cites = baseline_code(d.plan) == ("app/retries.py",)
-    assert ("`--write .` adds its `app/retries.py`" in d.text) == cites

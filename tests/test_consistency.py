@@ -14,7 +14,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pyt_arch_kit import Architect, Design, Requirements, plan, preset, preset_names
-from pyt_arch_kit.requirements import DataMode
 from pyt_arch_kit.verify import Verification
 from pyt_arch_kit.verify.catalogue import chosen_components
 from pyt_arch_kit.verify.mermaid import NodeMermaid
@@ -37,11 +36,9 @@ def assert_consistent(design: Design, verdict: Verification) -> None:
     assert not list(verdict), verdict.to_text()  # the checker finds no disagreement
     quoted = figures_quoted(verdict)
     if "app" in design.plan.components:  # a service: its size is stated where it is decided
-        # (Operations gives what a lost zone leaves, not the fleet again: said once, review 3)
-        for section in ("Executive Summary", "System Diagram"):
+        for section in ("Executive Summary", "System Diagram", "Operational Considerations"):
             assert "application instances" in quoted.get(section, set()), (section, quoted)
-    elif design.plan.pipeline is None or design.plan.pipeline.mode is DataMode.BATCH:
-        # a batch job: the data it is sized for (a stream: its events/s, not GB per run)
+    else:  # a batch job: the data it is sized for
         assert "data per run (GB)" in quoted.get("Executive Summary", set()), quoted
     if design.plan.database is not None and "app" in design.plan.components:
         pool = (  # MongoDB pools per client with no overflow (pymongo's maxPoolSize)

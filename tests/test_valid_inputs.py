@@ -148,12 +148,6 @@ def _consistent(data: dict[str, Any]) -> dict[str, Any]:
     window, fresh = work.get("window_h"), work.get("freshness_s")
     if window is not None and fresh and window * 3600 > fresh:
         work["freshness_s"] = min(31_536_000, window * 3600)
-    cpu = work.get("db_cpu_ms_per_call")
-    if cpu is not None:  # a call's server CPU is at most the time it holds the connection
-        if work.get("db_ms_per_call") is None:
-            work.pop("db_cpu_ms_per_call")
-        else:
-            work["db_cpu_ms_per_call"] = min(cpu, work["db_ms_per_call"])
     if infra.get("must_use") and infra.get("must_avoid"):
         infra["must_avoid"] = [t for t in infra["must_avoid"] if t not in infra["must_use"]]
     return {k: v for k, v in data.items() if v is not None}

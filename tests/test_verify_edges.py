@@ -20,7 +20,7 @@ from tests.fake_api import FakeAnthropic, Stream
 
 REQ = preset("io-bound-api")  # the plan: pool_size 2, max_overflow 1; FastAPI, PostgreSQL
 POOL = "pool_size: int = 2  # connections per worker"
-RETRIES = "from contextlib import asynccontextmanager\n"  # in app/main.py
+RETRIES = "import asyncio\nimport random\n"
 
 
 def model_answer() -> str:
@@ -32,7 +32,7 @@ def model_answer() -> str:
 
 
 EXPECTED = [
-    "python: Implementation Guidelines, python block 3: imports requests, which is neither in "
+    "python: Implementation Guidelines, python block 5: imports requests, which is neither in "
     "the standard library nor in the Technology Stack",
     "figures: Implementation Guidelines: “pool_size: int = 12” quotes pool size per process as 12; "
     "the plan's is 2",
@@ -204,11 +204,11 @@ def test_strict_fails_when_mermaid_cannot_run(
 @pytest.mark.parametrize(
     ("old", "new", "quoted"),
     [
-        ("on **5 instance(s) × 4 cores**", "on **fifty instance(s) × 4 cores**", 50),
-        ("on **5 instance(s) × 4 cores**", "on **forty-two instances × 4 cores**", 42),
+        ("running **5 instance(s) × 4 cores**", "running **fifty instance(s) × 4 cores**", 50),
+        ("running **5 instance(s) × 4 cores**", "running **forty-two instances × 4 cores**", 42),
         (
-            "on **5 instance(s) × 4 cores**",
-            "on **5 instance(s) × 4 cores** (fifty instance(s) at peak)",
+            "running **5 instance(s) × 4 cores**",
+            "running **5 instance(s) × 4 cores** (fifty instance(s) at peak)",
             50,
         ),
     ],

@@ -24,7 +24,6 @@ from pyt_arch_kit.planning.concurrency import plan_concurrency
 from pyt_arch_kit.planning.connections import connection_figures, holds_sockets
 from pyt_arch_kit.planning.data import plan_data
 from pyt_arch_kit.planning.database import plan_database
-from pyt_arch_kit.planning.deadlines import deadline_figures, deadlines
 from pyt_arch_kit.planning.hosting import database_hosting
 from pyt_arch_kit.planning.model import (
     BrokerPlan,
@@ -44,23 +43,12 @@ from pyt_arch_kit.planning.pipeline import plan_pipeline
 from pyt_arch_kit.planning.practices import plan_practices
 from pyt_arch_kit.planning.pushback import find_issues
 from pyt_arch_kit.planning.traffic import traffic_figures
-from pyt_arch_kit.planning.websocket import snapshot_caching, websocket_decisions
+from pyt_arch_kit.planning.websocket import websocket_decisions
 from pyt_arch_kit.requirements import DataMode, Interface, Requirements
 from pyt_arch_kit.resolved import ResolvedRequirements, resolve
 
 #: Decisions about serving requests, which a job (interface batch) has none of.
 _REQUEST_TOPICS = frozenset({"consistency", "connection pool", "isolation", "caching"})
-#: A job's load opens a connection per task: no request pool to size.
-_POOL_FIGURES = frozenset(
-    {
-        "db_busy_connections",
-        "db_busy_cores",
-        "db_ms_per_request",
-        "pool_size",
-        "total_connections",
-        "db_useful_connections",
-    }
-)
 
 __all__ = [
     "Broker",
@@ -126,32 +114,13 @@ def plan(requirements: Requirements) -> Plan:
     data, data_figs, data_decisions = plan_data(req)
     if req.interface is Interface.BATCH:  # a job: no requests to isolate, pool or cache for
         db_decisions = [d for d in db_decisions if d.topic not in _REQUEST_TOPICS]
-        db_figs = [f for f in db_figs if f.key not in _POOL_FIGURES]
     pipeline, pipe_figs, pipe_decisions, pipe_findings = plan_pipeline(req, data)
-    if db is None and any(d.topic == "sessions table" for d in pipe_decisions):  # its sink
-        db_decisions = [d for d in db_decisions if d.topic != "database"]
-    if (
-        data is not None
-        and data.tool is DataTool.SPARK_STREAMING
-        and db is None
-        and req.interface is Interface.BATCH
-    ):
-        broker_decisions = [  # no client of ours: Spark's Kafka source reads the topic
-            dataclasses.replace(d, choice=f"{broker.name} (Spark's Kafka source)")
-            if d.topic == "broker" and broker is not None
-            else d
-            for d in broker_decisions
-        ]
     practices = plan_practices(req, cap, conc, db, broker)
     if db is not None:
         practices.append(database_hosting(req, db))
     if holds_sockets(req):
         practices += websocket_decisions(req, cap, conc, db)
-        db_decisions = snapshot_caching(db_decisions)
     field_figs = traffic_figures(req, cap) + connection_figures(req, cap, conc, db)
-    limits = deadlines(req, cap, conc, db)
-    if limits is not None:
-        field_figs += deadline_figures(limits, req, cap.service_cv)
     findings = find_issues(req, cap, conc, db, data, broker)
     if req.interface is Interface.BATCH:  # no request traffic: no request-serving figures
         cap_figs, conc_figs, field_figs = [], [], []

@@ -26,14 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pyt_arch_kit.planning.capacity_figures import push_sends_per_s
 from pyt_arch_kit.planning.choices import Broker, Cache, DataTool
 from pyt_arch_kit.planning.connections import SOCKET_KIB, SOCKET_SOURCE, holds_sockets
-from pyt_arch_kit.planning.database import DB_TARGET_UTILISATION
 from pyt_arch_kit.planning.model import Figure, fmt_number
 from pyt_arch_kit.planning.pipeline import NODE_CORES, RAM_PER_CORE_GB, RYZA
 from pyt_arch_kit.planning.stores import REDIS_PERSISTENCE, compress_after_days
-from pyt_arch_kit.planning.stream import DRIVER_CORES, STREAM_GB_PER_CORE
 from pyt_arch_kit.requirements import DatabaseKind
 
 if TYPE_CHECKING:
@@ -54,7 +51,6 @@ __all__ = [
     "bill_figures",
     "db_class_for",
     "materials",
-    "timescale_vm",
 ]
 
 #: The growth horizon storage is sized for, in months (the capacity chart's horizon too).
@@ -87,19 +83,11 @@ class DbClass:
         name: the provider's name, e.g. ``"db.r7g.2xlarge"``.
         vcpu: its vCPUs.
         gib: its memory in GiB.
-        baseline: the share of its vCPUs it may keep busy all the time (a burstable class
-            runs above it on CPU credits only; 1 for the others).
     """
-
-    @property
-    def burstable(self) -> bool:
-        """Whether it runs on CPU credits above a baseline (db.t4g)."""
-        return self.baseline < 1
 
     name: str
     vcpu: int
     gib: int
-    baseline: float = 1.0
 
     @property
     def gb(self) -> float:
@@ -119,45 +107,6 @@ DB_CLASSES = tuple(
         ("16xlarge", 64),
     )
 )
-
-
-def timescale_vm(klass: DbClass) -> str:
-    """The EC2 instance type of a class's size, which a self-run TimescaleDB runs on (Amazon
-    RDS does not offer the extension): ``db.r7g.2xlarge`` → ``r7g.2xlarge``."""
-    return klass.name.removeprefix("db.")
-
-
-#: The burstable classes a database with a tiny load is priced as (db.t4g: 2 vCPU, a 20–30 %
-#: baseline; micro's 1 GiB left out: too little for PostgreSQL's buffers and connections).
-BURSTABLE_DB_CLASSES = (
-    DbClass("db.t4g.small", 2, 2, 0.2),
-    DbClass("db.t4g.medium", 2, 4, 0.2),
-    DbClass("db.t4g.large", 2, 8, 0.3),
-)
-
-
-#: Below this p99 target no burstable class: requests that wait on the database must not
-#: wait on its CPU credits (the RDS docs keep T classes for development and test, "DB instance
-#: class types"); an internal tool whose users tolerate a second may use one.
-BURSTABLE_MIN_P99_MS = 1000
-
-
-def burstable_class_for(busy_cores: float, ram_gb: float) -> DbClass | None:
-    """The smallest burstable class whose baseline carries ``busy_cores`` at the database's
-    utilisation target and whose memory holds ``ram_gb``; ``None`` when none does.
-
-    Example:
-        >>> burstable_class_for(0.05, 0.5).name  # the internal tool: 0.05 busy, 2 GB stored
-        'db.t4g.small'
-    """
-    return next(
-        (
-            c
-            for c in BURSTABLE_DB_CLASSES
-            if c.vcpu * c.baseline * DB_TARGET_UTILISATION >= busy_cores and c.gb >= ram_gb
-        ),
-        None,
-    )
 
 
 def db_class_for(cores: float, ram_gb: float) -> DbClass:
@@ -232,11 +181,7 @@ class BomLine:
 
 def _data_at_horizon(plan: Plan) -> float:
     s = plan.resolved.scale
-    grown = s.data_gb + s.growth_gb_per_month * HORIZON_MONTHS
-    pipe, data = plan.pipeline, plan.data
-    if pipe is not None and pipe.lake_days and data is not None:  # a lifecycle rule bounds it
-        return min(grown, pipe.lake_days * data.data_gb)
-    return grown
+    return s.data_gb + s.growth_gb_per_month * HORIZON_MONTHS
 
 
 def _writes_per_s(plan: Plan) -> float:
@@ -316,30 +261,15 @@ def _db_data_gb(plan: Plan) -> float:
     return _timescale_on_disk(plan, raw) if db.engine is DatabaseKind.TIMESCALEDB else raw
 
 
-def _journal(plan: Plan) -> bool:
-    """A ledger's journal (the writer's ``app/ledger.py``): postings appended by month, whose
-    working set is the open month, not a share of everything stored."""
-    db, s = plan.database, plan.resolved.scale
-    return (
-        db is not None
-        and (db.outbox or db.isolation.locks_rows)
-        and not _results_only(plan)
-        and s.growth_gb_per_month > 0
-    )
-
-
 def _db_ram_needed(plan: Plan, data_gb: float) -> float:
     """RAM one database server needs with ``data_gb`` stored: the cache for the working set;
-    TimescaleDB's newest chunks in a quarter of its cores' memory; a ledger's accounts and
-    open month of postings (a month of growth), whatever the months before it hold."""
+    TimescaleDB's newest chunks in a quarter of its cores' memory."""
     db = plan.database
     assert db is not None
     if db.engine is DatabaseKind.TIMESCALEDB:
         return db.db_cores * DB_GB_PER_CORE
     if _results_only(plan):
         return 0.0
-    if _journal(plan):
-        return min(data_gb, plan.resolved.scale.growth_gb_per_month) / _CACHE_SHARE
     return DB_HOT_SHARE * data_gb / _CACHE_SHARE
 
 
@@ -349,23 +279,6 @@ def _db_class(plan: Plan) -> tuple[DbClass, str]:
     db, s = plan.database, plan.resolved.scale
     assert db is not None
     need = _db_ram_needed(plan, s.data_gb)
-    busy = db.db_busy_cores
-    small = (
-        burstable_class_for(busy, _db_ram_needed(plan, _data_at_horizon(plan)))
-        if db.engine in (DatabaseKind.POSTGRESQL, DatabaseKind.MYSQL)
-        and not _results_only(plan)
-        and not plan.resolved.infrastructure.db_cores
-        and plan.resolved.latency.p99_ms >= BURSTABLE_MIN_P99_MS
-        else None
-    )
-    if small is not None:  # a tiny load: a burstable class, its baseline the load's cores
-        return small, (
-            f"{small.name} ({small.vcpu} vCPU, {small.gib} GiB), burstable: its "
-            f"{small.baseline:.0%} baseline ({fmt_number(small.vcpu * small.baseline)} vCPU) "
-            f"carries {fmt_number(busy)} busy cores at ≤ {DB_TARGET_UTILISATION:.0%}, "
-            f"and ≥ {_db_ram_needed(plan, _data_at_horizon(plan)):,.1f} GB RAM holds the working "
-            f"set at {HORIZON_MONTHS} months"
-        )
     klass = db_class_for(db.db_cores, need)
     name = f"{klass.name} ({klass.vcpu} vCPU, {klass.gib} GiB)"
     past = (
@@ -373,29 +286,17 @@ def _db_class(plan: Plan) -> tuple[DbClass, str]:
         if klass.gb < need or klass.vcpu < db.db_cores
         else ""
     )
-    if db.engine is DatabaseKind.TIMESCALEDB:  # RDS does not offer it: self-run on EC2
+    if db.engine is DatabaseKind.TIMESCALEDB:
         return (
             klass,
-            f"EC2 {timescale_vm(klass)} ({klass.vcpu} vCPU, {klass.gib} GiB), self-run: "
-            f"{db.db_cores} cores{past}; the chunk interval keeps the newest chunks ",
+            f"{name}: {db.db_cores} cores{past}; the chunk interval keeps the newest chunks ",
         )
     if _results_only(plan):
         return klass, f"{name}: {db.db_cores} cores{past}"
-    journal = _journal(plan)
-    working = (
-        f"the accounts and the open month's postings, {s.growth_gb_per_month:,.0f} GB a month"
-        if journal
-        else f"{DB_HOT_SHARE:.0%} of today's {s.data_gb:,.0f} GB"
-    )
     basis = (
         f"{name}: the smallest r-class with ≥ {db.db_cores} cores and ≥ {need:,.0f} GB RAM "
-        f"(working set {working} / {_CACHE_SHARE:.0%})"
+        f"(working set {DB_HOT_SHARE:.0%} of today's {s.data_gb:,.0f} GB / {_CACHE_SHARE:.0%})"
     )
-    if journal:
-        basis += (
-            "; postings partitioned by month (PARTITION BY RANGE (posted_at)), so past months "
-            "stay on disk, out of the cache"
-        )
     if past:
         return klass, basis + past
     later = _db_ram_needed(plan, _data_at_horizon(plan))
@@ -469,8 +370,7 @@ def _database(plan: Plan) -> list[BomLine]:
     if db.engine is DatabaseKind.TIMESCALEDB:
         sizing += "in a quarter of it"
     basis = f"{sizing}; {stored} at {HORIZON_MONTHS} months"
-    instance = timescale_vm(klass) if db.engine is DatabaseKind.TIMESCALEDB else klass.name
-    lines = [BomLine("Database primary", 1, float(klass.vcpu), ram, data, basis, instance)]
+    lines = [BomLine("Database primary", 1, float(klass.vcpu), ram, data, basis, klass.name)]
     for name, n in (
         ("Database standbys", db.standbys),
         ("Database read replicas", db.read_replicas),
@@ -484,7 +384,7 @@ def _database(plan: Plan) -> list[BomLine]:
                     n * ram,
                     n * data,
                     f"{n} × the primary",
-                    instance,
+                    klass.name,
                 )
             )
     return lines
@@ -508,18 +408,6 @@ def _cache(plan: Plan) -> list[BomLine]:
     if db is None or db.cache is not Cache.REDIS:
         return []
     per_node = _cache_gb(plan)
-    if "redis" in {x.strip().lower() for x in plan.resolved.infrastructure.existing_services}:
-        return [
-            BomLine(
-                "Redis cache (existing, shared)",
-                0,
-                0.0,
-                per_node,
-                0.0,
-                f"no new nodes; the keys the TTL model holds at once (TTL {db.cache_ttl_s:g} s) "
-                f"× payload, × {_REDIS_OVERHEAD:g} for Redis's overhead, on the existing Redis",
-            )
-        ]
     return [
         BomLine(
             "Redis cache nodes",
@@ -564,54 +452,20 @@ def _data_job(plan: Plan) -> list[BomLine]:
     data, pipe = plan.data, plan.pipeline
     if data is None:
         return []
-    if pipe is not None and pipe.sink_rows_per_s and pipe.nodes:  # a Spark stream, all month
-        job_cores = pipe.nodes * pipe.executor_cores + DRIVER_CORES
-        own_sink = plan.database is None or not plan.database.engine.postgres
-        return [
-            BomLine(
-                f"Data job ({data.tool_name}) nodes, driver and object storage (checkpoint)",
-                pipe.nodes + 1,
-                float(job_cores),
-                job_cores * STREAM_GB_PER_CORE,
-                pipe.state_gb,
-                f"{pipe.nodes} node(s) × {pipe.executor_cores} vCPU for {pipe.consumers} "
-                f"stream cores and a {DRIVER_CORES}-vCPU driver, {STREAM_GB_PER_CORE:g} GB per "
-                f"vCPU, all month; the checkpoint holds the session state (≤ "
-                f"{fmt_number(pipe.state_gb)} GB)",
-            ),
-            BomLine(
-                "Sessions table (PostgreSQL primary + standby)",
-                2,
-                4.0,
-                32.0,
-                2 * pipe.sessions_gb,
-                f"db.r7g.large (2 vCPU, 16 GiB) each, Multi-AZ: one connection upserts ≤ "
-                f"{fmt_number(pipe.sink_rows_per_s)} rows/s; storage: the sessions kept "
-                f"(≤ {fmt_number(pipe.sessions_gb)} GB) on each copy",
-                instance="db.r7g.large",
-            ),
-        ][: 2 if own_sink else 1]
     stored = _data_at_horizon(plan)
     if pipe is not None and pipe.distributed and pipe.nodes:
         node_cores = max(plan.resolved.infrastructure.cores_per_instance, NODE_CORES)
-        kept = pipe.versions_kept
         return [
             BomLine(
                 f"Data job ({data.tool_name}) worker nodes and object storage",
                 pipe.nodes,
                 float(pipe.nodes * node_cores),
                 pipe.nodes * node_cores * RAM_PER_CORE_GB,
-                stored * (1 + kept),
+                stored,
                 f"{pipe.nodes} node(s) × {node_cores} cores × {RAM_PER_CORE_GB:g} GB per core "
                 f"for {pipe.executors} executor(s) of {pipe.executor_cores} cores, for the "
                 f"{fmt_number(pipe.run_time_h)} h a run takes (plus a driver); Parquet at "
-                f"{HORIZON_MONTHS} months"
-                + (
-                    f": the source and {kept} versions of the output (at most as large as the "
-                    "source each)"
-                    if kept
-                    else ""
-                ),
+                f"{HORIZON_MONTHS} months",
             )
         ]
     if pipe is not None and pipe.consumers:
@@ -667,24 +521,6 @@ def _stored_figure(plan: Plan, data_h: float) -> Figure:
     """The data stored at the horizon: linear growth, or for TimescaleDB what its retention
     keeps, compressed after ``compress_after`` (the one figure the bill and storage use)."""
     s, db = plan.resolved.scale, plan.database
-    pipe, data = plan.pipeline, plan.data
-    if pipe is not None and pipe.lake_days and data is not None:
-        return Figure(
-            "bom_data_horizon_gb",
-            f"Lake kept at {HORIZON_MONTHS} months",
-            round(data_h, 3),
-            "GB",
-            "min(D + g · H, days kept × GB a day)",
-            (
-                ("D", s.data_gb),
-                ("g", s.growth_gb_per_month),
-                ("H", HORIZON_MONTHS),
-                ("days kept", pipe.lake_days),
-                ("GB a day", data.data_gb),
-            ),
-            "an S3 lifecycle rule expires raw days after the days kept; a rerun or backfill "
-            "reaches back that far",
-        )
     if db is None or db.engine is not DatabaseKind.TIMESCALEDB or _results_only(plan):
         return Figure(
             "bom_data_horizon_gb",
@@ -805,46 +641,13 @@ def bill_figures(plan: Plan, lines: tuple[BomLine, ...]) -> list[Figure]:
             "request and response bytes at the peak rate; each standby and replica receives "
             "the writes (PostgreSQL documentation, 27.2 Log-Shipping Standby Servers)",
         ),
-        _transfer_figure(plan),
-    ]
-
-
-def _transfer_figure(plan: Plan) -> Figure:
-    """Bytes sent to clients in a month (what a provider bills as data transfer out): each
-    read's response at the average rate (a write is answered by a status of a few bytes), and
-    each pushed message to every socket it reaches at the same average-to-peak ratio."""
-    s = plan.resolved.scale
-    avg = s.avg_rps if "app" in plan.components else 0.0
-    sends = push_sends_per_s(plan.resolved)
-    avg_sends = sends * avg / s.peak_rps if s.peak_rps else 0.0
-    gb = (avg * s.read_ratio + avg_sends) * s.payload_kb * _SECONDS_PER_MONTH / 1e6
-    source = (
-        "the average rate over a month (what a provider bills as data transfer out); a read's "
-        "response carries the payload, a write's a status of a few bytes"
-    )
-    if not sends:
-        return Figure(
+        Figure(
             "bom_transfer_gb_month",
-            "Data sent to clients per month",
-            round(gb, 3),
+            "Client transfer per month",
+            round((s.avg_rps if online else 0.0) * s.payload_kb * _SECONDS_PER_MONTH / 1e6, 3),
             "GB",
-            "λ_avg · r · payload · 30 days",
-            (("λ_avg", avg), ("r", s.read_ratio), ("payload KB", s.payload_kb)),
-            source,
-        )
-    return Figure(
-        "bom_transfer_gb_month",
-        "Data sent to clients per month",
-        round(gb, 3),
-        "GB",
-        "(λ_avg · r + sends/s · λ_avg / λ) · payload · 30 days",
-        (
-            ("λ_avg", avg),
-            ("r", s.read_ratio),
-            ("sends/s at peak", sends),
-            ("λ", s.peak_rps),
-            ("payload KB", s.payload_kb),
+            "λ_avg · payload · 30 days",
+            (("λ_avg", s.avg_rps if online else 0.0), ("payload KB", s.payload_kb)),
+            "the average rate over a month (what a provider bills for egress)",
         ),
-        source + "; each pushed message goes to every socket it reaches, at the requests' "
-        "average-to-peak ratio",
-    )
+    ]

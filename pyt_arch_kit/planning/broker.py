@@ -7,7 +7,7 @@ from typing import Final, Literal
 
 from pyt_arch_kit.planning._names import named
 from pyt_arch_kit.planning.choices import Broker
-from pyt_arch_kit.planning.data import reads_a_log
+from pyt_arch_kit.planning.data import STREAM_FRESHNESS_S, reads_a_log
 from pyt_arch_kit.planning.model import BrokerPlan, ConcurrencyModel, Decision
 from pyt_arch_kit.requirements import DataMode, Interface
 from pyt_arch_kit.resolved import ResolvedRequirements
@@ -124,8 +124,8 @@ def choose_broker(req: ResolvedRequirements) -> BrokerChoice | None:
     proposed = {Broker(b) for b in named(req.proposed.technologies) & set(BROKER_NAMES)}
     if reads_a_log(req):  # the stream job consumes Kafka: the plan's one broker is Kafka
         why = (
-            f"a stream read within {req.workload.freshness_s:g} s is consumed from a "
-            "retained, partitioned log that its consumers can replay"
+            f"a stream processed within {STREAM_FRESHNESS_S:g} s is consumed from a retained, "
+            "partitioned log that its consumers can replay"
         )
         if Broker.KAFKA in run:
             return Broker.KAFKA, f"the organisation already runs Kafka, and {why}"

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from pyt_arch_kit.planning.choices import Cache
 from pyt_arch_kit.planning.model import Figure
@@ -24,16 +23,12 @@ from pyt_arch_kit.resolved import ResolvedRequirements
 __all__ = [
     "COLD_CACHE",
     "JUNG",
-    "LOCAL_CACHE_MB",
     "LOW_HIT_RATIO",
-    "REMOTE_RTT_MS",
     "ZIPF_ALPHA",
-    "CacheDecision",
     "CacheLoad",
     "cache_figures",
     "cache_load",
     "choose_cache",
-    "decide_cache",
     "hit_summary",
     "replica_figures",
     "too_rare",
@@ -67,18 +62,9 @@ _BUCKET = 1.02
 _MAX_KEYS = 10**12
 
 
-#: One round trip to a remote cache in the region (most clients cross a zone): an assumption,
-#: measure it (``redis-cli --latency``). Every read pays it, hit or miss; a hit saves the
-#: database call.
-REMOTE_RTT_MS = 0.5
-#: The memory an in-process cache may hold in each worker process (MB), next to its ~150 MB.
-LOCAL_CACHE_MB = 256.0
-
-
 def choose_cache(req: ResolvedRequirements) -> tuple[Cache, float]:
-    """The read cache the requirements allow, and its TTL (s), before the plan weighs whether
-    it pays (:func:`decide_cache`): none for strong consistency, a batch or a write-heavy
-    service; else Redis at 200 req/s and above, an in-process cache below."""
+    """The read cache and its TTL (s): Redis when reads dominate at scale and staleness is
+    allowed, an in-process cache below 200 req/s, none for strong consistency or a batch."""
     peak, read_ratio = req.scale.peak_rps, req.scale.read_ratio
     stale = req.consistency.stale_read_tolerance_s
     if req.interface is Interface.BATCH:
@@ -91,109 +77,6 @@ def choose_cache(req: ResolvedRequirements) -> tuple[Cache, float]:
     if stale >= 1 and read_ratio >= CACHE_READ_SHARE and peak > 0:
         return Cache.LOCAL, float(min(stale, given or 60.0))
     return Cache.NONE, 0.0
-
-
-def _ttl(req: ResolvedRequirements, cache: Cache) -> float:
-    given = req.workload.cache_ttl_s or (300.0 if cache is Cache.REDIS else 60.0)
-    return float(min(req.consistency.stale_read_tolerance_s, given))
-
-
-@dataclass(frozen=True)
-class CacheDecision:
-    """The plan's read cache, or why it has none.
-
-    Attributes:
-        cache: the cache (a ``NONE…`` or ``MEASURE_FIRST`` member when there is none).
-        ttl_s: its TTL (0 without a cache).
-        load: the database's load behind it.
-        rejected: the cache left out until measured, its TTL and load (``MEASURE_FIRST``).
-        why: one clause on why there is no cache, or on what the other cache would cost.
-    """
-
-    cache: Cache
-    ttl_s: float
-    load: CacheLoad
-    rejected: tuple[Cache, float, CacheLoad] | None = None
-    why: str = ""
-
-
-def decide_cache(
-    req: ResolvedRequirements,
-    load_for: Callable[[Cache, float], CacheLoad],
-    size: Callable[[CacheLoad], tuple[int, int]],
-) -> CacheDecision:
-    """The read cache that pays, if any (issue 20: a cache is built to shrink the database).
-
-    ``size(load)`` is the database's (cores, read replicas) for ``load``. A cache pays when
-    it leaves the database smaller than without one. An in-process cache (one per worker
-    process, nothing to run, no network hop) is taken when it pays and its keys fit in
-    :data:`LOCAL_CACHE_MB` per process; a remote Redis only when it shrinks the database
-    further and its hits save more time than its round trip (:data:`REMOTE_RTT_MS`, paid by
-    every read) costs: hit ratio × database call > round trip. A measured hit ratio is the cache the
-    requirements allow (:func:`choose_cache`), kept only if it pays.
-    """
-    allowed, _ = choose_cache(req)
-    none = load_for(Cache.NONE, 0.0)
-    if allowed not in (Cache.REDIS, Cache.LOCAL):
-        return CacheDecision(allowed, 0.0, none)
-    bare = size(none)
-
-    def pays(load: CacheLoad) -> bool:
-        cores, replicas = size(load)
-        return cores < bare[0] or replicas < bare[1]
-
-    if req.requirements.workload.cache_hit_ratio is not None:  # measured: the user's cache
-        ttl = _ttl(req, allowed)
-        load = load_for(allowed, ttl)
-        if pays(load):
-            return CacheDecision(allowed, ttl, load)
-        return CacheDecision(
-            Cache.NONE,
-            0.0,
-            none,
-            why=f"a measured hit ratio of {load.hit_ratio:.0%} leaves the database "
-            f"{bare[0]} cores either way",
-        )
-    local = load_for(Cache.LOCAL, _ttl(req, Cache.LOCAL))
-    remote = load_for(Cache.REDIS, _ttl(req, Cache.REDIS))
-    saved_ms = remote.hit_ratio * req.workload.db_ms_per_call  # per read, on average
-    slow = saved_ms <= REMOTE_RTT_MS  # the hop costs every read more than the hits save
-    fits = local.memory_mb <= LOCAL_CACHE_MB
-    local_pays = fits and not too_rare(Cache.LOCAL, local) and pays(local)
-    remote_pays = not slow and not too_rare(Cache.REDIS, remote) and pays(remote)
-    if remote_pays and (not local_pays or size(remote) < size(local)):
-        return CacheDecision(Cache.REDIS, _ttl(req, Cache.REDIS), remote)
-    if local_pays:
-        return CacheDecision(Cache.LOCAL, _ttl(req, Cache.LOCAL), local)
-    every_read_hits = replace(
-        none, read_rps=0.0, queries_per_s=none.queries_per_s - none.read_rps * _calls(none)
-    )
-    if not pays(every_read_hits):
-        return CacheDecision(
-            Cache.NONE,
-            0.0,
-            none,
-            why=f"the database needs {bare[0]} cores"
-            + (f" and {bare[1]} read replica(s)" if bare[1] else "")
-            + " even if a cache answered every read",
-        )
-    hop_refused = slow and not too_rare(Cache.REDIS, remote)
-    if fits and (hop_refused or local.hit_ratio >= remote.hit_ratio):
-        kind, shown = Cache.LOCAL, local
-    else:
-        kind, shown = Cache.REDIS, remote
-    if hop_refused:
-        why = (
-            f"Redis would hit about {remote.hit_ratio:.0%}, saving {saved_ms:.2g} ms a read "
-            f"for a {REMOTE_RTT_MS:g} ms round trip (assumed) on every read"
-        )
-    elif not too_rare(kind, shown):
-        why = "that would not shrink the database"
-    else:
-        why = ""
-    return CacheDecision(
-        Cache.MEASURE_FIRST, 0.0, none, rejected=(kind, _ttl(req, kind), shown), why=why
-    )
 
 
 def too_rare(cache: Cache, load: CacheLoad) -> bool:

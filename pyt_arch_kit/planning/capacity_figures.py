@@ -10,7 +10,7 @@ from pyt_arch_kit.planning.queueing import ALLEN_CUNNEEN, DEAN_BARROSO, ERLANG, 
 from pyt_arch_kit.requirements import Balancer
 from pyt_arch_kit.resolved import ResolvedRequirements
 
-__all__ = ["SEND_DEFLATE_S", "SEND_S", "capacity_figures", "push_cores", "push_sends_per_s"]
+__all__ = ["SEND_S", "capacity_figures", "push_cores", "push_sends_per_s"]
 
 _DENNING_BUZEN = "utilisation law, U = X · S (Denning & Buzen, 1978)"
 _TAIL = (
@@ -20,17 +20,14 @@ _TAIL = (
 )
 
 
-#: CPU per WebSocket send of one message to one socket, permessage-deflate off (the design's
-#: server setting): 34.8 µs measured for a 1 KB JSON update to 1,000 sockets, each with its
-#: queue and sender task, on uvicorn 0.55 + websockets 17.4 (64.1 µs with deflate, which
-#: compresses each socket's copy); sized at 40 µs. Replace it with a measurement of yours.
-SEND_S = 40e-6
-#: The same send with permessage-deflate on (uvicorn's default), measured alike.
-SEND_DEFLATE_S = 64e-6
+#: CPU per WebSocket send of one message to one socket, sized at the upper end of the 25–250 µs
+#: measured on this stack (uvicorn, websockets, permessage-deflate on: each socket compresses
+#: its own copy): replace it with a measurement of yours.
+SEND_S = 250e-6
 SEND_SOURCE = (
-    "34.8 µs per send measured with permessage-deflate off, 64.1 µs with it: a 1 KB JSON "
-    "update to 1,000 sockets, uvicorn 0.55 + websockets 17.4, 2-vCPU VM "
-    "(benchmarks/bench_ws_send.py); sized at 40 µs"
+    "0.4–4.2 s per broadcast to 16,667 sockets measured on this stack (uvicorn, websockets), "
+    "25–250 µs per send; sized at 250 µs (permessage-deflate compresses per socket: websockets "
+    "docs, “Compression”)"
 )
 
 

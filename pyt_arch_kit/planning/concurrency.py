@@ -145,7 +145,7 @@ def _choose_model(req: ResolvedRequirements, cap: Sized) -> tuple[ConcurrencyMod
         )
     return ConcurrencyModel.ASYNCIO, (
         f"IO is {1 - share:.0%} of request time and {per_instance:.0f} requests are in flight "
-        "per instance: an event loop per core, no thread per request"
+        "per instance: one event loop per core holds them all without a thread each"
     )
 
 
@@ -167,8 +167,8 @@ def _choose_kept(req: ResolvedRequirements, cap: Sized, model: ConcurrencyModel,
             )
         return (
             f"IO is {1 - share:.0%} of request time and up to "
-            f"{cap.in_flight / cap.instances:.0f} requests are in flight per instance: an "
-            "event loop per core, no thread per request"
+            f"{cap.in_flight / cap.instances:.0f} requests are in flight per instance: one "
+            "event loop per core holds them all without a thread each"
         )
     if model is ConcurrencyModel.THREADS and cap.in_flight <= _SYNC_MAX_IN_FLIGHT:
         return (  # chosen over sync by plan()
@@ -328,9 +328,8 @@ def plan_concurrency(
         "capped at the worker count",
         ConcurrencyModel.THREADS: "overlaps IO with familiar blocking code; threads cost ~8 MB "
         "of stack each and the GIL serialises any Python CPU work",
-        ConcurrencyModel.ASYNCIO: "many waits overlap on one thread per process; every library "
-        "on the request path must be async, and one blocking call stalls every request on that "
-        "loop",
+        ConcurrencyModel.ASYNCIO: "thousands of waits per process; every library on the request "
+        "path must be async, and one blocking call stalls every request on that loop",
         ConcurrencyModel.PROCESSES: "true parallelism; memory grows with each process, "
         "each holding its own copy of the code and data it loads",
         ConcurrencyModel.HYBRID: "overlaps IO and uses every core; two execution models to "
@@ -343,16 +342,9 @@ def plan_concurrency(
             "framework",
             f"{framework_text(framework, broker_plan(broker[0], model) if broker else None)} "
             f"on {server}",
-            "no requests to serve: one long-running program, restarted from its checkpoint"
-            if framework is Framework.STREAM_JOB
-            else f"fits the {model.value} model for a {iface_name} interface",
-            "a restart replays the batch in flight; the job's own metrics replace a "
-            "request-level health check"
-            if framework is Framework.STREAM_JOB
-            else _FRAMEWORK_TRADE[model],
-            ("micro-batches from a CronJob (minutes behind)",)
-            if framework is Framework.STREAM_JOB
-            else ("Django", "Flask", "aiohttp", "Litestar"),
+            f"fits the {model.value} model for a {iface_name} interface",
+            _FRAMEWORK_TRADE[model],
+            ("Django", "Flask", "aiohttp", "Litestar"),
         ),
     ]
     return plan, figures, decisions

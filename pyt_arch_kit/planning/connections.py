@@ -31,12 +31,12 @@ __all__ = [
 ]
 
 #: Memory one WebSocket connection takes in the ``websockets`` library (uvicorn's default
-#: WebSocket implementation) with permessage-deflate off, as the design's server runs it, in
-#: KiB; 64 KiB with its default compression. Your own per-connection state comes on top.
-SOCKET_KIB = 14.0
+#: WebSocket implementation) with its default permessage-deflate compression, in KiB; 14 KiB
+#: with compression off. Your own per-connection state comes on top: measure it.
+SOCKET_KIB = 64.0
 SOCKET_SOURCE = (
-    "websockets docs, “Memory and buffers”: 14 KiB per connection without compression (the "
-    "server's setting here), 64 KiB with the default"
+    "websockets docs, “Memory and buffers”: 64 KiB per connection with default compression, "
+    "14 KiB without"
 )
 #: RAM per vCPU of a general-purpose cloud VM (AWS m-family, GCP n2-standard: 4 GiB per vCPU).
 GIB_PER_VCPU = 4.0

@@ -12,11 +12,9 @@ from pyt_arch_kit.resolved import ResolvedRequirements
 __all__ = [
     "PACELC",
     "RETENTION_DAYS",
-    "WAL_PER_ROW",
     "consistency_decision",
     "data_safety",
     "isolation_for",
-    "wal_rate",
 ]
 
 #: Engines whose managed services (RDS Multi-AZ, Cloud SQL HA, Azure zone-redundant HA) keep
@@ -25,24 +23,6 @@ _MULTI_AZ = (DatabaseKind.POSTGRESQL, DatabaseKind.MYSQL)
 
 #: Days of point-in-time backups kept.
 RETENTION_DAYS = 14
-
-#: Up to this many GB stored, a managed point-in-time restore takes about 30 minutes.
-_SMALL_GB = 10
-
-
-#: Seconds of WAL a standby may lag and still be promoted (Patroni's maximum_lag_on_failover).
-_LAG_S = 5
-#: WAL bytes per stored byte of a time-series row: the heap and index insert records, and the
-#: full-page image of each page first touched after a checkpoint (an assumption to measure).
-WAL_PER_ROW = 2.0
-
-
-def wal_rate(req: ResolvedRequirements) -> tuple[float, float]:
-    """(points/s, WAL bytes/s) a time-series store writes at peak."""
-    w, s = req.workload, req.scale
-    rows = s.peak_rps * (1 - s.read_ratio) * w.points_per_request
-    size = w.bytes_per_row or s.growth_gb_per_month * 1e9 / 30 / 86_400 / max(rows, 1.0)
-    return rows, rows * size * WAL_PER_ROW
 
 
 def data_safety(
@@ -69,39 +49,17 @@ def data_safety(
         # RDS Multi-AZ, Cloud SQL HA and Azure zone-redundant HA replicate synchronously; the
         # transaction logs reach object storage every 5 minutes (RDS docs, "Restoring a DB
         # instance to a specified time": the latest restorable time is typically within 5 min).
-        pitr = "≤ 5 min from a point-in-time restore"
+        pitr = "≤ 5 min for a point-in-time restore (transaction logs shipped every 5 min)"
         if strong or redundant:
             return (
                 1,
                 True,
-                f"0 on failover (synchronous Multi-AZ standby), {pitr}",
-                "≈ 1–2 min",
+                f"0 on a failover (the Multi-AZ standby is synchronous); {pitr}",
+                "≈ 1–2 min (automated failover)",
             )
-        restore = "the time to restore a snapshot and replay the logs: rehearse it"
-        if req.scale.data_gb <= _SMALL_GB:
-            # a few GB: the new instance's start-up dominates an RDS point-in-time restore
-            restore = (
-                "≈ 30 min (a point-in-time restore of a few GB): measure it in a quarterly "
-                "restore drill"
-            )
-        return 0, False, pitr, restore
+        return 0, False, pitr, "the time to restore a snapshot and replay the logs: rehearse it"
     if strong:
         return 1, True, "0 for committed transactions", "≈ 1–2 min (automated failover)"
-    if redundant and engine is DatabaseKind.TIMESCALEDB:  # self-run: Patroni and pgBackRest
-        rows, wal = wal_rate(req)
-        lag = round(_LAG_S * wal, -6) or 1_000_000  # Patroni's default: 1 MB
-        return (
-            1,
-            False,
-            "seconds: Patroni promotes the asynchronous standby only within "
-            f"maximum_lag_on_failover = {lag:.0f} bytes ({_LAG_S} s of WAL at ≈ "
-            f"{wal / 1e6:.2g} MB/s: {rows:,.0f} points/s × {WAL_PER_ROW:g} × "
-            f"{req.workload.bytes_per_row:g} B; measure it as pg_wal_lsn_diff of two "
-            "pg_current_wal_lsn() a minute apart); alert when pg_stat_replication's "
-            "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) passes it for 1 min. "
-            "pgBackRest archives WAL to S3 at least every 60 s (archive_timeout) for restores",
-            "≈ 1 min (Patroni's 30 s leader lease, then promotion)",
-        )
     if redundant:
         return (
             1,
@@ -140,28 +98,31 @@ def isolation_for(req: ResolvedRequirements, engine: DatabaseKind) -> tuple[Isol
     if priority is ConsistencyPriority.STRONG and engine is DatabaseKind.MYSQL:
         return (
             Isolation.LOCKED_INNODB,
-            "one mechanism, row locks: in id order (FOR UPDATE ORDER BY id) opposite transfers "
-            "cannot deadlock, and a second command on an account waits for the lock and reads "
-            "the committed balance (MySQL docs, InnoDB locking reads). Not SERIALIZABLE on "
-            "top: InnoDB's SERIALIZABLE turns every plain read into a shared lock, which adds "
-            "deadlocks and lock waits the ordered locks already prevent",
+            "one mechanism, row locks: one short transaction per command locks the accounts "
+            "first (SELECT … FOR UPDATE ORDER BY id, so opposite transfers cannot deadlock), "
+            "checks the invariant, writes the postings, the balances and the outbox event, "
+            "commits; a second command on the same account waits for the lock and reads the "
+            "committed balance (MySQL docs, InnoDB locking reads). Not SERIALIZABLE on top: "
+            "InnoDB's SERIALIZABLE turns every plain read into a shared lock, which adds "
+            "deadlocks and lock waits the ordered locks already prevent. Every balance write "
+            "goes through the locked path; innodb_lock_wait_timeout well below the request "
+            "deadline; retry deadlocks (error 1213) and lock wait timeouts (1205) a few times "
+            "with jittered backoff; never hold a transaction across a network call",
         )
     if priority is ConsistencyPriority.STRONG:
         return (
             Isolation.LOCKED,
-            "one mechanism, row locks: in id order (FOR UPDATE ORDER BY id) opposite transfers "
-            "cannot deadlock, and a second command on an account waits for the lock, then reads "
-            "the committed row (PostgreSQL docs, 13.2.1 Read Committed). Not SERIALIZABLE on "
-            "top: SSI would add serialization failures (SQLSTATE 40001) the locks already "
-            "prevent (measured: 8 % of 1,600 contended transfers failed with both, none with "
-            "the locks alone, at 2.7× the throughput)",
-        )
-    if engine is DatabaseKind.TIMESCALEDB:  # appends: the unique index orders writers
-        return (
-            Isolation.READ_COMMITTED,
-            "one transaction per batch (COPY, then INSERT … ON CONFLICT DO UPDATE in key "
-            "order): no lock taken by hand; a batch sharing points with another waits on the "
-            "unique index, then updates",
+            "one mechanism, row locks: one short transaction per command locks the accounts "
+            "first (SELECT … FOR UPDATE ORDER BY id, so opposite transfers cannot deadlock), "
+            "checks the invariant, writes the postings, the balances and the outbox event, "
+            "commits; a second command on the same account waits for the lock, then reads the "
+            "committed row (PostgreSQL docs, 13.2.1 Read Committed). Not SERIALIZABLE on top: "
+            "SSI would add serialization failures (SQLSTATE 40001) the locks already prevent "
+            "(measured: 8 % of 1,600 contended transfers failed with both, none with the "
+            "locks alone, at 2.7× the throughput). Every balance write goes through the "
+            "locked path; lock_timeout per transaction at the time left of the request "
+            "deadline; lock timeouts (55P03) and deadlocks (40P01) retried with jittered "
+            "backoff within that deadline; never hold a transaction across a network call",
         )
     return (
         Isolation.READ_COMMITTED if engine.postgres else Isolation.REPEATABLE_READ,
@@ -173,15 +134,10 @@ def isolation_for(req: ResolvedRequirements, engine: DatabaseKind) -> tuple[Isol
 PACELC = "D. Abadi, “Consistency Tradeoffs in Modern Distributed Database System Design”, 2012"
 
 
-def consistency_decision(req: ResolvedRequirements, serves_stale: bool = True) -> Decision:
-    """Where the system sits on CAP / PACELC, stated as a decision; ``serves_stale`` tells
-    whether a cache or a read replica serves reads (else every read is the primary's, and the
-    stale-read tolerance is room left, not a property of the design)."""
+def consistency_decision(req: ResolvedRequirements) -> Decision:
+    """Where the system sits on CAP / PACELC, stated as a decision."""
     priority = req.consistency.priority
     stale = req.consistency.stale_read_tolerance_s
-    unused = (
-        f"no cache or replica serves stale reads: the {stale:g} s tolerance leaves room for one"
-    )
     choice, why = {
         ConsistencyPriority.STRONG: (
             "PC/EC: one primary, synchronous commit, reads of mutable data from the primary",
@@ -192,30 +148,13 @@ def consistency_decision(req: ResolvedRequirements, serves_stale: bool = True) -
             "PC/EL: consistent writes on the primary, reads may be served stale "
             f"for up to {stale:g} s",
             "writes stay correct; reads trade a bounded staleness for latency",
-        )
-        if serves_stale
-        else ("PC/EC as built: every read and write on the primary", unused),
+        ),
         ConsistencyPriority.AVAILABILITY: (
             "PA/EL: stay available and fast, reconcile later",
             f"stale reads up to {stale:g} s are acceptable; idempotent writes make retries "
             "and replays safe",
-        )
-        if serves_stale
-        else (
-            "PA/EL: stay available and fast; every read on the primary as built",
-            f"{unused}; idempotent writes make retries and replays safe",
         ),
     }[priority]
-    if (
-        req.infrastructure.database is DatabaseKind.TIMESCALEDB
-        and priority is not ConsistencyPriority.STRONG
-    ):
-        choice, why = (
-            "PA/EL: one primary takes each point as an idempotent upsert on (series_id, "
-            "time): a resent batch converges, nothing to reconcile",
-            "a failover may lose the last seconds of acknowledged points (the standby's lag, "
-            f"bounded by maximum_lag_on_failover); stale reads up to {stale:g} s are acceptable",
-        )
     return Decision(
         "consistency",
         choice,

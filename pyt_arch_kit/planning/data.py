@@ -48,9 +48,8 @@ def plan_data(req: ResolvedRequirements) -> tuple[DataPlan | None, list[Figure],
         if size > _POLARS_MAX_GB or "spark" in mandated or "pyspark" in mandated:
             tool = DataTool.SPARK_STREAMING
             why = (
-                f"{req.workload.events_per_s:,.0f} events/s into per-customer sessions "
-                f"within {fresh:g} s: a distributed stream processor with event-time "
-                "watermarks and checkpointed state"
+                f"{size:,.0f} GB per window with {fresh:g} s freshness: a distributed stream "
+                "processor with checkpointed state"
             )
         else:
             tool = DataTool.KAFKA_CONSUMERS
@@ -82,21 +81,17 @@ def plan_data(req: ResolvedRequirements) -> tuple[DataPlan | None, list[Figure],
     plan = DataPlan(
         mode=mode, tool=tool, data_gb=size, ram_needed_gb=ram, freshness_s=fresh, why=why
     )
-    figures = (
-        []
-        if mode is DataMode.STREAMING
-        else [  # a stream holds no data set in RAM
-            Figure(
-                "pandas_ram_gb",
-                "RAM pandas would need",
-                ram,
-                "GB",
-                "data size × 10 (upper bound)",
-                (("data per run GB", size),),
-                MCKINNEY,
-            ),
-        ]
-    )
+    figures = [
+        Figure(
+            "pandas_ram_gb",
+            "RAM pandas would need",
+            ram,
+            "GB",
+            "data size × 10 (upper bound)",
+            (("data per run GB", size),),
+            MCKINNEY,
+        ),
+    ]
     decisions = [
         Decision(
             "data processing",

@@ -8,13 +8,13 @@ from typing import Literal
 from pyt_arch_kit.planning.broker import DECIDE, BrokerChoice, _Decide, decided
 from pyt_arch_kit.planning.cache import (
     COLD_CACHE,
-    CacheDecision,
     CacheLoad,
     cache_figures,
     cache_load,
-    decide_cache,
+    choose_cache,
     hit_summary,
     replica_figures,
+    too_rare,
 )
 from pyt_arch_kit.planning.choices import Cache, Driver
 from pyt_arch_kit.planning.consistency import (
@@ -48,9 +48,7 @@ from pyt_arch_kit.resolved import ResolvedRequirements
 _fit = fit
 __all__ = [
     "CONNECTIONS_PER_DB_CORE",
-    "DB_CPU_SHARE",
     "db_cores_for",
-    "db_cpu_ms",
     "limit_for",
     "over_the_limit",
     "plan_database",
@@ -62,9 +60,8 @@ __all__ = [
 HIKARI = (
     "PostgreSQL wiki, “How to Find the Optimal Database Connection Pool Size”: "
     "(core_count × 2) + effective_spindle_count held for 9.1 and earlier; since 9.2 the "
-    "optimum is “2 to maybe 10 times the cores” (taken here as the connections that keep the "
-    "cores busy: cores ÷ the CPU share of a call, 2 × at the stated half); HikariCP wiki, "
-    "“About Pool Sizing”"
+    "optimum is “2 to maybe 10 times the cores” (the low end taken here, to raise under a "
+    "load test); HikariCP wiki, “About Pool Sizing”"
 )
 #: Active connections per database core the planner sizes for: the low end of the wiki's range.
 CONNECTIONS_PER_DB_CORE = 2
@@ -89,55 +86,22 @@ _POOL_SOURCES = {
     DatabaseKind.REDIS: "; redis-py ConnectionPool max_connections (unbounded by default: "
     "set it) per client, no overflow",
 }
-#: The share of a database server's cores its queries may keep busy at peak: the rest is
-#: headroom for vacuum, checkpoints, backups and a burst.
-DB_TARGET_UTILISATION = 0.75
-#: The share of a call's time (``workload.db_ms_per_call``) the server spends on CPU when
-#: ``workload.db_cpu_ms_per_call`` is not given: the rest is the network round trip, the
-#: driver, and waits on disk and locks, which keep a connection busy but no core.
-DB_CPU_SHARE = 0.5
-DB_CPU_SOURCE = (
-    "stated assumption: half a call's time is server CPU, the rest the round trip and waits "
-    "on disk and locks (the ratio behind the PostgreSQL wiki's 2 active connections per core): "
-    "measure it with pg_stat_statements (total_exec_time less shared_blk_read_time and "
-    "shared_blk_write_time, per call, with track_io_timing on) and set "
-    "workload.db_cpu_ms_per_call"
-)
-#: The wiki's range of active connections per core (2 to maybe 10 × cores).
-_CONNECTIONS_PER_CORE_MAX = 10
 #: The smallest database server the planner sizes (vCPU).
 _MIN_DB_CORES = 2
 _READS_PER_REPLICA = 3000.0
 
 
-def db_cores_for(busy_cores: float) -> int:
-    """vCPU for a primary whose queries keep ``busy_cores`` of CPU busy at peak (queries/s ×
-    CPU s per query): the smallest power of two (an instance class's size), at least 2, with
-    the busy CPU at most ``DB_TARGET_UTILISATION`` of the cores. No ceiling: a load past one
+def db_cores_for(busy_connections: float) -> int:
+    """vCPU for a primary with ``busy_connections`` active at peak: the smallest power of two
+    (a cloud instance size), at least 2, with 2 × cores ≥ busy. No ceiling: a load past one
     large server is a finding (replicas, a cache, sharding), not a smaller answer.
 
     Example:
-        >>> db_cores_for(4.8)  # the ledger: 9.6 connections busy, half of it on CPU
-        8
+        >>> db_cores_for(34.8)  # 17,400 calls/s × 2 ms
+        32
     """
-    need = max(float(_MIN_DB_CORES), busy_cores / DB_TARGET_UTILISATION)
+    need = max(float(_MIN_DB_CORES), busy_connections / CONNECTIONS_PER_DB_CORE)
     return int(2 ** math.ceil(math.log2(need) - 1e-12))
-
-
-def db_cpu_ms(req: ResolvedRequirements) -> float:
-    """Server CPU per database call, in ms: ``workload.db_cpu_ms_per_call`` when given (at most
-    the call's time), else :data:`DB_CPU_SHARE` of ``workload.db_ms_per_call``."""
-    db_ms = req.workload.db_ms_per_call
-    given = req.requirements.workload.db_cpu_ms_per_call
-    return db_ms * DB_CPU_SHARE if given is None else min(given, db_ms)
-
-
-def useful_connections(cores: int, cpu_share: float) -> int:
-    """Active connections ``cores`` serve well: the connections that keep them busy when each
-    is on a core ``cpu_share`` of its time, within the PostgreSQL wiki's 2–10 × cores."""
-    per_core = 1 / cpu_share if cpu_share > 0 else float(_CONNECTIONS_PER_CORE_MAX)
-    per_core = min(float(_CONNECTIONS_PER_CORE_MAX), max(float(CONNECTIONS_PER_DB_CORE), per_core))
-    return int(cores * per_core + 1e-9)
 
 
 def read_your_writes(cache: Cache) -> str:
@@ -184,31 +148,19 @@ def _caching_decision(
     rejected: tuple[Cache, float, CacheLoad] | None,
     stale: float,
     read_ratio: float,
-    why: str = "",
 ) -> Decision:
-    """The read cache, or why there is none (it would not shrink the database, or its
-    modelled hit ratio is too low to build it before a measurement)."""
+    """The read cache, or why there is none yet (a modelled hit ratio too low to pay)."""
     if rejected is not None:
         was, was_ttl, was_load = rejected
         return Decision(
             "caching",
             cache.value,
             f"{was} ({was_ttl:g} s TTL) would hit about {was_load.hit_ratio:.0%} of reads by "
-            "the TTL model"
-            + (f"; {why}" if why else "")
-            + ": measure the hit ratio on real traffic first (workload.cache_hit_ratio)",
+            "the TTL model: measure the hit ratio on real traffic first "
+            "(workload.cache_hit_ratio)",
             "the database is sized to serve every read; a cache built later on evidence "
             "changes the pools and the bill",
             ("no cache", "Redis", "CDN"),
-        )
-    if why:  # none: a cache would not shrink the database
-        return Decision(
-            "caching",
-            cache.value,
-            why,
-            "every read reaches the database; a cache adds invalidation work and a failure "
-            "mode, built when the database outgrows its size",
-            ("no cache", "in-process cache", "Redis"),
         )
     return Decision(
         "caching",
@@ -256,7 +208,6 @@ def plan_database(
     peak = req.scale.peak_rps
     calls = req.workload.db_calls_per_request
     db_ms = req.workload.db_ms_per_call
-    io_ms = req.workload.io_wait_ms_per_request
     limit = req.infrastructure.db_max_connections
     reserved = reserved_for(limit)
     usable = limit - reserved
@@ -264,6 +215,9 @@ def plan_database(
     priority = req.consistency.priority
     stale = req.consistency.stale_read_tolerance_s
     read_ratio = req.scale.read_ratio
+    cache, ttl = choose_cache(req)
+    if engine is DatabaseKind.REDIS:  # the store is the cache: nothing to put in front of it
+        cache, ttl = Cache.NONE, 0.0
 
     def load_for(cache: Cache, ttl: float) -> CacheLoad:
         return cache_load(
@@ -279,21 +233,13 @@ def plan_database(
             alpha=req.workload.cache_zipf_alpha,
         )
 
-    given_cores = req.infrastructure.db_cores
-    cpu_ms = db_cpu_ms(req)
-
-    def size(load: CacheLoad) -> tuple[int, int]:
-        """The database behind ``load``: (cores, read replicas)."""
-        cores = given_cores or db_cores_for(load.queries_per_s * cpu_ms / 1000)
-        return cores, _replicas(req, load.read_rps)
-
-    if engine is DatabaseKind.REDIS:  # the store is the cache: nothing to put in front of it
-        chosen = CacheDecision(Cache.NONE, 0.0, load_for(Cache.NONE, 0.0))
-    else:
-        chosen = decide_cache(req, load_for, size)
-    cache, ttl, load, rejected = chosen.cache, chosen.ttl_s, chosen.load, chosen.rejected
+    load = load_for(cache, ttl)
+    rejected: tuple[Cache, float, CacheLoad] | None = None
+    if too_rare(cache, load):  # not worth building before a measurement says it hits
+        rejected = (cache, ttl, load)
+        cache, ttl = Cache.MEASURE_FIRST, 0.0
+        load = load_for(cache, ttl)
     busy = load.queries_per_s * db_ms / 1000
-    busy_cpu = load.queries_per_s * cpu_ms / 1000
     per_process_busy = busy / processes if processes else 0.0
 
     if conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID):
@@ -309,9 +255,9 @@ def plan_database(
     # PgBouncer pools PostgreSQL connections only; for MySQL and MongoDB a total over the
     # limit is a finding (raise the limit, fewer processes, or ProxySQL for MySQL).
     pgbouncer = total > usable and engine.postgres
-    db_cores = given_cores or db_cores_for(busy_cpu)
-    cpu_share = cpu_ms / db_ms if db_ms else DB_CPU_SHARE
-    hikari = useful_connections(db_cores, cpu_share)
+    given_cores = req.infrastructure.db_cores
+    db_cores = given_cores or db_cores_for(busy)
+    hikari = db_cores * CONNECTIONS_PER_DB_CORE
 
     read_rps = load.read_rps
     replicas = _replicas(req, read_rps)
@@ -330,16 +276,12 @@ def plan_database(
         reserved_connections=reserved,
         pgbouncer=pgbouncer,
         db_busy_connections=busy,
-        db_busy_cores=busy_cpu,
         isolation=isolation,
         transaction_boundaries=boundaries,
         read_replicas=replicas,
         cache=cache,
         cache_ttl_s=ttl,
-        # time series upsert on their natural key (series, time): a replay is harmless, and
-        # a key table would add a write per batch (one mechanism for one concern)
-        idempotency_keys=(strong or events or read_ratio < 0.5)
-        and engine is not DatabaseKind.TIMESCALEDB,
+        idempotency_keys=strong or events or read_ratio < 0.5,
         outbox=events and engine not in (DatabaseKind.MONGODB, DatabaseKind.REDIS),
         useful_connections=hikari,
         db_cores=db_cores,
@@ -353,25 +295,6 @@ def plan_database(
         db_queries_per_s_without_cache=load.queries_per_s_without,
         read_replicas_without_cache=replicas_without,
     )
-    io_split = [  # a fan-out's IO is the slowest of parallel calls: no sum to split
-        Figure(
-            "db_ms_per_request",
-            "Database time per request",
-            calls * db_ms,
-            "ms",
-            "calls per request · ms per call; other IO = IO wait − database",
-            (
-                ("calls per request", calls),
-                ("ms per call", db_ms),
-                ("IO wait ms per request", io_ms),
-                ("other IO ms (IO wait − database)", max(0.0, io_ms - calls * db_ms)),
-            ),
-            "the requirements' workload.io_wait_ms_per_request less its database calls: IO "
-            "outside the database (another service, object storage) that the requirements "
-            "state but do not name. Name it, or measure and lower the input: the fleet and "
-            "the p99 are sized on the whole",
-        )
-    ][: 1 if req.workload.fanout_calls <= 1 else 0]
     figures = [
         Figure(
             "db_busy_connections",
@@ -388,24 +311,6 @@ def plan_database(
                 ("s per call", db_ms / 1000),
             ),
             LITTLE,
-        ),
-        *io_split,
-        Figure(
-            "db_busy_cores",
-            "Database cores busy at peak",
-            busy_cpu,
-            "cores",
-            "database queries/s · server CPU s per call",
-            (
-                ("database queries/s", load.queries_per_s),
-                (
-                    "CPU s per call (workload.db_cpu_ms_per_call)"
-                    if req.requirements.workload.db_cpu_ms_per_call is not None
-                    else f"CPU s per call ({DB_CPU_SHARE:g} × s per call)",
-                    cpu_ms / 1000,
-                ),
-            ),
-            DB_CPU_SOURCE,
         ),
         Figure(
             "pool_size",
@@ -441,17 +346,14 @@ def plan_database(
             "Connections a database server uses well",
             hikari,
             "connections",
-            "db cores ÷ CPU share of a call, within 2–10 × cores",
+            "db cores × 2 (the low end of 2–10 × cores)",
             (
                 (
                     "db cores (infrastructure.db_cores)"
                     if given_cores
-                    else "db cores (smallest power of two ≥ 2 with "
-                    f"{DB_TARGET_UTILISATION:g} × cores ≥ busy cores)",
+                    else "db cores (smallest power of two ≥ 2 with 2 × cores ≥ busy)",
                     db_cores,
                 ),
-                ("busy cores", busy_cpu),
-                ("CPU share of a call", cpu_share),
                 ("busy connections", busy),
             ),
             HIKARI,
@@ -462,7 +364,7 @@ def plan_database(
     if replicas or replicas_without:
         figures += replica_figures(replicas, replicas_without, read_rps, _READS_PER_REPLICA)
     decisions = [
-        consistency_decision(req, serves_stale=bool(ttl or replicas)),
+        consistency_decision(req),
         Decision(
             "database",
             f"{engine.value} with {plan.driver}",
@@ -481,7 +383,7 @@ def plan_database(
             else "READ COMMITTED allows non-repeatable reads inside a transaction",
             ("SERIALIZABLE", "REPEATABLE READ", "READ COMMITTED"),
         ),
-        _caching_decision(cache, ttl, load, rejected, stale, read_ratio, chosen.why),
+        _caching_decision(cache, ttl, load, rejected, stale, read_ratio),
     ]
     if replicas:
         decisions.append(

@@ -7,7 +7,6 @@ so a warning and its figure never disagree.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from pyt_arch_kit.planning.cache import LOW_HIT_RATIO
@@ -18,8 +17,7 @@ from pyt_arch_kit.planning.connections import (
     fds_per_worker,
     holds_sockets,
 )
-from pyt_arch_kit.planning.latency import p50_levers, queue_for
-from pyt_arch_kit.planning.model import CapacityPlan, ConcurrencyPlan, fmt_number
+from pyt_arch_kit.planning.model import fmt_number
 from pyt_arch_kit.planning.traffic import (
     NETWORK_SHARE,
     SERIALISATION_SHARE,
@@ -28,7 +26,6 @@ from pyt_arch_kit.planning.traffic import (
     serialisation_ms,
 )
 from pyt_arch_kit.requirements import Interface
-from pyt_arch_kit.resolved import ResolvedRequirements
 
 if TYPE_CHECKING:
     from pyt_arch_kit.planning.pushback import Facts
@@ -41,7 +38,6 @@ __all__ = [
     "descriptors_warning",
     "network_heavy",
     "network_warning",
-    "p50_blocker",
     "p50_missed",
     "p50_warning",
     "serialisation_heavy",
@@ -133,28 +129,8 @@ def p50_warning(f: Facts) -> tuple[str, str, str]:
         f"{fmt_number(f.req.latency.p50_ms)} ms: the median request spends about that long in "
         f"its own {fmt_number(cpu)} ms of CPU and {fmt_number(io)} ms of IO (with cv "
         f"{fmt_number(f.cap.service_cv)}), and instances cannot shorten a request's own time.",
-        p50_blocker(f.req, f.conc, f.cap)
-        or "Cut the typical request's work (fewer or batched database calls, a cache for hot "
+        "Cut the typical request's work (fewer or batched database calls, a cache for hot "
         "reads, less CPU per request), or agree a p50 target the work allows.",
-    )
-
-
-def p50_blocker(req: ResolvedRequirements, conc: ConcurrencyPlan, cap: CapacityPlan) -> str:
-    """The p50 miss as a launch condition with a measured target: the IO (each parallel
-    call's, with a fan-out) that meets it by the plan's own model, or ``""`` when IO alone
-    cannot."""
-    io, _cpu = p50_levers(req, queue_for(req, conc), cap.instances)
-    if not io:
-        return ""
-    fanout = req.workload.fanout_calls
-    what = (
-        f"each of the {fanout} parallel calls measured at a mean ≤ {math.floor(io * 10) / 10:g} ms"
-        if fanout >= 2
-        else f"the IO wait measured at a mean ≤ {math.floor(io * 10) / 10:g} ms"
-    )
-    return (
-        f"**Launch blocker:** {what} (today {fmt_number(req.workload.io_wait_ms_per_request)}; "
-        "a load test's traces), or a p50 target the work allows."
     )
 
 

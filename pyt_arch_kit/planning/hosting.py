@@ -8,7 +8,7 @@ connection limits and settings come from; :func:`database_hosting` states it as 
 from __future__ import annotations
 
 from pyt_arch_kit.planning.model import DatabasePlan, Decision
-from pyt_arch_kit.requirements import DatabaseKind, Hosting, Interface
+from pyt_arch_kit.requirements import DatabaseKind, Hosting
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = ["RDS_MAX_CONNECTIONS", "database_hosting", "managed"]
@@ -16,11 +16,6 @@ __all__ = ["RDS_MAX_CONNECTIONS", "database_hosting", "managed"]
 #: Amazon RDS for PostgreSQL's default ``max_connections``, per instance class (AWS RDS docs,
 #: "Maximum number of database connections").
 RDS_MAX_CONNECTIONS = "LEAST(DBInstanceClassMemory / 9531392, 5000)"
-#: Amazon RDS's default ``max_connections`` per engine (AWS RDS docs, as above).
-_RDS_DEFAULT = {
-    DatabaseKind.POSTGRESQL: RDS_MAX_CONNECTIONS,
-    DatabaseKind.MYSQL: "DBInstanceClassMemory / 12582880",
-}
 
 _MANAGED = {
     DatabaseKind.POSTGRESQL: "Amazon RDS / Aurora PostgreSQL, Cloud SQL or Azure Database for "
@@ -59,22 +54,10 @@ def database_hosting(req: ResolvedRequirements, db: DatabasePlan) -> Decision:
     """Managed database in a cloud (or a hybrid's cloud side), self-run on premises."""
     engine = db.engine
     hosting = req.infrastructure.hosting
-    if managed(req) and engine is DatabaseKind.TIMESCALEDB:
-        return Decision(
-            "database hosting",
-            "self-run on EC2 VMs (Amazon RDS does not offer the extension): Patroni with etcd "
-            "promoting the standby, pgBackRest archiving WAL to S3",
-            "Amazon RDS and Cloud SQL do not offer the TimescaleDB extension, and VMs cost less "
-            "per vCPU than a managed service; the team owns backups, restore drills, failover "
-            "and patching, and sets max_connections itself",
-            "the team's time: someone on call must know the failover and restore runbooks",
-            ("Timescale Cloud (managed: priced by its own quote)",),
-        )
     if managed(req):
         limits = (
-            f"max_connections = {db.connection_limit:,}, the limit the pools are sized to, is "
-            f"set explicitly (RDS's default, {_RDS_DEFAULT[engine]}, follows the class's memory)"
-            if engine in _RDS_DEFAULT
+            f"max_connections follows the instance class ({RDS_MAX_CONNECTIONS} on RDS)"
+            if engine in (DatabaseKind.POSTGRESQL, DatabaseKind.MYSQL)
             else "connection limits follow the service's tier"
         )
         link = (
@@ -83,17 +66,12 @@ def database_hosting(req: ResolvedRequirements, db: DatabasePlan) -> Decision:
             if hosting is Hosting.HYBRID
             else ""
         )
-        # a job's results database: the one cloud its bill prices (its nodes and lake on AWS)
-        job = req.interface is Interface.BATCH and engine is DatabaseKind.POSTGRESQL
         return Decision(
             "database hosting",
-            "a managed service: Amazon RDS for PostgreSQL, beside the job's nodes and lake"
-            if job
-            else f"a managed service: {_MANAGED[engine]}",
+            f"a managed service: {_MANAGED[engine]}",
             f"the system runs {'partly ' if hosting is Hosting.HYBRID else ''}in a cloud: the "
-            "provider takes automated backups with point-in-time recovery"
-            + (", fails over to a standby in another zone (Multi-AZ)," if db.standbys else "")
-            + f" and patches minor versions; {limits}, and "
+            "provider takes automated backups with point-in-time recovery, fails over to a "
+            f"standby in another zone (Multi-AZ), and patches minor versions; {limits}, and "
             "settings change through its parameter group, not a config file" + link,
             "a higher price per vCPU than a VM, no superuser, and only the extensions and "
             "settings the provider allows",

@@ -313,24 +313,3 @@ def find_levers(
         target_ms=p99_ms,
         floor_ms=floor_ms,
     )
-
-
-def p50_levers(
-    req: ResolvedRequirements, queue: Queue, instances: int
-) -> tuple[float | None, float | None]:
-    """(IO ms, CPU ms) of a request that would meet the p50 target at ``instances``, each
-    found by bisection with the other held (``None``: that lever alone cannot). With a fan-out
-    the IO is each parallel call's."""
-    peak = req.scale.peak_rps
-    cpu_ms, io_ms = service_times(req)
-    cv, fanout = req.workload.service_cv, req.workload.fanout_calls
-    target = req.latency.p50_ms / 1000
-
-    def at(cpu: float, io: float) -> bool:
-        rt = response_time(peak, cpu, io, cv, queue, instances, fanout)
-        return rt.quantile(0.5) <= target * (1 + 1e-9)
-
-    return (
-        _largest(lambda i: at(cpu_ms, i), io_ms) if io_ms else None,
-        _largest(lambda c: at(c, io_ms), cpu_ms) if cpu_ms else None,
-    )

@@ -258,8 +258,7 @@ class DatabasePlan:
     ``standbys`` are failover copies in other zones (a MongoDB replica set's secondaries);
     ``rpo`` and ``rto`` state what a failure may lose and how long it may last.
     ``cache_hit_ratio`` is the read cache's hit ratio at peak (0 without one);
-    ``db_queries_per_s`` is what reaches the database (writes + read misses), and
-    ``db_busy_cores`` the server CPU its queries keep busy at peak; the
+    ``db_queries_per_s`` is what reaches the database (writes + read misses), and the
     ``…_without_cache`` fields are the same plan's load and replicas with no cache.
     """
 
@@ -290,7 +289,6 @@ class DatabasePlan:
     db_queries_per_s: float = 0.0
     db_queries_per_s_without_cache: float = 0.0
     read_replicas_without_cache: int = 0
-    db_busy_cores: float = 0.0
 
     @property
     def server_connections(self) -> int:
@@ -357,15 +355,6 @@ class PipelinePlan:
         lag_budget_s: consumer lag to alert at, from the freshness.
         semantics: the delivery guarantee.
         distributed: whether the batch runs on a cluster (executors on nodes) or one machine.
-        state_gb: a stream's session state at most (in the checkpoint).
-        sink_rows_per_trigger, sink_rows_per_s: rows a stream upserts into its table, at most.
-        trigger_s: a stream's trigger interval.
-        sessions_gb: a stream's sessions table at most, per copy (its retention kept).
-        lake_days: days of raw input the lake keeps (a lifecycle rule), 0 when unbounded.
-        horizon_gb, horizon_run_h: a whole rebuild's input and run time at the bill's horizon
-            (0 for a job whose input does not grow with its history).
-        versions_kept: whole versions of a rebuilt output kept in object storage (the live
-            one and the one to roll back to), 0 when runs overwrite partitions in place.
     """
 
     mode: DataMode
@@ -387,15 +376,6 @@ class PipelinePlan:
     lag_budget_s: float = 0.0
     semantics: str = ""
     distributed: bool = False
-    state_gb: float = 0.0
-    sink_rows_per_trigger: float = 0.0
-    sink_rows_per_s: float = 0.0
-    trigger_s: float = 0.0
-    versions_kept: int = 0
-    sessions_gb: float = 0.0
-    lake_days: int = 0
-    horizon_gb: float = 0.0
-    horizon_run_h: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,7 @@ from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
     "EXECUTOR_CORES",
-    "LAKE_DAYS",
     "MB_PER_S_PER_CORE",
-    "METRIC_DAYS",
     "SAFETY_FACTOR",
     "batch_cores",
     "plan_pipeline",
@@ -61,31 +59,15 @@ SPARK_FILES = (
     "aim for 128–512 MB files"
 )
 SHUFFLE_PARTITION_MB = 128.0
-#: Local NVMe of a worker node (an i4i.4xlarge: 16 vCPU, 128 GiB), where shuffle files and
-#: spills go: on network storage a terabyte shuffle waits on the volume's throughput.
-NODE_DISK_GB = 3750.0
 SPARK_AQE = (
     "Spark docs, “Performance Tuning”, adaptive query execution: shuffle partitions coalesced "
     "towards spark.sql.adaptive.advisoryPartitionSizeInBytes"
 )
-#: Versions of a rebuilt output kept: tonight's and last night's, to roll back to. An older
-#: one is rebuilt from the source instead (a whole rebuild makes any night's output again).
-VERSIONS_KEPT = 2
-#: The bill's horizon in months (bom.HORIZON_MONTHS): a rebuild is sized for its data then.
-HORIZON_MONTHS = 24
-#: Days of raw events a daily load's lake keeps (an S3 lifecycle rule): a rerun or a backfill
-#: reaches back that far; older days live on as their metrics in the results table.
-LAKE_DAYS = 90
-#: Days of daily metrics the results table keeps (13 months: a year against the one before);
-#: the design's retire() drops older partitions whole.
-METRIC_DAYS = 400
 _ORCHESTRATORS = {"airflow", "dagster", "prefect"}
 _DISTRIBUTED = {DataTool.PYSPARK, DataTool.DASK, DataTool.SPARK_STREAMING}
 
 
-def batch_cores(
-    data_gb: float, window_h: float, mb_per_s_per_core: float, safety: float = SAFETY_FACTOR
-) -> int:
+def batch_cores(data_gb: float, window_h: float, mb_per_s_per_core: float) -> int:
     """Cores that finish ``data_gb`` inside ``window_h`` hours with the safety factor.
 
     Example:
@@ -94,7 +76,7 @@ def batch_cores(
     """
     if data_gb <= 0:
         return 1
-    need = data_gb * 1000 * safety / (mb_per_s_per_core * window_h * 3600)
+    need = data_gb * 1000 * SAFETY_FACTOR / (mb_per_s_per_core * window_h * 3600)
     return max(1, math.ceil(need - 1e-9))
 
 
@@ -126,27 +108,13 @@ def _batch(
         per_node = 1
     needed = math.ceil(cores / per_executor)
     nodes = math.ceil(needed / per_node)
-    # a rerun inside the window: a lost node or run is retried whole, not the night lost;
-    # more nodes for a shorter run cost the same node-hours
-    rerun_cores = batch_cores(gb, window, rate, safety=2.0)
-    # a whole rebuild reads all the history: two runs must still fit at the bill's horizon
-    horizon_gb = (
-        req.scale.data_gb + req.scale.growth_gb_per_month * HORIZON_MONTHS
-        if _rebuilds(req, data)
-        else 0.0
-    )
-    rerun_cores = max(rerun_cores, batch_cores(horizon_gb, window, rate, safety=2.0))
-    if distributed:
-        nodes = max(nodes, math.ceil(rerun_cores / (per_node * per_executor)))
     executors = nodes * per_node if distributed else needed  # every executor the nodes hold
     fleet = executors * per_executor
     run_h = gb * 1000 / (rate * fleet) / 3600
-    horizon_run_h = horizon_gb * 1000 / (rate * fleet) / 3600
     node_ram_gb = req.infrastructure.node_ram_gb or node_cores * RAM_PER_CORE_GB
     executor_gb = (node_ram_gb - 1) / per_node / (1 + OVERHEAD)
     splits = max(1, math.ceil(gb * 1000 / SPLIT_MB))
-    # a rebuild writes as much as it reads at most; a daily aggregate a size nobody stated
-    files = max(1, math.ceil(gb * 1000 / FILE_MB)) if _writes_lake(req, data) else 0
+    files = max(1, math.ceil(gb * 1000 / FILE_MB))
     shuffle_gb = gb * share
     shuffle_parts = max(1, math.ceil(shuffle_gb * 1000 / SHUFFLE_PARTITION_MB))
     figures = [
@@ -203,24 +171,11 @@ def _batch(
             "Worker nodes",
             nodes,
             "nodes",
-            "⌈⌈max(cores, rerun cores) / cores per executor⌉ / ⌊(node cores − 1) / cores per "
-            "executor⌋⌉; rerun cores = ⌈2 × data MB / (MB/s per core × window s)⌉: a failed run "
-            "is rerun whole inside the window"
-            + (f", with the data at {HORIZON_MONTHS} months" if horizon_gb else "")
+            "⌈⌈cores / cores per executor⌉ / ⌊(node cores − 1) / cores per executor⌋⌉"
             if distributed
             else "one machine",
-            (
-                ("cores", cores),
-                *((("data MB at 24 months", horizon_gb * 1000),) if horizon_gb else ()),
-                ("rerun cores", rerun_cores),
-                ("node cores", node_cores),
-                ("per node", per_node),
-            )
-            if distributed
-            else (("cores", cores), ("node cores", node_cores), ("per node", per_node)),
-            f"{RYZA}; more nodes for a shorter run cost the same node-hours"
-            if distributed
-            else RYZA,
+            (("cores", cores), ("node cores", node_cores), ("per node", per_node)),
+            RYZA,
         ),
         Figure(
             "run_time_h",
@@ -230,27 +185,6 @@ def _batch(
             "data MB / (MB/s per core × cores on the fleet) / 3600",
             (("data MB", gb * 1000), ("MB/s per core", rate), ("fleet cores", fleet)),
             "work / rate; compare it with the window (workload.window_h)",
-        ),
-        *(
-            [
-                Figure(
-                    "horizon_run_h",
-                    f"Run time at {HORIZON_MONTHS} months",
-                    horizon_run_h,
-                    "h",
-                    "(D + g · H) MB / (MB/s per core × cores on the fleet) / 3600",
-                    (
-                        ("D GB", req.scale.data_gb),
-                        ("g GB a month", req.scale.growth_gb_per_month),
-                        ("H", HORIZON_MONTHS),
-                        ("fleet cores", fleet),
-                    ),
-                    "a whole rebuild reads every order: two runs must fit the window as the "
-                    "source grows",
-                )
-            ]
-            if horizon_gb
-            else []
         ),
         Figure(
             "window_h",
@@ -289,26 +223,14 @@ def _batch(
             (("data MB", gb * 1000), ("split MB", SPLIT_MB)),
             SPARK_FILES,
         ),
-        *(
-            [
-                Figure(
-                    "output_files",
-                    "Output files per run",
-                    files,
-                    "files",
-                    "⌈output MB / 256 MB⌉, output at most as large as the input"
-                    + (
-                        "; the rows range-partitioned by (day, key) into that many tasks, one "
-                        "file each (two where a task's range crosses midnight)"
-                        if _rebuilds(req, data)
-                        else ""
-                    ),
-                    (("output MB", gb * 1000), ("file MB", FILE_MB)),
-                    SPARK_FILES,
-                )
-            ]
-            if files
-            else []
+        Figure(
+            "output_files",
+            "Output files per run",
+            files,
+            "files",
+            "⌈output MB / 256 MB⌉, output assumed as large as the input",
+            (("output MB", gb * 1000), ("file MB", FILE_MB)),
+            SPARK_FILES,
         ),
         Figure(
             "shuffle_gb",
@@ -318,22 +240,6 @@ def _batch(
             "data GB × share shuffled (workload.shuffle_share)",
             (("data GB", gb), ("share", share)),
             SPARK_AQE,
-        ),
-        *(
-            [
-                Figure(
-                    "shuffle_disk_gb",
-                    "Shuffle on each node's local disk",
-                    shuffle_gb / nodes,
-                    "GB",
-                    "shuffle GB / nodes (map outputs stay on local disk until the stage ends)",
-                    (("shuffle GB", shuffle_gb), ("nodes", nodes), ("NVMe GB", NODE_DISK_GB)),
-                    "Spark docs, “Configuration”: spark.local.dir holds map output files and "
-                    "spills; AWS EC2 i4i instances: 3,750 GB NVMe on an i4i.4xlarge",
-                )
-            ]
-            if distributed
-            else []
         ),
         Figure(
             "shuffle_partitions",
@@ -383,57 +289,23 @@ def _batch(
         shuffle_gb=shuffle_gb,
         scheduler=decisions[1].choice,
         distributed=distributed,
-        versions_kept=VERSIONS_KEPT if _rebuilds(req, data) else 0,
-        lake_days=LAKE_DAYS if _loads(req, data) else 0,
-        horizon_gb=horizon_gb,
-        horizon_run_h=horizon_run_h,
     )
     return pipeline, figures, decisions, findings
 
 
-def _writes_lake(req: ResolvedRequirements, data: DataPlan) -> bool:
-    """Whether the job's output is a data set in the lake (not a load into a database)."""
-    return data.tool is not DataTool.PYSPARK or _rebuilds(req, data)
-
-
-def _loads(req: ResolvedRequirements, data: DataPlan) -> bool:
-    """Whether each run loads one day of the lake into the results database (Spark)."""
-    return data.tool is DataTool.PYSPARK and req.infrastructure.database is not DatabaseKind.NONE
-
-
-def _rebuilds(req: ResolvedRequirements, data: DataPlan) -> bool:
-    """Whether each run rebuilds the whole output into a new version (Spark, no database)."""
-    return data.tool is DataTool.PYSPARK and req.infrastructure.database is DatabaseKind.NONE
-
-
 def _reruns(req: ResolvedRequirements, data: DataPlan) -> Decision:
-    if _rebuilds(req, data):
+    if data.tool is DataTool.PYSPARK and req.infrastructure.database is DatabaseKind.NONE:
         return Decision(
             "reruns and backfills",
             "rebuild whole into a new version, then swap the table to it",
             "a refund or status change to an order of any past day is in the next run's "
-            "facts; the swap is one catalog update (CREATE OR REPLACE VIEW over the "
-            "version's table), so Spark readers see one night's facts or the next, and a "
-            "failed run leaves the last one in place",
-            "every run rewrites all the data, and a Spark view serves Spark readers only; an "
-            "incremental run with a lookback reads less but misses changes older than the "
-            "lookback",
-            (
-                "incremental by day with a lookback",
-                "an Iceberg table (snapshots: the swap and rollback for Athena and Trino too)",
-            ),
+            "facts; the swap is one catalog update (CREATE OR REPLACE VIEW), so readers "
+            "see one night's facts or the next, and a failed run leaves the last one in place",
+            "every run rewrites all the data; an incremental run with a lookback reads less "
+            "but misses changes older than the lookback",
+            ("incremental by day with a lookback", "MERGE into a table format (Delta, Iceberg)"),
         )
-    if data.tool is DataTool.PYSPARK:  # a daily load into the results database
-        return Decision(
-            "reruns and backfills",
-            "one day a run, swapped in whole",
-            "a run reads its day's dt= directory and writes a fresh path (S3 has no atomic "
-            "overwrite); the load swaps that day's partition of the results table in one "
-            "transaction, so a rerun or a backfill (once per past day) leaves the same rows",
-            "a late event costs a rerun of its whole day; the table gains a partition a day",
-            ("DELETE and INSERT the day (dead rows to vacuum)", "MERGE into a table format"),
-        )
-    if data.tool is DataTool.SPARK_STREAMING:
+    if data.tool in (DataTool.PYSPARK, DataTool.SPARK_STREAMING):
         how = (
             "each run overwrites only the date partitions it computes "
             "(spark.sql.sources.partitionOverwriteMode=dynamic)"

@@ -12,7 +12,6 @@ __all__ = [
     "fit",
     "limit_for",
     "over_the_limit",
-    "per_core",
     "pool_decision",
     "prepared_statements_fix",
     "reserved_for",
@@ -51,17 +50,6 @@ def fit(pool: int, overflow: int, per_process: int) -> tuple[int, int]:
     return max(1, per_process), 0
 
 
-def per_core(db: DatabasePlan) -> str:
-    """How the connections a server serves well relate to its cores: 2 × at the stated CPU
-    share of a call (the wiki's low end), more when a measured call waits longer."""
-    if db.useful_connections == 2 * db.db_cores:
-        return "2 × its cores, the low end of the PostgreSQL wiki's 2–10 × cores"
-    return (
-        f"{db.useful_connections / db.db_cores:.3g} × its cores: those that keep them busy, "
-        "within the PostgreSQL wiki's 2–10 × cores"
-    )
-
-
 def pool_decision(db: DatabasePlan, engine: DatabaseKind, processes: int, usable: int) -> Decision:
     """The pool sizes, and what to do when they cannot fit under the limit, per engine."""
     per = db.pool_size + db.max_overflow
@@ -70,7 +58,7 @@ def pool_decision(db: DatabasePlan, engine: DatabaseKind, processes: int, usable
     trade = (
         "a small pool queues in the app under bursts; a large one overloads the "
         f"database, which does its best work near {useful} active connections "
-        f"({per_core(db)})"
+        "(2 × its cores, the low end of the PostgreSQL wiki's 2–10 × cores)"
     )
     if engine is DatabaseKind.MONGODB:
         choice = f"maxPoolSize={db.pool_size} per MongoClient (one client per process)"

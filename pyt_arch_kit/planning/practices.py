@@ -4,7 +4,6 @@ and how calls are balanced — each worded so that it is correct, with its sourc
 from __future__ import annotations
 
 from pyt_arch_kit.planning.capacity import FAILOVER_CEILING, REDUNDANCY_SLO_PCT
-from pyt_arch_kit.planning.deadlines import Deadlines, deadlines
 from pyt_arch_kit.planning.model import (
     BrokerPlan,
     CapacityPlan,
@@ -69,30 +68,13 @@ def _redundancy(req: ResolvedRequirements, cap: CapacityPlan) -> Decision:
     )
 
 
-def _retries(req: ResolvedRequirements, limits: Deadlines | None) -> Decision:
-    if limits is not None and not limits.retry_fits and not limits.no_retry_why.startswith("under"):
-        attempt, deadline = limits.attempt_s * 1000, limits.deadline_s * 1000
-        return Decision(
-            "retries",
-            f"no retries: two attempts of {fmt_number(attempt)} ms (a call's p99.9) do not fit "
-            f"in the {fmt_number(deadline)} ms deadline; a failed call fails fast and its "
-            "caller decides",
-            "an attempt cut before its call's p99.9 retries more than 0.1 % of calls for "
-            "slowness alone, and one cut at it leaves no time for a second inside the deadline "
-            f"({SRE_BOOK_RETRIES})",
-            "a transient error fails the request instead of being retried: the caller, which "
-            "owns the deadline, retries or degrades",
-            (
-                "attempts cut early (most retries would then be for slowness, past the "
-                "10 % budget)",
-                f"a deadline of at least {fmt_number(2 * attempt)} ms",
-            ),
-        )
+def _retries(req: ResolvedRequirements) -> Decision:
+    target = req.latency.p99_ms
     return Decision(
         "retries",
         "retry only idempotent calls (reads, and writes that carry an idempotency key), at one "
-        "layer, all attempts within the request deadline (which cuts at most a tenth of the "
-        f"error budget), with a retry budget of {RETRY_BUDGET:.0%} of requests",
+        f"layer, all attempts within one deadline below the {fmt_number(target)} ms p99 "
+        f"target, with a retry budget of {RETRY_BUDGET:.0%} of requests",
         "retries multiply load exactly when a dependency struggles: a budget and retrying at "
         "one layer only (the caller nearest the failure) keep a blip from becoming a storm; "
         "capped exponential backoff with full jitter spreads the retries "
@@ -203,7 +185,7 @@ def plan_practices(
     if req.interface is Interface.GRPC:
         out.append(_load_balancing(conc, cap))
     if online:
-        out.append(_retries(req, deadlines(req, cap, conc, db)))
+        out.append(_retries(req))
     if db is not None and db.idempotency_keys:
         out.append(_idempotency(req))
     if db is not None and db.outbox:

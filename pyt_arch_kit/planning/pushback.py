@@ -37,12 +37,11 @@ from pyt_arch_kit.planning.model import (
     Finding,
     fmt_number,
 )
-from pyt_arch_kit.planning.pools import per_core
 from pyt_arch_kit.planning.validity import validity_finding
 from pyt_arch_kit.requirements import Architecture, DatabaseKind, Interface
 from pyt_arch_kit.resolved import ResolvedRequirements
 
-__all__ = ["RULES", "Facts", "Rule", "bound_below", "find_issues"]
+__all__ = ["RULES", "Facts", "Rule", "find_issues"]
 
 
 @dataclass(frozen=True)
@@ -217,8 +216,9 @@ def _busy_connections(f: Facts) -> tuple[str, str, str]:
     return (
         "more busy connections than the database serves well",
         f"{db.db_busy_connections:,.0f} connections are busy at peak; a database server "
-        f"does its best work near {db.useful_connections} active connections "
-        f"({per_core(db)}), beyond which contention raises every query's latency.",
+        f"does its best work near {db.useful_connections} active connections (2 × its "
+        "cores, the low end of 2–10 × cores), beyond which contention raises every "
+        "query's latency.",
         "Measure the database under load; cut round trips per request (batch queries, "
         "cache), or " + _cap_active_connections(db) + ".",
     )
@@ -437,12 +437,6 @@ def _p99_missed(req: ResolvedRequirements, cap: CapacityPlan) -> tuple[str, str,
         f"{fmt_number(req.latency.p99_ms)} ms; the cause is {cause}.",
         "What would meet it, each with the rest held: " + "; ".join(fixes) + ".",
     )
-
-
-def bound_below(value: float) -> str:
-    """A bound that must not be exceeded, rounded down to 2 significant digits (the levers'
-    "≤ 32 ms")."""
-    return _down(value)
 
 
 def _down(value: float) -> str:

@@ -54,12 +54,9 @@ def store_plan(req: ResolvedRequirements, db: DatabasePlan) -> tuple[list[Figure
 
 def _timescale(req: ResolvedRequirements, db: DatabasePlan) -> tuple[list[Figure], list[Decision]]:
     per_day = req.scale.growth_gb_per_month / 30
-    # the newest chunk fills fastest at the peak: size it at the peak rate
-    peaky = max(1.0, req.scale.peak_rps / req.scale.avg_rps) if req.scale.avg_rps > 0 else 1.0
-    at_peak = per_day * peaky
     memory = db.db_cores * GB_PER_VCPU
     # a trickle of growth makes both ratios astronomically large (even infinite): clamp first
-    hours = min(24 * 0.25 * memory / at_peak, 168.0) if at_peak > 0 else 168.0
+    hours = min(24 * 0.25 * memory / per_day, 168.0) if per_day > 0 else 168.0
     chunk_h = float(max(1, math.floor(hours)))
     days = req.scale.data_gb / per_day if per_day > 0 else 0.0
     retention = math.ceil(min(days, MAX_RETENTION_DAYS))
@@ -69,16 +66,10 @@ def _timescale(req: ResolvedRequirements, db: DatabasePlan) -> tuple[list[Figure
             "Hypertable chunk interval",
             chunk_h,
             "hours",
-            "⌊24 · 0.25 · memory / GB a day at the peak rate⌋, between 1 h and 7 days",
+            "⌊24 · 0.25 · memory / GB ingested per day⌋, between 1 h and 7 days",
             (
                 ("memory GB (db cores × GB per vCPU)", memory),
                 ("GB ingested per day", per_day),
-                ("peak / average rate", peaky),
-                *(
-                    (("bytes per row", req.workload.bytes_per_row),)
-                    if req.workload.bytes_per_row
-                    else ()
-                ),
             ),
             TIMESCALE_CHUNKS,
         )

@@ -21,14 +21,12 @@ from pyt_arch_kit.planning.model import (
     fmt_number,
 )
 from pyt_arch_kit.planning.throughput import THROUGHPUT_SOURCE, throughput
-from pyt_arch_kit.requirements import DatabaseKind, DataMode
+from pyt_arch_kit.requirements import DataMode
 from pyt_arch_kit.resolved import ResolvedRequirements
 
 __all__ = [
     "PARTITION_MB_S",
     "PYTHON_CONSUMER_EVENTS_S",
-    "SESSIONISE_EVENTS_S",
-    "STREAM_BUSY",
     "STREAM_HEADROOM",
     "plan_stream",
     "rao_partitions",
@@ -46,35 +44,6 @@ RAO = (
     "blog, 2015: partitions ≥ max(t / p, t / c); consumers in a group ≤ partitions"
 )
 LAG_SHARE = 0.5
-#: A Spark stream's cores run at most this busy at peak: a batch then takes ≤ 66 % of the
-#: trigger, and the rest is the state commit's and the upsert's (the freshness budget).
-STREAM_BUSY = 0.66
-#: A Spark stream's events/s per core: the design's own state function (``sessionise``, called
-#: by applyInPandasWithState once per customer per trigger), measured at 545 events/s on one
-#: core with one event per customer per trigger, rounded down; Spark's Arrow hand-off comes
-#: on top. Measure a trigger and set workload.consumer_mb_s.
-SESSIONISE_EVENTS_S = 500.0
-SESSIONISE_SOURCE = (
-    "measured: the design's sessionise on one core, 545 events/s at one event per customer "
-    "per trigger (a dict and a DataFrame per call dominate; benchmarks/bench_sessionise.py, "
-    "2026-12-05), rounded down; Spark's Arrow hand-off comes on top: time a trigger "
-    "(StreamingQueryProgress) and set workload.consumer_mb_s"
-)
-#: The session rules of the design's code: the gap that ends a session, the watermark.
-GAP_S = 30 * 60
-LATE_S = 2 * 60
-#: A session's state (id, times, counts, its pages), stated; and a worker node for a stream:
-#: general-purpose, 16 vCPU at 4 GB each, one core left to the OS; a driver of 4 vCPU.
-STATE_BYTES = 200
-#: The sessions table's retention: closed sessions older than this are purged daily (the
-#: design's purge()); a session's events and the day's average against its peak, both stated,
-#: give the rows a day that storage is priced on.
-SESSIONS_KEPT_DAYS = 30
-EVENTS_A_SESSION = 20
-PEAK_TO_AVERAGE = 4
-STREAM_NODE_CORES = 16
-STREAM_GB_PER_CORE = 4.0
-DRIVER_CORES = 4
 
 
 def rao_partitions(t_mb_s: float, p_mb_s: float, c_mb_s: float) -> int:
@@ -98,7 +67,7 @@ def plan_stream(
     fresh = data.freshness_s
     lag_s = fresh * LAG_SHARE
     spark = data.tool is DataTool.SPARK_STREAMING
-    rate, _ = throughput(req, data.tool)
+    rate, source = throughput(req, data.tool)
     figures = [
         Figure(
             "events_per_s",
@@ -119,14 +88,11 @@ def plan_stream(
             "unit conversion",
         ),
     ]
-    partitions = consumers = nodes = 0
-    trigger_s = max(1.0, fresh // 2) if spark else 0.0
-    state_gb = rows_per_trigger = sessions_gb = 0.0
+    partitions = consumers = 0
     if reads_a_log(req):
-        per_event = SESSIONISE_EVENTS_S if spark else PYTHON_CONSUMER_EVENTS_S
-        per_consumer_mb = per_event * kb / 1000
+        per_consumer_mb = rate if spark else PYTHON_CONSUMER_EVENTS_S * kb / 1000
         consumer_source = (
-            SESSIONISE_SOURCE
+            source
             if spark
             else f"{fmt_number(PYTHON_CONSUMER_EVENTS_S)} events/s per Python consumer "
             f"process: {THROUGHPUT_SOURCE}"
@@ -148,12 +114,8 @@ def plan_stream(
                 "Throughput per consumer",
                 per_consumer_mb,
                 "MB/s",
-                "events/s per core × event KB / 1000"
-                if spark
-                else "events/s per Python consumer × KB",
-                (("events/s per core", per_event), ("event KB", kb))
-                if spark
-                else (("engine", data.tool_name),),
+                "a core of the stream engine" if spark else "events/s per Python consumer × KB",
+                (("engine", data.tool_name),),
                 consumer_source,
             ),
             Figure(
@@ -169,151 +131,36 @@ def plan_stream(
                 "planner takes 10 MB/s (acks=all, replication 3): measure it with "
                 "kafka-producer-perf-test and set workload.partition_mb_s",
             ),
-        ]
-        if spark:  # cores ≤ 66 % busy; one partition count for the topic and the state store
-            consumers = rao_partitions(mb_s, p_mb, per_consumer_mb * STREAM_BUSY)
-            partitions = max(1, math.ceil(consumers * STREAM_HEADROOM - 1e-9))
-            figures += [
-                Figure(
-                    "stream_consumers",
-                    "Stream cores (≤ 66 % busy at peak)",
-                    consumers,
-                    "cores",
-                    "⌈max(t / p, t / (c × busy))⌉",
-                    (
-                        ("t MB/s", mb_s),
-                        ("p MB/s per partition", p_mb),
-                        ("c MB/s per core", per_consumer_mb),
-                        ("busy", STREAM_BUSY),
-                    ),
-                    f"{RAO}; at most 66 % busy, so a batch takes ≤ 66 % of the trigger",
-                ),
-                Figure(
-                    "stream_partitions",
-                    "Topic and state partitions",
-                    partitions,
-                    "partitions",
-                    "⌈stream cores × growth⌉: the topic's partitions and "
-                    "spark.sql.shuffle.partitions (the state store's, fixed by the checkpoint)",
-                    (("stream cores", consumers), ("growth", STREAM_HEADROOM)),
-                    f"{RAO}; over-partition for the throughput expected in a year or two: "
-                    "adding partitions later remaps keys, and a checkpoint keeps its state "
-                    "partitions",
-                ),
-            ]
-        else:
-            figures += [
-                Figure(
-                    "stream_partitions",
-                    "Topic partitions",
-                    partitions,
-                    "partitions",
-                    "⌈max(t / p, t / c)⌉",
-                    (
-                        ("t MB/s", mb_s),
-                        ("p MB/s per partition", p_mb),
-                        ("c MB/s per consumer", per_consumer_mb),
-                    ),
-                    RAO,
-                ),
-                Figure(
-                    "stream_partitions_for_growth",
-                    "Topic partitions to create for growth",
-                    grown,
-                    "partitions",
-                    "⌈partitions × growth⌉ (adding partitions later remaps keys)",
-                    (("partitions", partitions), ("growth", STREAM_HEADROOM)),
-                    RAO + "; over-partition for the throughput expected in a year or two",
-                ),
-                Figure(
-                    "stream_consumers",
-                    "Consumers in the group",
-                    consumers,
-                    "consumers",
-                    "= partitions (one consumer a partition; more would sit idle)",
-                    (("partitions", partitions),),
-                    RAO,
-                ),
-            ]
-    if spark and consumers:
-        nodes = math.ceil(consumers / (STREAM_NODE_CORES - 1))
-        state_gb = events * (GAP_S + LATE_S) * STATE_BYTES / 1e9
-        rows_per_trigger = events * trigger_s
-        sessions_gb = (
-            events / PEAK_TO_AVERAGE * 86_400 / EVENTS_A_SESSION * STATE_BYTES / 1e9
-        ) * SESSIONS_KEPT_DAYS
-        figures += [
             Figure(
-                "stream_nodes",
-                "Worker nodes",
-                nodes,
-                "nodes",
-                "⌈stream cores / (node cores − 1)⌉, plus a driver of 4 vCPU",
-                (("stream cores", consumers), ("node cores", STREAM_NODE_CORES)),
-                "one core a node left to the OS and daemons (Ryza, Cloudera, 2015); "
-                f"general-purpose nodes, {STREAM_GB_PER_CORE:g} GB per vCPU: a Python worker and "
-                "its share of the executor's JVM per core",
-            ),
-            Figure(
-                "stream_state_gb",
-                "Session state, at most",
-                state_gb,
-                "GB",
-                "events/s × (gap + watermark s) × bytes a session (each event its own customer)",
+                "stream_partitions",
+                "Topic partitions",
+                partitions,
+                "partitions",
+                "⌈max(t / p, t / c)⌉",
                 (
-                    ("events/s", events),
-                    ("gap + watermark s", GAP_S + LATE_S),
-                    ("bytes a session", STATE_BYTES),
+                    ("t MB/s", mb_s),
+                    ("p MB/s per partition", p_mb),
+                    ("c MB/s per consumer", per_consumer_mb),
                 ),
-                "stated; RocksDB keeps it on the executors' local disks and in the checkpoint "
-                "(Spark docs, Structured Streaming: RocksDB state store)",
+                RAO,
             ),
             Figure(
-                "sink_rows_per_trigger",
-                "Rows upserted a trigger, at most",
-                rows_per_trigger,
-                "rows",
-                "events/s × trigger s (a row per customer active in the trigger)",
-                (("events/s", events), ("trigger s", trigger_s)),
-                "the design's upsert: COPY into a temporary table, one INSERT … ON CONFLICT, "
-                "one connection from the driver, one transaction a trigger",
+                "stream_partitions_for_growth",
+                "Topic partitions to create for growth",
+                grown,
+                "partitions",
+                "⌈partitions × growth⌉ (adding partitions later remaps keys)",
+                (("partitions", partitions), ("growth", STREAM_HEADROOM)),
+                RAO + "; over-partition for the throughput expected in a year or two",
             ),
             Figure(
-                "stream_compute_s",
-                "Batch compute at peak (sessionise)",
-                STREAM_BUSY * trigger_s,
-                "s",
-                "busy × trigger s",
-                (("busy", STREAM_BUSY), ("trigger s", trigger_s)),
-                "freshness = the wait for the next trigger (≤ trigger) + the batch's "
-                "durationMs (≤ trigger)",
-            ),
-            Figure(
-                "stream_commit_s",
-                "Left for the upsert and the state commit",
-                (1 - STREAM_BUSY) * trigger_s,
-                "s",
-                "trigger s − batch compute s",
-                (("trigger s", trigger_s), ("compute s", STREAM_BUSY * trigger_s)),
-                "StreamingQueryProgress durationMs: addBatch (the upsert) and commitOffsets; "
-                "RocksDB changelog checkpointing uploads only the changes (Spark 3.4+)",
-            ),
-            Figure(
-                "sessions_gb",
-                "Sessions table, at most",
-                sessions_gb,
-                "GB",
-                "events/s ÷ peak-to-average × 86,400 ÷ events a session × bytes a session × "
-                "days kept",
-                (
-                    ("events/s", events),
-                    ("peak-to-average", PEAK_TO_AVERAGE),
-                    ("events a session", EVENTS_A_SESSION),
-                    ("bytes a session", STATE_BYTES),
-                    ("days kept", SESSIONS_KEPT_DAYS),
-                ),
-                "stated (measure sessions a day from the table); purge() deletes closed "
-                f"sessions after {SESSIONS_KEPT_DAYS} days",
+                "stream_consumers",
+                "Consumers in the group" if not spark else "Stream cores (one task a partition)",
+                consumers,
+                "consumers" if not spark else "cores",
+                "= partitions (one consumer a partition; more would sit idle)",
+                (("partitions", partitions),),
+                RAO,
             ),
         ]
     figures.append(
@@ -329,12 +176,11 @@ def plan_stream(
     )
     semantics = Decision(
         "delivery semantics",
-        "at-least-once into an upsert by session id: effectively once"
+        "at-least-once into an upsert keyed by (customer_id, session_start): effectively once"
         if spark
         else "at-least-once with an idempotent sink",
         "foreachBatch writes at least once (a batch replayed after a crash is written again); "
-        "the upsert by an id fixed when the session opens makes the replay rewrite the same "
-        "rows"
+        "the upsert by natural key makes the replay rewrite the same rows"
         if spark
         else "commit offsets after the sink write (enable.auto.commit=false); a crash replays "
         "the events since the last commit, so the sink upserts by event id",
@@ -349,33 +195,5 @@ def plan_stream(
         consumers=consumers,
         lag_budget_s=lag_s,
         semantics=semantics.choice,
-        nodes=nodes,
-        executor_cores=STREAM_NODE_CORES if nodes else 0,
-        state_gb=state_gb,
-        sink_rows_per_trigger=rows_per_trigger,
-        sink_rows_per_s=events if rows_per_trigger else 0.0,
-        trigger_s=trigger_s,
-        sessions_gb=sessions_gb,
     )
-    decisions = [semantics]
-    own = req.infrastructure.database
-    if spark and not own.postgres:  # the sessions table is PostgreSQL: the code's COPY, upsert
-        decisions.insert(
-            0,
-            Decision(
-                "sessions table",
-                "PostgreSQL",
-                (
-                    "the requirements name no database"
-                    if own is DatabaseKind.NONE
-                    else "the upsert is PostgreSQL's (COPY, ON CONFLICT)"
-                )
-                + ", and readers need the sessions as they "
-                "stand: the job upserts them each trigger (at most "
-                f"{fmt_number(rows_per_trigger)} rows, {fmt_number(events)} rows/s at peak) "
-                "over one connection",
-                "one more database to run; all writes go through one primary",
-                ("Cassandra or DynamoDB keyed by session id", "Parquet files (minutes behind)"),
-            ),
-        )
-    return pipeline, figures, decisions, []
+    return pipeline, figures, [semantics], []

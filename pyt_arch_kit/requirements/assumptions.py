@@ -139,43 +139,6 @@ def _events_per_s(r: Requirements) -> tuple[Any, str] | None:
     )
 
 
-#: Bytes one (time timestamptz, series_id bigint, value double precision) row takes with its
-#: unique index entry (PostgreSQL docs, "Database Page Layout"): a 23 B tuple header padded to
-#: 24, 24 B of data and a 4 B line pointer in the heap; an 8 B index tuple header, 16 B of key
-#: and a 4 B line pointer in the B-tree, whose pages run about 70 % full; page headers.
-ROW_BYTES = 100.0
-
-
-def _time_series(r: Requirements) -> bool:
-    db = r.infrastructure.database
-    shaped = db is None and r.workload.data_shape is DataShape.TIME_SERIES
-    return r.interface is not Interface.BATCH and (shaped or db is DatabaseKind.TIMESCALEDB)
-
-
-def _bytes_per_row(r: Requirements) -> tuple[Any, str] | None:
-    if not _time_series(r):
-        return None
-    return ROW_BYTES, (
-        "a (time, series_id, value) row: 24 B tuple header, 24 B data, a 4 B line pointer, "
-        "its unique-index entry and page overhead (PostgreSQL docs, “Database Page Layout”); "
-        "measure pg_total_relation_size / count(*) on a day's sample"
-    )
-
-
-def _growth(r: Requirements) -> tuple[Any, str]:
-    if not _time_series(r):
-        return round((r.scale.data_gb or 0) * 0.05, 3), "5 % growth per month"
-    writes = (r.scale.avg_rps or 0) * (
-        1 - (0.8 if r.scale.read_ratio is None else r.scale.read_ratio)
-    )
-    points = r.workload.points_per_request or 1.0
-    size = r.workload.bytes_per_row or ROW_BYTES
-    return float(round(writes * points * size * 86_400 * 30 / 1e9)), (
-        f"{_fmt(writes * points)} points/s on average × {_fmt(size)} B a row "
-        "(workload.bytes_per_row) × 30 days"
-    )
-
-
 def _cache_keys(r: Requirements) -> tuple[Any, str] | None:
     """The working set a read cache sees: one object per payload of the stored data."""
     c = r.consistency
@@ -299,7 +262,10 @@ RULES: list[tuple[str, _Rule]] = [
             else (_DATA_GB, "a small-to-medium operational database")
         ),
     ),
-    ("scale.growth_gb_per_month", _growth),
+    (
+        "scale.growth_gb_per_month",
+        lambda r: (round((r.scale.data_gb or 0) * 0.05, 3), "5 % growth per month"),
+    ),
     ("scale.read_ratio", _requests(lambda r: (0.8, "most APIs read far more than they write"))),
     (
         "scale.payload_kb",
@@ -379,7 +345,6 @@ RULES: list[tuple[str, _Rule]] = [
     ("workload.window_h", _window_h),
     ("workload.freshness_s", _freshness_s),
     ("workload.events_per_s", _events_per_s),
-    ("workload.bytes_per_row", _bytes_per_row),
     ("infrastructure.hosting", lambda r: (Hosting.CLOUD, "the common case")),
     (
         "infrastructure.database",

@@ -105,17 +105,6 @@ class Requirements(BaseModel):
                 f'needs both (e.g. target_percentile: 80 with target_ms: 20000 for "80 % of '
                 f'requests within 20 s") — add {missing} or remove {given}'
             )
-        if (
-            w.db_cpu_ms_per_call is not None
-            and w.db_ms_per_call is not None
-            and w.db_cpu_ms_per_call > w.db_ms_per_call
-        ):
-            problems.append(
-                f"workload.db_cpu_ms_per_call ({_fmt(w.db_cpu_ms_per_call)}) is above "
-                f"workload.db_ms_per_call ({_fmt(w.db_ms_per_call)}); a call cannot burn more "
-                "server CPU than it holds the connection — lower db_cpu_ms_per_call or raise "
-                "db_ms_per_call"
-            )
         if w.kind is WorkloadKind.CPU and w.cpu_ms_per_request == 0:
             problems.append(
                 "workload.cpu_ms_per_request is 0 but workload.kind is 'cpu'; give the profiled "

@@ -212,14 +212,6 @@ class Workload(_Section):
             "How long does one database call hold a connection (ms)?", widget="log"
         ),
     )
-    db_cpu_ms_per_call: float | None = Field(
-        None,
-        gt=0,
-        le=600_000,
-        description="Database server CPU one call burns, in ms (at most db_ms_per_call; "
-        "measure it: pg_stat_statements' total_exec_time less the block read and write times, "
-        "per call). Sizes the database's cores; half of db_ms_per_call when not given.",
-    )
     service_cv: float | None = Field(
         None,
         ge=0,
@@ -322,21 +314,6 @@ class Workload(_Section):
         le=1_000_000_000,
         description="Sockets one pushed message reaches (its channel's subscribers); every "
         "connected user when not given.",
-    )
-    points_per_request: float | None = Field(
-        None,
-        ge=1,
-        le=1_000_000,
-        description="Rows (points, events) one write request carries: a sensor's batch.",
-        json_schema_extra=_q("How many points does one write request carry?", widget="log"),
-    )
-    bytes_per_row: float | None = Field(
-        None,
-        ge=1,
-        le=1_000_000,
-        description="Bytes one stored row of a time series takes on disk, with its index "
-        "entry (measure: pg_total_relation_size / count(*) on a day's sample); sizes the "
-        "ingest rate, the chunk interval and the disks.",
     )
     cache_keys: int | None = Field(
         None,

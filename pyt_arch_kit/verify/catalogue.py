@@ -178,12 +178,6 @@ def chosen_components(plan: Plan) -> set[str]:
         if db.engine.postgres:
             keys.add("postgresql")
         keys |= _CACHE_KEYS.get(db.cache, frozenset())
-    if (
-        data is not None
-        and data.tool is DataTool.SPARK_STREAMING
-        and not (db and db.engine.postgres)
-    ):
-        keys.add("postgresql")  # a Spark stream's sessions table, its own sink
     return keys
 
 

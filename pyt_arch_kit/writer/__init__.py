@@ -5,24 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pyt_arch_kit.baseline import BASELINE_REFERENCE, BASELINE_WITH_CODE
+from pyt_arch_kit.baseline import BASELINE_REFERENCE
 from pyt_arch_kit.design import APPENDIX
 from pyt_arch_kit.markup import inline
 from pyt_arch_kit.planning.choices import Cache, DataTool, FindingKind, QueueScope, framework_text
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices
 from pyt_arch_kit.planning.database import limit_for
-from pyt_arch_kit.planning.field_findings import p50_blocker
 from pyt_arch_kit.planning.model import DatabasePlan, Plan, fmt_number
-from pyt_arch_kit.planning.websocket import BALANCER_NAME
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface, WorkloadKind
-from pyt_arch_kit.writer.code import baseline_code
 from pyt_arch_kit.writer.diagram import WORKER_NOUN, mermaid
 from pyt_arch_kit.writer.guidelines import implementation_guidelines
-from pyt_arch_kit.writer.inference import launch_blocker
 from pyt_arch_kit.writer.operations import appendix, operational_considerations
 from pyt_arch_kit.writer.pins import RANGES
-from pyt_arch_kit.writer.pipeline import pipeline_steps, pipeline_summary
-from pyt_arch_kit.writer.relevance import shown_assumptions
+from pyt_arch_kit.writer.pipeline import pipeline_summary
 from pyt_arch_kit.writer.risks import risks_and_mitigations
 from pyt_arch_kit.writer.sockets import socket_summary, sockets_held
 from pyt_arch_kit.writer.stack import PINS_ROW, stack
@@ -66,46 +61,15 @@ IN_THE_BASELINE = frozenset(
 REASONS_IN_THE_APPENDIX = frozenset({"consistency", "isolation"})
 
 
-def why_in_summary(plan: Plan) -> frozenset[str]:
-    """The decisions whose reason the summary's key decisions give (the appendix then gives
-    only their trade-off and alternatives: a design says each thing once)."""
-    service = "app" in plan.components
-    # a batch job: the engine's reason is the recommendation's, the scheduler's the
-    # push-back's (concurrency and framework, the same for every job, are not listed)
-    job = _batch_job(plan)
-    pushback = any(f.kind is FindingKind.PUSH_BACK for f in plan.findings)
-    return frozenset(
-        d.topic
-        for d in plan.decisions
-        if not (service and d.topic in IN_THE_RECOMMENDATION | IN_THE_BASELINE)
-        and d.topic not in STANDARD_PRACTICE
-        and not (service and d.topic in REASONS_IN_THE_APPENDIX and not _departs(plan, d.topic))
-        and not (job and d.topic in ("concurrency", "framework", "data processing"))
-        and not (job and d.topic == "scheduler" and pushback)
-    )
-
-
-def _batch_job(plan: Plan) -> bool:
-    """A batch data job with no service beside it."""
-    p = plan.pipeline
-    return "app" not in plan.components and p is not None and p.mode is DataMode.BATCH
-
-
 def _departs(plan: Plan, topic: str) -> bool:
     """Whether a decision departs from the baseline's default (row locks, not plain READ
     COMMITTED): its reason is then this design's own, and stays in the summary."""
     db = plan.database
-    if topic == "database hosting":  # self-run TimescaleDB, not the baseline's managed store
-        return db is not None and db.engine is DatabaseKind.TIMESCALEDB
     return topic == "isolation" and db is not None and db.isolation.locks_rows
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-#: A store that is another's extension names both (the verifier looks for PostgreSQL).
-_EXTENSION_OF = {"timescaledb": " (PostgreSQL)"}
 
 
 def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -> str:
@@ -137,11 +101,12 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
         )
     else:
         lines.append(
-            f"**Recommendation:** **{framework_text(conc.framework, plan.broker)}**, "
-            f"**{conc.model.value}**, on **{cap.instances} instance(s) × "
-            f"{cap.cores_per_instance} cores**"
-            + (f" in {cap.zones} zones" if cap.zones > 1 else "")
-            + (f", with **{db.engine}**{_EXTENSION_OF.get(db.engine.value, '')}" if db else "")
+            f"**Recommendation:** **{framework_text(conc.framework, plan.broker)}** on "
+            f"{conc.server}, running **{cap.instances} instance(s) × {cap.cores_per_instance} "
+            f"cores**"
+            + (f" across {cap.zones} availability zones" if cap.zones > 1 else "")
+            + f", **{conc.model.value}**"
+            + (f", on **{db.engine}** ({db.driver})" if db else "")
             + (f" and **{plan.data.tool}** for data processing" if plan.data else "")
             + ". "
             + conc.why[0].upper()
@@ -150,6 +115,10 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
         )
     lines += ["", "**The numbers that drive it**", ""]
     if plan.data is not None and plan.data.mode is DataMode.STREAMING:
+        lines.append(
+            f"- {fmt_number(plan.data.data_gb)} GB per run (one window of events), processed "
+            "as they arrive."
+        )
         lines += pipeline_summary(plan)
     elif plan.data is not None:
         lines.append(
@@ -157,14 +126,12 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
             f"{fmt_number(plan.data.ram_needed_gb)} GB of RAM in pandas (5–10× the data)."
         )
         lines += pipeline_summary(plan)
-    if not batch and sockets_held(plan):  # its drivers: pushed messages, sockets per worker
-        lines += socket_summary(plan, _after_failure(plan))
-    elif not batch:
+    if not batch:
         lines += [
             f"- {fmt_number(cap.in_flight)} requests in flight at {fmt_number(peak)} req/s peak "
             f"× {fmt_number(cap.service_ms)} ms (Little's law).",
             f"- {fmt_number(cap.busy_cores)} cores busy → {cap.cores} provisioned at "
-            f"{cap.utilisation:.0%} utilisation (target ≤ {cap.target_utilisation:.0%})"
+            f"{cap.utilisation:.0%} utilisation (target ≤ {cap.target_utilisation:.0%}); "
             + _after_failure(plan),
             _latency_line(plan),
             *socket_summary(plan),
@@ -177,24 +144,21 @@ def executive_summary(plan: Plan, questions: Sequence[Question] | None = None) -
         lines += [f"- **{f.title}.** {f.detail} *Instead:* {f.recommendation}" for f in pushback]
     lines += ["", "**Key decisions**", ""]
     service = "app" in plan.components
-    job = batch and _batch_job(plan)  # concurrency and framework: the same for every job
     lines += [
         f"- **{d.topic.capitalize()}:** {d.choice}"
-        + (f" — {d.why}." if d.topic in why_in_summary(plan) else ".")
-        for d in plan.decisions
-        if not (
-            service
-            # the engine's default isolation is no decision of this design's: the appendix
-            and d.topic in IN_THE_RECOMMENDATION | IN_THE_BASELINE | {"isolation"}
-            and not _departs(plan, d.topic)
+        + (
+            "."
+            if d.topic in STANDARD_PRACTICE
+            or (service and d.topic in REASONS_IN_THE_APPENDIX and not _departs(plan, d.topic))
+            else f" — {d.why}."
         )
-        and not (job and d.topic in ("concurrency", "framework"))
+        for d in plan.decisions
+        if not (service and d.topic in IN_THE_RECOMMENDATION | IN_THE_BASELINE)
     ]
     lines.append(
         f"\nEvery decision's reasons, trade-off and alternatives: the appendix ({APPENDIX})."
         if not service
-        else "\nReasons: the appendix. "
-        + (BASELINE_WITH_CODE if baseline_code(plan) else BASELINE_REFERENCE)
+        else f"\nReasons and alternatives: the appendix. {BASELINE_REFERENCE}"
     )
     lines += _assumptions(plan, questions, brief="app" in plan.components)
     return "\n".join(lines)
@@ -205,15 +169,14 @@ def _assumptions(
 ) -> list[str]:
     """The assumptions, ranked by what their answer would change; ``brief`` (a service) names
     each field and value, its reason in the appendix."""
-    assumed = shown_assumptions(plan)
-    if not assumed:
+    if not plan.assumptions:
         return []
     if brief and questions:
-        by_field = {a.field: a for a in assumed}
+        by_field = {a.field: a for a in plan.assumptions}
         ranked = [q for q in questions if q.field in by_field]
         asked = {q.field for q in ranked}
         steady = [by_field[q.field] for q in ranked if not q.changes_design]
-        steady += [a for a in assumed if a.field not in asked]
+        steady += [a for a in plan.assumptions if a.field not in asked]
         return [
             "",
             "**Assumptions** (reasons: the appendix)",
@@ -223,16 +186,24 @@ def _assumptions(
                 for q in ranked
                 if q.changes_design
             ),
-            *_steady_line(steady, alone=not any(q.changes_design for q in ranked)),
+            *(
+                [
+                    "- *Does not change this design*: "
+                    + ", ".join(str(a).split(" — ")[0] for a in steady)
+                    + "."
+                ]
+                if steady
+                else []
+            ),
         ]
-    by_field = {a.field: a for a in assumed}
+    by_field = {a.field: a for a in plan.assumptions}
     ranked = [q for q in questions or () if q.field in by_field]
     if not ranked:
         return [
             "",
             "**Assumptions** (open questions; answer them to sharpen the plan)",
             "",
-            *(f"- {a}" for a in assumed),
+            *(f"- {a}" for a in plan.assumptions),
         ]
     lines = [
         "",
@@ -245,28 +216,25 @@ def _assumptions(
     ]
     asked = {q.field for q in ranked}
     steady = [by_field[q.field] for q in ranked if not q.changes_design]
-    steady += [a for a in assumed if a.field not in asked]
-    return lines + _steady_line(steady, alone=not any(q.changes_design for q in ranked))
-
-
-def _steady_line(steady: Sequence[object], *, alone: bool) -> list[str]:
-    """The assumptions whose other answers change nothing: counted, listed in the appendix
-    (review 3: eleven of them in a summary were noise). ``alone``: no assumption above it."""
-    if not steady:
-        return []
-    n = len(steady)
-    if alone:
-        return [f"- {n} assumed, none of which changes this design: the appendix."]
-    return [f"- {n} other{'s' if n > 1 else ''}, which change nothing here: the appendix."]
+    steady += [a for a in plan.assumptions if a.field not in asked]
+    if steady:
+        lines.append(
+            "- *Does not change this design* (within the answers tried): "
+            + ", ".join(str(a).split(" — ")[0] for a in steady)
+            + " (reasons: the appendix)."
+        )
+    return lines
 
 
 def _after_failure(plan: Plan) -> str:
-    """The end of the cores line: a fleet's N+1 is the Deployment line's, said there once."""
     cap = plan.capacity
     if cap.zones > 1:
-        return "."
+        return (
+            f"after losing a zone, {cap.instances_after_failure} instance(s) carry the peak, "
+            f"their cores {cap.utilisation_after_failure:.0%} busy (N+1: ceiling 80 %)."
+        )
     slo = plan.resolved.latency.availability_pct
-    return f"; one instance: the {slo:g} % SLO does not call for N+1."
+    return f"one instance: the {slo:g} % SLO does not call for N+1."
 
 
 def _pools_line(db: DatabasePlan) -> str:
@@ -293,9 +261,10 @@ def _pools_line(db: DatabasePlan) -> str:
 def _latency_line(plan: Plan) -> str:
     cap, req = plan.capacity, plan.resolved
     target = req.latency.p99_ms
-    per = {QueueScope.WORKER: " per worker", QueueScope.INSTANCE: " per instance"}.get(
-        cap.queue, ""
-    )
+    where = {
+        QueueScope.WORKER: f"each worker's {cap.queue_server} is its own queue",
+        QueueScope.INSTANCE: f"the {cap.queue_server}s of an instance share one queue",
+    }.get(cap.queue, "nothing queues")
     verdict = "**met**" if cap.meets_p99 else "**not met** — see Risks for what would meet it"
     misses = _other_misses(plan)
     levers = cap.levers
@@ -314,8 +283,8 @@ def _latency_line(plan: Plan) -> str:
         )
     line = (
         f"- Estimated p99 {fmt_number(cap.p99_ms)} ms (p50 {fmt_number(cap.p50_ms)} ms) "
-        f"against a target of {fmt_number(target)} ms: {verdict} "
-        f"(M/G/{cap.queue_servers}{per}, cv {fmt_number(cap.service_cv)})."
+        f"against a target of {fmt_number(target)} ms: {verdict}; {where} "
+        f"(M/G/{cap.queue_servers}, cv {fmt_number(cap.service_cv)})."
     )
     return (
         line
@@ -331,12 +300,6 @@ _MARGINAL = 0.9
 
 def _less_work(plan: Plan) -> str:
     """The fix when the request's own work misses the p99: less work per request."""
-    target = launch_blocker(plan)
-    if target is not None:  # a model: the fix is the launch's condition, with its target
-        return (
-            f"**Launch blocker:** features + predict measured at ≤ {target} ms of CPU (today "
-            f"{fmt_number(plan.resolved.workload.cpu_ms_per_request)}; Implementation Guidelines)"
-        )
     if plan.resolved.workload.kind is WorkloadKind.CPU:
         return (
             "The fix is less work per request: vectorised feature code (NumPy over whole "
@@ -353,11 +316,9 @@ def _other_misses(plan: Plan) -> list[str]:
     out = []
     p50 = req.latency.p50_ms
     if p50 and cap.p50_ms > p50 * (1 + 1e-9):
-        blocker = p50_blocker(req, plan.concurrency, cap)
         out.append(
             f"The p50 {fmt_number(cap.p50_ms)} ms **misses** its {fmt_number(p50)} ms target: "
             "that is the request's own work, which more instances cannot shorten."
-            + (" " + blocker.split(" (today")[0] + " (Risks)." if blocker else "")
         )
     target = req.latency.p99_ms
     if cap.meets_p99 and cap.zones > 1 and cap.p99_after_failure_ms > target * (1 + 1e-9):
@@ -413,8 +374,8 @@ def system_diagram(plan: Plan) -> str:
                 "A client's calls go through an L7 gRPC proxy (or client-side round_robin), "
                 "which balances each call, not each connection, across "
                 if grpc
-                else "A client opens a WebSocket through the load balancer, which assigns it by "
-                f"{BALANCER_NAME[plan.resolved.infrastructure.balancer]} across "
+                else "A client opens a WebSocket through the load balancer, which gives it to "
+                "the instance with the fewest open sockets, across "
                 if sockets_held(plan)
                 else "A client request reaches the load balancer, which spreads it across "
             )
@@ -471,11 +432,10 @@ def system_diagram(plan: Plan) -> str:
                 "Events are written to an outbox table in the same transaction; a relay "
                 "publishes them"
                 + (f" to {plan.broker.name}" if plan.broker else "")
-                + " for the downstream services."
+                + ", and idempotent consumers apply them."
             )
     if "app" not in plan.components:  # a service's telemetry is the baseline's
         steps.append("Every hop emits OpenTelemetry traces, metrics and structured logs.")
-    steps = pipeline_steps(plan) or steps  # a batch job: what one run does
     return (
         "```mermaid\n"
         + mermaid(plan)
@@ -561,7 +521,5 @@ def write_design(
         ("Operational Considerations", operational_considerations(plan, prices)),
         ("Risks and Mitigations", risks_and_mitigations(plan)),
     ]
-    main = "\n".join(body for _, body in parts)
-    said = frozenset(d.topic for d in plan.decisions if d.why and d.why in main)
-    parts.append((APPENDIX, appendix(plan, prices, said=said | why_in_summary(plan))))
+    parts.append((APPENDIX, appendix(plan, prices)))
     return "\n\n".join(f"## {title}\n\n{body}" for title, body in parts) + "\n"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pyt_arch_kit.markup import mermaid_label
 from pyt_arch_kit.planning.choices import Cache, DataTool, framework_text
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan, fmt_number
-from pyt_arch_kit.planning.websocket import BALANCER_NAME
 from pyt_arch_kit.requirements import DatabaseKind, Interface
 from pyt_arch_kit.writer.pipeline import pipeline_label
 
@@ -85,7 +84,7 @@ def mermaid(plan: Plan) -> str:
             "lb",
             "L7 gRPC proxy<br/>per-call balancing"
             if grpc
-            else f"Load balancer<br/>{BALANCER_NAME[plan.resolved.infrastructure.balancer]}"
+            else "Load balancer<br/>least connections"
             if ws
             else "Load balancer",
         )
@@ -141,31 +140,23 @@ def mermaid(plan: Plan) -> str:
             edges.append(f"    {target} -->|stale-ok reads| replicas")
     if "broker" in c:
         node("broker", plan.broker.name if plan.broker else "Message broker", "queue")
-        # a relay publishes to other services: their consumers, not this design's, write to
-        # their own stores
-        downstream = "outbox_relay" in c and db is not None
         if "consumers" in c:
-            node(
-                "consumers",
-                "Downstream services<br/>consumer groups, dedupe by event_id"
-                if downstream
-                else "Consumers<br/>idempotent handlers",
-            )
-        if downstream:
+            node("consumers", "Consumers<br/>idempotent handlers")
+        if "outbox_relay" in c and db is not None:
             node("relay", "Outbox relay")
             edges += ["    db -->|outbox rows| relay", "    relay --> broker"]
         elif "app" in c:
             edges.append("    app -->|events| broker")
         if "consumers" in c:
             edges.append("    broker --> consumers")
-            if db is not None and not downstream:
+            if db is not None:
                 edges.append("    consumers -->|idempotent writes| db")
     if "data_job" in c and plan.data is not None:
         node("job", plan.data.tool_name + pipeline_label(plan))
         sessions = plan.data.tool is DataTool.SPARK_STREAMING
         node(
             "lake",
-            "PostgreSQL: sessions<br/>upsert by session_id"
+            "Sessions table<br/>upsert by customer_id, session_start"
             if sessions
             else "Object storage<br/>Parquet",
             "db",

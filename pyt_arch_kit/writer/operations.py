@@ -9,21 +9,15 @@ from pyt_arch_kit.planning.capacity import FAILOVER_CEILING
 from pyt_arch_kit.planning.choices import DataTool, Driver
 from pyt_arch_kit.planning.costs import UNIT_PRICES, UnitPrices, bill_of_materials, monthly_total
 from pyt_arch_kit.planning.database import prepared_statements_fix
-from pyt_arch_kit.planning.model import Figure, Plan, fmt_number
-from pyt_arch_kit.planning.pipeline import LAKE_DAYS, METRIC_DAYS
-from pyt_arch_kit.planning.stream import SESSIONS_KEPT_DAYS
-from pyt_arch_kit.render import figures_cited, materials_table
+from pyt_arch_kit.planning.model import Plan, fmt_number
+from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S
+from pyt_arch_kit.render import figures_table, materials_table
 from pyt_arch_kit.requirements import DatabaseKind, DataMode, Interface
 from pyt_arch_kit.writer.code.profile import profile
 from pyt_arch_kit.writer.inference import model_operations, model_probes
-from pyt_arch_kit.writer.ledger import ledger_alerts, relay_deployment
-from pyt_arch_kit.writer.pipeline import (
-    pipeline_deployment,
-    pipeline_observability,
-    spark_batch,
-)
-from pyt_arch_kit.writer.relevance import alternatives, shown_assumptions, shown_decisions
+from pyt_arch_kit.writer.pipeline import pipeline_deployment, pipeline_observability
 from pyt_arch_kit.writer.sockets import (
+    autoscaling_lines,
     failover_line,
     socket_operations,
 )
@@ -60,9 +54,10 @@ def _deployment(plan: Plan) -> list[str]:
             "- Health is the run itself: alert when a run fails or outlasts its window.",
         ]
     if cap.zones > 1:
-        place = (  # the fleet's size is the summary's; here what a lost zone leaves
-            f"- N+1 across {cap.zones} zones: losing one leaves {cap.instances_after_failure} "
-            f"instance(s) {cap.utilisation_after_failure:.0%} busy (ceiling "
+        place = (
+            f"- {cap.instances} instance(s) of {cap.cores_per_instance} cores across {cap.zones} "
+            f"availability zones: losing a zone leaves {cap.instances_after_failure} instance(s) "
+            f"with their cores {cap.utilisation_after_failure:.0%} busy (ceiling "
             f"{FAILOVER_CEILING:.0%}), p99 ≈ {fmt_number(cap.p99_after_failure_ms)} ms"
         )
     else:
@@ -80,7 +75,6 @@ def _deployment(plan: Plan) -> list[str]:
         )
     return [
         f"{place}.",
-        *relay_deployment(plan),
         *model_operations(plan),
         *([probes] if probes else []),
         *([keepalive] if keepalive else []),
@@ -97,9 +91,13 @@ def _keepalive(plan: Plan) -> str | None:
             "GOAWAY too_many_pings), and `grpc.max_connection_age_ms` ≈ 5 min so clients "
             "rebalance onto new instances."
         )
-    # a WebSocket's pings are its heartbeats decision; HTTP keep-alive (and sync workers'
-    # none) is the baseline's
-    return None
+    if iface is Interface.WEBSOCKET:
+        return (
+            "- Keep-alive: ping every 20 s (uvicorn `--ws-ping-interval 20`), under the load "
+            f"balancer's idle timeout ({LB_IDLE_TIMEOUT_S} s on common cloud load balancers), "
+            "so idle sockets are not cut; clients reconnect with jittered backoff."
+        )
+    return None  # HTTP keep-alive (and sync workers' none) is the baseline's
 
 
 def _scaling(plan: Plan) -> list[str]:
@@ -111,17 +109,12 @@ def _scaling(plan: Plan) -> list[str]:
             f"{fmt_number(cap.headroom_rps)} req/s of headroom before it needs a second."
         )
     elif _online(plan):
-        # a p99 set by each request's own work (no fleet meets it) is no signal to scale on
-        own_work = cap.levers is not None and cap.levers.instances is None
         lines += [
-            f"- Scale out above {cap.target_utilisation:.0%} busy"
-            + (
-                ", not on p99: each request's own work sets it, and instances do not lower it"
-                if own_work
-                else f" or p99 over {fmt_number(req.latency.p99_ms * 0.8)} ms"
-            )
-            + _floor(plan)
-            + ".",
+            f"- Scale out above {cap.target_utilisation:.0%} busy ({cap.queue_server}s "
+            f"{cap.queue_utilisation:.0%} at peak) or p99 over "
+            f"{fmt_number(req.latency.p99_ms * 0.8)} ms; headroom ≈ "
+            f"{fmt_number(cap.headroom_rps)} req/s above peak.",
+            *autoscaling_lines(plan),
             *socket_operations(plan),
         ]
     if db is not None and _online(plan):
@@ -147,26 +140,22 @@ def _scaling(plan: Plan) -> list[str]:
                 f"server connections (`default_pool_size`), what the database serves well; "
                 f"{prepared_statements_fix(db.driver)}."
             )
-        elif db.total_connections > db.server_connections and not profile(plan).low_traffic:
-            # the busy and open connections are the summary's; here only what to do as they grow
+        else:
             lines.append(
-                f"- The pools may open {db.total_connections:,} connections, more than the "
-                f"{db.useful_connections} active connections the database serves well: put "
-                "PgBouncer (transaction "
-                f"mode, `default_pool_size` ≈ {db.server_connections}) in front when active "
-                "connections approach it, with the driver's server-side prepared statements off."
+                f"- Database connections: {fmt_number(db.db_busy_connections)} busy at peak of "
+                f"about {db.useful_connections} active connections the database serves well; "
+                f"the pools may open {db.total_connections:,} of {usable:,} usable"
+                + (
+                    f". Put PgBouncer (transaction mode, `default_pool_size` ≈ "
+                    f"{db.server_connections}) in front when active connections approach "
+                    f"{db.server_connections}, with the driver's server-side prepared "
+                    "statements off."
+                    if db.total_connections > db.server_connections
+                    and not profile(plan).low_traffic  # 5 connections: no pooler to run
+                    else "."
+                )
             )
     return lines
-
-
-def _floor(plan: Plan) -> str:
-    """The autoscaling minimum, from the average rate with N+1 kept."""
-    try:
-        floor = plan.figure("autoscaling_floor").value
-    except KeyError:
-        return ""
-    avg = fmt_number(plan.resolved.scale.avg_rps)
-    return f"; never below {fmt_number(floor)} instance(s), what the {avg} req/s average needs"
 
 
 def _observability(plan: Plan) -> list[str]:
@@ -175,9 +164,7 @@ def _observability(plan: Plan) -> list[str]:
     minutes = budget / 100 * 30 * 24 * 60
     if not _online(plan) and plan.pipeline is not None:  # a job: its runs, not requests
         return [
-            "- Traces and structured logs per trigger (OpenTelemetry), each line with the batch id."
-            if plan.pipeline.sink_rows_per_s
-            else "- Traces and structured logs per run (OpenTelemetry), each line with the run id.",
+            "- Traces and structured logs per run (OpenTelemetry), each line with the run id.",
             *pipeline_observability(plan),
         ]
     extra = pipeline_observability(plan)  # a service with a data job besides
@@ -191,7 +178,6 @@ def _observability(plan: Plan) -> list[str]:
                     f"{at[1]} errors, ticket at {at[2]}."
                 ]
             ),
-            *ledger_alerts(plan),
             *extra,
         ]
     alerts = "; ".join(
@@ -220,37 +206,11 @@ _TLS = {
 }
 
 
-def _spark_stream(plan: Plan) -> bool:
-    """Whether the plan is a Spark stream writing its own sessions table."""
-    p = plan.pipeline
-    return p is not None and p.mode is DataMode.STREAMING and p.sessions_gb > 0
-
-
-def _batch_job(plan: Plan) -> str | None:
-    """A Spark batch job's identity line: what it reads and writes (None for anything else)."""
-    if (p := spark_batch(plan)) is None:
-        return None
-    if p.versions_kept:
-        return (
-            "- Identity: its own service account: read the orders; write and delete under "
-            "the versions prefix; create tables and replace the view in the Glue Data "
-            "Catalog."
-        )
-    return "- Identity: its own service account: read the clickstream lake, write the day's paths."
-
-
 def _security(plan: Plan) -> list[str]:
     req, cap, db = plan.resolved, plan.capacity, plan.database
     iface = req.interface
     if iface is Interface.GRPC:
         auth = "- Authentication: mTLS between services; authorisation per method."
-    elif (job := _batch_job(plan)) is not None:
-        auth = job
-    elif _spark_stream(plan):
-        auth = (
-            "- Identity: its own service account; Kafka over TLS with SASL/SCRAM as the job's "
-            "own user, read-only on its topic (`kafka_source()`)."
-        )
     elif iface is Interface.BATCH:
         auth = "- Identity: its own service account, reading its input and writing its output only."
     else:
@@ -267,13 +227,7 @@ def _security(plan: Plan) -> list[str]:
             else "`sslmode=verify-full` (psycopg)",
         )
         lines.append(
-            f"- Database: TLS with {tls}; "
-            + (
-                "a role owning `daily_customer_metrics` and its partitions only (the swap "
-                "creates, drops and attaches them)."
-                if _batch_job(plan) is not None
-                else "a least-privilege role, migrations under their own."
-            )
+            f"- Database: TLS with {tls}; a least-privilege role, migrations under their own."
         )
     lines.append("- Secrets: from a secret manager at start-up, rotated, never in images or logs.")
     if _online(plan):
@@ -307,23 +261,10 @@ def _data_safety(plan: Plan) -> list[str]:
             "- The checkpoint (offsets and session state) on durable storage: losing it "
             "restarts the stream from `startingOffsets`, with its open sessions lost."
         )
-        if _spark_stream(plan):
-            lines.append(
-                f"- Sessions: closed ones purged after {SESSIONS_KEPT_DAYS} days (`purge()`, "
-                f"daily): ≤ {fmt_number(plan.pipeline.sessions_gb)} GB a copy, priced."
-            )
-    elif plan.pipeline is not None and plan.pipeline.versions_kept:
+    elif data is not None and data.tool is DataTool.PYSPARK and db is None:
         lines.append(
-            f"- Object storage: {plan.pipeline.versions_kept} versions (`prune()`), tonight's "
-            "and last night's to roll back to, both in the bill; an older night is rebuilt "
-            "from the source."
-        )
-    elif data is not None and data.tool is DataTool.PYSPARK and db is not None:
-        lines.append(
-            "- Object storage: a run's day at a fresh path, deleted by a lifecycle rule after "
-            f"7 days (a failed load rereads it); raw events after {LAKE_DAYS} days. The "
-            f"results table is the copy of record: {METRIC_DAYS} days, older partitions "
-            "dropped by `retire()`."
+            "- Object storage: each run's facts a new version; keep 7 days of them to roll "
+            "back with the same swap."
         )
     elif data is not None:
         lines.append(
@@ -402,26 +343,22 @@ def operational_considerations(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> 
     return "\n".join(out)
 
 
-def appendix(
-    plan: Plan, prices: UnitPrices = UNIT_PRICES, *, said: frozenset[str] = frozenset()
-) -> str:
+def appendix(plan: Plan, prices: UnitPrices = UNIT_PRICES) -> str:
     """The reference after the six sections: the bill of materials, the cost per line and
-    the capacity figures, each with its formula, inputs and source; the decisions whose
-    reason the main text gave (``said``) with their trade-off and alternatives only."""
+    the capacity figures, each with its formula, inputs and source."""
     out = [
         "**Decisions: trade-offs and alternatives**",
         "",
         *(
-            f"- **{d.topic.capitalize()}:**{'' if d.topic in said else f' {d.why}.'} "
-            f"*Trade-off:* {d.trade_off}."
-            + (f" *Alternatives weighed:* {', '.join(alts)}." if (alts := alternatives(d)) else "")
-            for d in shown_decisions(plan)
+            f"- **{d.topic.capitalize()}:** {d.why}. *Trade-off:* {d.trade_off}."
+            + (f" *Alternatives weighed:* {', '.join(d.alternatives)}." if d.alternatives else "")
+            for d in plan.decisions
         ),
         "",
     ]
-    if assumed := shown_assumptions(plan):
+    if plan.assumptions:
         out += ["**Assumptions, and why each was assumed**", ""]
-        out += [f"- {a}." for a in assumed]
+        out += [f"- {a}." for a in plan.assumptions]
         out.append("")
     if plan.materials:
         out += [
@@ -437,20 +374,6 @@ def appendix(
         "",
         "**Capacity plan** (every figure with its formula and source)",
         "",
-        figures_cited([f for f in plan.figures if not _empty(plan, f)]),
+        figures_table(plan.figures),
     ]
     return "\n".join(out)
-
-
-#: Figures of nothing: the bill's zero rows (no backups, network or transfer in a job) and a
-#: database no connection keeps busy.
-_NOTHING_WHEN_ZERO = ("bom_", "db_busy_connections")
-#: A job opens its own connections: the request path's pool figures are not its own.
-_REQUEST_POOL = ("pool_size", "total_connections")
-
-
-def _empty(plan: Plan, figure: Figure) -> bool:
-    """Whether a figure says nothing for this design, so the appendix leaves it out."""
-    if figure.value == 0 and figure.key.startswith(_NOTHING_WHEN_ZERO):
-        return True
-    return "app" not in plan.components and figure.key in _REQUEST_POOL

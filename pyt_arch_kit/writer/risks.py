@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pyt_arch_kit.planning.choices import Cache, FindingKind
+from pyt_arch_kit.planning.choices import Cache, DataTool, FindingKind
 from pyt_arch_kit.planning.database import prepared_statements_fix
 from pyt_arch_kit.planning.model import Plan, fmt_number
 from pyt_arch_kit.planning.practices import RETRY_BUDGET
 from pyt_arch_kit.requirements import DatabaseKind, Interface
 from pyt_arch_kit.writer.code.profile import profile, timeouts
-from pyt_arch_kit.writer.inference import P99_MISSED, launch_blocker, model_risks
-from pyt_arch_kit.writer.pipeline import pipeline_risks, spark_batch
+from pyt_arch_kit.writer.inference import model_risks
+from pyt_arch_kit.writer.pipeline import pipeline_risks
 from pyt_arch_kit.writer.sockets import socket_risks
 
 __all__ = ["risks_and_mitigations"]
@@ -23,8 +23,16 @@ def _fleet_risks(plan: Plan) -> list[tuple[str, str]]:
     cap, req = plan.capacity, plan.resolved
     if "app" not in plan.components:
         return []
-    if cap.zones > 1:  # N+1 across zones: the Deployment line's figures and the baseline's row
-        return []
+    if cap.zones > 1:
+        return [
+            (
+                "A zone outage",
+                f"N+1 across {cap.zones} zones: {cap.instances_after_failure} instance(s) carry "
+                f"the peak, their cores {cap.utilisation_after_failure:.0%} busy (p99 ≈ "
+                f"{fmt_number(cap.p99_after_failure_ms)} ms); autoscaling replaces the lost "
+                "capacity",
+            )
+        ]
     slo = req.latency.availability_pct
     return [
         (
@@ -35,57 +43,21 @@ def _fleet_risks(plan: Plan) -> list[tuple[str, str]]:
     ]
 
 
-def _retry_fits(plan: Plan) -> bool:
-    t = timeouts(plan)
-    return 2 * t.attempt_s <= t.deadline_s
-
-
-def _budgets_of_its_own(plan: Plan) -> bool:
-    """Whether the design's deadline and retries depart from the baseline's row (retries fit,
-    the deadline is the target): then a row of its own says how."""
-    t = timeouts(plan)
-    return not _retry_fits(plan) or t.deadline_s * 1000 > plan.resolved.latency.p99_ms
-
-
 def _retry_fit(plan: Plan) -> str:
-    """The deadline and attempt timeout against the error and retry budgets, with the plan's
-    own numbers (:mod:`pyt_arch_kit.planning.deadlines`)."""
+    """Whether a retry fits in the call's deadline, with the settings' own numbers."""
     t = timeouts(plan)
-    deadline = fmt_number(t.deadline_s * 1000)
-    target = fmt_number(plan.resolved.latency.p99_ms)
-    figure = next((f for f in plan.figures if f.key == "request_deadline_ms"), None)
-    if figure is None:  # no request time to model: the deadline is the target's
-        return f"idempotent calls only, all attempts inside one {deadline} ms deadline"
-    b = dict(figure.inputs)["b (error budget)"]
-    at_target = float(dict(figure.inputs)["P(T > target)"])
-    cut = f"{_pct(t.past_deadline)} of requests"
-    if t.deadline_s * 1000 > plan.resolved.latency.p99_ms:
-        line = (
-            f"a deadline at the {target} ms target would cut {_pct(at_target)} of requests, "
-            f"{at_target / float(b):.3g}× the {_pct(float(b))} error budget: the deadline is "
-            f"{deadline} ms ({cut}, a tenth of the budget), or cut the work until the model's "
-            f"P(T > {target} ms) ≤ {_pct(float(b) / 10)}"
-        )
-    else:
-        line = f"one {deadline} ms deadline, the target, cuts {cut} (≤ a tenth of the budget)"
-    if t.retries:
+    deadline, attempt = fmt_number(t.deadline_s * 1000), fmt_number(t.attempt_s * 1000)
+    p99 = fmt_number(plan.resolved.latency.p99_ms)
+    if 2 * t.attempt_s <= t.deadline_s:
         return (
-            f"idempotent calls only, each attempt cut at {fmt_number(t.attempt_s * 1000)} ms "
-            f"(a call's p99.9), retrying {_pct(t.retried_share)} of requests (the baseline's "
-            f"{RETRY_BUDGET:.0%} budget); " + line
+            f"every attempt ({attempt} ms each, settings.attempt_timeout_s) inside one "
+            f"{deadline} ms deadline below the {p99} ms p99 target"
         )
-    if t.attempt_s * 2 > t.deadline_s:
-        return (
-            f"no retries: no retry fits in the deadline (two attempts of "
-            f"{fmt_number(t.attempt_s * 1000)} ms, a call's p99.9), so a failed call fails "
-            "fast; " + line
-        )
-    return "no retries (under 1 req/s a retry budget never matters); " + line
-
-
-def _pct(x: float) -> str:
-    """A share as a percentage, two significant digits (0.0045 %)."""
-    return "< 0.0001 %" if x < 1e-6 else f"{float(f'{x * 100:.2g}'):g} %"
+    return (
+        f"but here one attempt ({attempt} ms) takes the whole {deadline} ms deadline below the "
+        f"{p99} ms p99 target, so no retry fits: a failed call fails fast, and the caller "
+        "retries it"
+    )
 
 
 def _database_risks(plan: Plan) -> list[tuple[str, str]]:
@@ -159,20 +131,29 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
                 "jitter the TTLs and let one request refresh a key (single-flight)",
             )
         )
-    if db.isolation.locks_rows:  # the lock waits and their retries: app/ledger.py
+    if db.isolation.locks_rows:
         rows.append(
             (
                 "A hot account serialises its commands on the row lock",
-                "watch lock waits per account; split a hot account into sub-accounts",
+                (
+                    "innodb_lock_wait_timeout = 1 s (its least); retry lock wait timeouts "
+                    "(1205) and deadlocks (1213)"
+                    if db.engine is DatabaseKind.MYSQL
+                    else "lock_timeout at the time left of the deadline; retry lock timeouts "
+                    "(55P03) and deadlocks (40P01)"
+                )
+                + " within the deadline with jittered backoff; accounts locked in id order, "
+                "transactions short; watch lock waits per account and split a hot account "
+                "into sub-accounts",
             )
         )
     if db.outbox:
         rows.append(
             (
                 "Duplicate or out-of-order events",
-                "the downstream services' consumers (a consumer group each) skip event ids "
-                "they already applied, recorded in the same transaction as the effect; order "
-                "holds per aggregate key ("
+                "each outbox row carries the event id and the aggregate key: consumers skip "
+                "event ids they already applied (recorded in the same transaction as the "
+                "effect) and keep order per aggregate key ("
                 + (plan.broker.ordering if plan.broker else "partition by it")
                 + ")",
             )
@@ -183,11 +164,10 @@ def _database_risks(plan: Plan) -> list[tuple[str, str]]:
 def risks_and_mitigations(plan: Plan) -> str:
     """Risks from the findings and from the plan's choices, each with its mitigation."""
     conc, req = plan.concurrency, plan.resolved
-    blocker = launch_blocker(plan) is not None  # the guidelines state the miss and its fix
     rows: list[tuple[str, str]] = [
         (f.title[0].upper() + f.title[1:], f.recommendation)
         for f in plan.findings
-        if f.kind is FindingKind.WARNING and not (blocker and f.title == P99_MISSED)
+        if f.kind is FindingKind.WARNING
     ]
     rows += _fleet_risks(plan)
     rows += socket_risks(plan)
@@ -209,15 +189,22 @@ def risks_and_mitigations(plan: Plan) -> str:
         )
     rows += _database_risks(plan)
     rows += pipeline_risks(plan)
-    # no storm at < 1 req/s; a model's one short query has no retry layer to storm
-    # the baseline's row covers retries; a design says so only where no retry fits its deadline
-    if (
-        "app" in plan.components
-        and not (profile(plan).low_traffic or profile(plan).model)
-        and _budgets_of_its_own(plan)
-    ):
+    if plan.data is not None and plan.data.tool is DataTool.PYSPARK and plan.database:
         rows.append(
-            ("Retry storms amplify an outage; deadlines cut slow requests", _retry_fit(plan))
+            (
+                "A rerun's overwrite deletes earlier partitions",
+                "write with spark.sql.sources.partitionOverwriteMode=dynamic: the default "
+                "(static) mode deletes every partition under the path before writing",
+            )
+        )
+    if "app" in plan.components and not profile(plan).low_traffic:  # no storm at < 1 req/s
+        rows.append(
+            (
+                "Retry storms amplify an outage",
+                "idempotent calls only, "
+                + _retry_fit(plan)
+                + f" (the baseline's {RETRY_BUDGET:.0%} retry budget)",
+            )
         )
     if "app" not in plan.components and plan.pipeline is None:
         rows.append(
@@ -227,12 +214,7 @@ def risks_and_mitigations(plan: Plan) -> str:
                 "with the measured figures",
             )
         )
-    # a stream's throughput risk is its own; a Spark batch's is its load test
-    if (
-        plan.pipeline is not None
-        and not plan.pipeline.sink_rows_per_s
-        and spark_batch(plan) is None
-    ):
+    if plan.pipeline is not None:
         rows.append(
             (
                 "The data job's throughput differs from the stated figure",

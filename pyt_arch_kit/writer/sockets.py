@@ -6,17 +6,10 @@ Every number is read from a plan figure (:mod:`pyt_arch_kit.planning.connections
 
 from __future__ import annotations
 
-from pyt_arch_kit.planning.capacity_figures import SEND_S, push_cores, push_sends_per_s
-from pyt_arch_kit.planning.choices import Cache
-from pyt_arch_kit.planning.connections import FD_SOFT_LIMIT, SOCKET_KIB, fd_limit_to_set
+from pyt_arch_kit.planning.connections import FD_SOFT_LIMIT, fd_limit_to_set
 from pyt_arch_kit.planning.hosting import RDS_MAX_CONNECTIONS, managed
 from pyt_arch_kit.planning.model import Plan, fmt_number
-from pyt_arch_kit.planning.websocket import (
-    DRAIN_S,
-    RECONNECT_CAP_S,
-    SNAPSHOT_TTL_S,
-    broadcast_bus,
-)
+from pyt_arch_kit.planning.websocket import HEARTBEAT_S, RECONNECT_CAP_S, broadcast_bus
 from pyt_arch_kit.requirements import DatabaseKind
 
 __all__ = [
@@ -24,7 +17,6 @@ __all__ = [
     "failover_line",
     "hosting_lines",
     "socket_guideline",
-    "socket_load_test",
     "socket_operations",
     "socket_risks",
     "socket_summary",
@@ -37,47 +29,22 @@ def sockets_held(plan: Plan) -> bool:
     return any(f.key == "sockets_per_instance" for f in plan.figures)
 
 
-def socket_summary(plan: Plan, after_failure: str = "") -> list[str]:
-    """The Executive Summary's numbers for a service that holds sockets: its drivers are the
-    pushed messages and the sockets per worker, not HTTP requests queueing (``after_failure``:
-    the fleet's zone-loss clause). A WebSocket service with no users online gets one line."""
+def socket_summary(plan: Plan) -> list[str]:
+    """The Executive Summary's line on open sockets."""
     if not sockets_held(plan):
         if plan.resolved.interface.value == "websocket":
             return ["- Broadcasts reach every worker's sockets through Redis pub/sub."]
         return []
-    req, cap = plan.resolved, plan.capacity
-    w, users = req.workload, req.scale.concurrent_users
-    sends = push_sends_per_s(req)
-    http = req.scale.peak_rps * w.cpu_ms_per_request / 1000
-    pushes = (
-        f"{fmt_number(w.messages_per_s)} messages/s × {fmt_number(sends / w.messages_per_s)} "
-        f"sockets each × {SEND_S * 1e6:g} µs a send (permessage-deflate off) = "
-        f"{fmt_number(push_cores(req))} cores, and "
-        if sends
-        else "no message rate given (`workload.messages_per_s`): "
-    )
-    per_worker = plan.figure("sockets_per_worker").value
-    workers = plan.concurrency.workers_per_instance
+    per = plan.figure("sockets_per_instance").value
+    mem = plan.figure("socket_memory_gib_per_instance").value
     after = plan.figure("sockets_per_instance_after_failure").value
-    lines = [
-        f"- {fmt_number(cap.busy_cores)} cores busy → {cap.cores} provisioned at "
-        f"{cap.utilisation:.0%} (target ≤ {cap.target_utilisation:.0%}): {pushes}"
-        f"{fmt_number(req.scale.peak_rps)} HTTP req/s (tickets, snapshots) × "
-        f"{fmt_number(w.cpu_ms_per_request)} ms = {fmt_number(http)} cores; {after_failure}",
-        f"- {fmt_number(users)} open sockets: after losing a zone {fmt_number(after)} per "
-        f"instance ({fmt_number(after * SOCKET_KIB / 1024**2)} GiB at {SOCKET_KIB:g} KiB "
-        f"each), {fmt_number(per_worker)} per worker",
+    return [
+        f"- {fmt_number(plan.resolved.scale.concurrent_users)} open WebSockets: "
+        f"{fmt_number(per)} per instance ({fmt_number(mem)} GiB at 64 KiB each), "
+        f"{fmt_number(after)} per instance after losing a zone; the fleet is sized for their "
+        "memory as well as for the requests; broadcasts reach every worker's sockets "
+        "through Redis pub/sub.",
     ]
-    if sends:
-        reach = sends / w.messages_per_s / max(1, cap.instances_after_failure * workers)
-        lines[-1] += (
-            f"; a message's {fmt_number(sends / w.messages_per_s)} sockets are "
-            f"≈ {fmt_number(reach)} per worker, a {fmt_number(reach * SEND_S * 1000)} ms "
-            f"fan-out within the {fmt_number(req.latency.p99_ms)} ms p99."
-        )
-    else:
-        lines[-1] += "."
-    return lines
 
 
 def autoscaling_lines(plan: Plan) -> list[str]:
@@ -93,6 +60,11 @@ def autoscaling_lines(plan: Plan) -> list[str]:
         f"{fmt_number(avg)} req/s average needs, N+1 kept); about {fmt_number(daily.value)} "
         "requests a day."
     )
+    if sockets_held(plan):
+        line += (
+            " Scaling in closes sockets: drain an instance by closing its sockets a few at a "
+            "time (code 1012) so clients reconnect, jittered, to the others."
+        )
     return [line]
 
 
@@ -113,8 +85,9 @@ def socket_operations(plan: Plan) -> list[str]:
         lines.append(
             f"- Sockets: watch open sockets per worker (about "
             f"{fmt_number(plan.figure('sockets_per_worker').value)} after a zone loss), "
-            "their memory, and reconnects per second; scale out on sockets per worker, not "
-            "CPU alone: a socket does not move."
+            "their memory, and reconnects per second; a reconnect spike after a deploy means "
+            f"the drain is too fast. Pings every {HEARTBEAT_S} s; clients back off with full "
+            f"jitter up to {RECONNECT_CAP_S} s."
         )
     return lines
 
@@ -124,45 +97,17 @@ def socket_guideline(plan: Plan) -> list[str]:
     if not sockets_held(plan):
         return []
     bus = broadcast_bus(plan.database).split(" (")[0]
-    cached = plan.database is not None and plan.database.cache is Cache.REDIS
     return [
         "Each worker keeps its sockets in a dict keyed by channel, listens on "
-        f"{bus} once, on its own connection (`settings.pubsub_url`"
-        + (", not the cache's client" if cached else "")
-        + "), "
+        f"{bus} once, on its own connection (`settings.pubsub_url`, not the cache's client), "
         "and "
         "fans a message out through each socket's bounded queue (`app/ws.py`); a client that "
         "cannot keep up is disconnected, not buffered. A socket without a valid short-lived "
         "ticket (`?token=`, signed) is closed with 1008 before `accept()`. Pub/sub is "
         "at-most-once: after a Redis failover the worker resubscribes and sends its sockets "
-        "a resync notice; on it, as on every reconnect, the client fetches "
-        "`GET /snapshot/{channel}`, which each worker serves from its per-channel cache "
-        "(Reconnects).",
+        "a resync notice; on it, as on every reconnect, the client fetches a snapshot.",
         "",
     ]
-
-
-def socket_load_test(plan: Plan) -> str:
-    """The Testing strategy's load line for a service that holds sockets: sockets and
-    messages per worker, and a reconnect storm, not HTTP requests."""
-    req, cap = plan.resolved, plan.capacity
-    per_worker = plan.figure("sockets_per_worker").value
-    sends = push_sends_per_s(req)
-    workers = cap.instances_after_failure * plan.concurrency.workers_per_instance
-    pushes = (
-        f" and publish {fmt_number(req.workload.messages_per_s)} messages/s to channels of "
-        f"{fmt_number(sends / req.workload.messages_per_s / max(1, workers))} of them"
-        if sends
-        else ""
-    )
-    lost = plan.figure("sockets_per_instance").value * (cap.instances - cap.instances_after_failure)
-    return (
-        f"- **Load**: hold {fmt_number(per_worker)} sockets on one worker (its share after a "
-        f"zone loss){pushes}: CPU per send ≤ {SEND_S * 1e6:g} µs, every socket served within "
-        f"the {fmt_number(req.latency.p99_ms)} ms p99; then reconnect "
-        f"{fmt_number(lost or per_worker)} sockets over {RECONNECT_CAP_S} s and count the "
-        "snapshot queries."
-    )
 
 
 def socket_risks(plan: Plan) -> list[tuple[str, str]]:
@@ -172,9 +117,9 @@ def socket_risks(plan: Plan) -> list[tuple[str, str]]:
     return [
         (
             "A reconnect storm after a deploy or a lost zone",
-            f"every reconnect waits uniform [0, {RECONNECT_CAP_S} s], a deploy drains each "
-            f"worker over {DRAIN_S:g} s (Draining), and snapshots come from each worker's "
-            f"{SNAPSHOT_TTL_S:g} s cache; a ticket makes authentication one HMAC",
+            "clients reconnect after a full-jitter delay (capped exponential backoff); "
+            "workers are never recycled by max_requests and drain sockets a few at a time; "
+            "authenticate reconnects cheaply (a short-lived token)",
         ),
         (
             "A slow client stalls a worker's broadcast",

@@ -10,10 +10,8 @@ from __future__ import annotations
 from pyt_arch_kit.planning.choices import Driver
 from pyt_arch_kit.planning.model import DatabasePlan, Plan
 from pyt_arch_kit.requirements import DatabaseKind
-from pyt_arch_kit.writer.code import snippets
 from pyt_arch_kit.writer.code.profile import profile
 from pyt_arch_kit.writer.pins import CHECKED, RANGES
-from pyt_arch_kit.writer.pipeline import spark_batch
 
 __all__ = ["PINS_ROW", "SPARK_KAFKA_ROW", "stack"]
 
@@ -72,22 +70,15 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
     """
     conc, db, data = plan.concurrency, plan.database, plan.data
     p = profile(plan)
-    online = "app" in plan.components
     rows: list[tuple[str, str, str]] = [
         (
             "CPython",
             ">=3.12",
             "the GIL build; free-threading stays opt-in (PEP 703)",
         ),
+        _row("pydantic", "validation at every boundary, typed settings"),
+        _row("pydantic-settings", "settings from the environment, secrets masked"),
     ]
-    # a Spark batch job's one module reads no settings, validates no requests and calls no
-    # HTTP API
-    job = spark_batch(plan) is not None and all(
-        code.startswith("# app/job.py") for _, code in snippets(plan)
-    )
-    if not job:
-        rows.append(_row("pydantic", "validation at every boundary, typed settings"))
-        rows.append(_row("pydantic-settings", "settings from the environment, secrets masked"))
     if p.web in ("fastapi", "strawberry"):
         rows.append(_row("fastapi", "async-first, typed request models, OpenAPI"))
     if p.web == "strawberry":
@@ -109,15 +100,13 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
         rows.append(_row("grpcio", "gRPC server, HTTP/2 multiplexing, keepalive"))
         rows.append(_row("grpcio-health-checking", "grpc.health.v1 for liveness and readiness"))
         rows.append(_row("grpcio-tools", "generate stubs from the .proto contract"))
-    if p.model:  # the booster app/model.py loads and predicts with
-        rows.append(_row("numpy", "the feature row the booster predicts on"))
-        rows.append(_row("lightgbm", "the gradient-boosted model: load, predict (num_threads=1)"))
+    online = "app" in plan.components
     if conc.process_pool_workers:  # one sync worker per core needs no pool (and no pickling)
         rows.append(
             ("concurrent.futures", "stdlib", "ProcessPoolExecutor: CPU work outside the GIL")
         )
     if db is not None:
-        if p.sql and not job:  # a job's load speaks COPY through the driver
+        if p.sql:
             rows.append(
                 _row(
                     "SQLAlchemy[asyncio]" if p.is_async else "SQLAlchemy",
@@ -152,7 +141,7 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
                     "transaction pooling: many app connections onto few server connections",
                 )
             )
-        if p.sql and not job:
+        if p.sql:
             rows.append(_row("alembic", "versioned schema migrations (expand, then contract)"))
         if p.cache == "redis":
             client = "redis.asyncio" if p.is_async else "sync redis"
@@ -172,14 +161,16 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
     if p.websocket and not any(r[0] == "redis" for r in rows):
         rows.append(_row("redis", "redis.asyncio pub/sub: broadcast to every worker's sockets"))
     broker = plan.broker
-    # a stream job alone: Spark's source reads Kafka, no client of ours
-    spark_stream = p.data == "Spark streaming" and db is None and not online
-    if broker is not None and not spark_stream and not any(r[0] == broker.client for r in rows):
+    if broker is not None and not any(r[0] == broker.client for r in rows):
         rows.append(
             _row(
                 broker.client,
                 f"{broker.name} "
-                + ("outbox relay" if db is not None and db.outbox else "producers and consumers")
+                + (
+                    "outbox relay and consumers"
+                    if db is not None and db.outbox
+                    else "producers and consumers"
+                )
                 + f"; {_BROKER_WHY[broker.client]}",
             )
         )
@@ -196,10 +187,6 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
                 )
             )
             rows.append(_row("pandas", "applyInPandasWithState: the per-customer session state"))
-            if not any(r[0] == "psycopg[binary]" for r in rows):
-                rows.append(
-                    _row("psycopg[binary]", "the sessions table: COPY, then INSERT … ON CONFLICT")
-                )
         rows.append(
             _row(
                 "pyarrow",
@@ -208,15 +195,13 @@ def stack(plan: Plan) -> list[tuple[str, str, str]]:
                 else "Parquet in and out, zero-copy columnar data",
             )
         )
-    if not (spark_stream or job):  # neither job calls an HTTP service
-        rows.append(_row("httpx", "outbound HTTP with explicit timeouts"))
     rows += [
+        _row("httpx", "outbound HTTP with explicit timeouts"),
         _row("opentelemetry-sdk", "traces, metrics and logs from day one"),
         _row("structlog", "structured JSON logs with request ids"),
         _row("pytest", "unit and integration tests"),
+        _row("hypothesis", "property tests for the domain rules"),
     ]
-    if not job:
-        rows.append(_row("hypothesis", "property tests for the domain rules"))
     if online:  # a job with no request traffic is load-tested by a timed full-size run
         rows.append(
             _row(

@@ -7,7 +7,7 @@ Branches on :class:`pyt_arch_kit.writer.code.Profile`: ``low_traffic`` (an avera
 from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Plan, fmt_number
-from pyt_arch_kit.writer.code.approvals import APP_ROLE, MAX_RECEIPT_MB, PAYERS
+from pyt_arch_kit.writer.code.approvals import MAX_RECEIPT_MB
 from pyt_arch_kit.writer.code.profile import profile
 
 __all__ = ["approvals_guideline", "low_traffic_alerts"]
@@ -18,15 +18,12 @@ def low_traffic_alerts(plan: Plan, minutes: float) -> list[str] | None:
     if not profile(plan).low_traffic:
         return None
     avail = plan.resolved.latency.availability_pct
-    budget = 100 - avail
     return [
         f"- SLO {avail:g} %: {minutes:,.0f} min of error budget a month. At "
         f"{fmt_number(plan.resolved.scale.avg_rps)} req/s on average and next to none at "
         "night, one failed request can fill a 5-min window, so burn-rate alerts open "
-        "**tickets only**, worked in business hours, and only on windows of at least "
-        f"{round(100 / budget):,} requests (1 / the {budget:g} % budget: one failure alone never "
-        "fires) (SRE Workbook, ch. 5, “Low-traffic services”); a synthetic request every "
-        "minute keeps the SLI defined.",
+        "**tickets only**, no pages (SRE Workbook, ch. 5, “Low-traffic services”); a "
+        "synthetic request every minute keeps the SLI defined.",
     ]
 
 
@@ -38,15 +35,9 @@ def approvals_guideline(plan: Plan) -> list[str]:
         "The domain is a state machine (`app/approvals.py`): a report is *submitted*, then "
         "*approved* or *rejected* by someone other than its submitter, and an approved one "
         "is *paid*. Four eyes hold twice: the code refuses a self-approval, and a CHECK "
-        "constraint (`decided_by <> submitter`) refuses it from any client. A trigger owned by "
-        "the migration role (SECURITY DEFINER) appends a row (actor, from, to, time) to "
-        "`expense_audit` for every new report and state change, in the same transaction, and "
-        "refuses a transition the workflow lacks; the app's role "
-        f"(`{APP_ROLE}`) only reads the audit and may update a report's state and deciders, "
-        "nothing else, so no client changes a report without its audit row. Only the SSO "
-        f"group `{PAYERS}` pays an approved report, and the payer is kept on it (`paid_by`, "
-        "never the submitter). Receipts go to object storage (S3, versioning on, so an "
-        "overwritten or deleted receipt is recoverable) through "
+        "constraint (`decided_by <> submitter`) refuses it from any client. Every transition "
+        "appends a row (actor, from, to, time) to `expense_audit` in the same transaction; a "
+        "trigger refuses UPDATE and DELETE there. Receipts go to object storage (S3) through "
         f"a presigned POST limited to PDF, JPEG or PNG of at most {MAX_RECEIPT_MB} MB; the "
         "table keeps only the object key.",
         "",

@@ -8,14 +8,13 @@ import pytest
 
 from pyt_arch_kit import Architect, Requirements, plan, preset
 from pyt_arch_kit.errors import RequirementsError
-from pyt_arch_kit.planning.capacity_figures import SEND_S
 
 
 def test_the_live_scores_cores_carry_their_pushed_messages() -> None:
     p = plan(preset("realtime-websocket"))
     w = p.resolved.workload
     assert (w.messages_per_s, w.sockets_per_message) == (5, 10_000)
-    sends_cores = 5 * 10_000 * SEND_S  # 2 cores at 40 µs a send, permessage-deflate off
+    sends_cores = 5 * 10_000 * 250e-6  # 12.5 cores at 250 µs a send
     requests_cores = 3000 * 1 / 1000
     assert p.capacity.busy_cores == pytest.approx(requests_cores + sends_cores)
     assert p.capacity.cores >= p.capacity.busy_cores / 0.66
@@ -23,14 +22,14 @@ def test_the_live_scores_cores_carry_their_pushed_messages() -> None:
     assert "messages/s · sockets per message · s per send" in busy.formula
     assert "websockets" in busy.source
     text = Architect().design(preset("realtime-websocket")).text
-    assert "5 messages/s × 10,000 sockets each × 40 µs a send" in text
+    assert "5 messages/s × 10,000 sockets each: 12.5 cores at 250 µs a send" in text
 
 
 def test_a_message_for_everyone_reaches_every_connected_socket() -> None:
     base = {"interface": "websocket", "scale": {"peak_rps": 100, "concurrent_users": 20_000}}
     quiet = plan(Requirements.parse(base)).capacity.busy_cores
-    loud = plan(Requirements.parse({**base, "workload": {"messages_per_s": 20}}))
-    assert loud.capacity.busy_cores == pytest.approx(quiet + 20 * 20_000 * SEND_S)
+    loud = plan(Requirements.parse({**base, "workload": {"messages_per_s": 2}}))
+    assert loud.capacity.busy_cores == pytest.approx(quiet + 2 * 20_000 * 250e-6)
     assert loud.capacity.instances > plan(Requirements.parse(base)).capacity.instances
 
 

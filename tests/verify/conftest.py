@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from pyt_arch_kit.writer import write_design
 from tests.verify import services as services_mod
 from tests.verify.designs import plans
-from tests.verify.harness import Project, layout, plain_tables
+from tests.verify.harness import Project, layout
 from tests.verify.venvs import ensure, python312, requirements
 
 PLANS = plans()
@@ -77,20 +76,6 @@ def _create_database(svc: services_mod.Services, dialect: str, name: str) -> Non
     subprocess.run(cmd, check=True, capture_output=True)
 
 
-#: A small fraud model: a payment is fraud when it is large and from a new device.
-_TRAIN = """
-import sys
-import lightgbm as lgb
-import numpy as np
-rng = np.random.default_rng(7)
-x = np.column_stack([rng.uniform(0, 5000, 2000), rng.integers(0, 2, 2000)])
-y = ((x[:, 0] > 2500) & (x[:, 1] == 1)).astype(int)
-data = lgb.Dataset(x, y, feature_name=["amount", "new_device"])
-params = {"objective": "binary", "num_threads": 1, "verbose": -1}
-lgb.train(params, data, num_boost_round=20).save_model(sys.argv[1])
-"""
-
-
 def app_env(project: Project, svc: services_mod.Services) -> dict[str, str]:
     """The environment a design's code runs with: its settings point at the real services."""
     p, plan = project.profile, project.plan
@@ -108,20 +93,15 @@ def app_env(project: Project, svc: services_mod.Services) -> dict[str, str]:
         env["APP_DATABASE_URL"] = svc.redis_url.rsplit("/", 1)[0] + "/3"
     elif p.dialect == "mongodb":  # MongoDB is not packaged in Debian: nothing listens here
         env["APP_DATABASE_URL"] = "mongodb://127.0.0.1:9/verify"
-    elif p.data == "Spark streaming":  # no database planned: the stream's sessions table
-        env["APP_DATABASE_URL"] = svc.postgres_url("postgresql", db_name)
     if p.websocket:  # the broadcast bus (its own Redis in production) and the ticket key
         env["APP_PUBSUB_URL"] = svc.redis_url
         env["APP_WS_TOKEN_SECRET"] = "verify-only-ticket-key"
-    if p.model:  # the pinned model the app loads at start-up, trained by the stack's LightGBM
+    if p.model:  # the pinned model the app loads at start-up
         model = project.root / "models" / "model.json"
         model.parent.mkdir(exist_ok=True)
-        done = project.run([project.python, "-c", _TRAIN, str(model.parent / "v7.txt")], env)
-        assert done.returncode == 0, done.stderr[-2000:]
-        model.write_text(json.dumps({"version": "v7", "booster": "v7.txt"}))
+        weights = {"amount": 0.002, "new_device": 1.5}
+        model.write_text(json.dumps({"version": "v7", "bias": -3, "weights": weights}))
         env["APP_MODEL_PATH"], env["APP_MODEL_VERSION"] = str(model), "v7"
-    if p.ingest:  # the design's own table and unique index, without TimescaleDB's calls
-        env["VERIFY_DDL"] = ";\n".join(plain_tables(write_design(plan)))
     db, cap, conc = plan.database, plan.capacity, plan.concurrency
     env["VERIFY_PLAN"] = json.dumps(
         {
@@ -136,7 +116,6 @@ def app_env(project: Project, svc: services_mod.Services) -> dict[str, str]:
             "dialect": p.dialect,
             "is_async": p.is_async,
             "model": conc.model.value,
-            "cpu_ms": plan.resolved.workload.cpu_ms_per_request,
         }
     )
     return env
@@ -157,15 +136,13 @@ def project(
             plan = PLANS[name]
             venv = ensure(requirements(plan), python)
             proj = layout(name, plan, tmp_path_factory.mktemp(name), venv)
-            sink = proj.profile.data == "Spark streaming"  # its sessions table is PostgreSQL
-            if proj.profile.sql or sink:
-                dialect = proj.profile.dialect if proj.profile.sql else "postgresql"
+            if proj.profile.sql:
                 missing = services.missing.get(
-                    "postgresql" if dialect == "postgresql" else "mariadb"
+                    "postgresql" if proj.profile.dialect == "postgresql" else "mariadb"
                 )
                 if missing:
                     pytest.fail(missing)
-                _create_database(services, dialect, name.replace("-", "_"))
+                _create_database(services, proj.profile.dialect, name.replace("-", "_"))
             made[name] = (proj, app_env(proj, services))
         return made[name]
 

@@ -64,16 +64,10 @@ def _req(name: str, **fields: Any) -> Requirements:
 #: Reads concentrated on few keys, so the TTL model gives the read cache a hit ratio worth
 #: building (below 30 % the plan leaves the cache out until measured).
 _HOT_KEYS = {"cache_keys": 1_000}
-#: The same, at 2 ms a database call: each worker's own cache leaves the database as small as a
-#: shared Redis would (at 5 ms its misses need 4 cores to Redis's 2), so the plan takes it.
-_LOCAL_HOT_KEYS = {**_HOT_KEYS, "db_ms_per_call": 2}
-#: Keys a shared Redis refills once per TTL but every worker's own cache would refill itself:
-#: the plan takes Redis (an in-process cache is taken where it shrinks the database as much).
-_SHARED_KEYS = {"cache_keys": 100_000}
 
 #: name → requirements; each name says the branches it takes.
 DESIGNS: dict[str, Requirements] = {
-    "fastapi-asyncpg-redis": _req("fastapi-asyncpg-redis", workload=_SHARED_KEYS),
+    "fastapi-asyncpg-redis": _req("fastapi-asyncpg-redis", workload=_HOT_KEYS),
     "fastapi-redis-store": _req(
         "fastapi-redis-store", infrastructure={"database": "redis", "db_max_connections": 10000}
     ),
@@ -101,8 +95,8 @@ DESIGNS: dict[str, Requirements] = {
     "strawberry-mysql-local-cache": _req(
         "strawberry-mysql-local-cache",
         interface="graphql",
-        workload=_LOCAL_HOT_KEYS,
-        scale={"peak_rps": 600},  # a database past its smallest size, which the cache shrinks
+        workload=_HOT_KEYS,
+        scale={"peak_rps": 150},
         infrastructure={"database": "mysql"},
     ),
     "websocket-mongodb-pulsar": _req(
@@ -110,22 +104,6 @@ DESIGNS: dict[str, Requirements] = {
         interface="websocket",
         consistency=_STRONG,
         infrastructure={"database": "mongodb", "existing_services": ["Pulsar"]},
-    ),
-    # the realtime-websocket preset: PostgreSQL behind the snapshot route, the Redis already run
-    "websocket-postgresql-live-scores": _req(
-        "websocket-postgresql-live-scores",
-        interface="websocket",
-        scale={"peak_rps": 3000, "concurrent_users": 200000, "read_ratio": 0.99, "data_gb": 10},
-        consistency={"priority": "availability", "stale_read_tolerance_s": 2},
-        workload={
-            "cpu_ms_per_request": 1,
-            "io_wait_ms_per_request": 10,
-            "db_calls_per_request": 0.2,
-            "db_ms_per_call": 2,
-            "messages_per_s": 5,
-            "sockets_per_message": 10000,
-        },
-        infrastructure={"existing_services": ["Redis"]},
     ),
     "fastapi-hybrid-redis": _req(
         "fastapi-hybrid-redis",
@@ -138,9 +116,6 @@ DESIGNS: dict[str, Requirements] = {
             **_HOT_KEYS,
         },
     ),
-    "flask-threads-psycopg-items": _req(  # a sync REST resource
-        "flask-threads-psycopg-items", infrastructure={"must_use": ["Flask"]}
-    ),
     "flask-threads-pymysql-ledger": _req(
         "flask-threads-pymysql-ledger",
         consistency=_STRONG,
@@ -148,8 +123,8 @@ DESIGNS: dict[str, Requirements] = {
     ),
     "django-threads-local-cache-sqs": _req(
         "django-threads-local-cache-sqs",
-        scale={"peak_rps": 600},
-        workload=_LOCAL_HOT_KEYS,
+        scale={"peak_rps": 150},
+        workload=_HOT_KEYS,
         infrastructure={"must_use": ["Django"], "existing_services": ["SQS"]},
     ),
     "flask-processes-mongodb-sync": _req(
@@ -167,8 +142,8 @@ DESIGNS: dict[str, Requirements] = {
     "flask-pgbouncer-psycopg": _req(  # also a model, an approval workflow, low traffic
         "flask-pgbouncer-psycopg",
         summary="Scores and approves expense reports.",
-        scale={"peak_rps": 3000, "avg_rps": 0.5},
-        workload={**_CPU, "cache_keys": 5_000},
+        scale={"peak_rps": 2000, "avg_rps": 0.5},
+        workload={**_CPU, **_HOT_KEYS},
         infrastructure={"db_max_connections": 20},
     ),
     "fastapi-asyncmy-ledger-sqs": _req(
@@ -197,11 +172,7 @@ DESIGNS: dict[str, Requirements] = {
         interface="events",
         infrastructure={"existing_services": ["RabbitMQ"]},
     ),
-    "grpc-aio-asyncpg-redis": _req(
-        "grpc-aio-asyncpg-redis",
-        interface="grpc",
-        workload={**_SHARED_KEYS, "fanout_calls": 3},  # fan_out under the caller's deadline
-    ),
+    "grpc-aio-asyncpg-redis": _req("grpc-aio-asyncpg-redis", interface="grpc", workload=_HOT_KEYS),
     "grpc-sync-processes": _req(
         "grpc-sync-processes",
         interface="grpc",
@@ -214,15 +185,6 @@ DESIGNS: dict[str, Requirements] = {
         infrastructure={"database": "none"},
     ),
     "rest-no-database": _req("rest-no-database", infrastructure={"database": "none"}),
-    # the timeseries-ingest preset's branch: batches of points into TimescaleDB (a plain
-    # PostgreSQL table here, the hypertable call left out: Debian packages no TimescaleDB)
-    "fastapi-timescale-ingest": _req(
-        "fastapi-timescale-ingest",
-        consistency={"priority": "availability", "stale_read_tolerance_s": 60},
-        scale={"peak_rps": 400, "read_ratio": 0.1},
-        workload={"data_shape": "time_series", "points_per_request": 10},
-        infrastructure={"database": "timescaledb"},
-    ),
     "batch-pandas": _req(
         "batch-pandas",
         interface="batch",
@@ -258,18 +220,6 @@ DESIGNS: dict[str, Requirements] = {
         interface="batch",
         workload={"data_mode": "streaming", "batch_data_gb": 500, "freshness_s": 30},
     ),
-    # the streaming-pipeline preset: no database named, the sessions table its sink
-    "stream-spark-sessions": _req(
-        "stream-spark-sessions",
-        interface="batch",
-        workload={
-            "data_mode": "streaming",
-            "batch_data_gb": 500,
-            "events_per_s": 20000,
-            "freshness_s": 10,
-        },
-        infrastructure={"database": "none", "existing_services": ["Kafka"]},
-    ),
 }
 
 #: What each branch of the writer can be; every value must be taken by some design.
@@ -288,8 +238,6 @@ EXPECTED: dict[str, set[Any]] = {
     "model": {True, False},
     "low_traffic": {True, False},
     "approvals": {True, False},
-    "ingest": {True, False},
-    "resource": {True, False},
 }
 
 
@@ -311,10 +259,8 @@ def uncovered() -> list[str]:
     seen = {(p.is_async, p.cache) for p in profiles if p.cache}
     seen |= {(p.is_async, f"ledger-{p.dialect}") for p in profiles if p.ledger}
     seen |= {(p.is_async, f"grpc-{p.dialect or 'none'}") for p in profiles if p.web == "grpc"}
-    seen |= {(p.is_async, "resource") for p in profiles if p.resource}
     wanted = {(a, c) for a in (True, False) for c in ("redis", "local")}
     wanted |= {(a, f"ledger-{d}") for a in (True, False) for d in ("postgresql", "mysql")}
     wanted |= {(True, "grpc-postgresql"), (False, "grpc-postgresql")}
-    wanted |= {(True, "resource"), (False, "resource")}
     missing += [f"is_async={a} with {c}" for a, c in sorted(wanted - seen)]
     return missing

@@ -9,18 +9,15 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyt_arch_kit.baseline import baseline_modules
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.writer import write_design
-from pyt_arch_kit.writer.code import Profile, baseline_code, profile
-from pyt_arch_kit.writer.stack import stack
+from pyt_arch_kit.writer.code import Profile, profile
 
-__all__ = ["Block", "Project", "blocks", "layout", "plain_tables"]
+__all__ = ["Block", "Project", "blocks", "layout"]
 
 INSIDE = Path(__file__).resolve().parent / "inside"
 _FENCE = re.compile(r"```python\n(.*?)```", re.S)
 _PATH = re.compile(r"# ([\w/.]+\.py)\b")
-_SQL = re.compile(r"```sql\n(.*?)```", re.S)
 
 MYPY_INI = """\
 [mypy]
@@ -38,17 +35,6 @@ PYTEST_INI = """\
 python_files = check_*.py
 addopts = -p no:cacheprovider
 """
-
-
-def plain_tables(design_markdown: str) -> list[str]:
-    """The design's SQL statements that plain PostgreSQL runs: its CREATE TABLE and CREATE
-    INDEX, without TimescaleDB's extension, hypertable, policies and aggregates."""
-    statements = [
-        "\n".join(line for line in s.splitlines() if not line.lstrip().startswith("--")).strip()
-        for block in _SQL.findall(design_markdown)
-        for s in block.split(";")
-    ]
-    return [s for s in statements if s.startswith(("CREATE TABLE", "CREATE UNIQUE INDEX"))]
 
 
 @dataclass(frozen=True)
@@ -139,12 +125,8 @@ class Project:
 
 
 def layout(name: str, plan: Plan, root: Path, venv: Path) -> Project:
-    """Write the design's blocks under ``root`` (``app/…``, ``gunicorn.conf.py``), and beside
-    them the baseline's modules the design runs (as ``pyt-arch baseline --write`` does)."""
-    shipped = baseline_modules()
-    found = tuple(blocks(write_design(plan))) + tuple(
-        Block(path, shipped[path]) for path in baseline_code(plan)
-    )
+    """Write the design's blocks under ``root`` (``app/…``, ``gunicorn.conf.py``)."""
+    found = tuple(blocks(write_design(plan)))
     root.mkdir(parents=True, exist_ok=True)
     (root / "app").mkdir(exist_ok=True)
     (root / "app" / "__init__.py").write_text("")
@@ -153,9 +135,6 @@ def layout(name: str, plan: Plan, root: Path, venv: Path) -> Project:
         target.parent.mkdir(parents=True, exist_ok=True)
         assert not target.exists() or block.path == "app/__init__.py", f"two blocks: {block.path}"
         target.write_text(block.code)
-    with_pydantic = any(row[0] == "pydantic" for row in stack(plan))  # a batch job has none
-    (root / "mypy.ini").write_text(
-        MYPY_INI if with_pydantic else MYPY_INI.replace("plugins = pydantic.mypy\n", "")
-    )
+    (root / "mypy.ini").write_text(MYPY_INI)
     (root / "pytest.ini").write_text(PYTEST_INI)
     return Project(name, plan, profile(plan), root, venv, found)

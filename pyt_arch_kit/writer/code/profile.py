@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pyt_arch_kit.planning.choices import Broker, Cache, DataTool, Driver, Framework
-from pyt_arch_kit.planning.deadlines import LOW_RPS
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
 from pyt_arch_kit.requirements import DatabaseKind
 
@@ -15,7 +14,7 @@ __all__ = ["LOW_TRAFFIC_RPS", "Profile", "Timeouts", "profile", "timeouts"]
 #: Below this average rate a service is low-traffic: its 5-min alert window holds under 300
 #: requests (and next to none off-hours), so a few failures breach a burn-rate page and a retry
 #: budget never matters (SRE Workbook, ch. 5, "Low-traffic services").
-LOW_TRAFFIC_RPS = LOW_RPS
+LOW_TRAFFIC_RPS = 1.0
 
 # The branches' names are literal types: mypy --strict (strict equality) refuses a comparison
 # with a name that is not one of them.
@@ -101,12 +100,6 @@ class Profile:
             (expense reports, say): a state machine, four eyes, an append-only audit trail.
         model: a CPU-bound Flask service with one sync worker per core (no process pool)
             serves a model: loaded before readiness, a pinned version, a timeout per call.
-        ingest: an asyncio FastAPI service on TimescaleDB (asyncpg) takes batches of points:
-            a validated route, COPY into a temp table, one idempotent upsert.
-        resource: a REST service on PostgreSQL with writes and no writer of its own (not a
-            ledger, a model, an approval workflow, nor time series, which upsert on their
-            natural key): an ``items`` resource whose creates carry an idempotency key, read
-            by id and listed in keyset pages.
     """
 
     is_async: bool
@@ -123,8 +116,6 @@ class Profile:
     model: bool = False
     low_traffic: bool = False
     approvals: bool = False
-    ingest: bool = False
-    resource: bool = False
 
     @property
     def url_scheme(self) -> str:
@@ -146,41 +137,26 @@ class Profile:
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Time budgets, in seconds: the deadline and attempt timeout are the plan's
-    (:mod:`pyt_arch_kit.planning.deadlines`), the pool and cache waits fit under the p99.
-
-    Attributes:
-        retries: a retry fits in the deadline (the plan's ``retried_share`` figure): the
-            design hands out the baseline's ``app/retries.py`` and an attempt timeout.
-        past_deadline: the share of requests the deadline cuts, ``P(T > deadline)``.
-        retried_share: the share of requests an attempt timeout retries.
-    """
+    """Time budgets derived from the p99 target, in seconds."""
 
     p99_s: float
     deadline_s: float
     attempt_s: float
     pool_s: float
     cache_s: float
-    retries: bool = False
-    past_deadline: float = 0.0
-    retried_share: float = 0.0
 
 
 def timeouts(plan: Plan) -> Timeouts:
-    """The plan's deadline and attempt timeout, and waits under the p99 target."""
+    """Budgets under the p99 target: a call's retries all finish inside it."""
     p99 = plan.resolved.latency.p99_ms / 1000
-    figures = {f.key: f.value for f in plan.figures}
-    deadline = figures.get("request_deadline_ms", 0.8 * p99 * 1000) / 1000
-    attempt = figures.get("attempt_timeout_ms", deadline * 1000 / 2) / 1000
+    deadline = round(0.8 * p99, 3)
     return Timeouts(
         p99_s=p99,
-        deadline_s=round(deadline, 4),
-        attempt_s=round(attempt, 4),
+        deadline_s=deadline,
+        # a fraction of the deadline, so a retry fits inside it
+        attempt_s=round(max(min(0.02, deadline / 2), deadline / 3), 3),
         pool_s=round(max(0.005, p99 / 2), 3),  # waiting for a connection: inside the p99
         cache_s=round(min(0.05, max(0.01, p99 / 10)), 3),
-        retries="retried_share" in figures,
-        past_deadline=figures.get("past_deadline_share", 0.0),
-        retried_share=figures.get("retried_share", 0.0),
     )
 
 
@@ -188,32 +164,15 @@ def profile(plan: Plan) -> Profile:
     """The branches this plan's code takes."""
     conc, db = plan.concurrency, plan.database
     iface = plan.resolved.interface.value
-    ledger = (
-        db is not None
-        and (db.engine.postgres or db.engine is DatabaseKind.MYSQL)
-        and (db.outbox or db.isolation.locks_rows)
-    )
-    model = (
-        iface == "rest"
-        and conc.framework is Framework.FLASK
-        and conc.model is ConcurrencyModel.PROCESSES
-        and not conc.process_pool_workers
-    )
-    approvals = (
-        iface == "rest"
-        and db is not None
-        and db.engine is DatabaseKind.POSTGRESQL
-        and conc.model
-        in (ConcurrencyModel.SYNC, ConcurrencyModel.THREADS, ConcurrencyModel.PROCESSES)
-        and "approv" in (plan.requirements.summary or "").lower()
-    )
     return Profile(
         is_async=conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID),
         web=_WEB[conc.framework],
         dialect="" if db is None else _DIALECT[db.engine],
         driver="" if db is None else _DRIVER[db.driver],
         cache="" if db is None else _CACHE.get(db.cache, ""),
-        ledger=ledger,
+        ledger=db is not None
+        and (db.engine.postgres or db.engine is DatabaseKind.MYSQL)
+        and (db.outbox or db.isolation.locks_rows),
         broker=_BROKER[plan.broker.key] if plan.broker else "",
         data="" if plan.data is None else _DATA[plan.data.tool],
         pgbouncer=db is not None and db.pgbouncer,
@@ -221,18 +180,15 @@ def profile(plan: Plan) -> Profile:
         websocket=iface == "websocket"
         and conc.framework in (Framework.FASTAPI, Framework.STRAWBERRY)
         and conc.model in (ConcurrencyModel.ASYNCIO, ConcurrencyModel.HYBRID),
-        model=model,
+        model=iface == "rest"
+        and conc.framework is Framework.FLASK
+        and conc.model is ConcurrencyModel.PROCESSES
+        and not conc.process_pool_workers,
         low_traffic=iface in ("rest", "graphql") and plan.resolved.scale.avg_rps < LOW_TRAFFIC_RPS,
-        approvals=approvals,
-        # TimescaleDB is another engine: time series upsert on (series, time) instead
-        resource=iface == "rest"
+        approvals=iface == "rest"
         and db is not None
         and db.engine is DatabaseKind.POSTGRESQL
-        and plan.resolved.scale.read_ratio < 1
-        and not (ledger or model or approvals),
-        ingest=iface == "rest"
-        and db is not None
-        and db.engine is DatabaseKind.TIMESCALEDB
-        and db.driver is Driver.ASYNCPG
-        and conc.framework is Framework.FASTAPI,
+        and conc.model
+        in (ConcurrencyModel.SYNC, ConcurrencyModel.THREADS, ConcurrencyModel.PROCESSES)
+        and "approv" in (plan.requirements.summary or "").lower(),
     )

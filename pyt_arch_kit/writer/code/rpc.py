@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyt_arch_kit.planning.model import Plan
 from pyt_arch_kit.writer.code._template import fill, flavour
-from pyt_arch_kit.writer.code.profile import Profile, timeouts
+from pyt_arch_kit.writer.code.profile import Profile
 
 __all__ = ["cpu_pool", "grpc_server"]
 
@@ -16,16 +16,13 @@ _GRPC = """
     address for the balancer: processes sharing a port (SO_REUSEPORT) get connections, not
     calls.\"\"\"
 
-    @asyncio_import@import signal
-    @threading_import@from collections.abc import @Callable@
+    from collections.abc import @Callable@
     @futures_import@
-    @typing_import@
 
     import grpc
     from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
     @db_import@
-    from app.settings import settings
 
     OPTIONS = [
         ("grpc.max_connection_age_ms", 300_000),  # clients reconnect every 5 min: rebalances
@@ -43,17 +40,14 @@ _GRPC = """
         ("grpc.keepalive_permit_without_calls", 1),
     ]
     Register = Callable[[@Server@@db_type@], None]  # e.g. add_ServiceServicer_to_server
-    #: After SIGTERM and settings.unready_s of NOT_SERVING: calls in flight get this long;
-    #: unready_s + this stays under Kubernetes' 30 s terminationGracePeriodSeconds.
-    STOP_GRACE_S = 15.0
 
 
     def time_left(context: @Context@, ceiling_s: float) -> float:
-        \"\"\"The caller's deadline, propagated: the timeout of every call this one makes@retries@.
-        ``ceiling_s`` (settings.request_deadline_s) bounds a caller that set no deadline.\"\"\"
+        \"\"\"The caller's deadline, propagated: pass it to with_retries(deadline_s=...) and
+        as the timeout of every call this one makes. ``ceiling_s`` (settings.request_deadline_s)
+        bounds a caller that set no deadline.\"\"\"
         left = context.time_remaining()
         return ceiling_s if left is None else max(0.0, min(ceiling_s, left))
-    @fan_out@
 
 
     @async@def serve(register: Register, port: int = 50051, host: str = "[::]") -> None:
@@ -71,49 +65,11 @@ _GRPC = """
         server.add_insecure_port(f"{host}:{port}")  # or ssl credentials, or mTLS at the mesh
         @await@server.start()
         @await@health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-        @on_sigterm@
         try:
             @await@server.wait_for_termination()
         finally:
             @close_db@
 """
-
-#: asyncio: SIGTERM drains on the loop, while the server still serves.
-_DRAIN_ASYNC = """loop = asyncio.get_running_loop()
-
-async def drain() -> None:  # SIGTERM: NOT_SERVING while still serving, then stop
-    await health_servicer.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
-    await asyncio.sleep(settings.unready_s)  # the probes see it; the balancer moves on
-    await server.stop(STOP_GRACE_S)  # new calls UNAVAILABLE; calls in flight finish
-
-draining: list[asyncio.Task[None]] = []
-loop.add_signal_handler(signal.SIGTERM, lambda: draining.append(loop.create_task(drain())))"""
-
-#: threads: the handler flips the health status, a timer stops the server later.
-_DRAIN_SYNC = """def drain(signum: int, frame: object) -> None:  # NOT_SERVING, then stop
-    health_servicer.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
-    threading.Timer(settings.unready_s, server.stop, (STOP_GRACE_S,)).start()
-
-signal.signal(signal.SIGTERM, drain)"""
-
-
-_FAN_OUT = """
-    T = TypeVar("T")
-
-
-    async def fan_out(
-        calls: Sequence[Callable[[float], Coroutine[Any, Any, T]]],
-        context: grpc.aio.ServicerContext[object, object],
-        ceiling_s: float,
-    ) -> list[T]:
-        \"\"\"A call's @fanout@ downstream calls at once, all under the time its caller has left:
-        the slowest sets the latency, not the sum. Each call gets that time as its own
-        ``timeout=``; the first failure cancels the others (TaskGroup), and the deadline
-        raises TimeoutError: answer DEADLINE_EXCEEDED.\"\"\"
-        left = time_left(context, ceiling_s)
-        async with asyncio.timeout(left), asyncio.TaskGroup() as group:
-            tasks: list[asyncio.Task[T]] = [group.create_task(call(left)) for call in calls]
-        return [task.result() for task in tasks]"""
 
 
 def grpc_server(plan: Plan, p: Profile) -> str:
@@ -129,10 +85,6 @@ def grpc_server(plan: Plan, p: Profile) -> str:
         ) + "from app.db import make_engine, make_sessions"
         open_db = "engine = make_engine()  # the pool belongs to this process"
         close_db = ("await " if p.is_async else "") + "engine.dispose()"
-        if p.cache == "redis":  # the cache's client too, made here, not at import
-            db_import += "\nfrom app.cache import open_cache"
-            open_db += "\n    cache = open_cache()"
-            close_db += "\n        " + ("await cache.aclose()" if p.is_async else "cache.close()")
         db_arg, db_type = ", make_sessions(engine)", f", {session_type}"
     elif p.dialect == "redis":
         module = "redis.asyncio" if p.is_async else "redis"
@@ -153,19 +105,10 @@ def grpc_server(plan: Plan, p: Profile) -> str:
     else:
         db_import = open_db = close_db = DROP
         db_arg = db_type = ""
-    fanout = plan.resolved.workload.fanout_calls if p.is_async else 0
     return fill(
         _GRPC,
-        asyncio_import="import asyncio\n" if p.is_async else "",
-        threading_import="" if p.is_async else "import threading\n",
-        on_sigterm="\n".join(
-            f"    {line}" if line else ""
-            for line in (_DRAIN_ASYNC if p.is_async else _DRAIN_SYNC).split("\n")
-        ).lstrip(),
-        typing_import="from typing import Any, TypeVar" if fanout else DROP,
-        fan_out="\n\n" + fill(_FAN_OUT, fanout=fanout).rstrip("\n") if fanout else DROP,
         futures_import="from concurrent import futures" if not p.is_async else DROP,
-        Callable="Callable, Coroutine, Sequence" if fanout else "Callable",
+        Callable="Callable",
         Server="grpc.aio.Server" if p.is_async else "grpc.Server",
         Context="grpc.aio.ServicerContext[object, object]"
         if p.is_async
@@ -174,7 +117,6 @@ def grpc_server(plan: Plan, p: Profile) -> str:
         executor="" if p.is_async else "futures.ThreadPoolExecutor(max_workers=1),\n        ",
         health_servicer="aio.HealthServicer()" if p.is_async else "HealthServicer()",
         workers=conc.workers_per_instance,
-        retries="\n    (and with_retries' deadline_s)" if timeouts(plan).retries else "",
         max_rpcs=max(8, round(2 * conc.in_flight_per_worker) + 8),
         db_import=db_import,
         open_db=open_db,

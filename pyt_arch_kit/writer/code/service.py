@@ -6,19 +6,13 @@ from pyt_arch_kit.planning.choices import WorkerClass
 from pyt_arch_kit.planning.database import limit_for
 from pyt_arch_kit.planning.model import ConcurrencyModel, Plan
 from pyt_arch_kit.planning.practices import LB_IDLE_TIMEOUT_S, SERVER_KEEPALIVE_S
-from pyt_arch_kit.planning.websocket import DRAIN_S, SNAPSHOT_TTL_S
 from pyt_arch_kit.writer.code._template import fill
-from pyt_arch_kit.writer.code.model import inference_limit_s
 from pyt_arch_kit.writer.code.profile import Profile, Timeouts
 from pyt_arch_kit.writer.code.stores import redis_store
 
 __all__ = ["app_module", "database", "server_config", "settings"]
 
 DROP = "@drop@"
-#: Seconds /readyz answers 503 after SIGTERM while the worker still serves: two failed probes
-#: 5 s apart (an ALB health check's shortest interval and unhealthy threshold), so the
-#: balancer stops routing here before the listener closes.
-UNREADY_S = 10.0
 
 _SETTINGS = '''
     # app/settings.py
@@ -27,7 +21,11 @@ _SETTINGS = '''
 
 
     class Settings(BaseSettings):
-        """The plan's numbers, each overridable from the environment (APP_POOL_SIZE=…)."""
+        """Configuration from the environment (12-factor); secrets never logged.
+
+        Every number here is the plan's, and the code reads these fields: change one with an
+        environment variable (APP_POOL_SIZE=…), never by editing a copy elsewhere.
+        """
 
         model_config = SettingsConfigDict(env_prefix="APP_", env_file=".env")
 
@@ -36,11 +34,6 @@ _SETTINGS = '''
 
     settings = Settings()  # raises a clear validation error at start-up if misconfigured
 '''
-
-
-def _share(x: float) -> str:
-    """A small share as a percentage with two significant digits (0.0045 %)."""
-    return "< 0.0001 %" if x < 1e-6 else f"{float(f'{x * 100:.2g}'):g} %"
 
 
 def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
@@ -66,29 +59,16 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
         fields.append(f"cache_timeout_s: float = {t.cache_s}  # a slow cache costs at most this")
     if p.websocket:
         fields += [
-            'pubsub_url: str = "redis://cache:6379/0"  # the bus: its own client, not the cache\'s'
-            if p.cache == "redis"
-            else 'pubsub_url: str = "redis://redis:6379/0"  # the broadcast bus',
+            'pubsub_url: str = "redis://cache:6379/0"  # the bus: its own client, not the cache\'s',
             "ws_token_secret: SecretStr  # signs the short-lived tickets sockets connect with",
             "ws_queue_max: int = 64  # messages a socket may fall behind before it is dropped",
             "ws_send_timeout_s: float = 10.0  # one frame to one client",
-            f"ws_drain_s: float = {DRAIN_S}  # a deploy closes a worker's sockets evenly over this",
-            f"snapshot_ttl_s: float = {SNAPSHOT_TTL_S}  # a channel's snapshot: one query a TTL",
         ]
-    if (
-        (p.serve and p.web in ("fastapi", "strawberry") and not p.websocket)
-        or p.web == "grpc"
-        or (p.serve and p.web == "flask" and not p.model)
-    ):
-        fields.append(
-            f"unready_s: float = {UNREADY_S}  # unready this long before a stop: "
-            "two failed probes 5 s apart"
-        )
     if p.model:
         fields += [
             'model_path: str = "models/model.json"',
             "model_version: str  # pinned per release: no default, a deploy cannot forget it",
-            f"inference_timeout_s: float = {inference_limit_s(plan)}  # features + predict: p99.9",
+            f"inference_timeout_s: float = {t.deadline_s}  # past it: the fail-closed decision",
             'on_timeout: str = "review"  # fail closed: held for review, never allowed unscored',
             "review_above: float = 0.5  # scores from here are held for review",
         ]
@@ -97,23 +77,11 @@ def settings(plan: Plan, p: Profile, t: Timeouts) -> str:
             f"cache_ttl_s: float = {db.cache_ttl_s if db else 0:g}"
             "  # the stale-read tolerance from the requirements"
         )
-    # a model's SQL query needs no retry deadline; the MongoDB and Redis clients read it,
-    # and so does a ledger's transfer
-    if (
-        (p.serve and not p.model)
-        or p.web == "grpc"
-        or p.dialect in ("redis", "mongodb")
-        or p.ledger
-    ):
-        fields.append(
-            f"request_deadline_s: float = {t.deadline_s!r}  # cuts {_share(t.past_deadline)} "
-            "of requests (≤ 0.1 × error budget)"
-        )
-        if t.retries:
-            fields.append(
-                f"attempt_timeout_s: float = {t.attempt_s!r}  # a call's p99.9: "
-                f"retries {_share(t.retried_share)} of requests"
-            )
+    if p.serve or p.web == "grpc" or p.dialect == "redis":
+        fields += [
+            f"request_deadline_s: float = {t.deadline_s}  # a call with its retries: under the p99",
+            f"attempt_timeout_s: float = {t.attempt_s}  # one try of an outbound call",
+        ]
     return fill(
         _SETTINGS,
         fields="\n    ".join(fields),
@@ -254,11 +222,10 @@ def database(plan: Plan, p: Profile) -> str:
 
 _FASTAPI = '''
     # app/main.py
-    @signal_imports@
     from collections.abc import AsyncIterator
     from contextlib import asynccontextmanager
 
-    from fastapi import FastAPI, Request, Response
+    from fastapi import FastAPI
     @graphql_imports@
     @local_imports@
 
@@ -266,8 +233,6 @@ _FASTAPI = '''
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         """Per worker process, after the fork: open the pool and clients, close them on exit."""
-        app.state.draining = False  # set when this worker starts to drain: /readyz fails
-        @on_sigterm@
         @open_db@
         @start_pool@
         try:
@@ -283,40 +248,10 @@ _FASTAPI = '''
 
     @app.get("/healthz")
     @def@ healthz() -> dict[str, str]:
-        """Liveness: the process answers. Never the shared database: a blip would restart
-        every instance at once."""
+        """Liveness and readiness of this process; it does not query the shared database, so a
+        database blip does not pull every instance out of rotation at once."""
         return {"status": "ok"}
-
-
-    @app.get("/readyz")
-    @def@ readyz(request: Request, response: Response) -> dict[str, str]:
-        """Readiness: 503 while this worker drains@or_saturated@: the balancer routes new
-        requests to the others. It never queries the shared database either."""
-        @status@
-        response.status_code = 503 if status != "ok" else 200
-        return {"status": status}
 '''
-
-_STATUS_POOL = (
-    "if request.app.state.draining:\n"
-    '        status = "draining"\n'
-    "    elif request.app.state.engine.pool.checkedout() "
-    ">= settings.pool_size + settings.max_overflow:\n"
-    '        status = "saturated"  # a new request would wait for a connection\n'
-    "    else:\n"
-    '        status = "ok"'
-)
-_STATUS = 'status = "draining" if request.app.state.draining else "ok"'
-
-_UNREADY = """loop = asyncio.get_running_loop()
-server_stop = signal.getsignal(signal.SIGTERM)  # uvicorn's handler, under gunicorn too
-
-def drain() -> None:  # /readyz fails while the worker still serves; it stops unready_s later
-    app.state.draining = True
-    if callable(server_stop):
-        loop.call_later(settings.unready_s, server_stop, signal.SIGTERM, None)
-
-loop.add_signal_handler(signal.SIGTERM, drain)"""
 
 _GRAPHQL_IMPORTS = "import strawberry\nfrom strawberry.fastapi import GraphQLRouter"
 _GRAPHQL = '''
@@ -334,41 +269,20 @@ _GRAPHQL = '''
 
 _FLASK = '''
     # app/main.py
-    import signal
-    import threading
-
     from flask import Flask
 
     @db_import@
-    from app.settings import settings
 
     # gunicorn imports this module in each worker after the fork (preload_app = False), so
     # every worker process gets its own pool.
     @open_db@
     app = Flask(__name__)
-    draining = False  # SIGTERM sets it: /readyz fails; the worker stops unready_s later
-
-
-    def _drain(signum: int, frame: object) -> None:
-        global draining
-        draining = True
-        if callable(server_stop):  # gunicorn's handler: finish the request, then exit
-            threading.Timer(settings.unready_s, server_stop, (signum, frame)).start()
-
-
-    server_stop = signal.signal(signal.SIGTERM, _drain)
 
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
-        """Liveness: the process answers; never the shared database."""
+        """Liveness and readiness of this process; it does not query the shared database."""
         return {"status": "ok"}
-
-
-    @app.get("/readyz")
-    def readyz() -> tuple[dict[str, str], int]:
-        """Readiness: 503 while this worker drains (a sync worker a probe reaches is free)."""
-        return ({"status": "draining"}, 503) if draining else ({"status": "ok"}, 200)
 '''
 
 _FLASK_MODEL = '''
@@ -430,17 +344,11 @@ def app_module(plan: Plan, p: Profile) -> str:
             close_db = "await app.state.db.aclose()" if p.is_async else "app.state.db.close()"
         elif db:
             db_import = "from app.db import make_engine, make_sessions"
-            open_db = "engine = app.state.engine = make_engine()\n" + (
-                "app.state.sessions = make_sessions(engine)"
-            )
+            open_db = "engine = make_engine()\napp.state.sessions = make_sessions(engine)"
             close_db = ("await " if p.is_async else "") + "engine.dispose()"
         else:
             db_import = open_db = close_db = DROP
         cpu_import = "from app.cpu import start_pool, stop_pool" if pool else DROP
-        if not p.websocket:  # the socket drain (app/ws.py) sets app.state.draining itself
-            db_import = "\n".join(
-                line for line in (db_import, "from app.settings import settings") if line != DROP
-            )
         if p.websocket:  # one pub/sub listener per worker process, for the process's sockets
             db_import = "\n".join(
                 line
@@ -455,8 +363,7 @@ def app_module(plan: Plan, p: Profile) -> str:
                 line
                 for line in (
                     open_db,
-                    "app.state.bus = Redis.from_url(settings.pubsub_url)"
-                    + ("  # not the cache's" if p.cache == "redis" else ""),
+                    "app.state.bus = Redis.from_url(settings.pubsub_url)  # not the cache's",
                     "listener = asyncio.create_task(listen(app.state.bus))",
                 )
                 if line != DROP
@@ -473,14 +380,8 @@ def app_module(plan: Plan, p: Profile) -> str:
             local_imports="\n".join(
                 ["", *(line for line in (db_import, cpu_import) if line != DROP)]
             )
-            if db_import != DROP or pool or p.websocket
+            if db or pool or p.websocket
             else DROP,
-            signal_imports="import asyncio\nimport signal" if not p.websocket else DROP,
-            on_sigterm=DROP
-            if p.websocket
-            else "\n".join(f"    {line}" if line else "" for line in _UNREADY.split("\n")).lstrip(),
-            status=_STATUS_POOL if p.sql else _STATUS,
-            or_saturated=" or its pool is exhausted" if p.sql else "",
             open_db=open_db.replace("\n", "\n    "),
             close_db=close_db,
             start_pool="start_pool()" if pool else DROP,
@@ -495,29 +396,12 @@ def app_module(plan: Plan, p: Profile) -> str:
                 "import asyncio\nfrom collections.abc import AsyncIterator\n",
             )
             text = text.replace(
-                "from fastapi import FastAPI, Request, Response\n",
-                "from fastapi import FastAPI, Request, Response\nfrom redis.asyncio import Redis\n",
+                "from fastapi import FastAPI\n",
+                "from fastapi import FastAPI\nfrom redis.asyncio import Redis\n",
             )
             text = text.replace(
                 "app = FastAPI(lifespan=lifespan)\n",
                 "app = FastAPI(lifespan=lifespan)\napp.include_router(router)  # /ws/{channel}\n",
-            )
-        if p.ingest:
-            text = text.replace(
-                "from app.db import make_engine, make_sessions\n",
-                "from app.db import make_engine, make_sessions\nfrom app.ingest import router\n",
-            )
-            text = text.replace(
-                "app = FastAPI(lifespan=lifespan)\n",
-                "app = FastAPI(lifespan=lifespan)\napp.include_router(router)  # POST /ingest\n",
-            )
-        if p.resource:  # the resource's routes: app/items.py
-            text = text.replace(
-                "from app.db import make_engine, make_sessions\n",
-                "from app.db import make_engine, make_sessions\nfrom app.items import router\n",
-            ).replace(
-                "app = FastAPI(lifespan=lifespan)\n",
-                "app = FastAPI(lifespan=lifespan)\napp.include_router(router)  # /items\n",
             )
         return text.replace("\n\n\n\n\n", "\n\n\n")
     if db in ("mongodb", "redis"):
@@ -534,13 +418,12 @@ def app_module(plan: Plan, p: Profile) -> str:
 
 _GUNICORN = """
     # gunicorn.conf.py — @instances@ instance(s) × @cores@ cores each
-    @deflate@
     bind = "0.0.0.0:8000"
     workers = @workers@  # @formula@
-    worker_class = @worker_class@
+    worker_class = "@worker_class@"
     @threads_line@
     timeout = 30  # kill a stuck worker; the p99 target is @p99@ ms
-    graceful_timeout = 30  # @graceful@
+    graceful_timeout = 30  # finish in-flight requests on deploy
     @keepalive_line@
     preload_app = False  # import the app in each worker after the fork: a pool per process
     @threads_env@
@@ -562,9 +445,7 @@ def server_config(plan: Plan, p: Profile) -> str:
         instances=cap.instances,
         cores=cap.cores_per_instance,
         workers=conc.workers_per_instance,
-        worker_class="Worker  # uvicorn's, no permessage-deflate (above)"
-        if p.websocket
-        else f'"{worker_class}"',
+        worker_class=worker_class,
         threads_line=f"threads = {conc.threads_per_worker}  # per worker: overlaps the IO waits"
         if worker_class == "gthread"
         else DROP,
@@ -574,9 +455,6 @@ def server_config(plan: Plan, p: Profile) -> str:
         if worker_class != "sync"
         else DROP,
         p99=f"{plan.resolved.latency.p99_ms:g}",
-        graceful="the socket drain (settings.ws_drain_s) ends inside it"
-        if p.websocket
-        else "finish in-flight requests on deploy",
         formula=plan.figure("workers_per_instance").formula,
         threads_env=(
             "# one thread per process in numeric libraries (numpy, scikit-learn, torch): "
@@ -592,20 +470,4 @@ def server_config(plan: Plan, p: Profile) -> str:
         if p.websocket
         else "max_requests = 5000  # recycle workers to bound slow leaks\n"
         "max_requests_jitter = 500",
-        deflate=_NO_DEFLATE if p.websocket else DROP,
     )
-
-
-#: A broadcast's frames uncompressed: permessage-deflate compresses each socket's copy
-#: separately (uvicorn's ws_per_message_deflate, on by default; `uvicorn
-#: --ws-per-message-deflate false` without gunicorn).
-_NO_DEFLATE = """from uvicorn_worker import UvicornWorker
-
-
-class Worker(UvicornWorker):  # type: ignore[misc]  # uvicorn-worker ships no types
-    \"\"\"uvicorn's worker without permessage-deflate, which compresses a broadcast once per
-    socket: the fleet's largest CPU cost, and zlib buffers in every socket's memory.\"\"\"
-
-    CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "ws_per_message_deflate": False}
-
-"""

@@ -39,10 +39,7 @@ def loader(value: dict[str, Any], counter: list[int]) -> Any:
 def reload_with(**env: str) -> Any:
     os.environ.update(env)
     importlib.reload(app.settings)
-    mod = importlib.reload(cache)
-    if REDIS:
-        mod.open_cache()  # as serve() or the lifespan does, after the fork
-    return mod
+    return importlib.reload(cache)
 
 
 def test_a_second_read_is_a_hit_and_a_write_invalidates_it() -> None:

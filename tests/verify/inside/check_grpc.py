@@ -3,17 +3,14 @@ call past its deadline ends DEADLINE_EXCEEDED, and the caller's deadline reaches
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import app.grpc_server as server_mod
 import grpc
@@ -93,7 +90,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]
     script.write_text(template % {"ceiling": CEILING_S})
     proc = subprocess.Popen(
         [sys.executable, str(script), str(port)],
-        env={**os.environ, "APP_UNREADY_S": "1"},
+        env=os.environ.copy(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -139,48 +136,6 @@ def test_the_health_service_answers_serving(server: tuple[int, int]) -> None:
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
 
 
-def test_sigterm_reports_not_serving_while_still_serving_then_stops(
-    tmp_path: Path,
-) -> None:
-    """Review 3, grpc-internal 4: on SIGTERM the health service answers NOT_SERVING (the
-    probes take the process out) while calls still succeed for settings.unready_s; then
-    server.stop(grace) ends it and serve() returns."""
-    port = free_port()
-    script = tmp_path / "serve.py"
-    template = SERVE_ASYNC if inspect.iscoroutinefunction(server_mod.serve) else SERVE_SYNC
-    script.write_text(template % {"ceiling": CEILING_S})
-    proc = subprocess.Popen(
-        [sys.executable, str(script), str(port)],
-        env={**os.environ, "APP_UNREADY_S": "3"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            grpc.channel_ready_future(channel).result(timeout=60)
-            health = health_pb2_grpc.HealthStub(channel)
-            request = health_pb2.HealthCheckRequest(service="")
-            assert (
-                health.Check(request, timeout=10).status == health_pb2.HealthCheckResponse.SERVING
-            )
-            proc.send_signal(signal.SIGTERM)
-            status = None
-            for _ in range(50):
-                status = health.Check(request, timeout=10).status
-                if status == health_pb2.HealthCheckResponse.NOT_SERVING:
-                    break
-                time.sleep(0.05)
-            assert status == health_pb2.HealthCheckResponse.NOT_SERVING
-            assert int(call(port, "Pid", 10)) == proc.pid  # still serving
-            assert proc.poll() is None
-        assert proc.wait(timeout=60) == 0, proc.stdout.read() if proc.stdout else b""
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
 def test_a_call_past_its_deadline_ends_deadline_exceeded(server: tuple[int, int]) -> None:
     port, _ = server
     with pytest.raises(grpc.RpcError) as err:
@@ -204,92 +159,3 @@ def test_the_server_permits_the_clients_keepalive_pings() -> None:
     allowed = server.get("grpc.http2.min_recv_ping_interval_without_data_ms", 300_000)
     assert allowed <= client["grpc.keepalive_time_ms"]
     assert server["grpc.max_connection_age_ms"] > 0
-
-
-class _Context:
-    """What fan_out reads of a servicer context: the caller's remaining time."""
-
-    def __init__(self, remaining: float | None) -> None:
-        self.remaining = remaining
-
-    def time_remaining(self) -> float | None:
-        return self.remaining
-
-
-def _fan_out() -> Any:
-    fan_out = getattr(server_mod, "fan_out", None)
-    if fan_out is None:
-        pytest.skip("this design's calls fan out to no downstream services")
-    return fan_out
-
-
-def test_the_downstream_calls_run_at_once_under_the_callers_deadline() -> None:
-    """Each call waits until all three have started: issued one after another, the first
-    would wait forever (and the deadline would end it). Each gets the time left as its
-    timeout, and the results come back in the calls' order."""
-    fan_out = _fan_out()
-
-    async def main() -> tuple[list[float], list[float]]:
-        started: list[float] = []
-        everyone = asyncio.Event()
-
-        def call(i: int) -> Any:
-            async def run(timeout: float) -> float:
-                started.append(timeout)
-                if len(started) == 3:
-                    everyone.set()
-                await everyone.wait()
-                return float(i)
-
-            return run
-
-        results = await fan_out([call(i) for i in range(3)], _Context(5.0), CEILING_S)
-        return results, started
-
-    results, timeouts = asyncio.run(main())
-    assert results == [0.0, 1.0, 2.0]
-    assert len(timeouts) == 3 and all(0 < t <= 5.0 for t in timeouts)
-
-
-def test_a_downstream_call_past_the_deadline_ends_the_fan_out() -> None:
-    """A call that never answers: the caller's 50 ms end it (TimeoutError, which the handler
-    answers DEADLINE_EXCEEDED), and the other calls are cancelled, not left running."""
-    fan_out = _fan_out()
-    cancelled: list[bool] = []
-
-    async def never(timeout: float) -> float:
-        await asyncio.Event().wait()
-        return 0.0
-
-    async def other(timeout: float) -> float:
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            cancelled.append(True)
-            raise
-        return 0.0
-
-    with pytest.raises(TimeoutError):
-        asyncio.run(fan_out([never, other], _Context(0.05), CEILING_S))
-    assert cancelled == [True]
-
-
-def test_one_failed_call_fails_the_fan_out_and_cancels_the_rest() -> None:
-    fan_out = _fan_out()
-    cancelled: list[bool] = []
-
-    async def fails(timeout: float) -> float:
-        raise ConnectionError("downstream refused")
-
-    async def other(timeout: float) -> float:
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            cancelled.append(True)
-            raise
-        return 0.0
-
-    with pytest.raises(ExceptionGroup) as err:
-        asyncio.run(fan_out([fails, other], _Context(5.0), CEILING_S))
-    assert err.group_contains(ConnectionError)
-    assert cancelled == [True]

@@ -2,30 +2,26 @@
 valid ticket is refused before accept, a Redis publish reaches every socket on its channel, a
 client that stops reading is dropped while the others keep receiving, and after the worker's
 pub/sub connection is killed it resubscribes, tells its sockets to resync, and later messages
-arrive; under gunicorn no socket is compressed, and on SIGTERM the worker fails readiness and
-drains its sockets a few at a time, then exits."""
+arrive."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from app.ws import RESYNC, ticket
 from redis.asyncio import Redis
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 MESSAGES = 200
 SIZE = 64 * 1024  # 200 × 64 KiB = 12.5 MiB: past what the sockets between them buffer
@@ -186,85 +182,3 @@ def test_broadcasts_reach_every_socket_and_a_slow_reader_is_dropped(port: int) -
 
 def test_the_worker_resubscribes_after_its_pubsub_connection_is_killed(port: int) -> None:
     assert asyncio.run(survives_a_killed_subscription(port)) == ["before", RESYNC, "after"]
-
-
-async def read_until_closed(client: ClientConnection, got: list[str]) -> int | None:
-    """Every message ``client`` receives, into ``got``; the code the server closed with."""
-    with contextlib.suppress(ConnectionClosed):
-        async for message in client:
-            got.append(str(message))
-    return client.close_code
-
-
-async def drained(
-    port: int, server: subprocess.Popen[bytes]
-) -> tuple[list[int | None], int, int, list[int], str | None]:
-    """SIGTERM to gunicorn while 10 sockets are open: (each socket's close code, how many of
-    the 9 left open after the first close still receive a broadcast, the HTTP status of a
-    handshake during the drain, /readyz before SIGTERM and during the drain, the compression
-    the server agreed to)."""
-    redis = Redis.from_url(os.environ["VERIFY_REDIS_URL"])
-    channel = f"match-{uuid.uuid4()}"
-    url = f"ws://127.0.0.1:{port}/ws/{channel}?token={ticket('fan')}"
-    clients = [await connect(url) for _ in range(10)]  # each offers permessage-deflate
-    extensions = clients[0].response.headers.get("Sec-WebSocket-Extensions")
-    ready = [httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code]
-    got: list[list[str]] = [[] for _ in clients]
-    readers = [
-        asyncio.create_task(read_until_closed(c, g)) for c, g in zip(clients, got, strict=True)
-    ]
-    for _ in range(300):  # the worker has subscribed: a broadcast reaches every socket
-        await redis.publish("live:" + channel, "hello")
-        await asyncio.sleep(0.1)
-        if all(g for g in got):
-            break
-    assert all(g for g in got), "the sockets never received a broadcast"
-    server.send_signal(signal.SIGTERM)
-    first, _ = await asyncio.wait(readers, timeout=60, return_when=asyncio.FIRST_COMPLETED)
-    assert first, "no socket was closed within 60 s of SIGTERM"
-    await redis.publish("live:" + channel, "still-here")
-    with pytest.raises(InvalidStatus) as caught:
-        await connect(url)
-    ready.append(httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code)
-    codes = await asyncio.wait_for(asyncio.gather(*readers), 120)
-    await redis.aclose()
-    status = caught.value.response.status_code
-    return list(codes), sum("still-here" in g for g in got), status, ready, extensions
-
-
-def test_sigterm_drains_the_sockets_a_few_at_a_time_then_the_server_exits(
-    tmp_path: Path,
-) -> None:
-    """The design's gunicorn config and worker: sockets are not compressed; the drain
-    (APP_WS_DRAIN_S, 10 s for the test) closes the sockets with 1012 one after another, not
-    all at once, fails readiness and refuses new sockets meanwhile, and the server then exits
-    by itself."""
-    port = free_port()
-    log = tmp_path / "gunicorn.log"
-    env = {**os.environ, "APP_WS_DRAIN_S": "10"}
-    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "1"]
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [*command, "-b", f"127.0.0.1:{port}", "app.main:app"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        codes, still_open, refused, ready, extensions = asyncio.run(drained(port, server))
-        assert codes == [1012] * 10, log.read_text()[-3000:]
-        assert still_open >= 5, f"only {still_open} of 9 sockets outlived the first close"
-        assert refused == 403
-        assert ready == [200, 503], "readiness must fail while the worker drains"
-        assert extensions is None, f"the server compresses each socket's copy: {extensions}"
-        assert server.wait(timeout=60) is not None
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait(timeout=60)
